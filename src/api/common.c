@@ -1,0 +1,150 @@
+/* What every dialect shares: dialect selection, permissions, and the two ways
+ * a request waits without holding a worker (store writes and slow work). */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/core.h"
+
+static int seg_is(const char *p, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(p, name, n) && (p[n] == 0 || p[n] == '/');
+}
+
+const struct dialect *api_dialect_for(struct req *r)
+{
+	const char *p = r->path;
+	if(!strncmp(p, "/api/oauth2/", 12)) {
+		if(seg_is(p + 12, "logout") || req_header(r, "x-api-version"))
+			return &dialect_vbr;
+		return &dialect_vbaz;
+	}
+	if(!strncmp(p, "/api/v", 6) && p[6] >= '0' && p[6] <= '9') {
+		const char *seg = strchr(p + 6, '/');
+		int v1 = seg && (size_t)(seg - p) == 7 && p[6] == '1';
+		if(seg) {
+			seg++;
+			if(seg_is(seg, "jobSessions") || seg_is(seg, "system") || seg_is(seg, "overview"))
+				return &dialect_vbaz;
+			if(v1 && (seg_is(seg, "sessions") || seg_is(seg, "taskSessions") || seg_is(seg, "jobs") ||
+			          !strncmp(seg, "server", 6)))
+				return &dialect_vbr;
+		}
+	}
+	if(!strncmp(p, "/api", 4) && (p[4] == 0 || p[4] == '/'))
+		return &dialect_em;
+	return &dialect_misc;
+}
+
+int api_allowed(const struct principal *who, enum perm p)
+{
+	if(p == PERM_PUBLIC)
+		return 1;
+	if(!who->authenticated)
+		return 0;
+	switch(p) {
+	case PERM_AUTH: return 1;
+	case PERM_READ: return who->role == ROLE_VIEWER || who->role == ROLE_OPERATOR || who->role == ROLE_ADMIN;
+	case PERM_STOP: return who->role == ROLE_OPERATOR || who->role == ROLE_ADMIN;
+	case PERM_INGEST: return who->role == ROLE_REPORTER || who->role == ROLE_ADMIN;
+	case PERM_ADMIN: return who->role == ROLE_ADMIN;
+	default: return 0;
+	}
+}
+
+static void write_done(struct store_write *w)
+{
+	struct req *r = w->udata;
+	r->io->resume(r);
+}
+
+void api_write(struct req *r, struct store_write *w, void (*then)(struct req *r))
+{
+	w->udata = r;
+	w->done = write_done;
+	if(!w->out_arena)
+		w->out_arena = r->arena;
+	r->work = w;
+	r->io->suspend(r, then);
+	core_submit(w);
+}
+
+/* ---- the slow-work thread ---- */
+
+struct job {
+	void (*fn)(void *arg);
+	void *arg;
+	struct req *r;
+	struct job *next;
+};
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, *tail;
+	int running;
+	int stopping;
+} slow = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void *slow_main(void *arg)
+{
+	(void)arg;
+	for(;;) {
+		pthread_mutex_lock(&slow.lock);
+		while(!slow.head && !slow.stopping)
+			pthread_cond_wait(&slow.cond, &slow.lock);
+		struct job *j = slow.head;
+		if(j) {
+			slow.head = j->next;
+			if(!slow.head)
+				slow.tail = NULL;
+		}
+		pthread_mutex_unlock(&slow.lock);
+		if(!j)
+			break;
+		j->fn(j->arg);
+		j->r->io->resume(j->r);
+	}
+	return NULL;
+}
+
+void api_init(void)
+{
+	if(slow.running)
+		return;
+	slow.stopping = 0;
+	if(pthread_create(&slow.thread, NULL, slow_main, NULL) == 0)
+		slow.running = 1;
+}
+
+void api_shutdown(void)
+{
+	if(!slow.running)
+		return;
+	pthread_mutex_lock(&slow.lock);
+	slow.stopping = 1;
+	pthread_cond_signal(&slow.cond);
+	pthread_mutex_unlock(&slow.lock);
+	pthread_join(slow.thread, NULL);
+	slow.running = 0;
+}
+
+void api_offload(struct req *r, void (*fn)(void *arg), void *arg, void (*then)(struct req *r))
+{
+	struct job *j = arena_zalloc(r->arena, sizeof(*j));
+	j->fn = fn;
+	j->arg = arg;
+	j->r = r;
+	r->io->suspend(r, then);
+	pthread_mutex_lock(&slow.lock);
+	if(slow.tail)
+		slow.tail->next = j;
+	else
+		slow.head = j;
+	slow.tail = j;
+	pthread_cond_signal(&slow.cond);
+	pthread_mutex_unlock(&slow.lock);
+}

@@ -1,0 +1,563 @@
+/* Ingest API: how sessions get in. VBR-style JSON on the VBR resources; every
+ * reply carries stopRequested so a reporter learns of a stop on its next call. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/vbr.h"
+#include "core/catalog.h"
+#include "core/core.h"
+#include "core/session.h"
+#include "util/timefmt.h"
+
+#define MAX_LOG_RECORDS 1000
+
+/* Info blocks kept as given and shown by the dialects that know them. */
+static const char *const info_blocks[] = {
+	"backupJobInfo", "healthCheckJobInfo", "restoreJobInfo", "fileLevelRestoreJobInfo",
+	"fileShareFileLevelRestoreJobInfo", "repositoryJobInfo", "restorePointDataRetrievalJobInfo",
+	"retentionJobInfo", NULL,
+};
+
+struct body {
+	struct req *r;
+	json_t *root;
+	char err[256];
+};
+
+/* ---------- field readers: each answers 400 naming the field on bad input ---------- */
+
+static int fail(struct body *b, const char *fmt, const char *field)
+{
+	snprintf(b->err, sizeof(b->err), fmt, field);
+	return -1;
+}
+
+static int parse_body(struct body *b, struct req *r)
+{
+	b->r = r;
+	if(!r->body || !r->body_len)
+		return fail(b, "%s", "a JSON object body is required");
+	json_error_t e;
+	b->root = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+	if(!b->root) {
+		snprintf(b->err, sizeof(b->err), "the body is not valid JSON: %s (line %d, column %d)", e.text, e.line,
+		         e.column);
+		return -1;
+	}
+	if(!json_is_object(b->root))
+		return fail(b, "%s", "the body must be a JSON object");
+	return 0;
+}
+
+static int check_fields(struct body *b, json_t *obj, const char *const *known, int allow_info)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		int ok = 0;
+		for(const char *const *k = known; *k && !ok; k++)
+			ok = !strcmp(key, *k);
+		for(const char *const *k = info_blocks; allow_info && *k && !ok; k++)
+			ok = !strcmp(key, *k);
+		if(!ok)
+			return fail(b, "unknown field '%.100s'", key);
+	}
+	return 0;
+}
+
+static int get_str(struct body *b, json_t *obj, const char *field, int required, const char **out)
+{
+	json_t *v = json_object_get(obj, field);
+	if(!v || json_is_null(v)) {
+		if(required)
+			return fail(b, "%s is required", field);
+		return 0;
+	}
+	if(!json_is_string(v))
+		return fail(b, "%s must be a string", field);
+	if(json_string_length(v) > 65536)
+		return fail(b, "%s is longer than 65536 bytes", field);
+	*out = arena_strndup(b->r->arena, json_string_value(v), json_string_length(v));
+	return 0;
+}
+
+static int get_int(struct body *b, json_t *obj, const char *field, int64_t min, int64_t max, int *has, int64_t *out)
+{
+	json_t *v = json_object_get(obj, field);
+	if(!v || json_is_null(v))
+		return 0;
+	if(!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "%%s must be an integer from %lld to %lld", (long long)min, (long long)max);
+		return fail(b, msg, field);
+	}
+	*out = json_integer_value(v);
+	if(has)
+		*has = 1;
+	return 0;
+}
+
+static int get_bool(struct body *b, json_t *obj, const char *field, int *out)
+{
+	json_t *v = json_object_get(obj, field);
+	if(!v || json_is_null(v))
+		return 0;
+	if(!json_is_boolean(v))
+		return fail(b, "%s must be true or false", field);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_uuid(struct body *b, json_t *obj, const char *field, struct uuid *out)
+{
+	const char *s = NULL;
+	if(get_str(b, obj, field, 0, &s))
+		return -1;
+	if(s && uuid_parse(s, strlen(s), out))
+		return fail(b, "%s must be a UUID", field);
+	return 0;
+}
+
+static int get_time(struct body *b, json_t *obj, const char *field, int64_t *out)
+{
+	const char *s = NULL;
+	if(get_str(b, obj, field, 0, &s))
+		return -1;
+	if(s && time_parse(s, strlen(s), out))
+		return fail(b, "%s must be an RFC 3339 date-time with an offset", field);
+	if(s)
+		*out -= *out % 1000;   /* stored as shown: milliseconds */
+	return 0;
+}
+
+static int get_enum(struct body *b, json_t *obj, const char *field, int (*parse)(const char *), int *has, int *out)
+{
+	const char *s = NULL;
+	if(get_str(b, obj, field, 0, &s))
+		return -1;
+	if(!s)
+		return 0;
+	int v = parse(s);
+	if(v < 0)
+		return fail(b, "%s has an unknown value", field);
+	*out = v;
+	if(has)
+		*has = 1;
+	return 0;
+}
+
+static int parse_state(const char *s)
+{
+	return catalog_state_parse(s, -1);
+}
+
+/* The info blocks present in obj as one JSON object text, or NULL. */
+static int get_extra(struct body *b, json_t *obj, const char **out)
+{
+	json_t *extra = NULL;
+	for(const char *const *k = info_blocks; *k; k++) {
+		json_t *v = json_object_get(obj, *k);
+		if(!v || json_is_null(v))
+			continue;
+		if(!json_is_object(v)) {
+			json_decref(extra);
+			return fail(b, "%s must be an object", *k);
+		}
+		if(!extra)
+			extra = json_object();
+		json_object_set(extra, *k, v);
+	}
+	if(extra) {
+		char *s = json_dumps(extra, JSON_COMPACT);
+		*out = arena_strdup(b->r->arena, s);
+		free(s);
+		json_decref(extra);
+	}
+	return 0;
+}
+
+static int if_match(struct req *r, struct body *b, int64_t *out)
+{
+	const char *h = req_header(r, "If-Match");
+	*out = -1;
+	if(!h)
+		return 0;
+	while(*h == ' ' || *h == 'W' || *h == '/')
+		h++;
+	if(*h == '"')
+		h++;
+	char *end;
+	long long v = strtoll(h, &end, 10);
+	if(end == h || (*end && *end != '"'))
+		return fail(b, "%s must be a quoted usn, e.g. \"42\"", "If-Match");
+	*out = v;
+	return 0;
+}
+
+static void body_error(struct req *r, struct body *b)
+{
+	vbr_error(r, RC_INVALID, 400, b->err);
+	json_decref(b->root);
+}
+
+/* ---------- replies ---------- */
+
+static void reply_session(struct req *r)
+{
+	struct store_write *w = r->work;
+	if(w->rc) {
+		vbr_error(r, w->rc, 0, w->err);
+		return;
+	}
+	struct jw jw;
+	vbr_json(r, w->kind == W_SESSION_CREATE ? 201 : 200, &jw);
+	vbr_render_session(&jw, &w->out_sess, r->version, 1);
+	char etag[32];
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)w->out_sess.usn);
+	req_add_header(r, "ETag", arena_strdup(r->arena, etag));
+	if(w->kind == W_SESSION_CREATE) {
+		char id[UUID_STR_LEN + 1];
+		uuid_format(&w->out_sess.id, id);
+		req_add_header(r, "Location", arena_printf(r->arena, "/api/v1/sessions/%s", id));
+	}
+}
+
+static void reply_task(struct req *r)
+{
+	struct store_write *w = r->work;
+	if(w->rc) {
+		vbr_error(r, w->rc, 0, w->err);
+		return;
+	}
+	struct sess_rec s;
+	int stop = 0;
+	if(!core_session_get(&w->out_task.session_id, r->arena, &s))
+		stop = s.stop_requested;
+	struct jw jw;
+	vbr_json(r, w->kind == W_TASK_CREATE ? 201 : 200, &jw);
+	/* The task in the 1.2+ shape whatever the version, plus the parent's stop flag. */
+	size_t mark = r->out.len;
+	vbr_render_task(&jw, &w->out_task, r->version < VBR_12 ? VBR_12 : r->version, 1);
+	if(r->out.len > mark && r->out.p[r->out.len - 1] == '}') {
+		r->out.len--;
+		buf_addstr(&r->out, stop ? ",\"stopRequested\":true}" : ",\"stopRequested\":false}");
+	}
+	if(w->kind == W_TASK_CREATE) {
+		char id[UUID_STR_LEN + 1];
+		uuid_format(&w->out_task.id, id);
+		req_add_header(r, "Location", arena_printf(r->arena, "/api/v1/taskSessions/%s", id));
+	}
+}
+
+/* ---------- sessions ---------- */
+
+static const char *const create_fields[] = {
+	"id", "name", "sessionType", "jobId", "jobName", "parentSessionId", "resourceId", "resourceReference",
+	"platformName", "initiatedBy", "state", "progressPercent", "creationTime", "backupServer", "isRetry", NULL,
+};
+
+void ingest_session_create(struct req *r)
+{
+	struct body b = {0};
+	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct sess_rec *s = &w->sess;
+	int64_t progress = 0;
+	s->state = ST_WORKING;
+	s->type = -1;
+	if(parse_body(&b, r) || check_fields(&b, b.root, create_fields, 1) ||
+	   get_uuid(&b, b.root, "id", &s->id) || get_str(&b, b.root, "name", 1, &s->name) ||
+	   get_enum(&b, b.root, "sessionType", catalog_type_parse, NULL, &s->type) ||
+	   get_uuid(&b, b.root, "jobId", &s->job_id) || get_str(&b, b.root, "jobName", 0, &s->job_name) ||
+	   get_uuid(&b, b.root, "parentSessionId", &s->parent_id) ||
+	   get_uuid(&b, b.root, "resourceId", &s->resource_id) ||
+	   get_str(&b, b.root, "resourceReference", 0, &s->resource_ref) ||
+	   get_str(&b, b.root, "platformName", 0, &s->platform_name) ||
+	   get_str(&b, b.root, "initiatedBy", 0, &s->initiated_by) ||
+	   get_enum(&b, b.root, "state", parse_state, NULL, &s->state) ||
+	   get_int(&b, b.root, "progressPercent", 0, 100, NULL, &progress) ||
+	   get_time(&b, b.root, "creationTime", &s->creation_us) ||
+	   get_str(&b, b.root, "backupServer", 0, &s->backup_server) ||
+	   get_bool(&b, b.root, "isRetry", &s->is_retry) || get_extra(&b, b.root, &s->extra)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	if(s->type < 0) {
+		vbr_error(r, RC_INVALID, 400, "sessionType is required");
+		return;
+	}
+	s->progress = (int)progress;
+	if(!s->backup_server)
+		s->backup_server = core_info()->server_name;
+	char err[256];
+	enum rc rc = session_prepare_new(s, r->now_us - r->now_us % 1000, err, sizeof(err));
+	if(rc) {
+		vbr_error(r, rc, 0, err);
+		return;
+	}
+	w->kind = W_SESSION_CREATE;
+	api_write(r, w, reply_session);
+}
+
+static const char *const patch_fields[] = {"state", "progressPercent", "name", "message", NULL};
+
+void ingest_session_patch(struct req *r)
+{
+	struct body b = {0};
+	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct sess_patch *p = arena_zalloc(r->arena, sizeof(*p));
+	sess_patch_init(p, r->now_us);
+	int64_t progress = 0;
+	if(vbr_path_uuid(r, 0, &w->target))
+		return;
+	if(parse_body(&b, r) || check_fields(&b, b.root, patch_fields, 1) || if_match(r, &b, &p->if_match) ||
+	   get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
+	   get_int(&b, b.root, "progressPercent", 0, 100, &p->has_progress, &progress) ||
+	   get_str(&b, b.root, "name", 0, &p->name) || get_str(&b, b.root, "message", 0, &p->message) ||
+	   get_extra(&b, b.root, &p->extra)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	p->progress = (int)progress;
+	w->kind = W_SESSION_UPDATE;
+	w->mutate = session_mutate_patch;
+	w->mutate_ctx = p;
+	api_write(r, w, reply_session);
+}
+
+static const char *const complete_fields[] = {"result", "message", "isCanceled", "endTime", NULL};
+
+static int parse_complete(struct req *r, struct body *b, struct sess_complete *c)
+{
+	c->is_canceled = -1;
+	c->end_us = r->now_us - r->now_us % 1000;
+	c->result = -1;
+	if(parse_body(b, r) || check_fields(b, b->root, complete_fields, 0) || if_match(r, b, &c->if_match) ||
+	   get_enum(b, b->root, "result", catalog_result_parse, NULL, &c->result) ||
+	   get_str(b, b->root, "message", 0, &c->message) || get_bool(b, b->root, "isCanceled", &c->is_canceled) ||
+	   get_time(b, b->root, "endTime", &c->end_us))
+		return -1;
+	if(c->result < 0)
+		return fail(b, "%s is required (Success, Warning, Failed or None)", "result");
+	return 0;
+}
+
+void ingest_session_complete(struct req *r)
+{
+	struct body b = {0};
+	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct sess_complete *c = arena_zalloc(r->arena, sizeof(*c));
+	if(vbr_path_uuid(r, 0, &w->target))
+		return;
+	if(parse_complete(r, &b, c)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	w->kind = W_SESSION_UPDATE;
+	w->mutate = session_mutate_complete;
+	w->mutate_ctx = c;
+	api_write(r, w, reply_session);
+}
+
+/* ---------- logs (of sessions and task sessions) ---------- */
+
+struct log_work {
+	struct store_write w;
+	int stop_requested;
+};
+
+static void reply_logs(struct req *r)
+{
+	struct log_work *lw = r->work;
+	struct store_write *w = &lw->w;
+	if(w->rc) {
+		vbr_error(r, w->rc, 0, w->err);
+		return;
+	}
+	struct jw jw;
+	vbr_json(r, w->kind == W_LOG_APPEND ? 201 : 200, &jw);
+	jw_obj(&jw);
+	jw_key(&jw, "ids");
+	jw_arr(&jw);
+	for(int i = 0; i < w->nlogs; i++)
+		jw_int(&jw, w->logs[i].id);
+	jw_arr_end(&jw);
+	jw_kint(&jw, "usn", w->usn);
+	jw_kbool(&jw, "stopRequested", lw->stop_requested);
+	jw_obj_end(&jw);
+}
+
+static const char *const record_fields[] = {"status", "title", "description", "startTime", "updateTime", NULL};
+
+static int parse_record(struct body *b, json_t *obj, struct log_rec *l, int64_t now_us, int is_patch)
+{
+	if(!json_is_object(obj))
+		return fail(b, "%s must hold objects", "records");
+	l->status = is_patch ? -1 : LOG_NONE;
+	l->start_us = l->update_us = now_us - now_us % 1000;
+	if(check_fields(b, obj, record_fields, 0) ||
+	   get_enum(b, obj, "status", catalog_log_status_parse, NULL, &l->status) ||
+	   get_str(b, obj, "title", !is_patch, &l->title) || get_str(b, obj, "description", 0, &l->description) ||
+	   get_time(b, obj, "startTime", &l->start_us) || get_time(b, obj, "updateTime", &l->update_us))
+		return -1;
+	if(!is_patch && !json_object_get(obj, "updateTime"))
+		l->update_us = l->start_us;
+	return 0;
+}
+
+void ingest_log_append(struct req *r)
+{
+	struct body b = {0};
+	struct log_work *lw = arena_zalloc(r->arena, sizeof(*lw));
+	if(vbr_path_uuid(r, 0, &lw->w.target))
+		return;
+	if(parse_body(&b, r)) {
+		body_error(r, &b);
+		return;
+	}
+	static const char *const fields[] = {"records", NULL};
+	json_t *recs = json_object_get(b.root, "records");
+	if(check_fields(&b, b.root, fields, 0) || (!json_is_array(recs) && fail(&b, "%s must be an array", "records")) ||
+	   (json_array_size(recs) == 0 && fail(&b, "%s must not be empty", "records")) ||
+	   (json_array_size(recs) > MAX_LOG_RECORDS && fail(&b, "%s holds more than 1000 records", "records"))) {
+		body_error(r, &b);
+		return;
+	}
+	int n = (int)json_array_size(recs);
+	lw->w.logs = arena_zalloc(r->arena, sizeof(struct log_rec) * (size_t)n);
+	lw->w.nlogs = n;
+	for(int i = 0; i < n; i++)
+		if(parse_record(&b, json_array_get(recs, (size_t)i), &lw->w.logs[i], r->now_us, 0)) {
+			body_error(r, &b);
+			return;
+		}
+	json_decref(b.root);
+	lw->w.kind = W_LOG_APPEND;
+	lw->w.mutate = session_mutate_open;
+	lw->w.mutate_ctx = &lw->stop_requested;
+	api_write(r, &lw->w, reply_logs);
+}
+
+void ingest_log_patch(struct req *r)
+{
+	struct body b = {0};
+	struct log_work *lw = arena_zalloc(r->arena, sizeof(*lw));
+	if(vbr_path_uuid(r, 0, &lw->w.target))
+		return;
+	char *end;
+	long long rid = strtoll(r->params[1], &end, 10);
+	if(*end || rid < 1) {
+		vbr_error(r, RC_INVALID, 400, "the log record id in the path must be a positive integer");
+		return;
+	}
+	lw->w.logs = arena_zalloc(r->arena, sizeof(struct log_rec));
+	lw->w.nlogs = 1;
+	if(parse_body(&b, r) || parse_record(&b, b.root, &lw->w.logs[0], r->now_us, 1)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	struct log_rec *l = &lw->w.logs[0];
+	l->id = rid;
+	if(l->status < 0) {
+		vbr_error(r, RC_INVALID, 400, "status is required when updating a log record");
+		return;
+	}
+	lw->w.kind = W_LOG_UPDATE;
+	lw->w.mutate = session_mutate_open;
+	lw->w.mutate_ctx = &lw->stop_requested;
+	api_write(r, &lw->w, reply_logs);
+}
+
+/* ---------- task sessions ---------- */
+
+static const char *const task_fields[] = {
+	"id", "name", "type", "state", "progressPercent", "totalSize", "reason", "restorePointId", "repositoryId",
+	"creationTime", NULL,
+};
+
+void ingest_task_create(struct req *r)
+{
+	struct body b = {0};
+	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct task_rec *t = &w->task;
+	int64_t progress = 0, size = 0;
+	t->state = ST_WORKING;
+	t->type = TT_BACKUP;
+	if(vbr_path_uuid(r, 0, &t->session_id))
+		return;
+	if(parse_body(&b, r) || check_fields(&b, b.root, task_fields, 0) || get_uuid(&b, b.root, "id", &t->id) ||
+	   get_str(&b, b.root, "name", 1, &t->name) ||
+	   get_enum(&b, b.root, "type", catalog_task_type_parse, NULL, &t->type) ||
+	   get_enum(&b, b.root, "state", parse_state, NULL, &t->state) ||
+	   get_int(&b, b.root, "progressPercent", 0, 100, NULL, &progress) ||
+	   get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &size) || get_str(&b, b.root, "reason", 0, &t->reason) ||
+	   get_uuid(&b, b.root, "restorePointId", &t->restore_point_id) ||
+	   get_uuid(&b, b.root, "repositoryId", &t->repository_id) ||
+	   get_time(&b, b.root, "creationTime", &t->creation_us)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	t->progress = (int)progress;
+	t->total_size = size;
+	char err[256];
+	enum rc rc = task_prepare_new(t, r->now_us - r->now_us % 1000, err, sizeof(err));
+	if(rc) {
+		vbr_error(r, rc, 0, err);
+		return;
+	}
+	w->kind = W_TASK_CREATE;
+	w->mutate = session_mutate_open;
+	api_write(r, w, reply_task);
+}
+
+static const char *const task_patch_fields[] = {"state", "progressPercent", "totalSize", "reason", "message", "name", NULL};
+
+void ingest_task_patch(struct req *r)
+{
+	struct body b = {0};
+	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct sess_patch *p = arena_zalloc(r->arena, sizeof(*p));
+	sess_patch_init(p, r->now_us);
+	int64_t progress = 0;
+	if(vbr_path_uuid(r, 0, &w->target))
+		return;
+	if(parse_body(&b, r) || check_fields(&b, b.root, task_patch_fields, 0) || if_match(r, &b, &p->if_match) ||
+	   get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
+	   get_int(&b, b.root, "progressPercent", 0, 100, &p->has_progress, &progress) ||
+	   get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &p->total_size) ||
+	   get_str(&b, b.root, "reason", 0, &p->reason) || get_str(&b, b.root, "message", 0, &p->message) ||
+	   get_str(&b, b.root, "name", 0, &p->name)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	p->progress = (int)progress;
+	w->kind = W_TASK_UPDATE;
+	w->mutate = task_mutate_patch;
+	w->mutate_ctx = p;
+	api_write(r, w, reply_task);
+}
+
+void ingest_task_complete(struct req *r)
+{
+	struct body b = {0};
+	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct sess_complete *c = arena_zalloc(r->arena, sizeof(*c));
+	if(vbr_path_uuid(r, 0, &w->target))
+		return;
+	if(parse_complete(r, &b, c)) {
+		body_error(r, &b);
+		return;
+	}
+	json_decref(b.root);
+	w->kind = W_TASK_UPDATE;
+	w->mutate = task_mutate_complete;
+	w->mutate_ctx = c;
+	api_write(r, w, reply_task);
+}

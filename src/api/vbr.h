@@ -1,0 +1,51 @@
+/* vbr: the Veeam Backup & Replication REST dialect (x-api-version 1.0-rev1 …
+ * 1.3-rev2), shared with the ingest module, which speaks the same JSON. */
+#ifndef SESSIOND_API_VBR_H
+#define SESSIOND_API_VBR_H
+
+#include "api/api.h"
+#include "core/auth.h"
+#include "util/jw.h"
+
+/** Answers with the VBR Error body. status 0 derives the code from rc. */
+void vbr_error(struct req *r, enum rc rc, int status, const char *msg);
+/** Starts a JSON answer with the given status. */
+void vbr_json(struct req *r, int status, struct jw *w);
+/** Writes one date-time as VBR shows it (UTC, milliseconds). */
+void vbr_time(struct jw *w, const char *key, int64_t us);
+/** A session as SessionModel of family fam; ingest adds stopRequested and jobName. */
+void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ingest);
+/** A task session as TaskSessionModel (1.2+ shape) of family fam. */
+void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, int ingest);
+/** Parses path parameter idx as a uuid; on failure answers 400 and returns RC_INVALID. */
+enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u);
+
+/* The password and refresh grants, shared by both token dialects (the Azure
+ * form differs only in its answer). token_grant parses the form body; it either
+ * answers through fail() or suspends r and later runs password_done or
+ * refresh_done with a struct login in r->work. */
+struct login {
+	const char *user;
+	const char *password;
+	int short_refresh;
+	enum rc rc;
+	struct principal who;
+	struct token_pair tokens;
+	struct store_write w;
+	int refresh;
+};
+
+void vbr_token_grant(struct req *r, void (*fail)(struct req *, enum rc, int, const char *),
+                     void (*password_done)(struct req *), void (*refresh_done)(struct req *));
+
+/* ingest handlers (api/ingest.c), routed by the VBR dialect */
+void ingest_session_create(struct req *r);
+void ingest_session_patch(struct req *r);
+void ingest_session_complete(struct req *r);
+void ingest_log_append(struct req *r);
+void ingest_log_patch(struct req *r);
+void ingest_task_create(struct req *r);
+void ingest_task_patch(struct req *r);
+void ingest_task_complete(struct req *r);
+
+#endif

@@ -1,0 +1,275 @@
+#include "auth.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core.h"
+#include "util/timefmt.h"
+
+/* Token layout before base64url: version, kind, role, 1 spare byte, uid (4, big
+ * endian), family id (16), token id (8), issued and expires (8 each, seconds).
+ * The text form is base64url(payload) "." base64url(MAC of the payload). */
+#define TOKEN_VERSION 1
+#define PAYLOAD_LEN 48
+
+static const char *const role_names[ROLE__COUNT] = {
+	[ROLE_NONE] = "none", [ROLE_VIEWER] = "viewer", [ROLE_OPERATOR] = "operator",
+	[ROLE_REPORTER] = "reporter", [ROLE_ADMIN] = "admin",
+};
+
+const char *auth_role_name(int role)
+{
+	return role >= 0 && role < ROLE__COUNT ? role_names[role] : "none";
+}
+
+int auth_role_parse(const char *s)
+{
+	for(int i = ROLE_VIEWER; i < ROLE__COUNT; i++)
+		if(!strcasecmp(s, role_names[i]))
+			return i;
+	return -1;
+}
+
+/* The revocation set: token families and single tokens, keyed by text. */
+struct revoked {
+	char key[40];
+	int64_t expires_us;
+};
+
+static struct {
+	unsigned char key[crypto_auth_KEYBYTES];
+	pthread_rwlock_t lock;
+	struct revoked *set;
+	size_t n, cap;
+	int ready;
+} auth = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+
+static void put_be(unsigned char *p, uint64_t v, int n)
+{
+	for(int i = n - 1; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for(int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int collect(void *ctx, const char *key, int64_t exp)
+{
+	(void)ctx;
+	auth_revoked_add(key, exp);
+	return 0;
+}
+
+enum rc auth_init(void)
+{
+	if(sodium_init() < 0)
+		return RC_BACKEND;
+	struct arena a;
+	arena_init(&a);
+	const char *hex = NULL;
+	enum rc rc = core_kv_get("token_key", &a, &hex);
+	size_t klen = 0;
+	if(!rc && (sodium_hex2bin(auth.key, sizeof(auth.key), hex, strlen(hex), NULL, &klen, NULL) || klen != sizeof(auth.key)))
+		rc = RC_NOTFOUND;
+	if(rc == RC_NOTFOUND) {
+		char text[2 * sizeof(auth.key) + 1];
+		crypto_auth_keygen(auth.key);
+		sodium_bin2hex(text, sizeof(text), auth.key, sizeof(auth.key));
+		struct store_write w = {.kind = W_KV_PUT, .key = "token_key", .value = text};
+		rc = core_write_sync(&w);
+		sodium_memzero(text, sizeof(text));
+	}
+	arena_free(&a);
+	if(rc)
+		return rc;
+	rc = core_revoked_list(time_now_us(), collect, NULL);
+	auth.ready = 1;
+	return rc;
+}
+
+enum rc auth_password_hash(const char *password, char *out, size_t outlen)
+{
+	if(outlen < crypto_pwhash_STRBYTES)
+		return RC_INVALID;
+	/* Argon2id at OWASP's recommended cost: 2 passes over 19 MiB. */
+	if(crypto_pwhash_str_alg(out, password, strlen(password), 2, 19u << 20, crypto_pwhash_ALG_ARGON2ID13))
+		return RC_BACKEND;
+	return RC_OK;
+}
+
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+static void make_dummy(void)
+{
+	if(auth_password_hash("sessiond-no-such-user", dummy_hash, sizeof(dummy_hash)))
+		dummy_hash[0] = 0;
+}
+
+enum rc auth_password_check(const char *user, const char *password, struct principal *who)
+{
+	struct arena a;
+	arena_init(&a);
+	struct user_rec u;
+	enum rc rc = core_user_get(user, &a, &u);
+	if(rc == RC_NOTFOUND) {
+		/* Spend the same time as for a real user, so names cannot be probed. */
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		pthread_once(&once, make_dummy);
+		if(crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+			rc = RC_UNAUTHORIZED;
+		arena_free(&a);
+		return RC_UNAUTHORIZED;
+	}
+	if(rc) {
+		arena_free(&a);
+		return rc;
+	}
+	if(crypto_pwhash_str_verify(u.hash, password, strlen(password)) != 0) {
+		arena_free(&a);
+		return RC_UNAUTHORIZED;
+	}
+	memset(who, 0, sizeof(*who));
+	who->authenticated = 1;
+	who->role = u.role;
+	who->uid = u.uid;
+	snprintf(who->user, sizeof(who->user), "%s", u.name);
+	arena_free(&a);
+	return RC_OK;
+}
+
+static void mint(const struct principal *who, int kind, int64_t issued_s, int64_t expires_s, uint64_t jti,
+                 char *out)
+{
+	unsigned char p[PAYLOAD_LEN] = {0};
+	p[0] = TOKEN_VERSION;
+	p[1] = (unsigned char)kind;
+	p[2] = (unsigned char)who->role;
+	put_be(p + 4, (uint64_t)who->uid, 4);
+	memcpy(p + 8, who->sid, 16);
+	put_be(p + 24, jti, 8);
+	put_be(p + 32, (uint64_t)issued_s, 8);
+	put_be(p + 40, (uint64_t)expires_s, 8);
+	unsigned char mac[crypto_auth_BYTES];
+	crypto_auth(mac, p, sizeof(p), auth.key);
+	sodium_bin2base64(out, AUTH_TOKEN_MAX, p, sizeof(p), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	size_t n = strlen(out);
+	out[n++] = '.';
+	sodium_bin2base64(out + n, AUTH_TOKEN_MAX - n, mac, sizeof(mac), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void auth_issue(struct principal *who, int short_refresh, struct token_pair *out)
+{
+	static const unsigned char zero[16];
+	if(!memcmp(who->sid, zero, 16))
+		randombytes_buf(who->sid, sizeof(who->sid));
+	int64_t now_us = time_now_us();
+	int64_t now_s = now_us / 1000000;
+	int64_t refresh_ttl = short_refresh ? AUTH_ACCESS_TTL_S + 900 : AUTH_REFRESH_TTL_S;
+	uint64_t jti;
+	randombytes_buf(&jti, sizeof(jti));
+	mint(who, TOK_ACCESS, now_s, now_s + AUTH_ACCESS_TTL_S, jti, out->access);
+	mint(who, TOK_REFRESH, now_s, now_s + refresh_ttl, jti + 1, out->refresh);
+	out->issued_us = now_s * 1000000;
+	out->access_expires_us = (now_s + AUTH_ACCESS_TTL_S) * 1000000;
+	out->refresh_expires_us = (now_s + refresh_ttl) * 1000000;
+}
+
+static int is_revoked(const char *key)
+{
+	int found = 0;
+	pthread_rwlock_rdlock(&auth.lock);
+	for(size_t i = 0; i < auth.n && !found; i++)
+		found = !strcmp(auth.set[i].key, key);
+	pthread_rwlock_unlock(&auth.lock);
+	return found;
+}
+
+void auth_family_key(const struct principal *who, char out[40])
+{
+	out[0] = 'f';
+	sodium_bin2hex(out + 1, 39, who->sid, 16);
+}
+
+void auth_token_key(const struct principal *who, char out[40])
+{
+	unsigned char b[8];
+	put_be(b, who->jti, 8);
+	out[0] = 't';
+	sodium_bin2hex(out + 1, 39, b, 8);
+}
+
+enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who)
+{
+	const char *dot = memchr(token, '.', len);
+	if(!dot || len > AUTH_TOKEN_MAX)
+		return RC_UNAUTHORIZED;
+	unsigned char p[PAYLOAD_LEN + 4], mac[crypto_auth_BYTES + 4];
+	size_t plen = 0, mlen = 0;
+	if(sodium_base642bin(p, sizeof(p), token, (size_t)(dot - token), NULL, &plen, NULL,
+	                     sodium_base64_VARIANT_URLSAFE_NO_PADDING) || plen != PAYLOAD_LEN)
+		return RC_UNAUTHORIZED;
+	if(sodium_base642bin(mac, sizeof(mac), dot + 1, len - (size_t)(dot + 1 - token), NULL, &mlen, NULL,
+	                     sodium_base64_VARIANT_URLSAFE_NO_PADDING) || mlen != crypto_auth_BYTES)
+		return RC_UNAUTHORIZED;
+	if(crypto_auth_verify(mac, p, PAYLOAD_LEN, auth.key) != 0)
+		return RC_UNAUTHORIZED;
+	if(p[0] != TOKEN_VERSION || p[1] != kind || p[2] <= ROLE_NONE || p[2] >= ROLE__COUNT)
+		return RC_UNAUTHORIZED;
+	memset(who, 0, sizeof(*who));
+	who->role = p[2];
+	who->uid = (int64_t)get_be(p + 4, 4);
+	memcpy(who->sid, p + 8, 16);
+	who->jti = get_be(p + 24, 8);
+	who->issued_us = (int64_t)get_be(p + 32, 8) * 1000000;
+	who->expires_us = (int64_t)get_be(p + 40, 8) * 1000000;
+	if(who->expires_us <= time_now_us())
+		return RC_EXPIRED;
+	if(auth.n) {
+		char key[40];
+		auth_family_key(who, key);
+		if(is_revoked(key))
+			return RC_UNAUTHORIZED;
+		auth_token_key(who, key);
+		if(is_revoked(key))
+			return RC_UNAUTHORIZED;
+	}
+	who->authenticated = 1;
+	return RC_OK;
+}
+
+void auth_revoked_add(const char *key, int64_t expires_us)
+{
+	int64_t now = time_now_us();
+	pthread_rwlock_wrlock(&auth.lock);
+	/* Drop what has expired on its own before growing. */
+	size_t j = 0;
+	for(size_t i = 0; i < auth.n; i++)
+		if(auth.set[i].expires_us > now)
+			auth.set[j++] = auth.set[i];
+	auth.n = j;
+	if(auth.n == auth.cap) {
+		auth.cap = auth.cap ? auth.cap * 2 : 64;
+		auth.set = xrealloc(auth.set, auth.cap * sizeof(*auth.set));
+	}
+	snprintf(auth.set[auth.n].key, sizeof(auth.set[auth.n].key), "%s", key);
+	auth.set[auth.n].expires_us = expires_us;
+	auth.n++;
+	pthread_rwlock_unlock(&auth.lock);
+}
+
+int auth_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	if(alen != blen)
+		return 0;
+	return sodium_memcmp(a, b, alen) == 0;
+}

@@ -1,0 +1,71 @@
+/* auth: users, roles, password checks and signed tokens.
+ * Tokens are self-contained and MACed (libsodium crypto_auth) under a key kept
+ * in the database, so any instance sharing the database verifies them in about
+ * a microsecond; a small in-memory set holds revoked token families. */
+#ifndef SESSIOND_CORE_AUTH_H
+#define SESSIOND_CORE_AUTH_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/rc.h"
+
+enum role { ROLE_NONE, ROLE_VIEWER, ROLE_OPERATOR, ROLE_REPORTER, ROLE_ADMIN, ROLE__COUNT };
+
+const char *auth_role_name(int role);
+int auth_role_parse(const char *s);   /* -1 if unknown */
+
+struct principal {
+	int authenticated;
+	int role;                  /* enum role */
+	int64_t uid;
+	char user[64];             /* user name (for logs), may be empty for token principals */
+	unsigned char sid[16];     /* token family: an access/refresh pair and its refreshes */
+	uint64_t jti;              /* this token's id */
+	int64_t issued_us;
+	int64_t expires_us;
+};
+
+enum token_kind { TOK_ACCESS = 1, TOK_REFRESH = 2 };
+
+#define AUTH_ACCESS_TTL_S 900                 /* 15 minutes */
+#define AUTH_REFRESH_TTL_S (14 * 24 * 3600)   /* 14 days */
+#define AUTH_TOKEN_MAX 160
+
+struct token_pair {
+	char access[AUTH_TOKEN_MAX];
+	char refresh[AUTH_TOKEN_MAX];
+	int64_t issued_us;
+	int64_t access_expires_us;
+	int64_t refresh_expires_us;
+};
+
+/** Loads (or creates) the token key and the revocation set. Call once at start. */
+enum rc auth_init(void);
+
+/** Checks a user's password (Argon2id: slow, never on a server worker thread).
+ *  RC_OK fills *who; RC_UNAUTHORIZED for an unknown user or a wrong password. */
+enum rc auth_password_check(const char *user, const char *password, struct principal *who);
+
+/** Hashes a password with Argon2id into out (crypto_pwhash_STRBYTES). */
+enum rc auth_password_hash(const char *password, char *out, size_t outlen);
+
+/** Issues an access/refresh pair for who. A new family starts unless who->sid is
+ *  set (refresh keeps the family). short_refresh: the refresh token lives for the
+ *  access lifetime + 15 minutes. */
+void auth_issue(struct principal *who, int short_refresh, struct token_pair *out);
+
+/** Verifies a token of the given kind. RC_UNAUTHORIZED (malformed, bad MAC, wrong
+ *  kind, revoked) or RC_EXPIRED; RC_OK fills *who. */
+enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who);
+
+/** The revocation key of a token family / of one token, as text (for W_REVOKE). */
+void auth_family_key(const struct principal *who, char out[40]);
+void auth_token_key(const struct principal *who, char out[40]);
+
+/** Adds a revocation to the in-memory set (after the store committed it). */
+void auth_revoked_add(const char *key, int64_t expires_us);
+
+/** Constant-time comparison of two byte strings. */
+int auth_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+#endif

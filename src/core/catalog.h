@@ -1,0 +1,107 @@
+/* catalog: the enumerations of the domain and their spelling in every dialect
+ * and API version. The data lives in catalog.def (one row per session type);
+ * everything here is a lookup into those tables. All names returned are static.
+ * Out-of-range values give NULL from the state/result/log/task *_name functions; the type
+ * functions treat an invalid type index as the Azure "Unknown" row and never return NULL. */
+#ifndef SESSIOND_CORE_CATALOG_H
+#define SESSIOND_CORE_CATALOG_H
+#include <stddef.h>
+
+/* VBR REST API families: the shape of a response depends on major.minor only. */
+enum vbr_fam { VBR_10, VBR_11, VBR_12, VBR_13, VBR_FAM_COUNT };
+
+/** Accepted x-api-version values ("1.0-rev1" … "1.3-rev2"). Returns the family,
+ *  or -1 for an unknown value. */
+int catalog_vbr_version(const char *s);
+/** NULL-terminated list of every accepted x-api-version value, oldest first. */
+extern const char *const catalog_vbr_versions[];
+
+/* Session states, in VBR ESessionState order. */
+enum sess_state {
+	ST_STOPPED, ST_STARTING, ST_STOPPING, ST_WORKING, ST_PAUSING, ST_RESUMING,
+	ST_WAITING_TAPE, ST_IDLE, ST_POSTPROCESSING, ST_WAITING_REPOSITORY,
+	ST_WAITING_SLOT, ST_ACTION_REQUIRED, ST__COUNT
+};
+/* Session results, in ESessionResult order (also EM's comparison order). */
+enum sess_result { RES_NONE, RES_SUCCESS, RES_WARNING, RES_FAILED, RES__COUNT };
+/* Log record status (ETaskLogRecordStatus). */
+enum log_status { LOG_NONE, LOG_SUCCEEDED, LOG_WARNING, LOG_FAILED, LOG__COUNT };
+/* Task session types (ETaskSessionType). */
+enum task_type { TT_BACKUP, TT_REPLICA, TT_RESTORE, TT_ANTIVIRUS, TT__COUNT };
+
+/* Enterprise Manager collection a session type belongs to. */
+enum em_family {
+	EMF_NONE, EMF_BACKUP, EMF_REPLICA, EMF_NAS, EMF_AGENT, EMF_RESTORE, EMF_SYSTEM, EMF__COUNT
+};
+
+const char *catalog_state_name(int st);            /* canonical (VBR) spelling */
+/** Parses a state name (case-insensitive); -1 if unknown or not in that family
+ *  (ActionRequired exists from 1.3 on). fam < 0 means any. */
+int catalog_state_parse(const char *s, int fam);
+const char *catalog_result_name(int r);
+int catalog_result_parse(const char *s);
+const char *catalog_log_status_name(int s);
+int catalog_log_status_parse(const char *s);
+const char *catalog_task_type_name(int t);
+int catalog_task_type_parse(const char *s);
+
+/* Session types. A type is an index 0 .. catalog_type_count()-1 into catalog.def. */
+int catalog_type_count(void);
+/** Canonical name (the 1.3-rev2 ESessionType name, or EM system / Azure name). */
+const char *catalog_type_name(int t);
+/** Finds a type by its canonical name or by any dialect's spelling, case-insensitively
+ *  (so "Job", "BackupJob" and "PolicyBackup" all resolve). -1 if unknown. */
+int catalog_type_parse(const char *s);
+/** The ESessionType value that VBR family fam shows for type t: its own spelling
+ *  when that version knows the type, otherwise the version's nearest value. Never NULL. */
+const char *catalog_type_vbr(int t, int fam);
+/** Parses an ESessionType value as valid in family fam (e.g. "Job" only in 1.0/1.1,
+ *  "BackupJob" from 1.2); -1 when that version has no such value. */
+int catalog_type_parse_vbr(const char *s, int fam);
+/** Every type that family fam would show as the value named s (a filter on
+ *  "Infrastructure" in 1.0 also matches the types it falls back to). Writes up to
+ *  max type indexes into out and returns how many; -1 when s is not a value of fam. */
+int catalog_type_match_vbr(const char *s, int fam, int *out, int max);
+
+enum em_family catalog_type_em_family(int t);
+/** EM JobType (job sessions) or SessionType (system sessions); never NULL. */
+const char *catalog_type_em_name(int t);
+/** Azure JobSessionType value and its readable label; never NULL. */
+const char *catalog_type_az(int t);
+const char *catalog_type_az_label(int t);
+/** Parses an Azure JobSessionType value (case-insensitive), -1 if unknown. */
+int catalog_type_parse_az(const char *s);
+
+/** Every type whose em_name is s in a non-EMF_NONE family (EM JobType/SessionType filters).
+ *  Same out/max/return convention as catalog_type_match_vbr; -1 when none matches. */
+int catalog_type_match_em(const char *s, int *out, int max);
+/** Every type shown in Azure as the JobSessionType value s (an Azure Types filter on
+ *  "PolicyBackup" also matches VBR's BackupJob). Same convention; -1 when s is no value. */
+int catalog_type_match_az(const char *s, int *out, int max);
+/** EM collection name of a family ("backupSessions", "nas/backupSessions", …; "" for EMF_NONE). */
+const char *catalog_em_family_name(int f);
+
+/* Enterprise Manager states. EM job sessions show six State values, compared by their
+ * documented order Starting < Stopping < Working < Pausing < Resuming < Stopped; the
+ * other VBR states (Idle, Postprocessing, Waiting*, ActionRequired) show as Working. */
+const char *catalog_em_state_name(int st);
+/** Rank (0..5) of a session state in that order, by its EM spelling; -1 if st is invalid. */
+int catalog_em_state_rank(int st);
+/** Rank of an EM State name (case-insensitive), -1 if unknown. */
+int catalog_em_state_parse(const char *s);
+/** EM system-session State: InProgress while not Stopped; once Stopped, Success →
+ *  CompletedSuccessfully, Warning or None → CompletedWarning, Failed → Failed. */
+const char *catalog_em_system_state(int state, int result);
+
+/** Azure JobStatus folded from state and result. Not stopped: Canceling when a stop was
+ *  requested, Pending in WaitingTape/WaitingRepository/WaitingSlot, else RunningWithError /
+ *  RunningWithWarning when result is already Failed / Warning, else Running (Starting too).
+ *  Stopped: Canceled when is_canceled, else Success, Warning, Error (Failed), Unknown (None). */
+const char *catalog_az_status(int state, int result, int is_canceled, int stop_requested);
+
+struct buf;
+/** Appends the whole mapping as Markdown (docs/TYPES.md, `sessiond catalog`).
+ *  0 on success, -1 when the buffer overflowed its bound. */
+int catalog_write_markdown(struct buf *b);
+
+#endif

@@ -1,0 +1,146 @@
+#include "core.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/auth.h"
+#include "util/timefmt.h"
+
+static struct {
+	const struct store_ops *ops;
+	struct store *st;
+	struct core_info info;
+	char server_name[256];
+	char install_id[UUID_STR_LEN + 1];
+} core;
+
+static enum rc ensure_install_id(char *err, size_t errlen)
+{
+	struct arena a;
+	arena_init(&a);
+	const char *v = NULL;
+	enum rc rc = core.ops->kv_get(core.st, "installation_id", &a, &v);
+	if(rc == RC_NOTFOUND) {
+		struct uuid u;
+		uuid_v4(&u);
+		uuid_format(&u, core.install_id);
+		struct store_write w = {.kind = W_KV_PUT, .key = "installation_id", .value = core.install_id};
+		rc = store_write_sync(core.ops, core.st, &w);
+		if(rc)
+			snprintf(err, errlen, "cannot store the installation id: %s", w.err);
+	} else if(!rc) {
+		snprintf(core.install_id, sizeof(core.install_id), "%s", v);
+	} else {
+		snprintf(err, errlen, "cannot read settings from the database");
+	}
+	arena_free(&a);
+	return rc;
+}
+
+enum rc core_open(const char *db_uri, char *err, size_t errlen)
+{
+	enum rc rc = store_open(db_uri, &core.ops, &core.st, err, errlen);
+	if(rc)
+		return rc;
+	if(gethostname(core.server_name, sizeof(core.server_name)) != 0 || !core.server_name[0])
+		snprintf(core.server_name, sizeof(core.server_name), "sessiond");
+	core.server_name[sizeof(core.server_name) - 1] = 0;
+	if((rc = ensure_install_id(err, errlen)) || (rc = auth_init())) {
+		if(rc && !err[0])
+			snprintf(err, errlen, "cannot initialise authentication");
+		core_close();
+		return rc;
+	}
+	core.info.server_name = core.server_name;
+	core.info.installation_id = core.install_id;
+	core.info.started_us = time_now_us();
+	return RC_OK;
+}
+
+void core_close(void)
+{
+	if(core.ops && core.st)
+		core.ops->close(core.st);
+	core.st = NULL;
+}
+
+const struct core_info *core_info(void)
+{
+	return &core.info;
+}
+
+enum rc core_session_get(const struct uuid *id, struct arena *a, struct sess_rec *out)
+{
+	return core.ops->session_get(core.st, id, a, out);
+}
+
+enum rc core_session_list(const struct query *q, struct arena *a, store_sess_cb cb, void *ctx, int64_t *total)
+{
+	return core.ops->session_list(core.st, q, a, cb, ctx, total);
+}
+
+enum rc core_task_get(const struct uuid *id, struct arena *a, struct task_rec *out)
+{
+	return core.ops->task_get(core.st, id, a, out);
+}
+
+enum rc core_task_list(const struct query *q, struct arena *a, store_task_cb cb, void *ctx, int64_t *total)
+{
+	return core.ops->task_list(core.st, q, a, cb, ctx, total);
+}
+
+enum rc core_log_list(const struct uuid *owner, int status, struct arena *a, store_log_cb cb, void *ctx, int64_t *total)
+{
+	return core.ops->log_list(core.st, owner, status, a, cb, ctx, total);
+}
+
+enum rc core_job_latest(struct arena *a, store_sess_cb cb, void *ctx)
+{
+	return core.ops->job_latest(core.st, a, cb, ctx);
+}
+
+int64_t core_usn(void)
+{
+	return core.ops->usn_current(core.st);
+}
+
+enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out)
+{
+	return core.ops->user_get(core.st, name, a, out);
+}
+
+enum rc core_user_get_uid(int64_t uid, struct arena *a, struct user_rec *out)
+{
+	return core.ops->user_get_uid(core.st, uid, a, out);
+}
+
+enum rc core_user_list(struct arena *a, int (*cb)(void *, const struct user_rec *), void *ctx)
+{
+	return core.ops->user_list(core.st, a, cb, ctx);
+}
+
+int64_t core_user_count(void)
+{
+	return core.ops->user_count(core.st);
+}
+
+enum rc core_kv_get(const char *key, struct arena *a, const char **value)
+{
+	return core.ops->kv_get(core.st, key, a, value);
+}
+
+enum rc core_revoked_list(int64_t now_us, int (*cb)(void *, const char *, int64_t), void *ctx)
+{
+	return core.ops->revoked_list(core.st, now_us, cb, ctx);
+}
+
+void core_submit(struct store_write *w)
+{
+	core.ops->submit(core.st, w);
+}
+
+enum rc core_write_sync(struct store_write *w)
+{
+	return store_write_sync(core.ops, core.st, w);
+}

@@ -1,0 +1,29 @@
+/* http: the libmicrohttpd daemon(s), request limits, routing to a dialect,
+ * suspension of waiting requests and the access log. */
+#ifndef SESSIOND_HTTP_SERVER_H
+#define SESSIOND_HTTP_SERVER_H
+#include <stddef.h>
+
+#include "util/rc.h"
+
+#define HTTP_MAX_LISTEN 8
+
+struct http_config {
+	const char *listen[HTTP_MAX_LISTEN]; /* "HOST:PORT" or "[v6]:PORT" */
+	int nlisten;
+	const char *tls_cert;      /* PEM file paths; both or neither */
+	const char *tls_key;
+	unsigned threads;          /* worker threads per listener; 0 = one per core */
+	unsigned conn_limit;       /* open connections per listener */
+	unsigned timeout_s;        /* idle connection timeout */
+	size_t body_max;           /* request body bytes */
+	size_t header_max;         /* per-connection buffer for the request line and headers */
+	int access_log;            /* one line per request on stderr */
+};
+
+/** Starts every listener; on failure nothing stays running. */
+enum rc http_start(const struct http_config *c, char *err, size_t errlen);
+/** Stops accepting, waits up to drain_ms for requests in flight, then stops. */
+void http_stop(unsigned drain_ms);
+
+#endif

@@ -1,0 +1,462 @@
+/* sessiond: flags, configuration, user management, start and stop. */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/auth.h"
+#include "core/catalog.h"
+#include "core/core.h"
+#include "http/server.h"
+#include "util/buf.h"
+#include "util/timefmt.h"
+
+#define VERSION "0.1.0"
+
+/* ---------- configuration: one table drives flags, environment, checks and --help ---------- */
+
+enum ctype { C_STR, C_INT, C_LIST, C_ENUM };
+
+struct conf {
+	const char *name;      /* --name, and SESSIOND_NAME in the environment */
+	enum ctype type;
+	const char *def;
+	long min, max;
+	const char *choices;   /* C_ENUM: '|'-separated */
+	const char *help;
+	const char *value;     /* resolved value (flag > environment > default) */
+	const char *list[HTTP_MAX_LISTEN];
+	int nlist;
+};
+
+static struct conf confs[] = {
+	{.name = "listen", .type = C_LIST, .def = "127.0.0.1:9419", .min = 0, .max = 0, .choices = NULL, .help = "HOST:PORT to serve on (repeat, or comma-separate in the environment)"},
+	{.name = "db", .type = C_STR, .def = "./sessiond.db", .min = 0, .max = 0, .choices = NULL, .help = "SQLite database file"},
+	{.name = "tls-cert", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM certificate: serve HTTPS"},
+	{.name = "tls-key", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM private key for --tls-cert"},
+	{.name = "log-level", .type = C_ENUM, .def = "info", .min = 0, .max = 0, .choices = "error|warn|info|debug", .help = "info and debug log one line per request"},
+	{.name = "threads", .type = C_INT, .def = "0", .min = 0, .max = 256, .choices = NULL, .help = "HTTP worker threads per listener (0: one per core)"},
+	{.name = "max-connections", .type = C_INT, .def = "1024", .min = 1, .max = 1000000, .choices = NULL, .help = "open connections per listener"},
+	{.name = "timeout", .type = C_INT, .def = "30", .min = 1, .max = 3600, .choices = NULL, .help = "seconds before an idle or slow connection is closed"},
+	{.name = "max-body", .type = C_INT, .def = "1048576", .min = 1024, .max = 1073741824, .choices = NULL, .help = "largest request body, in bytes"},
+	{.name = "max-header", .type = C_INT, .def = "32768", .min = 4096, .max = 1048576, .choices = NULL, .help = "buffer for the request line and headers, in bytes"},
+};
+
+#define NCONF (sizeof(confs) / sizeof(confs[0]))
+
+static struct conf *conf_find(const char *name, size_t len)
+{
+	for(size_t i = 0; i < NCONF; i++)
+		if(strlen(confs[i].name) == len && !strncmp(confs[i].name, name, len))
+			return &confs[i];
+	return NULL;
+}
+
+static long conf_int(const char *name)
+{
+	struct conf *c = conf_find(name, strlen(name));
+	return c && c->value ? strtol(c->value, NULL, 10) : 0;
+}
+
+static const char *conf_str(const char *name)
+{
+	struct conf *c = conf_find(name, strlen(name));
+	return c ? c->value : NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sessiond [options]              serve the APIs\n"
+	           "       sessiond user add NAME --role ROLE   add a user (password from SESSIOND_PASSWORD or stdin)\n"
+	           "       sessiond user passwd NAME            change a password\n"
+	           "       sessiond user role NAME ROLE         change a role\n"
+	           "       sessiond user del NAME               remove a user\n"
+	           "       sessiond user list                   list users\n"
+	           "       sessiond catalog                     print the session type mapping (Markdown)\n"
+	           "\nroles: viewer (read), operator (read, stop), reporter (ingest), admin (everything)\n"
+	           "\noptions (each also read from SESSIOND_<NAME>, e.g. SESSIOND_LISTEN):\n");
+	for(size_t i = 0; i < NCONF; i++) {
+		const struct conf *c = &confs[i];
+		char flag[64];
+		snprintf(flag, sizeof(flag), "--%s %s", c->name, c->type == C_INT ? "N" : c->type == C_ENUM ? c->choices : "VALUE");
+		fprintf(f, "  %-34s %s", flag, c->help);
+		if(c->def)
+			fprintf(f, " [%s]", c->def);
+		fputc('\n', f);
+	}
+	fprintf(f, "  %-34s %s\n", "--help", "this text");
+	fprintf(f, "  %-34s %s\n", "--version", "print the version");
+	fprintf(f, "\nOn first start the admin user is created with the password in SESSIOND_ADMIN_PASSWORD,\n"
+	           "or a random one that is printed once.\n");
+}
+
+static int conf_set(struct conf *c, const char *v, const char *from)
+{
+	switch(c->type) {
+	case C_INT: {
+		char *end;
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if(!*v || *end || errno || n < c->min || n > c->max) {
+			fprintf(stderr, "sessiond: %s %s: want a number from %ld to %ld\n", from, c->name, c->min, c->max);
+			return -1;
+		}
+		break;
+	}
+	case C_ENUM: {
+		size_t vl = strlen(v);
+		const char *p = c->choices;
+		int ok = 0;
+		while(*p && !ok) {
+			const char *bar = strchr(p, '|');
+			size_t l = bar ? (size_t)(bar - p) : strlen(p);
+			ok = l == vl && !strncasecmp(p, v, l);
+			p += l + (bar ? 1 : 0);
+		}
+		if(!ok) {
+			fprintf(stderr, "sessiond: %s %s: want one of %s\n", from, c->name, c->choices);
+			return -1;
+		}
+		break;
+	}
+	case C_LIST: {
+		if(c->nlist >= HTTP_MAX_LISTEN) {
+			fprintf(stderr, "sessiond: at most %d --%s values\n", HTTP_MAX_LISTEN, c->name);
+			return -1;
+		}
+		c->list[c->nlist++] = v;
+		break;
+	}
+	case C_STR:
+		break;
+	}
+	c->value = v;
+	return 0;
+}
+
+/* Flags win over the environment, which wins over defaults. Leaves positional words in args. */
+static int conf_load(int argc, char **argv, const char **args, int *nargs)
+{
+	int seen[NCONF] = {0};
+	*nargs = 0;
+	for(int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if(!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if(!strcmp(a, "--version")) {
+			printf("sessiond %s\n", VERSION);
+			exit(0);
+		}
+		if(strncmp(a, "--", 2)) {
+			args[(*nargs)++] = a;
+			continue;
+		}
+		const char *eq = strchr(a + 2, '=');
+		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		struct conf *c = conf_find(a + 2, len);
+		if(!c) {
+			/* Options of subcommands (--role) pass through. */
+			args[(*nargs)++] = a;
+			if(!eq && i + 1 < argc && strncmp(argv[i + 1], "--", 2))
+				args[(*nargs)++] = argv[++i];
+			continue;
+		}
+		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if(!v) {
+			fprintf(stderr, "sessiond: --%s needs a value (see --help)\n", c->name);
+			return -1;
+		}
+		if(!seen[c - confs]) {
+			c->nlist = 0;
+			seen[c - confs] = 1;
+		}
+		if(conf_set(c, v, "flag --"))
+			return -1;
+	}
+	for(size_t i = 0; i < NCONF; i++) {
+		struct conf *c = &confs[i];
+		if(seen[i])
+			continue;
+		char env[64] = "SESSIOND_";
+		size_t k = strlen(env);
+		for(const char *p = c->name; *p && k < sizeof(env) - 1; p++)
+			env[k++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		env[k] = 0;
+		const char *v = getenv(env);
+		if(v && *v) {
+			if(c->type == C_LIST) {
+				char *copy = xstrdup(v), *save = NULL;
+				for(char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+					if(conf_set(c, t, "environment"))
+						return -1;
+				/* copy stays alive for the process: the list points into it */
+			} else if(conf_set(c, v, "environment")) {
+				return -1;
+			}
+		} else if(c->def) {
+			if(conf_set(c, c->def, "default"))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---------- users ---------- */
+
+static int read_password(char *out, size_t n)
+{
+	const char *env = getenv("SESSIOND_PASSWORD");
+	if(env) {
+		snprintf(out, n, "%s", env);
+		return 0;
+	}
+	if(isatty(0))
+		fprintf(stderr, "password: ");
+	if(!fgets(out, (int)n, stdin))
+		return -1;
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
+}
+
+static enum rc put_user(const char *name, int role, const char *password, char *err, size_t errlen)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	enum rc rc = RC_OK;
+	if(password && (rc = auth_password_hash(password, hash, sizeof(hash)))) {
+		snprintf(err, errlen, "cannot hash the password");
+		return rc;
+	}
+	struct store_write w = {.kind = W_USER_PUT};
+	w.user.name = name;
+	w.user.hash = password ? hash : NULL;
+	w.user.role = role;
+	w.user.created_us = time_now_us();
+	rc = core_write_sync(&w);
+	sodium_memzero(hash, sizeof(hash));
+	if(rc)
+		snprintf(err, errlen, "%s", w.err);
+	return rc;
+}
+
+static int print_user(void *ctx, const struct user_rec *u)
+{
+	(void)ctx;
+	char t[TIME_STR_MAX];
+	time_format(u->created_us, 0, t);
+	printf("%-24s %-10s %s\n", u->name, auth_role_name(u->role), t);
+	return 0;
+}
+
+static int valid_user_name(const char *s)
+{
+	size_t n = strlen(s);
+	if(!n || n > 63)
+		return 0;
+	for(size_t i = 0; i < n; i++)
+		if(s[i] <= ' ' || s[i] == ':' || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int cmd_user(const char **args, int nargs)
+{
+	if(nargs < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *verb = args[1];
+	const char *name = nargs > 2 ? args[2] : NULL;
+	int role = -1;
+	for(int i = 2; i < nargs; i++)
+		if(!strcmp(args[i], "--role") && i + 1 < nargs)
+			role = auth_role_parse(args[i + 1]);
+		else if(!strncmp(args[i], "--role=", 7))
+			role = auth_role_parse(args[i] + 7);
+	char err[512] = "";
+	if(core_open(conf_str("db"), err, sizeof(err))) {
+		fprintf(stderr, "sessiond: %s\n", err);
+		return 1;
+	}
+	int status = 0;
+	char password[512];
+	struct arena a;
+	arena_init(&a);
+	struct user_rec u;
+	if(!strcmp(verb, "list")) {
+		core_user_list(&a, print_user, NULL);
+	} else if(!name || !valid_user_name(name)) {
+		fprintf(stderr, "sessiond: user %s needs a user name (1-63 characters, no spaces or ':')\n", verb);
+		status = 2;
+	} else if(!strcmp(verb, "add")) {
+		if(role < 0) {
+			fprintf(stderr, "sessiond: user add needs --role viewer|operator|reporter|admin\n");
+			status = 2;
+		} else if(!core_user_get(name, &a, &u)) {
+			fprintf(stderr, "sessiond: user '%s' exists (use passwd or role to change it)\n", name);
+			status = 1;
+		} else if(read_password(password, sizeof(password)) || strlen(password) < 8) {
+			fprintf(stderr, "sessiond: the password must have at least 8 characters\n");
+			status = 2;
+		} else if(put_user(name, role, password, err, sizeof(err))) {
+			fprintf(stderr, "sessiond: %s\n", err);
+			status = 1;
+		} else {
+			printf("user %s added with role %s\n", name, auth_role_name(role));
+		}
+	} else if(!strcmp(verb, "passwd") || !strcmp(verb, "role")) {
+		int is_role = !strcmp(verb, "role");
+		if(is_role && nargs > 3)
+			role = auth_role_parse(args[3]);
+		if(core_user_get(name, &a, &u)) {
+			fprintf(stderr, "sessiond: no user '%s'\n", name);
+			status = 1;
+		} else if(is_role && role < 0) {
+			fprintf(stderr, "sessiond: user role NAME viewer|operator|reporter|admin\n");
+			status = 2;
+		} else if(!is_role && (read_password(password, sizeof(password)) || strlen(password) < 8)) {
+			fprintf(stderr, "sessiond: the password must have at least 8 characters\n");
+			status = 2;
+		} else if(put_user(name, is_role ? role : u.role, is_role ? NULL : password, err, sizeof(err))) {
+			fprintf(stderr, "sessiond: %s\n", err);
+			status = 1;
+		} else {
+			printf("user %s updated\n", name);
+		}
+	} else if(!strcmp(verb, "del")) {
+		struct store_write w = {.kind = W_USER_DEL};
+		w.user.name = name;
+		if(core_write_sync(&w)) {
+			fprintf(stderr, "sessiond: %s\n", w.err);
+			status = 1;
+		} else {
+			printf("user %s removed\n", name);
+		}
+	} else {
+		usage(stderr);
+		status = 2;
+	}
+	sodium_memzero(password, sizeof(password));
+	arena_free(&a);
+	core_close();
+	return status;
+}
+
+static int first_admin(void)
+{
+	if(core_user_count() != 0)
+		return 0;
+	const char *pw = getenv("SESSIOND_ADMIN_PASSWORD");
+	char generated[33];
+	if(!pw || !*pw) {
+		unsigned char raw[12];
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2base64(generated, sizeof(generated), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		pw = generated;
+	}
+	char err[256];
+	if(put_user("admin", ROLE_ADMIN, pw, err, sizeof(err))) {
+		fprintf(stderr, "sessiond: cannot create the admin user: %s\n", err);
+		return -1;
+	}
+	if(pw == generated)
+		fprintf(stderr, "sessiond: created user 'admin' with password %s (shown once)\n", generated);
+	else
+		fprintf(stderr, "sessiond: created user 'admin' with the password from SESSIOND_ADMIN_PASSWORD\n");
+	return 0;
+}
+
+/* ---------- serve ---------- */
+
+static int serve(void)
+{
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);   /* every thread inherits this; main waits below */
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[512] = "";
+	int64_t t0 = time_now_us();
+	if(core_open(conf_str("db"), err, sizeof(err))) {
+		fprintf(stderr, "sessiond: %s\n", err);
+		return 1;
+	}
+	if(first_admin()) {
+		core_close();
+		return 1;
+	}
+	api_init();
+	struct conf *listen = conf_find("listen", 6);
+	struct http_config hc = {
+		.nlisten = listen->nlist,
+		.tls_cert = conf_str("tls-cert"),
+		.tls_key = conf_str("tls-key"),
+		.threads = (unsigned)conf_int("threads"),
+		.conn_limit = (unsigned)conf_int("max-connections"),
+		.timeout_s = (unsigned)conf_int("timeout"),
+		.body_max = (size_t)conf_int("max-body"),
+		.header_max = (size_t)conf_int("max-header"),
+	};
+	const char *level = conf_str("log-level");
+	hc.access_log = !strcasecmp(level, "info") || !strcasecmp(level, "debug");
+	for(int i = 0; i < listen->nlist; i++)
+		hc.listen[i] = listen->list[i];
+	if(http_start(&hc, err, sizeof(err))) {
+		fprintf(stderr, "sessiond: %s\n", err);
+		api_shutdown();
+		core_close();
+		return 1;
+	}
+	for(int i = 0; i < hc.nlisten; i++)
+		fprintf(stderr, "sessiond %s: serving %s://%s (database %s, started in %lld ms)\n", VERSION,
+		        hc.tls_cert ? "https" : "http", hc.listen[i], conf_str("db"),
+		        (long long)((time_now_us() - t0) / 1000));
+	int sig = 0;
+	while(sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		;
+	fprintf(stderr, "sessiond: %s: draining requests and stopping\n", strsignal(sig));
+	http_stop(10000);
+	api_shutdown();
+	core_close();
+	fprintf(stderr, "sessiond: stopped\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if(sodium_init() < 0) {
+		fprintf(stderr, "sessiond: libsodium failed to initialise\n");
+		return 1;
+	}
+	const char **args = xcalloc((size_t)argc + 1, sizeof(*args));
+	int nargs = 0;
+	if(conf_load(argc, argv, args, &nargs))
+		return 2;
+	int status;
+	if(nargs > 0 && !strcmp(args[0], "user")) {
+		status = cmd_user(args, nargs);
+	} else if(nargs > 0 && !strcmp(args[0], "catalog")) {
+		struct buf b;
+		buf_init(&b, 0);
+		catalog_write_markdown(&b);
+		fputs(buf_cstr(&b), stdout);
+		buf_free(&b);
+		status = 0;
+	} else if(nargs > 0) {
+		fprintf(stderr, "sessiond: unknown command or argument '%s' (see --help)\n", args[0]);
+		status = 2;
+	} else {
+		status = serve();
+	}
+	free(args);
+	return status;
+}

@@ -1,0 +1,18 @@
+/* SQL text shared by the SQL backends: column lists and schema migrations. */
+#ifndef SESSIOND_STORE_SQL_H
+#define SESSIOND_STORE_SQL_H
+
+#define SESS_COLS "id,usn,name,type,state,result,progress,is_canceled,is_retry,stop_requested," \
+	"creation,end_time,job_id,parent_id,resource_id,job_name,resource_ref,platform,initiated_by," \
+	"message,backup_server,extra"
+#define SESS_PARAMS "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22"
+
+#define TASK_COLS "id,usn,session_id,name,type,session_type,state,result,progress,is_canceled," \
+	"total_size,creation,end_time,restore_point_id,repository_id,message,reason,extra"
+#define TASK_PARAMS "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18"
+
+/** Forward migrations; migration i takes the schema from version i to i+1. */
+extern const char *const store_sql_migrations[];
+extern const int store_sql_migration_count;
+
+#endif
