@@ -12,6 +12,9 @@
 #include "core/auth.h"
 #include "core/catalog.h"
 #include "core/core.h"
+#include "core/demo.h"
+#include "core/feed.h"
+#include "core/retention.h"
 #include "http/server.h"
 #include "util/buf.h"
 #include "util/timefmt.h"
@@ -20,7 +23,7 @@
 
 /* ---------- configuration: one table drives flags, environment, checks and --help ---------- */
 
-enum ctype { C_STR, C_INT, C_LIST, C_ENUM };
+enum ctype { C_STR, C_INT, C_LIST, C_ENUM, C_BOOL };
 
 struct conf {
 	const char *name;      /* --name, and SESSIOND_NAME in the environment */
@@ -39,6 +42,12 @@ static struct conf confs[] = {
 	{.name = "db", .type = C_STR, .def = "./sessiond.db", .min = 0, .max = 0, .choices = NULL, .help = "SQLite database file"},
 	{.name = "tls-cert", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM certificate: serve HTTPS"},
 	{.name = "tls-key", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM private key for --tls-cert"},
+	{.name = "demo", .type = C_BOOL, .def = "false", .help = "seed a 30-day demo history into an empty database and keep sessions running"},
+	{.name = "demo-seed", .type = C_INT, .def = "42", .min = 0, .max = 2147483647, .help = "seed of the demo history"},
+	{.name = "demo-anchor", .type = C_STR, .def = NULL, .help = "RFC 3339 end of the demo history (default: now)"},
+	{.name = "demo-interval", .type = C_INT, .def = "1000", .min = 50, .max = 600000, .help = "milliseconds between demo simulator steps"},
+	{.name = "retention-days", .type = C_INT, .def = "0", .min = 0, .max = 36500, .help = "purge sessions that ended more than N days ago (0: keep all)"},
+	{.name = "retention-interval", .type = C_INT, .def = "3600", .min = 1, .max = 604800, .help = "seconds between retention runs"},
 	{.name = "log-level", .type = C_ENUM, .def = "info", .min = 0, .max = 0, .choices = "error|warn|info|debug", .help = "info and debug log one line per request"},
 	{.name = "threads", .type = C_INT, .def = "0", .min = 0, .max = 256, .choices = NULL, .help = "HTTP worker threads per listener (0: one per core)"},
 	{.name = "max-connections", .type = C_INT, .def = "1024", .min = 1, .max = 1000000, .choices = NULL, .help = "open connections per listener"},
@@ -63,6 +72,12 @@ static long conf_int(const char *name)
 	return c && c->value ? strtol(c->value, NULL, 10) : 0;
 }
 
+static int conf_bool(const char *name)
+{
+	struct conf *c = conf_find(name, strlen(name));
+	return c && c->value && !strcmp(c->value, "true");
+}
+
 static const char *conf_str(const char *name)
 {
 	struct conf *c = conf_find(name, strlen(name));
@@ -83,7 +98,8 @@ static void usage(FILE *f)
 	for(size_t i = 0; i < NCONF; i++) {
 		const struct conf *c = &confs[i];
 		char flag[64];
-		snprintf(flag, sizeof(flag), "--%s %s", c->name, c->type == C_INT ? "N" : c->type == C_ENUM ? c->choices : "VALUE");
+		snprintf(flag, sizeof(flag), "--%s%s%s", c->name, c->type == C_BOOL ? "" : " ",
+		         c->type == C_BOOL ? "" : c->type == C_INT ? "N" : c->type == C_ENUM ? c->choices : "VALUE");
 		fprintf(f, "  %-34s %s", flag, c->help);
 		if(c->def)
 			fprintf(f, " [%s]", c->def);
@@ -132,6 +148,16 @@ static int conf_set(struct conf *c, const char *v, const char *from)
 		c->list[c->nlist++] = v;
 		break;
 	}
+	case C_BOOL:
+		if(!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
+			v = "true";
+		else if(!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"))
+			v = "false";
+		else {
+			fprintf(stderr, "sessiond: %s %s: want true or false\n", from, c->name);
+			return -1;
+		}
+		break;
 	case C_STR:
 		break;
 	}
@@ -168,7 +194,7 @@ static int conf_load(int argc, char **argv, const char **args, int *nargs)
 				args[(*nargs)++] = argv[++i];
 			continue;
 		}
-		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		const char *v = eq ? eq + 1 : c->type == C_BOOL ? "true" : (i + 1 < argc ? argv[++i] : NULL);
 		if(!v) {
 			fprintf(stderr, "sessiond: --%s needs a value (see --help)\n", c->name);
 			return -1;
@@ -394,7 +420,25 @@ static int serve(void)
 		core_close();
 		return 1;
 	}
+	int demo = conf_bool("demo");
+	if(demo) {
+		int64_t anchor = time_now_us(), n = 0;
+		const char *an = conf_str("demo-anchor");
+		if(an && time_parse(an, strlen(an), &anchor)) {
+			fprintf(stderr, "sessiond: --demo-anchor: want an RFC 3339 date-time\n");
+			core_close();
+			return 2;
+		}
+		if(demo_seed((uint64_t)conf_int("demo-seed"), anchor, &n)) {
+			fprintf(stderr, "sessiond: cannot write the demo history\n");
+			core_close();
+			return 1;
+		}
+		if(n)
+			fprintf(stderr, "sessiond: demo: wrote %lld sessions of history\n", (long long)n);
+	}
 	api_init();
+	feed_start();
 	struct conf *listen = conf_find("listen", 6);
 	struct http_config hc = {
 		.nlisten = listen->nlist,
@@ -412,6 +456,7 @@ static int serve(void)
 		hc.listen[i] = listen->list[i];
 	if(http_start(&hc, err, sizeof(err))) {
 		fprintf(stderr, "sessiond: %s\n", err);
+		feed_shutdown();
 		api_shutdown();
 		core_close();
 		return 1;
@@ -420,10 +465,17 @@ static int serve(void)
 		fprintf(stderr, "sessiond %s: serving %s://%s (database %s, started in %lld ms)\n", VERSION,
 		        hc.tls_cert ? "https" : "http", hc.listen[i], conf_str("db"),
 		        (long long)((time_now_us() - t0) / 1000));
+	if(demo)
+		demo_start((uint64_t)conf_int("demo-seed"), (unsigned)conf_int("demo-interval"));
+	if(conf_int("retention-days") > 0)
+		retention_start((int)conf_int("retention-days"), (unsigned)conf_int("retention-interval"));
 	int sig = 0;
 	while(sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		;
 	fprintf(stderr, "sessiond: %s: draining requests and stopping\n", strsignal(sig));
+	demo_stop();
+	retention_stop();
+	feed_shutdown();   /* long polls answer now */
 	http_stop(10000);
 	api_shutdown();
 	core_close();

@@ -9,6 +9,7 @@
 
 #include "core/catalog.h"
 #include "core/core.h"
+#include "core/feed.h"
 #include "core/query.h"
 #include "core/session.h"
 #include "util/form.h"
@@ -663,6 +664,72 @@ static enum rc q_common(struct req *r, struct query *q, const struct qexpr **whe
 	return RC_OK;
 }
 
+/* ---------- the change feed: long polls ---------- */
+
+struct longpoll {
+	struct feed_waiter fw;
+	struct req *r;
+	int64_t deadline_us;
+	void (*handler)(struct req *r);
+};
+
+static void lp_fire(struct feed_waiter *fw)
+{
+	struct longpoll *lp = fw->ctx;
+	lp->r->io->resume(lp->r);
+}
+
+static void lp_cont(struct req *r)
+{
+	struct longpoll *lp = r->work;
+	lp->handler(r);
+}
+
+#define LONG_POLL_MAX_S 300
+
+/* With ?usnGreaterThan=N&wait=S a request whose answer shows nothing newer than N
+ * (seen_usn is the newest usn its answer covers) waits up to S seconds for a
+ * change without holding a worker, then handler runs again. Returns 1 when r
+ * now waits or was answered with an error, 0 to answer now. */
+static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req *r))
+{
+	const char *wv = req_query(r, "wait");
+	if(!wv)
+		return 0;
+	const char *uv = req_query(r, "usnGreaterThan");
+	char *end;
+	long wait = strtol(wv, &end, 10);
+	if(!*wv || *end || wait < 0 || wait > LONG_POLL_MAX_S) {
+		bad(r, "query parameter %s must be a number of seconds from 0 to 300", "wait");
+		return 1;
+	}
+	long long after = uv ? strtoll(uv, &end, 10) : -1;
+	if(!uv || !*uv || *end || after < 0) {
+		bad(r, "query parameter %s needs usnGreaterThan=<usn>", "wait");
+		return 1;
+	}
+	if(seen_usn > after || wait == 0)
+		return 0;
+	struct longpoll *lp = r->work;
+	if(!lp) {
+		lp = arena_zalloc(r->arena, sizeof(*lp));
+		lp->r = r;
+		lp->handler = handler;
+		lp->deadline_us = r->now_us + (int64_t)wait * 1000000;
+		r->work = lp;
+	}
+	if(time_now_us() >= lp->deadline_us)
+		return 0;
+	int64_t global = core_usn();
+	lp->fw.after_usn = global > after ? global : after;
+	lp->fw.deadline_us = lp->deadline_us;
+	lp->fw.fire = lp_fire;
+	lp->fw.ctx = lp;
+	r->io->suspend(r, lp_cont);
+	feed_wait(&lp->fw);
+	return 1;
+}
+
 /* ---------- sessions ---------- */
 
 struct listing {
@@ -704,8 +771,12 @@ static const struct order_name session_orders[] = {
 	{"InitiatedBy", QO_INITIATED_BY, VBR_13}, {NULL, 0, 0},
 };
 
+static void h_sessions(struct req *r);
+
 static void list_sessions(struct req *r, const struct qexpr *extra)
 {
+	if(long_poll(r, core_usn(), h_sessions))
+		return;
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = extra;
 	if(q_page(r, &q) || q_order(r, session_orders, &q) || q_common(r, &q, &where) ||
@@ -807,6 +878,8 @@ static void h_session_logs(struct req *r)
 		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "session not found" : "cannot read the session");
 		return;
 	}
+	if(long_poll(r, s.usn, h_session_logs))
+		return;
 	render_logs(r, &id);
 }
 
@@ -850,8 +923,12 @@ static const struct order_name task_orders[] = {
 	{NULL, 0, 0},
 };
 
+static void h_tasks(struct req *r);
+
 static void list_tasks(struct req *r, const struct uuid *session)
 {
+	if(!session && long_poll(r, core_usn(), h_tasks))
+		return;
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = session ? q_uuid(r->arena, QF_SESSION_ID, Q_EQ, session) : NULL;
 	if(q_page(r, &q) || q_order(r, task_orders, &q) || q_common(r, &q, &where) ||
@@ -924,6 +1001,8 @@ static void h_task_logs(struct req *r)
 		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "task session not found" : "cannot read the task session");
 		return;
 	}
+	if(long_poll(r, t.usn, h_task_logs))
+		return;
 	render_logs(r, &id);
 }
 

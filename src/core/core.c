@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/auth.h"
+#include "core/feed.h"
 #include "util/timefmt.h"
 
 static struct {
@@ -52,6 +53,7 @@ enum rc core_open(const char *db_uri, char *err, size_t errlen)
 		core_close();
 		return rc;
 	}
+	core.ops->set_commit_hook(core.st, feed_committed);
 	core.info.server_name = core.server_name;
 	core.info.installation_id = core.install_id;
 	core.info.started_us = time_now_us();

@@ -48,6 +48,7 @@ struct store {
 	int64_t usn;                /* last usn given (writer thread only, mirrored in usn_seen) */
 	int64_t usn_seen;           /* read by other threads (atomic) */
 	struct { const char *sql; sqlite3_stmt *st; } wcache[48]; /* writer statements by text */
+	void (*commit_hook)(int64_t usn);
 };
 
 /* ---------- connections ---------- */
@@ -265,7 +266,7 @@ static const char *const sess_field_col[QF__COUNT] = {
 	[QF_RESOURCE_ID] = "resource_id", [QF_USN] = "usn", [QF_PROGRESS] = "progress",
 	[QF_INITIATED_BY] = "initiated_by", [QF_IS_RETRY] = "is_retry",
 	[QF_BACKUP_SERVER] = "backup_server", [QF_PLATFORM] = "platform",
-	[QF_IS_CANCELED] = "is_canceled",
+	[QF_IS_CANCELED] = "is_canceled", [QF_STOP_REQUESTED] = "stop_requested",
 };
 
 static const char *const task_field_col[QF__COUNT] = {
@@ -1107,6 +1108,8 @@ static void *writer_main(void *arg)
 			}
 		}
 		__atomic_store_n(&s->usn_seen, s->usn, __ATOMIC_RELEASE);
+		if(s->commit_hook && s->usn != usn_before)
+			s->commit_hook(s->usn);
 		arena_reset(&a);
 		while(batch) {
 			struct store_write *next = batch->next;
@@ -1119,6 +1122,11 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+
+static void sq_set_commit_hook(struct store *s, void (*fn)(int64_t usn))
+{
+	s->commit_hook = fn;
+}
 
 static void sq_submit(struct store *s, struct store_write *w)
 {
@@ -1288,5 +1296,6 @@ const struct store_ops store_sqlite = {
 	.user_count = sq_user_count,
 	.kv_get = sq_kv_get,
 	.revoked_list = sq_revoked_list,
+	.set_commit_hook = sq_set_commit_hook,
 	.submit = sq_submit,
 };

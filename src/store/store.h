@@ -90,6 +90,7 @@ enum qfield {
 	QF_IS_RETRY, QF_BACKUP_SERVER, QF_PLATFORM, QF_IS_CANCELED,
 	/* task sessions (QF_ID, QF_NAME, QF_STATE, QF_RESULT, QF_CREATION, QF_END, QF_USN apply too) */
 	QF_SESSION_ID, QF_TASK_TYPE, QF_SESSION_TYPE,
+	QF_STOP_REQUESTED,                     /* sessions: 0/1 */
 	QF__COUNT
 };
 
@@ -217,6 +218,8 @@ struct store_ops {
 	/** Token ids revoked and not yet expired at now_us. */
 	enum rc (*revoked_list)(struct store *s, int64_t now_us, int (*cb)(void *ctx, const char *key, int64_t exp), void *ctx);
 
+	/** Registers fn to run on the writer thread after every commit, with the newest usn. */
+	void (*set_commit_hook)(struct store *s, void (*fn)(int64_t usn));
 	/** Queues a write; w->done(w) runs later on the writer thread. */
 	void (*submit)(struct store *s, struct store_write *w);
 };

@@ -1,0 +1,451 @@
+#include "demo.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/catalog.h"
+#include "core/core.h"
+#include "core/session.h"
+#include "util/timefmt.h"
+
+#define DAY_US (86400LL * 1000000)
+#define MIN_US (60LL * 1000000)
+#define HISTORY_DAYS 30
+
+struct demo_job {
+	const char *name;
+	const char *type;           /* canonical catalog name */
+	const char *platform;       /* EPlatformType, or NULL */
+	const char *server;         /* backup server that reports it */
+	int hour;                   /* daily start hour (UTC) */
+	int minutes;                /* typical duration */
+	int fail_pct, warn_pct;     /* how often it fails / warns */
+	int task_type;              /* enum task_type */
+	const char *objects[5];     /* protected objects: one task session each */
+};
+
+static const struct demo_job jobs[] = {
+	{"Daily VM Backup", "BackupJob", "VMware", "vbr01.corp.local", 22, 45, 5, 12, TT_BACKUP, {"web01", "web02", "db01", "app01"}},
+	{"SQL Servers", "BackupJob", "HyperV", "vbr01.corp.local", 23, 30, 8, 10, TT_BACKUP, {"sql01", "sql02"}},
+	{"File Server Backup", "BackupJob", "WindowsPhysical", "vbr01.corp.local", 1, 60, 4, 15, TT_BACKUP, {"fs01"}},
+	{"Offsite Backup Copy", "BackupCopyJob", "VMware", "vbr01.corp.local", 3, 90, 6, 20, TT_BACKUP, {"web01", "db01"}},
+	{"DR Replication", "ReplicaJob", "VMware", "vbr02.corp.local", 2, 25, 5, 8, TT_REPLICA, {"web01", "db01", "app01"}},
+	{"NAS Shares", "NasBackup", "UnstructuredData", "vbr02.corp.local", 21, 50, 7, 18, TT_BACKUP, {"\\\\nas01\\projects", "\\\\nas01\\home"}},
+	{"Laptops", "EndpointBackup", "WindowsPhysical", "vbr02.corp.local", 12, 20, 10, 25, TT_BACKUP, {"lt-anna", "lt-bob", "lt-chen"}},
+	{"Linux Servers", "AgentBackup", "LinuxPhysical", "vbr01.corp.local", 0, 35, 6, 10, TT_BACKUP, {"app-lx01", "app-lx02"}},
+	{"Azure VM Policy", "PolicyBackup", "AzureCompute", "vbazure.corp.local", 4, 40, 5, 10, TT_BACKUP, {"az-web01", "az-api01"}},
+	{"Azure VM Snapshots", "PolicySnapshot", "AzureCompute", "vbazure.corp.local", 6, 10, 3, 8, TT_BACKUP, {"az-web01", "az-api01"}},
+	{"Azure SQL Policy", "SqlPolicyBackup", NULL, "vbazure.corp.local", 5, 30, 6, 10, TT_BACKUP, {"sqldb-orders"}},
+	{"File Share Snapshots", "FileSharePolicySnapshot", NULL, "vbazure.corp.local", 7, 8, 3, 6, TT_BACKUP, {"share-finance"}},
+	{"Backup Retention", "BackupRetention", NULL, "vbazure.corp.local", 8, 6, 2, 4, TT_RESTORE, {NULL}},
+	{"Configuration Backup", "ConfigurationBackup", NULL, "vbr01.corp.local", 10, 3, 2, 3, TT_RESTORE, {NULL}},
+	{"SureBackup Verification", "SureBackup", "VMware", "vbr01.corp.local", 9, 40, 8, 15, TT_ANTIVIRUS, {"web01", "db01"}},
+	{"Oracle Logs", "OracleLogBackup", NULL, "vbr01.corp.local", 13, 5, 4, 6, TT_BACKUP, {"ora-prod"}},
+	{"Repository Maintenance", "RepositoryMaintenance", NULL, "vbr01.corp.local", 11, 15, 2, 5, TT_RESTORE, {NULL}},
+	{"Catalog Crawl", "CatalogCrawlJob", NULL, "em01.corp.local", 14, 5, 2, 5, TT_RESTORE, {NULL}},
+	{"Collect Job", "CollectJob", NULL, "em01.corp.local", 15, 2, 1, 3, TT_RESTORE, {NULL}},
+	{"Restore web01", "RestoreVm", "VMware", "vbr01.corp.local", 16, 15, 10, 10, TT_RESTORE, {"web01"}},
+};
+
+#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+
+/* splitmix64: small, seedable, and the same everywhere. */
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int rand_pct(uint64_t *s)
+{
+	return (int)(next_rand(s) % 100);
+}
+
+static void rand_uuid(uint64_t *s, int64_t ms, struct uuid *u)
+{
+	uint64_t a = next_rand(s), b = next_rand(s);
+	/* Version-7 layout, so demo ids sort by time like real ones. */
+	for(int i = 0; i < 6; i++)
+		u->b[i] = (unsigned char)((uint64_t)ms >> (40 - 8 * i));
+	for(int i = 6; i < 16; i++)
+		u->b[i] = (unsigned char)((i < 11 ? a : b) >> (8 * (i % 8)));
+	u->b[6] = (unsigned char)((u->b[6] & 0x0f) | 0x70);
+	u->b[8] = (unsigned char)((u->b[8] & 0x3f) | 0x80);
+}
+
+/* ---- batched asynchronous writes, waited for as a whole ---- */
+
+struct batch {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int pending;
+	int failed;
+	struct arena a;
+};
+
+static void batch_done(struct store_write *w)
+{
+	struct batch *b = w->udata;
+	pthread_mutex_lock(&b->lock);
+	if(w->rc)
+		b->failed++;
+	if(--b->pending == 0)
+		pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static struct store_write *batch_new(struct batch *b, enum write_kind kind)
+{
+	struct store_write *w = arena_zalloc(&b->a, sizeof(*w));
+	w->kind = kind;
+	w->done = batch_done;
+	w->udata = b;
+	return w;
+}
+
+static void batch_submit(struct batch *b, struct store_write *w)
+{
+	pthread_mutex_lock(&b->lock);
+	b->pending++;
+	pthread_mutex_unlock(&b->lock);
+	core_submit(w);
+}
+
+static int batch_wait(struct batch *b)
+{
+	pthread_mutex_lock(&b->lock);
+	while(b->pending)
+		pthread_cond_wait(&b->cond, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+	return b->failed;
+}
+
+static const char *const warn_msgs[] = {
+	"Changed block tracking is disabled; a full read was needed",
+	"Free space on the repository is below 10%",
+	"Snapshot removal took longer than expected",
+	"Guest processing skipped: credentials not set",
+};
+static const char *const fail_msgs[] = {
+	"Timed out waiting for the source host",
+	"Repository is not available",
+	"Access denied to the protected object",
+	"Snapshot creation failed: insufficient space on datastore",
+};
+
+static void add_log(struct batch *b, const struct uuid *owner, uint64_t *rs, int64_t t, int status,
+                    const char *title)
+{
+	struct store_write *w = batch_new(b, W_LOG_APPEND);
+	w->target = *owner;
+	w->logs = arena_zalloc(&b->a, sizeof(struct log_rec));
+	w->nlogs = 1;
+	w->logs[0].status = status;
+	w->logs[0].title = arena_strdup(&b->a, title);
+	w->logs[0].start_us = t;
+	w->logs[0].update_us = t + (int64_t)(next_rand(rs) % 30) * 1000000;
+	batch_submit(b, w);
+}
+
+/* One finished run of job j starting at t. */
+static void seed_run(struct batch *b, const struct demo_job *j, uint64_t *rs, int64_t t)
+{
+	int type = catalog_type_parse(j->type);
+	int dur_min = j->minutes / 2 + (int)(next_rand(rs) % (unsigned)(j->minutes + 1));
+	int64_t end = t + (int64_t)dur_min * MIN_US + (int64_t)(next_rand(rs) % 60) * 1000000;
+	int roll = rand_pct(rs);
+	int result = roll < j->fail_pct ? RES_FAILED : roll < j->fail_pct + j->warn_pct ? RES_WARNING : RES_SUCCESS;
+	struct store_write *w = batch_new(b, W_SESSION_CREATE);
+	struct sess_rec *s = &w->sess;
+	rand_uuid(rs, t / 1000, &s->id);
+	s->name = j->name;
+	s->job_name = j->name;
+	s->type = type < 0 ? 0 : type;
+	s->state = ST_STOPPED;
+	s->result = result;
+	s->progress = result == RES_FAILED ? (int)(next_rand(rs) % 90) : 100;
+	s->creation_us = t;
+	s->end_us = end;
+	s->platform_name = j->platform;
+	s->backup_server = j->server;
+	s->initiated_by = "Scheduler";
+	s->message = result == RES_WARNING ? warn_msgs[next_rand(rs) % 4] : result == RES_FAILED ? fail_msgs[next_rand(rs) % 4] : "";
+	if(!strcmp(j->type, "PolicyBackup") || !strcmp(j->type, "PolicySnapshot"))
+		s->extra = arena_printf(&b->a, "{\"backupJobInfo\":{\"policyId\":\"%08x-0000-4000-8000-%012x\",\"policyName\":\"%s\","
+		                                  "\"policyType\":\"VirtualMachines\",\"protectedInstancesCount\":2,\"policyRemoved\":false}}",
+		                        (unsigned)(j - jobs), (unsigned)(j - jobs), j->name);
+	else if(!strcmp(j->type, "BackupRetention"))
+		s->extra = arena_printf(&b->a, "{\"retentionJobInfo\":{\"deletedRestorePointsCount\":%d}}", (int)(next_rand(rs) % 12));
+	/* The job id comes from the same derivation as ingest uses. */
+	char err[128];
+	struct sess_rec tmp = {.name = s->name, .job_name = s->job_name, .state = ST_WORKING, .id = s->id};
+	session_prepare_new(&tmp, t, err, sizeof(err));
+	s->job_id = tmp.job_id;
+	batch_submit(b, w);
+	add_log(b, &s->id, rs, t, LOG_SUCCEEDED, "Job started");
+	for(int k = 0; k < 5 && j->objects[k]; k++) {
+		struct store_write *tw = batch_new(b, W_TASK_CREATE);
+		struct task_rec *ts = &tw->task;
+		rand_uuid(rs, t / 1000 + k + 1, &ts->id);
+		ts->session_id = s->id;
+		ts->name = j->objects[k];
+		ts->type = j->task_type;
+		ts->state = ST_STOPPED;
+		int tr = result == RES_SUCCESS ? RES_SUCCESS : (k == 0 ? result : (rand_pct(rs) < 70 ? RES_SUCCESS : result));
+		ts->result = tr;
+		ts->progress = tr == RES_FAILED ? 40 : 100;
+		ts->total_size = (int64_t)(next_rand(rs) % 500 + 20) * 1024 * 1024 * 1024;
+		ts->creation_us = t + (int64_t)(k + 1) * 1000000;
+		ts->end_us = end - (int64_t)(4 - k) * 1000000;
+		ts->reason = tr == RES_FAILED ? s->message : NULL;
+		ts->message = tr == RES_SUCCESS ? "" : s->message;
+		batch_submit(b, tw);
+		char title[160];
+		snprintf(title, sizeof(title), "Processing %s", j->objects[k]);
+		add_log(b, &ts->id, rs, ts->creation_us, LOG_SUCCEEDED, title);
+		add_log(b, &ts->id, rs, ts->end_us, tr == RES_SUCCESS ? LOG_SUCCEEDED : tr == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+		        tr == RES_SUCCESS ? "Backup completed" : tr == RES_WARNING ? warn_msgs[k % 4] : fail_msgs[k % 4]);
+		add_log(b, &s->id, rs, ts->end_us, tr == RES_SUCCESS ? LOG_SUCCEEDED : tr == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+		        title);
+	}
+	add_log(b, &s->id, rs, end, result == RES_SUCCESS ? LOG_SUCCEEDED : result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+	        result == RES_SUCCESS ? "Job finished successfully" : result == RES_WARNING ? "Job finished with warnings"
+	                                                                                  : "Job failed");
+}
+
+static int count_one(void *ctx, const struct sess_rec *s)
+{
+	(void)s;
+	(*(int64_t *)ctx)++;
+	return 1;
+}
+
+enum rc demo_seed(uint64_t seed, int64_t anchor_us, int64_t *n)
+{
+	*n = 0;
+	struct arena a;
+	arena_init(&a);
+	int64_t any = 0;
+	struct query q = {.limit = 1};
+	enum rc rc = core_session_list(&q, &a, count_one, &any, NULL);
+	arena_free(&a);
+	if(rc || any)
+		return rc;
+	anchor_us -= anchor_us % DAY_US;          /* whole days: the same history all day long */
+	uint64_t rs = seed;
+	struct batch b = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	arena_init(&b.a);
+	for(int day = HISTORY_DAYS; day >= 1; day--) {
+		for(size_t k = 0; k < NJOBS; k++) {
+			const struct demo_job *j = &jobs[k];
+			int64_t t = anchor_us - (int64_t)day * DAY_US + (int64_t)j->hour * 60 * MIN_US +
+			            (int64_t)(next_rand(&rs) % 600) * 1000000;
+			seed_run(&b, j, &rs, t);
+			(*n)++;
+		}
+		/* Bound memory: one day's writes at a time. */
+		if(batch_wait(&b)) {
+			arena_free(&b.a);
+			return RC_BACKEND;
+		}
+		arena_reset(&b.a);
+	}
+	arena_free(&b.a);
+	return RC_OK;
+}
+
+/* ---- the simulator ---- */
+
+#define LIVE_MAX 4
+
+struct live {
+	int used;
+	const struct demo_job *job;
+	struct uuid id;
+	struct uuid task[5];
+	int ntasks;
+	int progress;
+	int warn;
+};
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int running;
+	int stopping;
+	uint64_t rs;
+	unsigned interval_ms;
+	struct live live[LIVE_MAX];
+} sim = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static enum rc sync_write(struct store_write *w)
+{
+	return core_write_sync(w);
+}
+
+static void sim_start_run(struct live *l, struct arena *a)
+{
+	const struct demo_job *j = &jobs[next_rand(&sim.rs) % NJOBS];
+	int64_t now = time_now_us();
+	now -= now % 1000;
+	struct store_write w = {.kind = W_SESSION_CREATE, .out_arena = a};
+	struct sess_rec *s = &w.sess;
+	s->name = j->name;
+	s->job_name = j->name;
+	s->type = catalog_type_parse(j->type);
+	s->platform_name = j->platform;
+	s->backup_server = j->server;
+	s->initiated_by = "Scheduler";
+	s->state = ST_STARTING;
+	char err[128];
+	if(session_prepare_new(s, now, err, sizeof(err)) || sync_write(&w))
+		return;
+	memset(l, 0, sizeof(*l));
+	l->used = 1;
+	l->job = j;
+	l->id = w.out_sess.id;
+	for(int k = 0; k < 5 && j->objects[k]; k++) {
+		struct store_write tw = {.kind = W_TASK_CREATE, .out_arena = a};
+		tw.task.session_id = l->id;
+		tw.task.name = j->objects[k];
+		tw.task.type = j->task_type;
+		tw.task.state = ST_WORKING;
+		tw.task.total_size = (int64_t)(next_rand(&sim.rs) % 500 + 20) * 1024 * 1024 * 1024;
+		if(task_prepare_new(&tw.task, now, err, sizeof(err)) || sync_write(&tw))
+			continue;
+		l->task[l->ntasks++] = tw.out_task.id;
+	}
+	struct log_rec rec = {.status = LOG_SUCCEEDED, .title = "Job started", .start_us = now, .update_us = now};
+	struct store_write lw = {.kind = W_LOG_APPEND, .target = l->id, .logs = &rec, .nlogs = 1};
+	sync_write(&lw);
+}
+
+static void sim_advance(struct live *l, struct arena *a)
+{
+	int64_t now = time_now_us();
+	now -= now % 1000;
+	int step = 3 + (int)(next_rand(&sim.rs) % 9);
+	l->progress = l->progress + step > 100 ? 100 : l->progress + step;
+	struct sess_patch p;
+	sess_patch_init(&p, now);
+	p.has_progress = 1;
+	p.progress = l->progress;
+	p.has_state = 1;
+	p.state = l->progress >= 95 ? ST_POSTPROCESSING : ST_WORKING;
+	struct store_write w = {.kind = W_SESSION_UPDATE, .target = l->id, .mutate = session_mutate_patch, .mutate_ctx = &p, .out_arena = a};
+	if(sync_write(&w)) {
+		l->used = 0;   /* stopped by someone else, or gone */
+		return;
+	}
+	int stop = w.out_sess.stop_requested;
+	if(l->ntasks) {
+		int k = (int)(next_rand(&sim.rs) % (unsigned)l->ntasks);
+		struct sess_patch tp;
+		sess_patch_init(&tp, now);
+		tp.has_progress = 1;
+		tp.progress = l->progress;
+		struct store_write tw = {.kind = W_TASK_UPDATE, .target = l->task[k], .mutate = task_mutate_patch, .mutate_ctx = &tp};
+		sync_write(&tw);
+	}
+	if(rand_pct(&sim.rs) < 30) {
+		int warn = rand_pct(&sim.rs) < 8;
+		l->warn |= warn;
+		char title[160];
+		if(warn)
+			snprintf(title, sizeof(title), "%s", warn_msgs[l->progress % 4]);
+		else
+			snprintf(title, sizeof(title), "Processed %d%% of the data", l->progress);
+		struct log_rec rec = {.status = warn ? LOG_WARNING : LOG_SUCCEEDED, .title = title, .start_us = now, .update_us = now};
+		struct store_write lw = {.kind = W_LOG_APPEND, .target = l->id, .logs = &rec, .nlogs = 1};
+		sync_write(&lw);
+	}
+	if(l->progress < 100 && !stop)
+		return;
+	int fail = !stop && rand_pct(&sim.rs) < l->job->fail_pct;
+	struct sess_complete c = {
+		.if_match = -1,
+		.result = stop ? RES_FAILED : fail ? RES_FAILED : l->warn ? RES_WARNING : RES_SUCCESS,
+		.message = stop ? "Stopped by user" : fail ? fail_msgs[l->progress % 4] : l->warn ? "Finished with warnings" : "",
+		.is_canceled = stop,
+		.end_us = now,
+	};
+	for(int k = 0; k < l->ntasks; k++) {
+		struct store_write tw = {.kind = W_TASK_UPDATE, .target = l->task[k], .mutate = task_mutate_complete, .mutate_ctx = &c};
+		sync_write(&tw);
+	}
+	struct log_rec rec = {.status = c.result == RES_SUCCESS ? LOG_SUCCEEDED : c.result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+	                      .title = stop ? "Job stopped by user" : c.result == RES_SUCCESS ? "Job finished successfully" : "Job finished",
+	                      .start_us = now, .update_us = now};
+	struct store_write lw = {.kind = W_LOG_APPEND, .target = l->id, .logs = &rec, .nlogs = 1};
+	sync_write(&lw);
+	struct store_write cw = {.kind = W_SESSION_UPDATE, .target = l->id, .mutate = session_mutate_complete, .mutate_ctx = &c};
+	sync_write(&cw);
+	l->used = 0;
+}
+
+static void *sim_main(void *arg)
+{
+	(void)arg;
+	struct arena a;
+	arena_init(&a);
+	pthread_mutex_lock(&sim.lock);
+	while(!sim.stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += sim.interval_ms / 1000;
+		ts.tv_nsec += (long)(sim.interval_ms % 1000) * 1000000;
+		if(ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&sim.cond, &sim.lock, &ts);
+		if(sim.stopping)
+			break;
+		pthread_mutex_unlock(&sim.lock);
+		int used = 0;
+		for(int i = 0; i < LIVE_MAX; i++) {
+			if(sim.live[i].used) {
+				sim_advance(&sim.live[i], &a);
+				used++;
+			}
+		}
+		if(used < LIVE_MAX && rand_pct(&sim.rs) < 35) {
+			for(int i = 0; i < LIVE_MAX; i++)
+				if(!sim.live[i].used) {
+					sim_start_run(&sim.live[i], &a);
+					break;
+				}
+		}
+		arena_reset(&a);
+		pthread_mutex_lock(&sim.lock);
+	}
+	pthread_mutex_unlock(&sim.lock);
+	arena_free(&a);
+	return NULL;
+}
+
+void demo_start(uint64_t seed, unsigned interval_ms)
+{
+	sim.rs = seed ^ (uint64_t)time_now_us();
+	sim.interval_ms = interval_ms ? interval_ms : 1000;
+	sim.stopping = 0;
+	if(pthread_create(&sim.thread, NULL, sim_main, NULL) == 0)
+		sim.running = 1;
+}
+
+void demo_stop(void)
+{
+	if(!sim.running)
+		return;
+	pthread_mutex_lock(&sim.lock);
+	sim.stopping = 1;
+	pthread_cond_signal(&sim.cond);
+	pthread_mutex_unlock(&sim.lock);
+	pthread_join(sim.thread, NULL);
+	sim.running = 0;
+}

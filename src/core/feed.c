@@ -1,0 +1,143 @@
+#include "feed.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#include "core/core.h"
+#include "util/timefmt.h"
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct feed_waiter *head;
+	pthread_t thread;
+	int running;
+	int closed;
+	int64_t usn;
+} feed = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void unlink_waiter(struct feed_waiter *w)
+{
+	if(w->prev)
+		w->prev->next = w->next;
+	else
+		feed.head = w->next;
+	if(w->next)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+}
+
+/* Takes out every waiter that is due (or all of them) and fires them unlocked. */
+static void fire_due(int64_t usn, int64_t now_us, int all)
+{
+	struct feed_waiter *due = NULL;
+	pthread_mutex_lock(&feed.lock);
+	if(usn > feed.usn)
+		feed.usn = usn;
+	struct feed_waiter *w = feed.head;
+	while(w) {
+		struct feed_waiter *next = w->next;
+		if(all || feed.usn > w->after_usn || (w->deadline_us && w->deadline_us <= now_us)) {
+			unlink_waiter(w);
+			w->fired = 1;
+			w->next = due;
+			due = w;
+		}
+		w = next;
+	}
+	pthread_mutex_unlock(&feed.lock);
+	while(due) {
+		struct feed_waiter *next = due->next;
+		due->next = NULL;
+		due->fire(due);
+		due = next;
+	}
+}
+
+static void *deadline_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&feed.lock);
+	while(!feed.closed) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000 * 1000;  /* deadlines are checked every 50 ms */
+		if(ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&feed.cond, &feed.lock, &ts);
+		if(feed.closed)
+			break;
+		pthread_mutex_unlock(&feed.lock);
+		fire_due(0, time_now_us(), 0);
+		pthread_mutex_lock(&feed.lock);
+	}
+	pthread_mutex_unlock(&feed.lock);
+	return NULL;
+}
+
+void feed_start(void)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_cond_init(&feed.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	feed.closed = 0;
+	feed.usn = core_usn();
+	if(pthread_create(&feed.thread, NULL, deadline_main, NULL) == 0)
+		feed.running = 1;
+}
+
+void feed_shutdown(void)
+{
+	pthread_mutex_lock(&feed.lock);
+	feed.closed = 1;
+	pthread_cond_signal(&feed.cond);
+	pthread_mutex_unlock(&feed.lock);
+	if(feed.running)
+		pthread_join(feed.thread, NULL);
+	feed.running = 0;
+	fire_due(0, 0, 1);
+}
+
+void feed_wait(struct feed_waiter *w)
+{
+	w->fired = 0;
+	w->prev = NULL;
+	pthread_mutex_lock(&feed.lock);
+	int now = feed.closed || feed.usn > w->after_usn;
+	if(!now) {
+		w->next = feed.head;
+		if(feed.head)
+			feed.head->prev = w;
+		feed.head = w;
+	}
+	pthread_mutex_unlock(&feed.lock);
+	if(now) {
+		w->fired = 1;
+		w->next = NULL;
+		w->fire(w);
+	}
+}
+
+void feed_cancel(struct feed_waiter *w)
+{
+	pthread_mutex_lock(&feed.lock);
+	if(!w->fired) {
+		unlink_waiter(w);
+		w->fired = 1;
+	}
+	pthread_mutex_unlock(&feed.lock);
+}
+
+void feed_committed(int64_t usn)
+{
+	pthread_mutex_lock(&feed.lock);
+	int any = feed.head != NULL;
+	if(usn > feed.usn)
+		feed.usn = usn;
+	pthread_mutex_unlock(&feed.lock);
+	if(any)
+		fire_due(usn, time_now_us(), 0);
+}

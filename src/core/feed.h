@@ -1,0 +1,28 @@
+/* feed: wakes requests that wait for a change (long polls, event streams).
+ * The store reports each commit's usn here; a waiter fires once, when the usn
+ * passes its mark, when its deadline comes, or when the feed shuts down. */
+#ifndef SESSIOND_CORE_FEED_H
+#define SESSIOND_CORE_FEED_H
+#include <stdint.h>
+
+struct feed_waiter {
+	int64_t after_usn;          /* fire once the usn is greater than this */
+	int64_t deadline_us;        /* fire at this time even without a change; 0 = never */
+	void (*fire)(struct feed_waiter *w);  /* runs on the feed's or the writer's thread */
+	void *ctx;
+	int fired;
+	struct feed_waiter *prev, *next;
+};
+
+/** Starts the deadline thread. */
+void feed_start(void);
+/** Fires every waiter and refuses new ones (they fire at once). */
+void feed_shutdown(void);
+/** Adds a waiter; fires it at once when the usn already passed its mark. */
+void feed_wait(struct feed_waiter *w);
+/** Removes a waiter that has not fired (safe if it already fired). */
+void feed_cancel(struct feed_waiter *w);
+/** Called after each commit with the newest usn. */
+void feed_committed(int64_t usn);
+
+#endif

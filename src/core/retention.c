@@ -1,0 +1,131 @@
+#include "retention.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "core/catalog.h"
+#include "core/core.h"
+#include "core/session.h"
+#include "util/timefmt.h"
+
+#define PURGE_BATCH 1000
+
+static void log_line(const struct uuid *id, int status, const char *title)
+{
+	int64_t now = time_now_us();
+	now -= now % 1000;
+	struct log_rec rec = {.status = status, .title = title, .start_us = now, .update_us = now};
+	struct store_write w = {.kind = W_LOG_APPEND, .target = *id, .logs = &rec, .nlogs = 1};
+	core_write_sync(&w);
+}
+
+enum rc retention_run(int days, int64_t now_us, int64_t *purged)
+{
+	*purged = 0;
+	if(days <= 0)
+		return RC_INVALID;
+	struct arena a;
+	arena_init(&a);
+	struct store_write w = {.kind = W_SESSION_CREATE, .out_arena = &a};
+	w.sess.name = "Database maintenance";
+	w.sess.job_name = "Database maintenance";
+	w.sess.type = catalog_type_parse("DatabaseMaintenance");
+	w.sess.backup_server = core_info()->server_name;
+	w.sess.initiated_by = "sessiond";
+	char err[256];
+	enum rc rc = session_prepare_new(&w.sess, now_us - now_us % 1000, err, sizeof(err));
+	if(!rc)
+		rc = core_write_sync(&w);
+	if(rc) {
+		arena_free(&a);
+		return rc;
+	}
+	struct uuid id = w.out_sess.id;
+	int64_t cutoff = now_us - (int64_t)days * 86400 * 1000000;
+	char t[TIME_STR_MAX], title[256];
+	time_format(cutoff, 0, t);
+	snprintf(title, sizeof(title), "Purging sessions that ended before %s (%d days)", t, days);
+	log_line(&id, LOG_NONE, title);
+	int batches = 0;
+	for(;;) {
+		struct store_write p = {.kind = W_PURGE, .i = cutoff, .n = PURGE_BATCH};
+		rc = core_write_sync(&p);
+		if(rc)
+			break;
+		*purged += p.affected;
+		batches++;
+		if(p.affected < PURGE_BATCH)
+			break;
+		if(batches % 10 == 0) {
+			snprintf(title, sizeof(title), "Purged %lld sessions so far", (long long)*purged);
+			log_line(&id, LOG_NONE, title);
+		}
+	}
+	if(rc)
+		snprintf(title, sizeof(title), "Purge failed after %lld sessions: %s", (long long)*purged, rc_name(rc));
+	else
+		snprintf(title, sizeof(title), "Purged %lld sessions with their task sessions and logs", (long long)*purged);
+	log_line(&id, rc ? LOG_FAILED : LOG_SUCCEEDED, title);
+	struct sess_complete c = {.if_match = -1, .result = rc ? RES_FAILED : RES_SUCCESS, .message = rc ? title : "",
+	                          .is_canceled = 0, .end_us = time_now_us()};
+	c.end_us -= c.end_us % 1000;
+	struct store_write cw = {.kind = W_SESSION_UPDATE, .target = id, .mutate = session_mutate_complete, .mutate_ctx = &c};
+	core_write_sync(&cw);
+	arena_free(&a);
+	return rc;
+}
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int running;
+	int stopping;
+	int days;
+	unsigned interval_s;
+} ret = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void *retention_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&ret.lock);
+	while(!ret.stopping) {
+		pthread_mutex_unlock(&ret.lock);
+		int64_t n = 0;
+		enum rc rc = retention_run(ret.days, time_now_us(), &n);
+		if(rc)
+			fprintf(stderr, "sessiond: retention: %s\n", rc_name(rc));
+		else if(n)
+			fprintf(stderr, "sessiond: retention: purged %lld sessions older than %d days\n", (long long)n, ret.days);
+		pthread_mutex_lock(&ret.lock);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ret.interval_s;
+		while(!ret.stopping && pthread_cond_timedwait(&ret.cond, &ret.lock, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&ret.lock);
+	return NULL;
+}
+
+void retention_start(int days, unsigned interval_s)
+{
+	ret.days = days;
+	ret.interval_s = interval_s ? interval_s : 3600;
+	ret.stopping = 0;
+	if(pthread_create(&ret.thread, NULL, retention_main, NULL) == 0)
+		ret.running = 1;
+}
+
+void retention_stop(void)
+{
+	if(!ret.running)
+		return;
+	pthread_mutex_lock(&ret.lock);
+	ret.stopping = 1;
+	pthread_cond_signal(&ret.cond);
+	pthread_mutex_unlock(&ret.lock);
+	pthread_join(ret.thread, NULL);
+	ret.running = 0;
+}
