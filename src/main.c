@@ -374,11 +374,21 @@ static int cmd_user(const char **args, int nargs)
 	return status;
 }
 
+/* A database without users gets an admin; so does one without an 'admin' user
+ * when SESSIOND_ADMIN_PASSWORD is set (users added with `user add` before the
+ * first start do not lock the operator out). */
 static int first_admin(void)
 {
-	if(core_user_count() != 0)
-		return 0;
 	const char *pw = getenv("SESSIOND_ADMIN_PASSWORD");
+	if(core_user_count() != 0) {
+		struct arena a;
+		arena_init(&a);
+		struct user_rec u;
+		int have = !pw || !*pw || core_user_get("admin", &a, &u) == RC_OK;
+		arena_free(&a);
+		if(have)
+			return 0;
+	}
 	char generated[33];
 	if(!pw || !*pw) {
 		unsigned char raw[12];

@@ -71,6 +71,16 @@ struct req {
 	/* async work */
 	void (*cont)(struct req *r);
 	void *work;                       /* the handler's pending work (e.g. a store_write) */
+
+	/* a streamed body: a handler that sets stream leaves out empty; the http layer then
+	 * calls stream(r, part) on the connection's worker, with part empty, whenever it needs
+	 * more bytes. It appends the next piece and returns 1 while more follows, 0 when this
+	 * was the last piece, -1 to abort the connection, or 2 when nothing is ready yet: the
+	 * connection then waits, holding no worker, until io->resume(r) (an event stream
+	 * arranges that before returning 2). stream_done, if set, runs once
+	 * when the request ends (sent, failed or aborted by the client). */
+	int (*stream)(struct req *r, struct buf *part);
+	void (*stream_done)(struct req *r);
 };
 
 static inline const char *req_query(struct req *r, const char *n) { return r->io->query(r, n); }

@@ -176,8 +176,6 @@ void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ing
 	}
 	if(ingest) {
 		jw_kbool(w, "stopRequested", s->stop_requested);
-		if(fam <= VBR_11)
-			kuuid(w, "jobId", &s->job_id);
 		if(s->job_name)
 			jw_kstr(w, "jobName", s->job_name);
 	}
@@ -390,6 +388,7 @@ static void token_grant(struct req *r, void (*fail)(struct req *, enum rc, int, 
 		l->w.key = key;
 		l->w.i = l->who.expires_us;
 		api_write(r, &l->w, refresh_done);
+		r->work = l;   /* the continuation runs after this handler returns */
 		return;
 	}
 	fail(r, RC_INVALID, 400, "unsupported grant_type (use password or refresh_token)");

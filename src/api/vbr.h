@@ -32,7 +32,6 @@ struct login {
 	struct principal who;
 	struct token_pair tokens;
 	struct store_write w;
-	int refresh;
 };
 
 void vbr_token_grant(struct req *r, void (*fail)(struct req *, enum rc, int, const char *),

@@ -33,6 +33,9 @@ struct hreq {
 	const char *url;
 	int64_t start_us;
 	size_t sent;
+	struct buf part;           /* a streamed body: the piece being sent */
+	size_t part_off;
+	int stream_more;           /* 1: ask stream() again; 0: finished; -1: aborted */
 };
 
 static struct {
@@ -173,12 +176,61 @@ static int method_bit(const char *m)
 	return 0;
 }
 
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	struct hreq *h = cls;
+	while(h->part_off >= h->part.len) {
+		if(h->stream_more <= 0)
+			return h->stream_more ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+		buf_reset(&h->part);
+		h->part_off = 0;
+		h->stream_more = h->r.stream(&h->r, &h->part);
+		if(h->part.failed)
+			h->stream_more = -1;
+		if(h->stream_more == 2) {
+			/* Nothing to send yet: park the connection until resume(), unless it came already. */
+			h->stream_more = 1;
+			if(h->part.len)
+				break;
+			pthread_mutex_lock(&h->lock);
+			if(!h->completed) {
+				h->suspended = 1;
+				MHD_suspend_connection(h->conn);
+			}
+			h->completed = 0;
+			pthread_mutex_unlock(&h->lock);
+			return 0;
+		}
+	}
+	size_t n = h->part.len - h->part_off;
+	if(n > max)
+		n = max;
+	memcpy(out, h->part.p + h->part_off, n);
+	h->part_off += n;
+	h->sent += n;
+	return (ssize_t)n;
+}
+
 static enum MHD_Result send_answer(struct hreq *h)
 {
 	struct req *r = &h->r;
 	size_t len = 0;
 	if(!r->status)
 		r->status = 500;
+	if(r->stream) {
+		h->stream_more = 1;
+		struct MHD_Response *sr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
+		if(!sr)
+			return MHD_NO;
+		if(r->ctype)
+			MHD_add_response_header(sr, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
+		for(int i = 0; i < r->nheaders; i++)
+			MHD_add_response_header(sr, r->headers[i].name, r->headers[i].value);
+		enum MHD_Result sret = MHD_queue_response(h->conn, (unsigned)r->status, sr);
+		MHD_destroy_response(sr);
+		return sret;
+	}
 	char *data = buf_take(&r->out, &len);
 	h->sent = len;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -221,6 +273,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		h = xcalloc(1, sizeof(*h));
 		arena_init(&h->arena);
 		buf_init(&h->body, srv.cfg.body_max);
+		buf_init(&h->part, 0);
 		pthread_mutex_init(&h->lock, NULL);
 		h->conn = conn;
 		h->method = method;
@@ -300,6 +353,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		        h->r.who.user[0] ? " user=" : "", h->r.who.user,
 		        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
+	if(h->r.stream_done)
+		h->r.stream_done(&h->r);
+	buf_free(&h->part);
 	buf_free(&h->r.out);
 	buf_free(&h->body);
 	arena_free(&h->arena);
@@ -307,6 +363,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(h);
 	*con_cls = NULL;
 	__atomic_sub_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
+}
+
+/* Percent-decoding of the path and query values, except that %00 stays as it
+ * is: a decoded NUL would silently cut the string short. */
+static int hexval(char c)
+{
+	if(c >= '0' && c <= '9')
+		return c - '0';
+	if(c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if(c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	char *o = s;
+	for(const char *p = s; *p; p++) {
+		int h, l;
+		if(*p == '%' && (h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0 && (h | l)) {
+			*o++ = (char)(h * 16 + l);
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = 0;
+	return (size_t)(o - s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -422,6 +509,7 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 			MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->header_max,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 			MHD_OPTION_ARRAY, tls_opts,
 			MHD_OPTION_END);
 		if(!srv.d[i]) {

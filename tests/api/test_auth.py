@@ -55,10 +55,10 @@ def test_refresh_with_garbage_token(server, version):
 
 def test_wrong_password_401(server, version):
     r = post_token(server.anon(), {"grant_type": "password", "username": "viewer",
-                                   "password": "wrong"}, version, status=401)
+                                   "password": "Xq9-not-it"}, version, status=401)
     assert r.body["errorCode"] in ("AccessDenied", "InvalidToken", "UnknownError",
                                    "UnexpectedContent")
-    assert "wrong" not in r.body["message"]  # never echo a password
+    assert "Xq9-not-it" not in r.body["message"]  # never echo a password
 
 
 def test_unknown_user_401(server, version):

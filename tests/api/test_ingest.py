@@ -191,10 +191,17 @@ def test_task_sessions(rep, viewer, version):
                  schema="TaskSessionModel", status=201)
     t = r.body
     assert t["sessionId"] == s["id"] and t["name"] == "vm-01" and t["type"] == "Backup"
-    r = rep.patch("/api/v1/taskSessions/" + t["id"], json={"state": "Stopped", "result": {
-        "result": "Success"}}, schema="TaskSessionModel", status=200)
+    r = rep.patch("/api/v1/taskSessions/" + t["id"], json={"progressPercent": 60},
+                  schema="TaskSessionModel", status=200)
+    assert r.body["progressPercent"] == 60 and r.body["state"] == "Working"
+    # A task stops through /complete, like a session; a state change to Stopped is refused.
+    rep.patch("/api/v1/taskSessions/" + t["id"], json={"state": "Stopped"}, status=409)
+    r = rep.post("/api/v1/taskSessions/%s/complete" % t["id"], json={"result": "Success"},
+                 schema="TaskSessionModel", status=200)
     assert r.body["state"] == "Stopped" and r.body["result"]["result"] == "Success"
+    assert r.body["progressPercent"] == 100 and "endTime" in r.body
     assert r.body["usn"] > t["usn"]
+    rep.post("/api/v1/taskSessions/%s/complete" % t["id"], json={"result": "Failed"}, status=409)
     lr = rep.post("/api/v1/taskSessions/%s/logs" % t["id"], schema=False, status=201,
                   json={"records": [{"status": "Succeeded", "title": "disk 1"}]})
     assert record_ids(lr.body) == [1]
