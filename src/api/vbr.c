@@ -729,6 +729,182 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 	return 1;
 }
 
+/* ---------- the change feed: server-sent events ---------- */
+
+#define SSE_BATCH 200
+#define SSE_KEEPALIVE_S 15
+
+struct sse {
+	struct feed_waiter fw;
+	struct req *r;
+	int64_t last;          /* newest usn sent */
+	int armed;             /* fw was queued and may have fired */
+	struct arena a;        /* rows of one batch */
+	struct sess_rec *sess;
+	int nsess;
+	struct task_rec *task;
+	int ntask;
+};
+
+static void sse_fire(struct feed_waiter *fw)
+{
+	struct sse *e = fw->ctx;
+	e->r->io->resume(e->r);
+}
+
+static int sse_keep_sess(void *ctx, const struct sess_rec *s)
+{
+	struct sse *e = ctx;
+	e->sess[e->nsess] = *s;
+	return ++e->nsess >= SSE_BATCH;
+}
+
+static int sse_keep_task(void *ctx, const struct task_rec *t)
+{
+	struct sse *e = ctx;
+	e->task[e->ntask] = *t;
+	return ++e->ntask >= SSE_BATCH;
+}
+
+static void sse_session(struct buf *out, const struct sess_rec *s)
+{
+	char id[UUID_STR_LEN + 1];
+	uuid_format(&s->id, id);
+	buf_printf(out, "id: %lld\nevent: session\ndata: ", (long long)s->usn);
+	struct jw w;
+	jw_init(&w, out);
+	jw_obj(&w);
+	jw_kstr(&w, "id", id);
+	jw_kint(&w, "usn", s->usn);
+	jw_kstr(&w, "name", s->name);
+	jw_kstr(&w, "sessionType", catalog_type_name(s->type));
+	jw_kstr(&w, "state", catalog_state_name(s->state));
+	jw_kint(&w, "progressPercent", s->progress);
+	jw_kstr(&w, "result", catalog_result_name(s->result));
+	jw_kbool(&w, "stopRequested", s->stop_requested);
+	jw_obj_end(&w);
+	buf_addstr(out, "\n\n");
+}
+
+static void sse_task(struct buf *out, const struct task_rec *t)
+{
+	char id[UUID_STR_LEN + 1], sid[UUID_STR_LEN + 1];
+	uuid_format(&t->id, id);
+	uuid_format(&t->session_id, sid);
+	buf_printf(out, "id: %lld\nevent: taskSession\ndata: ", (long long)t->usn);
+	struct jw w;
+	jw_init(&w, out);
+	jw_obj(&w);
+	jw_kstr(&w, "id", id);
+	jw_kstr(&w, "sessionId", sid);
+	jw_kint(&w, "usn", t->usn);
+	jw_kstr(&w, "name", t->name);
+	jw_kstr(&w, "state", catalog_state_name(t->state));
+	jw_kint(&w, "progressPercent", t->progress);
+	jw_kstr(&w, "result", catalog_result_name(t->result));
+	jw_obj_end(&w);
+	buf_addstr(out, "\n\n");
+}
+
+/* Sends what changed after e->last, in usn order; waits for the feed when nothing did. */
+static int sse_stream(struct req *r, struct buf *out)
+{
+	struct sse *e = r->work;
+	if(feed_closed())
+		return 0;
+	int64_t seen = core_usn();
+	arena_reset(&e->a);
+	e->sess = arena_alloc(&e->a, sizeof(*e->sess) * SSE_BATCH);
+	e->task = arena_alloc(&e->a, sizeof(*e->task) * SSE_BATCH);
+	e->nsess = e->ntask = 0;
+	struct query q = {.where = q_int(&e->a, QF_USN, Q_GT, e->last), .order = QO_USN, .asc = 1, .limit = SSE_BATCH};
+	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) || core_task_list(&q, &e->a, sse_keep_task, e, NULL))
+		return -1;
+	/* A full batch may hide rows of the other kind below its end: send up to the lower end. */
+	int64_t cut = INT64_MAX;
+	if(e->nsess == SSE_BATCH)
+		cut = e->sess[SSE_BATCH - 1].usn;
+	if(e->ntask == SSE_BATCH && e->task[SSE_BATCH - 1].usn < cut)
+		cut = e->task[SSE_BATCH - 1].usn;
+	int i = 0, k = 0, sent = 0;
+	while((i < e->nsess && e->sess[i].usn <= cut) || (k < e->ntask && e->task[k].usn <= cut)) {
+		int take_sess = k >= e->ntask || e->task[k].usn > cut ||
+		                (i < e->nsess && e->sess[i].usn <= cut && e->sess[i].usn <= e->task[k].usn);
+		if(take_sess) {
+			sse_session(out, &e->sess[i]);
+			e->last = e->sess[i++].usn;
+		} else {
+			sse_task(out, &e->task[k]);
+			if(e->task[k].usn > e->last)
+				e->last = e->task[k].usn;
+			k++;
+		}
+		sent++;
+	}
+	if(sent) {
+		e->armed = 0;
+		return 1;
+	}
+	if(seen > e->last)
+		e->last = seen;    /* what committed up to `seen` was visible, and none of it is ours */
+	int queued = e->armed && feed_queued(&e->fw);
+	if(e->armed && !queued) {
+		/* The wait ended with nothing to send: its deadline, so keep the line alive. */
+		e->armed = 0;
+		buf_addstr(out, ": keepalive\n\n");
+		return 1;
+	}
+	if(!queued) {
+		e->armed = 1;
+		e->fw.after_usn = e->last;
+		e->fw.deadline_us = time_now_us() + (int64_t)SSE_KEEPALIVE_S * 1000000;
+		e->fw.fire = sse_fire;
+		e->fw.ctx = e;
+		feed_wait(&e->fw);
+	}
+	return 2;
+}
+
+static void sse_done(struct req *r)
+{
+	struct sse *e = r->work;
+	if(e->armed)
+		feed_cancel(&e->fw);
+	arena_free(&e->a);
+}
+
+/* GET /api/v1/sessions/events: session and task session changes as server-sent
+ * events, each with id = usn; resumes after Last-Event-ID (or ?lastEventId=). */
+static void h_events(struct req *r)
+{
+	const char *from = req_header(r, "Last-Event-ID");
+	if(!from)
+		from = req_query(r, "lastEventId");
+	if(!from)
+		from = req_query(r, "usnGreaterThan");
+	int64_t last = core_usn();
+	if(from) {
+		char *end;
+		long long v = strtoll(from, &end, 10);
+		if(!*from || *end || v < 0) {
+			bad(r, "%s must be a usn (a non-negative integer)", "Last-Event-ID");
+			return;
+		}
+		last = v;
+	}
+	struct sse *e = arena_zalloc(r->arena, sizeof(*e));
+	e->r = r;
+	e->last = last;
+	arena_init(&e->a);
+	r->work = e;
+	r->status = 200;
+	r->ctype = "text/event-stream";
+	req_add_header(r, "Cache-Control", "no-cache");
+	req_add_header(r, "X-Accel-Buffering", "no");
+	r->stream = sse_stream;
+	r->stream_done = sse_done;
+}
+
 /* ---------- sessions ---------- */
 
 struct listing {
@@ -1095,6 +1271,7 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/serverInfo", PERM_AUTH, h_server_info},
 	{M_GET, "/api/v1/sessions", PERM_READ, h_sessions},
 	{M_POST, "/api/v1/sessions", PERM_INGEST, ingest_session_create},
+	{M_GET, "/api/v1/sessions/events", PERM_READ, h_events},
 	{M_GET, "/api/v1/sessions/{id}", PERM_READ, h_session},
 	{M_PATCH, "/api/v1/sessions/{id}", PERM_INGEST, ingest_session_patch},
 	{M_GET, "/api/v1/sessions/{id}/logs", PERM_READ, h_session_logs},

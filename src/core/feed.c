@@ -25,6 +25,7 @@ static void unlink_waiter(struct feed_waiter *w)
 	if(w->next)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
+	w->queued = 0;
 }
 
 /* Takes out every waiter that is due (or all of them) and fires them unlocked. */
@@ -103,15 +104,20 @@ void feed_shutdown(void)
 
 void feed_wait(struct feed_waiter *w)
 {
+	pthread_mutex_lock(&feed.lock);
+	if(w->queued) {
+		pthread_mutex_unlock(&feed.lock);
+		return;
+	}
 	w->fired = 0;
 	w->prev = NULL;
-	pthread_mutex_lock(&feed.lock);
 	int now = feed.closed || feed.usn > w->after_usn;
 	if(!now) {
 		w->next = feed.head;
 		if(feed.head)
 			feed.head->prev = w;
 		feed.head = w;
+		w->queued = 1;
 	}
 	pthread_mutex_unlock(&feed.lock);
 	if(now) {
@@ -124,11 +130,27 @@ void feed_wait(struct feed_waiter *w)
 void feed_cancel(struct feed_waiter *w)
 {
 	pthread_mutex_lock(&feed.lock);
-	if(!w->fired) {
+	if(w->queued) {
 		unlink_waiter(w);
 		w->fired = 1;
 	}
 	pthread_mutex_unlock(&feed.lock);
+}
+
+int feed_queued(struct feed_waiter *w)
+{
+	pthread_mutex_lock(&feed.lock);
+	int q = w->queued;
+	pthread_mutex_unlock(&feed.lock);
+	return q;
+}
+
+int feed_closed(void)
+{
+	pthread_mutex_lock(&feed.lock);
+	int closed = feed.closed;
+	pthread_mutex_unlock(&feed.lock);
+	return closed;
 }
 
 void feed_committed(int64_t usn)

@@ -11,6 +11,7 @@ struct feed_waiter {
 	void (*fire)(struct feed_waiter *w);  /* runs on the feed's or the writer's thread */
 	void *ctx;
 	int fired;
+	int queued;                 /* in the feed's list (guarded by the feed) */
 	struct feed_waiter *prev, *next;
 };
 
@@ -18,10 +19,15 @@ struct feed_waiter {
 void feed_start(void);
 /** Fires every waiter and refuses new ones (they fire at once). */
 void feed_shutdown(void);
-/** Adds a waiter; fires it at once when the usn already passed its mark. */
+/** Adds a waiter; fires it at once when the usn already passed its mark. A
+ *  waiter that is still queued stays as it is. */
 void feed_wait(struct feed_waiter *w);
 /** Removes a waiter that has not fired (safe if it already fired). */
 void feed_cancel(struct feed_waiter *w);
+/** Whether w is queued (has not fired yet). */
+int feed_queued(struct feed_waiter *w);
+/** Whether feed_shutdown() ran: event streams end then. */
+int feed_closed(void);
 /** Called after each commit with the newest usn. */
 void feed_committed(int64_t usn);
 

@@ -524,9 +524,11 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 
 void http_stop(unsigned drain_ms)
 {
-	for(int i = 0; i < srv.n; i++)
-		if(srv.d[i])
-			MHD_quiesce_daemon(srv.d[i]);
+	for(int i = 0; i < srv.n; i++) {
+		MHD_socket fd = srv.d[i] ? MHD_quiesce_daemon(srv.d[i]) : MHD_INVALID_SOCKET;
+		if(fd != MHD_INVALID_SOCKET)
+			close(fd);   /* the port is free at once; connections in flight go on */
+	}
 	for(unsigned waited = 0; waited < drain_ms && __atomic_load_n(&srv.inflight, __ATOMIC_RELAXED) > 0; waited += 10) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);

@@ -1,0 +1,181 @@
+"""The change feed: long polls (usnGreaterThan + wait) and server-sent events.
+
+A change made by one request must wake every waiting client within 100 ms of its commit
+(DESIGN §5, issue 5); the event stream resumes after Last-Event-ID.
+"""
+import json
+import threading
+import time
+
+import requests
+
+from conftest import LATEST, new_session
+
+WAKE_BUDGET_S = 0.100
+
+
+def bearer(server, user="viewer"):
+    return {"x-api-version": LATEST, "Authorization": "Bearer " + server.api(user).bearer}
+
+
+def current_usn(viewer):
+    body = viewer.get("/api/v1/sessions?limit=1&orderColumn=CreationTime",
+                      schema="SessionsResult").body
+    return max([s["usn"] for s in body["data"]] or [0])
+
+
+def test_long_poll_times_out_empty(server):
+    viewer = server.api("viewer")
+    usn = current_usn(viewer) + 10 ** 9
+    t0 = time.monotonic()
+    r = viewer.get("/api/v1/sessions?usnGreaterThan=%d&wait=1" % usn, schema="SessionsResult")
+    took = time.monotonic() - t0
+    assert r.body["data"] == [] and r.body["pagination"]["total"] == 0
+    assert 0.9 <= took < 2.5, took
+
+
+def test_long_poll_wakes_every_waiter_quickly(server):
+    viewer, rep = server.api("viewer"), server.api("reporter")
+    s = new_session(rep)
+    usn = s["usn"]
+    results = []
+
+    def waiter():
+        r = requests.get(server.base_url + "/api/v1/sessions?usnGreaterThan=%d&wait=10" % usn,
+                         headers=bearer(server), timeout=15)
+        results.append((time.monotonic(), r))
+
+    threads = [threading.Thread(target=waiter) for _ in range(5)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # all five are waiting now
+    t_change = time.monotonic()
+    w = rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 42},
+                  schema="SessionModel", status=200)
+    t_acked = time.monotonic()
+    for t in threads:
+        t.join(15)
+    assert len(results) == 5
+    for done, r in results:
+        assert r.status_code == 200
+        body = r.json()
+        assert [x["id"] for x in body["data"]] == [s["id"]]
+        assert body["data"][0]["progressPercent"] == 42 and body["data"][0]["usn"] == w.body["usn"]
+        # woken after the change was made and within the budget of its acknowledgement
+        assert done >= t_change
+        assert done - t_acked < WAKE_BUDGET_S + 0.05, done - t_acked
+
+
+def test_long_poll_on_logs_waits_for_that_session(server):
+    viewer, rep = server.api("viewer"), server.api("reporter")
+    s = new_session(rep)
+    other = new_session(rep)
+    got = {}
+
+    def waiter():
+        t0 = time.monotonic()
+        r = requests.get(server.base_url + "/api/v1/sessions/%s/logs?usnGreaterThan=%d&wait=5"
+                         % (s["id"], s["usn"]), headers=bearer(server), timeout=10)
+        got["r"], got["t"] = r, time.monotonic() - t0
+
+    th = threading.Thread(target=waiter)
+    th.start()
+    time.sleep(0.3)
+    # a change to another session must not answer this poll
+    rep.patch("/api/v1/sessions/" + other["id"], json={"progressPercent": 5},
+              schema="SessionModel")
+    time.sleep(0.3)
+    assert "r" not in got
+    rep.post("/api/v1/sessions/%s/logs" % s["id"], schema=False, status=201,
+             json={"records": [{"status": "Succeeded", "title": "woke you"}]})
+    th.join(10)
+    assert got["r"].status_code == 200
+    assert [x["title"] for x in got["r"].json()["records"]] == ["woke you"]
+    assert 0.5 < got["t"] < 2.0
+
+
+def test_long_poll_bad_parameters(server):
+    viewer = server.api("viewer")
+    viewer.get("/api/v1/sessions?wait=5", status=400)
+    viewer.get("/api/v1/sessions?usnGreaterThan=1&wait=-1", status=400)
+    viewer.get("/api/v1/sessions?usnGreaterThan=1&wait=abc", status=400)
+    viewer.get("/api/v1/sessions?usnGreaterThan=1&wait=301", status=400)
+
+
+def read_events(resp, n, timeout):
+    """Reads n SSE events (id, event, data) from a streaming response."""
+    events, cur = [], {}
+    deadline = time.monotonic() + timeout
+    for line in resp.iter_lines(decode_unicode=True):
+        if line is None:
+            continue
+        if line == "":
+            if "data" in cur:
+                events.append(cur)
+                if len(events) >= n:
+                    return events
+            cur = {}
+        elif line.startswith(":"):
+            continue
+        else:
+            k, _, v = line.partition(": ")
+            cur[k] = v
+        if time.monotonic() > deadline:
+            break
+    return events
+
+
+def test_sse_streams_changes_and_resumes(server):
+    rep = server.api("reporter")
+    h = bearer(server)
+    with requests.get(server.base_url + "/api/v1/sessions/events", headers=h, stream=True,
+                      timeout=10) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["Content-Type"].startswith("text/event-stream")
+        time.sleep(0.2)
+        s = new_session(rep)
+        task = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "vm-a"},
+                        schema="TaskSessionModel", status=201).body
+        p = rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 70},
+                      schema="SessionModel").body
+        # create (usn a), task create (usn b: the task and its session both), patch (usn c)
+        ev = read_events(resp, 4, 5)
+    assert [e["event"] for e in ev] == ["session", "session", "taskSession", "session"], ev
+    ids = [int(e["id"]) for e in ev]
+    assert ids[0] < ids[1] == ids[2] < ids[3] == p["usn"]
+    assert all(json.loads(e["data"])["usn"] == int(e["id"]) for e in ev)
+    assert json.loads(ev[0]["data"])["id"] == s["id"]
+    assert json.loads(ev[2]["data"])["id"] == task["id"]
+    last = json.loads(ev[3]["data"])
+    assert last["progressPercent"] == 70 and last["state"] == "Working"
+
+    # Resume after the first event: what changed after it comes (as it is now), the first not.
+    h2 = dict(h, **{"Last-Event-ID": str(ids[0])})
+    with requests.get(server.base_url + "/api/v1/sessions/events", headers=h2, stream=True,
+                      timeout=10) as resp:
+        again = read_events(resp, 2, 5)
+    assert [(e["event"], int(e["id"])) for e in again] == [("taskSession", ids[2]),
+                                                           ("session", ids[3])]
+
+
+def test_sse_wakes_quickly(server):
+    rep = server.api("reporter")
+    with requests.get(server.base_url + "/api/v1/sessions/events", headers=bearer(server),
+                      stream=True, timeout=10) as resp:
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        new_session(rep)
+        t_acked = time.monotonic()
+        ev = read_events(resp, 1, 5)
+        t_got = time.monotonic()
+    assert len(ev) == 1
+    assert t_got - t_acked < WAKE_BUDGET_S + 0.05, (t_got - t_acked, t_acked - t0)
+
+
+def test_sse_needs_credentials_and_a_valid_resume_point(server):
+    anon = {"x-api-version": LATEST}
+    r = requests.get(server.base_url + "/api/v1/sessions/events", headers=anon, timeout=5)
+    assert r.status_code == 401 and r.json()["errorCode"] in ("InvalidToken", "AccessDenied")
+    r = requests.get(server.base_url + "/api/v1/sessions/events",
+                     headers=dict(bearer(server), **{"Last-Event-ID": "x"}), timeout=5)
+    assert r.status_code == 400 and "Last-Event-ID" in r.json()["message"]
