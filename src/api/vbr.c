@@ -2,6 +2,7 @@
  * VBR's JSON, in the shape of the x-api-version the client asked for. */
 #include "api/vbr.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,8 +496,11 @@ static enum rc q_int64(struct req *r, const char *name, int64_t min, int64_t def
 	if(!v)
 		return RC_OK;
 	char *end;
+	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	if(!*v || *end || n < min || n > 0x7fffffff)
+	/* skip and limit are int32 in every version; a usn is int64 */
+	int64_t max = strcmp(name, "usnGreaterThan") ? 0x7fffffff : INT64_MAX;
+	if(!*v || *end || errno || n < min || n > max)
 		return bad(r, "query parameter %s must be an integer in range", name);
 	*out = n;
 	return RC_OK;
@@ -707,7 +711,7 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 		bad(r, "query parameter %s needs usnGreaterThan=<usn>", "wait");
 		return 1;
 	}
-	if(seen_usn > after || wait == 0)
+	if(seen_usn > after || wait == 0 || feed_closed())
 		return 0;
 	struct longpoll *lp = r->work;
 	if(!lp) {

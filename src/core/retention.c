@@ -33,6 +33,7 @@ enum rc retention_run(int days, int64_t now_us, int64_t *purged)
 	w.sess.type = catalog_type_parse("DatabaseMaintenance");
 	w.sess.backup_server = core_info()->server_name;
 	w.sess.initiated_by = "sessiond";
+	w.sess.state = ST_WORKING;
 	char err[256];
 	enum rc rc = session_prepare_new(&w.sess, now_us - now_us % 1000, err, sizeof(err));
 	if(!rc)

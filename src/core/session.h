@@ -12,8 +12,9 @@
 /** Whether a session (or task) may move from state `from` to `to` by a patch. */
 int session_transition_ok(int from, int to);
 
-/** Fills defaults of a new session (id, state Working, creation now, job id/name
- *  from the name) and validates it. */
+/** Fills defaults of a new session (id, creation now, job id from the job name
+ *  or the name) and validates it. The caller sets the state: a zeroed record
+ *  is Stopped, which a new session may not be. */
 enum rc session_prepare_new(struct sess_rec *r, int64_t now_us, char *err, size_t errlen);
 enum rc task_prepare_new(struct task_rec *t, int64_t now_us, char *err, size_t errlen);
 

@@ -45,6 +45,7 @@ static struct {
 	char *tls_cert_pem;
 	char *tls_key_pem;
 	int inflight;              /* requests between first call and completion (atomic) */
+	int draining;              /* set by http_stop: new requests get 503 and a closed connection */
 } srv;
 
 /* ---------- req_io ---------- */
@@ -261,6 +262,15 @@ static const char *client_addr(struct MHD_Connection *c, struct arena *a)
 	return arena_strdup(a, tmp);
 }
 
+/* scheme://host[:port] as the client addressed us (for absolute links). */
+static const char *base_url(struct MHD_Connection *c, struct arena *a)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if(!host || !*host || strlen(host) > 255 || strpbrk(host, "/\\ \"<>"))
+		return "";
+	return arena_printf(a, "%s://%s", srv.tls_cert_pem ? "https" : "http", host);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -304,6 +314,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if(h->body.len) {
 			r->body = h->body.p;
 			r->body_len = h->body.len;
+		}
+		r->base_url = base_url(conn, r->arena);
+		if(__atomic_load_n(&srv.draining, __ATOMIC_RELAXED)) {
+			api_dialect_for(r)->error(r, RC_BUSY, 503, "the server is shutting down");
+			req_add_header(r, "Connection", "close");
+			req_add_header(r, "Retry-After", "5");
+			return send_answer(h);
 		}
 		router_dispatch(r, h->too_large);
 		if(!h->pending)
@@ -524,6 +541,7 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 
 void http_stop(unsigned drain_ms)
 {
+	__atomic_store_n(&srv.draining, 1, __ATOMIC_RELAXED);
 	for(int i = 0; i < srv.n; i++) {
 		MHD_socket fd = srv.d[i] ? MHD_quiesce_daemon(srv.d[i]) : MHD_INVALID_SOCKET;
 		if(fd != MHD_INVALID_SOCKET)

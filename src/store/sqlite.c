@@ -26,9 +26,13 @@ static const char *const rstmt_sql[R_STMT_COUNT] = {
 	[R_USN] = "SELECT value FROM meta WHERE key='usn'",
 };
 
+#define LIST_CACHE 16
+
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[R_STMT_COUNT];
+	struct { char *sql; sqlite3_stmt *st; } lc[LIST_CACHE]; /* list statements by text */
+	int lc_next;                /* next slot to reuse */
 	struct conn *next;          /* every connection of the store, for close */
 };
 
@@ -48,6 +52,8 @@ struct store {
 	int64_t usn;                /* last usn given (writer thread only, mirrored in usn_seen) */
 	int64_t usn_seen;           /* read by other threads (atomic) */
 	struct { const char *sql; sqlite3_stmt *st; } wcache[48]; /* writer statements by text */
+	struct { uint32_t mask; sqlite3_stmt *st; } ucache[32];   /* session updates by changed columns */
+	sqlite3_stmt *sp[3];        /* SAVEPOINT w, ROLLBACK TO w, RELEASE w */
 	void (*commit_hook)(int64_t usn);
 };
 
@@ -77,6 +83,10 @@ static void conn_close(struct conn *c)
 {
 	for(int i = 0; i < R_STMT_COUNT; i++)
 		sqlite3_finalize(c->st[i]);
+	for(int i = 0; i < LIST_CACHE; i++) {
+		sqlite3_finalize(c->lc[i].st);
+		free(c->lc[i].sql);
+	}
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -413,6 +423,43 @@ static void bind_params(sqlite3_stmt *st, const struct sqlq *q)
 
 typedef void (*row_reader)(sqlite3_stmt *st, struct arena *a, void *rec);
 
+/* A list statement of this connection, prepared once per distinct text (filters
+ * differ in shape far less often than in values, which are bound). */
+static sqlite3_stmt *list_stmt(struct conn *c, const char *sql)
+{
+	for(int i = 0; i < LIST_CACHE; i++)
+		if(c->lc[i].sql && !strcmp(c->lc[i].sql, sql)) {
+			sqlite3_reset(c->lc[i].st);
+			sqlite3_clear_bindings(c->lc[i].st);
+			return c->lc[i].st;
+		}
+	sqlite3_stmt *st = NULL;
+	if(sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	int i = c->lc_next;
+	c->lc_next = (i + 1) % LIST_CACHE;
+	sqlite3_finalize(c->lc[i].st);
+	free(c->lc[i].sql);
+	c->lc[i].sql = xstrdup(sql);
+	c->lc[i].st = st;
+	return st;
+}
+
+/* Whether a predicate tests only type, state and result, whose per-combination
+ * counts the session_counts table keeps. */
+static int counts_only(const struct qexpr *e)
+{
+	if(!e)
+		return 1;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return counts_only(e->a) && counts_only(e->b);
+	if(e->op == Q_NOT)
+		return counts_only(e->a);
+	if(e->field != QF_TYPE && e->field != QF_STATE && e->field != QF_RESULT)
+		return 0;
+	return e->op == Q_IN || e->op == Q_NULL || e->op == Q_NOTNULL || (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_INT);
+}
+
 static enum rc run_list(struct store *s, const char *table, const char *cols, const char *const *fcols,
                         const char *const *ocols, const struct query *q, struct arena *a,
                         row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx,
@@ -423,49 +470,58 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 		return RC_BACKEND;
 	struct sqlq sq = {.cols = fcols};
 	buf_init(&sq.sql, 1 << 20);
-	struct buf where;
+	struct buf where, text;
 	buf_init(&where, 1 << 20);
+	buf_init(&text, 0);
 	if(q->where) {
 		compile(&sq, q->where, a);
 		buf_addstr(&where, " WHERE ");
 		buf_add(&where, sq.sql.p, sq.sql.len);
 	}
 	enum rc rc = RC_OK;
+	sqlite3_stmt *st;
 	if(sq.bad || where.failed) {
 		rc = RC_INVALID;
 		goto out;
 	}
 	if(total) {
-		struct buf cs;
-		buf_init(&cs, 0);
-		buf_printf(&cs, "SELECT count(*) FROM %s%s", table, buf_cstr(&where));
-		sqlite3_stmt *st = NULL;
-		if(sqlite3_prepare_v2(c->db, buf_cstr(&cs), -1, &st, NULL) != SQLITE_OK) {
-			buf_free(&cs);
+		/* Totals under type/state/result filters come from session_counts: a full
+		 * count(*) over a million sessions costs half a second. */
+		if(!strcmp(table, "sessions") && counts_only(q->where))
+			buf_printf(&text, "SELECT coalesce(sum(n),0) FROM session_counts%s", buf_cstr(&where));
+		else
+			buf_printf(&text, "SELECT count(*) FROM %s%s", table, buf_cstr(&where));
+		if(!(st = list_stmt(c, buf_cstr(&text)))) {
 			rc = RC_BACKEND;
 			goto out;
 		}
-		buf_free(&cs);
 		bind_params(st, &sq);
 		*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
+		buf_reset(&text);
 	}
-	struct buf ls;
-	buf_init(&ls, 0);
 	const char *ocol = (unsigned)q->order < QO__COUNT && ocols[q->order] ? ocols[q->order] : "creation";
 	const char *dir = q->asc ? "ASC" : "DESC";
-	buf_printf(&ls, "SELECT %s FROM %s%s ORDER BY %s %s, id %s", cols, table, buf_cstr(&where), ocol, dir, dir);
-	if(q->limit >= 0 || q->skip > 0)
-		buf_printf(&ls, " LIMIT %lld OFFSET %lld", (long long)(q->limit >= 0 ? q->limit : -1),
-		           (long long)(q->skip > 0 ? q->skip : 0));
-	sqlite3_stmt *st = NULL;
-	if(sqlite3_prepare_v2(c->db, buf_cstr(&ls), -1, &st, NULL) != SQLITE_OK) {
-		buf_free(&ls);
+	int paged = q->limit >= 0 || q->skip > 0;
+	if(q->skip > 0)
+		/* Skipped rows are stepped over in the inner query, which reads only index
+		 * entries where an index covers the filter; full rows are read for the page only. */
+		buf_printf(&text, "SELECT %s FROM %s WHERE id IN (SELECT id FROM %s%s ORDER BY %s %s, id %s"
+		           " LIMIT ?%d OFFSET ?%d) ORDER BY %s %s, id %s",
+		           cols, table, table, buf_cstr(&where), ocol, dir, dir, sq.np + 1, sq.np + 2, ocol, dir, dir);
+	else
+		buf_printf(&text, "SELECT %s FROM %s%s ORDER BY %s %s, id %s", cols, table, buf_cstr(&where), ocol, dir, dir);
+	if(q->limit >= 0 && q->skip <= 0)
+		buf_printf(&text, " LIMIT ?%d OFFSET ?%d", sq.np + 1, sq.np + 2);
+	if(!(st = list_stmt(c, buf_cstr(&text)))) {
 		rc = RC_BACKEND;
 		goto out;
 	}
-	buf_free(&ls);
 	bind_params(st, &sq);
+	if(paged) {
+		sqlite3_bind_int64(st, sq.np + 1, q->limit >= 0 ? q->limit : -1);
+		sqlite3_bind_int64(st, sq.np + 2, q->skip > 0 ? q->skip : 0);
+	}
 	void *rec = arena_alloc(a, recsize);
 	int step;
 	while((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -475,10 +531,11 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 	}
 	if(step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = RC_BACKEND;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 out:
 	buf_free(&sq.sql);
 	buf_free(&where);
+	buf_free(&text);
 	return rc;
 }
 
@@ -581,9 +638,10 @@ static enum rc sq_job_latest(struct store *s, struct arena *a, store_sess_cb cb,
 	struct conn *c = reader(s);
 	sqlite3_stmt *st;
 	static const char sql[] =
-		"SELECT " SESS_COLS " FROM sessions NATURAL JOIN "
-		"(SELECT job_id, max(creation) AS creation FROM sessions WHERE job_id IS NOT NULL GROUP BY job_id) "
-		"ORDER BY coalesce(job_name, name) COLLATE NOCASE";
+		"SELECT " SESS_COLS " FROM sessions WHERE id IN "
+		"(SELECT (SELECT id FROM sessions s WHERE s.job_id = j.job_id ORDER BY creation DESC, id DESC LIMIT 1) "
+		" FROM (SELECT DISTINCT job_id FROM sessions WHERE job_id IS NOT NULL) j) "
+		"ORDER BY coalesce(job_name, name) COLLATE NOCASE, job_id";
 	if(!c || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return RC_BACKEND;
 	struct sess_rec r;
@@ -740,7 +798,6 @@ static int wstep(sqlite3_stmt *st)
 static const char sql_sess_get[] = "SELECT " SESS_COLS " FROM sessions WHERE id=?1";
 static const char sql_task_get[] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=?1";
 static const char sql_sess_ins[] = "INSERT INTO sessions(" SESS_COLS ") VALUES(" SESS_PARAMS ")";
-static const char sql_sess_upd[] = "REPLACE INTO sessions(" SESS_COLS ") VALUES(" SESS_PARAMS ")";
 static const char sql_task_ins[] = "INSERT INTO task_sessions(" TASK_COLS ") VALUES(" TASK_PARAMS ")";
 static const char sql_task_upd[] = "REPLACE INTO task_sessions(" TASK_COLS ") VALUES(" TASK_PARAMS ")";
 static const char sql_sess_usn[] = "UPDATE sessions SET usn=?2 WHERE id=?1";
@@ -748,6 +805,77 @@ static const char sql_task_usn[] = "UPDATE task_sessions SET usn=?2 WHERE id=?1"
 static const char sql_log_next[] = "SELECT coalesce(max(id),0)+1 FROM logs WHERE owner=?1";
 static const char sql_log_ins[] = "INSERT INTO logs(owner,id,status,title,description,start_time,update_time) VALUES(?1,?2,?3,?4,?5,?6,?7)";
 static const char sql_log_upd[] = "UPDATE logs SET status=?3, update_time=?4, title=coalesce(?5,title), description=coalesce(?6,description) WHERE owner=?1 AND id=?2";
+
+static int str_differ(const char *a, const char *b)
+{
+	return a != b && (!a || !b || strcmp(a, b));
+}
+
+/* The columns an update changed: bit i stands for column i of SESS_COLS (parameter ?i+1). */
+static uint32_t sess_changed(const struct sess_rec *o, const struct sess_rec *n)
+{
+	uint32_t m = 0;
+	m |= (uint32_t)(o->usn != n->usn) << 1;
+	m |= (uint32_t)str_differ(o->name, n->name) << 2;
+	m |= (uint32_t)(o->type != n->type) << 3;
+	m |= (uint32_t)(o->state != n->state) << 4;
+	m |= (uint32_t)(o->result != n->result) << 5;
+	m |= (uint32_t)(o->progress != n->progress) << 6;
+	m |= (uint32_t)(o->is_canceled != n->is_canceled) << 7;
+	m |= (uint32_t)(o->is_retry != n->is_retry) << 8;
+	m |= (uint32_t)(o->stop_requested != n->stop_requested) << 9;
+	m |= (uint32_t)(o->creation_us != n->creation_us) << 10;
+	m |= (uint32_t)(o->end_us != n->end_us) << 11;
+	m |= (uint32_t)!uuid_eq(&o->job_id, &n->job_id) << 12;
+	m |= (uint32_t)!uuid_eq(&o->parent_id, &n->parent_id) << 13;
+	m |= (uint32_t)!uuid_eq(&o->resource_id, &n->resource_id) << 14;
+	m |= (uint32_t)str_differ(o->job_name, n->job_name) << 15;
+	m |= (uint32_t)str_differ(o->resource_ref, n->resource_ref) << 16;
+	m |= (uint32_t)str_differ(o->platform_name, n->platform_name) << 17;
+	m |= (uint32_t)str_differ(o->initiated_by, n->initiated_by) << 18;
+	m |= (uint32_t)str_differ(o->message, n->message) << 19;
+	m |= (uint32_t)str_differ(o->backup_server, n->backup_server) << 20;
+	m |= (uint32_t)str_differ(o->extra, n->extra) << 21;
+	return m | 2u;              /* the usn always changes */
+}
+
+/* "UPDATE sessions SET <changed columns> WHERE id=?1", bound by bind_sess: writing only
+ * what changed leaves the untouched columns' index entries alone (a progress update
+ * rewrites the row and the usn index, not all ten indexes as a REPLACE did). */
+static sqlite3_stmt *sess_update_stmt(struct store *s, uint32_t mask)
+{
+	size_t n = sizeof(s->ucache) / sizeof(s->ucache[0]);
+	for(size_t i = 0; i < n && s->ucache[i].st; i++)
+		if(s->ucache[i].mask == mask) {
+			sqlite3_reset(s->ucache[i].st);
+			sqlite3_clear_bindings(s->ucache[i].st);
+			return s->ucache[i].st;
+		}
+	static const char cols[] = SESS_COLS;
+	struct buf sql;
+	buf_init(&sql, 0);
+	buf_addstr(&sql, "UPDATE sessions SET ");
+	const char *c = cols;
+	for(int i = 0; *c; i++) {
+		size_t len = strcspn(c, ",");
+		if(mask & (1u << i))
+			buf_printf(&sql, "%s%.*s=?%d", sql.p[sql.len - 1] == ' ' ? "" : ",", (int)len, c, i + 1);
+		c += len + (c[len] == ',');
+	}
+	buf_addstr(&sql, " WHERE id=?1");
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v3(s->wconn->db, buf_cstr(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) == SQLITE_OK;
+	buf_free(&sql);
+	if(!ok)
+		return NULL;
+	size_t slot = 0;
+	while(slot < n - 1 && s->ucache[slot].st)
+		slot++;
+	sqlite3_finalize(s->ucache[slot].st);  /* full: the last slot turns over */
+	s->ucache[slot].mask = mask;
+	s->ucache[slot].st = st;
+	return st;
+}
 
 static enum rc load_sess(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *r)
 {
@@ -869,11 +997,12 @@ static enum rc apply(struct store *s, struct store_write *w, struct arena *a)
 		struct sess_rec r;
 		if((rc = load_sess(s, &w->target, a, &r)))
 			return wfail(w, rc, db, rc == RC_NOTFOUND ? "session not found" : "load session");
+		struct sess_rec old = r;
 		if(w->mutate && (rc = w->mutate(w->mutate_ctx, &r, w->err, sizeof(w->err))))
 			return wfail(w, rc, db, "update refused");
 		r.id = w->target;
 		r.usn = ++s->usn;
-		st = wprep(s, sql_sess_upd);
+		st = sess_update_stmt(s, sess_changed(&old, &r));
 		if(!st)
 			return wfail(w, RC_BACKEND, db, "prepare");
 		bind_sess(st, &r);
@@ -980,16 +1109,22 @@ static enum rc apply(struct store *s, struct store_write *w, struct arena *a)
 		return RC_OK;
 	}
 	case W_USER_PUT:
-		st = wprep(s, "INSERT INTO users(name,hash,role,created) VALUES(?1,?2,?3,?4) "
-		               "ON CONFLICT(name) DO UPDATE SET hash=coalesce(excluded.hash,hash), role=excluded.role");
+		/* Without a hash only the role of an existing user changes. */
+		st = w->user.hash ? wprep(s, "INSERT INTO users(name,hash,role,created) VALUES(?1,?2,?3,?4) "
+		                             "ON CONFLICT(name) DO UPDATE SET hash=excluded.hash, role=excluded.role")
+		                  : wprep(s, "UPDATE users SET role=?3 WHERE name=?1");
 		if(!st)
 			return wfail(w, RC_BACKEND, db, "prepare");
 		bind_text(st, 1, w->user.name);
-		bind_text(st, 2, w->user.hash);
+		if(w->user.hash) {
+			bind_text(st, 2, w->user.hash);
+			sqlite3_bind_int64(st, 4, w->user.created_us);
+		}
 		sqlite3_bind_int(st, 3, w->user.role);
-		sqlite3_bind_int64(st, 4, w->user.created_us);
 		if(wstep(st))
 			return wfail(w, sqlite3_errcode(db) == SQLITE_CONSTRAINT ? RC_INVALID : RC_BACKEND, db, "store user");
+		if(!w->user.hash && sqlite3_changes(db) == 0)
+			return wfail(w, RC_NOTFOUND, db, "no such user");
 		return RC_OK;
 	case W_USER_DEL:
 		st = wprep(s, "DELETE FROM users WHERE name=?1");
@@ -1058,6 +1193,19 @@ static enum rc apply(struct store *s, struct store_write *w, struct arena *a)
 	return wfail(w, RC_INVALID, db, "unknown write");
 }
 
+/* SAVEPOINT w (0), ROLLBACK TO w (1), RELEASE w (2), prepared once: sqlite3_exec
+ * would parse them again for every write of a batch. */
+static void savepoint(struct store *s, int which)
+{
+	static const char *const sql[] = {"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w"};
+	if(!s->sp[which] &&
+	   sqlite3_prepare_v3(s->wconn->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->sp[which], NULL) != SQLITE_OK) {
+		exec1(s->wconn->db, sql[which]);
+		return;
+	}
+	wstep(s->sp[which]);
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
@@ -1086,12 +1234,12 @@ static void *writer_main(void *arg)
 				continue;
 			}
 			int64_t usn_w = s->usn;
-			exec1(db, "SAVEPOINT w");
+			savepoint(s, 0);
 			if(apply(s, w, &a)) {
-				exec1(db, "ROLLBACK TO w");
+				savepoint(s, 1);
 				s->usn = usn_w;
 			}
-			exec1(db, "RELEASE w");
+			savepoint(s, 2);
 		}
 		if(ok) {
 			sqlite3_stmt *st = wprep(s, "REPLACE INTO meta(key,value) VALUES('usn',?1)");
@@ -1272,6 +1420,10 @@ static void sq_close(struct store *s)
 		exec1(s->wconn->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 		for(size_t i = 0; i < sizeof(s->wcache) / sizeof(s->wcache[0]); i++)
 			sqlite3_finalize(s->wcache[i].st);
+		for(size_t i = 0; i < sizeof(s->ucache) / sizeof(s->ucache[0]); i++)
+			sqlite3_finalize(s->ucache[i].st);
+		for(size_t i = 0; i < sizeof(s->sp) / sizeof(s->sp[0]); i++)
+			sqlite3_finalize(s->sp[i]);
 		conn_close(s->wconn);
 	}
 	pthread_key_delete(s->key);
