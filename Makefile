@@ -27,6 +27,7 @@ CTL_OBJ  := $(patsubst tools/%.c,$(BUILD)/obj/tools/%.o,$(CTL_SRC))
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_PKGS := cmocka libxml-2.0
+CTL_PKGS := libcurl
 
 PROGRAMS := $(BUILD)/sessiond $(if $(CTL_SRC),$(BUILD)/sessionctl)
 
@@ -43,7 +44,7 @@ $(BUILD)/obj/%.o: src/%.S docs/openapi.json
 
 $(BUILD)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(shell $(PKG) --cflags $(CTL_PKGS)) -c -o $@ $<
 
 $(BUILD)/libsessiond.a: $(LIB_OBJ)
 	@rm -f $@
@@ -53,7 +54,7 @@ $(BUILD)/sessiond: $(MAIN_OBJ) $(BUILD)/libsessiond.a
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/sessionctl: $(CTL_OBJ) $(BUILD)/libsessiond.a
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $^ $(shell $(PKG) --libs $(CTL_PKGS)) $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsessiond.a
 	@mkdir -p $(dir $@)
@@ -73,10 +74,13 @@ check: $(PROGRAMS) $(UNIT_BIN)
 demo: $(PROGRAMS)
 	$(BUILD)/sessiond --demo
 
-bench: $(PROGRAMS)
+$(BUILD)/sessiond-gen: bench/gen.c $(BUILD)/libsessiond.a
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libsessiond.a $(LDLIBS_ALL)
+
+bench: $(PROGRAMS) $(BUILD)/sessiond-gen
 	bench/run
 
-bench-quick: $(PROGRAMS)
+bench-quick: $(PROGRAMS) $(BUILD)/sessiond-gen
 	bench/run --quick
 
 clean:

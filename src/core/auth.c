@@ -169,10 +169,14 @@ static void mint(const struct principal *who, int kind, int64_t issued_s, int64_
 
 void auth_issue(struct principal *who, int short_refresh, struct token_pair *out)
 {
+	auth_issue_at(who, short_refresh, time_now_us(), out);
+}
+
+void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, struct token_pair *out)
+{
 	static const unsigned char zero[16];
 	if(!memcmp(who->sid, zero, 16))
 		randombytes_buf(who->sid, sizeof(who->sid));
-	int64_t now_us = time_now_us();
 	int64_t now_s = now_us / 1000000;
 	int64_t refresh_ttl = short_refresh ? AUTH_ACCESS_TTL_S + 900 : AUTH_REFRESH_TTL_S;
 	uint64_t jti;

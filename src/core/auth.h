@@ -53,6 +53,8 @@ enum rc auth_password_hash(const char *password, char *out, size_t outlen);
  *  set (refresh keeps the family). short_refresh: the refresh token lives for the
  *  access lifetime + 15 minutes. */
 void auth_issue(struct principal *who, int short_refresh, struct token_pair *out);
+/** auth_issue as if the time were now_us (tests make expired tokens with it). */
+void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, struct token_pair *out);
 
 /** Verifies a token of the given kind. RC_UNAUTHORIZED (malformed, bad MAC, wrong
  *  kind, revoked) or RC_EXPIRED; RC_OK fills *who. */

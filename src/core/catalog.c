@@ -282,6 +282,27 @@ const char *catalog_em_state_name(int st)
 
 int catalog_em_state_parse(const char *s) { return parse_in(em_state_names, EM_STATE_COUNT, s); }
 
+static const char *const em_task_state_names[] = {"InProgress", "Pending", "Completed"};
+
+int catalog_em_task_state_rank(int st)
+{
+	if(st < 0 || st >= ST__COUNT)
+		return -1;
+	switch(st) {
+	case ST_STOPPED: return 2;
+	case ST_STARTING: case ST_WAITING_TAPE: case ST_WAITING_REPOSITORY: case ST_WAITING_SLOT: return 1;
+	default: return 0;
+	}
+}
+
+const char *catalog_em_task_state_name(int st)
+{
+	int r = catalog_em_task_state_rank(st);
+	return r < 0 ? NULL : em_task_state_names[r];
+}
+
+int catalog_em_task_state_parse(const char *s) { return parse_in(em_task_state_names, 3, s); }
+
 const char *catalog_em_system_state(int state, int result)
 {
 	if(state != ST_STOPPED)

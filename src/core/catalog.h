@@ -89,6 +89,12 @@ const char *catalog_em_state_name(int st);
 int catalog_em_state_rank(int st);
 /** Rank of an EM State name (case-insensitive), -1 if unknown. */
 int catalog_em_state_parse(const char *s);
+/** EM task-session State, documented order InProgress < Pending < Completed: Stopped is
+ *  Completed, Starting and the Waiting* states Pending, the rest InProgress. -1/NULL if invalid. */
+int catalog_em_task_state_rank(int st);
+const char *catalog_em_task_state_name(int st);
+/** Rank of an EM task State name (case-insensitive), -1 if unknown. */
+int catalog_em_task_state_parse(const char *s);
 /** EM system-session State: InProgress while not Stopped; once Stopped, Success →
  *  CompletedSuccessfully, Warning or None → CompletedWarning, Failed → Failed. */
 const char *catalog_em_system_state(int state, int result);

@@ -52,7 +52,8 @@ int buf_add(struct buf *b, const void *p, size_t n)
 {
 	if(grow(b, n))
 		return -1;
-	memcpy(b->p + b->len, p, n);
+	if(n)   /* p may be NULL when n is 0 (an empty SQLite blob) */
+		memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = 0;
 	return 0;

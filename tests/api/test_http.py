@@ -153,6 +153,7 @@ def test_sigterm_drains_waiting_and_inflight_requests(fresh_server):
     assert not [e for e in errors if e >= 500 and e != 503], errors
     assert len(acked) > 10
     # every acknowledged write survived
+    srv.users = {}   # they exist already
     srv.start()
     logs = srv.api("viewer").get("/api/v1/sessions/%s/logs" % s["id"], schema="SessionLogResult").body
     titles = {r["title"] for r in logs["records"]}
