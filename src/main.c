@@ -501,8 +501,10 @@ int main(int argc, char **argv)
 	}
 	const char **args = xcalloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
-	if(conf_load(argc, argv, args, &nargs))
+	if(conf_load(argc, argv, args, &nargs)) {
+		free(args);
 		return 2;
+	}
 	int status;
 	if(nargs > 0 && !strcmp(args[0], "user")) {
 		status = cmd_user(args, nargs);

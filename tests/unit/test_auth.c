@@ -1,0 +1,269 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include "core/auth.h"
+#include "core/core.h"
+#include "store_fixture.h"
+#include "util/timefmt.h"
+
+static struct fx fx;
+
+static int setup(void **state)
+{
+	memset(&fx, 0, sizeof(fx));
+	fx_mkdir(&fx);
+	char err[256] = "";
+	if(core_open(fx.path, err, sizeof(err))) {
+		fprintf(stderr, "core_open: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	core_close();
+	fx_rmdir(&fx);
+	return 0;
+}
+
+static struct principal user(int role)
+{
+	struct principal p;
+	memset(&p, 0, sizeof(p));
+	p.role = role;
+	p.uid = 42;
+	return p;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct principal who = user(ROLE_REPORTER), got;
+	struct token_pair tp;
+	int64_t before = time_now_us();
+	auth_issue(&who, 0, &tp);
+	assert_true(strlen(tp.access) < AUTH_TOKEN_MAX);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
+	assert_true(got.authenticated);
+	assert_int_equal(got.role, ROLE_REPORTER);
+	assert_int_equal(got.uid, 42);
+	assert_memory_equal(got.sid, who.sid, 16);
+	assert_int_equal(got.expires_us - got.issued_us, (int64_t)AUTH_ACCESS_TTL_S * 1000000);
+	assert_true(got.issued_us <= time_now_us() && got.issued_us >= before - 1000000);
+	assert_int_equal(tp.access_expires_us, got.expires_us);
+	uint64_t ajti = got.jti;
+	assert_int_equal(auth_verify(tp.refresh, strlen(tp.refresh), TOK_REFRESH, &got), RC_OK);
+	assert_int_equal(tp.refresh_expires_us - tp.issued_us, (int64_t)AUTH_REFRESH_TTL_S * 1000000);
+	assert_true(got.jti != ajti);
+	/* Wrong kind: a refresh token is no access token, nor the reverse. */
+	assert_int_equal(auth_verify(tp.refresh, strlen(tp.refresh), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_REFRESH, &got), RC_UNAUTHORIZED);
+
+	/* A refresh keeps the family; a short refresh lives access TTL + 15 min. */
+	struct token_pair tp2;
+	auth_issue(&who, 1, &tp2);
+	assert_int_equal(auth_verify(tp2.access, strlen(tp2.access), TOK_ACCESS, &got), RC_OK);
+	assert_memory_equal(got.sid, who.sid, 16);
+	assert_int_equal(tp2.refresh_expires_us - tp2.issued_us, (int64_t)(AUTH_ACCESS_TTL_S + 900) * 1000000);
+	assert_string_not_equal(tp.access, tp2.access);
+	struct principal other = user(ROLE_VIEWER);
+	auth_issue(&other, 0, &tp2);
+	assert_memory_not_equal(other.sid, who.sid, 16);
+}
+
+static void test_tampered(void **state)
+{
+	struct principal who = user(ROLE_VIEWER), got;
+	struct token_pair tp;
+	auth_issue(&who, 0, &tp);
+	size_t n = strlen(tp.access);
+	const char *dot = strchr(tp.access, '.');
+	assert_non_null(dot);
+	size_t d = (size_t)(dot - tp.access);
+	char t[AUTH_TOKEN_MAX];
+	/* Flip each character of payload and MAC in turn (base64url stays base64url). */
+	for(size_t i = 0; i < n; i++) {
+		if(i == d)
+			continue;
+		memcpy(t, tp.access, n + 1);
+		t[i] = t[i] == 'A' ? 'B' : 'A';
+		enum rc rc = auth_verify(t, n, TOK_ACCESS, &got);
+		if(rc != RC_UNAUTHORIZED)
+			fail_msg("changed byte %zu: %s", i, rc_name(rc));
+	}
+	/* A viewer token turned admin by editing the role byte: refused. */
+	unsigned char p[64];
+	size_t plen;
+	assert_int_equal(sodium_base642bin(p, sizeof(p), tp.access, d, NULL, &plen, NULL,
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	p[2] = ROLE_ADMIN;
+	char forged[AUTH_TOKEN_MAX];
+	sodium_bin2base64(forged, sizeof(forged), p, plen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(forged + strlen(forged), sizeof(forged) - strlen(forged), "%s", dot);
+	assert_int_equal(auth_verify(forged, strlen(forged), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	/* Truncated, empty, no dot, garbage, trailing bytes, too long. */
+	static const char *const bad[] = {"", ".", "abc", "abc.def", "!!!.???"};
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(auth_verify(bad[i], strlen(bad[i]), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(tp.access, n - 1, TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(tp.access, d, TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	memcpy(t, tp.access, n);
+	memcpy(t + n, "AA", 3);
+	assert_int_equal(auth_verify(t, n + 2, TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	char big[AUTH_TOKEN_MAX * 2];
+	memset(big, 'A', sizeof(big));
+	big[10] = '.';
+	assert_int_equal(auth_verify(big, sizeof(big), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	/* The untouched token still verifies. */
+	assert_int_equal(auth_verify(tp.access, n, TOK_ACCESS, &got), RC_OK);
+}
+
+static void test_expired(void **state)
+{
+	struct principal who = user(ROLE_ADMIN), got;
+	struct token_pair tp;
+	int64_t now = time_now_us();
+	auth_issue_at(&who, 0, now - ((int64_t)AUTH_ACCESS_TTL_S + 5) * 1000000, &tp);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_EXPIRED);
+	/* Its refresh token (14 days) is still good. */
+	assert_int_equal(auth_verify(tp.refresh, strlen(tp.refresh), TOK_REFRESH, &got), RC_OK);
+	auth_issue_at(&who, 0, now - ((int64_t)AUTH_REFRESH_TTL_S + 5) * 1000000, &tp);
+	assert_int_equal(auth_verify(tp.refresh, strlen(tp.refresh), TOK_REFRESH, &got), RC_EXPIRED);
+	/* One second before expiry: fine. */
+	auth_issue_at(&who, 0, now - ((int64_t)AUTH_ACCESS_TTL_S - 5) * 1000000, &tp);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
+	/* An expired token that is also tampered with is unauthorized, not expired. */
+	auth_issue_at(&who, 0, now - ((int64_t)AUTH_ACCESS_TTL_S + 5) * 1000000, &tp);
+	tp.access[strlen(tp.access) - 1] ^= 1;
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+}
+
+static void test_revoked(void **state)
+{
+	struct principal who = user(ROLE_OPERATOR), got;
+	struct token_pair tp, keep;
+	auth_issue(&who, 0, &tp);
+	struct principal other = user(ROLE_OPERATOR);
+	auth_issue(&other, 0, &keep);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
+	char key[40];
+	auth_family_key(&got, key);
+	assert_int_equal(key[0], 'f');
+	assert_int_equal(strlen(key), 33);
+	auth_revoked_add(key, time_now_us() + 60000000);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(tp.refresh, strlen(tp.refresh), TOK_REFRESH, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(keep.access, strlen(keep.access), TOK_ACCESS, &got), RC_OK);
+
+	/* A single token (a used refresh token) can be revoked alone. */
+	struct token_pair tp2;
+	auth_issue(&other, 0, &tp2);
+	assert_int_equal(auth_verify(tp2.refresh, strlen(tp2.refresh), TOK_REFRESH, &got), RC_OK);
+	auth_token_key(&got, key);
+	assert_int_equal(key[0], 't');
+	auth_revoked_add(key, time_now_us() + 60000000);
+	assert_int_equal(auth_verify(tp2.refresh, strlen(tp2.refresh), TOK_REFRESH, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(tp2.access, strlen(tp2.access), TOK_ACCESS, &got), RC_OK);
+
+	/* Revocations stored in the database are loaded by the next start. */
+	struct token_pair tp3;
+	struct principal third = user(ROLE_VIEWER);
+	auth_issue(&third, 0, &tp3);
+	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_OK);
+	auth_family_key(&got, key);
+	struct store_write w = {.kind = W_REVOKE, .key = key, .i = time_now_us() + 60000000};
+	assert_int_equal(core_write_sync(&w), RC_OK);
+	core_close();
+	char err[256] = "";
+	assert_int_equal(core_open(fx.path, err, sizeof(err)), RC_OK);
+	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	/* ... and the token key too: tokens survive a restart. */
+	assert_int_equal(auth_verify(keep.access, strlen(keep.access), TOK_ACCESS, &got), RC_OK);
+}
+
+static void test_equal(void **state)
+{
+	assert_true(auth_equal("abc", 3, "abc", 3));
+	assert_false(auth_equal("abc", 3, "abd", 3));
+	assert_false(auth_equal("abc", 3, "abcd", 4));
+	assert_false(auth_equal("abcd", 4, "abc", 3));
+	assert_true(auth_equal("", 0, "", 0));
+	assert_false(auth_equal("\0a", 2, "\0b", 2));
+	/* Constant time: the first and the last byte differing cost the same (within noise). */
+	enum { N = 4096, REPS = 20000 };
+	static unsigned char a[N], b1[N], b2[N];
+	memset(a, 7, N);
+	memcpy(b1, a, N);
+	memcpy(b2, a, N);
+	b1[0] ^= 1;
+	b2[N - 1] ^= 1;
+	double best[2] = {1e30, 1e30};
+	for(int round = 0; round < 5; round++)
+		for(int k = 0; k < 2; k++) {
+			int64_t t0 = time_now_us();
+			int sum = 0;
+			for(int i = 0; i < REPS / 10; i++)
+				sum += auth_equal(a, N, k ? b2 : b1, N);
+			int64_t dt = time_now_us() - t0;
+			assert_int_equal(sum, 0);
+			if(dt < best[k])
+				best[k] = (double)dt;
+		}
+	/* An early-exit memcmp would make the first case ~4096x faster. */
+	assert_true(best[0] * 3 > best[1]);
+}
+
+static void test_password(void **state)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	assert_int_equal(auth_password_hash("correct horse", hash, sizeof(hash)), RC_OK);
+	assert_int_equal(strncmp(hash, "$argon2id$", 10), 0);
+	assert_int_equal(crypto_pwhash_str_verify(hash, "correct horse", 13), 0);
+	assert_int_not_equal(crypto_pwhash_str_verify(hash, "correct horsf", 13), 0);
+	char hash2[crypto_pwhash_STRBYTES];
+	assert_int_equal(auth_password_hash("correct horse", hash2, sizeof(hash2)), RC_OK);
+	assert_string_not_equal(hash, hash2);   /* salted */
+	char small[16];
+	assert_int_equal(auth_password_hash("x", small, sizeof(small)), RC_INVALID);
+
+	struct store_write w = {.kind = W_USER_PUT};
+	w.user.name = "carol";
+	w.user.hash = hash;
+	w.user.role = ROLE_REPORTER;
+	assert_int_equal(core_write_sync(&w), RC_OK);
+	struct principal who;
+	assert_int_equal(auth_password_check("carol", "correct horse", &who), RC_OK);
+	assert_true(who.authenticated);
+	assert_int_equal(who.role, ROLE_REPORTER);
+	assert_string_equal(who.user, "carol");
+	assert_true(who.uid > 0);
+	assert_int_equal(auth_password_check("carol", "wrong", &who), RC_UNAUTHORIZED);
+	assert_int_equal(auth_password_check("nobody", "correct horse", &who), RC_UNAUTHORIZED);
+	assert_int_equal(auth_password_check("Carol", "correct horse", &who), RC_UNAUTHORIZED);
+}
+
+static void test_roles(void **state)
+{
+	assert_int_equal(auth_role_parse("viewer"), ROLE_VIEWER);
+	assert_int_equal(auth_role_parse("ADMIN"), ROLE_ADMIN);
+	assert_int_equal(auth_role_parse("none"), -1);
+	assert_int_equal(auth_role_parse("root"), -1);
+	for(int r = ROLE_VIEWER; r < ROLE__COUNT; r++)
+		assert_int_equal(auth_role_parse(auth_role_name(r)), r);
+	assert_string_equal(auth_role_name(99), "none");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_tampered), cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_revoked),   cmocka_unit_test(test_equal),    cmocka_unit_test(test_password),
+		cmocka_unit_test(test_roles),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,1815 @@
+/* Store conformance suite: every case takes a `const struct store_ops *` and
+ * runs against each backend in `backends[]` on a fresh database. List queries are
+ * checked against a reference evaluator of struct qexpr (SQL semantics: NULL
+ * compares unknown, text equality and matching are ASCII case-insensitive). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <sqlite3.h>
+#include <strings.h>
+
+#include "core/catalog.h"
+#include "core/query.h"
+#include "store/store.h"
+#include "store/store_sql.h"
+#include "store_fixture.h"
+#include "util/timefmt.h"
+
+#define T0 1700000000000000LL   /* a fixed creation time base, µs */
+
+static enum rc wsync(struct fx *f, struct store_write *w)
+{
+	return store_write_sync(f->ops, f->s, w);
+}
+
+static struct uuid mkid(unsigned n)
+{
+	struct uuid u;
+	memset(&u, 0, sizeof(u));
+	u.b[0] = 0x10;
+	u.b[14] = (unsigned char)(n >> 8);
+	u.b[15] = (unsigned char)n;
+	return u;
+}
+
+static enum rc put_sess(struct fx *f, const struct sess_rec *r, int64_t *usn)
+{
+	struct store_write w = {.kind = W_SESSION_CREATE, .sess = *r};
+	enum rc rc = wsync(f, &w);
+	if(usn)
+		*usn = w.usn;
+	return rc;
+}
+
+static struct sess_rec simple_sess(unsigned n, const char *name)
+{
+	struct sess_rec r = {0};
+	r.id = mkid(n);
+	r.name = name;
+	r.state = ST_WORKING;
+	r.creation_us = T0 + (int64_t)n * 1000;
+	return r;
+}
+
+static enum rc put_task(struct fx *f, unsigned n, const struct uuid *sess, const char *name, int64_t *usn)
+{
+	struct store_write w = {.kind = W_TASK_CREATE};
+	w.task.id = mkid(n);
+	w.task.session_id = *sess;
+	w.task.name = name;
+	w.task.state = ST_WORKING;
+	w.task.creation_us = T0 + (int64_t)n * 1000;
+	enum rc rc = wsync(f, &w);
+	if(usn)
+		*usn = w.usn;
+	return rc;
+}
+
+static enum rc append_logs(struct fx *f, const struct uuid *owner, int n, int status, int64_t *first, int64_t *usn)
+{
+	struct log_rec logs[16];
+	memset(logs, 0, sizeof(logs));
+	for(int i = 0; i < n; i++) {
+		logs[i].status = status;
+		logs[i].title = "step";
+		logs[i].start_us = T0 + i;
+	}
+	struct store_write w = {.kind = W_LOG_APPEND, .target = *owner, .logs = logs, .nlogs = n};
+	enum rc rc = wsync(f, &w);
+	if(first)
+		*first = w.first_log_id;
+	if(usn)
+		*usn = w.usn;
+	return rc;
+}
+
+static void assert_str_eq_or_null(const char *a, const char *b)
+{
+	if(!a || !b)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+static void assert_uuid_eq(const struct uuid *a, const struct uuid *b)
+{
+	assert_memory_equal(a->b, b->b, 16);
+}
+
+static void assert_sess_eq(const struct sess_rec *a, const struct sess_rec *b)
+{
+	assert_uuid_eq(&a->id, &b->id);
+	assert_uuid_eq(&a->job_id, &b->job_id);
+	assert_uuid_eq(&a->parent_id, &b->parent_id);
+	assert_uuid_eq(&a->resource_id, &b->resource_id);
+	assert_str_eq_or_null(a->name, b->name);
+	assert_str_eq_or_null(a->job_name, b->job_name);
+	assert_str_eq_or_null(a->resource_ref, b->resource_ref);
+	assert_str_eq_or_null(a->platform_name, b->platform_name);
+	assert_str_eq_or_null(a->initiated_by, b->initiated_by);
+	assert_str_eq_or_null(a->message, b->message);
+	assert_str_eq_or_null(a->backup_server, b->backup_server);
+	assert_str_eq_or_null(a->extra, b->extra);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->result, b->result);
+	assert_int_equal(a->progress, b->progress);
+	assert_int_equal(a->is_canceled, b->is_canceled);
+	assert_int_equal(a->is_retry, b->is_retry);
+	assert_int_equal(a->stop_requested, b->stop_requested);
+	assert_int_equal(a->creation_us, b->creation_us);
+	assert_int_equal(a->end_us, b->end_us);
+}
+
+static void assert_task_eq(const struct task_rec *a, const struct task_rec *b)
+{
+	assert_uuid_eq(&a->id, &b->id);
+	assert_uuid_eq(&a->session_id, &b->session_id);
+	assert_uuid_eq(&a->restore_point_id, &b->restore_point_id);
+	assert_uuid_eq(&a->repository_id, &b->repository_id);
+	assert_str_eq_or_null(a->name, b->name);
+	assert_str_eq_or_null(a->message, b->message);
+	assert_str_eq_or_null(a->reason, b->reason);
+	assert_str_eq_or_null(a->extra, b->extra);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->result, b->result);
+	assert_int_equal(a->progress, b->progress);
+	assert_int_equal(a->is_canceled, b->is_canceled);
+	assert_int_equal(a->total_size, b->total_size);
+	assert_int_equal(a->creation_us, b->creation_us);
+	assert_int_equal(a->end_us, b->end_us);
+}
+
+/* ---------- sessions ---------- */
+
+static struct sess_rec full_sess(void)
+{
+	struct sess_rec r = {0};
+	r.id = mkid(1);
+	r.job_id = mkid(2);
+	r.parent_id = mkid(3);
+	r.resource_id = mkid(4);
+	r.name = "Nightly \"backup\" — ünïcode";
+	r.job_name = "Nightly";
+	r.resource_ref = "/vm/42";
+	r.platform_name = "VMware";
+	r.initiated_by = "alice";
+	r.message = "line1\nline2";
+	r.backup_server = "srv1";
+	r.extra = "{\"backupJobInfo\":{\"policyName\":\"p\"}}";
+	r.type = 7;
+	r.state = ST_STOPPED;
+	r.result = RES_WARNING;
+	r.progress = 55;
+	r.is_canceled = 1;
+	r.is_retry = 1;
+	r.stop_requested = 1;
+	r.creation_us = T0 + 123456;
+	r.end_us = T0 + 999999;
+	return r;
+}
+
+static void c_session_roundtrip(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec r = full_sess();
+	struct store_write w = {.kind = W_SESSION_CREATE, .sess = r, .out_arena = &f.a};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	assert_true(w.usn > 0);
+	assert_sess_eq(&w.out_sess, &r);
+	assert_int_equal(w.out_sess.usn, w.usn);
+
+	struct sess_rec got;
+	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
+	assert_sess_eq(&got, &r);
+	assert_int_equal(got.usn, w.usn);
+	assert_int_equal(ops->usn_current(f.s), w.usn);
+
+	/* Absent strings stay NULL and nil uuids stay nil. */
+	struct sess_rec bare = simple_sess(9, "bare");
+	assert_int_equal(put_sess(&f, &bare, NULL), RC_OK);
+	assert_int_equal(ops->session_get(f.s, &bare.id, &f.a, &got), RC_OK);
+	assert_sess_eq(&got, &bare);
+	assert_null(got.job_name);
+	assert_null(got.extra);
+	assert_true(uuid_is_nil(&got.job_id));
+	assert_int_equal(got.end_us, 0);
+
+	/* Survives close and reopen. */
+	fx_shut(&f);
+	fx_reopen(&f);
+	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
+	assert_sess_eq(&got, &r);
+
+	struct uuid missing = mkid(77);
+	assert_int_equal(ops->session_get(f.s, &missing, &f.a, &got), RC_NOTFOUND);
+	fx_close(&f);
+}
+
+static void c_session_duplicate(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec r = simple_sess(1, "first");
+	int64_t usn;
+	assert_int_equal(put_sess(&f, &r, &usn), RC_OK);
+	struct sess_rec dup = simple_sess(1, "second");
+	struct store_write w = {.kind = W_SESSION_CREATE, .sess = dup};
+	assert_int_equal(wsync(&f, &w), RC_CONFLICT);
+	assert_int_equal(w.rc, RC_CONFLICT);
+	assert_true(w.err[0] != 0);
+	struct sess_rec got;
+	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
+	assert_string_equal(got.name, "first");
+	assert_int_equal(got.usn, usn);
+	assert_int_equal(ops->usn_current(f.s), usn);
+	fx_close(&f);
+}
+
+struct edit {
+	const char *name;
+	int progress;
+	enum rc refuse;
+	int calls;
+	int64_t seen_usn;
+};
+
+static enum rc edit_sess(void *ctx, void *rec, char *err, size_t errlen)
+{
+	struct edit *e = ctx;
+	struct sess_rec *r = rec;
+	e->calls++;
+	e->seen_usn = r->usn;
+	/* Edit first, then maybe refuse: a refusal must leave the stored row as it was. */
+	r->name = e->name;
+	r->progress = e->progress;
+	r->message = NULL;
+	if(e->refuse) {
+		snprintf(err, errlen, "refused by test");
+		return e->refuse;
+	}
+	return RC_OK;
+}
+
+static void c_session_update(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec r = full_sess();
+	r.state = ST_WORKING;
+	r.end_us = 0;
+	int64_t usn0;
+	assert_int_equal(put_sess(&f, &r, &usn0), RC_OK);
+
+	struct edit e = {.name = "renamed", .progress = 80};
+	struct store_write w = {.kind = W_SESSION_UPDATE, .target = r.id, .mutate = edit_sess, .mutate_ctx = &e,
+	                        .out_arena = &f.a};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	assert_int_equal(e.calls, 1);
+	assert_int_equal(e.seen_usn, usn0);
+	assert_true(w.usn > usn0);
+	assert_string_equal(w.out_sess.name, "renamed");
+	assert_int_equal(w.out_sess.usn, w.usn);
+	struct sess_rec got;
+	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
+	struct sess_rec want = r;
+	want.name = "renamed";
+	want.progress = 80;
+	want.message = NULL;
+	assert_sess_eq(&got, &want);
+	assert_int_equal(got.usn, w.usn);
+	int64_t usn1 = w.usn;
+
+	/* A refusing mutate leaves the row and the usn unchanged and passes its rc and message on. */
+	struct edit no = {.name = "never", .progress = 1, .refuse = RC_PRECONDITION};
+	struct store_write w2 = {.kind = W_SESSION_UPDATE, .target = r.id, .mutate = edit_sess, .mutate_ctx = &no};
+	assert_int_equal(wsync(&f, &w2), RC_PRECONDITION);
+	assert_string_equal(w2.err, "refused by test");
+	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
+	assert_sess_eq(&got, &want);
+	assert_int_equal(got.usn, usn1);
+	assert_int_equal(ops->usn_current(f.s), usn1);
+
+	/* An update of an unknown session: RC_NOTFOUND, mutate never called. */
+	struct edit e3 = {.name = "x"};
+	struct store_write w3 = {.kind = W_SESSION_UPDATE, .target = mkid(99), .mutate = edit_sess, .mutate_ctx = &e3};
+	assert_int_equal(wsync(&f, &w3), RC_NOTFOUND);
+	assert_int_equal(e3.calls, 0);
+	fx_close(&f);
+}
+
+/* ---------- usn ---------- */
+
+static int64_t sess_usn(struct fx *f, const struct uuid *id)
+{
+	struct sess_rec got;
+	assert_int_equal(f->ops->session_get(f->s, id, &f->a, &got), RC_OK);
+	return got.usn;
+}
+
+static enum rc noop_mutate(void *ctx, void *rec, char *err, size_t errlen)
+{
+	return RC_OK;
+}
+
+static void c_usn_monotonic(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	int64_t last = ops->usn_current(f.s), u;
+	struct sess_rec a = simple_sess(1, "a"), b = simple_sess(2, "b");
+
+	assert_int_equal(put_sess(&f, &a, &u), RC_OK);
+	assert_true(u > last);
+	last = u;
+	assert_int_equal(put_sess(&f, &b, &u), RC_OK);
+	assert_true(u > last);
+	last = u;
+
+	/* A task session change gives its session (and the task) the next usn. */
+	assert_int_equal(put_task(&f, 10, &a.id, "t", &u), RC_OK);
+	assert_true(u > last);
+	last = u;
+	assert_int_equal(sess_usn(&f, &a.id), u);
+	struct task_rec t;
+	struct uuid tid = mkid(10);
+	assert_int_equal(ops->task_get(f.s, &tid, &f.a, &t), RC_OK);
+	assert_int_equal(t.usn, u);
+
+	struct store_write tw = {.kind = W_TASK_UPDATE, .target = tid, .mutate = noop_mutate};
+	assert_int_equal(wsync(&f, &tw), RC_OK);
+	assert_true(tw.usn > last);
+	last = tw.usn;
+	assert_int_equal(sess_usn(&f, &a.id), last);
+
+	/* Logs of a session and of a task session bump the session. */
+	assert_int_equal(append_logs(&f, &b.id, 2, LOG_NONE, NULL, &u), RC_OK);
+	assert_true(u > last);
+	last = u;
+	assert_int_equal(sess_usn(&f, &b.id), u);
+	assert_int_equal(append_logs(&f, &tid, 1, LOG_NONE, NULL, &u), RC_OK);
+	assert_true(u > last);
+	last = u;
+	assert_int_equal(sess_usn(&f, &a.id), u);
+	assert_int_equal(ops->task_get(f.s, &tid, &f.a, &t), RC_OK);
+	assert_int_equal(t.usn, u);
+
+	struct log_rec upd = {.id = 1, .status = LOG_SUCCEEDED, .update_us = T0 + 5};
+	struct store_write lw = {.kind = W_LOG_UPDATE, .target = b.id, .logs = &upd, .nlogs = 1};
+	assert_int_equal(wsync(&f, &lw), RC_OK);
+	assert_true(lw.usn > last);
+	last = lw.usn;
+	assert_int_equal(sess_usn(&f, &b.id), last);
+	assert_int_equal(ops->usn_current(f.s), last);
+
+	/* Survives close and reopen, and the next write goes on from there. */
+	fx_shut(&f);
+	fx_reopen(&f);
+	assert_int_equal(ops->usn_current(f.s), last);
+	struct sess_rec c = simple_sess(3, "c");
+	assert_int_equal(put_sess(&f, &c, &u), RC_OK);
+	assert_true(u > last);
+	fx_close(&f);
+}
+
+static enum rc complete_now(void *ctx, void *rec, char *err, size_t errlen)
+{
+	struct sess_rec *r = rec;
+	r->state = ST_STOPPED;
+	r->result = RES_SUCCESS;
+	r->end_us = *(int64_t *)ctx;
+	return RC_OK;
+}
+
+static void c_usn_not_reused(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec a = simple_sess(1, "a"), b = simple_sess(2, "b");
+	int64_t ua, ub, u;
+	assert_int_equal(put_sess(&f, &a, &ua), RC_OK);
+	assert_int_equal(put_sess(&f, &b, &ub), RC_OK);
+
+	/* Failed writes of every kind give nothing away and take nothing back. */
+	assert_int_equal(put_sess(&f, &a, NULL), RC_CONFLICT);
+	struct uuid nowhere = mkid(500);
+	assert_int_equal(put_task(&f, 20, &nowhere, "orphan", NULL), RC_NOTFOUND);
+	struct edit no = {.name = "x", .refuse = RC_CONFLICT};
+	struct store_write w = {.kind = W_SESSION_UPDATE, .target = a.id, .mutate = edit_sess, .mutate_ctx = &no};
+	assert_int_equal(wsync(&f, &w), RC_CONFLICT);
+	assert_int_equal(ops->usn_current(f.s), ub);
+	struct sess_rec c = simple_sess(3, "c");
+	assert_int_equal(put_sess(&f, &c, &u), RC_OK);
+	assert_true(u > ub);
+
+	/* The session holding the highest usn is purged; its usn is still never given again. */
+	int64_t end = T0 + 50;
+	struct store_write cw = {.kind = W_SESSION_UPDATE, .target = c.id, .mutate = complete_now, .mutate_ctx = &end};
+	assert_int_equal(wsync(&f, &cw), RC_OK);
+	int64_t top = cw.usn;
+	struct store_write pw = {.kind = W_PURGE, .i = T0 + 100, .n = 100};
+	assert_int_equal(wsync(&f, &pw), RC_OK);
+	assert_int_equal(pw.affected, 1);
+	fx_shut(&f);
+	fx_reopen(&f);
+	assert_true(ops->usn_current(f.s) >= top);
+	struct sess_rec d = simple_sess(4, "d");
+	assert_int_equal(put_sess(&f, &d, &u), RC_OK);
+	assert_true(u > top);
+	fx_close(&f);
+}
+
+/* ---------- task sessions ---------- */
+
+static void c_task_roundtrip(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec s = simple_sess(1, "parent");
+	s.type = 5;
+	assert_int_equal(put_sess(&f, &s, NULL), RC_OK);
+
+	struct task_rec t = {0};
+	t.id = mkid(2);
+	t.session_id = s.id;
+	t.restore_point_id = mkid(3);
+	t.repository_id = mkid(4);
+	t.name = "vm-01";
+	t.message = "msg";
+	t.reason = "why";
+	t.extra = "{\"a\":1}";
+	t.type = TT_REPLICA;
+	t.session_type = 99; /* the store copies the parent's type over it */
+	t.state = ST_WORKING;
+	t.progress = 12;
+	t.total_size = 1LL << 40;
+	t.creation_us = T0 + 7;
+	struct store_write w = {.kind = W_TASK_CREATE, .task = t, .out_arena = &f.a};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	struct task_rec want = t;
+	want.session_type = 5;
+	assert_task_eq(&w.out_task, &want);
+	struct task_rec got;
+	assert_int_equal(ops->task_get(f.s, &t.id, &f.a, &got), RC_OK);
+	assert_task_eq(&got, &want);
+	assert_int_equal(got.usn, w.usn);
+
+	/* NULL strings and nil ids stay absent. */
+	assert_int_equal(put_task(&f, 5, &s.id, "bare", NULL), RC_OK);
+	struct uuid t5 = mkid(5);
+	assert_int_equal(ops->task_get(f.s, &t5, &f.a, &got), RC_OK);
+	assert_null(got.message);
+	assert_null(got.extra);
+	assert_true(uuid_is_nil(&got.repository_id));
+
+	/* Duplicate id; missing session; missing task. */
+	struct store_write dup = {.kind = W_TASK_CREATE, .task = t};
+	assert_int_equal(wsync(&f, &dup), RC_CONFLICT);
+	struct uuid nowhere = mkid(404);
+	assert_int_equal(put_task(&f, 6, &nowhere, "orphan", NULL), RC_NOTFOUND);
+	struct uuid t6 = mkid(6);
+	assert_int_equal(ops->task_get(f.s, &t6, &f.a, &got), RC_NOTFOUND);
+	struct store_write up = {.kind = W_TASK_UPDATE, .target = t6, .mutate = noop_mutate};
+	assert_int_equal(wsync(&f, &up), RC_NOTFOUND);
+	fx_close(&f);
+}
+
+static enum rc edit_task(void *ctx, void *rec, char *err, size_t errlen)
+{
+	struct edit *e = ctx;
+	struct task_rec *t = rec;
+	e->calls++;
+	t->name = e->name;
+	t->progress = e->progress;
+	t->total_size = 77;
+	if(e->refuse) {
+		snprintf(err, errlen, "no");
+		return e->refuse;
+	}
+	return RC_OK;
+}
+
+static void c_task_update(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec s = simple_sess(1, "parent");
+	assert_int_equal(put_sess(&f, &s, NULL), RC_OK);
+	int64_t u0;
+	assert_int_equal(put_task(&f, 2, &s.id, "t", &u0), RC_OK);
+	struct uuid tid = mkid(2);
+	struct edit e = {.name = "t2", .progress = 40};
+	struct store_write w = {.kind = W_TASK_UPDATE, .target = tid, .mutate = edit_task, .mutate_ctx = &e,
+	                        .out_arena = &f.a};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	assert_true(w.usn > u0);
+	assert_string_equal(w.out_task.name, "t2");
+	struct task_rec got;
+	assert_int_equal(ops->task_get(f.s, &tid, &f.a, &got), RC_OK);
+	assert_string_equal(got.name, "t2");
+	assert_int_equal(got.progress, 40);
+	assert_int_equal(got.total_size, 77);
+	assert_true(uuid_eq(&got.session_id, &s.id));
+
+	struct edit no = {.name = "never", .progress = 3, .refuse = RC_CONFLICT};
+	struct store_write w2 = {.kind = W_TASK_UPDATE, .target = tid, .mutate = edit_task, .mutate_ctx = &no};
+	assert_int_equal(wsync(&f, &w2), RC_CONFLICT);
+	assert_int_equal(ops->task_get(f.s, &tid, &f.a, &got), RC_OK);
+	assert_string_equal(got.name, "t2");
+	assert_int_equal(got.progress, 40);
+	assert_int_equal(got.usn, w.usn);
+	assert_int_equal(sess_usn(&f, &s.id), w.usn);
+	fx_close(&f);
+}
+
+/* ---------- logs ---------- */
+
+struct logs_seen {
+	int n;
+	int64_t ids[64];
+	int status[64];
+	int64_t start[64], update[64];
+	const char *title[64], *desc[64];
+	int stop_after;
+};
+
+static int collect_log(void *ctx, const struct log_rec *r)
+{
+	struct logs_seen *ls = ctx;
+	if(ls->n < 64) {
+		ls->ids[ls->n] = r->id;
+		ls->status[ls->n] = r->status;
+		ls->start[ls->n] = r->start_us;
+		ls->update[ls->n] = r->update_us;
+		ls->title[ls->n] = r->title;
+		ls->desc[ls->n] = r->description;
+	}
+	ls->n++;
+	return ls->stop_after && ls->n >= ls->stop_after;
+}
+
+static void c_log_append_list(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec a = simple_sess(1, "a"), b = simple_sess(2, "b");
+	assert_int_equal(put_sess(&f, &a, NULL), RC_OK);
+	assert_int_equal(put_sess(&f, &b, NULL), RC_OK);
+	assert_int_equal(put_task(&f, 3, &a.id, "t", NULL), RC_OK);
+	struct uuid tid = mkid(3);
+
+	struct log_rec logs[3] = {
+		{.status = LOG_SUCCEEDED, .title = "one", .description = "d1", .start_us = T0 + 1},
+		{.status = LOG_WARNING, .title = "two", .start_us = T0 + 2, .update_us = T0 + 20},
+		{.status = LOG_SUCCEEDED, .title = "three", .start_us = T0 + 3},
+	};
+	struct store_write w = {.kind = W_LOG_APPEND, .target = a.id, .logs = logs, .nlogs = 3};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	assert_int_equal(w.first_log_id, 1);
+	assert_int_equal(logs[0].id, 1);
+	assert_int_equal(logs[2].id, 3);
+	int64_t first;
+	assert_int_equal(append_logs(&f, &a.id, 2, LOG_FAILED, &first, NULL), RC_OK);
+	assert_int_equal(first, 4);
+	/* Numbering is per owner: another session and a task session start at 1. */
+	assert_int_equal(append_logs(&f, &b.id, 1, LOG_NONE, &first, NULL), RC_OK);
+	assert_int_equal(first, 1);
+	assert_int_equal(append_logs(&f, &tid, 2, LOG_NONE, &first, NULL), RC_OK);
+	assert_int_equal(first, 1);
+	assert_int_equal(append_logs(&f, &tid, 1, LOG_NONE, &first, NULL), RC_OK);
+	assert_int_equal(first, 3);
+
+	struct logs_seen ls = {0};
+	int64_t total = -1;
+	assert_int_equal(ops->log_list(f.s, &a.id, -1, &f.a, collect_log, &ls, &total), RC_OK);
+	assert_int_equal(ls.n, 5);
+	assert_int_equal(total, 5);
+	for(int i = 0; i < 5; i++)
+		assert_int_equal(ls.ids[i], 5 - i);  /* newest first */
+	assert_string_equal(ls.title[4], "one");
+	assert_string_equal(ls.desc[4], "d1");
+	assert_null(ls.desc[3]);
+	assert_int_equal(ls.start[4], T0 + 1);
+	assert_int_equal(ls.update[4], T0 + 1); /* update time defaults to the start time */
+	assert_int_equal(ls.update[3], T0 + 20);
+
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(ops->log_list(f.s, &a.id, LOG_SUCCEEDED, &f.a, collect_log, &ls, &total), RC_OK);
+	assert_int_equal(ls.n, 2);
+	assert_int_equal(total, 2);
+	assert_int_equal(ls.ids[0], 3);
+	assert_int_equal(ls.ids[1], 1);
+
+	/* A callback stopping early still gets the full total. */
+	memset(&ls, 0, sizeof(ls));
+	ls.stop_after = 2;
+	assert_int_equal(ops->log_list(f.s, &a.id, -1, &f.a, collect_log, &ls, &total), RC_OK);
+	assert_int_equal(ls.n, 2);
+	assert_int_equal(total, 5);
+
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(ops->log_list(f.s, &tid, -1, &f.a, collect_log, &ls, &total), RC_OK);
+	assert_int_equal(total, 3);
+
+	/* Unknown owner: appending fails, listing is empty. */
+	struct uuid nowhere = mkid(404);
+	assert_int_equal(append_logs(&f, &nowhere, 1, LOG_NONE, NULL, NULL), RC_NOTFOUND);
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(ops->log_list(f.s, &nowhere, -1, &f.a, collect_log, &ls, &total), RC_OK);
+	assert_int_equal(total, 0);
+	fx_close(&f);
+}
+
+static void c_log_update(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec a = simple_sess(1, "a");
+	assert_int_equal(put_sess(&f, &a, NULL), RC_OK);
+	assert_int_equal(append_logs(&f, &a.id, 2, LOG_NONE, NULL, NULL), RC_OK);
+	int64_t before = ops->usn_current(f.s);
+
+	struct log_rec upd = {.id = 2, .status = LOG_WARNING, .update_us = T0 + 999};
+	struct store_write w = {.kind = W_LOG_UPDATE, .target = a.id, .logs = &upd, .nlogs = 1};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	assert_true(w.usn > before);
+	struct logs_seen ls = {0};
+	assert_int_equal(ops->log_list(f.s, &a.id, -1, &f.a, collect_log, &ls, NULL), RC_OK);
+	assert_int_equal(ls.n, 2);
+	assert_int_equal(ls.ids[0], 2);
+	assert_int_equal(ls.status[0], LOG_WARNING);
+	assert_int_equal(ls.update[0], T0 + 999);
+	assert_string_equal(ls.title[0], "step");   /* title kept when not given */
+	assert_int_equal(ls.start[0], T0 + 1);
+	assert_int_equal(ls.status[1], LOG_NONE);   /* the other record untouched */
+
+	struct log_rec upd2 = {.id = 1, .status = LOG_FAILED, .update_us = T0 + 5, .title = "new", .description = "dd"};
+	struct store_write w2 = {.kind = W_LOG_UPDATE, .target = a.id, .logs = &upd2, .nlogs = 1};
+	assert_int_equal(wsync(&f, &w2), RC_OK);
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(ops->log_list(f.s, &a.id, LOG_FAILED, &f.a, collect_log, &ls, NULL), RC_OK);
+	assert_int_equal(ls.n, 1);
+	assert_string_equal(ls.title[0], "new");
+	assert_string_equal(ls.desc[0], "dd");
+
+	int64_t u = ops->usn_current(f.s);
+	struct log_rec bad = {.id = 3, .status = LOG_FAILED, .update_us = T0};
+	struct store_write w3 = {.kind = W_LOG_UPDATE, .target = a.id, .logs = &bad, .nlogs = 1};
+	assert_int_equal(wsync(&f, &w3), RC_NOTFOUND);
+	struct store_write w4 = {.kind = W_LOG_UPDATE, .target = mkid(404), .logs = &upd, .nlogs = 1};
+	assert_int_equal(wsync(&f, &w4), RC_NOTFOUND);
+	assert_int_equal(ops->usn_current(f.s), u);
+	assert_int_equal(sess_usn(&f, &a.id), u);
+	fx_close(&f);
+}
+
+/* ---------- list queries against a reference evaluator ---------- */
+
+#define NS 14
+#define NT 8
+
+struct dataset {
+	struct sess_rec s[NS];
+	struct task_rec t[NT];
+};
+
+static const char *const names[NS] = {
+	"alpha", "alpha copy", "beta", "gamma_1", "gamma%1", "gammax1", "delta", "Alpha",
+	"epsilon", "zeta", "eta", "theta", "iota", "kappa",
+};
+
+static void build_dataset(struct fx *f, struct dataset *d)
+{
+	static const char *const jobs[] = {"job-a", NULL, "JOB-A", "job-b"};
+	static const char *const users[] = {"alice", "bob", NULL};
+	static const char *const servers[] = {"srv1", NULL};
+	static const char *const platforms[] = {"VMware", "HyperV", NULL};
+	for(int i = 0; i < NS; i++) {
+		struct sess_rec *r = &d->s[i];
+		memset(r, 0, sizeof(*r));
+		r->id = mkid((unsigned)(100 + (i * 3) % NS));   /* id order differs from insert order */
+		r->name = names[i];
+		r->job_name = jobs[i % 4];
+		if(r->job_name)
+			r->job_id = mkid(1000 + (unsigned)(i % 4));
+		if(i % 3 == 0)
+			r->parent_id = mkid(2000 + (unsigned)i);
+		if(i % 5 == 1)
+			r->resource_id = mkid(3000);
+		r->initiated_by = users[i % 3];
+		r->backup_server = servers[i % 2];
+		r->platform_name = platforms[i % 3];
+		r->type = i % 4;
+		r->state = i % 3 == 2 ? ST_STOPPED : (i % 2 ? ST_WORKING : ST_IDLE);
+		r->result = r->state == ST_STOPPED ? 1 + i % 3 : RES_NONE;
+		r->progress = (i * 37) % 101;
+		r->is_retry = i % 4 == 3;
+		r->is_canceled = i % 5 == 2;
+		r->creation_us = T0 + (int64_t)((i * 5) % NS) * 1000000;   /* creation order differs too */
+		if(i == 9)
+			r->creation_us = d->s[2].creation_us;                  /* a tie */
+		r->end_us = r->state == ST_STOPPED ? r->creation_us + (int64_t)(NS - i) * 100 : 0;
+		struct store_write w = {.kind = W_SESSION_CREATE, .sess = *r};
+		assert_int_equal(wsync(f, &w), RC_OK);
+		r->usn = w.usn;
+	}
+	for(int i = 0; i < NT; i++) {
+		struct task_rec *t = &d->t[i];
+		memset(t, 0, sizeof(*t));
+		t->id = mkid((unsigned)(500 + (i * 3) % NT));
+		t->session_id = d->s[i % 3].id;
+		t->name = names[(i * 5) % NS];
+		t->type = i % TT__COUNT;
+		t->state = i % 2 ? ST_WORKING : ST_IDLE;
+		t->progress = i * 10;
+		t->is_canceled = i == 3;
+		t->creation_us = T0 + (int64_t)((i * 3) % NT) * 1000000;
+		struct store_write w = {.kind = W_TASK_CREATE, .task = *t};
+		assert_int_equal(wsync(f, &w), RC_OK);
+		t->usn = w.usn;
+		t->session_type = d->s[i % 3].type;
+		/* the parent session's usn moved with its new task */
+		d->s[i % 3].usn = w.usn;
+	}
+}
+
+enum vk { V_NULL, V_INT, V_TEXT, V_UUID };
+struct val {
+	enum vk k;
+	int64_t i;
+	const char *s;
+	struct uuid u;
+};
+
+static struct val vint(int64_t i) { return (struct val){.k = V_INT, .i = i}; }
+static struct val vtime(int64_t i) { return i ? vint(i) : (struct val){.k = V_NULL}; }
+static struct val vtext(const char *s) { return s ? (struct val){.k = V_TEXT, .s = s} : (struct val){.k = V_NULL}; }
+static struct val vuuid(const struct uuid *u)
+{
+	return uuid_is_nil(u) ? (struct val){.k = V_NULL} : (struct val){.k = V_UUID, .u = *u};
+}
+
+/* The value of field f in a session; .k = -1 when the field does not apply. */
+static int sess_field(const struct sess_rec *r, enum qfield f, struct val *v)
+{
+	switch(f) {
+	case QF_ID: *v = vuuid(&r->id); return 1;
+	case QF_NAME: *v = vtext(r->name); return 1;
+	case QF_TYPE: *v = vint(r->type); return 1;
+	case QF_STATE: *v = vint(r->state); return 1;
+	case QF_RESULT: *v = vint(r->result); return 1;
+	case QF_CREATION: *v = vtime(r->creation_us); return 1;
+	case QF_END: *v = vtime(r->end_us); return 1;
+	case QF_JOB_ID: *v = vuuid(&r->job_id); return 1;
+	case QF_JOB_NAME: *v = vtext(r->job_name); return 1;
+	case QF_PARENT_ID: *v = vuuid(&r->parent_id); return 1;
+	case QF_RESOURCE_ID: *v = vuuid(&r->resource_id); return 1;
+	case QF_USN: *v = vint(r->usn); return 1;
+	case QF_PROGRESS: *v = vint(r->progress); return 1;
+	case QF_INITIATED_BY: *v = vtext(r->initiated_by); return 1;
+	case QF_IS_RETRY: *v = vint(r->is_retry); return 1;
+	case QF_BACKUP_SERVER: *v = vtext(r->backup_server); return 1;
+	case QF_PLATFORM: *v = vtext(r->platform_name); return 1;
+	case QF_IS_CANCELED: *v = vint(r->is_canceled); return 1;
+	default: return 0;
+	}
+}
+
+static int task_field(const struct task_rec *t, enum qfield f, struct val *v)
+{
+	switch(f) {
+	case QF_ID: *v = vuuid(&t->id); return 1;
+	case QF_NAME: *v = vtext(t->name); return 1;
+	case QF_STATE: *v = vint(t->state); return 1;
+	case QF_RESULT: *v = vint(t->result); return 1;
+	case QF_CREATION: *v = vtime(t->creation_us); return 1;
+	case QF_END: *v = vtime(t->end_us); return 1;
+	case QF_USN: *v = vint(t->usn); return 1;
+	case QF_PROGRESS: *v = vint(t->progress); return 1;
+	case QF_IS_CANCELED: *v = vint(t->is_canceled); return 1;
+	case QF_SESSION_ID: *v = vuuid(&t->session_id); return 1;
+	case QF_TASK_TYPE: *v = vint(t->type); return 1;
+	case QF_SESSION_TYPE: *v = vint(t->session_type); return 1;
+	default: return 0;
+	}
+}
+
+/* '*' matches any run; everything else literally, ASCII case-insensitive. */
+static int glob_ci(const char *p, const char *s)
+{
+	if(!*p)
+		return !*s;
+	if(*p == '*') {
+		for(;; s++) {
+			if(glob_ci(p + 1, s))
+				return 1;
+			if(!*s)
+				return 0;
+		}
+	}
+	if(!*s)
+		return 0;
+	char a = *p, b = *s;
+	if(a >= 'A' && a <= 'Z')
+		a = (char)(a + 32);
+	if(b >= 'A' && b <= 'Z')
+		b = (char)(b + 32);
+	return a == b && glob_ci(p + 1, s + 1);
+}
+
+static int cmp_val(const struct val *x, const struct qexpr *e)
+{
+	if(x->k == V_INT)
+		return x->i < e->i ? -1 : x->i > e->i;
+	if(x->k == V_TEXT)
+		return strcasecmp(x->s, e->s);
+	return memcmp(x->u.b, e->u.b, 16);
+}
+
+/* Three-valued: 1 true, 0 false, -1 unknown (a NULL was compared). */
+typedef int (*field_fn)(const void *rec, enum qfield f, struct val *v);
+
+static int ref_eval(const struct qexpr *e, const void *rec, field_fn get)
+{
+	switch(e->op) {
+	case Q_AND: {
+		int a = ref_eval(e->a, rec, get), b = ref_eval(e->b, rec, get);
+		return a == 0 || b == 0 ? 0 : a == 1 && b == 1 ? 1 : -1;
+	}
+	case Q_OR: {
+		int a = ref_eval(e->a, rec, get), b = ref_eval(e->b, rec, get);
+		return a == 1 || b == 1 ? 1 : a == 0 && b == 0 ? 0 : -1;
+	}
+	case Q_NOT: {
+		int a = ref_eval(e->a, rec, get);
+		return a < 0 ? -1 : !a;
+	}
+	default: break;
+	}
+	struct val v;
+	if(!get(rec, e->field, &v))
+		fail_msg("field %d does not apply", e->field);
+	if(e->op == Q_NULL)
+		return v.k == V_NULL;
+	if(e->op == Q_NOTNULL)
+		return v.k != V_NULL;
+	if(e->op == Q_IN) {
+		if(v.k == V_NULL)
+			return e->nlist ? -1 : 0;
+		for(int i = 0; i < e->nlist; i++)
+			if(v.i == e->list[i])
+				return 1;
+		return 0;
+	}
+	if(v.k == V_NULL)
+		return -1;
+	if(e->op == Q_MATCH)
+		return glob_ci(e->s, v.s);
+	int c = cmp_val(&v, e);
+	switch(e->op) {
+	case Q_EQ: return c == 0;
+	case Q_NE: return c != 0;
+	case Q_LT: return c < 0;
+	case Q_GT: return c > 0;
+	case Q_LE: return c <= 0;
+	case Q_GE: return c >= 0;
+	default: fail_msg("op %d", e->op);
+	}
+	return 0;
+}
+
+static int get_sess(const void *rec, enum qfield f, struct val *v) { return sess_field(rec, f, v); }
+static int get_task(const void *rec, enum qfield f, struct val *v) { return task_field(rec, f, v); }
+
+/* The sort key of a record for an order: NULLs sort lowest (before everything ascending). */
+static struct val sess_key(const struct sess_rec *r, enum qorder o)
+{
+	switch(o) {
+	case QO_CREATION: return vint(r->creation_us);
+	case QO_NAME: return vtext(r->name);
+	case QO_TYPE: case QO_TASK_TYPE: case QO_SESSION_TYPE: return vint(r->type);
+	case QO_END: return vtime(r->end_us);
+	case QO_STATE: return vint(r->state);
+	case QO_RESULT: return vint(r->result);
+	case QO_INITIATED_BY: return vtext(r->initiated_by);
+	case QO_USN: return vint(r->usn);
+	case QO_JOB_NAME: return vtext(r->job_name);
+	case QO_PROGRESS: return vint(r->progress);
+	default: return vint(r->creation_us);
+	}
+}
+
+static struct val task_key(const struct task_rec *t, enum qorder o)
+{
+	switch(o) {
+	case QO_CREATION: return vint(t->creation_us);
+	case QO_NAME: case QO_INITIATED_BY: case QO_JOB_NAME: return vtext(t->name);
+	case QO_TYPE: case QO_TASK_TYPE: return vint(t->type);
+	case QO_SESSION_TYPE: return vint(t->session_type);
+	case QO_END: return vtime(t->end_us);
+	case QO_STATE: return vint(t->state);
+	case QO_RESULT: return vint(t->result);
+	case QO_USN: return vint(t->usn);
+	case QO_PROGRESS: return vint(t->progress);
+	default: return vint(t->creation_us);
+	}
+}
+
+static int key_cmp(const struct val *a, const struct val *b)
+{
+	if(a->k == V_NULL || b->k == V_NULL)
+		return (a->k != V_NULL) - (b->k != V_NULL);
+	if(a->k == V_INT)
+		return a->i < b->i ? -1 : a->i > b->i;
+	return strcmp(a->s, b->s);
+}
+
+struct ordctx {
+	enum qorder o;
+	int asc;
+	int task;
+};
+static struct ordctx ord;
+
+static int rec_cmp(const void *x, const void *y)
+{
+	struct val a, b;
+	const struct uuid *ia, *ib;
+	if(ord.task) {
+		const struct task_rec *p = *(const struct task_rec *const *)x, *q = *(const struct task_rec *const *)y;
+		a = task_key(p, ord.o);
+		b = task_key(q, ord.o);
+		ia = &p->id;
+		ib = &q->id;
+	} else {
+		const struct sess_rec *p = *(const struct sess_rec *const *)x, *q = *(const struct sess_rec *const *)y;
+		a = sess_key(p, ord.o);
+		b = sess_key(q, ord.o);
+		ia = &p->id;
+		ib = &q->id;
+	}
+	int c = key_cmp(&a, &b);
+	if(!c)
+		c = memcmp(ia->b, ib->b, 16);   /* ties broken by id, same direction */
+	return ord.asc ? c : -c;
+}
+
+struct ids {
+	int n;
+	struct uuid id[64];
+};
+
+static int collect_sess(void *ctx, const struct sess_rec *r)
+{
+	struct ids *l = ctx;
+	assert_true(l->n < 64);
+	l->id[l->n++] = r->id;
+	return 0;
+}
+
+static int collect_task(void *ctx, const struct task_rec *r)
+{
+	struct ids *l = ctx;
+	assert_true(l->n < 64);
+	l->id[l->n++] = r->id;
+	return 0;
+}
+
+static void describe(const struct qexpr *e, char *out, size_t n)
+{
+	if(!e) {
+		snprintf(out, n, "all");
+		return;
+	}
+	char a[256], b[256];
+	switch(e->op) {
+	case Q_AND: case Q_OR:
+		describe(e->a, a, sizeof(a));
+		describe(e->b, b, sizeof(b));
+		snprintf(out, n, "(%s %s %s)", a, e->op == Q_AND ? "AND" : "OR", b);
+		return;
+	case Q_NOT:
+		describe(e->a, a, sizeof(a));
+		snprintf(out, n, "NOT %s", a);
+		return;
+	default:
+		snprintf(out, n, "f%d op%d i=%lld s=%s", e->field, e->op, (long long)e->i, e->s ? e->s : "-");
+	}
+}
+
+/* Runs q on the store and on the reference; the ids must come back in the same order. */
+static void check_query(struct fx *f, const struct dataset *d, int task, const struct qexpr *where,
+                        enum qorder o, int asc, int64_t skip, int64_t limit)
+{
+	const void *match[64];
+	int n = 0;
+	int count = task ? NT : NS;
+	for(int i = 0; i < count; i++) {
+		const void *rec = task ? (const void *)&d->t[i] : (const void *)&d->s[i];
+		if(!where || ref_eval(where, rec, task ? get_task : get_sess) == 1)
+			match[n++] = rec;
+	}
+	ord = (struct ordctx){.o = o, .asc = asc, .task = task};
+	qsort(match, (size_t)n, sizeof(match[0]), rec_cmp);
+
+	struct query q = {.where = where, .order = o, .asc = asc, .skip = skip, .limit = limit, .want_total = 1};
+	struct ids got = {0};
+	int64_t total = -1;
+	enum rc rc = task ? f->ops->task_list(f->s, &q, &f->a, collect_task, &got, &total)
+	                  : f->ops->session_list(f->s, &q, &f->a, collect_sess, &got, &total);
+	char desc[1024];
+	describe(where, desc, sizeof(desc));
+	if(rc)
+		fail_msg("%s list %s: %s", task ? "task" : "session", desc, rc_name(rc));
+	int from = skip > n ? n : (int)skip;
+	int want = n - from;
+	if(limit >= 0 && want > limit)
+		want = (int)limit;
+	if(total != n || got.n != want)
+		fail_msg("%s list %s order %d %s skip %lld limit %lld: total %lld/%d, rows %d/%d", task ? "task" : "session",
+		         desc, o, asc ? "asc" : "desc", (long long)skip, (long long)limit, (long long)total, n, got.n, want);
+	for(int i = 0; i < want; i++) {
+		const struct uuid *wid = task ? &((const struct task_rec *)match[from + i])->id
+		                              : &((const struct sess_rec *)match[from + i])->id;
+		if(!uuid_eq(wid, &got.id[i]))
+			fail_msg("%s list %s order %d %s skip %lld: row %d differs", task ? "task" : "session", desc, o,
+			         asc ? "asc" : "desc", (long long)skip, i);
+	}
+}
+
+static enum rc complete_task(void *ctx, void *rec, char *err, size_t errlen);
+
+static void finish_tasks(struct fx *f, struct dataset *d)
+{
+	for(int i = 1; i < NT; i += 3) {
+		int64_t end = T0 + 60000000 + i;
+		struct store_write w = {.kind = W_TASK_UPDATE, .target = d->t[i].id, .mutate = complete_task,
+		                        .mutate_ctx = &end};
+		assert_int_equal(wsync(f, &w), RC_OK);
+		d->t[i].state = ST_STOPPED;
+		d->t[i].result = RES_SUCCESS;
+		d->t[i].end_us = end;
+		d->t[i].usn = w.usn;
+		for(int k = 0; k < NS; k++)
+			if(uuid_eq(&d->s[k].id, &d->t[i].session_id))
+				d->s[k].usn = w.usn;
+	}
+}
+
+static enum rc complete_task(void *ctx, void *rec, char *err, size_t errlen)
+{
+	struct task_rec *t = rec;
+	t->state = ST_STOPPED;
+	t->result = RES_SUCCESS;
+	t->end_us = *(int64_t *)ctx;
+	return RC_OK;
+}
+
+static const enum qfield sess_fields[] = {
+	QF_ID, QF_NAME, QF_TYPE, QF_STATE, QF_RESULT, QF_CREATION, QF_END, QF_JOB_ID, QF_JOB_NAME,
+	QF_PARENT_ID, QF_RESOURCE_ID, QF_USN, QF_PROGRESS, QF_INITIATED_BY, QF_IS_RETRY,
+	QF_BACKUP_SERVER, QF_PLATFORM, QF_IS_CANCELED,
+};
+static const enum qfield task_fields[] = {
+	QF_ID, QF_NAME, QF_STATE, QF_RESULT, QF_CREATION, QF_END, QF_USN, QF_PROGRESS, QF_IS_CANCELED,
+	QF_SESSION_ID, QF_TASK_TYPE, QF_SESSION_TYPE,
+};
+
+/* A comparison of field f against the value it has in rec (so every op has hits and misses). */
+static const struct qexpr *cmp_from(struct arena *a, enum qfield f, enum qop op, const struct val *v)
+{
+	switch(v->k) {
+	case V_INT: return q_int(a, f, op, v->i);
+	case V_TEXT: return q_text(a, f, op, v->s);
+	case V_UUID: return q_uuid(a, f, op, &v->u);
+	default: return NULL;
+	}
+}
+
+static void c_list_fields_ops(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct dataset d;
+	build_dataset(&f, &d);
+	finish_tasks(&f, &d);
+	static const enum qop cmps[] = {Q_EQ, Q_NE, Q_LT, Q_GT, Q_LE, Q_GE};
+	for(int task = 0; task < 2; task++) {
+		const enum qfield *fields = task ? task_fields : sess_fields;
+		size_t nf = task ? sizeof(task_fields) / sizeof(task_fields[0]) : sizeof(sess_fields) / sizeof(sess_fields[0]);
+		int count = task ? NT : NS;
+		for(size_t k = 0; k < nf; k++) {
+			enum qfield fld = fields[k];
+			check_query(&f, &d, task, q_null(&f.a, fld, 1), QO_CREATION, 1, 0, -1);
+			check_query(&f, &d, task, q_null(&f.a, fld, 0), QO_CREATION, 1, 0, -1);
+			/* Compare against the values of a few records, including a middle one. */
+			for(int pick = 0; pick < count; pick += 3) {
+				struct val v;
+				if(task)
+					task_field(&d.t[pick], fld, &v);
+				else
+					sess_field(&d.s[pick], fld, &v);
+				if(v.k == V_NULL)
+					continue;
+				for(size_t c = 0; c < sizeof(cmps) / sizeof(cmps[0]); c++) {
+					const struct qexpr *e = cmp_from(&f.a, fld, cmps[c], &v);
+					check_query(&f, &d, task, e, QO_CREATION, 1, 0, -1);
+					check_query(&f, &d, task, q_not(&f.a, e), QO_CREATION, 0, 0, -1);
+				}
+				if(v.k == V_INT) {
+					int64_t list[3] = {v.i, v.i + 1, -5};
+					check_query(&f, &d, task, q_in(&f.a, fld, list, 3), QO_CREATION, 1, 0, -1);
+					check_query(&f, &d, task, q_not(&f.a, q_in(&f.a, fld, list, 1)), QO_CREATION, 1, 0, -1);
+					check_query(&f, &d, task, q_in(&f.a, fld, list, 0), QO_CREATION, 1, 0, -1);
+				}
+			}
+		}
+	}
+
+	/* Text equality ignores case; so does MATCH, where only '*' is a wildcard. */
+	static const char *const patterns[] = {
+		"alpha", "ALPHA", "alpha*", "*a", "*", "", "*ta*", "gamma_1", "gamma%1", "gamma*1", "g*a_*",
+		"%", "_", "*%*", "*_*", "a*a", "*copy", "bet", "b*t*a", "\\", "gamma\\1",
+	};
+	for(size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		check_query(&f, &d, 0, q_match(&f.a, QF_NAME, patterns[i]), QO_NAME, 1, 0, -1);
+		check_query(&f, &d, 0, q_text(&f.a, QF_NAME, Q_EQ, patterns[i]), QO_NAME, 1, 0, -1);
+		check_query(&f, &d, 1, q_match(&f.a, QF_NAME, patterns[i]), QO_NAME, 0, 0, -1);
+	}
+	check_query(&f, &d, 0, q_match(&f.a, QF_JOB_NAME, "job-a"), QO_NAME, 1, 0, -1);
+	check_query(&f, &d, 0, q_match(&f.a, QF_INITIATED_BY, "*o*"), QO_NAME, 1, 0, -1);
+	check_query(&f, &d, 0, q_match(&f.a, QF_PLATFORM, "*v"), QO_NAME, 1, 0, -1);
+	check_query(&f, &d, 0, q_match(&f.a, QF_BACKUP_SERVER, "SRV?"), QO_NAME, 1, 0, -1);
+
+	/* Combinations, including NOT over NULLs (unknown stays unknown). */
+	struct arena *a = &f.a;
+	const struct qexpr *running = q_int(a, QF_STATE, Q_NE, ST_STOPPED);
+	const struct qexpr *late = q_int(a, QF_CREATION, Q_GE, T0 + 6000000);
+	const struct qexpr *bob = q_text(a, QF_INITIATED_BY, Q_EQ, "Bob");
+	const struct qexpr *ended = q_int(a, QF_END, Q_LT, T0 + 9000000);
+	const struct qexpr *combos[] = {
+		q_and(a, running, late),
+		q_or(a, running, late),
+		q_or(a, bob, ended),
+		q_and(a, q_not(a, bob), late),
+		q_not(a, q_or(a, bob, ended)),
+		q_not(a, q_and(a, bob, ended)),
+		q_and(a, q_or(a, q_match(a, QF_NAME, "*a"), q_null(a, QF_JOB_NAME, 1)), q_not(a, running)),
+		q_and(a, q_in_ints(a, QF_TYPE, (const int[]){0, 2}, 2), q_uuid(a, QF_JOB_ID, Q_EQ, &d.s[0].job_id)),
+	};
+	for(size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
+		check_query(&f, &d, 0, combos[i], QO_CREATION, 0, 0, -1);
+		check_query(&f, &d, 0, combos[i], QO_NAME, 1, 1, 3);
+	}
+	check_query(&f, &d, 1, q_and(a, q_uuid(a, QF_SESSION_ID, Q_EQ, &d.s[0].id), q_not(a, q_null(a, QF_END, 1))),
+	            QO_CREATION, 1, 0, -1);
+
+	/* A field that does not apply to the list is refused, not ignored. */
+	struct query bad = {.where = q_int(a, QF_TASK_TYPE, Q_EQ, 0), .limit = -1};
+	struct ids got = {0};
+	assert_int_equal(ops->session_list(f.s, &bad, a, collect_sess, &got, NULL), RC_INVALID);
+	bad.where = q_uuid(a, QF_JOB_ID, Q_EQ, &d.s[0].job_id);
+	assert_int_equal(ops->task_list(f.s, &bad, a, collect_task, &got, NULL), RC_INVALID);
+	fx_close(&f);
+}
+
+static void c_list_orders_paging(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct dataset d;
+	build_dataset(&f, &d);
+	finish_tasks(&f, &d);
+	static const struct { int64_t skip, limit; } pages[] = {
+		{0, -1}, {0, 0}, {0, 1}, {0, 5}, {5, 5}, {10, 5}, {13, 100}, {14, 1}, {100, 10}, {3, -1},
+	};
+	for(int task = 0; task < 2; task++)
+		for(int o = 0; o < QO__COUNT; o++)
+			for(int asc = 0; asc < 2; asc++)
+				for(size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++)
+					check_query(&f, &d, task, NULL, (enum qorder)o, asc, pages[p].skip, pages[p].limit);
+	/* Paging a filtered list: total counts every match, not the page. */
+	const struct qexpr *w = q_int(&f.a, QF_STATE, Q_NE, ST_STOPPED);
+	for(int64_t skip = 0; skip < 12; skip += 4)
+		check_query(&f, &d, 0, w, QO_NAME, 1, skip, 4);
+
+	/* want_total unset: total untouched, rows still paged. */
+	struct query q = {.order = QO_CREATION, .asc = 1, .skip = 2, .limit = 3};
+	struct ids got = {0};
+	assert_int_equal(ops->session_list(f.s, &q, &f.a, collect_sess, &got, NULL), RC_OK);
+	assert_int_equal(got.n, 3);
+	fx_close(&f);
+}
+
+/* ---------- jobs ---------- */
+
+struct jobs_seen {
+	int n;
+	struct uuid id[32];
+	const char *name[32];
+};
+
+static int collect_job(void *ctx, const struct sess_rec *r)
+{
+	struct jobs_seen *j = ctx;
+	assert_true(j->n < 32);
+	j->id[j->n] = r->id;
+	j->name[j->n] = r->job_name ? r->job_name : r->name;
+	j->n++;
+	return 0;
+}
+
+static void put_job_sess(struct fx *f, unsigned n, const char *name, const char *job, unsigned job_id, int64_t creation)
+{
+	struct sess_rec r = simple_sess(n, name);
+	r.job_name = job;
+	if(job_id)
+		r.job_id = mkid(job_id);
+	r.creation_us = creation;
+	assert_int_equal(put_sess(f, &r, NULL), RC_OK);
+}
+
+static void c_job_latest(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	put_job_sess(&f, 1, "s1", "beta", 900, T0 + 10);
+	put_job_sess(&f, 2, "s2", "beta", 900, T0 + 30);   /* newest of beta */
+	put_job_sess(&f, 3, "s3", "beta", 900, T0 + 20);
+	put_job_sess(&f, 4, "s4", "Alpha", 901, T0 + 5);   /* only one of Alpha */
+	put_job_sess(&f, 5, "s5", NULL, 0, T0 + 99);       /* no job: not a job */
+	put_job_sess(&f, 6, "gamma run", NULL, 902, T0 + 1); /* job named by its session */
+	put_job_sess(&f, 7, "gamma run", NULL, 902, T0 + 2);
+	struct jobs_seen j = {0};
+	assert_int_equal(ops->job_latest(f.s, &f.a, collect_job, &j), RC_OK);
+	assert_int_equal(j.n, 3);
+	struct uuid s4 = mkid(4), s2 = mkid(2), s7 = mkid(7);
+	assert_true(uuid_eq(&j.id[0], &s4));   /* by job name, case-insensitively */
+	assert_true(uuid_eq(&j.id[1], &s2));
+	assert_true(uuid_eq(&j.id[2], &s7));
+	fx_close(&f);
+}
+
+static void c_job_latest_tie(const struct store_ops *ops)
+{
+	/* Two runs of a job reported with the same creation time (clients often send whole
+	 * seconds): the job still appears once. */
+	struct fx f;
+	fx_open(&f, ops);
+	put_job_sess(&f, 1, "s1", "job", 900, T0 + 10);
+	put_job_sess(&f, 2, "s2", "job", 900, T0 + 10);
+	struct jobs_seen j = {0};
+	assert_int_equal(ops->job_latest(f.s, &f.a, collect_job, &j), RC_OK);
+	assert_int_equal(j.n, 1);
+	fx_close(&f);
+}
+
+/* ---------- users, kv, revocations ---------- */
+
+struct users_seen {
+	int n;
+	const char *name[16];
+	int role[16];
+};
+
+static int collect_user(void *ctx, const struct user_rec *u)
+{
+	struct users_seen *us = ctx;
+	assert_true(us->n < 16);
+	us->name[us->n] = u->name;
+	us->role[us->n] = u->role;
+	us->n++;
+	return 0;
+}
+
+static enum rc put_user(struct fx *f, const char *name, const char *hash, int role)
+{
+	struct store_write w = {.kind = W_USER_PUT};
+	w.user.name = name;
+	w.user.hash = hash;
+	w.user.role = role;
+	w.user.created_us = T0;
+	return wsync(f, &w);
+}
+
+static void c_users(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct user_rec u;
+	assert_int_equal(ops->user_count(f.s), 0);
+	assert_int_equal(ops->user_get(f.s, "nobody", &f.a, &u), RC_NOTFOUND);
+	assert_int_equal(put_user(&f, "zed", "$argon2id$zed", 1), RC_OK);
+	assert_int_equal(put_user(&f, "amy", "$argon2id$amy", 4), RC_OK);
+	assert_int_equal(ops->user_count(f.s), 2);
+	assert_int_equal(ops->user_get(f.s, "amy", &f.a, &u), RC_OK);
+	assert_string_equal(u.name, "amy");
+	assert_string_equal(u.hash, "$argon2id$amy");
+	assert_int_equal(u.role, 4);
+	assert_int_equal(u.created_us, T0);
+	int64_t uid = u.uid;
+	assert_int_equal(ops->user_get_uid(f.s, uid, &f.a, &u), RC_OK);
+	assert_string_equal(u.name, "amy");
+	assert_int_equal(ops->user_get_uid(f.s, uid + 1000, &f.a, &u), RC_NOTFOUND);
+
+	/* Put again: replaces role and hash, keeps the uid. */
+	assert_int_equal(put_user(&f, "amy", "$argon2id$new", 2), RC_OK);
+	assert_int_equal(ops->user_get(f.s, "amy", &f.a, &u), RC_OK);
+	assert_int_equal(u.uid, uid);
+	assert_string_equal(u.hash, "$argon2id$new");
+	assert_int_equal(u.role, 2);
+	/* A role change without a hash keeps the password (as `sessiond user role` does). */
+	assert_int_equal(put_user(&f, "amy", NULL, 3), RC_OK);
+	assert_int_equal(ops->user_get(f.s, "amy", &f.a, &u), RC_OK);
+	assert_string_equal(u.hash, "$argon2id$new");
+	assert_int_equal(u.role, 3);
+
+	struct users_seen us = {0};
+	assert_int_equal(ops->user_list(f.s, &f.a, collect_user, &us), RC_OK);
+	assert_int_equal(us.n, 2);
+	assert_string_equal(us.name[0], "amy");
+	assert_string_equal(us.name[1], "zed");
+
+	struct store_write del = {.kind = W_USER_DEL};
+	del.user.name = "zed";
+	assert_int_equal(wsync(&f, &del), RC_OK);
+	assert_int_equal(ops->user_get(f.s, "zed", &f.a, &u), RC_NOTFOUND);
+	assert_int_equal(ops->user_count(f.s), 1);
+	struct store_write del2 = {.kind = W_USER_DEL};
+	del2.user.name = "zed";
+	assert_int_equal(wsync(&f, &del2), RC_NOTFOUND);
+	fx_close(&f);
+}
+
+static void c_kv(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	const char *v = NULL;
+	assert_int_equal(ops->kv_get(f.s, "k", &f.a, &v), RC_NOTFOUND);
+	struct store_write w = {.kind = W_KV_PUT, .key = "k", .value = "one"};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	assert_int_equal(ops->kv_get(f.s, "k", &f.a, &v), RC_OK);
+	assert_string_equal(v, "one");
+	struct store_write w2 = {.kind = W_KV_PUT, .key = "k", .value = "two"};
+	assert_int_equal(wsync(&f, &w2), RC_OK);
+	assert_int_equal(ops->kv_get(f.s, "k", &f.a, &v), RC_OK);
+	assert_string_equal(v, "two");
+	assert_int_equal(ops->kv_get(f.s, "K", &f.a, &v), RC_NOTFOUND);
+	fx_shut(&f);
+	fx_reopen(&f);
+	assert_int_equal(ops->kv_get(f.s, "k", &f.a, &v), RC_OK);
+	assert_string_equal(v, "two");
+	fx_close(&f);
+}
+
+struct revs {
+	int n;
+	char key[8][40];
+};
+
+static int collect_rev(void *ctx, const char *key, int64_t exp)
+{
+	struct revs *r = ctx;
+	assert_true(r->n < 8);
+	snprintf(r->key[r->n++], 40, "%s", key);
+	return 0;
+}
+
+static void c_revoke(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	int64_t now = time_now_us();
+	struct store_write w = {.kind = W_REVOKE, .key = "fabc", .i = now + 60000000};
+	assert_int_equal(wsync(&f, &w), RC_OK);
+	struct store_write again = {.kind = W_REVOKE, .key = "fabc", .i = now + 60000000};
+	assert_int_equal(wsync(&f, &again), RC_CONFLICT);
+	struct store_write old = {.kind = W_REVOKE, .key = "told", .i = now - 1000000};
+	assert_int_equal(wsync(&f, &old), RC_OK);
+	struct revs r = {0};
+	assert_int_equal(ops->revoked_list(f.s, now, collect_rev, &r), RC_OK);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.key[0], "fabc");
+	fx_close(&f);
+}
+
+/* ---------- purge ---------- */
+
+static void c_purge(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	const int64_t cutoff = T0 + 1000000;
+	struct { unsigned n; int stopped; int64_t end; } rows[] = {
+		{1, 1, T0 + 10},             /* old and stopped: purged */
+		{2, 1, cutoff - 1},          /* just before: purged */
+		{3, 1, cutoff},              /* at the cutoff: kept */
+		{4, 1, cutoff + 5000000},    /* recent: kept */
+		{5, 0, 0},                   /* old but running: kept */
+	};
+	for(size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sess_rec r = simple_sess(rows[i].n, "s");
+		r.creation_us = T0;
+		assert_int_equal(put_sess(&f, &r, NULL), RC_OK);
+		assert_int_equal(put_task(&f, 100 + rows[i].n, &r.id, "t", NULL), RC_OK);
+		struct uuid tid = mkid(100 + rows[i].n);
+		assert_int_equal(append_logs(&f, &r.id, 2, LOG_NONE, NULL, NULL), RC_OK);
+		assert_int_equal(append_logs(&f, &tid, 2, LOG_NONE, NULL, NULL), RC_OK);
+		if(rows[i].stopped) {
+			struct store_write w = {.kind = W_SESSION_UPDATE, .target = r.id, .mutate = complete_now,
+			                        .mutate_ctx = &rows[i].end};
+			assert_int_equal(wsync(&f, &w), RC_OK);
+		}
+	}
+	/* At most n per run. */
+	struct store_write p1 = {.kind = W_PURGE, .i = cutoff, .n = 1};
+	assert_int_equal(wsync(&f, &p1), RC_OK);
+	assert_int_equal(p1.affected, 1);
+	struct store_write p2 = {.kind = W_PURGE, .i = cutoff, .n = 100};
+	assert_int_equal(wsync(&f, &p2), RC_OK);
+	assert_int_equal(p2.affected, 1);
+	struct store_write p3 = {.kind = W_PURGE, .i = cutoff, .n = 100};
+	assert_int_equal(wsync(&f, &p3), RC_OK);
+	assert_int_equal(p3.affected, 0);
+
+	for(size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int gone = rows[i].stopped && rows[i].end < cutoff;
+		struct uuid sid = mkid(rows[i].n), tid = mkid(100 + rows[i].n);
+		struct sess_rec s;
+		struct task_rec t;
+		assert_int_equal(ops->session_get(f.s, &sid, &f.a, &s), gone ? RC_NOTFOUND : RC_OK);
+		assert_int_equal(ops->task_get(f.s, &tid, &f.a, &t), gone ? RC_NOTFOUND : RC_OK);
+		int64_t total = -1;
+		struct logs_seen ls = {0};
+		assert_int_equal(ops->log_list(f.s, &sid, -1, &f.a, collect_log, &ls, &total), RC_OK);
+		assert_int_equal(total, gone ? 0 : 2);
+		memset(&ls, 0, sizeof(ls));
+		assert_int_equal(ops->log_list(f.s, &tid, -1, &f.a, collect_log, &ls, &total), RC_OK);
+		assert_int_equal(total, gone ? 0 : 2);
+	}
+	struct query q = {.limit = -1, .want_total = 1};
+	int64_t total = -1;
+	struct ids got = {0};
+	assert_int_equal(ops->task_list(f.s, &q, &f.a, collect_task, &got, &total), RC_OK);
+	assert_int_equal(total, 3);
+	fx_close(&f);
+}
+
+/* ---------- group commit ---------- */
+
+#define THREADS 4
+#define PER_THREAD 60
+
+struct gc {
+	struct fx *f;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
+	int errors;               /* failures seen in done() that the test did not expect */
+	int64_t usns[THREADS * PER_THREAD];
+	int nusn;
+};
+
+struct gcw {
+	struct store_write w;
+	struct gc *g;
+	int expect_fail;
+	int calls;
+};
+
+static void gc_done(struct store_write *w)
+{
+	struct gcw *x = w->udata;
+	struct gc *g = x->g;
+	x->calls++;
+	/* Acknowledged only after commit: another connection already sees the row. */
+	struct arena a;
+	arena_init(&a);
+	struct sess_rec r;
+	enum rc seen = g->f->ops->session_get(g->f->s, &w->sess.id, &a, &r);
+	pthread_mutex_lock(&g->lock);
+	if(x->expect_fail) {
+		if(w->rc != RC_CONFLICT)
+			g->errors++;
+	} else {
+		if(w->rc != RC_OK || seen != RC_OK || r.usn != w->usn)
+			g->errors++;
+		g->usns[g->nusn++] = w->usn;
+	}
+	g->done++;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+	arena_free(&a);
+}
+
+struct gcarg {
+	struct gc *g;
+	struct gcw *ws;
+	int t;
+};
+
+static void *gc_thread(void *p)
+{
+	struct gcarg *arg = p;
+	for(int i = 0; i < PER_THREAD; i++) {
+		struct gcw *x = &arg->ws[arg->t * PER_THREAD + i];
+		arg->g->f->ops->submit(arg->g->f->s, &x->w);
+	}
+	return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void c_group_commit_threads(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec pre = simple_sess(1, "pre-existing");
+	assert_int_equal(put_sess(&f, &pre, NULL), RC_OK);
+	struct gc g = {.f = &f, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	static struct gcw ws[THREADS * PER_THREAD];
+	memset(ws, 0, sizeof(ws));
+	int nfail = 0;
+	for(int i = 0; i < THREADS * PER_THREAD; i++) {
+		ws[i].g = &g;
+		ws[i].expect_fail = i % 7 == 3;   /* a duplicate of the pre-existing session */
+		nfail += ws[i].expect_fail;
+		ws[i].w.kind = W_SESSION_CREATE;
+		ws[i].w.sess = simple_sess(ws[i].expect_fail ? 1 : 1000 + (unsigned)i, "concurrent");
+		ws[i].w.done = gc_done;
+		ws[i].w.udata = &ws[i];
+	}
+	pthread_t th[THREADS];
+	struct gcarg args[THREADS];
+	for(int t = 0; t < THREADS; t++) {
+		args[t] = (struct gcarg){.g = &g, .ws = ws, .t = t};
+		assert_int_equal(pthread_create(&th[t], NULL, gc_thread, &args[t]), 0);
+	}
+	for(int t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_lock(&g.lock);
+	while(g.done < THREADS * PER_THREAD)
+		pthread_cond_wait(&g.cond, &g.lock);
+	pthread_mutex_unlock(&g.lock);
+	assert_int_equal(g.errors, 0);
+	for(int i = 0; i < THREADS * PER_THREAD; i++)
+		assert_int_equal(ws[i].calls, 1);
+	assert_int_equal(g.nusn, THREADS * PER_THREAD - nfail);
+	qsort(g.usns, (size_t)g.nusn, sizeof(g.usns[0]), cmp_i64);
+	for(int i = 1; i < g.nusn; i++)
+		assert_true(g.usns[i] > g.usns[i - 1]);
+	assert_int_equal(ops->usn_current(f.s), g.usns[g.nusn - 1]);
+	struct query q = {.limit = -1, .want_total = 1};
+	int64_t total = -1;
+	struct ids got = {0};
+	q.limit = 0;
+	assert_int_equal(ops->session_list(f.s, &q, &f.a, collect_sess, &got, &total), RC_OK);
+	assert_int_equal(total, 1 + THREADS * PER_THREAD - nfail);
+	fx_close(&f);
+}
+
+/* A write whose mutate holds the writer until released, so that everything submitted
+ * meanwhile is committed together in the next batch. */
+struct gate {
+	sem_t entered, release;
+};
+
+static enum rc gate_mutate(void *ctx, void *rec, char *err, size_t errlen)
+{
+	struct gate *g = ctx;
+	sem_post(&g->entered);
+	sem_wait(&g->release);
+	return RC_OK;
+}
+
+struct seq {
+	pthread_mutex_t lock;
+	int order[32];
+	int n;
+};
+
+static void seq_done(struct store_write *w)
+{
+	struct seq *s = w->udata;
+	pthread_mutex_lock(&s->lock);
+	s->order[s->n++] = (int)w->i;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void c_group_commit_isolation(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec a = simple_sess(1, "a");
+	assert_int_equal(put_sess(&f, &a, NULL), RC_OK);
+	struct gate gate;
+	sem_init(&gate.entered, 0, 0);
+	sem_init(&gate.release, 0, 0);
+	struct seq seq = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct store_write blocker = {.kind = W_SESSION_UPDATE, .target = a.id, .mutate = gate_mutate,
+	                              .mutate_ctx = &gate, .done = seq_done, .udata = &seq, .i = 0};
+	ops->submit(f.s, &blocker);
+	sem_wait(&gate.entered);
+
+	struct log_rec logs[2] = {{.title = "x", .start_us = T0}, {.title = "y", .start_us = T0}};
+	struct edit no = {.name = "never", .refuse = RC_CONFLICT};
+	struct uuid nowhere = mkid(404);
+	struct store_write w[8];
+	memset(w, 0, sizeof(w));
+	w[0] = (struct store_write){.kind = W_SESSION_CREATE, .sess = simple_sess(2, "b")};
+	w[1] = (struct store_write){.kind = W_SESSION_CREATE, .sess = simple_sess(1, "dup")};   /* fails */
+	w[2] = (struct store_write){.kind = W_LOG_APPEND, .target = mkid(2), .logs = logs, .nlogs = 2}; /* on b, same batch */
+	w[3] = (struct store_write){.kind = W_SESSION_UPDATE, .target = a.id, .mutate = edit_sess, .mutate_ctx = &no}; /* fails */
+	w[4] = (struct store_write){.kind = W_TASK_CREATE};
+	w[4].task.id = mkid(5);
+	w[4].task.session_id = nowhere;                                                          /* fails */
+	w[4].task.name = "t";
+	w[5] = (struct store_write){.kind = W_SESSION_CREATE, .sess = simple_sess(6, "c")};
+	w[6] = (struct store_write){.kind = W_LOG_UPDATE, .target = a.id, .logs = logs, .nlogs = 1}; /* no record 1 on a: fails */
+	w[7] = (struct store_write){.kind = W_KV_PUT, .key = "k", .value = "v"};
+	static const enum rc want[8] = {RC_OK, RC_CONFLICT, RC_OK, RC_CONFLICT, RC_NOTFOUND, RC_OK, RC_NOTFOUND, RC_OK};
+	for(int i = 0; i < 8; i++) {
+		w[i].done = seq_done;
+		w[i].udata = &seq;
+		w[i].i = i + 1;
+		ops->submit(f.s, &w[i]);
+	}
+	/* Nothing is acknowledged before its commit. */
+	pthread_mutex_lock(&seq.lock);
+	assert_int_equal(seq.n, 0);
+	pthread_mutex_unlock(&seq.lock);
+	sem_post(&gate.release);
+	fx_shut(&f);   /* close drains the queue */
+	assert_int_equal(seq.n, 9);
+	for(int i = 0; i < 9; i++)
+		assert_int_equal(seq.order[i], i);   /* done() in submission order */
+	for(int i = 0; i < 8; i++)
+		if(w[i].rc != want[i])
+			fail_msg("write %d: %s, expected %s (%s)", i, rc_name(w[i].rc), rc_name(want[i]), w[i].err);
+
+	/* The good writes committed despite the failures around them; usns kept increasing. */
+	assert_true(w[0].usn > blocker.usn);
+	assert_true(w[2].usn > w[0].usn);
+	assert_true(w[5].usn > w[2].usn);
+	fx_reopen(&f);
+	assert_int_equal(ops->usn_current(f.s), w[5].usn);
+	struct uuid b = mkid(2), c = mkid(6), t = mkid(5);
+	assert_int_equal(sess_usn(&f, &b), w[2].usn);
+	assert_int_equal(sess_usn(&f, &c), w[5].usn);
+	struct sess_rec got;
+	assert_int_equal(ops->session_get(f.s, &a.id, &f.a, &got), RC_OK);
+	assert_string_equal(got.name, "a");
+	assert_int_equal(got.usn, blocker.usn);
+	struct task_rec tr;
+	assert_int_equal(ops->task_get(f.s, &t, &f.a, &tr), RC_NOTFOUND);
+	int64_t total;
+	struct logs_seen ls = {0};
+	assert_int_equal(ops->log_list(f.s, &b, -1, &f.a, collect_log, &ls, &total), RC_OK);
+	assert_int_equal(total, 2);
+	const char *v;
+	assert_int_equal(ops->kv_get(f.s, "k", &f.a, &v), RC_OK);
+	sem_destroy(&gate.entered);
+	sem_destroy(&gate.release);
+	fx_close(&f);
+}
+
+/* ---------- the table ---------- */
+
+typedef void (*conf_case)(const struct store_ops *ops);
+
+static const struct {
+	const char *name;
+	conf_case fn;
+} cases[] = {
+	{"session_roundtrip", c_session_roundtrip},
+	{"session_duplicate", c_session_duplicate},
+	{"session_update", c_session_update},
+	{"usn_monotonic", c_usn_monotonic},
+	{"usn_not_reused", c_usn_not_reused},
+	{"task_roundtrip", c_task_roundtrip},
+	{"task_update", c_task_update},
+	{"log_append_list", c_log_append_list},
+	{"log_update", c_log_update},
+	{"list_fields_ops", c_list_fields_ops},
+	{"list_orders_paging", c_list_orders_paging},
+	{"job_latest", c_job_latest},
+	{"job_latest_tie", c_job_latest_tie},
+	{"users", c_users},
+	{"kv", c_kv},
+	{"revoke", c_revoke},
+	{"purge", c_purge},
+	{"group_commit_threads", c_group_commit_threads},
+	{"group_commit_isolation", c_group_commit_isolation},
+};
+
+static const struct store_ops *const backends[] = {&store_sqlite};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+struct run {
+	const struct store_ops *ops;
+	conf_case fn;
+};
+
+static void run_case(void **state)
+{
+	const struct run *r = *state;
+	r->fn(r->ops);
+}
+
+/* ---------- SQLite only: migrations ---------- */
+
+static int64_t pragma(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_sqlite_migrations(void **state)
+{
+	struct fx f;
+	fx_open(&f, &store_sqlite);
+	struct sess_rec r = simple_sess(1, "kept");
+	assert_int_equal(put_sess(&f, &r, NULL), RC_OK);
+	fx_shut(&f);
+	assert_true(store_sql_migration_count >= 1);
+	assert_int_equal(pragma(f.path, "PRAGMA user_version"), store_sql_migration_count);
+	int64_t schema = pragma(f.path, "PRAGMA schema_version");
+
+	/* Reopening runs no migration again: the schema is untouched and the data kept. */
+	fx_reopen(&f);
+	assert_int_equal(f.ops->session_get(f.s, &r.id, &f.a, &r), RC_OK);
+	fx_shut(&f);
+	assert_int_equal(pragma(f.path, "PRAGMA user_version"), store_sql_migration_count);
+	assert_int_equal(pragma(f.path, "PRAGMA schema_version"), schema);
+
+	/* A database from a newer sessiond is refused with a message, not used. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f.path, &db), SQLITE_OK);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", store_sql_migration_count + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	char err[256] = "";
+	struct store *s = NULL;
+	assert_int_equal(store_sqlite.open(f.path, &s, err, sizeof(err)), RC_BACKEND);
+	assert_non_null(strstr(err, "newer"));
+	fx_close(&f);
+}
+
+static void test_sqlite_fresh_file_is_wal(void **state)
+{
+	struct fx f;
+	fx_open(&f, &store_sqlite);
+	fx_shut(&f);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f.path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	fx_close(&f);
+}
+
+int main(void)
+{
+	static struct run runs[NCASES * NBACKENDS];
+	static struct CMUnitTest tests[NCASES * NBACKENDS];
+	static char tnames[NCASES * NBACKENDS][96];
+	size_t n = 0;
+	for(size_t b = 0; b < NBACKENDS; b++)
+		for(size_t c = 0; c < NCASES; c++, n++) {
+			runs[n] = (struct run){.ops = backends[b], .fn = cases[c].fn};
+			snprintf(tnames[n], sizeof(tnames[n]), "%s/%s", backends[b]->name, cases[c].name);
+			tests[n] = (struct CMUnitTest){.name = tnames[n], .test_func = run_case, .initial_state = &runs[n]};
+		}
+	int failed = _cmocka_run_group_tests("store_conformance", tests, n, NULL, NULL);
+	const struct CMUnitTest sqlite_tests[] = {
+		cmocka_unit_test(test_sqlite_migrations),
+		cmocka_unit_test(test_sqlite_fresh_file_is_wal),
+	};
+	failed += cmocka_run_group_tests_name("store_sqlite", sqlite_tests, NULL, NULL);
+	return failed;
+}
