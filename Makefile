@@ -13,6 +13,13 @@ BUILD   ?= build
 SANFLAGS :=
 OPT     ?= -O2 -g
 endif
+# FUZZ=1 (set by `make fuzz`): the library built with clang for libFuzzer, ASan and UBSan.
+ifeq ($(FUZZ),1)
+BUILD   := build-fuzz
+CC      := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+endif
 
 CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
               -Isrc $(shell $(PKG) --cflags $(PKGS)) $(SANFLAGS) $(CFLAGS) -MMD -MP
@@ -71,8 +78,12 @@ api: $(PROGRAMS)
 check: $(PROGRAMS) $(UNIT_BIN)
 	@scripts/check $(BUILD)
 
+# A living demo in all three dialects: its own database, admin password "demo-admin"
+# unless SESSIOND_ADMIN_PASSWORD says otherwise.
+DEMO_DB ?= $(BUILD)/demo.db
 demo: $(PROGRAMS)
-	$(BUILD)/sessiond --demo
+	@echo "sessiond demo: user admin, password $${SESSIOND_ADMIN_PASSWORD:-demo-admin}; database $(DEMO_DB); Ctrl-C stops"
+	SESSIOND_ADMIN_PASSWORD=$${SESSIOND_ADMIN_PASSWORD:-demo-admin} $(BUILD)/sessiond --demo --db $(DEMO_DB)
 
 $(BUILD)/sessiond-gen: bench/gen.c $(BUILD)/libsessiond.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libsessiond.a $(LDLIBS_ALL)
@@ -83,7 +94,34 @@ bench: $(PROGRAMS) $(BUILD)/sessiond-gen
 bench-quick: $(PROGRAMS) $(BUILD)/sessiond-gen
 	bench/run --quick
 
+# Fuzzing (docs/RELIABILITY.md): `make fuzz` builds every tests/fuzz/fuzz_*.c into build-fuzz/;
+# `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds over its seed corpus.
+FUZZ_SECONDS ?= 20
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
+.PHONY: fuzz fuzz-bins fuzz-run sanitize
+
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libsessiond.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer $(shell $(PKG) --cflags libxml-2.0) -o $@ $< $(BUILD)/libsessiond.a \
+		$(shell $(PKG) --libs libxml-2.0) $(LDLIBS_ALL)
+
+fuzz-run: fuzz
+	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# Unit and API tests under ASan+UBSan (LeakSanitizer on), as `make check` also does.
+sanitize:
+	@$(MAKE) --no-print-directory SAN=1 sanitize-tests
+
+.PHONY: sanitize-tests
+sanitize-tests: $(BUILD)/sessiond $(UNIT_BIN)
+	@scripts/check --san-only $(BUILD)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
