@@ -291,6 +291,16 @@ static int valid_user_name(const char *s)
 	return 1;
 }
 
+static enum rc open_db(char *err, size_t errlen)
+{
+	enum rc rc = core_open(conf_str("db"), err, errlen);
+	if(!rc && (rc = auth_init())) {
+		snprintf(err, errlen, "cannot initialise authentication (%s)", rc_name(rc));
+		core_close();
+	}
+	return rc;
+}
+
 static int cmd_user(const char **args, int nargs)
 {
 	if(nargs < 2) {
@@ -306,7 +316,7 @@ static int cmd_user(const char **args, int nargs)
 		else if(!strncmp(args[i], "--role=", 7))
 			role = auth_role_parse(args[i] + 7);
 	char err[512] = "";
-	if(core_open(conf_str("db"), err, sizeof(err))) {
+	if(open_db(err, sizeof(err))) {
 		fprintf(stderr, "sessiond: %s\n", err);
 		return 1;
 	}
@@ -422,7 +432,7 @@ static int serve(void)
 
 	char err[512] = "";
 	int64_t t0 = time_now_us();
-	if(core_open(conf_str("db"), err, sizeof(err))) {
+	if(open_db(err, sizeof(err))) {
 		fprintf(stderr, "sessiond: %s\n", err);
 		return 1;
 	}

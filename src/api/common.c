@@ -38,6 +38,15 @@ const struct dialect *api_dialect_for(struct req *r)
 	return &dialect_misc;
 }
 
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+	if(r->nheaders < REQ_MAX_HEADERS) {
+		r->headers[r->nheaders].name = name;
+		r->headers[r->nheaders].value = value;
+		r->nheaders++;
+	}
+}
+
 int api_allowed(const struct principal *who, enum perm p)
 {
 	if(p == PERM_PUBLIC)

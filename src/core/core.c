@@ -4,7 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/auth.h"
 #include "core/feed.h"
 #include "util/timefmt.h"
 
@@ -47,9 +46,7 @@ enum rc core_open(const char *db_uri, char *err, size_t errlen)
 	if(gethostname(core.server_name, sizeof(core.server_name)) != 0 || !core.server_name[0])
 		snprintf(core.server_name, sizeof(core.server_name), "sessiond");
 	core.server_name[sizeof(core.server_name) - 1] = 0;
-	if((rc = ensure_install_id(err, errlen)) || (rc = auth_init())) {
-		if(rc && !err[0])
-			snprintf(err, errlen, "cannot initialise authentication");
+	if((rc = ensure_install_id(err, errlen))) {
 		core_close();
 		return rc;
 	}

@@ -14,7 +14,8 @@ struct core_info {
 	int64_t started_us;
 };
 
-/** Opens the database (creating it) and loads auth state. */
+/** Opens the database (creating it). Authentication is initialised on top of
+ *  it by auth_init(). */
 enum rc core_open(const char *db_uri, char *err, size_t errlen);
 /** Waits for queued writes and closes the database. */
 void core_close(void);

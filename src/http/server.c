@@ -154,14 +154,6 @@ static const struct req_io io = {
 	.resume = io_resume,
 };
 
-void req_add_header(struct req *r, const char *name, const char *value)
-{
-	if(r->nheaders < REQ_MAX_HEADERS) {
-		r->headers[r->nheaders].name = name;
-		r->headers[r->nheaders].value = value;
-		r->nheaders++;
-	}
-}
 
 /* ---------- request flow ---------- */
 

@@ -18,7 +18,7 @@ static int setup(void **state)
 	memset(&fx, 0, sizeof(fx));
 	fx_mkdir(&fx);
 	char err[256] = "";
-	if(core_open(fx.path, err, sizeof(err))) {
+	if(core_open(fx.path, err, sizeof(err)) || auth_init()) {
 		fprintf(stderr, "core_open: %s\n", err);
 		return -1;
 	}
@@ -181,6 +181,7 @@ static void test_revoked(void **state)
 	core_close();
 	char err[256] = "";
 	assert_int_equal(core_open(fx.path, err, sizeof(err)), RC_OK);
+	assert_int_equal(auth_init(), RC_OK);
 	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
 	/* ... and the token key too: tokens survive a restart. */
 	assert_int_equal(auth_verify(keep.access, strlen(keep.access), TOK_ACCESS, &got), RC_OK);
