@@ -1,0 +1,279 @@
+/* sessionctl: command table, option table, parsing and --help. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+#define VERSION "1.0"
+
+struct opt {
+	enum ctl_opt key;
+	const char *name;
+	const char *arg;      /* argument name, NULL for a flag */
+	const char *help;
+};
+
+/* One row per option; commands list the keys they take. */
+static const struct opt opts[] = {
+	{OPT_SERVER, "server", "URL", "sessiond base URL (env SESSIOND_URL; default " CTL_DEFAULT_URL ")"},
+	{OPT_USER, "user", "NAME", "log in as NAME (env SESSIOND_USER) instead of using the token cache"},
+	{OPT_PASSWORD_FILE, "password-file", "FILE", "read the password from the first line of FILE (else env SESSIOND_PASSWORD)"},
+	{OPT_JSON, "json", NULL, "machine-readable JSON output"},
+	{OPT_HELP, "help", NULL, "show this help"},
+	{OPT_VERSION, "version", NULL, "print the version"},
+	{OPT_JOB, "job", "NAME", "job name (also the session name)"},
+	{OPT_NAME, "name", "PATTERN", "session name; '*' matches any text"},
+	{OPT_TYPE, "type", "TYPE", "session type, e.g. BackupJob (the default for run/start), ReplicaJob, RestoreVm"},
+	{OPT_REGEX, "progress-regex", "RE", "POSIX extended regex; its first group is the progress percentage"},
+	{OPT_GRACE, "grace", "SECONDS", "after a stop request, SIGKILL this long after SIGTERM (default 10)"},
+	{OPT_RETRY_FOR, "retry-for", "SECONDS", "after the command ended, keep retrying an unreachable server this long (default 120)"},
+	{OPT_STDERR_STATUS, "stderr-status", "STATUS", "log status of stderr lines (default Warning; None stops them counting as warnings)"},
+	{OPT_STATUS, "status", "STATUS", "log record status: None (default), Succeeded, Warning, Failed"},
+	{OPT_DESCRIPTION, "description", "TEXT", "log record description"},
+	{OPT_RESULT, "result", "RESULT", "Success, Warning, Failed or None"},
+	{OPT_MESSAGE, "message", "TEXT", "result message"},
+	{OPT_CANCELED, "canceled", NULL, "mark the session as canceled"},
+	{OPT_STATE, "state", "STATE", "only sessions in this state (Working, Stopped, ...)"},
+	{OPT_SINCE, "since", "WHEN", "only sessions created since WHEN: 30m, 12h, 7d, 2024-05-01 or an RFC 3339 time"},
+	{OPT_LIMIT, "limit", "N", "show at most N sessions (default 50)"},
+	{OPT_FORMAT, "format", "FMT", "csv (default) or json"},
+	{OPT_FOLLOW, "follow", NULL, "keep printing new records until the session stops"},
+	{OPT_ONCE, "once", NULL, "print the current state once and exit"},
+	{0, NULL, NULL, NULL},
+};
+
+#define GLOBAL OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_JSON, OPT_HELP
+#define FILTERS OPT_JOB, OPT_NAME, OPT_TYPE, OPT_STATE, OPT_RESULT, OPT_SINCE
+
+struct cmd {
+	const char *name;
+	const char *usage;
+	const char *summary;
+	int (*fn)(struct ctl *c, struct ctl_args *a);
+	int min_args, max_args;      /* positional arguments; max -1: any */
+	enum ctl_opt keys[16];       /* 0-terminated */
+};
+
+static const struct cmd cmds[] = {
+	{"login", "login [--user NAME] [--password-file FILE]",
+	 "Log in and keep the tokens in $XDG_CONFIG_HOME/sessiond/token.json (mode 0600).\n"
+	 "The password comes from --password-file, SESSIOND_PASSWORD, a prompt on a terminal, or stdin.",
+	 ctl_cmd_login, 0, 0, {GLOBAL, 0}},
+	{"logout", "logout", "Revoke the cached tokens of this server and forget them.", ctl_cmd_logout, 0, 0, {GLOBAL, 0}},
+	{"run", "run [--job NAME] [--type T] [--progress-regex RE] [--grace S] -- CMD [ARGS...]",
+	 "Run CMD as a session: its output lines become log records (stderr lines are warnings),\n"
+	 "NN% in the output becomes progress, a stop request ends it (SIGTERM, then SIGKILL), and\n"
+	 "its exit status becomes the result. Exits with CMD's exit code (128+N for signal N).",
+	 ctl_cmd_run, 1, -1, {GLOBAL, OPT_JOB, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_STATUS, 0}},
+	{"start", "start [--type T] [--job NAME] [NAME]",
+	 "Create a running session and print its id (for shell scripts; see progress, log, finish).", ctl_cmd_start,
+	 0, 1, {GLOBAL, OPT_JOB, OPT_TYPE, 0}},
+	{"progress", "progress ID PERCENT",
+	 "Set a session's progress. Exits 3 when the session was asked to stop.", ctl_cmd_progress, 2, 2,
+	 {GLOBAL, 0}},
+	{"log", "log ID [--status S] [--description D] TEXT... | -",
+	 "Add a log record to a session; with '-', one record per line of stdin.\n"
+	 "Exits 3 when the session was asked to stop.",
+	 ctl_cmd_log, 2, -1, {GLOBAL, OPT_STATUS, OPT_DESCRIPTION, 0}},
+	{"finish", "finish ID --result R [--message M] [--canceled]", "Complete a session with a result.",
+	 ctl_cmd_finish, 1, 1, {GLOBAL, OPT_RESULT, OPT_MESSAGE, OPT_CANCELED, 0}},
+	{"ls", "ls [--job NAME] [--name P] [--type T] [--state S] [--result R] [--since WHEN] [--limit N]",
+	 "List sessions, newest first.", ctl_cmd_ls, 0, 0, {GLOBAL, FILTERS, OPT_LIMIT, 0}},
+	{"show", "show ID", "Show one session.", ctl_cmd_show, 1, 1, {GLOBAL, 0}},
+	{"logs", "logs ID [-f]", "Print a session's log records, oldest first; -f follows until the session stops.",
+	 ctl_cmd_logs, 1, 1, {GLOBAL, OPT_FOLLOW, 0}},
+	{"stop", "stop ID", "Ask the reporter of a running session to stop it (operator or admin).", ctl_cmd_stop, 1,
+	 1, {GLOBAL, 0}},
+	{"watch", "watch [--once]",
+	 "Live progress of running sessions: redrawn in place on a terminal, one line per change otherwise.",
+	 ctl_cmd_watch, 0, 0, {GLOBAL, OPT_ONCE, 0}},
+	{"export", "export [--format csv|json] [filters]",
+	 "Write every session (oldest first) to stdout as CSV (RFC 4180) or a JSON array.", ctl_cmd_export, 0, 0,
+	 {GLOBAL, FILTERS, OPT_FORMAT, 0}},
+	{NULL, NULL, NULL, NULL, 0, 0, {0}},
+};
+
+static const struct opt *opt_of(enum ctl_opt k)
+{
+	for(const struct opt *o = opts; o->name; o++)
+		if(o->key == k)
+			return o;
+	return NULL;
+}
+
+static void print_opt(FILE *f, const struct opt *o)
+{
+	char left[64];
+	snprintf(left, sizeof(left), "%s--%s%s%s", o->key < 256 ? "-x, " : "    ", o->name, o->arg ? " " : "",
+	         o->arg ? o->arg : "");
+	if(o->key < 256)
+		left[1] = (char)o->key;
+	fprintf(f, "  %-28s %s\n", left, o->help);
+}
+
+static void tool_help(FILE *f)
+{
+	fprintf(f, "usage: sessionctl [--server URL] [--user NAME] [--password-file FILE] [--json] COMMAND [ARGS]\n\n"
+	           "The command-line client of sessiond.\n\ncommands:\n");
+	for(const struct cmd *c = cmds; c->name; c++) {
+		const char *nl = strchr(c->summary, '\n');
+		int n = nl ? (int)(nl - c->summary) : (int)strlen(c->summary);
+		fprintf(f, "  %-10s %.*s\n", c->name, n, c->summary);
+	}
+	fprintf(f, "\noptions:\n");
+	for(enum ctl_opt k = OPT_SERVER; k <= OPT_VERSION; k++)
+		print_opt(f, opt_of(k));
+	print_opt(f, opt_of(OPT_HELP));
+	fprintf(f, "\nexit codes: 0 ok, 1 server or API error, 2 usage error, 3 stop requested (progress/log);\n"
+	           "run exits with the command's own exit code.\n"
+	           "`sessionctl COMMAND --help` describes a command; docs/sessionctl.md has the details.\n");
+}
+
+static void cmd_help(FILE *f, const struct cmd *c)
+{
+	fprintf(f, "usage: sessionctl %s\n\n%s\n\noptions:\n", c->usage, c->summary);
+	for(const enum ctl_opt *k = c->keys; *k; k++)
+		print_opt(f, opt_of(*k));
+}
+
+int ctl_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "sessionctl: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry `sessionctl %s%s--help`.\n", cmd ? cmd : "", cmd ? " " : "");
+	va_end(ap);
+	return CTL_EXIT_USAGE;
+}
+
+/* Builds getopt_long's table for the given keys. */
+static void build(const enum ctl_opt *keys, struct option *lo, struct buf *shorts)
+{
+	int n = 0;
+	for(const enum ctl_opt *k = keys; *k; k++) {
+		const struct opt *o = opt_of(*k);
+		lo[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, (int)o->key};
+		if(o->key < 256) {
+			buf_addc(shorts, (char)o->key);
+			if(o->arg)
+				buf_addc(shorts, ':');
+		}
+	}
+	lo[n] = (struct option){0, 0, 0, 0};
+}
+
+/* Parses options into a; returns the index of the first positional argument or -1. */
+static int parse(int argc, char **argv, const enum ctl_opt *keys, int posix, struct ctl_args *a, const char *cmd)
+{
+	struct option lo[40];
+	struct buf shorts;
+	buf_init(&shorts, 0);
+	buf_addstr(&shorts, posix ? "+:" : ":");
+	build(keys, lo, &shorts);
+	optind = 0;
+	opterr = 0;
+	int ch, rc = 0;
+	while((ch = getopt_long(argc, argv, buf_cstr(&shorts), lo, NULL)) != -1) {
+		if(ch == '?' || ch == ':') {
+			const char *bad = argv[optind - 1];
+			if(ch == ':')
+				rc = ctl_usage(cmd, "option %s needs a value", bad);
+			else
+				rc = ctl_usage(cmd, "unknown option %s", optopt ? (char[]){'-', (char)optopt, 0} : bad);
+			break;
+		}
+		a->v[ch] = optarg ? optarg : "1";
+	}
+	buf_free(&shorts);
+	return rc ? -1 : optind;
+}
+
+static char *server_url(const char *s)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	if(!strstr(s, "://"))
+		buf_addstr(&b, "http://");
+	buf_addstr(&b, s);
+	while(b.len > 8 && b.p[b.len - 1] == '/')
+		b.p[--b.len] = 0;
+	return buf_take(&b, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_args a = {0};
+	static const enum ctl_opt global[] = {GLOBAL, OPT_VERSION, 0};
+	int first = parse(argc, argv, global, 1, &a, NULL);
+	if(first < 0)
+		return CTL_EXIT_USAGE;
+	if(a.v[OPT_VERSION]) {
+		printf("sessionctl %s (API %s)\n", VERSION, CTL_API_VERSION);
+		return 0;
+	}
+	if(first >= argc) {
+		if(a.v[OPT_HELP]) {
+			tool_help(stdout);
+			return 0;
+		}
+		tool_help(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	const char *name = argv[first];
+	if(!strcmp(name, "help")) {
+		for(const struct cmd *c = cmds; first + 1 < argc && c->name; c++)
+			if(!strcmp(c->name, argv[first + 1])) {
+				cmd_help(stdout, c);
+				return 0;
+			}
+		tool_help(stdout);
+		return 0;
+	}
+	const struct cmd *cmd = NULL;
+	for(const struct cmd *c = cmds; c->name && !cmd; c++)
+		if(!strcmp(c->name, name))
+			cmd = c;
+	if(!cmd)
+		return ctl_usage(NULL, "unknown command '%s'", name);
+	int sub_argc = argc - first;
+	char **sub_argv = argv + first;
+	int pos = parse(sub_argc, sub_argv, cmd->keys, cmd->fn == ctl_cmd_run, &a, cmd->name);
+	if(pos < 0)
+		return CTL_EXIT_USAGE;
+	if(a.v[OPT_HELP]) {
+		cmd_help(stdout, cmd);
+		return 0;
+	}
+	a.argc = sub_argc - pos;
+	a.argv = sub_argv + pos;
+	if(a.argc < cmd->min_args || (cmd->max_args >= 0 && a.argc > cmd->max_args))
+		return ctl_usage(cmd->name, "%s arguments: usage: sessionctl %s",
+		                 a.argc < cmd->min_args ? "missing" : "too many", cmd->usage);
+
+	struct ctl c;
+	ctl_init(&c);
+	const char *url = a.v[OPT_SERVER] ? a.v[OPT_SERVER] : getenv("SESSIOND_URL");
+	char *server = server_url(url && *url ? url : CTL_DEFAULT_URL);
+	c.server = server;
+	c.user = a.v[OPT_USER] ? a.v[OPT_USER] : getenv("SESSIOND_USER");
+	if(c.user && !*c.user)
+		c.user = NULL;
+	c.password_file = a.v[OPT_PASSWORD_FILE];
+	if(c.password_file && !c.user && cmd->fn != ctl_cmd_login) {
+		ctl_free(&c);
+		free(server);
+		return ctl_usage(cmd->name, "--password-file needs --user NAME (or SESSIOND_USER)");
+	}
+	c.json = a.v[OPT_JSON] != NULL;
+	int rc = cmd->fn(&c, &a);
+	fflush(stdout);
+	ctl_free(&c);
+	free(server);
+	return rc;
+}
