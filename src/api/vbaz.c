@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "api/vbr.h"
+#include "api/token.h"
 #include "core/catalog.h"
 #include "core/core.h"
 #include "core/query.h"
@@ -249,11 +249,11 @@ static void token_fail(struct req *r, enum rc rc, int status, const char *msg)
 		}
 	}
 	if(!status)
-		status = rc == RC_INVALID ? 400 : 401;
+		status = rc == RC_INVALID ? 400 : rc == RC_UNAUTHORIZED || rc == RC_EXPIRED ? 401 : 500;
 	problem(r, status, field, msg);
 }
 
-static void login_answer(struct req *r, struct login *l)
+static void login_answer(struct req *r, const struct login *l)
 {
 	struct uuid uid = {{0}};
 	for(int i = 0; i < 8; i++)
@@ -278,68 +278,26 @@ static void login_answer(struct req *r, struct login *l)
 	req_add_header(r, "Cache-Control", "no-store");
 }
 
-static void password_checked(struct req *r)
-{
-	struct login *l = r->work;
-	if(l->rc) {
-		token_fail(r, l->rc, l->rc == RC_UNAUTHORIZED ? 401 : 500,
-		           l->rc == RC_UNAUTHORIZED ? "the user name or password is wrong" : "cannot check credentials");
-		return;
-	}
-	snprintf(r->who.user, sizeof(r->who.user), "%s", l->who.user);
-	auth_issue(&l->who, l->short_refresh, &l->tokens);
-	login_answer(r, l);
-}
-
-static void refresh_revoked(struct req *r)
-{
-	struct login *l = r->work;
-	if(l->w.rc == RC_CONFLICT) {
-		token_fail(r, RC_UNAUTHORIZED, 401, "the refresh_token was already used");
-		return;
-	}
-	if(l->w.rc) {
-		vbaz_error(r, l->w.rc, 0, "cannot record the refresh");
-		return;
-	}
-	auth_revoked_add(l->w.key, l->w.i);
-	struct user_rec u;
-	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
-		token_fail(r, RC_UNAUTHORIZED, 401, "the user of this refresh_token no longer exists");
-		return;
-	}
-	l->who.role = u.role;
-	snprintf(l->who.user, sizeof(l->who.user), "%s", u.name);
-	auth_issue(&l->who, l->short_refresh, &l->tokens);
-	login_answer(r, l);
-}
-
-static void h_token(struct req *r)
-{
-	vbr_token_grant(r, token_fail, password_checked, refresh_revoked);
-}
-
 static void logged_out(struct req *r)
 {
-	struct store_write *w = r->work;
-	if(w->rc && w->rc != RC_CONFLICT) {
-		vbaz_error(r, w->rc, 0, "cannot record the logout");
-		return;
-	}
-	auth_revoked_add(w->key, w->i);
 	r->status = 204;
 	buf_reset(&r->out);
 }
 
+static const struct token_dialect vbaz_tokens = {
+	.fail = token_fail,
+	.answer = login_answer,
+	.logged_out = logged_out,
+};
+
+static void h_token(struct req *r)
+{
+	token_grant(r, &vbaz_tokens);
+}
+
 static void h_logout(struct req *r)
 {
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	char *key = arena_alloc(r->arena, 40);
-	auth_family_key(&r->who, key);
-	w->kind = W_REVOKE;
-	w->key = key;
-	w->i = r->who.issued_us + (int64_t)AUTH_REFRESH_TTL_S * 1000000;
-	api_write(r, w, logged_out);
+	token_logout(r, &vbaz_tokens);
 }
 
 /* ---------- info blocks ---------- */

@@ -2,6 +2,8 @@
  * VBR's JSON, in the shape of the x-api-version the client asked for. */
 #include "api/vbr.h"
 
+#include "api/token.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 #include "core/feed.h"
 #include "core/query.h"
 #include "core/session.h"
-#include "util/form.h"
 #include "util/timefmt.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -287,7 +288,7 @@ static enum rc vbr_authenticate(struct req *r)
 /* ---------- token endpoint ---------- */
 
 
-static void write_token(struct req *r, struct login *l)
+static void write_token(struct req *r, const struct login *l)
 {
 	struct jw w;
 	vbr_json(r, 200, &w);
@@ -302,118 +303,15 @@ static void write_token(struct req *r, struct login *l)
 	req_add_header(r, "Cache-Control", "no-store");
 }
 
-static void check_password(void *arg)
-{
-	struct login *l = arg;
-	l->rc = auth_password_check(l->user, l->password, &l->who);
-}
-
-static void password_checked(struct req *r)
-{
-	struct login *l = r->work;
-	if(l->rc) {
-		vbr_error(r, l->rc == RC_UNAUTHORIZED ? RC_UNAUTHORIZED : l->rc, l->rc == RC_UNAUTHORIZED ? 401 : 0,
-		          l->rc == RC_UNAUTHORIZED ? "the user name or password is wrong" : "cannot check credentials");
-		return;
-	}
-	snprintf(r->who.user, sizeof(r->who.user), "%s", l->who.user);
-	auth_issue(&l->who, l->short_refresh, &l->tokens);
-	write_token(r, l);
-}
-
-static void refresh_revoked(struct req *r)
-{
-	struct login *l = r->work;
-	if(l->w.rc == RC_CONFLICT) {
-		vbr_error(r, RC_UNAUTHORIZED, 401, "the refresh token was already used");
-		return;
-	}
-	if(l->w.rc) {
-		vbr_error(r, l->w.rc, 0, "cannot record the refresh");
-		return;
-	}
-	auth_revoked_add(l->w.key, l->w.i);
-	/* The user may have been removed or changed role since the token was issued. */
-	struct user_rec u;
-	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
-		vbr_error(r, RC_UNAUTHORIZED, 401, "the user of this refresh token no longer exists");
-		return;
-	}
-	l->who.role = u.role;
-	snprintf(l->who.user, sizeof(l->who.user), "%s", u.name);
-	auth_issue(&l->who, l->short_refresh, &l->tokens);
-	write_token(r, l);
-}
-
-/* Shared by both token dialects: parses the form and starts the grant. A grant
- * that can be answered at once is answered through fail(). */
-static void token_grant(struct req *r, void (*fail)(struct req *, enum rc, int, const char *),
-                        void (*password_done)(struct req *), void (*refresh_done)(struct req *))
-{
-	struct login *l = arena_zalloc(r->arena, sizeof(*l));
-	r->work = l;
-	const char *grant = form_get(r->body, r->body_len, "grant_type", r->arena);
-	const char *srt = form_get(r->body, r->body_len, "use_short_term_refresh", r->arena);
-	if(!srt)
-		srt = form_get(r->body, r->body_len, "short_lived_refresh_token", r->arena);
-	l->short_refresh = srt && !strcasecmp(srt, "true");
-	if(!grant) {
-		fail(r, RC_INVALID, 400, "grant_type is required (password or refresh_token)");
-		return;
-	}
-	if(!strcasecmp(grant, "password")) {
-		l->user = form_get(r->body, r->body_len, "username", r->arena);
-		l->password = form_get(r->body, r->body_len, "password", r->arena);
-		if(!l->user || !*l->user || !l->password) {
-			fail(r, RC_INVALID, 400, "username and password are required for the password grant");
-			return;
-		}
-		api_offload(r, check_password, l, password_done);
-		return;
-	}
-	if(!strcasecmp(grant, "refresh_token")) {
-		const char *tok = form_get(r->body, r->body_len, "refresh_token", r->arena);
-		if(!tok || !*tok) {
-			fail(r, RC_INVALID, 400, "refresh_token is required for the refresh_token grant");
-			return;
-		}
-		enum rc rc = auth_verify(tok, strlen(tok), TOK_REFRESH, &l->who);
-		if(rc) {
-			fail(r, rc, 401, rc == RC_EXPIRED ? "the refresh token has expired" : "the refresh token is not valid");
-			return;
-		}
-		/* Single use: record this token as spent; a second use finds it there. */
-		char *key = arena_alloc(r->arena, 40);
-		auth_token_key(&l->who, key);
-		l->w.kind = W_REVOKE;
-		l->w.key = key;
-		l->w.i = l->who.expires_us;
-		api_write(r, &l->w, refresh_done);
-		r->work = l;   /* the continuation runs after this handler returns */
-		return;
-	}
-	fail(r, RC_INVALID, 400, "unsupported grant_type (use password or refresh_token)");
-}
+static const struct token_dialect vbr_tokens;
 
 static void h_token(struct req *r)
 {
-	token_grant(r, vbr_error, password_checked, refresh_revoked);
-}
-
-void vbr_token_grant(struct req *r, void (*fail)(struct req *, enum rc, int, const char *),
-                     void (*password_done)(struct req *), void (*refresh_done)(struct req *))
-{
-	token_grant(r, fail, password_done, refresh_done);
+	token_grant(r, &vbr_tokens);
 }
 
 static void logged_out(struct req *r)
 {
-	struct store_write *w = r->work;
-	if(w->rc && w->rc != RC_CONFLICT) {
-		vbr_error(r, w->rc, 0, "cannot record the logout");
-		return;
-	}
-	auth_revoked_add(w->key, w->i);
 	struct jw jw;
 	vbr_json(r, 200, &jw);
 	jw_obj(&jw);
@@ -422,14 +320,14 @@ static void logged_out(struct req *r)
 
 static void h_logout(struct req *r)
 {
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	char *key = arena_alloc(r->arena, 40);
-	auth_family_key(&r->who, key);
-	w->kind = W_REVOKE;
-	w->key = key;
-	w->i = r->who.issued_us + (int64_t)AUTH_REFRESH_TTL_S * 1000000;
-	api_write(r, w, logged_out);
+	token_logout(r, &vbr_tokens);
 }
+
+static const struct token_dialect vbr_tokens = {
+	.fail = vbr_error,
+	.answer = write_token,
+	.logged_out = logged_out,
+};
 
 /* ---------- server ---------- */
 

@@ -4,7 +4,6 @@
 #define SESSIOND_API_VBR_H
 
 #include "api/api.h"
-#include "core/auth.h"
 #include "util/jw.h"
 
 /** Answers with the VBR Error body. status 0 derives the code from rc. */
@@ -19,23 +18,6 @@ void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ing
 void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, int ingest);
 /** Parses path parameter idx as a uuid; on failure answers 400 and returns RC_INVALID. */
 enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u);
-
-/* The password and refresh grants, shared by both token dialects (the Azure
- * form differs only in its answer). token_grant parses the form body; it either
- * answers through fail() or suspends r and later runs password_done or
- * refresh_done with a struct login in r->work. */
-struct login {
-	const char *user;
-	const char *password;
-	int short_refresh;
-	enum rc rc;
-	struct principal who;
-	struct token_pair tokens;
-	struct store_write w;
-};
-
-void vbr_token_grant(struct req *r, void (*fail)(struct req *, enum rc, int, const char *),
-                     void (*password_done)(struct req *), void (*refresh_done)(struct req *));
 
 /* ingest handlers (api/ingest.c), routed by the VBR dialect */
 void ingest_session_create(struct req *r);
