@@ -345,7 +345,9 @@ static int parse_complete(struct req *r, struct body *b, struct sess_complete *c
 	return 0;
 }
 
-void ingest_session_complete(struct req *r)
+/* POST …/complete of a session or a task session: the same body, another record. */
+static void complete(struct req *r, enum write_kind kind, enum rc (*mutate)(void *, void *, char *, size_t),
+                     void (*reply)(struct req *))
 {
 	struct body b = {0};
 	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
@@ -357,10 +359,15 @@ void ingest_session_complete(struct req *r)
 		return;
 	}
 	json_decref(b.root);
-	w->kind = W_SESSION_UPDATE;
-	w->mutate = session_mutate_complete;
+	w->kind = kind;
+	w->mutate = mutate;
 	w->mutate_ctx = c;
-	api_write(r, w, reply_session);
+	api_write(r, w, reply);
+}
+
+void ingest_session_complete(struct req *r)
+{
+	complete(r, W_SESSION_UPDATE, session_mutate_complete, reply_session);
 }
 
 /* ---------- logs (of sessions and task sessions) ---------- */
@@ -546,18 +553,5 @@ void ingest_task_patch(struct req *r)
 
 void ingest_task_complete(struct req *r)
 {
-	struct body b = {0};
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	struct sess_complete *c = arena_zalloc(r->arena, sizeof(*c));
-	if(vbr_path_uuid(r, 0, &w->target))
-		return;
-	if(parse_complete(r, &b, c)) {
-		body_error(r, &b);
-		return;
-	}
-	json_decref(b.root);
-	w->kind = W_TASK_UPDATE;
-	w->mutate = task_mutate_complete;
-	w->mutate_ctx = c;
-	api_write(r, w, reply_task);
+	complete(r, W_TASK_UPDATE, task_mutate_complete, reply_task);
 }

@@ -842,6 +842,27 @@ static void pagination(struct jw *w, int64_t total, int64_t count, const struct 
 	jw_obj_end(w);
 }
 
+/* Answers {data: [...], pagination} for a query over sessions or task sessions. */
+static void answer_list(struct req *r, const struct query *q, int tasks)
+{
+	struct jw w;
+	vbr_json(r, 200, &w);
+	jw_obj(&w);
+	jw_key(&w, "data");
+	jw_arr(&w);
+	struct listing l = {.w = &w, .fam = r->version};
+	int64_t total = 0;
+	enum rc rc = tasks ? core_task_list(q, r->arena, emit_task, &l, &total)
+	                   : core_session_list(q, r->arena, emit_session, &l, &total);
+	if(rc) {
+		vbr_error(r, rc, 0, tasks ? "cannot list task sessions" : "cannot list sessions");
+		return;
+	}
+	jw_arr_end(&w);
+	pagination(&w, total, l.count, q);
+	jw_obj_end(&w);
+}
+
 static const struct order_name session_orders[] = {
 	{"Name", QO_NAME, VBR_10}, {"SessionType", QO_TYPE, VBR_10}, {"CreationTime", QO_CREATION, VBR_10},
 	{"EndTime", QO_END, VBR_10}, {"State", QO_STATE, VBR_10}, {"Result", QO_RESULT, VBR_10},
@@ -861,21 +882,7 @@ static void list_sessions(struct req *r, const struct qexpr *extra)
 	   q_uuidf(r, "jobIdFilter", QF_JOB_ID, &where))
 		return;
 	q.where = where;
-	struct jw w;
-	vbr_json(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
-	struct listing l = {.w = &w, .fam = r->version};
-	int64_t total = 0;
-	enum rc rc = core_session_list(&q, r->arena, emit_session, &l, &total);
-	if(rc) {
-		vbr_error(r, rc, 0, "cannot list sessions");
-		return;
-	}
-	jw_arr_end(&w);
-	pagination(&w, total, l.count, &q);
-	jw_obj_end(&w);
+	answer_list(r, &q, 0);
 }
 
 static void h_sessions(struct req *r)
@@ -1014,21 +1021,7 @@ static void list_tasks(struct req *r, const struct uuid *session)
 	   q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where))
 		return;
 	q.where = where;
-	struct jw w;
-	vbr_json(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
-	struct listing l = {.w = &w, .fam = r->version};
-	int64_t total = 0;
-	enum rc rc = core_task_list(&q, r->arena, emit_task, &l, &total);
-	if(rc) {
-		vbr_error(r, rc, 0, "cannot list task sessions");
-		return;
-	}
-	jw_arr_end(&w);
-	pagination(&w, total, l.count, &q);
-	jw_obj_end(&w);
+	answer_list(r, &q, 1);
 }
 
 static void h_tasks(struct req *r)

@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "http/router.h"
 #include "util/mem.h"
+#include "util/text.h"
 #include "util/timefmt.h"
 
 /* One request in flight on a connection. */
@@ -376,17 +377,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* Percent-decoding of the path and query values, except that %00 stays as it
  * is: a decoded NUL would silently cut the string short. */
-static int hexval(char c)
-{
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
@@ -394,7 +384,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	char *o = s;
 	for(const char *p = s; *p; p++) {
 		int h, l;
-		if(*p == '%' && (h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0 && (h | l)) {
+		if(*p == '%' && (h = text_hexval(p[1])) >= 0 && (l = text_hexval(p[2])) >= 0 && (h | l)) {
 			*o++ = (char)(h * 16 + l);
 			p += 2;
 		} else {

@@ -2,16 +2,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/text.h"
 
 /* Decodes s[0..n) into a new string; NULL when malformed. */
 static char *decode(const char *s, size_t n, struct arena *a)
@@ -23,7 +14,7 @@ static char *decode(const char *s, size_t n, struct arena *a)
 		else if(s[i] == '%') {
 			if(i + 2 >= n)
 				return NULL;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = text_hexval(s[i + 1]), l = text_hexval(s[i + 2]);
 			if(h < 0 || l < 0 || (h == 0 && l == 0))
 				return NULL;
 			*o++ = (char)(h * 16 + l);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "text.h"
+
 /* Byte classes for escaping: 0 copies as is, 1 needs an escape, 2 starts a
  * multi-byte sequence (or is invalid) and must be validated. */
 static const unsigned char jclass[256] = {
@@ -26,30 +28,6 @@ static const unsigned char jclass[256] = {
 static const char hex[] = "0123456789abcdef";
 static const char replacement[] = "\xEF\xBF\xBD";
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	if(c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if(c >= 0xE0 && c <= 0xEF) {
-		if(n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
-			return 0;
-		return 3;
-	}
-	if(c >= 0xF0 && c <= 0xF4) {
-		if(n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-		   (p[3] & 0xC0) != 0x80)
-			return 0;
-		if((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 void jw_escape(struct buf *b, const char *s, size_t n)
 {
@@ -63,7 +41,7 @@ void jw_escape(struct buf *b, const char *s, size_t n)
 			continue;
 		}
 		if(k == 2) {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = text_utf8_len(p + i, n - i);
 			if(l) {
 				i += l;
 				continue;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "text.h"
+
 /* Escape classes: 0 copies as is, 1 always gets a replacement below,
  * 2 starts a multi-byte sequence (or is invalid), 3 is tab/LF, which element
  * text keeps but attribute values must escape (parsers fold them to spaces). */
@@ -30,27 +32,10 @@ static const char replacement[] = "\xEF\xBF\xBD";
  * Char (so not U+FFFE/U+FFFF), else 0. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-	unsigned char c = p[0];
-	if(c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if(c >= 0xE0 && c <= 0xEF) {
-		if(n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
-			return 0;
-		if(c == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
-			return 0;
-		return 3;
-	}
-	if(c >= 0xF0 && c <= 0xF4) {
-		if(n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-		   (p[3] & 0xC0) != 0x80)
-			return 0;
-		if((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
+	size_t len = text_utf8_len(p, n);
+	if(len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
+		return 0;
+	return len;
 }
 
 static void escape(struct buf *b, const char *s, size_t n, int attr)

@@ -78,7 +78,13 @@ static int teardown(void **state)
 static enum rc open_core(char *err, size_t errlen)
 {
 	err[0] = 0;
-	return core_open(fx.path, err, errlen);
+	/* as sessiond starts: the database, then authentication on top of it */
+	enum rc rc = core_open(fx.path, err, errlen);
+	if(!rc && (rc = auth_init())) {
+		snprintf(err, errlen, "auth_init: %s", rc_name(rc));
+		core_close();
+	}
+	return rc;
 }
 
 static void test_open_failures(void **state)
