@@ -3,11 +3,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/catalog.h"
 #include "core/core.h"
 #include "core/session.h"
+#include "util/ticker.h"
 #include "util/timefmt.h"
 
 #define DAY_US (86400LL * 1000000)
@@ -273,15 +273,11 @@ struct live {
 };
 
 static struct {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int running;
-	int stopping;
+	struct ticker ticker;
 	uint64_t rs;
-	unsigned interval_ms;
+	struct arena a;
 	struct live live[LIVE_MAX];
-} sim = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+} sim;
 
 static enum rc sync_write(struct store_write *w)
 {
@@ -388,64 +384,36 @@ static void sim_advance(struct live *l, struct arena *a)
 	l->used = 0;
 }
 
-static void *sim_main(void *arg)
+/* One simulator step: advance every running session, sometimes start one. */
+static void sim_step(void *ctx)
 {
-	(void)arg;
-	struct arena a;
-	arena_init(&a);
-	pthread_mutex_lock(&sim.lock);
-	while(!sim.stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += sim.interval_ms / 1000;
-		ts.tv_nsec += (long)(sim.interval_ms % 1000) * 1000000;
-		if(ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
+	(void)ctx;
+	int used = 0;
+	for(int i = 0; i < LIVE_MAX; i++) {
+		if(sim.live[i].used) {
+			sim_advance(&sim.live[i], &sim.a);
+			used++;
 		}
-		pthread_cond_timedwait(&sim.cond, &sim.lock, &ts);
-		if(sim.stopping)
-			break;
-		pthread_mutex_unlock(&sim.lock);
-		int used = 0;
-		for(int i = 0; i < LIVE_MAX; i++) {
-			if(sim.live[i].used) {
-				sim_advance(&sim.live[i], &a);
-				used++;
-			}
-		}
-		if(used < LIVE_MAX && rand_pct(&sim.rs) < 35) {
-			for(int i = 0; i < LIVE_MAX; i++)
-				if(!sim.live[i].used) {
-					sim_start_run(&sim.live[i], &a);
-					break;
-				}
-		}
-		arena_reset(&a);
-		pthread_mutex_lock(&sim.lock);
 	}
-	pthread_mutex_unlock(&sim.lock);
-	arena_free(&a);
-	return NULL;
+	if(used < LIVE_MAX && rand_pct(&sim.rs) < 35) {
+		for(int i = 0; i < LIVE_MAX; i++)
+			if(!sim.live[i].used) {
+				sim_start_run(&sim.live[i], &sim.a);
+				break;
+			}
+	}
+	arena_reset(&sim.a);
 }
 
 void demo_start(uint64_t seed, unsigned interval_ms)
 {
 	sim.rs = seed ^ (uint64_t)time_now_us();
-	sim.interval_ms = interval_ms ? interval_ms : 1000;
-	sim.stopping = 0;
-	if(pthread_create(&sim.thread, NULL, sim_main, NULL) == 0)
-		sim.running = 1;
+	arena_init(&sim.a);
+	ticker_start(&sim.ticker, interval_ms, 0, sim_step, NULL);
 }
 
 void demo_stop(void)
 {
-	if(!sim.running)
-		return;
-	pthread_mutex_lock(&sim.lock);
-	sim.stopping = 1;
-	pthread_cond_signal(&sim.cond);
-	pthread_mutex_unlock(&sim.lock);
-	pthread_join(sim.thread, NULL);
-	sim.running = 0;
+	ticker_stop(&sim.ticker);
+	arena_free(&sim.a);
 }

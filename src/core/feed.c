@@ -1,17 +1,15 @@
 #include "feed.h"
 
 #include <pthread.h>
-#include <time.h>
 
 #include "core/core.h"
+#include "util/ticker.h"
 #include "util/timefmt.h"
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct feed_waiter *head;
-	pthread_t thread;
-	int running;
+	struct ticker deadlines;
 	int closed;
 	int64_t usn;
 } feed = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -55,50 +53,27 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 	}
 }
 
-static void *deadline_main(void *arg)
+static void check_deadlines(void *ctx)
 {
-	(void)arg;
-	pthread_mutex_lock(&feed.lock);
-	while(!feed.closed) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000 * 1000;  /* deadlines are checked every 50 ms */
-		if(ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&feed.cond, &feed.lock, &ts);
-		if(feed.closed)
-			break;
-		pthread_mutex_unlock(&feed.lock);
-		fire_due(0, time_now_us(), 0);
-		pthread_mutex_lock(&feed.lock);
-	}
-	pthread_mutex_unlock(&feed.lock);
-	return NULL;
+	(void)ctx;
+	fire_due(0, time_now_us(), 0);
 }
 
 void feed_start(void)
 {
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_cond_init(&feed.cond, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_mutex_lock(&feed.lock);
 	feed.closed = 0;
 	feed.usn = core_usn();
-	if(pthread_create(&feed.thread, NULL, deadline_main, NULL) == 0)
-		feed.running = 1;
+	pthread_mutex_unlock(&feed.lock);
+	ticker_start(&feed.deadlines, 50, 0, check_deadlines, NULL);   /* deadlines: every 50 ms */
 }
 
 void feed_shutdown(void)
 {
 	pthread_mutex_lock(&feed.lock);
 	feed.closed = 1;
-	pthread_cond_signal(&feed.cond);
 	pthread_mutex_unlock(&feed.lock);
-	if(feed.running)
-		pthread_join(feed.thread, NULL);
-	feed.running = 0;
+	ticker_stop(&feed.deadlines);
 	fire_due(0, 0, 1);
 }
 

@@ -1,12 +1,11 @@
 #include "retention.h"
 
-#include <pthread.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "core/catalog.h"
 #include "core/core.h"
 #include "core/session.h"
+#include "util/ticker.h"
 #include "util/timefmt.h"
 
 #define PURGE_BATCH 1000
@@ -78,55 +77,28 @@ enum rc retention_run(int days, int64_t now_us, int64_t *purged)
 }
 
 static struct {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int running;
-	int stopping;
+	struct ticker ticker;
 	int days;
-	unsigned interval_s;
-} ret = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+} ret;
 
-static void *retention_main(void *arg)
+static void retention_tick(void *ctx)
 {
-	(void)arg;
-	pthread_mutex_lock(&ret.lock);
-	while(!ret.stopping) {
-		pthread_mutex_unlock(&ret.lock);
-		int64_t n = 0;
-		enum rc rc = retention_run(ret.days, time_now_us(), &n);
-		if(rc)
-			fprintf(stderr, "sessiond: retention: %s\n", rc_name(rc));
-		else if(n)
-			fprintf(stderr, "sessiond: retention: purged %lld sessions older than %d days\n", (long long)n, ret.days);
-		pthread_mutex_lock(&ret.lock);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += ret.interval_s;
-		while(!ret.stopping && pthread_cond_timedwait(&ret.cond, &ret.lock, &ts) == 0)
-			;
-	}
-	pthread_mutex_unlock(&ret.lock);
-	return NULL;
+	(void)ctx;
+	int64_t n = 0;
+	enum rc rc = retention_run(ret.days, time_now_us(), &n);
+	if(rc)
+		fprintf(stderr, "sessiond: retention: %s\n", rc_name(rc));
+	else if(n)
+		fprintf(stderr, "sessiond: retention: purged %lld sessions older than %d days\n", (long long)n, ret.days);
 }
 
 void retention_start(int days, unsigned interval_s)
 {
 	ret.days = days;
-	ret.interval_s = interval_s ? interval_s : 3600;
-	ret.stopping = 0;
-	if(pthread_create(&ret.thread, NULL, retention_main, NULL) == 0)
-		ret.running = 1;
+	ticker_start(&ret.ticker, (interval_s ? interval_s : 3600) * 1000u, 1, retention_tick, NULL);
 }
 
 void retention_stop(void)
 {
-	if(!ret.running)
-		return;
-	pthread_mutex_lock(&ret.lock);
-	ret.stopping = 1;
-	pthread_cond_signal(&ret.cond);
-	pthread_mutex_unlock(&ret.lock);
-	pthread_join(ret.thread, NULL);
-	ret.running = 0;
+	ticker_stop(&ret.ticker);
 }

@@ -1,0 +1,25 @@
+/* ticker: a thread that runs a function at a fixed interval until stopped.
+ * The owner of a struct ticker starts and stops it; stop waits for a run in
+ * progress to finish. */
+#ifndef SESSIOND_UTIL_TICKER_H
+#define SESSIOND_UTIL_TICKER_H
+#include <pthread.h>
+
+struct ticker {
+	void (*fn)(void *ctx);
+	void *ctx;
+	unsigned interval_ms;
+	int at_once;               /* first run right at start, not after one interval */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;       /* signalled by stop */
+	int running;
+	int stopping;
+};
+
+/** Starts running fn(ctx) every interval_ms (and at once when at_once). 0 or -1. */
+int ticker_start(struct ticker *t, unsigned interval_ms, int at_once, void (*fn)(void *ctx), void *ctx);
+/** Stops the thread (no-op if it is not running). */
+void ticker_stop(struct ticker *t);
+
+#endif
