@@ -1,4 +1,5 @@
-/* Enterprise Manager dialect: what tests and other modules see of it.
+/* Enterprise Manager dialect: what tests and other modules see of it, then what
+ * em.c (routes, logon, rendering, collections) shares with em_query.c (the query service).
  * Logon sessions live in a process-local table (mutex-protected, sliding
  * 15-minute idle expiry); they do not survive a restart and are not shared
  * between instances. */
@@ -7,9 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/api.h"
 #include "core/auth.h"
+#include "core/catalog.h"
+#include "util/jw.h"
 #include "util/rc.h"
 #include "util/uuid.h"
+#include "util/xw.h"
 
 #define EM_LOGON_IDLE_US ((int64_t)15 * 60 * 1000000)
 #define EM_LOGON_MAX 4096         /* live logon sessions kept at once */
@@ -28,5 +33,79 @@ void em_logon_reset(void);
 
 /** The stable uid (a name-based uuid) of the backup server called name. */
 void em_server_uuid(const char *name, struct uuid *out);
+
+/* ---- shared by em.c and em_query.c only ---- */
+
+/* One emitter for XML and JSON: XML attributes become JSON properties, list elements
+ * hold their items under the plural property, Links is an array. */
+struct em__out {
+	int json;
+	struct xw x;
+	struct jw j;
+	int depth;
+	unsigned char in_list[XW_MAX_DEPTH + 2]; /* per level: children are array items */
+};
+
+/** Starts r's answer with status, XML or JSON as the Accept header asks. */
+void em__out_begin(struct req *r, struct em__out *o, int status);
+/** An element with attributes and children (JSON: an object); closed by em__close. */
+void em__open(struct em__out *o, const char *name);
+void em__close(struct em__out *o);
+/** A list element whose items go under items (JSON: {items:[…]}, or […] when bare). */
+void em__list(struct em__out *o, const char *name, const char *items, int bare);
+void em__list_end(struct em__out *o);
+/** An attribute (JSON: a property); v NULL writes nothing. */
+void em__attr(struct em__out *o, const char *k, const char *v);
+void em__attr_int(struct em__out *o, const char *k, int64_t v);
+/** Opens the bare Links list; close it with em__list_end. */
+void em__links(struct em__out *o);
+/** One Link; name and type may be NULL. */
+void em__link(struct em__out *o, const char *rel, const char *href, const char *name, const char *type);
+
+/** Answers an EM Error (status 0: derived from rc). */
+void em__error(struct req *r, enum rc rc, int status, const char *msg);
+/** base_url + the formatted path, in r->arena. */
+const char *em__href(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Answers 400 unless query parameter param is absent, ref or ent (case-insensitive). */
+enum rc em__check_format(struct req *r, const char *param, const char *ref, const char *ent);
+/** Whether query parameter param is entity_word. */
+int em__format_entity(struct req *r, const char *param, const char *entity_word);
+
+#define EM__FAM(f) (1u << (f))
+/** The families whose sessions belong to jobs (all but system sessions). */
+#define EM__JOB_FAMILIES (EM__FAM(EMF_BACKUP) | EM__FAM(EMF_REPLICA) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT) | \
+                          EM__FAM(EMF_RESTORE))
+/** The families whose task sessions are replica (or else backup) task sessions. */
+static inline unsigned em__task_families(int replica)
+{
+	return replica ? EM__FAM(EMF_REPLICA) : EM__FAM(EMF_BACKUP) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT);
+}
+/** Field f IN the session types of the EM families in the EM__FAM mask fams. */
+const struct qexpr *em__types_where(struct arena *a, enum qfield f, unsigned fams);
+
+/** Backup servers, derived from sessions (names in the arena). */
+struct em__servers {
+	struct arena *a;
+	const char **names;
+	int n, cap;
+};
+enum rc em__servers_list(struct arena *a, struct em__servers *v);
+/** The name of the server in ctx (a struct em__servers) whose uid is u, or NULL. */
+const char *em__server_by_uuid(void *ctx, const struct uuid *u);
+
+/** Row callbacks that render each session or task session as a Ref or an entity. */
+struct em__emit {
+	struct req *r;
+	struct em__out *o;
+	int entity;                 /* entities, not references */
+	const char *server;         /* task entities: their backup server, or NULL */
+};
+int em__emit_session(void *ctx, const struct sess_rec *s);
+int em__emit_task(void *ctx, const struct task_rec *t);
+/** Renders the job of s (its newest session) when s is of a job family. */
+int em__emit_job(void *ctx, const struct sess_rec *s);
+
+/** GET /api/query (em_query.c). */
+void em__query(struct req *r);
 
 #endif

@@ -1,40 +1,28 @@
-/* VB for Azure dialect (/api/v1 … /api/v8.1): route table and the mapping between
- * the domain model and Azure's JSON, CSV and XML. Errors are application/problem+json
- * in the ProblemDetails shape the v8.1 document gives for each status.
- *
- * Lists and exports share one row feed (struct feed) that reads the store in keyset
- * chunks of FEED_CHUNK rows into a chunk arena reset between chunks, so an export of
- * any size is streamed in constant memory. */
-#include <jansson.h>
+/* VB for Azure dialect (/api/v1 … /api/v8.1): route table, versions, authentication,
+ * list filters and the handlers. Errors are application/problem+json in the
+ * ProblemDetails shape the v8.1 document gives for each status. How a JobSession looks
+ * in JSON, CSV and XML, and the feed that streams pages and exports, is vbaz_export.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/api.h"
 #include "api/token.h"
+#include "api/vbaz.h"
 #include "core/catalog.h"
 #include "core/core.h"
 #include "core/query.h"
 #include "core/session.h"
 #include "util/jw.h"
 #include "util/timefmt.h"
-#include "util/xw.h"
 
-#define JSON_TYPE "application/json; charset=utf-8"
 #define PROBLEM_TYPE "application/problem+json"
-#define CSV_TYPE "text/csv; charset=utf-8"
-#define XML_TYPE "application/xml; charset=utf-8"
 
 #define DEFAULT_LIMIT 30      /* not documented by Veeam: the UI's page size */
 #define BUFFERED_MAX 1000     /* larger pages (and Limit=-1) are streamed */
-#define FEED_CHUNK 1000
-#define MAX_IDS 200           /* jobSessionIds in one export (bound parameters) */
-#define TIME_DIGITS 7         /* .NET DateTime "o" precision */
 
 /* ---------- versions ---------- */
 
-enum az_version { AZ_V1 = 1, AZ_V2, AZ_V3, AZ_V4, AZ_V5, AZ_V6, AZ_V7, AZ_V8, AZ_V81, AZ__END };
 static const char *const az_versions[AZ__END] = {
 	NULL, "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v8.1",
 };
@@ -48,7 +36,7 @@ static const struct {
 	{"AutoBackup", "PolicyBackup", AZ_V2},
 };
 
-static const char *az_type(int t, int version)
+const char *vbaz__az_type(int t, int version)
 {
 	const char *s = catalog_type_az(t);
 	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
@@ -89,7 +77,7 @@ static const struct {
  * field), 401 the fields ProblemDetails401 and ProblemDetailsTraceId share, 403
  * ProblemDetails403 (no detail there, so the message is the title), 404
  * ProblemDetails404, anything else ProblemDetailsTraceId. */
-static void problem(struct req *r, int status, const char *field, const char *msg)
+void vbaz__problem(struct req *r, int status, const char *field, const char *msg)
 {
 	const char *title = "Error", *type = "about:blank";
 	for(size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++)
@@ -132,7 +120,7 @@ static void problem(struct req *r, int status, const char *field, const char *ms
 	jw_obj_end(&w);
 }
 
-static void vbaz_error(struct req *r, enum rc rc, int status, const char *msg)
+void vbaz__error(struct req *r, enum rc rc, int status, const char *msg)
 {
 	if(!status) {
 		status = 500;
@@ -140,22 +128,22 @@ static void vbaz_error(struct req *r, enum rc rc, int status, const char *msg)
 			if(rc_status[i].rc == rc)
 				status = rc_status[i].status;
 	}
-	problem(r, status, NULL, msg);
+	vbaz__problem(r, status, NULL, msg);
 }
 
 /* 400 naming a field or parameter. */
-static enum rc bad(struct req *r, const char *field, const char *fmt, const char *value)
+enum rc vbaz__bad(struct req *r, const char *field, const char *fmt, const char *value)
 {
 	char msg[300];
 	snprintf(msg, sizeof(msg), fmt, field, value ? value : "");
-	problem(r, 400, field, msg);
+	vbaz__problem(r, 400, field, msg);
 	return RC_INVALID;
 }
 
 static void json_answer(struct req *r, int status, struct jw *w)
 {
 	r->status = status;
-	r->ctype = JSON_TYPE;
+	r->ctype = VBAZ_JSON_TYPE;
 	buf_reset(&r->out);
 	jw_init(w, &r->out);
 }
@@ -175,7 +163,7 @@ static enum rc vbaz_prepare(struct req *r)
 			r->version = i;
 			return RC_OK;
 		}
-	problem(r, 404, NULL, "unknown API version: use /api/v1 … /api/v8 or /api/v8.1");
+	vbaz__problem(r, 404, NULL, "unknown API version: use /api/v1 … /api/v8 or /api/v8.1");
 	return RC_NOTFOUND;
 }
 
@@ -183,7 +171,7 @@ static enum rc vbaz_authenticate(struct req *r)
 {
 	const char *h = req_header(r, "Authorization");
 	if(!h || strncasecmp(h, "Bearer ", 7)) {
-		problem(r, 401, NULL, "authorization is required: send Authorization: Bearer <access_token>");
+		vbaz__problem(r, 401, NULL, "authorization is required: send Authorization: Bearer <access_token>");
 		return RC_UNAUTHORIZED;
 	}
 	h += 7;
@@ -194,7 +182,7 @@ static enum rc vbaz_authenticate(struct req *r)
 		len--;
 	enum rc rc = len ? auth_verify(h, len, TOK_ACCESS, &r->who) : RC_UNAUTHORIZED;
 	if(rc) {
-		problem(r, 401, NULL, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
+		vbaz__problem(r, 401, NULL, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
 		return rc;
 	}
 	return RC_OK;
@@ -202,14 +190,14 @@ static enum rc vbaz_authenticate(struct req *r)
 
 /* ---------- rendering helpers ---------- */
 
-static void ktime(struct jw *w, const char *key, int64_t us)
+void vbaz__ktime(struct jw *w, const char *key, int64_t us)
 {
 	char t[TIME_STR_MAX];
-	time_format(us, TIME_DIGITS, t);
+	time_format(us, VBAZ_TIME_DIGITS, t);
 	jw_kstr(w, key, t);
 }
 
-static void kspan(struct jw *w, const char *key, int64_t us)
+void vbaz__kspan(struct jw *w, const char *key, int64_t us)
 {
 	char s[40];
 	timespan_format(us > 0 ? us : 0, s);
@@ -221,12 +209,6 @@ static void kuuid(struct jw *w, const char *key, const struct uuid *u)
 	char s[UUID_STR_LEN + 1];
 	uuid_format(u, s);
 	jw_kstr(w, key, s);
-}
-
-static int64_t duration_of(const struct sess_rec *s, int64_t now)
-{
-	int64_t stop = s->end_us ? s->end_us : now;
-	return stop > s->creation_us ? stop - s->creation_us : 0;
 }
 
 /* ---------- token endpoint ---------- */
@@ -250,7 +232,7 @@ static void token_fail(struct req *r, enum rc rc, int status, const char *msg)
 	}
 	if(!status)
 		status = rc == RC_INVALID ? 400 : rc == RC_UNAUTHORIZED || rc == RC_EXPIRED ? 401 : 500;
-	problem(r, status, field, msg);
+	vbaz__problem(r, status, field, msg);
 }
 
 static void login_answer(struct req *r, const struct login *l)
@@ -265,8 +247,8 @@ static void login_answer(struct req *r, const struct login *l)
 	jw_kstr(&w, "token_type", "bearer");
 	jw_kstr(&w, "refresh_token", l->tokens.refresh);
 	jw_kint(&w, "expires_in", AUTH_ACCESS_TTL_S);
-	ktime(&w, ".issued", l->tokens.issued_us);
-	ktime(&w, ".expires", l->tokens.access_expires_us);
+	vbaz__ktime(&w, ".issued", l->tokens.issued_us);
+	vbaz__ktime(&w, ".expires", l->tokens.access_expires_us);
 	kuuid(&w, "userId", &uid);
 	jw_kstr(&w, "username", l->who.user);
 	jw_kstr(&w, "roleName", role_names[l->who.role > 0 && l->who.role < ROLE__COUNT ? l->who.role : 0]);
@@ -300,521 +282,18 @@ static void h_logout(struct req *r)
 	token_logout(r, &vbaz_tokens);
 }
 
-/* ---------- info blocks ---------- */
-
-enum pkind { P_STR, P_UUID, P_INT, P_BOOL, P_TIME, P_ENUM, P_FLR };
-
-struct prop {
-	const char *name;
-	enum pkind kind;
-	const char *const *values;    /* P_ENUM: allowed values, NULL-terminated */
-};
-
-static const char *const policy_types[] = {
-	"VirtualMachines", "AzureSql", "FileShares", "Unknown", "CosmosDb", "ProtectionVmPolicy", "Vnet", NULL,
-};
-static const char *const priorities[] = {"Normal", "High", "Unknown", NULL};
-
-static const struct prop backup_props[] = {
-	{"policyId", P_UUID, NULL}, {"policyName", P_STR, NULL}, {"policyType", P_ENUM, policy_types},
-	{"protectedInstancesCount", P_INT, NULL}, {"policyRemoved", P_BOOL, NULL}, {NULL, 0, NULL},
-};
-static const struct prop health_props[] = {
-	{"policyId", P_UUID, NULL}, {"policyName", P_STR, NULL}, {"checkedInstancesCount", P_INT, NULL},
-	{"policyRemoved", P_BOOL, NULL}, {NULL, 0, NULL},
-};
-static const struct prop restore_props[] = {
-	{"reason", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL}, {NULL, 0, NULL},
-};
-static const struct prop flr_props[] = {
-	{"initiator", P_STR, NULL}, {"reason", P_STR, NULL}, {"flrLink", P_FLR, NULL}, {"vmId", P_STR, NULL},
-	{"vmName", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL},
-	{"restorePointCreatedDateUtc", P_TIME, NULL}, {"isFlrSessionReady", P_BOOL, NULL}, {NULL, 0, NULL},
-};
-static const struct prop share_flr_props[] = {
-	{"initiator", P_STR, NULL}, {"reason", P_STR, NULL}, {"flrLink", P_FLR, NULL},
-	{"fileShareId", P_STR, NULL}, {"fileShareName", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL},
-	{"restorePointCreatedDateUtc", P_TIME, NULL}, {NULL, 0, NULL},
-};
-static const struct prop repository_props[] = {
-	{"repositoryId", P_STR, NULL}, {"repositoryName", P_STR, NULL}, {"repositoryRemoved", P_BOOL, NULL},
-	{NULL, 0, NULL},
-};
-static const struct prop retrieval_props[] = {
-	{"restorePointId", P_UUID, NULL}, {"sqlRestorePointId", P_UUID, NULL},
-	{"cosmosDbRestorePointId", P_UUID, NULL}, {"initiator", P_STR, NULL}, {"instanceName", P_STR, NULL},
-	{"daysToKeep", P_INT, NULL}, {"dataRetrievalPriority", P_ENUM, priorities}, {NULL, 0, NULL},
-};
-static const struct prop retention_props[] = {
-	{"deletedRestorePointsCount", P_INT, NULL}, {NULL, 0, NULL},
-};
-
-/* The JobSession info blocks in v8.1 schema order; v1 documents four of them. */
-static const struct block {
-	const char *name;
-	const struct prop *props;
-	int since;
-} blocks[] = {
-	{"backupJobInfo", backup_props, AZ_V1},
-	{"healthCheckJobInfo", health_props, AZ_V2},
-	{"restoreJobInfo", restore_props, AZ_V1},
-	{"fileLevelRestoreJobInfo", flr_props, AZ_V1},
-	{"fileShareFileLevelRestoreJobInfo", share_flr_props, AZ_V2},
-	{"repositoryJobInfo", repository_props, AZ_V1},
-	{"restorePointDataRetrievalJobInfo", retrieval_props, AZ_V2},
-	{"retentionJobInfo", retention_props, AZ_V2},
-};
-#define NBLOCKS (sizeof(blocks) / sizeof(blocks[0]))
-
-static const char *const flr_link_props[] = {"url", "thumbprint"};
-
-/* The value of one property as text when it is present and fits its schema; NULL
- * otherwise (absent, null, or of the wrong type: never shown). tmp holds 40 bytes. */
-static const char *prop_text(const struct prop *p, json_t *v, char *tmp, int *is_str)
-{
-	*is_str = 1;
-	if(!v || json_is_null(v))
-		return NULL;
-	switch(p->kind) {
-	case P_STR:
-		return json_is_string(v) ? json_string_value(v) : NULL;
-	case P_UUID: {
-		struct uuid u;
-		if(!json_is_string(v) || uuid_parse(json_string_value(v), json_string_length(v), &u))
-			return NULL;
-		uuid_format(&u, tmp);
-		return tmp;
-	}
-	case P_TIME: {
-		int64_t us;
-		if(!json_is_string(v) || time_parse(json_string_value(v), json_string_length(v), &us))
-			return NULL;
-		time_format(us, TIME_DIGITS, tmp);
-		return tmp;
-	}
-	case P_ENUM:
-		if(!json_is_string(v))
-			return NULL;
-		for(const char *const *e = p->values; *e; e++)
-			if(!strcmp(*e, json_string_value(v)))
-				return *e;
-		return NULL;
-	case P_INT:
-		*is_str = 0;
-		if(!json_is_integer(v) || json_integer_value(v) < -2147483648LL || json_integer_value(v) > 2147483647LL)
-			return NULL;
-		snprintf(tmp, 40, "%lld", (long long)json_integer_value(v));
-		return tmp;
-	case P_BOOL:
-		*is_str = 0;
-		return json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") : NULL;
-	case P_FLR:
-		return NULL;
-	}
-	return NULL;
-}
-
-static void render_block_json(struct jw *w, const struct block *b, json_t *obj)
-{
-	jw_key(w, b->name);
-	jw_obj(w);
-	for(const struct prop *p = b->props; p->name; p++) {
-		json_t *v = json_object_get(obj, p->name);
-		if(p->kind == P_FLR) {
-			if(!json_is_object(v))
-				continue;
-			jw_key(w, p->name);
-			jw_obj(w);
-			for(size_t i = 0; i < 2; i++) {
-				json_t *s = json_object_get(v, flr_link_props[i]);
-				if(json_is_string(s))
-					jw_kstr(w, flr_link_props[i], json_string_value(s));
-			}
-			jw_obj_end(w);
-			continue;
-		}
-		char tmp[40];
-		int is_str;
-		const char *t = prop_text(p, v, tmp, &is_str);
-		if(!t)
-			continue;
-		jw_key(w, p->name);
-		if(is_str)
-			jw_str(w, t);
-		else
-			jw_raw(w, t, strlen(t));
-	}
-	jw_obj_end(w);
-}
-
-static json_t *parse_extra(const struct sess_rec *s)
-{
-	if(!s->extra)
-		return NULL;
-	json_t *x = json_loads(s->extra, 0, NULL);
-	if(x && !json_is_object(x)) {
-		json_decref(x);
-		return NULL;
-	}
-	return x;
-}
-
-/* ---------- JobSession ---------- */
-
-struct render_ctx {
-	const char *base;             /* scheme://host/api/vN */
-	int version;
-	int64_t now;
-};
-
-static void link(struct jw *w, const char *key, const char *base, const char *id, const char *tail)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	buf_printf(&b, "%s/jobSessions/%s%s", base, id, tail);
-	jw_key(w, key);
-	jw_obj(w);
-	jw_kstr(w, "href", buf_cstr(&b));
-	jw_obj_end(w);
-	buf_free(&b);
-}
-
-static void render_session(struct jw *w, const struct sess_rec *s, const struct render_ctx *c)
-{
-	char id[UUID_STR_LEN + 1];
-	uuid_format(&s->id, id);
-	jw_obj(w);
-	jw_kstr(w, "id", id);
-	jw_kstr(w, "type", az_type(s->type, c->version));
-	jw_kstr(w, "localizedType", catalog_type_az_label(s->type));
-	ktime(w, "executionStartTime", s->creation_us);
-	if(s->end_us)
-		ktime(w, "executionStopTime", s->end_us);
-	else
-		jw_knull(w, "executionStopTime");
-	kspan(w, "executionDuration", duration_of(s, c->now));
-	jw_kstr(w, "status", catalog_az_status(s->state, s->result, s->is_canceled, s->stop_requested));
-	if(c->version == AZ_V1)
-		jw_kint(w, "usn", s->usn);
-	json_t *x = parse_extra(s);
-	for(size_t i = 0; x && i < NBLOCKS; i++) {
-		json_t *b = json_object_get(x, blocks[i].name);
-		if(c->version >= blocks[i].since && json_is_object(b))
-			render_block_json(w, &blocks[i], b);
-	}
-	json_decref(x);
-	jw_key(w, "_links");
-	jw_obj(w);
-	link(w, "self", c->base, id, "");
-	link(w, "log", c->base, id, "/log");
-	jw_obj_end(w);
-	jw_obj_end(w);
-}
-
-static const char *api_base(struct req *r)
+const char *vbaz__api_base(struct req *r)
 {
 	const char *host = req_header(r, "Host");
 	const char *base = r->base_url ? r->base_url : host ? arena_printf(r->arena, "http://%s", host) : "";
 	return arena_printf(r->arena, "%s/api/%s", base, az_versions[r->version]);
 }
 
-/* ---------- CSV and XML rows ---------- */
-
-static void csv_field(struct buf *b, const char *s)
-{
-	if(!s)
-		return;
-	if(!strpbrk(s, ",\"\r\n")) {
-		buf_addstr(b, s);
-		return;
-	}
-	buf_addc(b, '"');
-	for(const char *p = s; *p; p++) {
-		if(*p == '"')
-			buf_addc(b, '"');
-		buf_addc(b, *p);
-	}
-	buf_addc(b, '"');
-}
-
-static const char *const base_columns[] = {
-	"id", "type", "localizedType", "executionStartTime", "executionStopTime", "executionDuration", "status",
-};
-#define NBASE (sizeof(base_columns) / sizeof(base_columns[0]))
-
-static void csv_header(struct buf *b)
-{
-	for(size_t i = 0; i < NBASE; i++) {
-		if(i)
-			buf_addc(b, ',');
-		buf_addstr(b, base_columns[i]);
-	}
-	for(size_t i = 0; i < NBLOCKS; i++)
-		for(const struct prop *p = blocks[i].props; p->name; p++) {
-			if(p->kind == P_FLR) {
-				for(size_t k = 0; k < 2; k++)
-					buf_printf(b, ",%s.%s.%s", blocks[i].name, p->name, flr_link_props[k]);
-				continue;
-			}
-			buf_printf(b, ",%s.%s", blocks[i].name, p->name);
-		}
-	buf_addstr(b, "\r\n");
-}
-
-/* The base column values of a session (static or in the caller's arrays). */
-static void base_values(const struct sess_rec *s, const struct render_ctx *c, const char *v[NBASE],
-                        char id[UUID_STR_LEN + 1], char start[TIME_STR_MAX], char stop[TIME_STR_MAX], char span[40])
-{
-	uuid_format(&s->id, id);
-	time_format(s->creation_us, TIME_DIGITS, start);
-	if(s->end_us)
-		time_format(s->end_us, TIME_DIGITS, stop);
-	timespan_format(duration_of(s, c->now), span);
-	v[0] = id;
-	v[1] = az_type(s->type, c->version);
-	v[2] = catalog_type_az_label(s->type);
-	v[3] = start;
-	v[4] = s->end_us ? stop : NULL;
-	v[5] = span;
-	v[6] = catalog_az_status(s->state, s->result, s->is_canceled, s->stop_requested);
-}
-
-static void csv_row(struct buf *b, const struct sess_rec *s, const struct render_ctx *c)
-{
-	const char *v[NBASE];
-	char id[UUID_STR_LEN + 1], start[TIME_STR_MAX], stop[TIME_STR_MAX], span[40];
-	base_values(s, c, v, id, start, stop, span);
-	for(size_t i = 0; i < NBASE; i++) {
-		if(i)
-			buf_addc(b, ',');
-		csv_field(b, v[i]);
-	}
-	json_t *x = parse_extra(s);
-	for(size_t i = 0; i < NBLOCKS; i++) {
-		json_t *blk = x ? json_object_get(x, blocks[i].name) : NULL;
-		if(!json_is_object(blk))
-			blk = NULL;
-		for(const struct prop *p = blocks[i].props; p->name; p++) {
-			json_t *pv = blk ? json_object_get(blk, p->name) : NULL;
-			if(p->kind == P_FLR) {
-				for(size_t k = 0; k < 2; k++) {
-					json_t *sv = json_is_object(pv) ? json_object_get(pv, flr_link_props[k]) : NULL;
-					buf_addc(b, ',');
-					csv_field(b, json_is_string(sv) ? json_string_value(sv) : NULL);
-				}
-				continue;
-			}
-			char tmp[40];
-			int is_str;
-			buf_addc(b, ',');
-			csv_field(b, prop_text(p, pv, tmp, &is_str));
-		}
-	}
-	json_decref(x);
-	buf_addstr(b, "\r\n");
-}
-
-static void xml_row(struct xw *w, const struct sess_rec *s, const struct render_ctx *c)
-{
-	const char *v[NBASE];
-	char id[UUID_STR_LEN + 1], start[TIME_STR_MAX], stop[TIME_STR_MAX], span[40];
-	base_values(s, c, v, id, start, stop, span);
-	xw_start(w, "JobSession");
-	for(size_t i = 0; i < NBASE; i++)
-		xw_elem(w, base_columns[i], v[i]);
-	json_t *x = parse_extra(s);
-	for(size_t i = 0; x && i < NBLOCKS; i++) {
-		json_t *blk = json_object_get(x, blocks[i].name);
-		if(!json_is_object(blk))
-			continue;
-		xw_start(w, blocks[i].name);
-		for(const struct prop *p = blocks[i].props; p->name; p++) {
-			json_t *pv = json_object_get(blk, p->name);
-			if(p->kind == P_FLR) {
-				if(!json_is_object(pv))
-					continue;
-				xw_start(w, p->name);
-				for(size_t k = 0; k < 2; k++) {
-					json_t *sv = json_object_get(pv, flr_link_props[k]);
-					if(json_is_string(sv))
-						xw_elem(w, flr_link_props[k], json_string_value(sv));
-				}
-				xw_end(w);
-				continue;
-			}
-			char tmp[40];
-			int is_str;
-			xw_elem(w, p->name, prop_text(p, pv, tmp, &is_str));
-		}
-		xw_end(w);
-	}
-	json_decref(x);
-	xw_end(w);
-}
-
-/* ---------- the row feed: pages, exports ---------- */
-
-enum feed_format { FEED_PAGE, FEED_CSV, FEED_XML };
-
-struct feed {
-	const struct qexpr *where;    /* the filter, in the request arena */
-	enum feed_format fmt;
-	struct render_ctx rc;
-	int64_t offset;               /* echoed in the page; skipped before the first chunk */
-	int64_t limit;                /* echoed in the page */
-	int64_t remaining;            /* rows still to send; < 0: all */
-	int64_t total;                /* totalCount of the page */
-	const char *self;             /* the page's self link */
-	int started, finished;
-	int have_last;
-	int64_t last_creation;        /* keyset: the last row sent */
-	struct uuid last_id;
-	struct arena chunk;           /* reset before every chunk */
-	struct buf *out;              /* where the current call writes */
-	struct jw jw;
-	struct xw xw;
-	int64_t rows;                 /* rows in the current chunk */
-};
-
-static int feed_row(void *ctx, const struct sess_rec *s)
-{
-	struct feed *f = ctx;
-	f->rows++;
-	f->have_last = 1;
-	f->last_creation = s->creation_us;
-	f->last_id = s->id;
-	switch(f->fmt) {
-	case FEED_PAGE: render_session(&f->jw, s, &f->rc); break;
-	case FEED_CSV: csv_row(f->out, s, &f->rc); break;
-	case FEED_XML: xml_row(&f->xw, s, &f->rc); break;
-	}
-	return 0;
-}
-
-static void feed_head(struct feed *f)
-{
-	switch(f->fmt) {
-	case FEED_PAGE:
-		jw_obj(&f->jw);
-		jw_kint(&f->jw, "offset", f->offset);
-		jw_kint(&f->jw, "limit", f->limit);
-		jw_kint(&f->jw, "totalCount", f->total);
-		jw_key(&f->jw, "results");
-		jw_arr(&f->jw);
-		break;
-	case FEED_CSV: csv_header(f->out); break;
-	case FEED_XML:
-		xw_init(&f->xw, f->out);
-		xw_start(&f->xw, "JobSessions");
-		break;
-	}
-}
-
-static void feed_tail(struct feed *f)
-{
-	switch(f->fmt) {
-	case FEED_PAGE:
-		jw_arr_end(&f->jw);
-		jw_key(&f->jw, "_links");
-		jw_obj(&f->jw);
-		jw_key(&f->jw, "self");
-		jw_obj(&f->jw);
-		jw_kstr(&f->jw, "href", f->self);
-		jw_obj_end(&f->jw);
-		jw_obj_end(&f->jw);
-		jw_obj_end(&f->jw);
-		break;
-	case FEED_CSV: break;
-	case FEED_XML: xw_finish(&f->xw); break;
-	}
-}
-
-/* Appends the next piece to out: 1 more follows, 0 this was the last, -1 failed. */
-static int feed_next(struct feed *f, struct buf *out)
-{
-	f->out = out;
-	f->jw.b = out;
-	f->xw.b = out;
-	if(!f->started) {
-		f->started = 1;
-		feed_head(f);
-	}
-	if(f->finished)
-		return 0;
-	arena_reset(&f->chunk);
-	int64_t want = f->remaining < 0 || f->remaining > FEED_CHUNK ? FEED_CHUNK : f->remaining;
-	struct query q = {.where = f->where, .order = QO_CREATION, .asc = 0, .limit = want};
-	if(!f->have_last) {
-		q.skip = f->offset;
-	} else {
-		struct arena *a = &f->chunk;
-		const struct qexpr *older = q_or(a, q_int(a, QF_CREATION, Q_LT, f->last_creation),
-		                                 q_and(a, q_int(a, QF_CREATION, Q_EQ, f->last_creation),
-		                                       q_uuid(a, QF_ID, Q_LT, &f->last_id)));
-		q.where = q_and(a, f->where, older);
-	}
-	f->rows = 0;
-	if(want > 0 && core_session_list(&q, &f->chunk, feed_row, f, NULL))
-		return -1;
-	if(f->remaining > 0)
-		f->remaining -= f->rows;
-	if(want == 0 || f->rows < want || f->remaining == 0) {
-		f->finished = 1;
-		feed_tail(f);
-		return 0;
-	}
-	return 1;
-}
-
-static int feed_stream(struct req *r, struct buf *part)
-{
-	return feed_next(r->work, part);
-}
-
-static void feed_done(struct req *r)
-{
-	struct feed *f = r->work;
-	arena_free(&f->chunk);
-}
-
-static struct feed *feed_new(struct req *r, enum feed_format fmt, const struct qexpr *where)
-{
-	struct feed *f = arena_zalloc(r->arena, sizeof(*f));
-	f->fmt = fmt;
-	f->where = where;
-	f->rc.base = api_base(r);
-	f->rc.version = r->version;
-	f->rc.now = r->now_us;
-	f->remaining = -1;
-	arena_init(&f->chunk);
-	r->work = f;
-	r->stream_done = feed_done;
-	return f;
-}
-
-/* Sends the feed: small pages at once, anything else streamed. */
-static void feed_send(struct req *r, struct feed *f, int status, const char *ctype, int buffered)
-{
-	r->status = status;
-	r->ctype = ctype;
-	buf_reset(&r->out);
-	jw_init(&f->jw, &r->out);
-	if(buffered) {
-		int more;
-		while((more = feed_next(f, &r->out)) > 0)
-			;
-		if(more < 0 || r->out.failed)
-			vbaz_error(r, RC_BACKEND, 500, "cannot read the sessions");
-		return;
-	}
-	r->stream = feed_stream;
-}
-
 /* ---------- filters ---------- */
 
 /* Every JobStatus the catalog can fold a session into, plus NeverExecuted, a value
  * that exists in the enum but never describes a recorded session. */
-static int status_known(const char *s)
+int vbaz__status_known(const char *s)
 {
 	if(!strcmp(s, "NeverExecuted"))
 		return 1;
@@ -829,7 +308,7 @@ static int status_known(const char *s)
 /* The predicate for sessions whose folded status is one of names[0..n): every
  * (is_canceled, stop_requested, result) combination contributes the states that fold
  * into a wanted status, so the mapping stays catalog_az_status's alone. */
-static const struct qexpr *status_where(struct arena *a, const char *const *names, int n)
+const struct qexpr *vbaz__status_where(struct arena *a, const char *const *names, int n)
 {
 	const struct qexpr *any = NULL;
 	int matched = 0;
@@ -875,88 +354,6 @@ static int type_match(const char *s, int version, int *out, int max)
 	return n;
 }
 
-/* SessionType and WorkloadType (export options) as sets of JobSessionType values. */
-struct group {
-	const char *name;
-	const char *types;            /* space-separated JobSessionType values */
-};
-
-static const struct group session_groups[] = {
-	{"ManualSnapshot", "ManualSnapshot FileShareManualSnapshot"},
-	{"ManualBackup", "SqlManualBackup PostgresDbManualBackup MongoDbManualBackup"},
-	{"PolicySnapshot", "PolicySnapshot FileSharePolicySnapshot"},
-	{"PolicyBackup", "PolicyBackup AutoBackup SnapshotBackup SqlPolicyBackup VnetPolicyBackup "
-	                 "VnetPolicyBackupToRepository PostgresDbPolicyBackup MongoDbPolicyBackup"},
-	{"PolicyArchive", "PolicyArchive SqlPolicyArchive PostgresDbPolicyArchive MongoDbPolicyArchive"},
-	{"Retention", "BackupRetention InvalidSnapshotRetention ObsoleteSnapshotRetention OrphanedSnapshotRetention "
-	              "FileShareSnapshotRetention VnetRetention CosmosDbContinuousRetention VmSnapshotRetention"},
-	{"Restore", "RestoreDisks RestoreVms SqlRestore FileShareRestore VnetFullRestore VnetGranularRestore "
-	            "CosmosDbRestore RestorePointDataRetrieval SqlRestorePointDataRetrieval "
-	            "CosmosDbRestorePointDataRetrieval"},
-	{"FileLevelRestore", "FileLevelRestore FileShareFileRestore"},
-	{"Deletion", "ManualSnapshotDeletion BackupDeletion SnapshotDeletion FileShareSnapshotDeletion "
-	             "FileShareManualSnapshotDeletion SqlBackupDeletion VnetBackupDeletion CosmosDbBackupDeletion "
-	             "CosmosDbContinuousBackupDeletion"},
-	{"ConfigurationBackup", "ConfigurationBackupManual ConfigurationBackupScheduled ConfigurationBackupDeletion "
-	                        "ConfigurationBackupDownload ConfigurationBackupSync ConfigurationRestoreStatus"},
-	{"RepositoryTasks", "RepositoryCreation RepositoryDeletion RepositoryEdit VnetRepositoryImport"},
-	{"FileShareIndexing", "FileShareIndexing"},
-	{"HealthCheck", "HealthCheck"},
-	{"CosmosDbConfiguration", "CosmosDbConfiguration"},
-	{"InfrastructureRescan", "InfrastructureRescan SnapshotRescan"},
-	{NULL, NULL},
-};
-
-static const struct group workload_groups[] = {
-	{"VirtualMachine", "PolicyBackup AutoBackup PolicySnapshot ManualSnapshot SnapshotBackup RestoreDisks "
-	                   "RestoreVms FileLevelRestore BackupDeletion SnapshotDeletion ManualSnapshotDeletion "
-	                   "BackupRetention InvalidSnapshotRetention ObsoleteSnapshotRetention "
-	                   "OrphanedSnapshotRetention PolicyArchive RestorePointDataRetrieval HealthCheck "
-	                   "VmSnapshotRetention"},
-	{"SQL", "SqlPolicyBackup SqlManualBackup SqlRestore SqlRestorePointDataRetrieval SqlPolicyArchive "
-	        "SqlBackupDeletion"},
-	{"FileShares", "FileSharePolicySnapshot FileShareManualSnapshot FileShareRestore FileShareFileRestore "
-	               "FileShareIndexing FileShareSnapshotRetention FileShareSnapshotDeletion "
-	               "FileShareManualSnapshotDeletion"},
-	{"VirtualNetwork", "VnetPolicyBackup VnetFullRestore VnetGranularRestore VnetBackupDeletion VnetRetention "
-	                   "VnetRepositoryImport VnetPolicyBackupToRepository"},
-	{"WorkloadIndependent", "RepositoryCreation RepositoryDeletion RepositoryEdit ConfigurationBackupManual "
-	                        "ConfigurationBackupScheduled ConfigurationBackupDeletion ConfigurationBackupDownload "
-	                        "ConfigurationBackupSync ConfigurationRestoreStatus SnapshotRescan InfrastructureRescan "
-	                        "Unknown"},
-	{"CosmosDb", "CosmosDbConfiguration CosmosDbRestore CosmosDbContinuousRetention "
-	             "CosmosDbRestorePointDataRetrieval CosmosDbBackupDeletion CosmosDbContinuousBackupDeletion "
-	             "PostgresDbPolicyBackup PostgresDbPolicyArchive PostgresDbManualBackup MongoDbManualBackup "
-	             "MongoDbPolicyBackup MongoDbPolicyArchive"},
-	{NULL, NULL},
-};
-
-/* Adds the types of group `name` to out; -1 when name is no group. */
-static int group_match(const struct group *g, const char *name, int *out, int max)
-{
-	for(; g->name; g++) {
-		if(strcasecmp(g->name, name))
-			continue;
-		int n = 0;
-		for(const char *p = g->types; *p;) {
-			const char *sp = strchr(p, ' ');
-			size_t len = sp ? (size_t)(sp - p) : strlen(p);
-			char one[64];
-			snprintf(one, sizeof(one), "%.*s", (int)len, p);
-			int m = catalog_type_match_az(one, out + n, max - n);
-			if(m > 0)
-				n += m;
-			p += len;
-			while(*p == ' ')
-				p++;
-		}
-		return n;
-	}
-	return -1;
-}
-
-#define MAX_TYPES 1024
-
 /* Query parameters of GET jobSessions into a predicate; answers 400 itself. */
 static enum rc list_filters(struct req *r, const struct qexpr **where)
 {
@@ -965,7 +362,7 @@ static enum rc list_filters(struct req *r, const struct qexpr **where)
 	if((v = req_query(r, "PolicyId")) && *v) {
 		struct uuid u;
 		if(uuid_parse(v, strlen(v), &u))
-			return bad(r, "PolicyId", "%s must be a UUID, not '%.100s'", v);
+			return vbaz__bad(r, "PolicyId", "%s must be a UUID, not '%.100s'", v);
 		*where = q_and(a, *where, q_uuid(a, QF_JOB_ID, Q_EQ, &u));
 	}
 	if((v = req_query(r, "Filter")) && *v) {
@@ -980,7 +377,7 @@ static enum rc list_filters(struct req *r, const struct qexpr **where)
 		if((v = req_query(r, times[i].name)) && *v) {
 			int64_t us;
 			if(time_parse(v, strlen(v), &us))
-				return bad(r, times[i].name, "%s must be a date-time like 2024-01-31T10:00:00Z, not '%.100s'", v);
+				return vbaz__bad(r, times[i].name, "%s must be a date-time like 2024-01-31T10:00:00Z, not '%.100s'", v);
 			*where = q_and(a, *where, q_int(a, QF_CREATION, times[i].op, us));
 		}
 	if((v = req_query(r, "ResourceId")) && *v) {
@@ -997,23 +394,23 @@ static enum rc list_filters(struct req *r, const struct qexpr **where)
 		for(const char *p = vals[i]; *p;) {
 			size_t len = strcspn(p, ",");
 			char *one = arena_strndup(a, p, len);
-			if(!status_known(one))
-				return bad(r, "Status", "%s: unknown JobStatus value '%.100s'", one);
+			if(!vbaz__status_known(one))
+				return vbaz__bad(r, "Status", "%s: unknown JobStatus value '%.100s'", one);
 			if(nn < 64)
 				names[nn++] = one;
 			p += len + (p[len] == ',');
 		}
 	if(nn)
-		*where = q_and(a, *where, status_where(a, names, nn));
-	int types[MAX_TYPES], nt = 0;
+		*where = q_and(a, *where, vbaz__status_where(a, names, nn));
+	int types[VBAZ_MAX_TYPES], nt = 0;
 	nv = req_query_all(r, "Types", vals, 64);
 	for(int i = 0; i < nv; i++)
 		for(const char *p = vals[i]; *p;) {
 			size_t len = strcspn(p, ",");
 			char *one = arena_strndup(a, p, len);
-			int m = type_match(one, r->version, types + nt, MAX_TYPES - nt);
+			int m = type_match(one, r->version, types + nt, VBAZ_MAX_TYPES - nt);
 			if(m < 0)
-				return bad(r, "Types", "%s: unknown session type '%.100s'", one);
+				return vbaz__bad(r, "Types", "%s: unknown session type '%.100s'", one);
 			nt += m;
 			p += len + (p[len] == ',');
 		}
@@ -1031,7 +428,7 @@ static enum rc int_param(struct req *r, const char *name, int64_t min, int64_t d
 	char *end;
 	long long n = strtoll(v, &end, 10);
 	if(!*v || *end || n < min || n > 2147483647LL)
-		return bad(r, name, min < 0 ? "%s must be an integer of at least -1, not '%.100s'"
+		return vbaz__bad(r, name, min < 0 ? "%s must be an integer of at least -1, not '%.100s'"
 		                            : "%s must be a non-negative integer, not '%.100s'", v);
 	*out = n;
 	return RC_OK;
@@ -1044,13 +441,13 @@ static int no_row(void *ctx, const struct sess_rec *s)
 	return 0;
 }
 
-static enum rc count_where(struct req *r, const struct qexpr *where, int64_t *total)
+enum rc vbaz__count_where(struct req *r, const struct qexpr *where, int64_t *total)
 {
 	struct query q = {.where = where, .order = QO_CREATION, .limit = 0, .want_total = 1};
 	*total = 0;
 	enum rc rc = core_session_list(&q, r->arena, no_row, NULL, total);
 	if(rc)
-		vbaz_error(r, rc, 500, "cannot count the sessions");
+		vbaz__error(r, rc, 500, "cannot count the sessions");
 	return rc;
 }
 
@@ -1061,15 +458,10 @@ static void h_sessions(struct req *r)
 	if(int_param(r, "Offset", 0, 0, &offset) || int_param(r, "Limit", -1, DEFAULT_LIMIT, &limit) ||
 	   list_filters(r, &where))
 		return;
-	if(count_where(r, where, &total))
+	if(vbaz__count_where(r, where, &total))
 		return;
-	struct feed *f = feed_new(r, FEED_PAGE, where);
-	f->offset = offset;
-	f->limit = limit;
-	f->remaining = limit;
-	f->total = total;
-	f->self = arena_printf(r->arena, "%s/jobSessions", f->rc.base);
-	feed_send(r, f, 200, JSON_TYPE, limit >= 0 && limit <= BUFFERED_MAX);
+	vbaz__send_page(r, where, offset, limit, total, arena_printf(r->arena, "%s/jobSessions", vbaz__api_base(r)),
+	                limit >= 0 && limit <= BUFFERED_MAX);
 }
 
 /* ---------- one session, log, stop ---------- */
@@ -1080,12 +472,12 @@ static enum rc session_of(struct req *r, struct sess_rec *s)
 	const char *id = r->nparams > 1 ? r->params[1] : "";
 	struct uuid u;
 	if(uuid_parse(id, strlen(id), &u)) {
-		problem(r, 404, NULL, "no session has this id");
+		vbaz__problem(r, 404, NULL, "no session has this id");
 		return RC_NOTFOUND;
 	}
 	enum rc rc = core_session_get(&u, r->arena, s);
 	if(rc)
-		vbaz_error(r, rc, 0, rc == RC_NOTFOUND ? "no session has this id" : "cannot read the session");
+		vbaz__error(r, rc, 0, rc == RC_NOTFOUND ? "no session has this id" : "cannot read the session");
 	return rc;
 }
 
@@ -1094,10 +486,10 @@ static void h_session(struct req *r)
 	struct sess_rec s;
 	if(session_of(r, &s))
 		return;
-	struct render_ctx c = {.base = api_base(r), .version = r->version, .now = r->now_us};
+	struct vbaz__render_ctx c = {.base = vbaz__api_base(r), .version = r->version, .now = r->now_us};
 	struct jw w;
 	json_answer(r, 200, &w);
-	render_session(&w, &s, &c);
+	vbaz__render_session(&w, &s, &c);
 }
 
 static int emit_log(void *ctx, const struct log_rec *l)
@@ -1109,11 +501,11 @@ static int emit_log(void *ctx, const struct log_rec *l)
 	struct jw *w = ctx;
 	int st = l->status >= 0 && l->status < LOG__COUNT ? l->status : LOG_NONE;
 	jw_obj(w);
-	ktime(w, "logTime", l->start_us);
+	vbaz__ktime(w, "logTime", l->start_us);
 	jw_kstr(w, "status", catalog_az_status(st == LOG_NONE ? ST_WORKING : ST_STOPPED, result_of[st], 0, 0));
 	jw_kstr(w, "message", l->description && *l->description ? l->description : l->title);
-	ktime(w, "executionStartTime", l->start_us);
-	kspan(w, "executionDuration", l->update_us - l->start_us);
+	vbaz__ktime(w, "executionStartTime", l->start_us);
+	vbaz__kspan(w, "executionDuration", l->update_us - l->start_us);
 	jw_obj_end(w);
 	return 0;
 }
@@ -1134,7 +526,7 @@ static void h_session_log(struct req *r)
 	int64_t total = 0;
 	enum rc rc = core_log_list(&s.id, -1, r->arena, emit_log, &w, &total);
 	if(rc) {
-		vbaz_error(r, rc, 0, "cannot read the log");
+		vbaz__error(r, rc, 0, "cannot read the log");
 		return;
 	}
 	jw_arr_end(&w);
@@ -1145,7 +537,7 @@ static void stopped(struct req *r)
 {
 	struct store_write *w = r->work;
 	if(w->rc) {
-		vbaz_error(r, w->rc, 0, w->rc == RC_NOTFOUND ? "no session has this id" :
+		vbaz__error(r, w->rc, 0, w->rc == RC_NOTFOUND ? "no session has this id" :
 		                        w->err[0] ? w->err : "cannot stop the session");
 		return;
 	}
@@ -1158,190 +550,12 @@ static void h_session_stop(struct req *r)
 	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
 	const char *id = r->nparams > 1 ? r->params[1] : "";
 	if(uuid_parse(id, strlen(id), &w->target)) {
-		problem(r, 404, NULL, "no session has this id");
+		vbaz__problem(r, 404, NULL, "no session has this id");
 		return;
 	}
 	w->kind = W_SESSION_UPDATE;
 	w->mutate = session_mutate_stop;
 	api_write(r, w, stopped);
-}
-
-/* ---------- export ---------- */
-
-static enum rc opt_strings(struct req *r, json_t *o, const char *field, json_t **out)
-{
-	json_t *v = json_object_get(o, field);
-	*out = NULL;
-	if(!v || json_is_null(v))
-		return RC_OK;
-	if(!json_is_array(v))
-		return bad(r, field, "%s must be an array of strings%s", NULL);
-	size_t i;
-	json_t *e;
-	json_array_foreach(v, i, e)
-		if(!json_is_string(e))
-			return bad(r, field, "%s must be an array of strings%s", NULL);
-	*out = v;
-	return RC_OK;
-}
-
-static enum rc opt_string(struct req *r, json_t *o, const char *field, const char **out)
-{
-	json_t *v = json_object_get(o, field);
-	*out = NULL;
-	if(!v || json_is_null(v))
-		return RC_OK;
-	if(!json_is_string(v))
-		return bad(r, field, "%s must be a string%s", NULL);
-	*out = arena_strdup(r->arena, json_string_value(v));
-	return RC_OK;
-}
-
-static enum rc group_filter(struct req *r, json_t *arr, const char *field, const struct group *g,
-                            const struct qexpr **where)
-{
-	if(!arr)
-		return RC_OK;
-	int types[MAX_TYPES], nt = 0;
-	size_t i;
-	json_t *e;
-	json_array_foreach(arr, i, e) {
-		int m = group_match(g, json_string_value(e), types + nt, MAX_TYPES - nt);
-		if(m < 0)
-			return bad(r, field, "%s: unknown value '%.100s'", json_string_value(e));
-		nt += m;
-	}
-	*where = q_and(r->arena, *where, q_in_ints(r->arena, QF_TYPE, types, nt));
-	return RC_OK;
-}
-
-/* JobSessionExportOptions into a predicate; answers 400 itself. */
-static enum rc export_filters(struct req *r, const struct qexpr **where)
-{
-	static const char *const known[] = {
-		"jobSessionIds", "policyId", "filter", "status", "sessionTypes", "workloadTypes", "fromUtc", "toUtc", NULL,
-	};
-	struct arena *a = r->arena;
-	if(!r->body || !r->body_len)
-		return RC_OK;
-	json_error_t je;
-	json_t *o = json_loadb(r->body, r->body_len, 0, &je);
-	if(!o || !json_is_object(o)) {
-		json_decref(o);
-		return bad(r, "body", "the %s must be a JSON object (JobSessionExportOptions)%s", NULL);
-	}
-	enum rc rc = RC_OK;
-	const char *key;
-	json_t *v;
-	json_object_foreach(o, key, v) {
-		int ok = 0;
-		for(const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, key);
-		if(!ok) {
-			rc = bad(r, key, "%s is not a property of JobSessionExportOptions%s", NULL);
-			goto out;
-		}
-	}
-	json_t *ids, *status, *stypes, *wtypes;
-	const char *policy, *filter, *from, *to;
-	if((rc = opt_strings(r, o, "jobSessionIds", &ids)) || (rc = opt_strings(r, o, "status", &status)) ||
-	   (rc = opt_strings(r, o, "sessionTypes", &stypes)) || (rc = opt_strings(r, o, "workloadTypes", &wtypes)) ||
-	   (rc = opt_string(r, o, "policyId", &policy)) || (rc = opt_string(r, o, "filter", &filter)) ||
-	   (rc = opt_string(r, o, "fromUtc", &from)) || (rc = opt_string(r, o, "toUtc", &to)))
-		goto out;
-	if(ids) {
-		if(json_array_size(ids) > MAX_IDS) {
-			char n[16];
-			snprintf(n, sizeof(n), "%d", MAX_IDS);
-			rc = bad(r, "jobSessionIds", "%s takes at most %s ids per export", n);
-			goto out;
-		}
-		const struct qexpr *any = q_in_ints(a, QF_STATE, NULL, 0);
-		size_t i;
-		json_t *e;
-		json_array_foreach(ids, i, e) {
-			struct uuid u;
-			if(!uuid_parse(json_string_value(e), json_string_length(e), &u))
-				any = q_or(a, any, q_uuid(a, QF_ID, Q_EQ, &u));
-		}
-		*where = q_and(a, *where, any);
-	}
-	if(policy) {
-		struct uuid u;
-		if(uuid_parse(policy, strlen(policy), &u)) {
-			rc = bad(r, "policyId", "%s must be a UUID, not '%.100s'", policy);
-			goto out;
-		}
-		*where = q_and(a, *where, q_uuid(a, QF_JOB_ID, Q_EQ, &u));
-	}
-	if(filter && *filter) {
-		const char *pat = arena_printf(a, "*%s*", filter);
-		*where = q_and(a, *where, q_or(a, q_match(a, QF_NAME, pat), q_match(a, QF_JOB_NAME, pat)));
-	}
-	const char *tnames[] = {"fromUtc", "toUtc"};
-	const char *tvals[] = {from, to};
-	for(int i = 0; i < 2; i++) {
-		int64_t us;
-		if(!tvals[i])
-			continue;
-		if(time_parse(tvals[i], strlen(tvals[i]), &us)) {
-			rc = bad(r, tnames[i], "%s must be a date-time like 2024-01-31T10:00:00Z, not '%.100s'", tvals[i]);
-			goto out;
-		}
-		*where = q_and(a, *where, q_int(a, QF_CREATION, i ? Q_LE : Q_GE, us));
-	}
-	if(status) {
-		const char *names[64];
-		int nn = 0;
-		size_t i;
-		json_t *e;
-		json_array_foreach(status, i, e) {
-			const char *s = json_string_value(e);
-			if(!status_known(s)) {
-				rc = bad(r, "status", "%s: unknown JobStatus value '%.100s'", s);
-				goto out;
-			}
-			if(nn < 64)
-				names[nn++] = arena_strdup(a, s);
-		}
-		*where = q_and(a, *where, status_where(a, names, nn));
-	}
-	if((rc = group_filter(r, stypes, "sessionTypes", session_groups, where)) ||
-	   (rc = group_filter(r, wtypes, "workloadTypes", workload_groups, where)))
-		goto out;
-out:
-	json_decref(o);
-	return rc;
-}
-
-static void h_export(struct req *r)
-{
-	const struct qexpr *where = NULL;
-	if(r->version == AZ_V1) {
-		/* v1: no options; the whole list as one JSON page. */
-		int64_t total;
-		if(count_where(r, NULL, &total))
-			return;
-		struct feed *f = feed_new(r, FEED_PAGE, NULL);
-		f->limit = total;
-		f->remaining = total;
-		f->total = total;
-		f->self = arena_printf(r->arena, "%s/jobSessions/export", f->rc.base);
-		feed_send(r, f, 200, JSON_TYPE, 0);
-		return;
-	}
-	if(export_filters(r, &where))
-		return;
-	/* Validate the filter before the 200 goes out: a failing count answers now. */
-	int64_t total;
-	if(count_where(r, where, &total))
-		return;
-	const char *accept = req_header(r, "Accept");
-	int xml = accept && strcasestr(accept, "xml") && !strcasestr(accept, "text/csv");
-	struct feed *f = feed_new(r, xml ? FEED_XML : FEED_CSV, where);
-	req_add_header(r, "Content-Disposition",
-	               xml ? "attachment; filename=\"jobSessions.xml\"" : "attachment; filename=\"jobSessions.csv\"");
-	feed_send(r, f, 200, xml ? XML_TYPE : CSV_TYPE, 0);
 }
 
 /* ---------- overview and system ---------- */
@@ -1350,7 +564,7 @@ static int64_t count_status(struct req *r, const char *status, enum qfield f, in
 {
 	struct arena *a = r->arena;
 	const char *names[] = {status};
-	const struct qexpr *w = q_and(a, status_where(a, names, 1),
+	const struct qexpr *w = q_and(a, vbaz__status_where(a, names, 1),
 	                              q_and(a, q_int(a, f, Q_GE, from), q_int(a, f, Q_LT, to)));
 	struct query q = {.where = w, .limit = 0, .want_total = 1};
 	int64_t total = 0;
@@ -1379,7 +593,7 @@ static void h_summary(struct req *r)
 		cur[i] = count_status(r, rows[i].status, f, now - day, now + 1);
 		prev[i] = rows[i].diff ? count_status(r, rows[i].status, f, now - 2 * day, now - day) : 0;
 		if(cur[i] < 0 || prev[i] < 0) {
-			vbaz_error(r, RC_BACKEND, 500, "cannot count the sessions");
+			vbaz__error(r, RC_BACKEND, 500, "cannot count the sessions");
 			return;
 		}
 	}
@@ -1444,7 +658,7 @@ static const struct route routes[] = {
 	{M_POST, "/api/oauth2/token", PERM_PUBLIC, h_token},
 	{M_DELETE, "/api/oauth2/token", PERM_AUTH, h_logout},
 	{M_GET, "/api/{v}/jobSessions", PERM_READ, h_sessions},
-	{M_POST, "/api/{v}/jobSessions/export", PERM_READ, h_export},
+	{M_POST, "/api/{v}/jobSessions/export", PERM_READ, vbaz__export},
 	{M_GET, "/api/{v}/jobSessions/{id}", PERM_READ, h_session},
 	{M_GET | M_POST, "/api/{v}/jobSessions/{id}/log", PERM_READ, h_session_log},
 	{M_POST, "/api/{v}/jobSessions/{id}/stop", PERM_STOP, h_session_stop},
@@ -1459,5 +673,5 @@ const struct dialect dialect_vbaz = {
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.prepare = vbaz_prepare,
 	.authenticate = vbaz_authenticate,
-	.error = vbaz_error,
+	.error = vbaz__error,
 };

@@ -6,7 +6,6 @@ The XSD (../shared/reference/em-RestAPI.2017-blsrm.xsd, with a UTF-8 BOM) is loa
 import base64
 import os
 
-import pytest
 import requests
 from lxml import etree
 
@@ -19,7 +18,7 @@ XSD_ROOTS = {"BackupJobSession", "ReplicaJobSession", "RestoreSession", "BackupT
              "ReplicaTaskSession", "EntityReferences", "EntityRef", "QueryResult", "Task",
              "LogonSession", "Error", "EnterpriseManager", "BackupJobSessions",
              "ReplicaJobSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServer",
-             "BackupServers"}
+             "BackupServers", "Job", "Jobs"}
 _schema = None
 
 
@@ -38,6 +37,11 @@ def xsd():
         data = data.replace(b"\\:", b":")
         _schema = etree.XMLSchema(etree.fromstring(data))
     return _schema
+
+
+def q(tag):
+    """The qualified name of an EM element, for find/iter."""
+    return "{%s}%s" % (NS, tag)
 
 
 def local(tag):
@@ -109,7 +113,7 @@ class EM:
 
 
 LIST_ROOTS = {"EntityReferences", "BackupJobSessions", "ReplicaJobSessions", "RestoreSessions",
-              "SystemSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServers"}
+              "SystemSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServers", "Jobs"}
 LIST_CHILDREN = LIST_ROOTS | {"Refs", "SupportedVersions"}
 
 

@@ -1,17 +1,12 @@
 """Enterprise Manager dialect: logon, collections, query service, stop, errors (issue 3)."""
 import base64
-import time
 import uuid
 
 import pytest
 import requests
 
-from conftest import LATEST, PASSWORDS, new_session
-from em_client import EM, NS, local, same_data, to_plain, validate_xml
-
-
-def q(tag):
-    return "{%s}%s" % (NS, tag)
+from conftest import PASSWORDS, new_session
+from em_client import EM, local, q, same_data, to_plain, validate_xml
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import requests
 from lxml import etree
 
 from conftest import new_session
-from vbaz_client import Az, check_v1_session, validate
+from vbaz_client import Az, check_v1_session
 
 BASE_COLS = ["id", "type", "localizedType", "executionStartTime", "executionStopTime",
              "executionDuration", "status"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import new_session
-from vbaz_client import Az, AzError, VERSIONS, check_v1_session, validate
+from vbaz_client import Az, VERSIONS, check_v1_session, validate
 
 POLICY = str(uuid.uuid4())
 BIG = "policy, \"quoted\"\nline"

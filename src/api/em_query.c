@@ -1,0 +1,358 @@
+/* Enterprise Manager query service: GET /api/query?type=…&filter=…&sortAsc|sortDesc=…
+ * &pageSize=…&page=…&format=References|Entities. The filter grammar is em_filter.c's;
+ * rows are rendered by em.c's row callbacks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/em.h"
+#include "api/em_filter.h"
+#include "core/catalog.h"
+#include "core/core.h"
+#include "core/query.h"
+
+static const struct em_field job_fields[] = {
+	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {"JobType", QF_TYPE, EMK_JOB_TYPE},
+	{"JobUid", QF_JOB_ID, EMK_UID}, {"JobName", QF_JOB_NAME, EMK_TEXT},
+	{"CreationTime", QF_CREATION, EMK_TIME}, {"CreationTimeUTC", QF_CREATION, EMK_TIME},
+	{"EndTime", QF_END, EMK_TIME}, {"EndTimeUTC", QF_END, EMK_TIME}, {"State", QF_STATE, EMK_STATE},
+	{"Result", QF_RESULT, EMK_RESULT}, {"IsRetry", QF_IS_RETRY, EMK_BOOL}, {"Progress", QF_PROGRESS, EMK_INT},
+	{"BackupServerUid", QF_BACKUP_SERVER, EMK_SERVER_UID}, {"BackupServerName", QF_BACKUP_SERVER, EMK_TEXT},
+	{NULL, 0, 0},
+};
+
+static const struct em_field system_fields[] = {
+	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {"SessionType", QF_TYPE, EMK_JOB_TYPE},
+	{"CreationTime", QF_CREATION, EMK_TIME}, {"CreationTimeUTC", QF_CREATION, EMK_TIME},
+	{"EndTime", QF_END, EMK_TIME}, {"EndTimeUTC", QF_END, EMK_TIME}, {"Result", QF_RESULT, EMK_RESULT},
+	{NULL, 0, 0},
+};
+
+static const struct em_field task_fields[] = {
+	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {"VmDisplayName", QF_NAME, EMK_TEXT},
+	{"JobSessionUid", QF_SESSION_ID, EMK_UID}, {"CreationTime", QF_CREATION, EMK_TIME},
+	{"CreationTimeUTC", QF_CREATION, EMK_TIME}, {"EndTime", QF_END, EMK_TIME},
+	{"EndTimeUTC", QF_END, EMK_TIME}, {"State", QF_STATE, EMK_TASK_STATE}, {"Result", QF_RESULT, EMK_RESULT},
+	{NULL, 0, 0},
+};
+
+/* Jobs match when one of their sessions does; these fields are the same in each. */
+static const struct em_field job_entity_fields[] = {
+	{"UID", QF_JOB_ID, EMK_UID}, {"Name", QF_JOB_NAME, EMK_TEXT}, {"JobType", QF_TYPE, EMK_JOB_TYPE},
+	{"Platform", QF_PLATFORM, EMK_TEXT}, {"BackupServerUid", QF_BACKUP_SERVER, EMK_SERVER_UID},
+	{"BackupServerName", QF_BACKUP_SERVER, EMK_TEXT}, {NULL, 0, 0},
+};
+
+struct sort_name {
+	const char *name;
+	enum qorder order;
+};
+
+static const struct sort_name job_sorts[] = {
+	{"Name", QO_NAME}, {"JobName", QO_JOB_NAME}, {"JobType", QO_TYPE}, {"SessionType", QO_TYPE},
+	{"CreationTime", QO_CREATION}, {"CreationTimeUTC", QO_CREATION}, {"EndTime", QO_END},
+	{"EndTimeUTC", QO_END}, {"State", QO_STATE}, {"Result", QO_RESULT}, {"Progress", QO_PROGRESS}, {NULL, 0},
+};
+
+static const struct sort_name job_entity_sorts[] = {{"Name", QO_JOB_NAME}, {"JobType", QO_TYPE}, {NULL, 0}};
+
+static const struct sort_name task_sorts[] = {
+	{"Name", QO_NAME}, {"VmDisplayName", QO_NAME}, {"CreationTime", QO_CREATION},
+	{"CreationTimeUTC", QO_CREATION}, {"EndTime", QO_END}, {"EndTimeUTC", QO_END}, {"State", QO_STATE},
+	{"Result", QO_RESULT}, {NULL, 0},
+};
+
+/* Query types: sessions of a family, task sessions of backup / replica sessions, jobs. */
+static const struct qtype {
+	const char *name;
+	int fam;        /* sessions of this family; EMF_NONE for tasks and jobs */
+	int task;       /* 1 backup tasks, 2 replica tasks */
+	const char *plural;
+	int job;
+} qtypes[] = {
+	{"Job", EMF_NONE, 0, "Jobs", 1},
+	{"BackupJobSession", EMF_BACKUP, 0, "BackupJobSessions", 0},
+	{"ReplicaJobSession", EMF_REPLICA, 0, "ReplicaJobSessions", 0},
+	{"RestoreSession", EMF_RESTORE, 0, "RestoreSessions", 0},
+	{"SystemSession", EMF_SYSTEM, 0, "SystemSessions", 0},
+	{"BackupTaskSession", EMF_NONE, 1, "BackupTaskSessions", 0},
+	{"ReplicaTaskSession", EMF_NONE, 2, "ReplicaTaskSessions", 0},
+};
+
+static enum rc q_posint(struct req *r, const char *name, int64_t def, int64_t *out)
+{
+	const char *v = req_query(r, name);
+	*out = def;
+	if(!v)
+		return RC_OK;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if(!*v || *end || n < 0 || n > 0x7fffffff) {
+		char msg[120];
+		snprintf(msg, sizeof(msg), "query parameter %s must be a non-negative integer", name);
+		em__error(r, RC_INVALID, 400, msg);
+		return RC_INVALID;
+	}
+	*out = n;
+	return RC_OK;
+}
+
+/* The query URL with page replaced, for PagingInfo links. */
+static const char *page_href(struct req *r, int64_t page)
+{
+	struct buf b;
+	buf_init(&b, 16384);
+	buf_addstr(&b, "/api/query?");
+	static const char *const keep[] = {"type", "format", "filter", "sortAsc", "sortDesc", "pageSize"};
+	int first = 1;
+	for(size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const char *v = req_query(r, keep[i]);
+		if(!v)
+			continue;
+		buf_printf(&b, "%s%s=", first ? "" : "&", keep[i]);
+		for(const unsigned char *p = (const unsigned char *)v; *p; p++) {
+			if((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			   strchr("-_.~:=;,()<>!", *p))
+				buf_addc(&b, (char)*p);
+			else
+				buf_printf(&b, "%%%02X", *p);
+		}
+		first = 0;
+	}
+	buf_printf(&b, "&page=%lld", (long long)page);
+	const char *s = em__href(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* ---------- jobs ---------- */
+
+/* A set of job ids (open addressing, in an arena). */
+struct idset {
+	struct arena *a;
+	struct uuid *v;
+	unsigned char *used;
+	size_t cap, n;
+};
+
+static size_t id_slot(const struct idset *s, const struct uuid *u)
+{
+	uint64_t h;
+	memcpy(&h, u->b + 8, sizeof(h)); /* ids are random or hashed: any 8 bytes spread */
+	size_t i = (size_t)(h * 0x9E3779B97F4A7C15ull) & (s->cap - 1);
+	while(s->used[i] && !uuid_eq(&s->v[i], u))
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static void id_add(struct idset *s, const struct uuid *u)
+{
+	if(2 * (s->n + 1) > s->cap) {
+		struct idset g = {.a = s->a, .cap = s->cap ? 2 * s->cap : 256};
+		g.v = arena_alloc(g.a, sizeof(*g.v) * g.cap);
+		g.used = arena_zalloc(g.a, g.cap);
+		for(size_t i = 0; i < s->cap; i++)
+			if(s->used[i])
+				id_add(&g, &s->v[i]);
+		*s = g;
+	}
+	size_t i = id_slot(s, u);
+	if(!s->used[i]) {
+		s->used[i] = 1;
+		s->v[i] = *u;
+		s->n++;
+	}
+}
+
+static int id_has(const struct idset *s, const struct uuid *u)
+{
+	return s->cap && s->used[id_slot(s, u)];
+}
+
+static int collect_job_id(void *ctx, const struct sess_rec *s)
+{
+	id_add(ctx, &s->job_id);
+	return 0;
+}
+
+struct jobs {
+	const struct idset *only;     /* NULL: every job */
+	struct arena *a;
+	struct sess_rec *v;
+	size_t n, cap;
+};
+
+static int collect_job(void *ctx, const struct sess_rec *s)
+{
+	struct jobs *j = ctx;
+	if(!(EM__JOB_FAMILIES & EM__FAM(catalog_type_em_family(s->type))) || (j->only && !id_has(j->only, &s->job_id)))
+		return 0;
+	if(j->n == j->cap) {
+		j->cap = j->cap ? 2 * j->cap : 64;
+		struct sess_rec *nv = arena_alloc(j->a, sizeof(*nv) * j->cap);
+		if(j->n)
+			memcpy(nv, j->v, sizeof(*nv) * j->n);
+		j->v = nv;
+	}
+	j->v[j->n++] = *s;
+	return 0;
+}
+
+static int by_job_type(const void *a, const void *b)
+{
+	const struct sess_rec *x = a, *y = b;
+	int c = strcmp(catalog_type_em_name(x->type), catalog_type_em_name(y->type));
+	return c ? c : strcasecmp(x->job_name ? x->job_name : x->name, y->job_name ? y->job_name : y->name);
+}
+
+/* Jobs as GET /api/jobs shows them (each from its newest session), those with a
+ * session matching where when where is set; in name order unless sorted says q's
+ * order; q's skip and limit page them. */
+static enum rc query_jobs(struct req *r, const struct qexpr *where, const struct query *q, int sorted,
+                          struct em__emit *e, int64_t *total)
+{
+	struct idset ids = {.a = r->arena};
+	struct jobs j = {.a = r->arena, .only = where ? &ids : NULL};
+	enum rc rc = RC_OK;
+	if(where) {
+		struct query all = {.where = where, .order = QO_CREATION, .limit = -1};
+		rc = core_session_list(&all, r->arena, collect_job_id, &ids, NULL);
+	}
+	if(!rc)
+		rc = core_job_latest(r->arena, collect_job, &j);
+	if(rc)
+		return rc;
+	if(sorted && q->order == QO_TYPE)
+		qsort(j.v, j.n, sizeof(*j.v), by_job_type);
+	int reverse = sorted && !q->asc;
+	*total = (int64_t)j.n;
+	int64_t end = q->limit < 0 || q->skip + q->limit > *total ? *total : q->skip + q->limit;
+	for(int64_t i = q->skip; i < end; i++)
+		em__emit_job(e, &j.v[reverse ? j.n - 1 - (size_t)i : (size_t)i]);
+	return RC_OK;
+}
+
+/* ---------- the query ---------- */
+
+void em__query(struct req *r)
+{
+	const char *type = req_query(r, "type");
+	const struct qtype *qt = NULL;
+	for(size_t i = 0; type && i < sizeof(qtypes) / sizeof(qtypes[0]); i++)
+		if(!strcasecmp(type, qtypes[i].name))
+			qt = &qtypes[i];
+	if(!qt) {
+		em__error(r, RC_INVALID, 400, type ? "query parameter type names an unsupported type (BackupJobSession, "
+		                                    "ReplicaJobSession, RestoreSession, SystemSession, BackupTaskSession, "
+		                                    "ReplicaTaskSession, Job)"
+		                                  : "query parameter type is required");
+		return;
+	}
+	if(em__check_format(r, "format", "References", "Entities"))
+		return;
+	int entity = em__format_entity(r, "format", "Entities");
+	int64_t page_size, page;
+	if(q_posint(r, "pageSize", 0, &page_size) || q_posint(r, "page", 1, &page))
+		return;
+	if(page < 1) {
+		em__error(r, RC_INVALID, 400, "query parameter page starts at 1");
+		return;
+	}
+	struct query q = {.order = QO_CREATION, .asc = 0, .limit = -1, .want_total = 1};
+	const char *sa = req_query(r, "sortAsc"), *sd = req_query(r, "sortDesc");
+	if(sa && sd) {
+		em__error(r, RC_INVALID, 400, "use sortAsc or sortDesc, not both");
+		return;
+	}
+	if(sa || sd) {
+		const struct sort_name *sorts = qt->job ? job_entity_sorts : qt->task ? task_sorts : job_sorts;
+		const struct sort_name *hit = NULL;
+		for(const struct sort_name *s = sorts; s->name; s++)
+			if(!strcasecmp(s->name, sa ? sa : sd))
+				hit = s;
+		if(!hit) {
+			em__error(r, RC_INVALID, 400, sa ? "query parameter sortAsc names an unknown field"
+			                                 : "query parameter sortDesc names an unknown field");
+			return;
+		}
+		q.order = hit->order;
+		q.asc = sa != NULL;
+	}
+	struct em__servers v = {0};
+	struct em_filter_ctx fc = {
+		.fields = qt->job ? job_entity_fields : qt->task ? task_fields
+		                                  : qt->fam == EMF_SYSTEM ? system_fields : job_fields,
+		.a = r->arena,
+		.server_name = em__server_by_uuid,
+		.server_ctx = &v,
+	};
+	const char *filter = req_query(r, "filter");
+	if(filter && strcasestr(filter, "BackupServerUid")) {
+		enum rc rc = em__servers_list(r->arena, &v);
+		if(rc) {
+			em__error(r, rc, 0, "cannot list backup servers");
+			return;
+		}
+	}
+	const struct qexpr *where = NULL;
+	struct em_filter_err err;
+	if(em_filter_parse(&fc, filter, &where, &err)) {
+		em__error(r, RC_INVALID, 400, err.msg);
+		return;
+	}
+	const struct qexpr *scope;
+	if(qt->task)
+		scope = em__types_where(r->arena, QF_SESSION_TYPE, em__task_families(qt->task == 2));
+	else
+		scope = em__types_where(r->arena, QF_TYPE, qt->job ? EM__JOB_FAMILIES : EM__FAM(qt->fam));
+	q.where = q_and(r->arena, scope, where);
+	if(page_size > 0) {
+		q.limit = page_size;
+		q.skip = (page - 1) * page_size;
+	}
+	struct em__out o;
+	em__out_begin(r, &o, 200);
+	em__open(&o, "QueryResult");
+	if(entity) {
+		em__open(&o, "Entities");
+		em__list(&o, qt->plural, qt->plural, 0);
+	} else
+		em__list(&o, "Refs", "Refs", 0);
+	int64_t total = 0;
+	enum rc rc;
+	struct em__emit e = {.r = r, .o = &o, .entity = entity};
+	if(qt->job)
+		rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &total);
+	else if(qt->task)
+		rc = core_task_list(&q, r->arena, em__emit_task, &e, &total);
+	else
+		rc = core_session_list(&q, r->arena, em__emit_session, &e, &total);
+	if(rc) {
+		em__error(r, rc, 0, "cannot run the query");
+		return;
+	}
+	em__list_end(&o);
+	if(entity)
+		em__close(&o);
+	int64_t size = page_size > 0 ? page_size : total;
+	int64_t pages = page_size > 0 ? (total + page_size - 1) / page_size : 1;
+	if(pages < 1)
+		pages = 1;
+	em__open(&o, "PagingInfo");
+	em__attr_int(&o, "PageNum", page_size > 0 ? page : 1);
+	em__attr_int(&o, "PageSize", size);
+	em__attr_int(&o, "PagesCount", pages);
+	em__links(&o);
+	if(page_size > 0) {
+		em__link(&o, "First", page_href(r, 1), NULL, NULL);
+		if(page > 1)
+			em__link(&o, "Previous", page_href(r, page - 1 < pages ? page - 1 : pages), NULL, NULL);
+		if(page < pages)
+			em__link(&o, "Next", page_href(r, page + 1), NULL, NULL);
+		em__link(&o, "Last", page_href(r, pages), NULL, NULL);
+	}
+	em__list_end(&o);
+	em__close(&o);
+	em__close(&o);
+}

@@ -1,0 +1,61 @@
+/* VB for Azure dialect: what vbaz.c (versions, errors, authentication, filters, the
+ * handlers) and vbaz_export.c (a JobSession in JSON, CSV and XML, the row feed that
+ * streams lists and exports, and the export endpoint) share. Nothing outside these
+ * two files includes it; the dialect itself is dialect_vbaz in api.h. */
+#ifndef SESSIOND_API_VBAZ_H
+#define SESSIOND_API_VBAZ_H
+#include <stdint.h>
+
+#include "api/api.h"
+#include "core/query.h"
+#include "util/jw.h"
+
+#define VBAZ_JSON_TYPE "application/json; charset=utf-8"
+#define VBAZ_TIME_DIGITS 7        /* .NET DateTime "o" precision */
+#define VBAZ_MAX_TYPES 1024       /* type indexes one type filter may expand to */
+
+/* r->version: the API version of the path (/api/v1 … /api/v8.1). */
+enum az_version { AZ_V1 = 1, AZ_V2, AZ_V3, AZ_V4, AZ_V5, AZ_V6, AZ_V7, AZ_V8, AZ_V81, AZ__END };
+
+/** The JobSessionType value of type t as version shows it (renamed values). */
+const char *vbaz__az_type(int t, int version);
+/** scheme://host/api/vN for r, in r->arena. */
+const char *vbaz__api_base(struct req *r);
+
+/** Answers a ProblemDetails of status; field names the offending field (400 only). */
+void vbaz__problem(struct req *r, int status, const char *field, const char *msg);
+/** Answers an error for rc (status 0: derived from rc). */
+void vbaz__error(struct req *r, enum rc rc, int status, const char *msg);
+/** Answers 400 naming field; fmt takes the field, then value. Returns RC_INVALID. */
+enum rc vbaz__bad(struct req *r, const char *field, const char *fmt, const char *value);
+
+/** A date-time ("o" format) or a TimeSpan ("c" format, negative as 0) property. */
+void vbaz__ktime(struct jw *w, const char *key, int64_t us);
+void vbaz__kspan(struct jw *w, const char *key, int64_t us);
+
+/** Whether s is a JobStatus value. */
+int vbaz__status_known(const char *s);
+/** Sessions whose folded JobStatus is one of names[0..n). */
+const struct qexpr *vbaz__status_where(struct arena *a, const char *const *names, int n);
+/** The number of sessions matching where; a failure answers 500 itself. */
+enum rc vbaz__count_where(struct req *r, const struct qexpr *where, int64_t *total);
+
+/* vbaz_export.c */
+
+struct vbaz__render_ctx {
+	const char *base;             /* vbaz__api_base() */
+	int version;                  /* enum az_version */
+	int64_t now;                  /* µs: the duration of running sessions ends here */
+};
+
+/** One JobSession object, its info blocks reduced to the schema's properties. */
+void vbaz__render_session(struct jw *w, const struct sess_rec *s, const struct vbaz__render_ctx *c);
+/** Answers 200 with a JobSession page: the rows of where (newest first) after offset, at
+ *  most limit of them (-1: all), totalCount total, _links.self self. buffered: render
+ *  now, else stream it in keyset chunks. */
+void vbaz__send_page(struct req *r, const struct qexpr *where, int64_t offset, int64_t limit, int64_t total,
+                     const char *self, int buffered);
+/** POST /api/{v}/jobSessions/export. */
+void vbaz__export(struct req *r);
+
+#endif

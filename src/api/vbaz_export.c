@@ -1,0 +1,833 @@
+/* VB for Azure: a JobSession in JSON, CSV and XML, and the row feed behind both the
+ * JobSession pages and POST jobSessions/export.
+ *
+ * The feed (struct feed) reads the store in keyset chunks of FEED_CHUNK rows into a
+ * chunk arena reset between chunks, so an export of any size is streamed in constant
+ * memory. Info blocks kept in a session's extra JSON are reduced to the schema's
+ * properties: a value of the wrong type is never shown. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/vbaz.h"
+#include "core/catalog.h"
+#include "core/core.h"
+#include "core/query.h"
+#include "util/timefmt.h"
+#include "util/xw.h"
+
+#define CSV_TYPE "text/csv; charset=utf-8"
+#define XML_TYPE "application/xml; charset=utf-8"
+#define FEED_CHUNK 1000
+#define MAX_IDS 200           /* jobSessionIds in one export (bound parameters) */
+
+static int64_t duration_of(const struct sess_rec *s, int64_t now)
+{
+	int64_t stop = s->end_us ? s->end_us : now;
+	return stop > s->creation_us ? stop - s->creation_us : 0;
+}
+
+/* ---------- info blocks ---------- */
+
+enum pkind { P_STR, P_UUID, P_INT, P_BOOL, P_TIME, P_ENUM, P_FLR };
+
+struct prop {
+	const char *name;
+	enum pkind kind;
+	const char *const *values;    /* P_ENUM: allowed values, NULL-terminated */
+};
+
+static const char *const policy_types[] = {
+	"VirtualMachines", "AzureSql", "FileShares", "Unknown", "CosmosDb", "ProtectionVmPolicy", "Vnet", NULL,
+};
+static const char *const priorities[] = {"Normal", "High", "Unknown", NULL};
+
+static const struct prop backup_props[] = {
+	{"policyId", P_UUID, NULL}, {"policyName", P_STR, NULL}, {"policyType", P_ENUM, policy_types},
+	{"protectedInstancesCount", P_INT, NULL}, {"policyRemoved", P_BOOL, NULL}, {NULL, 0, NULL},
+};
+static const struct prop health_props[] = {
+	{"policyId", P_UUID, NULL}, {"policyName", P_STR, NULL}, {"checkedInstancesCount", P_INT, NULL},
+	{"policyRemoved", P_BOOL, NULL}, {NULL, 0, NULL},
+};
+static const struct prop restore_props[] = {
+	{"reason", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL}, {NULL, 0, NULL},
+};
+static const struct prop flr_props[] = {
+	{"initiator", P_STR, NULL}, {"reason", P_STR, NULL}, {"flrLink", P_FLR, NULL}, {"vmId", P_STR, NULL},
+	{"vmName", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL},
+	{"restorePointCreatedDateUtc", P_TIME, NULL}, {"isFlrSessionReady", P_BOOL, NULL}, {NULL, 0, NULL},
+};
+static const struct prop share_flr_props[] = {
+	{"initiator", P_STR, NULL}, {"reason", P_STR, NULL}, {"flrLink", P_FLR, NULL},
+	{"fileShareId", P_STR, NULL}, {"fileShareName", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL},
+	{"restorePointCreatedDateUtc", P_TIME, NULL}, {NULL, 0, NULL},
+};
+static const struct prop repository_props[] = {
+	{"repositoryId", P_STR, NULL}, {"repositoryName", P_STR, NULL}, {"repositoryRemoved", P_BOOL, NULL},
+	{NULL, 0, NULL},
+};
+static const struct prop retrieval_props[] = {
+	{"restorePointId", P_UUID, NULL}, {"sqlRestorePointId", P_UUID, NULL},
+	{"cosmosDbRestorePointId", P_UUID, NULL}, {"initiator", P_STR, NULL}, {"instanceName", P_STR, NULL},
+	{"daysToKeep", P_INT, NULL}, {"dataRetrievalPriority", P_ENUM, priorities}, {NULL, 0, NULL},
+};
+static const struct prop retention_props[] = {
+	{"deletedRestorePointsCount", P_INT, NULL}, {NULL, 0, NULL},
+};
+
+/* The JobSession info blocks in v8.1 schema order; v1 documents four of them. */
+static const struct block {
+	const char *name;
+	const struct prop *props;
+	int since;
+} blocks[] = {
+	{"backupJobInfo", backup_props, AZ_V1},
+	{"healthCheckJobInfo", health_props, AZ_V2},
+	{"restoreJobInfo", restore_props, AZ_V1},
+	{"fileLevelRestoreJobInfo", flr_props, AZ_V1},
+	{"fileShareFileLevelRestoreJobInfo", share_flr_props, AZ_V2},
+	{"repositoryJobInfo", repository_props, AZ_V1},
+	{"restorePointDataRetrievalJobInfo", retrieval_props, AZ_V2},
+	{"retentionJobInfo", retention_props, AZ_V2},
+};
+#define NBLOCKS (sizeof(blocks) / sizeof(blocks[0]))
+
+static const char *const flr_link_props[] = {"url", "thumbprint"};
+
+/* The value of one property as text when it is present and fits its schema; NULL
+ * otherwise (absent, null, or of the wrong type: never shown). tmp holds 40 bytes. */
+static const char *prop_text(const struct prop *p, json_t *v, char *tmp, int *is_str)
+{
+	*is_str = 1;
+	if(!v || json_is_null(v))
+		return NULL;
+	switch(p->kind) {
+	case P_STR:
+		return json_is_string(v) ? json_string_value(v) : NULL;
+	case P_UUID: {
+		struct uuid u;
+		if(!json_is_string(v) || uuid_parse(json_string_value(v), json_string_length(v), &u))
+			return NULL;
+		uuid_format(&u, tmp);
+		return tmp;
+	}
+	case P_TIME: {
+		int64_t us;
+		if(!json_is_string(v) || time_parse(json_string_value(v), json_string_length(v), &us))
+			return NULL;
+		time_format(us, VBAZ_TIME_DIGITS, tmp);
+		return tmp;
+	}
+	case P_ENUM:
+		if(!json_is_string(v))
+			return NULL;
+		for(const char *const *e = p->values; *e; e++)
+			if(!strcmp(*e, json_string_value(v)))
+				return *e;
+		return NULL;
+	case P_INT:
+		*is_str = 0;
+		if(!json_is_integer(v) || json_integer_value(v) < -2147483648LL || json_integer_value(v) > 2147483647LL)
+			return NULL;
+		snprintf(tmp, 40, "%lld", (long long)json_integer_value(v));
+		return tmp;
+	case P_BOOL:
+		*is_str = 0;
+		return json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") : NULL;
+	case P_FLR:
+		return NULL;
+	}
+	return NULL;
+}
+
+/* What a walk over one info block calls: open and close around the block and around
+ * an flrLink object (present 0 when it is absent: CSV still has their columns), value
+ * for every property in schema order, text NULL when absent or not as the schema says. */
+struct block_sink {
+	void (*open)(void *ctx, const char *name, int present);
+	void (*value)(void *ctx, const char *name, const char *text, int is_str);
+	void (*close)(void *ctx, int present);
+	void *ctx;
+};
+
+static void walk_block(const struct block *b, json_t *obj, const struct block_sink *k)
+{
+	int present = json_is_object(obj);
+	k->open(k->ctx, b->name, present);
+	for(const struct prop *p = b->props; p->name; p++) {
+		json_t *v = present ? json_object_get(obj, p->name) : NULL;
+		if(p->kind == P_FLR) {
+			int has = json_is_object(v);
+			k->open(k->ctx, p->name, has);
+			for(size_t i = 0; i < 2; i++) {
+				json_t *sv = has ? json_object_get(v, flr_link_props[i]) : NULL;
+				k->value(k->ctx, flr_link_props[i], json_is_string(sv) ? json_string_value(sv) : NULL, 1);
+			}
+			k->close(k->ctx, has);
+			continue;
+		}
+		char tmp[40];
+		int is_str;
+		const char *t = prop_text(p, v, tmp, &is_str);
+		k->value(k->ctx, p->name, t, is_str);
+	}
+	k->close(k->ctx, present);
+}
+
+static void json_open(void *ctx, const char *name, int present)
+{
+	if(present) {
+		jw_key(ctx, name);
+		jw_obj(ctx);
+	}
+}
+
+static void json_value(void *ctx, const char *name, const char *text, int is_str)
+{
+	if(!text)
+		return;
+	jw_key(ctx, name);
+	if(is_str)
+		jw_str(ctx, text);
+	else
+		jw_raw(ctx, text, strlen(text));
+}
+
+static void json_close(void *ctx, int present)
+{
+	if(present)
+		jw_obj_end(ctx);
+}
+
+static json_t *parse_extra(const struct sess_rec *s)
+{
+	if(!s->extra)
+		return NULL;
+	json_t *x = json_loads(s->extra, 0, NULL);
+	if(x && !json_is_object(x)) {
+		json_decref(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* ---------- JobSession ---------- */
+
+static void link(struct jw *w, const char *key, const char *base, const char *id, const char *tail)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_printf(&b, "%s/jobSessions/%s%s", base, id, tail);
+	jw_key(w, key);
+	jw_obj(w);
+	jw_kstr(w, "href", buf_cstr(&b));
+	jw_obj_end(w);
+	buf_free(&b);
+}
+
+void vbaz__render_session(struct jw *w, const struct sess_rec *s, const struct vbaz__render_ctx *c)
+{
+	char id[UUID_STR_LEN + 1];
+	uuid_format(&s->id, id);
+	jw_obj(w);
+	jw_kstr(w, "id", id);
+	jw_kstr(w, "type", vbaz__az_type(s->type, c->version));
+	jw_kstr(w, "localizedType", catalog_type_az_label(s->type));
+	vbaz__ktime(w, "executionStartTime", s->creation_us);
+	if(s->end_us)
+		vbaz__ktime(w, "executionStopTime", s->end_us);
+	else
+		jw_knull(w, "executionStopTime");
+	vbaz__kspan(w, "executionDuration", duration_of(s, c->now));
+	jw_kstr(w, "status", catalog_az_status(s->state, s->result, s->is_canceled, s->stop_requested));
+	if(c->version == AZ_V1)
+		jw_kint(w, "usn", s->usn);
+	json_t *x = parse_extra(s);
+	struct block_sink k = {json_open, json_value, json_close, w};
+	for(size_t i = 0; x && i < NBLOCKS; i++) {
+		json_t *b = json_object_get(x, blocks[i].name);
+		if(c->version >= blocks[i].since && json_is_object(b))
+			walk_block(&blocks[i], b, &k);
+	}
+	json_decref(x);
+	jw_key(w, "_links");
+	jw_obj(w);
+	link(w, "self", c->base, id, "");
+	link(w, "log", c->base, id, "/log");
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+/* ---------- CSV and XML rows ---------- */
+
+static void csv_field(struct buf *b, const char *s)
+{
+	if(!s)
+		return;
+	if(!strpbrk(s, ",\"\r\n")) {
+		buf_addstr(b, s);
+		return;
+	}
+	buf_addc(b, '"');
+	for(const char *p = s; *p; p++) {
+		if(*p == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+static const char *const base_columns[] = {
+	"id", "type", "localizedType", "executionStartTime", "executionStopTime", "executionDuration", "status",
+};
+#define NBASE (sizeof(base_columns) / sizeof(base_columns[0]))
+
+/* The CSV header: every block property as block.prop (block.flrLink.url). */
+struct csv_names {
+	struct buf *b;
+	const char *path[2];
+	int depth;
+};
+
+static void name_open(void *ctx, const char *name, int present)
+{
+	struct csv_names *n = ctx;
+	n->path[n->depth++] = name;
+}
+
+static void name_value(void *ctx, const char *name, const char *text, int is_str)
+{
+	struct csv_names *n = ctx;
+	for(int i = 0; i < n->depth; i++)
+		buf_printf(n->b, "%c%s", i ? '.' : ',', n->path[i]);
+	buf_printf(n->b, ".%s", name);
+}
+
+static void name_close(void *ctx, int present)
+{
+	struct csv_names *n = ctx;
+	n->depth--;
+}
+
+static void csv_header(struct buf *b)
+{
+	for(size_t i = 0; i < NBASE; i++) {
+		if(i)
+			buf_addc(b, ',');
+		buf_addstr(b, base_columns[i]);
+	}
+	struct csv_names n = {.b = b};
+	struct block_sink k = {name_open, name_value, name_close, &n};
+	for(size_t i = 0; i < NBLOCKS; i++)
+		walk_block(&blocks[i], NULL, &k);
+	buf_addstr(b, "\r\n");
+}
+
+/* The base column values of a session (static or in the caller's arrays). */
+static void base_values(const struct sess_rec *s, const struct vbaz__render_ctx *c, const char *v[NBASE],
+                        char id[UUID_STR_LEN + 1], char start[TIME_STR_MAX], char stop[TIME_STR_MAX], char span[40])
+{
+	uuid_format(&s->id, id);
+	time_format(s->creation_us, VBAZ_TIME_DIGITS, start);
+	if(s->end_us)
+		time_format(s->end_us, VBAZ_TIME_DIGITS, stop);
+	timespan_format(duration_of(s, c->now), span);
+	v[0] = id;
+	v[1] = vbaz__az_type(s->type, c->version);
+	v[2] = catalog_type_az_label(s->type);
+	v[3] = start;
+	v[4] = s->end_us ? stop : NULL;
+	v[5] = span;
+	v[6] = catalog_az_status(s->state, s->result, s->is_canceled, s->stop_requested);
+}
+
+static void csv_open(void *ctx, const char *name, int present) {}
+static void csv_close(void *ctx, int present) {}
+
+static void csv_value(void *ctx, const char *name, const char *text, int is_str)
+{
+	buf_addc(ctx, ',');
+	csv_field(ctx, text);
+}
+
+static void xml_open(void *ctx, const char *name, int present)
+{
+	if(present)
+		xw_start(ctx, name);
+}
+
+static void xml_value(void *ctx, const char *name, const char *text, int is_str)
+{
+	xw_elem(ctx, name, text);
+}
+
+static void xml_close(void *ctx, int present)
+{
+	if(present)
+		xw_end(ctx);
+}
+
+static void csv_row(struct buf *b, const struct sess_rec *s, const struct vbaz__render_ctx *c)
+{
+	const char *v[NBASE];
+	char id[UUID_STR_LEN + 1], start[TIME_STR_MAX], stop[TIME_STR_MAX], span[40];
+	base_values(s, c, v, id, start, stop, span);
+	for(size_t i = 0; i < NBASE; i++) {
+		if(i)
+			buf_addc(b, ',');
+		csv_field(b, v[i]);
+	}
+	json_t *x = parse_extra(s);
+	struct block_sink k = {csv_open, csv_value, csv_close, b};
+	for(size_t i = 0; i < NBLOCKS; i++)
+		walk_block(&blocks[i], x ? json_object_get(x, blocks[i].name) : NULL, &k);
+	json_decref(x);
+	buf_addstr(b, "\r\n");
+}
+
+static void xml_row(struct xw *w, const struct sess_rec *s, const struct vbaz__render_ctx *c)
+{
+	const char *v[NBASE];
+	char id[UUID_STR_LEN + 1], start[TIME_STR_MAX], stop[TIME_STR_MAX], span[40];
+	base_values(s, c, v, id, start, stop, span);
+	xw_start(w, "JobSession");
+	for(size_t i = 0; i < NBASE; i++)
+		xw_elem(w, base_columns[i], v[i]);
+	json_t *x = parse_extra(s);
+	struct block_sink k = {xml_open, xml_value, xml_close, w};
+	for(size_t i = 0; x && i < NBLOCKS; i++) {
+		json_t *blk = json_object_get(x, blocks[i].name);
+		if(json_is_object(blk))
+			walk_block(&blocks[i], blk, &k);
+	}
+	json_decref(x);
+	xw_end(w);
+}
+
+/* ---------- the row feed: pages, exports ---------- */
+
+enum feed_format { FEED_PAGE, FEED_CSV, FEED_XML };
+
+struct feed {
+	const struct qexpr *where;    /* the filter, in the request arena */
+	enum feed_format fmt;
+	struct vbaz__render_ctx rc;
+	int64_t offset;               /* echoed in the page; skipped before the first chunk */
+	int64_t limit;                /* echoed in the page */
+	int64_t remaining;            /* rows still to send; < 0: all */
+	int64_t total;                /* totalCount of the page */
+	const char *self;             /* the page's self link */
+	int started, finished;
+	int have_last;
+	int64_t last_creation;        /* keyset: the last row sent */
+	struct uuid last_id;
+	struct arena chunk;           /* reset before every chunk */
+	struct buf *out;              /* where the current call writes */
+	struct jw jw;
+	struct xw xw;
+	int64_t rows;                 /* rows in the current chunk */
+};
+
+static int feed_row(void *ctx, const struct sess_rec *s)
+{
+	struct feed *f = ctx;
+	f->rows++;
+	f->have_last = 1;
+	f->last_creation = s->creation_us;
+	f->last_id = s->id;
+	switch(f->fmt) {
+	case FEED_PAGE: vbaz__render_session(&f->jw, s, &f->rc); break;
+	case FEED_CSV: csv_row(f->out, s, &f->rc); break;
+	case FEED_XML: xml_row(&f->xw, s, &f->rc); break;
+	}
+	return 0;
+}
+
+static void feed_head(struct feed *f)
+{
+	switch(f->fmt) {
+	case FEED_PAGE:
+		jw_obj(&f->jw);
+		jw_kint(&f->jw, "offset", f->offset);
+		jw_kint(&f->jw, "limit", f->limit);
+		jw_kint(&f->jw, "totalCount", f->total);
+		jw_key(&f->jw, "results");
+		jw_arr(&f->jw);
+		break;
+	case FEED_CSV: csv_header(f->out); break;
+	case FEED_XML:
+		xw_init(&f->xw, f->out);
+		xw_start(&f->xw, "JobSessions");
+		break;
+	}
+}
+
+static void feed_tail(struct feed *f)
+{
+	switch(f->fmt) {
+	case FEED_PAGE:
+		jw_arr_end(&f->jw);
+		jw_key(&f->jw, "_links");
+		jw_obj(&f->jw);
+		jw_key(&f->jw, "self");
+		jw_obj(&f->jw);
+		jw_kstr(&f->jw, "href", f->self);
+		jw_obj_end(&f->jw);
+		jw_obj_end(&f->jw);
+		jw_obj_end(&f->jw);
+		break;
+	case FEED_CSV: break;
+	case FEED_XML: xw_finish(&f->xw); break;
+	}
+}
+
+/* Appends the next piece to out: 1 more follows, 0 this was the last, -1 failed. */
+static int feed_next(struct feed *f, struct buf *out)
+{
+	f->out = out;
+	f->jw.b = out;
+	f->xw.b = out;
+	if(!f->started) {
+		f->started = 1;
+		feed_head(f);
+	}
+	if(f->finished)
+		return 0;
+	arena_reset(&f->chunk);
+	int64_t want = f->remaining < 0 || f->remaining > FEED_CHUNK ? FEED_CHUNK : f->remaining;
+	struct query q = {.where = f->where, .order = QO_CREATION, .asc = 0, .limit = want};
+	if(!f->have_last) {
+		q.skip = f->offset;
+	} else {
+		struct arena *a = &f->chunk;
+		const struct qexpr *older = q_or(a, q_int(a, QF_CREATION, Q_LT, f->last_creation),
+		                                 q_and(a, q_int(a, QF_CREATION, Q_EQ, f->last_creation),
+		                                       q_uuid(a, QF_ID, Q_LT, &f->last_id)));
+		q.where = q_and(a, f->where, older);
+	}
+	f->rows = 0;
+	if(want > 0 && core_session_list(&q, &f->chunk, feed_row, f, NULL))
+		return -1;
+	if(f->remaining > 0)
+		f->remaining -= f->rows;
+	if(want == 0 || f->rows < want || f->remaining == 0) {
+		f->finished = 1;
+		feed_tail(f);
+		return 0;
+	}
+	return 1;
+}
+
+static int feed_stream(struct req *r, struct buf *part)
+{
+	return feed_next(r->work, part);
+}
+
+static void feed_done(struct req *r)
+{
+	struct feed *f = r->work;
+	arena_free(&f->chunk);
+}
+
+static struct feed *feed_new(struct req *r, enum feed_format fmt, const struct qexpr *where)
+{
+	struct feed *f = arena_zalloc(r->arena, sizeof(*f));
+	f->fmt = fmt;
+	f->where = where;
+	f->rc.base = vbaz__api_base(r);
+	f->rc.version = r->version;
+	f->rc.now = r->now_us;
+	f->remaining = -1;
+	arena_init(&f->chunk);
+	r->work = f;
+	r->stream_done = feed_done;
+	return f;
+}
+
+/* Sends the feed: small pages at once, anything else streamed. */
+static void feed_send(struct req *r, struct feed *f, int status, const char *ctype, int buffered)
+{
+	r->status = status;
+	r->ctype = ctype;
+	buf_reset(&r->out);
+	jw_init(&f->jw, &r->out);
+	if(buffered) {
+		int more;
+		while((more = feed_next(f, &r->out)) > 0)
+			;
+		if(more < 0 || r->out.failed)
+			vbaz__error(r, RC_BACKEND, 500, "cannot read the sessions");
+		return;
+	}
+	r->stream = feed_stream;
+}
+
+void vbaz__send_page(struct req *r, const struct qexpr *where, int64_t offset, int64_t limit, int64_t total,
+                     const char *self, int buffered)
+{
+	struct feed *f = feed_new(r, FEED_PAGE, where);
+	f->offset = offset;
+	f->limit = limit;
+	f->remaining = limit;
+	f->total = total;
+	f->self = self;
+	feed_send(r, f, 200, VBAZ_JSON_TYPE, buffered);
+}
+
+/* ---------- export ---------- */
+
+/* SessionType and WorkloadType (export options) as sets of JobSessionType values. */
+struct group {
+	const char *name;
+	const char *types;            /* space-separated JobSessionType values */
+};
+
+static const struct group session_groups[] = {
+	{"ManualSnapshot", "ManualSnapshot FileShareManualSnapshot"},
+	{"ManualBackup", "SqlManualBackup PostgresDbManualBackup MongoDbManualBackup"},
+	{"PolicySnapshot", "PolicySnapshot FileSharePolicySnapshot"},
+	{"PolicyBackup", "PolicyBackup AutoBackup SnapshotBackup SqlPolicyBackup VnetPolicyBackup "
+	                 "VnetPolicyBackupToRepository PostgresDbPolicyBackup MongoDbPolicyBackup"},
+	{"PolicyArchive", "PolicyArchive SqlPolicyArchive PostgresDbPolicyArchive MongoDbPolicyArchive"},
+	{"Retention", "BackupRetention InvalidSnapshotRetention ObsoleteSnapshotRetention OrphanedSnapshotRetention "
+	              "FileShareSnapshotRetention VnetRetention CosmosDbContinuousRetention VmSnapshotRetention"},
+	{"Restore", "RestoreDisks RestoreVms SqlRestore FileShareRestore VnetFullRestore VnetGranularRestore "
+	            "CosmosDbRestore RestorePointDataRetrieval SqlRestorePointDataRetrieval "
+	            "CosmosDbRestorePointDataRetrieval"},
+	{"FileLevelRestore", "FileLevelRestore FileShareFileRestore"},
+	{"Deletion", "ManualSnapshotDeletion BackupDeletion SnapshotDeletion FileShareSnapshotDeletion "
+	             "FileShareManualSnapshotDeletion SqlBackupDeletion VnetBackupDeletion CosmosDbBackupDeletion "
+	             "CosmosDbContinuousBackupDeletion"},
+	{"ConfigurationBackup", "ConfigurationBackupManual ConfigurationBackupScheduled ConfigurationBackupDeletion "
+	                        "ConfigurationBackupDownload ConfigurationBackupSync ConfigurationRestoreStatus"},
+	{"RepositoryTasks", "RepositoryCreation RepositoryDeletion RepositoryEdit VnetRepositoryImport"},
+	{"FileShareIndexing", "FileShareIndexing"},
+	{"HealthCheck", "HealthCheck"},
+	{"CosmosDbConfiguration", "CosmosDbConfiguration"},
+	{"InfrastructureRescan", "InfrastructureRescan SnapshotRescan"},
+	{NULL, NULL},
+};
+
+static const struct group workload_groups[] = {
+	{"VirtualMachine", "PolicyBackup AutoBackup PolicySnapshot ManualSnapshot SnapshotBackup RestoreDisks "
+	                   "RestoreVms FileLevelRestore BackupDeletion SnapshotDeletion ManualSnapshotDeletion "
+	                   "BackupRetention InvalidSnapshotRetention ObsoleteSnapshotRetention "
+	                   "OrphanedSnapshotRetention PolicyArchive RestorePointDataRetrieval HealthCheck "
+	                   "VmSnapshotRetention"},
+	{"SQL", "SqlPolicyBackup SqlManualBackup SqlRestore SqlRestorePointDataRetrieval SqlPolicyArchive "
+	        "SqlBackupDeletion"},
+	{"FileShares", "FileSharePolicySnapshot FileShareManualSnapshot FileShareRestore FileShareFileRestore "
+	               "FileShareIndexing FileShareSnapshotRetention FileShareSnapshotDeletion "
+	               "FileShareManualSnapshotDeletion"},
+	{"VirtualNetwork", "VnetPolicyBackup VnetFullRestore VnetGranularRestore VnetBackupDeletion VnetRetention "
+	                   "VnetRepositoryImport VnetPolicyBackupToRepository"},
+	{"WorkloadIndependent", "RepositoryCreation RepositoryDeletion RepositoryEdit ConfigurationBackupManual "
+	                        "ConfigurationBackupScheduled ConfigurationBackupDeletion ConfigurationBackupDownload "
+	                        "ConfigurationBackupSync ConfigurationRestoreStatus SnapshotRescan InfrastructureRescan "
+	                        "Unknown"},
+	{"CosmosDb", "CosmosDbConfiguration CosmosDbRestore CosmosDbContinuousRetention "
+	             "CosmosDbRestorePointDataRetrieval CosmosDbBackupDeletion CosmosDbContinuousBackupDeletion "
+	             "PostgresDbPolicyBackup PostgresDbPolicyArchive PostgresDbManualBackup MongoDbManualBackup "
+	             "MongoDbPolicyBackup MongoDbPolicyArchive"},
+	{NULL, NULL},
+};
+
+/* Adds the types of group `name` to out; -1 when name is no group. */
+static int group_match(const struct group *g, const char *name, int *out, int max)
+{
+	for(; g->name; g++) {
+		if(strcasecmp(g->name, name))
+			continue;
+		int n = 0;
+		for(const char *p = g->types; *p;) {
+			const char *sp = strchr(p, ' ');
+			size_t len = sp ? (size_t)(sp - p) : strlen(p);
+			char one[64];
+			snprintf(one, sizeof(one), "%.*s", (int)len, p);
+			int m = catalog_type_match_az(one, out + n, max - n);
+			if(m > 0)
+				n += m;
+			p += len;
+			while(*p == ' ')
+				p++;
+		}
+		return n;
+	}
+	return -1;
+}
+
+static enum rc opt_strings(struct req *r, json_t *o, const char *field, json_t **out)
+{
+	json_t *v = json_object_get(o, field);
+	*out = NULL;
+	if(!v || json_is_null(v))
+		return RC_OK;
+	if(!json_is_array(v))
+		return vbaz__bad(r, field, "%s must be an array of strings%s", NULL);
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e)
+		if(!json_is_string(e))
+			return vbaz__bad(r, field, "%s must be an array of strings%s", NULL);
+	*out = v;
+	return RC_OK;
+}
+
+static enum rc opt_string(struct req *r, json_t *o, const char *field, const char **out)
+{
+	json_t *v = json_object_get(o, field);
+	*out = NULL;
+	if(!v || json_is_null(v))
+		return RC_OK;
+	if(!json_is_string(v))
+		return vbaz__bad(r, field, "%s must be a string%s", NULL);
+	*out = arena_strdup(r->arena, json_string_value(v));
+	return RC_OK;
+}
+
+static enum rc group_filter(struct req *r, json_t *arr, const char *field, const struct group *g,
+                            const struct qexpr **where)
+{
+	if(!arr)
+		return RC_OK;
+	int types[VBAZ_MAX_TYPES], nt = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e) {
+		int m = group_match(g, json_string_value(e), types + nt, VBAZ_MAX_TYPES - nt);
+		if(m < 0)
+			return vbaz__bad(r, field, "%s: unknown value '%.100s'", json_string_value(e));
+		nt += m;
+	}
+	*where = q_and(r->arena, *where, q_in_ints(r->arena, QF_TYPE, types, nt));
+	return RC_OK;
+}
+
+/* JobSessionExportOptions into a predicate; answers 400 itself. */
+static enum rc export_filters(struct req *r, const struct qexpr **where)
+{
+	static const char *const known[] = {
+		"jobSessionIds", "policyId", "filter", "status", "sessionTypes", "workloadTypes", "fromUtc", "toUtc", NULL,
+	};
+	struct arena *a = r->arena;
+	if(!r->body || !r->body_len)
+		return RC_OK;
+	json_error_t je;
+	json_t *o = json_loadb(r->body, r->body_len, 0, &je);
+	if(!o || !json_is_object(o)) {
+		json_decref(o);
+		return vbaz__bad(r, "body", "the %s must be a JSON object (JobSessionExportOptions)%s", NULL);
+	}
+	enum rc rc = RC_OK;
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v) {
+		int ok = 0;
+		for(const char *const *k = known; *k; k++)
+			ok |= !strcmp(*k, key);
+		if(!ok) {
+			rc = vbaz__bad(r, key, "%s is not a property of JobSessionExportOptions%s", NULL);
+			goto out;
+		}
+	}
+	json_t *ids, *status, *stypes, *wtypes;
+	const char *policy, *filter, *from, *to;
+	if((rc = opt_strings(r, o, "jobSessionIds", &ids)) || (rc = opt_strings(r, o, "status", &status)) ||
+	   (rc = opt_strings(r, o, "sessionTypes", &stypes)) || (rc = opt_strings(r, o, "workloadTypes", &wtypes)) ||
+	   (rc = opt_string(r, o, "policyId", &policy)) || (rc = opt_string(r, o, "filter", &filter)) ||
+	   (rc = opt_string(r, o, "fromUtc", &from)) || (rc = opt_string(r, o, "toUtc", &to)))
+		goto out;
+	if(ids) {
+		if(json_array_size(ids) > MAX_IDS) {
+			char n[16];
+			snprintf(n, sizeof(n), "%d", MAX_IDS);
+			rc = vbaz__bad(r, "jobSessionIds", "%s takes at most %s ids per export", n);
+			goto out;
+		}
+		const struct qexpr *any = q_in_ints(a, QF_STATE, NULL, 0);
+		size_t i;
+		json_t *e;
+		json_array_foreach(ids, i, e) {
+			struct uuid u;
+			if(!uuid_parse(json_string_value(e), json_string_length(e), &u))
+				any = q_or(a, any, q_uuid(a, QF_ID, Q_EQ, &u));
+		}
+		*where = q_and(a, *where, any);
+	}
+	if(policy) {
+		struct uuid u;
+		if(uuid_parse(policy, strlen(policy), &u)) {
+			rc = vbaz__bad(r, "policyId", "%s must be a UUID, not '%.100s'", policy);
+			goto out;
+		}
+		*where = q_and(a, *where, q_uuid(a, QF_JOB_ID, Q_EQ, &u));
+	}
+	if(filter && *filter) {
+		const char *pat = arena_printf(a, "*%s*", filter);
+		*where = q_and(a, *where, q_or(a, q_match(a, QF_NAME, pat), q_match(a, QF_JOB_NAME, pat)));
+	}
+	const char *tnames[] = {"fromUtc", "toUtc"};
+	const char *tvals[] = {from, to};
+	for(int i = 0; i < 2; i++) {
+		int64_t us;
+		if(!tvals[i])
+			continue;
+		if(time_parse(tvals[i], strlen(tvals[i]), &us)) {
+			rc = vbaz__bad(r, tnames[i], "%s must be a date-time like 2024-01-31T10:00:00Z, not '%.100s'", tvals[i]);
+			goto out;
+		}
+		*where = q_and(a, *where, q_int(a, QF_CREATION, i ? Q_LE : Q_GE, us));
+	}
+	if(status) {
+		const char *names[64];
+		int nn = 0;
+		size_t i;
+		json_t *e;
+		json_array_foreach(status, i, e) {
+			const char *s = json_string_value(e);
+			if(!vbaz__status_known(s)) {
+				rc = vbaz__bad(r, "status", "%s: unknown JobStatus value '%.100s'", s);
+				goto out;
+			}
+			if(nn < 64)
+				names[nn++] = arena_strdup(a, s);
+		}
+		*where = q_and(a, *where, vbaz__status_where(a, names, nn));
+	}
+	if((rc = group_filter(r, stypes, "sessionTypes", session_groups, where)) ||
+	   (rc = group_filter(r, wtypes, "workloadTypes", workload_groups, where)))
+		goto out;
+out:
+	json_decref(o);
+	return rc;
+}
+
+void vbaz__export(struct req *r)
+{
+	const struct qexpr *where = NULL;
+	if(r->version == AZ_V1) {
+		/* v1: no options; the whole list as one JSON page. */
+		int64_t total;
+		if(vbaz__count_where(r, NULL, &total))
+			return;
+		vbaz__send_page(r, NULL, 0, total, total, arena_printf(r->arena, "%s/jobSessions/export", vbaz__api_base(r)),
+		                0);
+		return;
+	}
+	if(export_filters(r, &where))
+		return;
+	/* Validate the filter before the 200 goes out: a failing count answers now. */
+	int64_t total;
+	if(vbaz__count_where(r, where, &total))
+		return;
+	const char *accept = req_header(r, "Accept");
+	int xml = accept && strcasestr(accept, "xml") && !strcasestr(accept, "text/csv");
+	struct feed *f = feed_new(r, xml ? FEED_XML : FEED_CSV, where);
+	req_add_header(r, "Content-Disposition",
+	               xml ? "attachment; filename=\"jobSessions.xml\"" : "attachment; filename=\"jobSessions.csv\"");
+	feed_send(r, f, 200, xml ? XML_TYPE : CSV_TYPE, 0);
+}
+
