@@ -119,7 +119,7 @@ sanitize:
 
 .PHONY: sanitize-tests
 sanitize-tests: $(BUILD)/sessiond $(UNIT_BIN)
-	@scripts/check --san-only $(BUILD)
+	@scripts/check --san $(BUILD)
 
 clean:
 	rm -rf build build-san build-fuzz

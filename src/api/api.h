@@ -59,6 +59,7 @@ struct req {
 	int64_t now_us;                   /* when the request arrived */
 
 	int version;                      /* dialect-specific: VBR family, Azure version index */
+	int login;                        /* a logon endpoint (public POST): a 401 counts as a failed logon */
 	struct principal who;             /* filled by the dialect's authentication */
 
 	/* the answer */

@@ -212,10 +212,23 @@ void auth_token_key(const struct principal *who, char out[40])
 	sodium_bin2hex(out + 1, 39, b, 8);
 }
 
+/* libsodium 1.0.18 decodes any byte >= 0x80 as '_' (found by fuzzing): only the
+ * base64url alphabet and one '.' may reach the decoder, or tokens get aliases. */
+static int token_chars_ok(const char *t, size_t len)
+{
+	for(size_t i = 0; i < len; i++) {
+		char c = t[i];
+		if(!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		     c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
 enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who)
 {
 	const char *dot = memchr(token, '.', len);
-	if(!dot || len > AUTH_TOKEN_MAX)
+	if(!dot || len > AUTH_TOKEN_MAX || !token_chars_ok(token, len))
 		return RC_UNAUTHORIZED;
 	unsigned char p[PAYLOAD_LEN + 4], mac[crypto_auth_BYTES + 4];
 	size_t plen = 0, mlen = 0;
@@ -269,6 +282,84 @@ void auth_revoked_add(const char *key, int64_t expires_us)
 	auth.set[auth.n].expires_us = expires_us;
 	auth.n++;
 	pthread_rwlock_unlock(&auth.lock);
+}
+
+/* Failed logons by client address: a small table, a slot per address (collisions
+ * evict the older window), so memory stays fixed whatever addresses come. */
+#define THROTTLE_SLOTS 1024
+#define THROTTLE_PROBE 8
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char addr[48];
+		int64_t start_us;      /* start of the current window */
+		int count;             /* failures in it */
+	} slot[THROTTLE_SLOTS];
+	int limit;                 /* failures allowed per window; 0: no limit */
+} throttle = {.lock = PTHREAD_MUTEX_INITIALIZER, .limit = AUTH_LOGIN_FAILURES};
+
+void auth_login_limit(int failures)
+{
+	__atomic_store_n(&throttle.limit, failures, __ATOMIC_RELAXED);
+}
+
+static unsigned addr_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	for(; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of client (-1 if it has none and !create); the lock is held. */
+static int throttle_slot(const char *client, int64_t now_us, int create)
+{
+	const int64_t window = (int64_t)AUTH_LOGIN_WINDOW_S * 1000000;
+	unsigned h = addr_hash(client);
+	int victim = -1;
+	for(int i = 0; i < THROTTLE_PROBE; i++) {
+		int k = (int)((h + (unsigned)i) % THROTTLE_SLOTS);
+		if(!strcmp(throttle.slot[k].addr, client))
+			return k;
+		if(victim < 0 || throttle.slot[k].start_us < throttle.slot[victim].start_us)
+			victim = k;
+	}
+	if(!create)
+		return -1;
+	if(throttle.slot[victim].start_us + window > now_us && throttle.slot[victim].addr[0])
+		victim = (int)(h % THROTTLE_SLOTS);   /* all busy: the home slot starts over */
+	snprintf(throttle.slot[victim].addr, sizeof(throttle.slot[victim].addr), "%s", client);
+	throttle.slot[victim].start_us = now_us;
+	throttle.slot[victim].count = 0;
+	return victim;
+}
+
+int auth_login_blocked(const char *client, int64_t now_us)
+{
+	const int64_t window = (int64_t)AUTH_LOGIN_WINDOW_S * 1000000;
+	int wait_s = 0, limit = __atomic_load_n(&throttle.limit, __ATOMIC_RELAXED);
+	if(limit <= 0)
+		return 0;
+	pthread_mutex_lock(&throttle.lock);
+	int k = throttle_slot(client ? client : "-", now_us, 0);
+	if(k >= 0 && throttle.slot[k].count >= limit && throttle.slot[k].start_us + window > now_us)
+		wait_s = (int)((throttle.slot[k].start_us + window - now_us + 999999) / 1000000);
+	pthread_mutex_unlock(&throttle.lock);
+	return wait_s;
+}
+
+void auth_login_failed(const char *client, int64_t now_us)
+{
+	const int64_t window = (int64_t)AUTH_LOGIN_WINDOW_S * 1000000;
+	pthread_mutex_lock(&throttle.lock);
+	int k = throttle_slot(client ? client : "-", now_us, 1);
+	if(throttle.slot[k].start_us + window <= now_us) {
+		throttle.slot[k].start_us = now_us;
+		throttle.slot[k].count = 0;
+	}
+	throttle.slot[k].count++;
+	pthread_mutex_unlock(&throttle.lock);
 }
 
 int auth_equal(const void *a, size_t alen, const void *b, size_t blen)

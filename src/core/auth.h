@@ -67,6 +67,17 @@ void auth_token_key(const struct principal *who, char out[40]);
 /** Adds a revocation to the in-memory set (after the store committed it). */
 void auth_revoked_add(const char *key, int64_t expires_us);
 
+/* Failed logons per client address: more than AUTH_LOGIN_FAILURES within
+ * AUTH_LOGIN_WINDOW_S seconds and the address must wait for the window to end. */
+#define AUTH_LOGIN_FAILURES 10
+#define AUTH_LOGIN_WINDOW_S 60
+/** Sets the failures allowed per window (default AUTH_LOGIN_FAILURES; 0: no limit). */
+void auth_login_limit(int failures);
+/** 0 when client may try to log on now; otherwise the seconds it must wait. */
+int auth_login_blocked(const char *client, int64_t now_us);
+/** Counts a failed logon of client. */
+void auth_login_failed(const char *client, int64_t now_us);
+
 /** Constant-time comparison of two byte strings. */
 int auth_equal(const void *a, size_t alen, const void *b, size_t blen);
 
