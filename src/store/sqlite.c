@@ -72,7 +72,10 @@ static enum rc conn_open(struct store *s, int writer, struct conn **out, char *e
 		return RC_BACKEND;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
-	sqlite3_exec(c->db, "PRAGMA mmap_size=268435456; PRAGMA cache_size=-8000;", NULL, NULL, NULL);
+	/* No mmap: a mapped database counts in RSS page by page (an export of a million
+	 * sessions reached 272 MiB), while reads through the 8 MB page cache measured as fast
+	 * (bench/, docs/PERFORMANCE.md). */
+	sqlite3_exec(c->db, "PRAGMA mmap_size=0; PRAGMA cache_size=-8000;", NULL, NULL, NULL);
 	if(!writer)
 		sqlite3_exec(c->db, "PRAGMA query_only=1;", NULL, NULL, NULL);
 	*out = c;
@@ -344,12 +347,39 @@ static char *like_pattern(struct arena *a, const char *s)
 	return out;
 }
 
+/* A keyset continuation "f < v OR (f = v AND id < u)" (or with >) becomes the row value
+ * "(f, id) < (v, u)": SQLite seeks to it in an index on (f, id), while it scans the
+ * whole index for the OR when v and u are bound parameters (exports read a million
+ * sessions in chunks this way, and each chunk would rescan all the rows before it). */
+static int keyset(struct sqlq *q, const struct qexpr *e)
+{
+	if(e->op != Q_OR || !e->a || !e->b || e->b->op != Q_AND || !e->b->a || !e->b->b)
+		return 0;
+	const struct qexpr *lt = e->a, *eq = e->b->a, *id = e->b->b;
+	if((lt->op != Q_LT && lt->op != Q_GT) || lt->kind != QV_INT || lt->field == QF_ID ||
+	   eq->op != Q_EQ || eq->field != lt->field || eq->kind != QV_INT || eq->i != lt->i ||
+	   id->op != lt->op || id->field != QF_ID || id->kind != QV_UUID)
+		return 0;
+	const char *col = (unsigned)lt->field < QF__COUNT ? q->cols[lt->field] : NULL;
+	if(!col || !q->cols[QF_ID])
+		return 0;
+	struct param p1 = {.kind = QV_INT, .i = lt->i}, p2 = {.kind = QV_UUID, .u = id->u};
+	buf_printf(&q->sql, "((%s, %s) %s (", col, q->cols[QF_ID], lt->op == Q_LT ? "<" : ">");
+	add_param(q, &p1);
+	buf_addstr(&q->sql, ", ");
+	add_param(q, &p2);
+	buf_addstr(&q->sql, "))");
+	return 1;
+}
+
 static void compile(struct sqlq *q, const struct qexpr *e, struct arena *a)
 {
 	static const char *const opsym[] = {
 		[Q_EQ] = "=", [Q_NE] = "<>", [Q_LT] = "<", [Q_GT] = ">", [Q_LE] = "<=", [Q_GE] = ">=",
 	};
 	if(q->bad)
+		return;
+	if(keyset(q, e))
 		return;
 	if(e->op == Q_AND || e->op == Q_OR) {
 		buf_addc(&q->sql, '(');
@@ -480,11 +510,18 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 	}
 	enum rc rc = RC_OK;
 	sqlite3_stmt *st;
+	int in_txn = 0;
 	if(sq.bad || where.failed) {
 		rc = RC_INVALID;
 		goto out;
 	}
 	if(total) {
+		/* The total and the page come from one snapshot. */
+		if(!(st = list_stmt(c, "BEGIN")) || sqlite3_step(st) != SQLITE_DONE) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		in_txn = 1;
 		/* Totals under type/state/result filters come from session_counts: a full
 		 * count(*) over a million sessions costs half a second. */
 		if(!strcmp(table, "sessions") && counts_only(q->where))
@@ -501,9 +538,20 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 		buf_reset(&text);
 	}
 	const char *ocol = (unsigned)q->order < QO__COUNT && ocols[q->order] ? ocols[q->order] : "creation";
-	const char *dir = q->asc ? "ASC" : "DESC";
-	int paged = q->limit >= 0 || q->skip > 0;
-	if(q->skip > 0)
+	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
+	int reverse = 0;
+	if(total && limit >= 0 && limit <= 10000 && skip > *total / 2) {
+		/* A page in the far half of the list mirrors one in the near half: read that
+		 * in the opposite order (NULLs sort first ascending, last descending, so the
+		 * order reverses exactly) and hand its rows out backwards. */
+		int64_t end = skip + limit < *total ? skip + limit : *total;
+		limit = end > skip ? end - skip : 0;
+		skip = *total - end;
+		reverse = 1;
+	}
+	const char *dir = q->asc != reverse ? "ASC" : "DESC";
+	int paged = limit >= 0 || skip > 0;
+	if(skip > 0)
 		/* Skipped rows are stepped over in the inner query, which reads only index
 		 * entries where an index covers the filter; full rows are read for the page only. */
 		buf_printf(&text, "SELECT %s FROM %s WHERE id IN (SELECT id FROM %s%s ORDER BY %s %s, id %s"
@@ -511,7 +559,7 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 		           cols, table, table, buf_cstr(&where), ocol, dir, dir, sq.np + 1, sq.np + 2, ocol, dir, dir);
 	else
 		buf_printf(&text, "SELECT %s FROM %s%s ORDER BY %s %s, id %s", cols, table, buf_cstr(&where), ocol, dir, dir);
-	if(q->limit >= 0 && q->skip <= 0)
+	if(limit >= 0 && skip <= 0)
 		buf_printf(&text, " LIMIT ?%d OFFSET ?%d", sq.np + 1, sq.np + 2);
 	if(!(st = list_stmt(c, buf_cstr(&text)))) {
 		rc = RC_BACKEND;
@@ -519,20 +567,33 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 	}
 	bind_params(st, &sq);
 	if(paged) {
-		sqlite3_bind_int64(st, sq.np + 1, q->limit >= 0 ? q->limit : -1);
-		sqlite3_bind_int64(st, sq.np + 2, q->skip > 0 ? q->skip : 0);
+		sqlite3_bind_int64(st, sq.np + 1, limit >= 0 ? limit : -1);
+		sqlite3_bind_int64(st, sq.np + 2, skip);
 	}
-	void *rec = arena_alloc(a, recsize);
-	int step;
-	while((step = sqlite3_step(st)) == SQLITE_ROW) {
-		rd(st, a, rec);
-		if(cb(ctx, rec))
-			break;
+	int step = SQLITE_DONE;   /* limit 0 steps nothing */
+	if(reverse) {
+		char *recs = arena_alloc(a, recsize * (size_t)(limit ? limit : 1));
+		int64_t n = 0;
+		while(n < limit && (step = sqlite3_step(st)) == SQLITE_ROW)
+			rd(st, a, recs + recsize * (size_t)n++);
+		if(n == limit)
+			step = SQLITE_DONE;
+		while(n > 0 && !cb(ctx, recs + recsize * (size_t)--n))
+			;
+	} else {
+		void *rec = arena_alloc(a, recsize);
+		while((step = sqlite3_step(st)) == SQLITE_ROW) {
+			rd(st, a, rec);
+			if(cb(ctx, rec))
+				break;
+		}
 	}
 	if(step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = RC_BACKEND;
 	sqlite3_reset(st);
 out:
+	if(in_txn && (st = list_stmt(c, "COMMIT")))
+		sqlite3_step(st);
 	buf_free(&sq.sql);
 	buf_free(&where);
 	buf_free(&text);
@@ -1353,8 +1414,18 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 
 static void sq_close(struct store *s);
 
+/* SQLite's memory statistics take one process-wide mutex on every allocation, which
+ * the HTTP workers then queue on (perf: half the futex calls of a GET). Nothing reads
+ * them; turning them off must happen before SQLite initialises. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum rc sq_open(const char *uri, struct store **out, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_setup);
 	if(!strncmp(uri, "sqlite:", 7))
 		uri += 7;
 	struct store *s = xcalloc(1, sizeof(*s));

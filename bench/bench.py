@@ -1,0 +1,463 @@
+"""sessiond benchmarks: nginx and sessiond side by side on 127.0.0.1, same wrk settings.
+
+Run through bench/run (make bench / make bench-quick). Prints medians of >= 3 runs and
+writes them as JSON to build/bench/results-{full,quick}.json. docs/PERFORMANCE.md explains
+every figure. nginx and every sessiond started here are stopped on exit, also on failure.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+SESSIOND = os.path.join(BUILD, "sessiond")
+GEN = os.path.join(BUILD, "sessiond-gen")
+CACHE = os.path.join(BUILD, "bench")
+PASSWORD = "benchpass1"
+VBR = {"x-api-version": "1.3-rev2"}
+LIST_QUERY = "limit=100&typeFilter=BackupJob&resultFilter=Success&orderColumn=CreationTime&orderAsc=false"
+
+procs = []          # every process we started: stopped in cleanup()
+tmpdir = None
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def cleanup():
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    procs.clear()
+    if tmpdir and os.path.isdir(tmpdir):
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def on_signal(sig, frame):
+    raise SystemExit(128 + sig)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(port, method, path, body=None, headers=None, timeout=600):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=body, method=method,
+                                 headers=headers or {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[k] = int(v.split()[0]) / 1024.0   # MiB
+    return out
+
+
+# ---------- servers ----------
+
+class Sessiond:
+    def __init__(self, db, level):
+        self.db, self.level, self.port, self.p = db, level, None, None
+
+    def start(self):
+        """Starts the server; returns seconds from exec until it answered an HTTP request."""
+        self.port = free_port()
+        env = dict(os.environ, SESSIOND_ADMIN_PASSWORD=PASSWORD)
+        t0 = time.perf_counter()
+        self.p = subprocess.Popen([SESSIOND, "--listen", "127.0.0.1:%d" % self.port, "--db", self.db,
+                                   "--log-level", self.level], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(self.p)
+        while True:
+            if self.p.poll() is not None:
+                raise RuntimeError("sessiond exited with %d on start" % self.p.returncode)
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"GET /api/v1/serverTime HTTP/1.1\r\nHost: x\r\nx-api-version: 1.3-rev2\r\n"
+                              b"Connection: close\r\n\r\n")
+                    if s.recv(64).startswith(b"HTTP/1.1 200"):
+                        return time.perf_counter() - t0
+            except OSError:
+                pass
+            time.sleep(0.0005)
+
+    def stop(self):
+        if self.p and self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(30)
+        if self.p in procs:
+            procs.remove(self.p)
+
+    def token(self):
+        body = ("grant_type=password&username=admin&password=%s" % PASSWORD).encode()
+        _, out = http(self.port, "POST", "/api/oauth2/token", body,
+                      dict(VBR, **{"Content-Type": "application/x-www-form-urlencoded"}))
+        return json.loads(out)["access_token"]
+
+    def status(self):
+        return proc_status(self.p.pid)
+
+
+class Nginx:
+    def __init__(self, root):
+        self.prefix = os.path.join(tmpdir, "nginx")
+        self.root = root
+        self.port = free_port()
+        os.makedirs(self.prefix, exist_ok=True)
+        conf = os.path.join(self.prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""daemon off;
+worker_processes %d;
+pid %s/nginx.pid;
+error_log %s/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    default_type application/json;
+    client_body_temp_path %s/body;
+    proxy_temp_path %s/proxy;
+    fastcgi_temp_path %s/fastcgi;
+    uwsgi_temp_path %s/uwsgi;
+    scgi_temp_path %s/scgi;
+    server {
+        listen 127.0.0.1:%d;
+        root %s;
+        location / { }
+    }
+}
+""" % ((os.cpu_count() or 2,) + (self.prefix,) * 7 + (self.port, root)))
+        self.p = subprocess.Popen(["nginx", "-p", self.prefix, "-c", conf, "-e", os.path.join(self.prefix, "error.log")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(self.p)
+        for _ in range(500):
+            if self.p.poll() is not None:
+                raise RuntimeError("nginx exited with %d (see %s/error.log)" % (self.p.returncode, self.prefix))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError("nginx did not start")
+
+
+# ---------- wrk ----------
+
+def parse_time(s):
+    for unit, mul in (("us", 1e-3), ("ms", 1.0), ("s", 1e3), ("m", 60e3)):
+        if s.endswith(unit):
+            return float(s[:-len(unit)]) * mul
+    return float(s)
+
+
+def wrk(port, path, dur, threads=2, conns=64, script="auth.lua", env=None, latency=False):
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % dur, "-s", os.path.join(ROOT, "bench", script)]
+    if latency:
+        cmd.append("--latency")
+    cmd.append("http://127.0.0.1:%d%s" % (port, path))
+    out = subprocess.run(cmd, env=dict(os.environ, **(env or {})), capture_output=True, text=True, check=True).stdout
+    res = {"rps": 0.0, "non2xx": 0, "errors": 0, "requests": 0}
+    in_dist = False
+    for line in out.splitlines():
+        w = line.split()
+        if "requests in" in line:
+            res["requests"] = int(w[0])
+        elif line.startswith("Requests/sec:"):
+            res["rps"] = float(w[1])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            res["non2xx"] = int(w[-1])
+        elif line.strip().startswith("Socket errors:"):
+            res["errors"] = sum(int(x.strip(",")) for x in w[3::2])
+        elif line.strip().startswith("Latency Distribution"):
+            in_dist = True
+        elif in_dist and len(w) == 2 and w[0].endswith("%"):
+            res["p" + w[0][:-1]] = parse_time(w[1])
+        elif in_dist:
+            in_dist = False
+    if res["non2xx"] or res["errors"]:
+        log("  warning: %d non-2xx responses, %d socket errors on %s" % (res["non2xx"], res["errors"], path))
+    return res
+
+
+def cpu_seconds(pid):
+    """User + system CPU of pid and its child processes (nginx workers) so far."""
+    pids = [pid] + [int(x) for x in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                     text=True).stdout.split()]
+    t = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            t += int(st[11]) + int(st[12])
+        except OSError:
+            pass
+    return t / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_cpu(pid, *args, **kw):
+    """wrk(...) plus the server's CPU microseconds per request: a figure that the load of
+    other processes on the machine disturbs much less than requests per second."""
+    c0 = cpu_seconds(pid)
+    res = wrk(*args, **kw)
+    res["cpu_us"] = (cpu_seconds(pid) - c0) * 1e6 / max(1, res["requests"])
+    return res
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+# ---------- dataset ----------
+
+def dataset(n):
+    """A pristine store of n sessions (cached in build/bench), copied into the temp dir."""
+    os.makedirs(CACHE, exist_ok=True)
+    base = os.path.join(CACHE, "sessions-%d" % n)
+    db = base + ".db"
+    # What the data depends on: the generator, the schema, and the type codes of the catalog.
+    inputs = [os.path.join(ROOT, p) for p in ("bench/gen.c", "src/store/store_sql.c", "src/core/catalog.def")]
+    stale = not os.path.exists(db) or not os.path.exists(base + ".running") or \
+        any(os.path.exists(p) and os.path.getmtime(db) < os.path.getmtime(p) for p in inputs)
+    if stale:
+        for ext in (".db", ".db-wal", ".db-shm", ".sample", ".running"):
+            if os.path.exists(base + ext):
+                os.remove(base + ext)
+        log("generating %d sessions ..." % n)
+        subprocess.run([GEN, "--db", db, "--sessions", str(n), "--running", "1000",
+                        "--sample-file", base + ".sample", "--running-file", base + ".running"], check=True)
+    work = os.path.join(tmpdir, "s%d.db" % n)
+    shutil.copyfile(db, work)
+    with open(base + ".sample") as f:
+        sample = f.read().strip()
+    return work, sample, base + ".running"
+
+
+# ---------- one store size ----------
+
+def bench_size(n, dur, runs, export_all):
+    r = {"sessions": n}
+    db, sample, running_file = dataset(n)
+    log("== %d sessions (%s)" % (n, db))
+
+    # start-up (first start creates the admin user: not timed) and idle RSS
+    s = Sessiond(db, "warn")
+    s.start()
+    s.stop()
+    starts, rss = [], []
+    for _ in range(max(runs, 3)):
+        s = Sessiond(db, "warn")
+        starts.append(s.start())
+        time.sleep(0.5)
+        rss.append(s.status()["VmRSS"])
+        s.stop()
+    r["startup_ms"] = med(starts) * 1000
+    r["idle_rss_mib"] = med(rss)
+    log("  start-up %.1f ms, idle RSS %.1f MiB" % (r["startup_ms"], r["idle_rss_mib"]))
+
+    warn = Sessiond(db, "warn")
+    info = Sessiond(db, "info")
+    warn.start()
+    info.start()
+    tok_w, tok_i = warn.token(), info.token()
+    path = "/api/v1/sessions/" + sample
+    _, body = http(warn.port, "GET", path, headers=dict(VBR, Authorization="Bearer " + tok_w))
+    www = os.path.join(tmpdir, "www")
+    os.makedirs(os.path.join(www, "api/v1/sessions"), exist_ok=True)
+    with open(os.path.join(www, path.lstrip("/")), "wb") as f:
+        f.write(body)
+    for d in (tmpdir, www):
+        os.chmod(d, 0o755)
+    for dirpath, dirs, files in os.walk(www):
+        for x in dirs:
+            os.chmod(os.path.join(dirpath, x), 0o755)
+        for x in files:
+            os.chmod(os.path.join(dirpath, x), 0o644)
+    ngx = Nginx(www)
+    r["body_bytes"] = len(body)
+
+    # (1) GET one session by id, interleaved runs, paired ratios
+    g = {"nginx": [], "warn": [], "info": [], "ratio_warn": [], "ratio_info": [],
+         "cpu_nginx": [], "cpu_warn": [], "cpu_info": []}
+    for i in range(runs):
+        a = wrk_cpu(ngx.p.pid, ngx.port, path, dur, env={"BENCH_TOKEN": tok_w})
+        b = wrk_cpu(warn.p.pid, warn.port, path, dur, env={"BENCH_TOKEN": tok_w})
+        c = wrk_cpu(info.p.pid, info.port, path, dur, env={"BENCH_TOKEN": tok_i})
+        g["nginx"].append(a["rps"]), g["warn"].append(b["rps"]), g["info"].append(c["rps"])
+        g["ratio_warn"].append(b["rps"] / a["rps"]), g["ratio_info"].append(c["rps"] / a["rps"])
+        g["cpu_nginx"].append(a["cpu_us"]), g["cpu_warn"].append(b["cpu_us"]), g["cpu_info"].append(c["cpu_us"])
+        log("  GET run %d: nginx %.0f/s (%.1f us CPU/req), sessiond %.0f/s (%.1f us) warn, %.0f/s (%.1f us) info" %
+            (i + 1, a["rps"], a["cpu_us"], b["rps"], b["cpu_us"], c["rps"], c["cpu_us"]))
+    r["get"] = {k: med(v) for k, v in g.items()}
+
+    # (2) filtered, sorted list: first page and a deep page, one connection (latency, not queueing)
+    for name, q in (("list", LIST_QUERY), ("deep", LIST_QUERY + "&skip=%d" % (n // 2))):
+        p50, p99, rps = [], [], []
+        for i in range(runs):
+            tok_w = warn.token()
+            x = wrk(warn.port, "/api/v1/sessions?" + q, dur, threads=1, conns=1, latency=True,
+                    env={"BENCH_TOKEN": tok_w})
+            p50.append(x.get("p50", float("nan"))), p99.append(x.get("p99", float("nan"))), rps.append(x["rps"])
+        r[name] = {"p50_ms": med(p50), "p99_ms": med(p99), "rps": med(rps)}
+        log("  %s page: p50 %.2f ms, p99 %.2f ms, %.0f req/s" % (name, r[name]["p50_ms"], r[name]["p99_ms"],
+                                                                 r[name]["rps"]))
+
+    # (3) ingest: progress PATCHes, each acknowledged after its commit
+    for srv, key in ((warn, "ingest_warn"), (info, "ingest_info")):
+        vals = []
+        for i in range(runs):
+            x = wrk(srv.port, "/", dur, script="patch.lua",
+                    env={"BENCH_TOKEN": srv.token(), "BENCH_IDS": running_file})
+            vals.append(x["rps"])
+        r[key] = med(vals)
+        log("  ingest (%s): %.0f PATCH/s" % (srv.level, r[key]))
+    info.stop()
+    warn.stop()
+
+    # (4) export on a fresh process, so its peak RSS is start-up plus the export
+    if export_all:
+        r["export"] = export(db, n, runs)
+    ngx.p.terminate()
+    ngx.p.wait(10)
+    procs.remove(ngx.p)
+    return r
+
+
+def export(db, n, runs):
+    s = Sessiond(db, "warn")
+    s.start()
+    tok = s.token()
+    # The Azure export (POST /api/v8.1/jobSessions/export) when served; else VBR paging.
+    mode = "vbr-paging"
+    try:
+        st, _ = http(s.port, "POST", "/api/v8.1/jobSessions/export", b"{}",
+                     {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}, timeout=5)
+        if st == 200:
+            mode = "azure-export"
+    except Exception:
+        pass
+    rates = []
+    for _ in range(runs):
+        tok = s.token()
+        t0 = time.perf_counter()
+        if mode == "azure-export":
+            subprocess.run(["curl", "-sf", "-o", "/dev/null", "-X", "POST", "-H", "Authorization: Bearer " + tok,
+                            "-H", "Content-Type: application/json", "-d", "{}",
+                            "http://127.0.0.1:%d/api/v8.1/jobSessions/export" % s.port], check=True)
+        else:
+            last = max(0, (n - 1) // 1000 * 1000)
+            subprocess.run(["curl", "-sf", "-o", "/dev/null", "-H", "Authorization: Bearer " + tok,
+                            "-H", "x-api-version: 1.3-rev2",
+                            "http://127.0.0.1:%d/api/v1/sessions?limit=1000&skip=[0-%d:1000]" % (s.port, last)],
+                           check=True)
+        rates.append(n / (time.perf_counter() - t0))
+    st = s.status()
+    s.stop()
+    out = {"mode": mode, "sessions_per_s": med(rates), "peak_rss_mib": st["VmHWM"], "rss_anon_mib": st["RssAnon"],
+           "rss_file_mib": st["RssFile"]}
+    log("  export (%s): %.0f sessions/s, peak RSS %.1f MiB (anon %.1f, file-backed %.1f)" %
+        (mode, out["sessions_per_s"], out["peak_rss_mib"], out["rss_anon_mib"], out["rss_file_mib"]))
+    return out
+
+
+# ---------- report ----------
+
+def report(results, main_n):
+    m = next(x for x in results if x["sessions"] == main_n)
+    g = m["get"]
+    line = "%-58s %14s %s"
+    print()
+    print("sessiond bench: %d sessions, %d cores (%s), wrk -t2 -c64 on the same machine" %
+          (main_n, os.cpu_count(), cpu_model()))
+    print(line % ("measure (median)", "value", "target"))
+    print(line % ("GET by id, sessiond/nginx (log-level warn)", "%.2fx" % g["ratio_warn"], ">= 0.6x (aim 0.9x)"))
+    print(line % ("GET by id, sessiond/nginx (log-level info, access log)", "%.2fx" % g["ratio_info"], ""))
+    print(line % ("  nginx / sessiond warn / sessiond info, req/s",
+                  "%.0f/%.0f/%.0f" % (g["nginx"], g["warn"], g["info"]), ""))
+    print(line % ("  server CPU per request, nginx / warn / info",
+                  "%.1f/%.1f/%.1f us" % (g["cpu_nginx"], g["cpu_warn"], g["cpu_info"]), ""))
+    print(line % ("  CPU-cost ratio nginx/sessiond (warn)", "%.2fx" % (g["cpu_nginx"] / g["cpu_warn"]),
+                  "(steadier under load)"))
+    print(line % ("list first page (100, filtered+sorted) p50 / p99", "%.2f/%.2f ms" % (m["list"]["p50_ms"], m["list"]["p99_ms"]),
+                  "p99 < 5 ms"))
+    print(line % ("list deep page (skip=%d) p50 / p99" % (main_n // 2),
+                  "%.2f/%.2f ms" % (m["deep"]["p50_ms"], m["deep"]["p99_ms"]), "< 50 ms"))
+    print(line % ("ingest PATCH/s, durable (warn / info)", "%.0f/%.0f" % (m["ingest_warn"], m["ingest_info"]),
+                  ">= 30000"))
+    if "export" in m:
+        e = m["export"]
+        print(line % ("export sessions/s (%s)" % e["mode"], "%.0f" % e["sessions_per_s"], ">= 200000"))
+        print(line % ("export peak RSS (VmHWM)", "%.1f MiB" % e["peak_rss_mib"], "< 64 MiB"))
+    print(line % ("start-up", "%.1f ms" % m["startup_ms"], "< 100 ms"))
+    print(line % ("idle RSS", "%.1f MiB" % m["idle_rss_mib"], "< 16 MiB"))
+    if len(results) > 1:
+        print()
+        print("growth with store size (medians)")
+        print("%10s %9s %9s %9s %9s %9s %10s %10s %9s" % ("sessions", "start ms", "idle MiB", "GET/ngx", "list p50",
+                                                        "list p99", "deep p50", "ingest/s", "export/s"))
+        for x in results:
+            print("%10d %9.1f %9.1f %9.2f %9.2f %9.2f %10.2f %10.0f %9.0f" % (
+                x["sessions"], x["startup_ms"], x["idle_rss_mib"], x["get"]["ratio_warn"], x["list"]["p50_ms"],
+                x["list"]["p99_ms"], x["deep"]["p50_ms"], x["ingest_warn"], x.get("export", {}).get("sessions_per_s", 0)))
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def main():
+    global tmpdir
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="10k sessions, short runs (under 2 minutes)")
+    ap.add_argument("--sizes", help="comma-separated store sizes; the last one is the headline")
+    ap.add_argument("--duration", type=int, help="seconds per wrk run")
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sizes = [int(x) for x in a.sizes.split(",")] if a.sizes else ([10000] if a.quick else [10000, 100000, 1000000])
+    dur = a.duration or (2 if a.quick else 8)
+    runs = max(3, a.runs)
+    tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-")
+    try:
+        results = [bench_size(n, dur, runs, True) for n in sizes]
+        os.makedirs(CACHE, exist_ok=True)
+        with open(os.path.join(CACHE, "results-%s.json" % ("quick" if a.quick else "full")), "w") as f:
+            json.dump({"cpu": cpu_model(), "cores": os.cpu_count(), "duration_s": dur, "runs": runs,
+                       "results": results}, f, indent=1)
+        report(results, sizes[-1])
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
