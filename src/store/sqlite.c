@@ -1248,6 +1248,8 @@ static enum rc apply(struct store *s, struct store_write *w, struct arena *a)
 			wstep(st);
 		}
 		w->affected = n;
+		if(n)
+			w->usn = ++s->usn;   /* the store changed: whatever keys on the usn sees it */
 		return RC_OK;
 	}
 	}

@@ -148,7 +148,9 @@ enum write_kind {
 	W_USER_DEL,        /* user.name */
 	W_KV_PUT,          /* key, value */
 	W_REVOKE,          /* key: token id (hex), i: expiry µs; fails with RC_CONFLICT if present */
-	W_PURGE,           /* i: remove stopped sessions that ended before i, at most n of them */
+	W_PURGE,           /* i: remove stopped sessions that ended before i, at most n of them;
+	                      takes a usn of its own when it removed any, so the usn moves on
+	                      every change of what a read can see */
 };
 
 struct store_write {

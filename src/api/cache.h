@@ -1,0 +1,20 @@
+/* cache: rendered response bodies, per worker thread, keyed by what the body
+ * shows (e.g. a session id and an API version) and valid only while the
+ * store's usn has not moved since rendering, so a write can never leave a
+ * stale body behind. No locks: each thread has its own table. */
+#ifndef SESSIOND_API_CACHE_H
+#define SESSIOND_API_CACHE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+#define CACHE_KEY_MAX 24
+#define CACHE_BODY_MAX 4096
+
+/** Appends the cached body for key to out when one was stored at usn; 1 on a hit. */
+int api_cache_get(const void *key, size_t klen, int64_t usn, struct buf *out);
+/** Remembers body as the answer for key at usn (bodies over CACHE_BODY_MAX are not kept). */
+void api_cache_put(const void *key, size_t klen, int64_t usn, const char *body, size_t len);
+
+#endif
