@@ -5,6 +5,7 @@ writes them as JSON to build/bench/results-{full,quick}.json. docs/PERFORMANCE.m
 every figure. nginx and every sessiond started here are stopped on exit, also on failure.
 """
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -115,6 +116,15 @@ class Sessiond:
         _, out = http(self.port, "POST", "/api/oauth2/token", body,
                       dict(VBR, **{"Content-Type": "application/x-www-form-urlencoded"}))
         return json.loads(out)["access_token"]
+
+    def em_session(self):
+        """An Enterprise Manager logon session id (the X-RestSvcSessionId value)."""
+        auth = base64.b64encode(("admin:%s" % PASSWORD).encode()).decode()
+        req = urllib.request.Request("http://127.0.0.1:%d/api/sessionMngr/?v=latest" % self.port, data=b"",
+                                     method="POST", headers={"Authorization": "Basic " + auth})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
+            return r.headers["X-RestSvcSessionId"]
 
     def status(self):
         return proc_status(self.p.pid)
@@ -282,12 +292,27 @@ def bench_size(n, dur, runs, export_all):
     warn.start()
     info.start()
     tok_w, tok_i = warn.token(), info.token()
-    path = "/api/v1/sessions/" + sample
-    _, body = http(warn.port, "GET", path, headers=dict(VBR, Authorization="Bearer " + tok_w))
+    em_w, em_i = warn.em_session(), info.em_session()
+    # one session of the backup family, so all three dialects show it
+    _, listing = http(warn.port, "GET", "/api/v1/sessions?limit=1&typeFilter=BackupJob&stateFilter=Stopped",
+                      headers=dict(VBR, Authorization="Bearer " + tok_w))
+    sid = json.loads(listing)["data"][0]["id"] if json.loads(listing)["data"] else sample
+    gets = {   # name: (path, wrk script, env for warn, env for info, extra request headers)
+        "vbr": ("/api/v1/sessions/" + sid, "auth.lua", {"BENCH_TOKEN": tok_w}, {"BENCH_TOKEN": tok_i},
+                dict(VBR, Authorization="Bearer " + tok_w)),
+        "em": ("/api/backupSessions/%s?format=Entity" % sid, "em.lua", {"BENCH_EMSESSION": em_w},
+               {"BENCH_EMSESSION": em_i}, {"X-RestSvcSessionId": em_w}),
+        "vbaz": ("/api/v8.1/jobSessions/" + sid, "auth.lua", {"BENCH_TOKEN": tok_w}, {"BENCH_TOKEN": tok_i},
+                 dict(VBR, Authorization="Bearer " + tok_w)),
+    }
     www = os.path.join(tmpdir, "www")
-    os.makedirs(os.path.join(www, "api/v1/sessions"), exist_ok=True)
-    with open(os.path.join(www, path.lstrip("/")), "wb") as f:
-        f.write(body)
+    for name, (path, _, _, _, hdrs) in gets.items():
+        _, body = http(warn.port, "GET", path, headers=hdrs)
+        file = os.path.join(www, path.split("?")[0].lstrip("/"))
+        os.makedirs(os.path.dirname(file), exist_ok=True)
+        with open(file, "wb") as f:
+            f.write(body)
+        r.setdefault("body_bytes", {})[name] = len(body)
     for d in (tmpdir, www):
         os.chmod(d, 0o755)
     for dirpath, dirs, files in os.walk(www):
@@ -296,21 +321,23 @@ def bench_size(n, dur, runs, export_all):
         for x in files:
             os.chmod(os.path.join(dirpath, x), 0o644)
     ngx = Nginx(www)
-    r["body_bytes"] = len(body)
 
-    # (1) GET one session by id, interleaved runs, paired ratios
-    g = {"nginx": [], "warn": [], "info": [], "ratio_warn": [], "ratio_info": [],
-         "cpu_nginx": [], "cpu_warn": [], "cpu_info": []}
-    for i in range(runs):
-        a = wrk_cpu(ngx.p.pid, ngx.port, path, dur, env={"BENCH_TOKEN": tok_w})
-        b = wrk_cpu(warn.p.pid, warn.port, path, dur, env={"BENCH_TOKEN": tok_w})
-        c = wrk_cpu(info.p.pid, info.port, path, dur, env={"BENCH_TOKEN": tok_i})
-        g["nginx"].append(a["rps"]), g["warn"].append(b["rps"]), g["info"].append(c["rps"])
-        g["ratio_warn"].append(b["rps"] / a["rps"]), g["ratio_info"].append(c["rps"] / a["rps"])
-        g["cpu_nginx"].append(a["cpu_us"]), g["cpu_warn"].append(b["cpu_us"]), g["cpu_info"].append(c["cpu_us"])
-        log("  GET run %d: nginx %.0f/s (%.1f us CPU/req), sessiond %.0f/s (%.1f us) warn, %.0f/s (%.1f us) info" %
-            (i + 1, a["rps"], a["cpu_us"], b["rps"], b["cpu_us"], c["rps"], c["cpu_us"]))
-    r["get"] = {k: med(v) for k, v in g.items()}
+    # (1) GET one session by id in each dialect, interleaved runs, paired ratios against nginx
+    r["gets"] = {}
+    for name, (path, script, env_w, env_i, _) in gets.items():
+        g = {"nginx": [], "warn": [], "info": [], "ratio_warn": [], "ratio_info": [],
+             "cpu_nginx": [], "cpu_warn": [], "cpu_info": []}
+        for i in range(runs):
+            a = wrk_cpu(ngx.p.pid, ngx.port, path, dur, script=script, env=env_w)
+            b = wrk_cpu(warn.p.pid, warn.port, path, dur, script=script, env=env_w)
+            c = wrk_cpu(info.p.pid, info.port, path, dur, script=script, env=env_i)
+            g["nginx"].append(a["rps"]), g["warn"].append(b["rps"]), g["info"].append(c["rps"])
+            g["ratio_warn"].append(b["rps"] / a["rps"]), g["ratio_info"].append(c["rps"] / a["rps"])
+            g["cpu_nginx"].append(a["cpu_us"]), g["cpu_warn"].append(b["cpu_us"]), g["cpu_info"].append(c["cpu_us"])
+            log("  GET %s run %d: nginx %.0f/s (%.1f us CPU/req), sessiond %.0f/s (%.1f us) warn, %.0f/s (%.1f us) info"
+                % (name, i + 1, a["rps"], a["cpu_us"], b["rps"], b["cpu_us"], c["rps"], c["cpu_us"]))
+        r["gets"][name] = {k: med(v) for k, v in g.items()}
+    r["get"] = r["gets"]["vbr"]
 
     # (2) filtered, sorted list: first page and a deep page, one connection (latency, not queueing)
     for name, q in (("list", LIST_QUERY), ("deep", LIST_QUERY + "&skip=%d" % (n // 2))):
@@ -400,6 +427,11 @@ def report(results, main_n):
                   "%.1f/%.1f/%.1f us" % (g["cpu_nginx"], g["cpu_warn"], g["cpu_info"]), ""))
     print(line % ("  CPU-cost ratio nginx/sessiond (warn)", "%.2fx" % (g["cpu_nginx"] / g["cpu_warn"]),
                   "(steadier under load)"))
+    for name, label in (("em", "Enterprise Manager XML entity"), ("vbaz", "Azure v8.1 JSON")):
+        x = m["gets"].get(name)
+        if x:
+            print(line % ("GET by id, %s, sessiond/nginx (warn / info)" % label,
+                          "%.2fx/%.2fx" % (x["ratio_warn"], x["ratio_info"]), ">= 0.6x"))
     print(line % ("list first page (100, filtered+sorted) p50 / p99", "%.2f/%.2f ms" % (m["list"]["p50_ms"], m["list"]["p99_ms"]),
                   "p99 < 5 ms"))
     print(line % ("list deep page (skip=%d) p50 / p99" % (main_n // 2),

@@ -6,10 +6,10 @@
 
 #include "util/mem.h"
 
-#define SLOTS 512   /* direct-mapped */
+#define SLOTS 256   /* direct-mapped */
 
 struct slot {
-	unsigned char key[CACHE_KEY_MAX];
+	char key[CACHE_KEY_MAX];
 	size_t klen;
 	int64_t usn;
 	size_t len;
@@ -35,16 +35,17 @@ static struct slot *table(void)
 	return t;
 }
 
-static size_t slot_of(const unsigned char *key, size_t klen)
+static size_t slot_of(const char *key, size_t klen)
 {
 	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
 	for(size_t i = 0; i < klen; i++)
-		h = (h ^ key[i]) * 1099511628211ULL;
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
 	return (size_t)(h % SLOTS);
 }
 
-int api_cache_get(const void *key, size_t klen, int64_t usn, struct buf *out)
+int api_cache_get(const char *key, int64_t usn, struct buf *out)
 {
+	size_t klen = strlen(key);
 	if(klen > CACHE_KEY_MAX)
 		return 0;
 	struct slot *s = &table()[slot_of(key, klen)];
@@ -53,8 +54,9 @@ int api_cache_get(const void *key, size_t klen, int64_t usn, struct buf *out)
 	return buf_add(out, s->body, s->len) == 0;
 }
 
-void api_cache_put(const void *key, size_t klen, int64_t usn, const char *body, size_t len)
+void api_cache_put(const char *key, int64_t usn, const char *body, size_t len)
 {
+	size_t klen = strlen(key);
 	if(klen > CACHE_KEY_MAX || len > CACHE_BODY_MAX || !len)
 		return;
 	struct slot *s = &table()[slot_of(key, klen)];

@@ -9,12 +9,15 @@
 
 #include "util/buf.h"
 
-#define CACHE_KEY_MAX 24
+#define CACHE_KEY_MAX 200
 #define CACHE_BODY_MAX 4096
 
-/** Appends the cached body for key to out when one was stored at usn; 1 on a hit. */
-int api_cache_get(const void *key, size_t klen, int64_t usn, struct buf *out);
-/** Remembers body as the answer for key at usn (bodies over CACHE_BODY_MAX are not kept). */
-void api_cache_put(const void *key, size_t klen, int64_t usn, const char *body, size_t len);
+/** Appends the cached body for key (text naming everything the body depends on:
+ *  dialect, version, format, base URL, resource) to out when one was stored at
+ *  usn; 1 on a hit. */
+int api_cache_get(const char *key, int64_t usn, struct buf *out);
+/** Remembers body as the answer for key at usn (longer keys and bodies than the
+ *  limits above are not kept). */
+void api_cache_put(const char *key, int64_t usn, const char *body, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
  * the domain model and EM's XML (default) or JSON (Accept: application/json). One
  * set of emit calls (struct em__out) writes both. The query service is em_query.c. */
 #include "api/em.h"
+#include "api/cache.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -890,15 +891,26 @@ static enum rc load_session(struct req *r, int fam, struct sess_rec *s)
 static void h_session(struct req *r)
 {
 	int fam = family_of_path(r->path);
-	struct sess_rec s;
-	if(em__check_format(r, "format", "References", "Entity") || load_session(r, fam, &s))
+	if(em__check_format(r, "format", "References", "Entity"))
 		return;
+	int entity = em__format_entity(r, "format", "Entity");
 	struct em__out o;
 	em__out_begin(r, &o, 200);
-	if(em__format_entity(r, "format", "Entity"))
+	/* A body rendered since the last write is still the answer (its links name the host). */
+	char *key = arena_printf(r->arena, "em %d %d %s %s", o.json, entity, r->base_url ? r->base_url : "", r->path);
+	int64_t usn = core_usn();
+	buf_reset(&r->out);   /* the cached body has its own XML declaration */
+	if(api_cache_get(key, usn, &r->out))
+		return;
+	struct sess_rec s;
+	if(load_session(r, fam, &s))
+		return;
+	em__out_begin(r, &o, 200);
+	if(entity)
 		render_session(r, &o, &s);
 	else
 		render_session_ref(r, &o, &s, 1);
+	api_cache_put(key, usn, r->out.p, r->out.len);
 }
 
 

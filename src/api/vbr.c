@@ -897,13 +897,12 @@ static void h_session(struct req *r)
 	if(vbr_path_uuid(r, 0, &id))
 		return;
 	/* The hottest read: a body rendered since the last write is still the answer. */
-	unsigned char key[17];
-	memcpy(key, id.b, 16);
-	key[16] = (unsigned char)r->version;
+	char key[64];
+	snprintf(key, sizeof(key), "vbr %d %s", r->version, r->params[0]);
 	int64_t usn = core_usn();
 	struct jw w;
 	vbr_json(r, 200, &w);
-	if(api_cache_get(key, sizeof(key), usn, &r->out))
+	if(api_cache_get(key, usn, &r->out))
 		return;
 	struct sess_rec s;
 	enum rc rc = core_session_get(&id, r->arena, &s);
@@ -914,7 +913,7 @@ static void h_session(struct req *r)
 	vbr_render_session(&w, &s, r->version, 0);
 	/* 1.3 shows a running session's duration, which moves with the clock: not cached */
 	if(s.state == ST_STOPPED || r->version < VBR_13)
-		api_cache_put(key, sizeof(key), usn, r->out.p, r->out.len);
+		api_cache_put(key, usn, r->out.p, r->out.len);
 }
 
 struct logs_out {
