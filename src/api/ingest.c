@@ -302,8 +302,11 @@ void ingest_session_create(struct req *r)
 }
 
 static const char *const patch_fields[] = {"state", "progressPercent", "name", "message", NULL};
+static const char *const task_patch_fields[] = {"state", "progressPercent", "totalSize", "reason", "message", "name", NULL};
 
-void ingest_session_patch(struct req *r)
+/* PATCH of a session or a task session: the same fields, a task adds totalSize and
+ * reason, a session its info blocks. */
+static void patch(struct req *r, int task)
 {
 	struct body b = {0};
 	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
@@ -312,20 +315,27 @@ void ingest_session_patch(struct req *r)
 	int64_t progress = 0;
 	if(vbr_path_uuid(r, 0, &w->target))
 		return;
-	if(parse_body(&b, r) || check_fields(&b, b.root, patch_fields, 1) || if_match(r, &b, &p->if_match) ||
-	   get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
+	if(parse_body(&b, r) || check_fields(&b, b.root, task ? task_patch_fields : patch_fields, !task) ||
+	   if_match(r, &b, &p->if_match) || get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
 	   get_int(&b, b.root, "progressPercent", 0, 100, &p->has_progress, &progress) ||
 	   get_str(&b, b.root, "name", 0, &p->name) || get_str(&b, b.root, "message", 0, &p->message) ||
-	   get_extra(&b, b.root, &p->extra)) {
+	   (task ? get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &p->total_size) ||
+	               get_str(&b, b.root, "reason", 0, &p->reason)
+	         : get_extra(&b, b.root, &p->extra))) {
 		body_error(r, &b);
 		return;
 	}
 	json_decref(b.root);
 	p->progress = (int)progress;
-	w->kind = W_SESSION_UPDATE;
-	w->mutate = session_mutate_patch;
+	w->kind = task ? W_TASK_UPDATE : W_SESSION_UPDATE;
+	w->mutate = task ? task_mutate_patch : session_mutate_patch;
 	w->mutate_ctx = p;
-	api_write(r, w, reply_session);
+	api_write(r, w, task ? reply_task : reply_session);
+}
+
+void ingest_session_patch(struct req *r)
+{
+	patch(r, 0);
 }
 
 static const char *const complete_fields[] = {"result", "message", "isCanceled", "endTime", NULL};
@@ -523,32 +533,9 @@ void ingest_task_create(struct req *r)
 	api_write(r, w, reply_task);
 }
 
-static const char *const task_patch_fields[] = {"state", "progressPercent", "totalSize", "reason", "message", "name", NULL};
-
 void ingest_task_patch(struct req *r)
 {
-	struct body b = {0};
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	struct sess_patch *p = arena_zalloc(r->arena, sizeof(*p));
-	sess_patch_init(p, r->now_us);
-	int64_t progress = 0;
-	if(vbr_path_uuid(r, 0, &w->target))
-		return;
-	if(parse_body(&b, r) || check_fields(&b, b.root, task_patch_fields, 0) || if_match(r, &b, &p->if_match) ||
-	   get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
-	   get_int(&b, b.root, "progressPercent", 0, 100, &p->has_progress, &progress) ||
-	   get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &p->total_size) ||
-	   get_str(&b, b.root, "reason", 0, &p->reason) || get_str(&b, b.root, "message", 0, &p->message) ||
-	   get_str(&b, b.root, "name", 0, &p->name)) {
-		body_error(r, &b);
-		return;
-	}
-	json_decref(b.root);
-	p->progress = (int)progress;
-	w->kind = W_TASK_UPDATE;
-	w->mutate = task_mutate_patch;
-	w->mutate_ctx = p;
-	api_write(r, w, reply_task);
+	patch(r, 1);
 }
 
 void ingest_task_complete(struct req *r)

@@ -488,33 +488,30 @@ static int match_type(const char *s, int fam, int *out, int max)
 	return catalog_type_match_vbr(s, fam, out, max);
 }
 
+/* Filters on a single-code enumeration: the value stands for exactly one code. */
+static int one_code(int code, int *out, int max)
+{
+	if(code < 0 || max < 1)
+		return -1;
+	out[0] = code;
+	return 1;
+}
+
 static int match_state(const char *s, int fam, int *out, int max)
 {
-	int st = catalog_state_parse(s, fam);
-	if(st < 0 || max < 1)
-		return -1;
-	out[0] = st;
-	return 1;
+	return one_code(catalog_state_parse(s, fam), out, max);
 }
 
 static int match_result(const char *s, int fam, int *out, int max)
 {
 	(void)fam;
-	int v = catalog_result_parse(s);
-	if(v < 0 || max < 1)
-		return -1;
-	out[0] = v;
-	return 1;
+	return one_code(catalog_result_parse(s), out, max);
 }
 
 static int match_task_type(const char *s, int fam, int *out, int max)
 {
 	(void)fam;
-	int v = catalog_task_type_parse(s);
-	if(v < 0 || max < 1)
-		return -1;
-	out[0] = v;
-	return 1;
+	return one_code(catalog_task_type_parse(s), out, max);
 }
 
 struct order_name {

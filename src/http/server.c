@@ -266,6 +266,29 @@ static const char *base_url(struct MHD_Connection *c, struct arena *a)
 	return arena_printf(a, "%s://%s", srv.tls_cert_pem ? "https" : "http", host);
 }
 
+/* Suspends the connection unless the awaited work already completed; 1 when parked. */
+static int park(struct hreq *h)
+{
+	pthread_mutex_lock(&h->lock);
+	int wait = !h->completed;
+	if(wait) {
+		h->suspended = 1;
+		MHD_suspend_connection(h->conn);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return wait;
+}
+
+/* The awaited work is done: the continuation writes the answer, or waits again. */
+static void run_continuation(struct hreq *h)
+{
+	struct req *r = &h->r;
+	h->pending = 0;
+	void (*cont)(struct req *) = r->cont;
+	r->cont = NULL;
+	cont(r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -318,37 +341,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return send_answer(h);
 		}
 		router_dispatch(r, h->too_large);
-		if(!h->pending)
-			return send_answer(h);
-		pthread_mutex_lock(&h->lock);
-		if(!h->completed) {
-			h->suspended = 1;
-			MHD_suspend_connection(conn);
-			pthread_mutex_unlock(&h->lock);
-			return MHD_YES;
-		}
-		pthread_mutex_unlock(&h->lock);
 	} else {
 		pthread_mutex_lock(&h->lock);
 		int done = h->completed;
 		pthread_mutex_unlock(&h->lock);
 		if(!done)
 			return MHD_YES;
+		run_continuation(h);
 	}
-	/* The waited-for work is done: the continuation writes the answer. It may wait again. */
-	h->pending = 0;
-	void (*cont)(struct req *) = r->cont;
-	r->cont = NULL;
-	cont(r);
-	if(!h->pending)
-		return send_answer(h);
-	pthread_mutex_lock(&h->lock);
-	if(!h->completed) {
-		h->suspended = 1;
-		MHD_suspend_connection(conn);
+	/* Answer now, or park until resume(); work that finished before we parked runs at once. */
+	while(h->pending) {
+		if(park(h))
+			return MHD_YES;
+		run_continuation(h);
 	}
-	pthread_mutex_unlock(&h->lock);
-	return MHD_YES;
+	return send_answer(h);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)

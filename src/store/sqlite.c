@@ -602,44 +602,39 @@ out:
 
 /* ---------- read operations ---------- */
 
-static enum rc sq_session_get(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
+static void rd_sess(sqlite3_stmt *st, struct arena *a, void *rec) { read_sess(st, a, rec); }
+static void rd_task(sqlite3_stmt *st, struct arena *a, void *rec) { read_task(st, a, rec); }
+
+/* One row by primary key through a kept statement. */
+static enum rc get_one(struct store *s, enum rstmt which, const struct uuid *id, struct arena *a, row_reader rd,
+                       void *out)
 {
 	struct conn *c = reader(s);
-	sqlite3_stmt *st = c ? stmt(c, R_SESS_GET) : NULL;
+	sqlite3_stmt *st = c ? stmt(c, which) : NULL;
 	if(!st)
 		return RC_BACKEND;
 	bind_uuid(st, 1, id);
 	int step = sqlite3_step(st);
 	enum rc rc = RC_NOTFOUND;
 	if(step == SQLITE_ROW) {
-		read_sess(st, a, out);
+		rd(st, a, out);
 		rc = RC_OK;
 	} else if(step != SQLITE_DONE)
 		rc = RC_BACKEND;
 	sqlite3_reset(st);
 	return rc;
+}
+
+static enum rc sq_session_get(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
+{
+	return get_one(s, R_SESS_GET, id, a, rd_sess, out);
 }
 
 static enum rc sq_task_get(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out)
 {
-	struct conn *c = reader(s);
-	sqlite3_stmt *st = c ? stmt(c, R_TASK_GET) : NULL;
-	if(!st)
-		return RC_BACKEND;
-	bind_uuid(st, 1, id);
-	int step = sqlite3_step(st);
-	enum rc rc = RC_NOTFOUND;
-	if(step == SQLITE_ROW) {
-		read_task(st, a, out);
-		rc = RC_OK;
-	} else if(step != SQLITE_DONE)
-		rc = RC_BACKEND;
-	sqlite3_reset(st);
-	return rc;
+	return get_one(s, R_TASK_GET, id, a, rd_task, out);
 }
 
-static void rd_sess(sqlite3_stmt *st, struct arena *a, void *rec) { read_sess(st, a, rec); }
-static void rd_task(sqlite3_stmt *st, struct arena *a, void *rec) { read_task(st, a, rec); }
 
 static enum rc sq_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
