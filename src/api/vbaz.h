@@ -1,7 +1,8 @@
-/* VB for Azure dialect: what vbaz.c (versions, errors, authentication, filters, the
- * handlers) and vbaz_export.c (a JobSession in JSON, CSV and XML, the row feed that
- * streams lists and exports, and the export endpoint) share. Nothing outside these
- * two files includes it; the dialect itself is dialect_vbaz in api.h. */
+/* VB for Azure dialect: what vbaz_wire.c (versions and type spellings, problem+json
+ * errors, a JobSession in JSON, CSV and XML, the row feed that streams lists and
+ * exports, and the export endpoint) offers to vbaz.c (routes, authentication, filters,
+ * the handlers). Calls go one way, vbaz.c to vbaz_wire.c. Nothing outside these two
+ * files includes it; the dialect itself is dialect_vbaz in api.h. */
 #ifndef SESSIOND_API_VBAZ_H
 #define SESSIOND_API_VBAZ_H
 #include <stdint.h>
@@ -19,6 +20,10 @@ enum az_version { AZ_V1 = 1, AZ_V2, AZ_V3, AZ_V4, AZ_V5, AZ_V6, AZ_V7, AZ_V8, AZ
 
 /** The JobSessionType value of type t as version shows it (renamed values). */
 const char *vbaz__az_type(int t, int version);
+/** "v1" … "v8.1" for an enum az_version. */
+const char *vbaz__version_name(int v);
+/** Type indexes a Types filter value stands for in this version (-1: not a value of it). */
+int vbaz__type_match(const char *s, int version, int *out, int max);
 /** scheme://host/api/vN for r, in r->arena. */
 const char *vbaz__api_base(struct req *r);
 
@@ -40,7 +45,6 @@ const struct qexpr *vbaz__status_where(struct arena *a, const char *const *names
 /** The number of sessions matching where; a failure answers 500 itself. */
 enum rc vbaz__count_where(struct req *r, const struct qexpr *where, int64_t *total);
 
-/* vbaz_export.c */
 
 struct vbaz__render_ctx {
 	const char *base;             /* vbaz__api_base() */

@@ -1,5 +1,6 @@
-/* VB for Azure: a JobSession in JSON, CSV and XML, and the row feed behind both the
- * JobSession pages and POST jobSessions/export.
+/* VB for Azure: the wire mapping under the routes of vbaz.c — versions and type
+ * spellings, problem+json errors, a JobSession in JSON, CSV and XML, and the row feed
+ * behind both the JobSession pages and POST jobSessions/export.
  *
  * The feed (struct feed) reads the store in keyset chunks of FEED_CHUNK rows into a
  * chunk arena reset between chunks, so an export of any size is streamed in constant
@@ -28,6 +29,79 @@ static int64_t duration_of(const struct sess_rec *s, int64_t now)
 	int64_t stop = s->end_us ? s->end_us : now;
 	return stop > s->creation_us ? stop - s->creation_us : 0;
 }
+
+
+#define PROBLEM_TYPE "application/problem+json"
+
+static const char *const az_versions[AZ__END] = {
+	NULL, "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v8.1",
+};
+
+/* Azure type values renamed in later versions (shown and filtered by the new name). */
+static const struct {
+	const char *old_name;
+	const char *new_name;
+	int since;
+} renamed[] = {
+	{"AutoBackup", "PolicyBackup", AZ_V2},
+};
+
+static const struct {
+	int status;
+	const char *title;
+	const char *type;
+} problems[] = {
+	{400, "Bad Request", "https://tools.ietf.org/html/rfc7231#section-6.5.1"},
+	{401, "Unauthorized", "https://tools.ietf.org/html/rfc7235#section-3.1"},
+	{403, "Forbidden", "https://tools.ietf.org/html/rfc7231#section-6.5.3"},
+	{404, "Not Found", "https://tools.ietf.org/html/rfc7231#section-6.5.4"},
+	{405, "Method Not Allowed", "https://tools.ietf.org/html/rfc7231#section-6.5.5"},
+	{409, "Conflict", "https://tools.ietf.org/html/rfc7231#section-6.5.8"},
+	{412, "Precondition Failed", "https://tools.ietf.org/html/rfc7232#section-4.2"},
+	{413, "Payload Too Large", "https://tools.ietf.org/html/rfc7231#section-6.5.11"},
+	{500, "Internal Server Error", "https://tools.ietf.org/html/rfc7231#section-6.6.1"},
+	{503, "Service Unavailable", "https://tools.ietf.org/html/rfc7231#section-6.6.4"},
+};
+
+static const struct {
+	enum rc rc;
+	int status;
+} rc_status[] = {
+	{RC_INVALID, 400}, {RC_NOTFOUND, 404}, {RC_CONFLICT, 409}, {RC_PRECONDITION, 412},
+	{RC_UNAUTHORIZED, 401}, {RC_EXPIRED, 401}, {RC_FORBIDDEN, 403}, {RC_TOOLARGE, 413},
+	{RC_BUSY, 503}, {RC_BACKEND, 500},
+};
+
+static int no_row(void *ctx, const struct sess_rec *s)
+{
+	(void)ctx;
+	(void)s;
+	return 0;
+}
+
+const char *vbaz__version_name(int v)
+{
+	return v > 0 && v < AZ__END ? az_versions[v] : "";
+}
+
+/* JobSessionType values a type filter accepts in this version, into out (type indexes). */
+int vbaz__type_match(const char *s, int version, int *out, int max)
+{
+	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+		if(version >= renamed[i].since && !strcasecmp(s, renamed[i].old_name))
+			return -1;
+	int n = catalog_type_match_az(s, out, max);
+	if(n < 0)
+		return -1;
+	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+		if(version >= renamed[i].since && !strcasecmp(s, renamed[i].new_name)) {
+			int m = catalog_type_match_az(renamed[i].old_name, out + n, max - n);
+			if(m > 0)
+				n += m;
+		}
+	return n;
+}
+
 
 /* ---------- info blocks ---------- */
 
@@ -831,3 +905,154 @@ void vbaz__export(struct req *r)
 	feed_send(r, f, 200, xml ? XML_TYPE : CSV_TYPE, 0);
 }
 
+const char *vbaz__api_base(struct req *r)
+{
+	const char *host = req_header(r, "Host");
+	const char *base = r->base_url ? r->base_url : host ? arena_printf(r->arena, "http://%s", host) : "";
+	return arena_printf(r->arena, "%s/api/%s", base, az_versions[r->version]);
+}
+
+const char *vbaz__az_type(int t, int version)
+{
+	const char *s = catalog_type_az(t);
+	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+		if(version >= renamed[i].since && !strcmp(s, renamed[i].old_name))
+			return renamed[i].new_name;
+	return s;
+}
+
+/* 400 naming a field or parameter. */
+enum rc vbaz__bad(struct req *r, const char *field, const char *fmt, const char *value)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), fmt, field, value ? value : "");
+	vbaz__problem(r, 400, field, msg);
+	return RC_INVALID;
+}
+
+enum rc vbaz__count_where(struct req *r, const struct qexpr *where, int64_t *total)
+{
+	struct query q = {.where = where, .order = QO_CREATION, .limit = 0, .want_total = 1};
+	*total = 0;
+	enum rc rc = core_session_list(&q, r->arena, no_row, NULL, total);
+	if(rc)
+		vbaz__error(r, rc, 500, "cannot count the sessions");
+	return rc;
+}
+
+void vbaz__error(struct req *r, enum rc rc, int status, const char *msg)
+{
+	if(!status) {
+		status = 500;
+		for(size_t i = 0; i < sizeof(rc_status) / sizeof(rc_status[0]); i++)
+			if(rc_status[i].rc == rc)
+				status = rc_status[i].status;
+	}
+	vbaz__problem(r, status, NULL, msg);
+}
+
+void vbaz__kspan(struct jw *w, const char *key, int64_t us)
+{
+	char s[40];
+	timespan_format(us > 0 ? us : 0, s);
+	jw_kstr(w, key, s);
+}
+
+void vbaz__ktime(struct jw *w, const char *key, int64_t us)
+{
+	char t[TIME_STR_MAX];
+	time_format(us, VBAZ_TIME_DIGITS, t);
+	jw_kstr(w, key, t);
+}
+
+/* Writes the ProblemDetails body of status: 400 ProblemDetails400 (errors names the
+ * field), 401 the fields ProblemDetails401 and ProblemDetailsTraceId share, 403
+ * ProblemDetails403 (no detail there, so the message is the title), 404
+ * ProblemDetails404, anything else ProblemDetailsTraceId. */
+void vbaz__problem(struct req *r, int status, const char *field, const char *msg)
+{
+	const char *title = "Error", *type = "about:blank";
+	for(size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++)
+		if(problems[i].status == status) {
+			title = problems[i].title;
+			type = problems[i].type;
+		}
+	r->status = status;
+	r->ctype = PROBLEM_TYPE;
+	r->stream = NULL;
+	buf_reset(&r->out);
+	if(status == 401)
+		req_add_header(r, "WWW-Authenticate", "Bearer");
+	struct jw w;
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	jw_kstr(&w, "type", type);
+	jw_kstr(&w, "title", status == 403 ? msg : title);
+	jw_kint(&w, "status", status);
+	if(status != 403)
+		jw_kstr(&w, "detail", msg);
+	if(status == 404)
+		jw_kstr(&w, "instance", r->path);
+	if(status != 401 && status != 403) {
+		struct uuid t;
+		char ts[UUID_STR_LEN + 1];
+		uuid_v4(&t);
+		uuid_format(&t, ts);
+		jw_kstr(&w, "traceId", ts);
+	}
+	if(status == 400 && field) {
+		jw_key(&w, "errors");
+		jw_obj(&w);
+		jw_key(&w, field);
+		jw_arr(&w);
+		jw_str(&w, msg);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+}
+
+/* Every JobStatus the catalog can fold a session into, plus NeverExecuted, a value
+ * that exists in the enum but never describes a recorded session. */
+int vbaz__status_known(const char *s)
+{
+	if(!strcmp(s, "NeverExecuted"))
+		return 1;
+	for(int st = 0; st < ST__COUNT; st++)
+		for(int res = 0; res < RES__COUNT; res++)
+			for(int c = 0; c < 4; c++)
+				if(!strcmp(s, catalog_az_status(st, res, c & 1, c >> 1)))
+					return 1;
+	return 0;
+}
+
+/* The predicate for sessions whose folded status is one of names[0..n): every
+ * (is_canceled, stop_requested, result) combination contributes the states that fold
+ * into a wanted status, so the mapping stays catalog_az_status's alone. */
+const struct qexpr *vbaz__status_where(struct arena *a, const char *const *names, int n)
+{
+	const struct qexpr *any = NULL;
+	int matched = 0;
+	for(int c = 0; c < 2; c++)
+		for(int x = 0; x < 2; x++)
+			for(int res = 0; res < RES__COUNT; res++) {
+				int states[ST__COUNT], ns = 0;
+				for(int st = 0; st < ST__COUNT; st++) {
+					const char *got = catalog_az_status(st, res, c, x);
+					for(int i = 0; i < n; i++)
+						if(!strcmp(got, names[i])) {
+							states[ns++] = st;
+							break;
+						}
+				}
+				if(!ns)
+					continue;
+				matched = 1;
+				const struct qexpr *t = q_and(a, q_int(a, QF_IS_CANCELED, Q_EQ, c),
+				                              q_and(a, q_int(a, QF_STOP_REQUESTED, Q_EQ, x),
+				                                    q_and(a, q_int(a, QF_RESULT, Q_EQ, res),
+				                                          q_in_ints(a, QF_STATE, states, ns))));
+				any = any ? q_or(a, any, t) : t;
+			}
+	return matched ? any : q_in_ints(a, QF_STATE, NULL, 0);
+}
