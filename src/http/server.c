@@ -533,11 +533,12 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 void http_stop(unsigned drain_ms)
 {
 	__atomic_store_n(&srv.draining, 1, __ATOMIC_RELAXED);
-	for(int i = 0; i < srv.n; i++) {
-		MHD_socket fd = srv.d[i] ? MHD_quiesce_daemon(srv.d[i]) : MHD_INVALID_SOCKET;
-		if(fd != MHD_INVALID_SOCKET)
-			close(fd);   /* the port is free at once; connections in flight go on */
-	}
+	/* Stop accepting; the listen sockets are closed only after the daemons stopped,
+	 * since their epoll workers still remove them from their sets (closing earlier
+	 * makes libmicrohttpd abort). */
+	MHD_socket quiesced[HTTP_MAX_LISTEN];
+	for(int i = 0; i < srv.n; i++)
+		quiesced[i] = srv.d[i] ? MHD_quiesce_daemon(srv.d[i]) : MHD_INVALID_SOCKET;
 	for(unsigned waited = 0; waited < drain_ms && __atomic_load_n(&srv.inflight, __ATOMIC_RELAXED) > 0; waited += 10) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -546,6 +547,8 @@ void http_stop(unsigned drain_ms)
 		if(srv.d[i])
 			MHD_stop_daemon(srv.d[i]);
 		srv.d[i] = NULL;
+		if(quiesced[i] != MHD_INVALID_SOCKET)
+			close(quiesced[i]);
 	}
 	srv.n = 0;
 	free(srv.tls_cert_pem);
