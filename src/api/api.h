@@ -123,6 +123,12 @@ extern const struct dialect dialect_misc;  /* /openapi.json, /healthz */
 /** Picks the dialect for a path (and, for the shared token endpoint, headers). */
 const struct dialect *api_dialect_for(struct req *r);
 
+/** The enum http_method bit of a method name, 0 when unknown. */
+int api_method(const char *name);
+
+/** The HTTP status an rc stands for in every dialect (500 for anything unknown). */
+int api_status(enum rc rc);
+
 /** Whether a principal's role grants a permission. */
 int api_allowed(const struct principal *who, enum perm p);
 

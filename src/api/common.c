@@ -47,6 +47,36 @@ void req_add_header(struct req *r, const char *name, const char *value)
 	}
 }
 
+int api_method(const char *name)
+{
+	static const struct { const char *name; int bit; } t[] = {
+		{"GET", M_GET}, {"POST", M_POST}, {"PUT", M_PUT}, {"PATCH", M_PATCH},
+		{"DELETE", M_DELETE}, {"HEAD", M_HEAD}, {"OPTIONS", M_OPTIONS},
+	};
+	for(size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if(!strcmp(name, t[i].name))
+			return t[i].bit;
+	return 0;
+}
+
+int api_status(enum rc rc)
+{
+	switch(rc) {
+	case RC_OK: return 200;
+	case RC_INVALID: return 400;
+	case RC_UNAUTHORIZED:
+	case RC_EXPIRED: return 401;
+	case RC_FORBIDDEN: return 403;
+	case RC_NOTFOUND: return 404;
+	case RC_CONFLICT: return 409;
+	case RC_PRECONDITION: return 412;
+	case RC_TOOLARGE: return 413;
+	case RC_BUSY: return 503;
+	case RC_BACKEND: return 500;
+	}
+	return 500;
+}
+
 int api_allowed(const struct principal *who, enum perm p)
 {
 	if(p == PERM_PUBLIC)

@@ -178,15 +178,6 @@ void em__link(struct em__out *o, const char *rel, const char *href, const char *
 /* ---------- errors ---------- */
 
 static const struct {
-	enum rc rc;
-	int status;
-} rc_status[] = {
-	{RC_INVALID, 400}, {RC_NOTFOUND, 404}, {RC_CONFLICT, 409}, {RC_PRECONDITION, 412},
-	{RC_UNAUTHORIZED, 401}, {RC_EXPIRED, 401}, {RC_FORBIDDEN, 403}, {RC_TOOLARGE, 413},
-	{RC_BUSY, 503}, {RC_BACKEND, 500},
-};
-
-static const struct {
 	int status;
 	const char *name;
 } status_names[] = {
@@ -198,12 +189,7 @@ static const struct {
 
 void em__error(struct req *r, enum rc rc, int status, const char *msg)
 {
-	int st = 500;
-	for(size_t i = 0; i < sizeof(rc_status) / sizeof(rc_status[0]); i++)
-		if(rc_status[i].rc == rc)
-			st = rc_status[i].status;
-	if(status)
-		st = status;
+	int st = status ? status : api_status(rc);
 	const char *name = "InternalServerError";
 	for(size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
 		if(status_names[i].status == st)

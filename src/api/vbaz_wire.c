@@ -63,15 +63,6 @@ static const struct {
 	{503, "Service Unavailable", "https://tools.ietf.org/html/rfc7231#section-6.6.4"},
 };
 
-static const struct {
-	enum rc rc;
-	int status;
-} rc_status[] = {
-	{RC_INVALID, 400}, {RC_NOTFOUND, 404}, {RC_CONFLICT, 409}, {RC_PRECONDITION, 412},
-	{RC_UNAUTHORIZED, 401}, {RC_EXPIRED, 401}, {RC_FORBIDDEN, 403}, {RC_TOOLARGE, 413},
-	{RC_BUSY, 503}, {RC_BACKEND, 500},
-};
-
 static int no_row(void *ctx, const struct sess_rec *s)
 {
 	(void)ctx;
@@ -942,12 +933,8 @@ enum rc vbaz__count_where(struct req *r, const struct qexpr *where, int64_t *tot
 
 void vbaz__error(struct req *r, enum rc rc, int status, const char *msg)
 {
-	if(!status) {
-		status = 500;
-		for(size_t i = 0; i < sizeof(rc_status) / sizeof(rc_status[0]); i++)
-			if(rc_status[i].rc == rc)
-				status = rc_status[i].status;
-	}
+	if(!status)
+		status = api_status(rc);
 	vbaz__problem(r, status, NULL, msg);
 }
 

@@ -23,21 +23,15 @@
 
 /* ---------- errors ---------- */
 
+/* The Error.errorCode VBR gives each rc (the status is api_status's). */
 static const struct {
 	enum rc rc;
-	int status;
 	const char *code;
-} rc_map[] = {
-	{RC_INVALID, 400, "UnexpectedContent"},
-	{RC_NOTFOUND, 404, "NotFound"},
-	{RC_CONFLICT, 409, "UnexpectedContent"},
-	{RC_PRECONDITION, 412, "UnexpectedContent"},
-	{RC_UNAUTHORIZED, 401, "InvalidToken"},
-	{RC_EXPIRED, 401, "ExpiredToken"},
-	{RC_FORBIDDEN, 403, "AccessDenied"},
-	{RC_TOOLARGE, 413, "UnexpectedContent"},
-	{RC_BUSY, 503, "ServiceUnavailable"},
-	{RC_BACKEND, 500, "UnknownError"},
+} error_codes[] = {
+	{RC_INVALID, "UnexpectedContent"}, {RC_NOTFOUND, "NotFound"}, {RC_CONFLICT, "UnexpectedContent"},
+	{RC_PRECONDITION, "UnexpectedContent"}, {RC_UNAUTHORIZED, "InvalidToken"}, {RC_EXPIRED, "ExpiredToken"},
+	{RC_FORBIDDEN, "AccessDenied"}, {RC_TOOLARGE, "UnexpectedContent"}, {RC_BUSY, "ServiceUnavailable"},
+	{RC_BACKEND, "UnknownError"},
 };
 
 void vbr_json(struct req *r, int status, struct jw *w)
@@ -50,15 +44,11 @@ void vbr_json(struct req *r, int status, struct jw *w)
 
 void vbr_error(struct req *r, enum rc rc, int status, const char *msg)
 {
-	int st = 500;
+	int st = status ? status : api_status(rc);
 	const char *code = "UnknownError";
-	for(size_t i = 0; i < sizeof(rc_map) / sizeof(rc_map[0]); i++)
-		if(rc_map[i].rc == rc) {
-			st = rc_map[i].status;
-			code = rc_map[i].code;
-		}
-	if(status)
-		st = status;
+	for(size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+		if(error_codes[i].rc == rc)
+			code = error_codes[i].code;
 	if(st == 405)
 		code = "MethodNotAllowed";
 	if(st == 404)

@@ -40,9 +40,17 @@ static enum rc ensure_install_id(char *err, size_t errlen)
 
 enum rc core_open(const char *db_uri, char *err, size_t errlen)
 {
-	enum rc rc = store_open(db_uri, &core.ops, &core.st, err, errlen);
-	if(rc)
-		return rc;
+	const struct store_ops *ops;
+	struct store *st;
+	enum rc rc = store_open(db_uri, &ops, &st, err, errlen);
+	return rc ? rc : core_open_store(ops, st, err, errlen);
+}
+
+enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err, size_t errlen)
+{
+	enum rc rc;
+	core.ops = ops;
+	core.st = st;
 	if(gethostname(core.server_name, sizeof(core.server_name)) != 0 || !core.server_name[0])
 		snprintf(core.server_name, sizeof(core.server_name), "sessiond");
 	core.server_name[sizeof(core.server_name) - 1] = 0;

@@ -17,6 +17,9 @@ struct core_info {
 /** Opens the database (creating it). Authentication is initialised on top of
  *  it by auth_init(). */
 enum rc core_open(const char *db_uri, char *err, size_t errlen);
+/** The same on a store already opened through ops (tests hand in a fault-injecting
+ *  backend this way); core owns st from here and closes it. */
+enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err, size_t errlen);
 /** Waits for queued writes and closes the database. */
 void core_close(void);
 const struct core_info *core_info(void);

@@ -158,18 +158,6 @@ static const struct req_io io = {
 
 /* ---------- request flow ---------- */
 
-static int method_bit(const char *m)
-{
-	static const struct { const char *name; int bit; } t[] = {
-		{"GET", M_GET}, {"POST", M_POST}, {"PUT", M_PUT}, {"PATCH", M_PATCH},
-		{"DELETE", M_DELETE}, {"HEAD", M_HEAD}, {"OPTIONS", M_OPTIONS},
-	};
-	for(size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if(!strcmp(m, t[i].name))
-			return t[i].bit;
-	return 0;
-}
-
 static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
@@ -311,7 +299,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->io = &io;
 		r->http = h;
 		r->arena = &h->arena;
-		r->method = method_bit(method);
+		r->method = api_method(method);
 		r->path = url;
 		r->now_us = h->start_us;
 		buf_init(&r->out, 0);
@@ -384,24 +372,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	__atomic_sub_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
 }
 
-/* Percent-decoding of the path and query values, except that %00 stays as it
- * is: a decoded NUL would silently cut the string short. */
+/* Percent-decoding of the path and query values; %00 stays as it is. */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
-	char *o = s;
-	for(const char *p = s; *p; p++) {
-		int h, l;
-		if(*p == '%' && (h = text_hexval(p[1])) >= 0 && (l = text_hexval(p[2])) >= 0 && (h | l)) {
-			*o++ = (char)(h * 16 + l);
-			p += 2;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = 0;
-	return (size_t)(o - s);
+	return text_unescape(s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -33,3 +33,19 @@ int text_hexval(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+size_t text_unescape(char *s)
+{
+	char *o = s;
+	for(const char *p = s; *p; p++) {
+		int h, l;
+		if(*p == '%' && (h = text_hexval(p[1])) >= 0 && (l = text_hexval(p[2])) >= 0 && (h | l)) {
+			*o++ = (char)(h * 16 + l);
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = 0;
+	return (size_t)(o - s);
+}

@@ -10,4 +10,8 @@ size_t text_utf8_len(const unsigned char *p, size_t n);
 /** The value of a hex digit, or -1. */
 int text_hexval(char c);
 
+/** Decodes %XX escapes of the NUL-terminated s in place, except %00, which stays
+ *  as it is (a decoded NUL would cut the string short). Returns the new length. */
+size_t text_unescape(char *s);
+
 #endif

@@ -33,6 +33,7 @@
 #include "http/router.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/text.h"
 #include "util/timefmt.h"
 
 #define FZ_MAX_KV 64
@@ -162,44 +163,12 @@ static int fz_wait(struct fz_req *f, int ms)
 	return ok ? 0 : -1;
 }
 
-/* The same %-decoding as the server's (src/http/server.c): %00 stays as it is. */
-static int fz_hex(char c)
-{
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* The same %-decoding as the server's (util/text.c): %00 stays as it is. */
 static char *fz_unescape(struct arena *a, const char *s, size_t n)
 {
-	char *out = arena_alloc(a, n + 1), *o = out;
-	for(size_t i = 0; i < n; i++) {
-		int h, l;
-		if(s[i] == '%' && i + 2 < n && (h = fz_hex(s[i + 1])) >= 0 && (l = fz_hex(s[i + 2])) >= 0 && (h | l)) {
-			*o++ = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = 0;
+	char *out = arena_strndup(a, s, n);
+	text_unescape(out);
 	return out;
-}
-
-static int fz_method(const char *m)
-{
-	static const struct { const char *name; int bit; } t[] = {
-		{"GET", M_GET}, {"POST", M_POST}, {"PUT", M_PUT}, {"PATCH", M_PATCH},
-		{"DELETE", M_DELETE}, {"HEAD", M_HEAD}, {"OPTIONS", M_OPTIONS},
-	};
-	for(size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if(!strcmp(m, t[i].name))
-			return t[i].bit;
-	return 0;
 }
 
 static void fz_substitute(struct buf *out, const char *in, size_t n)
@@ -294,7 +263,7 @@ static void fz_request(const char *in, size_t n, void (*inspect)(struct req *r, 
 	size_t url_len = (size_t)(line_end - url);
 	if(url_len && url[url_len - 1] == '\r')
 		url_len--;
-	r->method = fz_method(method);
+	r->method = api_method(method);
 	const char *q = memchr(url, '?', url_len);
 	r->path = fz_unescape(r->arena, url, q ? (size_t)(q - url) : url_len);
 	if(q) {

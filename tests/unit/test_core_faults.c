@@ -1,9 +1,8 @@
 /* Backend failures injected into store_ops reach core's and auth's callers as
  * RC_BACKEND (never as "not found" or "unauthorized").
  *
- * core.c picks its backend through store_open(); this test links its own
- * store_open() and store_write_sync() (the whole of store/store.c, so the
- * archive's copy is never pulled in) to hand core the faulty wrapper. */
+ * The test hands core the faulty wrapper through core_open_store().
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,13 +16,7 @@
 #include "faulty_store.h"
 #include "store_fixture.h"
 
-enum rc store_open(const char *uri, const struct store_ops **ops, struct store **s, char *err, size_t errlen)
-{
-	faulty.inner = &store_sqlite;
-	*ops = &store_faulty;
-	return store_faulty.open(uri, s, err, errlen);
-}
-
+/* Waits for an asynchronous write's done(). */
 struct waiter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -37,19 +30,6 @@ static void wake(struct store_write *w)
 	wt->done = 1;
 	pthread_cond_signal(&wt->cond);
 	pthread_mutex_unlock(&wt->lock);
-}
-
-enum rc store_write_sync(const struct store_ops *ops, struct store *s, struct store_write *w)
-{
-	struct waiter wt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-	w->done = wake;
-	w->udata = &wt;
-	ops->submit(s, w);
-	pthread_mutex_lock(&wt.lock);
-	while(!wt.done)
-		pthread_cond_wait(&wt.cond, &wt.lock);
-	pthread_mutex_unlock(&wt.lock);
-	return w->rc;
 }
 
 static struct fx fx;
@@ -79,7 +59,11 @@ static enum rc open_core(char *err, size_t errlen)
 {
 	err[0] = 0;
 	/* as sessiond starts: the database, then authentication on top of it */
-	enum rc rc = core_open(fx.path, err, errlen);
+	faulty.inner = &store_sqlite;
+	struct store *st;
+	enum rc rc = store_faulty.open(fx.path, &st, err, errlen);
+	if(!rc)
+		rc = core_open_store(&store_faulty, st, err, errlen);
 	if(!rc && (rc = auth_init())) {
 		snprintf(err, errlen, "auth_init: %s", rc_name(rc));
 		core_close();
