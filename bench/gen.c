@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "store/store.h"
 #include "util/mem.h"
 #include "util/timefmt.h"

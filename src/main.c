@@ -10,7 +10,7 @@
 
 #include "api/api.h"
 #include "core/auth.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
 #include "core/demo.h"
 #include "core/feed.h"

@@ -12,9 +12,9 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
-#include "core/query.h"
+#include "model/query.h"
 #include "core/session.h"
 #include "util/jw.h"
 #include "util/timefmt.h"
@@ -464,9 +464,11 @@ const struct qexpr *em__types_where(struct arena *a, enum qfield f, unsigned fam
 {
 	int types[512];
 	int n = 0;
-	for(int t = 0; t < catalog_type_count() && n < 512; t++)
+	for(int i = 0; i < catalog_type_count() && n < 512; i++) {
+		int t = catalog_type_at(i);
 		if(fams & EM__FAM(catalog_type_em_family(t)))
 			types[n++] = t;
+	}
 	return q_in_ints(a, f, types, n);
 }
 

@@ -10,7 +10,7 @@
 
 #include "api/api.h"
 #include "core/auth.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "util/jw.h"
 #include "util/rc.h"
 #include "util/uuid.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/catalog.h"
-#include "core/query.h"
+#include "model/catalog.h"
+#include "model/query.h"
 #include "util/timefmt.h"
 
 struct parser {

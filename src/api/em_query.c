@@ -8,9 +8,9 @@
 
 #include "api/em.h"
 #include "api/em_filter.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
-#include "core/query.h"
+#include "model/query.h"
 
 static const struct em_field job_fields[] = {
 	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {"JobType", QF_TYPE, EMK_JOB_TYPE},

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/vbr.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
 #include "core/session.h"
 #include "util/timefmt.h"

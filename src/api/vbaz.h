@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
-#include "core/query.h"
+#include "model/query.h"
 #include "util/jw.h"
 
 #define VBAZ_JSON_TYPE "application/json; charset=utf-8"

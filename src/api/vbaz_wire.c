@@ -13,9 +13,9 @@
 #include <strings.h>
 
 #include "api/vbaz.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
-#include "core/query.h"
+#include "model/query.h"
 #include "util/timefmt.h"
 #include "util/xw.h"
 

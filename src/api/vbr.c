@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
 #include "core/feed.h"
-#include "core/query.h"
+#include "model/query.h"
 #include "core/session.h"
 #include "util/timefmt.h"
 

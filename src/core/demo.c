@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/core.h"
 #include "core/session.h"
 #include "util/ticker.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 
 static int is_running(int st)
 {

@@ -1,6 +1,6 @@
 /* store: persistence behind a table of operations (struct store_ops) that each
  * backend fills. Records are plain data; enumerations are stored as the integer
- * codes of core/catalog.h, which the store never interprets.
+ * codes of model/catalog.h, which the store never interprets.
  *
  * Reads run on the calling thread (each thread gets its own connection).
  * Writes are queued to one writer thread that commits them in batches (group
@@ -10,125 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/query.h"
+#include "model/record.h"
 #include "util/mem.h"
 #include "util/rc.h"
 #include "util/uuid.h"
-
-/* A session (one run of a job). Strings are NULL when absent; a nil uuid is absent. */
-struct sess_rec {
-	struct uuid id;
-	struct uuid job_id;         /* also shown as activityId (VBR 1.0/1.1) */
-	struct uuid parent_id;
-	struct uuid resource_id;
-	const char *name;
-	const char *job_name;
-	const char *resource_ref;
-	const char *platform_name;  /* EPlatformType spelling */
-	const char *initiated_by;
-	const char *message;        /* result message */
-	const char *backup_server;  /* name of the server that reported it */
-	const char *extra;          /* JSON object: info blocks and other dialect data */
-	int type;                   /* catalog type index */
-	int state;                  /* enum sess_state */
-	int result;                 /* enum sess_result */
-	int progress;               /* percent, 0..100 */
-	int is_canceled;
-	int is_retry;
-	int stop_requested;
-	int64_t creation_us;        /* µs since epoch */
-	int64_t end_us;             /* 0 while running */
-	int64_t usn;
-};
-
-/* A task session: one protected object within a session. */
-struct task_rec {
-	struct uuid id;
-	struct uuid session_id;
-	struct uuid restore_point_id;
-	struct uuid repository_id;
-	const char *name;
-	const char *message;
-	const char *reason;
-	const char *extra;          /* JSON object */
-	int type;                   /* enum task_type */
-	int session_type;           /* the parent session's type (copied at creation) */
-	int state;
-	int result;
-	int progress;
-	int is_canceled;
-	int64_t total_size;         /* bytes */
-	int64_t creation_us;
-	int64_t end_us;
-	int64_t usn;
-};
-
-/* A log record of a session or of a task session (its owner), numbered from 1. */
-struct log_rec {
-	struct uuid owner;
-	int64_t id;
-	int status;                 /* enum log_status */
-	const char *title;
-	const char *description;
-	int64_t start_us;
-	int64_t update_us;
-};
-
-struct user_rec {
-	int64_t uid;
-	const char *name;
-	const char *hash;           /* Argon2id string (crypto_pwhash_str) */
-	int role;                   /* enum role of core/auth.h */
-	int64_t created_us;
-};
-
-/* ---- list queries: a backend-neutral predicate tree ---- */
-
-enum qfield {
-	/* sessions */
-	QF_ID, QF_NAME, QF_TYPE, QF_STATE, QF_RESULT, QF_CREATION, QF_END, QF_JOB_ID,
-	QF_JOB_NAME, QF_PARENT_ID, QF_RESOURCE_ID, QF_USN, QF_PROGRESS, QF_INITIATED_BY,
-	QF_IS_RETRY, QF_BACKUP_SERVER, QF_PLATFORM, QF_IS_CANCELED,
-	/* task sessions (QF_ID, QF_NAME, QF_STATE, QF_RESULT, QF_CREATION, QF_END, QF_USN apply too) */
-	QF_SESSION_ID, QF_TASK_TYPE, QF_SESSION_TYPE,
-	QF_STOP_REQUESTED,                     /* sessions: 0/1 */
-	QF__COUNT
-};
-
-enum qop {
-	Q_AND, Q_OR, Q_NOT,                    /* a, b (NOT uses a only) */
-	Q_EQ, Q_NE, Q_LT, Q_GT, Q_LE, Q_GE,    /* field op value */
-	Q_MATCH,                               /* text field matches s, '*' = any run, case-insensitive */
-	Q_IN,                                  /* integer field is one of list[0..nlist) */
-	Q_NULL, Q_NOTNULL,                     /* field absent / present */
-};
-
-enum qval { QV_INT, QV_TEXT, QV_UUID };    /* times are QV_INT microseconds */
-
-struct qexpr {
-	enum qop op;
-	enum qfield field;
-	enum qval kind;
-	int64_t i;
-	const char *s;
-	struct uuid u;
-	const int64_t *list;
-	int nlist;
-	const struct qexpr *a, *b;
-};
-
-enum qorder {
-	QO_CREATION, QO_NAME, QO_TYPE, QO_END, QO_STATE, QO_RESULT, QO_INITIATED_BY,
-	QO_USN, QO_TASK_TYPE, QO_SESSION_TYPE, QO_JOB_NAME, QO_PROGRESS, QO__COUNT
-};
-
-struct query {
-	const struct qexpr *where;  /* NULL: everything */
-	enum qorder order;
-	int asc;
-	int64_t skip;
-	int64_t limit;              /* < 0: no limit */
-	int want_total;             /* count every match into *total */
-};
 
 /* Row callbacks return 0 to go on, anything else to stop (then returned as is). */
 typedef int (*store_sess_cb)(void *ctx, const struct sess_rec *r);

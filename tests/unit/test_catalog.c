@@ -12,7 +12,11 @@
 
 #include <cmocka.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
+
+/* Every live type code, in catalog.def order. */
+#define FOR_EACH_TYPE(t) \
+	for(int t##_i = 0, t = 0; t##_i < catalog_type_count() && ((t = catalog_type_at(t##_i)), 1); t##_i++)
 #include "util/buf.h"
 
 /* ESessionType of vbr-rest-{1.0-rev2,1.1-rev0,1.2-rev1,1.3-rev2}; JobSessionType of
@@ -227,7 +231,7 @@ static void test_type_parse_case_and_unknown(void **state)
 	assert_int_equal(catalog_type_parse(NULL), -1);
 	assert_int_equal(catalog_type_parse("BackupJob "), -1);
 	/* names are unique case-insensitively: each canonical name parses to its own row */
-	for(int t = 0; t < catalog_type_count(); t++)
+	FOR_EACH_TYPE(t)
 		assert_int_equal(catalog_type_parse(catalog_type_name(t)), t);
 }
 
@@ -267,7 +271,7 @@ static void test_every_type_every_family_in_enum(void **state)
 	(void)state;
 	int n = catalog_type_count();
 	assert_int_equal(n, 185);
-	for(int t = 0; t < n; t++) {
+	FOR_EACH_TYPE(t) {
 		for(int fam = 0; fam < VBR_FAM_COUNT; fam++) {
 			const char *v = catalog_type_vbr(t, fam);
 			if(!in_list(spec_vbr_types[fam], v))
@@ -336,7 +340,7 @@ static void test_azure_types(void **state)
 	assert_string_equal(catalog_type_az_label(bj), "Backup Job");
 	/* every type shows a v8.1 value (or the pre-v8 AutoBackup for itself) and has a label */
 	int own = 0;
-	for(int t = 0; t < catalog_type_count(); t++) {
+	FOR_EACH_TYPE(t) {
 		const char *a = catalog_type_az(t);
 		if(!in_list(spec_az_types, a) && !(t == ab && !strcmp(a, "AutoBackup")))
 			fail_msg("type %s shows Azure type %s", catalog_type_name(t), a);
@@ -362,7 +366,7 @@ static void test_em_types(void **state)
 		assert_string_equal(catalog_type_em_name(t), *s);
 	}
 	int systems = 0;
-	for(int t = 0; t < catalog_type_count(); t++) {
+	FOR_EACH_TYPE(t) {
 		enum em_family f = catalog_type_em_family(t);
 		assert_true(f >= EMF_NONE && f < EMF__COUNT);
 		assert_non_null(catalog_type_em_name(t));
@@ -395,13 +399,46 @@ static void test_em_types(void **state)
 	assert_string_equal(catalog_em_family_name(EMF_NONE), "");
 }
 
+/* Codes are what the database stores: the codes of the release before they were explicit
+ * (the row positions of its catalog.def) must name the same types forever. */
+static void test_permanent_codes(void **state)
+{
+	(void)state;
+	static const struct { int code; const char *name; } pinned[] = {
+		{0, "Infrastructure"}, {1, "BackupJob"}, {8, "RestoreVm"}, {15, "ReplicaJob"},
+		{34, "SureBackup"}, {183, "Unknown"}, {184, "AutoBackup"},
+	};
+	for(size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		assert_true(catalog_type_valid(pinned[i].code));
+		assert_string_equal(catalog_type_name(pinned[i].code), pinned[i].name);
+		assert_int_equal(catalog_type_parse(pinned[i].name), pinned[i].code);
+	}
+	/* Unique and in range; codes, not positions, are what parsing returns. */
+	static unsigned char seen[CATALOG_CODE_LIMIT];
+	FOR_EACH_TYPE(t) {
+		assert_true(t >= 0 && t < CATALOG_CODE_LIMIT);
+		assert_int_equal(seen[t], 0);
+		seen[t] = 1;
+		assert_int_equal(catalog_type_parse(catalog_type_name(t)), t);
+	}
+	assert_int_equal(catalog_type_at(catalog_type_count()), -1);
+	assert_false(catalog_type_valid(-1));
+	assert_false(catalog_type_valid(CATALOG_CODE_LIMIT));
+	/* The small enumerations are stored as they are numbered. */
+	assert_int_equal(ST_STOPPED, 0);
+	assert_int_equal(ST_WORKING, 3);
+	assert_int_equal(ST_ACTION_REQUIRED, 11);
+	assert_int_equal(RES_FAILED, 3);
+	assert_int_equal(LOG_FAILED, 3);
+	assert_int_equal(TT_ANTIVIRUS, 3);
+}
+
 static void test_invalid_type_index(void **state)
 {
 	(void)state;
-	int n = catalog_type_count();
 	assert_string_equal(catalog_type_name(-1), "Unknown");
-	assert_string_equal(catalog_type_name(n), "Unknown");
-	assert_string_equal(catalog_type_az(n), "Unknown");
+	assert_string_equal(catalog_type_name(CATALOG_CODE_LIMIT), "Unknown");
+	assert_string_equal(catalog_type_az(CATALOG_CODE_LIMIT), "Unknown");
 	assert_true(in_list(spec_vbr10_types, catalog_type_vbr(-5, VBR_10)));
 	assert_true(in_list(spec_vbr13_types, catalog_type_vbr(0, 99)));
 	assert_int_equal(catalog_type_em_family(-1), EMF_NONE);
@@ -523,14 +560,14 @@ static void test_markdown(void **state)
 	buf_init(&b, 0);
 	assert_int_equal(catalog_write_markdown(&b), 0);
 	const char *md = buf_cstr(&b);
-	for(int t = 0; t < catalog_type_count(); t++) {
+	FOR_EACH_TYPE(t) {
 		char row[128];
 		int n = snprintf(row, sizeof row, "\n| %s |", catalog_type_name(t));
 		assert_true(n > 0 && (size_t)n < sizeof row);
 		if(!strstr(md, row))
 			fail_msg("markdown lacks a row for %s", catalog_type_name(t));
 	}
-	assert_non_null(strstr(md, "| BackupJob | `Job` | `Job` | `BackupJob` | `BackupJob` |"));
+	assert_non_null(strstr(md, "| BackupJob | 1 | `Job` | `Job` | `BackupJob` | `BackupJob` |"));
 	assert_non_null(strstr(md, "RunningWithWarning"));
 	assert_non_null(strstr(md, "CompletedSuccessfully"));
 	assert_non_null(strstr(md, "`1.3-rev2` | 1.3"));
@@ -552,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_match_vbr),
 		cmocka_unit_test(test_azure_types),
 		cmocka_unit_test(test_em_types),
+		cmocka_unit_test(test_permanent_codes),
 		cmocka_unit_test(test_invalid_type_index),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_results_logs_tasks),

@@ -16,7 +16,7 @@
 
 #include "api/em.h"
 #include "api/em_filter.h"
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "util/buf.h"
 #include "util/timefmt.h"
 

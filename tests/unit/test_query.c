@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/query.h"
+#include "model/query.h"
 
 static void test_leaves(void **state)
 {

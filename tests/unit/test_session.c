@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "core/session.h"
 
 /* DESIGN §3: Starting → Working ⇄ (Pausing, Resuming, Idle, Postprocessing, Waiting*,

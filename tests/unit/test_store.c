@@ -13,8 +13,8 @@
 #include <sqlite3.h>
 #include <strings.h>
 
-#include "core/catalog.h"
-#include "core/query.h"
+#include "model/catalog.h"
+#include "model/query.h"
 #include "store/store.h"
 #include "store/store_sql.h"
 #include "store_fixture.h"

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "core/catalog.h"
-#include "core/query.h"
+#include "model/catalog.h"
+#include "model/query.h"
 #include "store/store.h"
 #include "store_fixture.h"
 

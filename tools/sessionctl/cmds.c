@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "ctl.h"
 #include "util/jw.h"
 #include "util/mem.h"

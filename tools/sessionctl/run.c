@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/catalog.h"
+#include "model/catalog.h"
 #include "ctl.h"
 #include "util/jw.h"
 #include "util/mem.h"

@@ -1,10 +1,12 @@
-/* catalog: the enumerations of the domain and their spelling in every dialect
+/* model/catalog: the enumerations of the domain and their spelling in every dialect
  * and API version. The data lives in catalog.def (one row per session type);
  * everything here is a lookup into those tables. All names returned are static.
+ * Every value that reaches the disk is an explicit, permanent code: session types
+ * carry theirs in catalog.def, and the small enumerations below spell theirs out.
  * Out-of-range values give NULL from the state/result/log/task *_name functions; the type
- * functions treat an invalid type index as the Azure "Unknown" row and never return NULL. */
-#ifndef SESSIOND_CORE_CATALOG_H
-#define SESSIOND_CORE_CATALOG_H
+ * functions treat an invalid type code as the Azure "Unknown" row and never return NULL. */
+#ifndef SESSIOND_MODEL_CATALOG_H
+#define SESSIOND_MODEL_CATALOG_H
 #include <stddef.h>
 
 /* VBR REST API families: the shape of a response depends on major.minor only. */
@@ -16,18 +18,18 @@ int catalog_vbr_version(const char *s);
 /** NULL-terminated list of every accepted x-api-version value, oldest first. */
 extern const char *const catalog_vbr_versions[];
 
-/* Session states, in VBR ESessionState order. */
+/* Session states, in VBR ESessionState order. Stored codes: never renumber. */
 enum sess_state {
-	ST_STOPPED, ST_STARTING, ST_STOPPING, ST_WORKING, ST_PAUSING, ST_RESUMING,
-	ST_WAITING_TAPE, ST_IDLE, ST_POSTPROCESSING, ST_WAITING_REPOSITORY,
-	ST_WAITING_SLOT, ST_ACTION_REQUIRED, ST__COUNT
+	ST_STOPPED = 0, ST_STARTING = 1, ST_STOPPING = 2, ST_WORKING = 3, ST_PAUSING = 4,
+	ST_RESUMING = 5, ST_WAITING_TAPE = 6, ST_IDLE = 7, ST_POSTPROCESSING = 8,
+	ST_WAITING_REPOSITORY = 9, ST_WAITING_SLOT = 10, ST_ACTION_REQUIRED = 11, ST__COUNT
 };
-/* Session results, in ESessionResult order (also EM's comparison order). */
-enum sess_result { RES_NONE, RES_SUCCESS, RES_WARNING, RES_FAILED, RES__COUNT };
-/* Log record status (ETaskLogRecordStatus). */
-enum log_status { LOG_NONE, LOG_SUCCEEDED, LOG_WARNING, LOG_FAILED, LOG__COUNT };
-/* Task session types (ETaskSessionType). */
-enum task_type { TT_BACKUP, TT_REPLICA, TT_RESTORE, TT_ANTIVIRUS, TT__COUNT };
+/* Session results, in ESessionResult order (also EM's comparison order). Stored codes. */
+enum sess_result { RES_NONE = 0, RES_SUCCESS = 1, RES_WARNING = 2, RES_FAILED = 3, RES__COUNT };
+/* Log record status (ETaskLogRecordStatus). Stored codes. */
+enum log_status { LOG_NONE = 0, LOG_SUCCEEDED = 1, LOG_WARNING = 2, LOG_FAILED = 3, LOG__COUNT };
+/* Task session types (ETaskSessionType). Stored codes. */
+enum task_type { TT_BACKUP = 0, TT_REPLICA = 1, TT_RESTORE = 2, TT_ANTIVIRUS = 3, TT__COUNT };
 
 /* Enterprise Manager collection a session type belongs to. */
 enum em_family {
@@ -45,8 +47,13 @@ int catalog_log_status_parse(const char *s);
 const char *catalog_task_type_name(int t);
 int catalog_task_type_parse(const char *s);
 
-/* Session types. A type is an index 0 .. catalog_type_count()-1 into catalog.def. */
+/* Session types. A type is its permanent code (catalog.def), below CATALOG_CODE_LIMIT. */
+#define CATALOG_CODE_LIMIT 1024
 int catalog_type_count(void);
+/** The code of the i-th type (0 .. catalog_type_count()-1, in catalog.def order); -1 past the end. */
+int catalog_type_at(int i);
+/** Whether code names a live type. */
+int catalog_type_valid(int code);
 /** Canonical name (the 1.3-rev2 ESessionType name, or EM system / Azure name). */
 const char *catalog_type_name(int t);
 /** Finds a type by its canonical name or by any dialect's spelling, case-insensitively

@@ -1,6 +1,6 @@
 /* catalog: lookups into catalog.def and the small fixed enumerations.
  * Everything is static data plus one index built once (pthread_once) at first use. */
-#include "core/catalog.h"
+#include "model/catalog.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,11 +14,13 @@
 #define T_NONE (-1)            /* fallback column: no fallback needed */
 
 enum type_id {
-#define X(name, since, old, fb, emf, emn, az, label) T_##name,
+#define X(code, name, since, old, fb, emf, emn, az, label) T_##name,
+#define RETIRED(code, name)
 #include "catalog.def"
 #undef X
 	T__COUNT
 };
+#undef RETIRED
 
 struct type_row {
 	const char *name;    /* canonical name */
@@ -29,14 +31,33 @@ struct type_row {
 	short fallback;      /* type an older family shows instead, T_NONE */
 	short az;            /* type whose name is the Azure JobSessionType shown */
 	unsigned char emf;   /* enum em_family */
+	short code;          /* permanent code (what is stored) */
 };
 
 static const struct type_row rows[T__COUNT] = {
-#define X(name, since_, old_, fb, emf_, emn, az_, label_) \
-	{ #name, old_, emn, label_, since_, T_##fb, T_##az_, emf_ },
+#define X(code_, name, since_, old_, fb, emf_, emn, az_, label_) \
+	{ #name, old_, emn, label_, since_, T_##fb, T_##az_, emf_, code_ },
+#define RETIRED(code, name)
 #include "catalog.def"
+#undef RETIRED
 #undef X
 };
+
+/* The build fails on a duplicate or reused code: every code, live or retired, is a
+ * case label of this switch, and a duplicate case label is a compile error. */
+static int code_is_known(int c)
+{
+	switch(c) {
+#define X(code, name, since, old, fb, emf, emn, az, label) case code:
+#define RETIRED(code, name) case code:
+#include "catalog.def"
+#undef RETIRED
+#undef X
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 /* ---- VBR versions ---- */
 
@@ -110,6 +131,7 @@ static struct {
 	struct name_ent names[2 * T__COUNT]; /* canonical and old spellings, sorted */
 	int n_names;
 	short shown[T__COUNT][VBR_FAM_COUNT]; /* type whose spelling family fam shows */
+	short row_of[CATALOG_CODE_LIMIT];     /* row of each code, -1 for none */
 } ix;
 static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
 
@@ -126,6 +148,13 @@ static void ix_fail(const char *what, int t)
 
 static void ix_build(void)
 {
+	for(int c = 0; c < CATALOG_CODE_LIMIT; c++)
+		ix.row_of[c] = -1;
+	for(int t = 0; t < T__COUNT; t++) {
+		if(rows[t].code < 0 || rows[t].code >= CATALOG_CODE_LIMIT || !code_is_known(rows[t].code))
+			ix_fail("code out of range", t);
+		ix.row_of[rows[t].code] = (short)t;
+	}
 	for(int t = 0; t < T__COUNT; t++) {
 		ix.names[ix.n_names++] = (struct name_ent){ rows[t].name, (short)t };
 		if(rows[t].old)
@@ -152,8 +181,18 @@ static void ix_init(void) { pthread_once(&ix_once, ix_build); }
 
 /* ---- session types ---- */
 
-static int type_ok(int t) { return t >= 0 && t < T__COUNT; }
-static int type_or_unknown(int t) { return type_ok(t) ? t : T_Unknown; }
+/* Public functions take and return codes; inside, a type is its row in rows[]. */
+static int row_of(int code)
+{
+	ix_init();
+	return code >= 0 && code < CATALOG_CODE_LIMIT ? ix.row_of[code] : -1;
+}
+static int type_or_unknown(int code)
+{
+	int t = row_of(code);
+	return t >= 0 ? t : T_Unknown;
+}
+static int code_of(int t) { return t >= 0 ? rows[t].code : -1; }
 
 /* The spelling of a type in a family that has it. */
 static const char *own_spelling(int t, int fam)
@@ -162,6 +201,8 @@ static const char *own_spelling(int t, int fam)
 }
 
 int catalog_type_count(void) { return T__COUNT; }
+int catalog_type_at(int i) { return i >= 0 && i < T__COUNT ? rows[i].code : -1; }
+int catalog_type_valid(int code) { return row_of(code) >= 0; }
 
 const char *catalog_type_name(int t) { return rows[type_or_unknown(t)].name; }
 
@@ -172,7 +213,7 @@ int catalog_type_parse(const char *s)
 	ix_init();
 	struct name_ent key = { s, 0 };
 	const struct name_ent *e = bsearch(&key, ix.names, (size_t)ix.n_names, sizeof key, ent_cmp);
-	return e ? e->t : -1;
+	return e ? code_of(e->t) : -1;
 }
 
 const char *catalog_type_vbr(int t, int fam)
@@ -188,21 +229,21 @@ int catalog_type_parse_vbr(const char *s, int fam)
 {
 	if(!fam_ok(fam))
 		return -1;
-	int t = catalog_type_parse(s);
+	int t = row_of(catalog_type_parse(s));
 	if(t < 0 || rows[t].since > fam || strcasecmp(s, own_spelling(t, fam)))
 		return -1;
-	return t;
+	return code_of(t);
 }
 
 int catalog_type_match_vbr(const char *s, int fam, int *out, int max)
 {
-	int v = catalog_type_parse_vbr(s, fam);
+	int v = row_of(catalog_type_parse_vbr(s, fam));
 	if(v < 0)
 		return -1;
 	int n = 0;
 	for(int t = 0; t < T__COUNT && n < max; t++)
 		if(ix.shown[t][fam] == v)
-			out[n++] = t;
+			out[n++] = code_of(t);
 	return n;
 }
 
@@ -220,11 +261,11 @@ int catalog_type_match_em(const char *s, int *out, int max)
 		return -1;
 	int n = 0, found = 0;
 	for(int t = 0; t < T__COUNT; t++) {
-		if(rows[t].emf == EMF_NONE || strcasecmp(s, catalog_type_em_name(t)))
+		if(rows[t].emf == EMF_NONE || strcasecmp(s, catalog_type_em_name(code_of(t))))
 			continue;
 		found = 1;
 		if(n < max)
-			out[n++] = t;
+			out[n++] = code_of(t);
 	}
 	return found ? n : -1;
 }
@@ -234,21 +275,21 @@ const char *catalog_type_az_label(int t) { return rows[type_or_unknown(t)].label
 
 int catalog_type_parse_az(const char *s)
 {
-	int t = catalog_type_parse(s);
+	int t = row_of(catalog_type_parse(s));
 	if(t < 0 || rows[t].az != t || strcasecmp(s, rows[t].name))
 		return -1;
-	return t;
+	return code_of(t);
 }
 
 int catalog_type_match_az(const char *s, int *out, int max)
 {
-	int a = catalog_type_parse_az(s);
+	int a = row_of(catalog_type_parse_az(s));
 	if(a < 0)
 		return -1;
 	int n = 0;
 	for(int t = 0; t < T__COUNT && n < max; t++)
 		if(rows[t].az == a)
-			out[n++] = t;
+			out[n++] = code_of(t);
 	return n;
 }
 
@@ -344,27 +385,28 @@ static const char *const fam_label[VBR_FAM_COUNT] = { "1.0", "1.1", "1.2", "1.3"
 static void md_types(struct buf *b)
 {
 	buf_addstr(b, "## Session types\n\n"
-	              "One row per canonical type (`src/core/catalog.def`). VBR columns give the "
+	              "One row per canonical type (`src/model/catalog.def`; the code is what the database stores). VBR columns give the "
 	              "`sessionType` each API family shows; a value after → is the nearest value "
 	              "that family shows because it lacks the type. The Azure type in **bold** is "
 	              "the type's own Azure value (the one an Azure `type` parses back to). `AutoBackup` "
 	              "is the pre-v8 Azure value; v8.1 has no such value.\n\n"
-	              "| Type | VBR 1.0 | VBR 1.1 | VBR 1.2 | VBR 1.3 | EM collection | EM name "
+	              "| Type | Code | VBR 1.0 | VBR 1.1 | VBR 1.2 | VBR 1.3 | EM collection | EM name "
 	              "| Azure type | Azure label |\n"
-	              "|---|---|---|---|---|---|---|---|---|\n");
+	              "|---|---|---|---|---|---|---|---|---|---|\n");
 	for(int t = 0; t < T__COUNT; t++) {
 		const struct type_row *r = &rows[t];
-		buf_printf(b, "| %s |", r->name);
+		int c = r->code;
+		buf_printf(b, "| %s | %d |", r->name, c);
 		for(int fam = 0; fam < VBR_FAM_COUNT; fam++)
-			buf_printf(b, " %s`%s` |", r->since > fam ? "→ " : "", catalog_type_vbr(t, fam));
+			buf_printf(b, " %s`%s` |", r->since > fam ? "→ " : "", catalog_type_vbr(c, fam));
 		if(r->emf == EMF_NONE)
 			buf_addstr(b, " — | — |");
 		else
-			buf_printf(b, " `%s` | `%s` |", em_family_names[r->emf], catalog_type_em_name(t));
+			buf_printf(b, " `%s` | `%s` |", em_family_names[r->emf], catalog_type_em_name(c));
 		if(r->az == t)
-			buf_printf(b, " **`%s`** |", catalog_type_az(t));
+			buf_printf(b, " **`%s`** |", catalog_type_az(c));
 		else
-			buf_printf(b, " `%s` |", catalog_type_az(t));
+			buf_printf(b, " `%s` |", catalog_type_az(c));
 		buf_printf(b, " %s |\n", r->label);
 	}
 	buf_addc(b, '\n');

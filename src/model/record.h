@@ -1,0 +1,79 @@
+/* model/record: the records of the domain as plain data, shared by core and the
+ * store backends. Strings are NULL when absent and belong to whoever filled the
+ * record (usually an arena); a nil uuid is absent. Codes (type, state, result, …)
+ * are the permanent codes of model/catalog.h. */
+#ifndef SESSIOND_MODEL_RECORD_H
+#define SESSIOND_MODEL_RECORD_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/uuid.h"
+
+/* A session (one run of a job). */
+struct sess_rec {
+	struct uuid id;
+	struct uuid job_id;         /* also shown as activityId (VBR 1.0/1.1) */
+	struct uuid parent_id;
+	struct uuid resource_id;
+	const char *name;
+	const char *job_name;
+	const char *resource_ref;
+	const char *platform_name;  /* EPlatformType spelling */
+	const char *initiated_by;
+	const char *message;        /* result message */
+	const char *backup_server;  /* name of the server that reported it */
+	const char *extra;          /* JSON object: info blocks and other dialect data */
+	int type;                   /* catalog type index */
+	int state;                  /* enum sess_state */
+	int result;                 /* enum sess_result */
+	int progress;               /* percent, 0..100 */
+	int is_canceled;
+	int is_retry;
+	int stop_requested;
+	int64_t creation_us;        /* µs since epoch */
+	int64_t end_us;             /* 0 while running */
+	int64_t usn;
+};
+
+/* A task session: one protected object within a session. */
+struct task_rec {
+	struct uuid id;
+	struct uuid session_id;
+	struct uuid restore_point_id;
+	struct uuid repository_id;
+	const char *name;
+	const char *message;
+	const char *reason;
+	const char *extra;          /* JSON object */
+	int type;                   /* enum task_type */
+	int session_type;           /* the parent session's type (copied at creation) */
+	int state;
+	int result;
+	int progress;
+	int is_canceled;
+	int64_t total_size;         /* bytes */
+	int64_t creation_us;
+	int64_t end_us;
+	int64_t usn;
+};
+
+/* A log record of a session or of a task session (its owner), numbered from 1. */
+struct log_rec {
+	struct uuid owner;
+	int64_t id;
+	int status;                 /* enum log_status */
+	const char *title;
+	const char *description;
+	int64_t start_us;
+	int64_t update_us;
+};
+
+struct user_rec {
+	int64_t uid;
+	const char *name;
+	const char *hash;           /* Argon2id string (crypto_pwhash_str) */
+	int role;                   /* enum role of core/auth.h */
+	int64_t created_us;
+};
+
+#endif
