@@ -1,5 +1,5 @@
 /* sessiond-gen: fills a store with realistic sessions, task sessions and log
- * records straight through the store API (no HTTP), in large group-committed
+ * records straight through core's write verbs (no HTTP), in large group-committed
  * batches, so that benches over a million sessions start in seconds.
  *
  *   sessiond-gen --db PATH --sessions N [--running R] [--days D] [--jobs J]
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/core.h"
 #include "model/catalog.h"
-#include "store/store.h"
 #include "util/mem.h"
 #include "util/timefmt.h"
 #include "util/uuid.h"
@@ -68,7 +68,7 @@ static struct {
 	char first_err[256];
 } win = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-static void on_done(struct store_write *w)
+static void on_done(struct core_write *w)
 {
 	pthread_mutex_lock(&win.lock);
 	if(w->rc) {
@@ -81,22 +81,16 @@ static void on_done(struct store_write *w)
 }
 
 struct gen {
-	const struct store_ops *ops;
-	struct store *st;
-	struct store_write *w;       /* WINDOW slots */
+	struct core_write *w;        /* WINDOW slots */
 	int n;                       /* slots used */
-	struct arena a;              /* strings of the writes in flight */
+	struct arena a;              /* records and strings of the writes in flight */
 };
 
+/* Waits until every write in flight committed. */
 static void flush(struct gen *g)
 {
 	if(!g->n)
 		return;
-	pthread_mutex_lock(&win.lock);
-	win.pending += g->n;
-	pthread_mutex_unlock(&win.lock);
-	for(int i = 0; i < g->n; i++)
-		g->ops->submit(g->st, &g->w[i]);
 	pthread_mutex_lock(&win.lock);
 	while(win.pending)
 		pthread_cond_wait(&win.cond, &win.lock);
@@ -105,13 +99,17 @@ static void flush(struct gen *g)
 	arena_reset(&g->a);
 }
 
-static struct store_write *slot(struct gen *g)
+/* A write slot, counted in flight before its verb is called. */
+static struct core_write *slot(struct gen *g)
 {
 	if(g->n == WINDOW)
 		flush(g);
-	struct store_write *w = &g->w[g->n++];
+	struct core_write *w = &g->w[g->n++];
 	memset(w, 0, sizeof(*w));
 	w->done = on_done;
+	pthread_mutex_lock(&win.lock);
+	win.pending++;
+	pthread_mutex_unlock(&win.lock);
 	return w;
 }
 
@@ -165,12 +163,12 @@ static void make_jobs(struct job *jobs, int n)
 	}
 }
 
-static void add_session(struct gen *g, const struct job *j, int64_t creation, int running, int is_retry,
-                        struct uuid *id_out)
+/* A session; one that will get task sessions or logs (open) starts running and is
+ * completed by finish_session after them, since a stopped session is final. */
+static void add_session(struct gen *g, const struct job *j, int64_t creation, int running, int open, int is_retry,
+                        struct uuid *id_out, struct sess_complete *end)
 {
-	struct store_write *w = slot(g);
-	struct sess_rec *s = &w->sess;
-	w->kind = W_SESSION_CREATE;
+	struct sess_rec *s = arena_zalloc(&g->a, sizeof(*s));
 	uuid_at(&s->id, creation);
 	*id_out = s->id;
 	s->name = j->name;
@@ -197,6 +195,15 @@ static void add_session(struct gen *g, const struct job *j, int64_t creation, in
 		else if(s->result == RES_FAILED)
 			s->message = fail_msgs[rnd() % 3];
 		s->is_canceled = s->result == RES_FAILED && rnd() % 10 == 0;
+		if(open) {
+			*end = (struct sess_complete){.if_match = -1, .result = s->result, .message = s->message,
+			                              .is_canceled = s->is_canceled, .end_us = s->end_us};
+			s->state = ST_WORKING;
+			s->result = RES_NONE;
+			s->message = NULL;
+			s->is_canceled = 0;
+			s->end_us = 0;
+		}
 	}
 	if(j->type == catalog_type_parse("BackupJob")) {
 		char pid[UUID_STR_LEN + 1];
@@ -206,14 +213,20 @@ static void add_session(struct gen *g, const struct job *j, int64_t creation, in
 		                        "\"policyType\":\"Vm\",\"protectedInstancesCount\":%d,\"policyRemoved\":false}}",
 		                        pid, j->name, j->objects);
 	}
+	core_session_create(slot(g), s);
+}
+
+static void finish_session(struct gen *g, const struct uuid *id, const struct sess_complete *end)
+{
+	struct sess_complete *c = arena_alloc(&g->a, sizeof(*c));
+	*c = *end;
+	core_session_complete(slot(g), id, c);
 }
 
 static void add_tasks(struct gen *g, const struct job *j, const struct uuid *sid, int64_t creation, int running)
 {
 	for(int t = 0; t < 2; t++) {
-		struct store_write *w = slot(g);
-		struct task_rec *k = &w->task;
-		w->kind = W_TASK_CREATE;
+		struct task_rec *k = arena_zalloc(&g->a, sizeof(*k));
 		uuid_at(&k->id, creation + 1000 * (t + 1));
 		k->session_id = *sid;
 		k->name = arena_printf(&g->a, "vm-%s-%02d", j->name + strlen(j->name) - 3, t + 1);
@@ -224,6 +237,7 @@ static void add_tasks(struct gen *g, const struct job *j, const struct uuid *sid
 		k->total_size = rnd_range(1, 500) << 30;
 		k->creation_us = creation + 1000 * (t + 1);
 		k->end_us = running ? 0 : creation + rnd_range(30, 3600) * 1000000;
+		core_task_create(slot(g), k);
 	}
 }
 
@@ -232,18 +246,15 @@ static void add_logs(struct gen *g, const struct uuid *sid, int64_t creation)
 	static const char *const titles[] = {
 		"Job started at %s", "Building list of objects to process", "Processing finished",
 	};
-	struct store_write *w = slot(g);
-	w->kind = W_LOG_APPEND;
-	w->target = *sid;
-	w->nlogs = 3;
-	w->logs = arena_zalloc(&g->a, 3 * sizeof(struct log_rec));
+	struct log_rec *logs = arena_zalloc(&g->a, 3 * sizeof(struct log_rec));
 	for(int i = 0; i < 3; i++) {
-		struct log_rec *l = &w->logs[i];
+		struct log_rec *l = &logs[i];
 		l->status = LOG_SUCCEEDED;
 		l->title = i == 0 ? arena_printf(&g->a, titles[0], "the scheduled time") : titles[i];
 		l->start_us = creation + i * 1000000;
 		l->update_us = l->start_us + 500000;
 	}
+	core_log_append(slot(g), OWNER_SESSION, sid, logs, 3);
 }
 
 static void write_ids(const char *path, const struct uuid *ids, int64_t n)
@@ -313,7 +324,7 @@ int main(int argc, char **argv)
 
 	struct gen g = {0};
 	char err[256] = "";
-	if(store_open(db, &g.ops, &g.st, err, sizeof(err))) {
+	if(core_open(db, err, sizeof(err))) {
 		fprintf(stderr, "sessiond-gen: %s\n", err);
 		return 1;
 	}
@@ -336,26 +347,30 @@ int main(int argc, char **argv)
 		int is_running = i >= nsess - running;
 		const struct job *j = &jobs[rnd() % (uint64_t)njobs];
 		struct uuid id;
-		add_session(&g, j, creation, is_running, rnd() % 50 == 0, &id);
+		struct sess_complete end;
+		int with_tasks = tasks_every && i % tasks_every == 0, with_logs = logs_every && i % logs_every == 0;
+		add_session(&g, j, creation, is_running, with_tasks || with_logs, rnd() % 50 == 0, &id, &end);
 		if(is_running)
 			run_ids[i - (nsess - running)] = id;
 		else if(i == nsess / 2 || uuid_is_nil(&sample))
 			sample = id;
-		if(tasks_every && i % tasks_every == 0) {
+		if(with_tasks) {
 			add_tasks(&g, j, &id, creation, is_running);
 			ntasks += 2;
 		}
-		if(logs_every && i % logs_every == 0) {
+		if(with_logs) {
 			add_logs(&g, &id, creation);
 			nlogs += 3;
 		}
+		if((with_tasks || with_logs) && !is_running)
+			finish_session(&g, &id, &end);
 		if(i && i % 100000 == 0) {
 			flush(&g);
 			fprintf(stderr, "sessiond-gen: %" PRId64 " sessions\n", i);
 		}
 	}
 	flush(&g);
-	g.ops->close(g.st);
+	core_close();
 	int64_t us = time_now_us() - t0;
 	if(win.failed) {
 		fprintf(stderr, "sessiond-gen: %" PRId64 " writes failed, first: %s\n", win.failed, win.first_err);

@@ -252,7 +252,9 @@ static int read_password(char *out, size_t n)
 	return 0;
 }
 
-static enum rc put_user(const char *name, int role, const char *password, char *err, size_t errlen)
+/* Adds a user (create) or changes an existing one's password (when not NULL) and
+ * role (when >= 0); a change ends every token and logon the user had. */
+static enum rc put_user(int create, const char *name, int role, const char *password, char *err, size_t errlen)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	enum rc rc = RC_OK;
@@ -260,12 +262,11 @@ static enum rc put_user(const char *name, int role, const char *password, char *
 		snprintf(err, errlen, "cannot hash the password");
 		return rc;
 	}
-	struct store_write w = {.kind = W_USER_PUT};
-	w.user.name = name;
-	w.user.hash = password ? hash : NULL;
-	w.user.role = role;
-	w.user.created_us = time_now_us();
-	rc = core_write_sync(&w);
+	struct core_write w = {0};
+	if(create)
+		rc = core_user_add(&w, name, hash, role);
+	else
+		rc = core_user_change(&w, name, password ? hash : NULL, role);
 	sodium_memzero(hash, sizeof(hash));
 	if(rc)
 		snprintf(err, errlen, "%s", w.err);
@@ -341,7 +342,7 @@ static int cmd_user(const char **args, int nargs)
 		} else if(read_password(password, sizeof(password)) || strlen(password) < 8) {
 			fprintf(stderr, "sessiond: the password must have at least 8 characters\n");
 			status = 2;
-		} else if(put_user(name, role, password, err, sizeof(err))) {
+		} else if(put_user(1, name, role, password, err, sizeof(err))) {
 			fprintf(stderr, "sessiond: %s\n", err);
 			status = 1;
 		} else {
@@ -360,16 +361,15 @@ static int cmd_user(const char **args, int nargs)
 		} else if(!is_role && (read_password(password, sizeof(password)) || strlen(password) < 8)) {
 			fprintf(stderr, "sessiond: the password must have at least 8 characters\n");
 			status = 2;
-		} else if(put_user(name, is_role ? role : u.role, is_role ? NULL : password, err, sizeof(err))) {
+		} else if(put_user(0, name, is_role ? role : -1, is_role ? NULL : password, err, sizeof(err))) {
 			fprintf(stderr, "sessiond: %s\n", err);
 			status = 1;
 		} else {
 			printf("user %s updated\n", name);
 		}
 	} else if(!strcmp(verb, "del")) {
-		struct store_write w = {.kind = W_USER_DEL};
-		w.user.name = name;
-		if(core_write_sync(&w)) {
+		struct core_write w = {0};
+		if(core_user_del(&w, name)) {
 			fprintf(stderr, "sessiond: %s\n", w.err);
 			status = 1;
 		} else {
@@ -391,7 +391,12 @@ static int cmd_user(const char **args, int nargs)
 static int first_admin(void)
 {
 	const char *pw = getenv("SESSIOND_ADMIN_PASSWORD");
-	if(core_user_count() != 0) {
+	int64_t users = 0;
+	if(core_user_count(&users)) {
+		fprintf(stderr, "sessiond: cannot count the users\n");
+		return -1;
+	}
+	if(users != 0) {
 		struct arena a;
 		arena_init(&a);
 		struct user_rec u;
@@ -408,7 +413,7 @@ static int first_admin(void)
 		pw = generated;
 	}
 	char err[256];
-	if(put_user("admin", ROLE_ADMIN, pw, err, sizeof(err))) {
+	if(put_user(1, "admin", ROLE_ADMIN, pw, err, sizeof(err))) {
 		fprintf(stderr, "sessiond: cannot create the admin user: %s\n", err);
 		return -1;
 	}

@@ -132,9 +132,10 @@ int api_status(enum rc rc);
 /** Whether a principal's role grants a permission. */
 int api_allowed(const struct principal *who, enum perm p);
 
-/** Queues w to the store, suspends r, and runs then(r) on a worker once w
- *  committed (or failed); the write is in r->work then. w must come from r->arena. */
-void api_write(struct req *r, struct store_write *w, void (*then)(struct req *r));
+/** Starts a write for r: a struct core_write in r->arena (results are copied there),
+ *  with r suspended until it committed or failed; then then(r) runs on a worker with
+ *  the write in r->work. Call exactly one core verb on it right away. */
+struct core_write *api_write(struct req *r, void (*then)(struct req *r));
 
 /** Runs fn(arg) on the slow-work thread (password hashing) while r waits, then then(r). */
 void api_offload(struct req *r, void (*fn)(void *arg), void *arg, void (*then)(struct req *r));

@@ -93,21 +93,21 @@ int api_allowed(const struct principal *who, enum perm p)
 	}
 }
 
-static void write_done(struct store_write *w)
+static void write_done(struct core_write *w)
 {
 	struct req *r = w->udata;
 	r->io->resume(r);
 }
 
-void api_write(struct req *r, struct store_write *w, void (*then)(struct req *r))
+struct core_write *api_write(struct req *r, void (*then)(struct req *r))
 {
-	w->udata = r;
+	struct core_write *w = arena_zalloc(r->arena, sizeof(*w));
+	w->arena = r->arena;
 	w->done = write_done;
-	if(!w->out_arena)
-		w->out_arena = r->arena;
+	w->udata = r;
 	r->work = w;
 	r->io->suspend(r, then);
-	core_submit(w);
+	return w;
 }
 
 /* ---- the slow-work thread ---- */

@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "model/catalog.h"
 #include "core/core.h"
+#include "core/logon.h"
 #include "model/query.h"
 #include "core/session.h"
 #include "util/jw.h"
@@ -205,142 +206,6 @@ void em__error(struct req *r, enum rc rc, int status, const char *msg)
 	em__close(&o);
 }
 
-/* ---------- logon sessions (process-local) ---------- */
-
-struct logon {
-	char token[EM_TOKEN_MAX];
-	char sid[37];
-	struct principal who;
-	int64_t last_us;
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct logon *v;
-	int n, cap;
-} logons = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static void logon_drop(int i)
-{
-	logons.v[i] = logons.v[--logons.n];
-}
-
-enum rc em_logon_add(const struct principal *who, int64_t now_us, char sid[37], char token[EM_TOKEN_MAX])
-{
-	struct uuid u;
-	uuid_v4(&u);
-	uuid_format(&u, sid);
-	sodium_bin2base64(token, EM_TOKEN_MAX, (const unsigned char *)sid, 36, sodium_base64_VARIANT_ORIGINAL);
-	pthread_mutex_lock(&logons.lock);
-	for(int i = 0; i < logons.n;)
-		if(now_us - logons.v[i].last_us > EM_LOGON_IDLE_US)
-			logon_drop(i);
-		else
-			i++;
-	if(logons.n >= EM_LOGON_MAX) {
-		pthread_mutex_unlock(&logons.lock);
-		return RC_BUSY;
-	}
-	if(logons.n == logons.cap) {
-		logons.cap = logons.cap ? 2 * logons.cap : 64;
-		logons.v = xrealloc(logons.v, sizeof(*logons.v) * (size_t)logons.cap);
-	}
-	struct logon *l = &logons.v[logons.n++];
-	memcpy(l->token, token, EM_TOKEN_MAX);
-	memcpy(l->sid, sid, 37);
-	l->who = *who;
-	l->last_us = now_us;
-	pthread_mutex_unlock(&logons.lock);
-	return RC_OK;
-}
-
-enum rc em_logon_touch(const char *token, int64_t now_us, struct principal *who, char sid[37])
-{
-	enum rc rc = RC_UNAUTHORIZED;
-	size_t tlen = strlen(token);
-	pthread_mutex_lock(&logons.lock);
-	for(int i = 0; i < logons.n; i++) {
-		struct logon *l = &logons.v[i];
-		if(!auth_equal(l->token, strlen(l->token), token, tlen))
-			continue;
-		if(now_us - l->last_us > EM_LOGON_IDLE_US) {
-			logon_drop(i);
-			rc = RC_EXPIRED;
-			break;
-		}
-		if(now_us > l->last_us)
-			l->last_us = now_us;
-		*who = l->who;
-		memcpy(sid, l->sid, 37);
-		rc = RC_OK;
-		break;
-	}
-	pthread_mutex_unlock(&logons.lock);
-	return rc;
-}
-
-enum rc em_logon_remove(const char *sid)
-{
-	enum rc rc = RC_NOTFOUND;
-	pthread_mutex_lock(&logons.lock);
-	for(int i = 0; i < logons.n; i++)
-		if(!strcasecmp(logons.v[i].sid, sid)) {
-			logon_drop(i);
-			rc = RC_OK;
-			break;
-		}
-	pthread_mutex_unlock(&logons.lock);
-	return rc;
-}
-
-void em_logon_reset(void)
-{
-	pthread_mutex_lock(&logons.lock);
-	free(logons.v);
-	logons.v = NULL;
-	logons.n = logons.cap = 0;
-	pthread_mutex_unlock(&logons.lock);
-}
-
-/* ---------- tasks (stop requests), process-local ---------- */
-
-#define TASK_RING 1024
-
-struct em_task {
-	int64_t id;
-	int success;
-	char message[200];
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct em_task ring[TASK_RING];
-	int64_t next;
-} tasks = {.lock = PTHREAD_MUTEX_INITIALIZER, .next = 1};
-
-static int64_t task_add(int success, const char *message)
-{
-	pthread_mutex_lock(&tasks.lock);
-	int64_t id = tasks.next++;
-	struct em_task *t = &tasks.ring[id % TASK_RING];
-	t->id = id;
-	t->success = success;
-	snprintf(t->message, sizeof(t->message), "%.199s", message ? message : "");
-	pthread_mutex_unlock(&tasks.lock);
-	return id;
-}
-
-static int task_get(int64_t id, struct em_task *out)
-{
-	pthread_mutex_lock(&tasks.lock);
-	struct em_task *t = &tasks.ring[id % TASK_RING];
-	int found = id > 0 && t->id == id;
-	if(found)
-		*out = *t;
-	pthread_mutex_unlock(&tasks.lock);
-	return found;
-}
-
 /* ---------- authentication ---------- */
 
 static const char *session_token(struct req *r)
@@ -352,6 +217,22 @@ static const char *session_token(struct req *r)
 	return h && *h ? h : NULL;
 }
 
+int em_token_sid(const char *token, char sid[40])
+{
+	unsigned char bin[48];
+	size_t len = 0;
+	size_t tlen = strlen(token);
+	if(tlen > 64 || sodium_base642bin(bin, sizeof(bin) - 1, token, tlen, NULL, &len, NULL,
+	                                  sodium_base64_VARIANT_ORIGINAL) || len != UUID_STR_LEN)
+		return -1;
+	bin[len] = 0;
+	struct uuid u;
+	if(uuid_parse((const char *)bin, len, &u))
+		return -1;
+	uuid_format(&u, sid);
+	return 0;
+}
+
 static enum rc em_authenticate(struct req *r)
 {
 	const char *tok = session_token(r);
@@ -360,14 +241,20 @@ static enum rc em_authenticate(struct req *r)
 		                                  "and send X-RestSvcSessionId");
 		return RC_UNAUTHORIZED;
 	}
-	char sid[37];
-	enum rc rc = em_logon_touch(tok, r->now_us, &r->who, sid);
+	char sid[40];
+	struct logon_rec l;
+	enum rc rc = em_token_sid(tok, sid) ? RC_UNAUTHORIZED : logon_check(sid, r->now_us, &l, r->who.user, sizeof(r->who.user));
 	if(rc) {
-		em__error(r, rc, 401, rc == RC_EXPIRED ? "the logon session has expired" : "the logon session is not valid");
+		if(rc == RC_BACKEND)
+			em__error(r, rc, 503, "cannot check the logon session");
+		else
+			em__error(r, rc, 401, rc == RC_EXPIRED ? "the logon session has expired" : "the logon session is not valid");
 		return rc;
 	}
-	char *s = arena_strdup(r->arena, sid);
-	r->work = s; /* the caller's SessionId, for DELETE /api/logonSessions/{id} */
+	r->who.authenticated = 1;
+	r->who.role = l.role;
+	r->who.uid = l.uid;
+	r->work = arena_strdup(r->arena, sid); /* the caller's SessionId, for DELETE /api/logonSessions/{id} */
 	return RC_OK;
 }
 
@@ -723,6 +610,22 @@ static void render_logon(struct req *r, const char *user, const char *sid, int s
 	em__close(&o);
 }
 
+static void logon_stored(struct req *r)
+{
+	struct core_write *w = r->work;
+	if(w->rc) {
+		em__error(r, w->rc, 0, "cannot store the logon session");
+		return;
+	}
+	const char *sid = w->logon.sid;
+	char *tok = arena_alloc(r->arena, EM_TOKEN_MAX);
+	sodium_bin2base64(tok, EM_TOKEN_MAX, (const unsigned char *)sid, strlen(sid), sodium_base64_VARIANT_ORIGINAL);
+	render_logon(r, w->logon.user, sid, 201);
+	req_add_header(r, "X-RestSvcSessionId", tok);
+	req_add_header(r, "Set-Cookie", arena_printf(r->arena, "X-RestSvcSessionId=%s; Path=/api", tok));
+	req_add_header(r, "Location", em__href(r, "/api/logonSessions/%s", sid));
+}
+
 static void logon_checked(struct req *r)
 {
 	struct em_logon *l = r->work;
@@ -731,18 +634,17 @@ static void logon_checked(struct req *r)
 		         l->rc == RC_UNAUTHORIZED ? "the user name or password is wrong" : "cannot check credentials");
 		return;
 	}
-	char sid[37];
-	char *tok = arena_alloc(r->arena, EM_TOKEN_MAX);
-	enum rc rc = em_logon_add(&l->who, r->now_us, sid, tok);
-	if(rc) {
-		em__error(r, rc, 0, "too many logon sessions; try again later");
-		return;
-	}
+	struct logon_rec *rec = arena_zalloc(r->arena, sizeof(*rec));
+	struct uuid u;
+	uuid_v4(&u);
+	uuid_format(&u, rec->sid);
+	rec->uid = l->who.uid;
+	rec->gen = l->who.gen;
+	rec->role = l->who.role;
+	rec->user = arena_strdup(r->arena, l->who.user);
+	rec->created_us = rec->last_us = r->now_us;
 	snprintf(r->who.user, sizeof(r->who.user), "%s", l->who.user);
-	render_logon(r, l->user, sid, 201);
-	req_add_header(r, "X-RestSvcSessionId", tok);
-	req_add_header(r, "Set-Cookie", arena_printf(r->arena, "X-RestSvcSessionId=%s; Path=/api", tok));
-	req_add_header(r, "Location", em__href(r, "/api/logonSessions/%s", sid));
+	core_logon_create(api_write(r, logon_stored), rec, LOGON_PER_USER);
 }
 
 static void h_logon(struct req *r)
@@ -786,6 +688,17 @@ static void h_logon(struct req *r)
 	api_offload(r, check_password, l, logon_checked);
 }
 
+static void logged_off(struct req *r)
+{
+	struct core_write *w = r->work;
+	if(w->rc) {
+		em__error(r, w->rc, 0, w->rc == RC_NOTFOUND ? "no such logon session" : "cannot end the logon session");
+		return;
+	}
+	r->status = 204;
+	buf_reset(&r->out);
+}
+
 static void h_logoff(struct req *r)
 {
 	const char *mine = r->work;
@@ -794,12 +707,12 @@ static void h_logoff(struct req *r)
 		em__error(r, RC_FORBIDDEN, 403, "you can end only your own logon session");
 		return;
 	}
-	if(em_logon_remove(id)) {
-		em__error(r, RC_NOTFOUND, 404, "no such logon session");
-		return;
-	}
-	r->status = 204;
-	buf_reset(&r->out);
+	char *sid = arena_strdup(r->arena, id);
+	for(char *c = sid; *c; c++)
+		if(*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	logon_forget(sid);
+	core_logon_delete(api_write(r, logged_off), sid);
 }
 
 static void h_logon_get(struct req *r)
@@ -934,7 +847,7 @@ static void h_session_tasks(struct req *r)
 	list_tasks(r, q_uuid(r->arena, QF_SESSION_ID, Q_EQ, &s.id), fam == EMF_REPLICA, server_of(&s), 1);
 }
 
-static void render_task_obj(struct req *r, const struct em_task *t, int status)
+static void render_task_obj(struct req *r, const struct emtask_rec *t, int status)
 {
 	const char *h = em__href(r, "/api/tasks/task-%lld", (long long)t->id);
 	struct em__out o;
@@ -951,27 +864,24 @@ static void render_task_obj(struct req *r, const struct em_task *t, int status)
 	em__open(&o, "Result");
 	e_attr_bool(&o, "Success", t->success);
 	if(!t->success)
-		e_str(&o, "Message", t->message);
+		e_str(&o, "Message", t->message && *t->message ? t->message : "the session cannot be stopped");
 	em__close(&o);
 	em__close(&o);
 }
 
 static void stop_done(struct req *r)
 {
-	struct store_write *w = r->work;
+	struct core_write *w = r->work;
 	if(w->rc == RC_NOTFOUND) {
 		em__error(r, RC_NOTFOUND, 404, "session not found");
 		return;
 	}
-	if(w->rc && w->rc != RC_CONFLICT) {
+	if(w->rc) {
 		em__error(r, w->rc, 0, w->err[0] ? w->err : "cannot stop the session");
 		return;
 	}
-	int64_t id = task_add(w->rc == RC_OK, w->rc ? (w->err[0] ? w->err : "the session cannot be stopped") : NULL);
-	struct em_task t;
-	task_get(id, &t);
-	req_add_header(r, "Location", em__href(r, "/api/tasks/task-%lld", (long long)id));
-	render_task_obj(r, &t, 202);
+	req_add_header(r, "Location", em__href(r, "/api/tasks/task-%lld", (long long)w->emtask.id));
+	render_task_obj(r, &w->emtask, 202);
 }
 
 static void h_session_action(struct req *r)
@@ -989,11 +899,7 @@ static void h_session_action(struct req *r)
 	struct sess_rec s;
 	if(load_session(r, fam, &s))
 		return;
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	w->kind = W_SESSION_UPDATE;
-	w->target = s.id;
-	w->mutate = session_mutate_stop;
-	api_write(r, w, stop_done);
+	core_session_stop_em(api_write(r, stop_done), &s.id, r->who.uid);
 }
 
 static void h_task_get(struct req *r)
@@ -1003,9 +909,10 @@ static void h_task_get(struct req *r)
 		p += 5;
 	char *end;
 	long long id = strtoll(p, &end, 10);
-	struct em_task t;
-	if(!*p || *end || !task_get(id, &t)) {
-		em__error(r, RC_NOTFOUND, 404, "no such task");
+	struct emtask_rec t;
+	enum rc rc = !*p || *end || id <= 0 ? RC_NOTFOUND : core_emtask_get(id, r->arena, &t);
+	if(rc) {
+		em__error(r, rc, 0, rc == RC_NOTFOUND ? "no such task" : "cannot read the task");
 		return;
 	}
 	render_task_obj(r, &t, 200);

@@ -127,8 +127,6 @@ static int get_time(struct body *b, json_t *obj, const char *field, int64_t *out
 		return -1;
 	if(s && time_parse(s, strlen(s), out))
 		return fail(b, "%s must be an RFC 3339 date-time with an offset", field);
-	if(s)
-		*out -= *out % 1000;   /* stored as shown: milliseconds */
 	return 0;
 }
 
@@ -204,51 +202,64 @@ static void body_error(struct req *r, struct body *b)
 
 /* ---------- replies ---------- */
 
-static void reply_session(struct req *r)
+/* A session write's answer: 201 with Location for a new one, else 200; the ETag is the usn. */
+static void reply_session_status(struct req *r, int created)
 {
-	struct store_write *w = r->work;
+	struct core_write *w = r->work;
 	if(w->rc) {
 		vbr_error(r, w->rc, 0, w->err);
 		return;
 	}
 	struct jw jw;
-	vbr_json(r, w->kind == W_SESSION_CREATE ? 201 : 200, &jw);
-	vbr_render_session(&jw, &w->out_sess, r->version, 1);
+	vbr_json(r, created ? 201 : 200, &jw);
+	vbr_render_session(&jw, &w->sess, r->version, 1);
 	char etag[32];
-	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)w->out_sess.usn);
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)w->sess.usn);
 	req_add_header(r, "ETag", arena_strdup(r->arena, etag));
-	if(w->kind == W_SESSION_CREATE) {
+	if(created) {
 		char id[UUID_STR_LEN + 1];
-		uuid_format(&w->out_sess.id, id);
+		uuid_format(&w->sess.id, id);
 		req_add_header(r, "Location", arena_printf(r->arena, "/api/v1/sessions/%s", id));
+	}
+}
+
+static void reply_session(struct req *r)
+{
+	reply_session_status(r, 0);
+}
+
+static void reply_session_created(struct req *r)
+{
+	reply_session_status(r, 1);
+}
+
+/* A task write's answer: the task in the 1.2+ shape whatever the version, plus the
+ * parent session's stop flag, which the write read in the same transaction. */
+static void reply_task_status(struct req *r, int created)
+{
+	struct core_write *w = r->work;
+	if(w->rc) {
+		vbr_error(r, w->rc, 0, w->err);
+		return;
+	}
+	struct jw jw;
+	vbr_json(r, created ? 201 : 200, &jw);
+	vbr_render_task(&jw, &w->task, r->version < VBR_12 ? VBR_12 : r->version, &w->sess.stop_requested);
+	if(created) {
+		char id[UUID_STR_LEN + 1];
+		uuid_format(&w->task.id, id);
+		req_add_header(r, "Location", arena_printf(r->arena, "/api/v1/taskSessions/%s", id));
 	}
 }
 
 static void reply_task(struct req *r)
 {
-	struct store_write *w = r->work;
-	if(w->rc) {
-		vbr_error(r, w->rc, 0, w->err);
-		return;
-	}
-	struct sess_rec s;
-	int stop = 0;
-	if(!core_session_get(&w->out_task.session_id, r->arena, &s))
-		stop = s.stop_requested;
-	struct jw jw;
-	vbr_json(r, w->kind == W_TASK_CREATE ? 201 : 200, &jw);
-	/* The task in the 1.2+ shape whatever the version, plus the parent's stop flag. */
-	size_t mark = r->out.len;
-	vbr_render_task(&jw, &w->out_task, r->version < VBR_12 ? VBR_12 : r->version, 1);
-	if(r->out.len > mark && r->out.p[r->out.len - 1] == '}') {
-		r->out.len--;
-		buf_addstr(&r->out, stop ? ",\"stopRequested\":true}" : ",\"stopRequested\":false}");
-	}
-	if(w->kind == W_TASK_CREATE) {
-		char id[UUID_STR_LEN + 1];
-		uuid_format(&w->out_task.id, id);
-		req_add_header(r, "Location", arena_printf(r->arena, "/api/v1/taskSessions/%s", id));
-	}
+	reply_task_status(r, 0);
+}
+
+static void reply_task_created(struct req *r)
+{
+	reply_task_status(r, 1);
 }
 
 /* ---------- sessions ---------- */
@@ -261,8 +272,7 @@ static const char *const create_fields[] = {
 void ingest_session_create(struct req *r)
 {
 	struct body b = {0};
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	struct sess_rec *s = &w->sess;
+	struct sess_rec *s = arena_zalloc(r->arena, sizeof(*s));
 	int64_t progress = 0;
 	s->state = ST_WORKING;
 	s->type = -1;
@@ -291,14 +301,7 @@ void ingest_session_create(struct req *r)
 	s->progress = (int)progress;
 	if(!s->backup_server)
 		s->backup_server = core_info()->server_name;
-	char err[256];
-	enum rc rc = session_prepare_new(s, r->now_us - r->now_us % 1000, err, sizeof(err));
-	if(rc) {
-		vbr_error(r, rc, 0, err);
-		return;
-	}
-	w->kind = W_SESSION_CREATE;
-	api_write(r, w, reply_session);
+	core_session_create(api_write(r, reply_session_created), s);
 }
 
 static const char *const patch_fields[] = {"state", "progressPercent", "name", "message", NULL};
@@ -309,11 +312,11 @@ static const char *const task_patch_fields[] = {"state", "progressPercent", "tot
 static void patch(struct req *r, int task)
 {
 	struct body b = {0};
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct uuid id;
 	struct sess_patch *p = arena_zalloc(r->arena, sizeof(*p));
 	sess_patch_init(p, r->now_us);
 	int64_t progress = 0;
-	if(vbr_path_uuid(r, 0, &w->target))
+	if(vbr_path_uuid(r, 0, &id))
 		return;
 	if(parse_body(&b, r) || check_fields(&b, b.root, task ? task_patch_fields : patch_fields, !task) ||
 	   if_match(r, &b, &p->if_match) || get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
@@ -327,10 +330,10 @@ static void patch(struct req *r, int task)
 	}
 	json_decref(b.root);
 	p->progress = (int)progress;
-	w->kind = task ? W_TASK_UPDATE : W_SESSION_UPDATE;
-	w->mutate = task ? task_mutate_patch : session_mutate_patch;
-	w->mutate_ctx = p;
-	api_write(r, w, task ? reply_task : reply_session);
+	if(task)
+		core_task_patch(api_write(r, reply_task), &id, p);
+	else
+		core_session_patch(api_write(r, reply_session), &id, p);
 }
 
 void ingest_session_patch(struct req *r)
@@ -343,7 +346,7 @@ static const char *const complete_fields[] = {"result", "message", "isCanceled",
 static int parse_complete(struct req *r, struct body *b, struct sess_complete *c)
 {
 	c->is_canceled = -1;
-	c->end_us = r->now_us - r->now_us % 1000;
+	c->end_us = 0;              /* now */
 	c->result = -1;
 	if(parse_body(b, r) || check_fields(b, b->root, complete_fields, 0) || if_match(r, b, &c->if_match) ||
 	   get_enum(b, b->root, "result", catalog_result_parse, NULL, &c->result) ||
@@ -356,56 +359,60 @@ static int parse_complete(struct req *r, struct body *b, struct sess_complete *c
 }
 
 /* POST …/complete of a session or a task session: the same body, another record. */
-static void complete(struct req *r, enum write_kind kind, enum rc (*mutate)(void *, void *, char *, size_t),
-                     void (*reply)(struct req *))
+static void complete(struct req *r, int task)
 {
 	struct body b = {0};
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct uuid id;
 	struct sess_complete *c = arena_zalloc(r->arena, sizeof(*c));
-	if(vbr_path_uuid(r, 0, &w->target))
+	if(vbr_path_uuid(r, 0, &id))
 		return;
 	if(parse_complete(r, &b, c)) {
 		body_error(r, &b);
 		return;
 	}
 	json_decref(b.root);
-	w->kind = kind;
-	w->mutate = mutate;
-	w->mutate_ctx = c;
-	api_write(r, w, reply);
+	if(task)
+		core_task_complete(api_write(r, reply_task), &id, c);
+	else
+		core_session_complete(api_write(r, reply_session), &id, c);
 }
 
 void ingest_session_complete(struct req *r)
 {
-	complete(r, W_SESSION_UPDATE, session_mutate_complete, reply_session);
+	complete(r, 0);
 }
 
 /* ---------- logs (of sessions and task sessions) ---------- */
 
-struct log_work {
-	struct store_write w;
-	int stop_requested;
-};
-
-static void reply_logs(struct req *r)
+/* A log write's answer: the ids of the records written, the usn, the stop flag. */
+static void reply_logs_status(struct req *r, int created)
 {
-	struct log_work *lw = r->work;
-	struct store_write *w = &lw->w;
+	struct core_write *w = r->work;
 	if(w->rc) {
 		vbr_error(r, w->rc, 0, w->err);
 		return;
 	}
 	struct jw jw;
-	vbr_json(r, w->kind == W_LOG_APPEND ? 201 : 200, &jw);
+	vbr_json(r, created ? 201 : 200, &jw);
 	jw_obj(&jw);
 	jw_key(&jw, "ids");
 	jw_arr(&jw);
-	for(int i = 0; i < w->nlogs; i++)
-		jw_int(&jw, w->logs[i].id);
+	for(int i = 0; i < w->in.nlogs; i++)
+		jw_int(&jw, w->in.logs[i].id);
 	jw_arr_end(&jw);
 	jw_kint(&jw, "usn", w->usn);
-	jw_kbool(&jw, "stopRequested", lw->stop_requested);
+	jw_kbool(&jw, "stopRequested", w->sess.stop_requested);
 	jw_obj_end(&jw);
+}
+
+static void reply_logs(struct req *r)
+{
+	reply_logs_status(r, 0);
+}
+
+static void reply_logs_created(struct req *r)
+{
+	reply_logs_status(r, 1);
 }
 
 static const char *const record_fields[] = {"status", "title", "description", "startTime", "updateTime", NULL};
@@ -415,7 +422,7 @@ static int parse_record(struct body *b, json_t *obj, struct log_rec *l, int64_t 
 	if(!json_is_object(obj))
 		return fail(b, "%s must hold objects", "records");
 	l->status = is_patch ? -1 : LOG_NONE;
-	l->start_us = l->update_us = now_us - now_us % 1000;
+	l->start_us = l->update_us = 0;   /* now */
 	if(check_fields(b, obj, record_fields, 0) ||
 	   get_enum(b, obj, "status", catalog_log_status_parse, NULL, &l->status) ||
 	   get_str(b, obj, "title", !is_patch, &l->title) || get_str(b, obj, "description", 0, &l->description) ||
@@ -426,11 +433,12 @@ static int parse_record(struct body *b, json_t *obj, struct log_rec *l, int64_t 
 	return 0;
 }
 
-void ingest_log_append(struct req *r)
+/* POST …/logs: owner says whose log the path names. */
+static void log_append(struct req *r, enum core_owner owner)
 {
 	struct body b = {0};
-	struct log_work *lw = arena_zalloc(r->arena, sizeof(*lw));
-	if(vbr_path_uuid(r, 0, &lw->w.target))
+	struct uuid id;
+	if(vbr_path_uuid(r, 0, &id))
 		return;
 	if(parse_body(&b, r)) {
 		body_error(r, &b);
@@ -445,25 +453,32 @@ void ingest_log_append(struct req *r)
 		return;
 	}
 	int n = (int)json_array_size(recs);
-	lw->w.logs = arena_zalloc(r->arena, sizeof(struct log_rec) * (size_t)n);
-	lw->w.nlogs = n;
+	struct log_rec *logs = arena_zalloc(r->arena, sizeof(struct log_rec) * (size_t)n);
 	for(int i = 0; i < n; i++)
-		if(parse_record(&b, json_array_get(recs, (size_t)i), &lw->w.logs[i], r->now_us, 0)) {
+		if(parse_record(&b, json_array_get(recs, (size_t)i), &logs[i], r->now_us, 0)) {
 			body_error(r, &b);
 			return;
 		}
 	json_decref(b.root);
-	lw->w.kind = W_LOG_APPEND;
-	lw->w.mutate = session_mutate_open;
-	lw->w.mutate_ctx = &lw->stop_requested;
-	api_write(r, &lw->w, reply_logs);
+	core_log_append(api_write(r, reply_logs_created), owner, &id, logs, n);
 }
 
-void ingest_log_patch(struct req *r)
+void ingest_session_log_append(struct req *r)
+{
+	log_append(r, OWNER_SESSION);
+}
+
+void ingest_task_log_append(struct req *r)
+{
+	log_append(r, OWNER_TASK);
+}
+
+/* PATCH …/logs/{rid}: owner says whose log the path names. */
+static void log_patch(struct req *r, enum core_owner owner)
 {
 	struct body b = {0};
-	struct log_work *lw = arena_zalloc(r->arena, sizeof(*lw));
-	if(vbr_path_uuid(r, 0, &lw->w.target))
+	struct uuid id;
+	if(vbr_path_uuid(r, 0, &id))
 		return;
 	char *end;
 	long long rid = strtoll(r->params[1], &end, 10);
@@ -471,23 +486,28 @@ void ingest_log_patch(struct req *r)
 		vbr_error(r, RC_INVALID, 400, "the log record id in the path must be a positive integer");
 		return;
 	}
-	lw->w.logs = arena_zalloc(r->arena, sizeof(struct log_rec));
-	lw->w.nlogs = 1;
-	if(parse_body(&b, r) || parse_record(&b, b.root, &lw->w.logs[0], r->now_us, 1)) {
+	struct log_rec *l = arena_zalloc(r->arena, sizeof(*l));
+	if(parse_body(&b, r) || parse_record(&b, b.root, l, r->now_us, 1)) {
 		body_error(r, &b);
 		return;
 	}
 	json_decref(b.root);
-	struct log_rec *l = &lw->w.logs[0];
 	l->id = rid;
 	if(l->status < 0) {
 		vbr_error(r, RC_INVALID, 400, "status is required when updating a log record");
 		return;
 	}
-	lw->w.kind = W_LOG_UPDATE;
-	lw->w.mutate = session_mutate_open;
-	lw->w.mutate_ctx = &lw->stop_requested;
-	api_write(r, &lw->w, reply_logs);
+	core_log_update(api_write(r, reply_logs), owner, &id, l);
+}
+
+void ingest_session_log_patch(struct req *r)
+{
+	log_patch(r, OWNER_SESSION);
+}
+
+void ingest_task_log_patch(struct req *r)
+{
+	log_patch(r, OWNER_TASK);
 }
 
 /* ---------- task sessions ---------- */
@@ -500,8 +520,7 @@ static const char *const task_fields[] = {
 void ingest_task_create(struct req *r)
 {
 	struct body b = {0};
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	struct task_rec *t = &w->task;
+	struct task_rec *t = arena_zalloc(r->arena, sizeof(*t));
 	int64_t progress = 0, size = 0;
 	t->state = ST_WORKING;
 	t->type = TT_BACKUP;
@@ -522,15 +541,7 @@ void ingest_task_create(struct req *r)
 	json_decref(b.root);
 	t->progress = (int)progress;
 	t->total_size = size;
-	char err[256];
-	enum rc rc = task_prepare_new(t, r->now_us - r->now_us % 1000, err, sizeof(err));
-	if(rc) {
-		vbr_error(r, rc, 0, err);
-		return;
-	}
-	w->kind = W_TASK_CREATE;
-	w->mutate = session_mutate_open;
-	api_write(r, w, reply_task);
+	core_task_create(api_write(r, reply_task_created), t);
 }
 
 void ingest_task_patch(struct req *r)
@@ -540,5 +551,5 @@ void ingest_task_patch(struct req *r)
 
 void ingest_task_complete(struct req *r)
 {
-	complete(r, W_TASK_UPDATE, task_mutate_complete, reply_task);
+	complete(r, 1);
 }

@@ -29,15 +29,14 @@ static void password_checked(struct req *r)
 static void refresh_revoked(struct req *r)
 {
 	struct login *l = r->work;
-	if(l->w.rc == RC_CONFLICT) {
+	if(l->w->rc == RC_CONFLICT) {
 		l->d->fail(r, RC_UNAUTHORIZED, 401, "the refresh_token was already used");
 		return;
 	}
-	if(l->w.rc) {
-		l->d->fail(r, l->w.rc, 0, "cannot record the refresh");
+	if(l->w->rc) {
+		l->d->fail(r, l->w->rc, 0, "cannot record the refresh");
 		return;
 	}
-	auth_revoked_add(l->w.key, l->w.i);
 	/* The user may have been removed or changed role since the token was issued. */
 	struct user_rec u;
 	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
@@ -88,41 +87,39 @@ void token_grant(struct req *r, const struct token_dialect *d)
 		/* Single use: record this token as spent; a second use finds it there. */
 		char *key = arena_alloc(r->arena, 40);
 		auth_token_key(&l->who, key);
-		l->w.kind = W_REVOKE;
-		l->w.key = key;
-		l->w.i = l->who.expires_us;
-		api_write(r, &l->w, refresh_revoked);
+		l->w = api_write(r, refresh_revoked);
 		r->work = l;   /* the continuation runs after this handler returns */
+		core_token_revoke(l->w, key, REVOKE_SPENT, l->who.expires_us);
 		return;
 	}
 	d->fail(r, RC_INVALID, 400, "unsupported grant_type (use password or refresh_token)");
 }
 
 struct logout {
-	struct store_write w;
+	struct core_write *w;
 	const struct token_dialect *d;
+	char key[40];
+	int64_t expires_us;
 };
 
 static void revoked(struct req *r)
 {
 	struct logout *lo = r->work;
-	if(lo->w.rc && lo->w.rc != RC_CONFLICT) {
-		lo->d->fail(r, lo->w.rc, 0, "cannot record the logout");
+	if(lo->w->rc && lo->w->rc != RC_CONFLICT) {
+		lo->d->fail(r, lo->w->rc, 0, "cannot record the logout");
 		return;
 	}
-	auth_revoked_add(lo->w.key, lo->w.i);
+	auth_revoked_add(lo->key, lo->expires_us);
 	lo->d->logged_out(r);
 }
 
 void token_logout(struct req *r, const struct token_dialect *d)
 {
 	struct logout *lo = arena_zalloc(r->arena, sizeof(*lo));
-	char *key = arena_alloc(r->arena, 40);
-	auth_family_key(&r->who, key);
+	auth_family_key(&r->who, lo->key);
 	lo->d = d;
-	lo->w.kind = W_REVOKE;
-	lo->w.key = key;
-	lo->w.i = r->who.issued_us + (int64_t)AUTH_REFRESH_TTL_S * 1000000;
-	api_write(r, &lo->w, revoked);
+	lo->expires_us = r->who.issued_us + (int64_t)AUTH_REFRESH_TTL_S * 1000000;
+	lo->w = api_write(r, revoked);
 	r->work = lo;
+	core_token_revoke(lo->w, lo->key, REVOKE_LOGOUT, lo->expires_us);
 }

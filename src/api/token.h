@@ -27,7 +27,7 @@ struct login {
 	enum rc rc;
 	struct principal who;
 	struct token_pair tokens;
-	struct store_write w;       /* the refresh token's revocation: refresh tokens are single-use */
+	struct core_write *w;       /* the refresh token's revocation: refresh tokens are single-use */
 };
 
 /** POST /api/oauth2/token: parses the form body and runs the grant; the answer

@@ -345,7 +345,7 @@ static void h_session_log(struct req *r)
 
 static void stopped(struct req *r)
 {
-	struct store_write *w = r->work;
+	struct core_write *w = r->work;
 	if(w->rc) {
 		vbaz__error(r, w->rc, 0, w->rc == RC_NOTFOUND ? "no session has this id" :
 		                        w->err[0] ? w->err : "cannot stop the session");
@@ -357,15 +357,13 @@ static void stopped(struct req *r)
 
 static void h_session_stop(struct req *r)
 {
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
+	struct uuid sid;
 	const char *id = r->nparams > 1 ? r->params[1] : "";
-	if(uuid_parse(id, strlen(id), &w->target)) {
+	if(uuid_parse(id, strlen(id), &sid)) {
 		vbaz__problem(r, 404, NULL, "no session has this id");
 		return;
 	}
-	w->kind = W_SESSION_UPDATE;
-	w->mutate = session_mutate_stop;
-	api_write(r, w, stopped);
+	core_session_stop(api_write(r, stopped), &sid);
 }
 
 /* ---------- overview and system ---------- */

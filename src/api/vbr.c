@@ -175,7 +175,7 @@ void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ing
 	jw_obj_end(w);
 }
 
-void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, int ingest)
+void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, const int *ingest_stop)
 {
 	jw_obj(w);
 	kuuid(w, "id", &t->id);
@@ -203,7 +203,8 @@ void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, int ingest
 		if(t->type != TT_RESTORE)
 			progress_model(w, fam, t->creation_us, t->end_us, t->progress);
 	}
-	if(ingest) {
+	if(ingest_stop) {
+		jw_kbool(w, "stopRequested", *ingest_stop);
 		jw_kint(w, "progressPercent", t->progress);
 		jw_kint(w, "totalSize", t->total_size);
 		if(t->reason)
@@ -814,7 +815,7 @@ static int emit_session(void *ctx, const struct sess_rec *s)
 static int emit_task(void *ctx, const struct task_rec *t)
 {
 	struct listing *l = ctx;
-	vbr_render_task(l->w, t, l->fam, 0);
+	vbr_render_task(l->w, t, l->fam, NULL);
 	l->count++;
 	return 0;
 }
@@ -966,7 +967,7 @@ static void h_session_logs(struct req *r)
 
 static void stopped(struct req *r)
 {
-	struct store_write *w = r->work;
+	struct core_write *w = r->work;
 	if(w->rc) {
 		vbr_error(r, w->rc, 0, w->err[0] ? w->err : "cannot stop the session");
 		return;
@@ -979,12 +980,10 @@ static void stopped(struct req *r)
 
 static void h_session_stop(struct req *r)
 {
-	struct store_write *w = arena_zalloc(r->arena, sizeof(*w));
-	if(vbr_path_uuid(r, 0, &w->target))
+	struct uuid id;
+	if(vbr_path_uuid(r, 0, &id))
 		return;
-	w->kind = W_SESSION_UPDATE;
-	w->mutate = session_mutate_stop;
-	api_write(r, w, stopped);
+	core_session_stop(api_write(r, stopped), &id);
 }
 
 /* ---------- task sessions (1.2 and later) ---------- */
@@ -1054,7 +1053,7 @@ static void h_task(struct req *r)
 	}
 	struct jw w;
 	vbr_json(r, 200, &w);
-	vbr_render_task(&w, &t, r->version, 0);
+	vbr_render_task(&w, &t, r->version, NULL);
 }
 
 static void h_task_logs(struct req *r)
@@ -1167,8 +1166,8 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/sessions/{id}", PERM_READ, h_session},
 	{M_PATCH, "/api/v1/sessions/{id}", PERM_INGEST, ingest_session_patch},
 	{M_GET, "/api/v1/sessions/{id}/logs", PERM_READ, h_session_logs},
-	{M_POST, "/api/v1/sessions/{id}/logs", PERM_INGEST, ingest_log_append},
-	{M_PATCH, "/api/v1/sessions/{id}/logs/{rid}", PERM_INGEST, ingest_log_patch},
+	{M_POST, "/api/v1/sessions/{id}/logs", PERM_INGEST, ingest_session_log_append},
+	{M_PATCH, "/api/v1/sessions/{id}/logs/{rid}", PERM_INGEST, ingest_session_log_patch},
 	{M_POST, "/api/v1/sessions/{id}/stop", PERM_STOP, h_session_stop},
 	{M_POST, "/api/v1/sessions/{id}/complete", PERM_INGEST, ingest_session_complete},
 	{M_GET, "/api/v1/sessions/{id}/taskSessions", PERM_READ, h_session_tasks},
@@ -1177,8 +1176,8 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/taskSessions/{id}", PERM_READ, h_task},
 	{M_PATCH, "/api/v1/taskSessions/{id}", PERM_INGEST, ingest_task_patch},
 	{M_GET, "/api/v1/taskSessions/{id}/logs", PERM_READ, h_task_logs},
-	{M_POST, "/api/v1/taskSessions/{id}/logs", PERM_INGEST, ingest_log_append},
-	{M_PATCH, "/api/v1/taskSessions/{id}/logs/{rid}", PERM_INGEST, ingest_log_patch},
+	{M_POST, "/api/v1/taskSessions/{id}/logs", PERM_INGEST, ingest_task_log_append},
+	{M_PATCH, "/api/v1/taskSessions/{id}/logs/{rid}", PERM_INGEST, ingest_task_log_patch},
 	{M_POST, "/api/v1/taskSessions/{id}/complete", PERM_INGEST, ingest_task_complete},
 	{M_GET, "/api/v1/jobs/states", PERM_READ, h_job_states},
 };

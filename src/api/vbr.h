@@ -15,7 +15,9 @@ void vbr_time(struct jw *w, const char *key, int64_t us);
 /** A session as SessionModel of family fam; ingest adds stopRequested and jobName. */
 void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ingest);
 /** A task session as TaskSessionModel (1.2+ shape) of family fam. */
-void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, int ingest);
+/** A task session in family fam; ingest_stop, when not NULL, makes it an ingest reply
+ *  carrying the parent's stopRequested and the ingest-only fields. */
+void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, const int *ingest_stop);
 /** Parses path parameter idx as a uuid; on failure answers 400 and returns RC_INVALID. */
 enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u);
 
@@ -23,8 +25,10 @@ enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u);
 void ingest_session_create(struct req *r);
 void ingest_session_patch(struct req *r);
 void ingest_session_complete(struct req *r);
-void ingest_log_append(struct req *r);
-void ingest_log_patch(struct req *r);
+void ingest_session_log_append(struct req *r);
+void ingest_session_log_patch(struct req *r);
+void ingest_task_log_append(struct req *r);
+void ingest_task_log_patch(struct req *r);
 void ingest_task_create(struct req *r);
 void ingest_task_patch(struct req *r);
 void ingest_task_complete(struct req *r);

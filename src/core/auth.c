@@ -34,20 +34,31 @@ int auth_role_parse(const char *s)
 	return -1;
 }
 
-/* The revocation set: token families and single tokens, keyed by text. */
+/* The logout set: revoked token families (and tokens), keyed by text, in an
+ * open-addressing hash table that is rebuilt (dropping what expired) as it grows. */
 struct revoked {
-	char key[40];
+	char key[40];               /* "" for a free slot */
 	int64_t expires_us;
 };
 
 static struct {
 	unsigned char key[crypto_auth_KEYBYTES];
 	pthread_rwlock_t lock;
-	struct revoked *set;
+	struct revoked *set;        /* cap slots, cap a power of two */
 	size_t n, cap;
+	int64_t seq;                /* the highest stored revocation read */
+	int64_t refreshed_us;       /* when the store was last asked for new ones */
 	int ready;
 	unsigned gen;              /* bumped whenever the key is (re)loaded */
 } auth = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+
+static size_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for(; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
 
 static void put_be(unsigned char *p, uint64_t v, int n)
 {
@@ -87,15 +98,18 @@ enum rc auth_init(void)
 		char text[2 * sizeof(auth.key) + 1];
 		crypto_auth_keygen(auth.key);
 		sodium_bin2hex(text, sizeof(text), auth.key, sizeof(auth.key));
-		struct store_write w = {.kind = W_KV_PUT, .key = "token_key", .value = text};
-		rc = core_write_sync(&w);
+		struct core_write w = {0};
+		rc = core_kv_put(&w, "token_key", text);
 		sodium_memzero(text, sizeof(text));
 	}
 	arena_free(&a);
 	if(rc)
 		return rc;
 	__atomic_add_fetch(&auth.gen, 1, __ATOMIC_RELEASE);
-	rc = core_revoked_list(time_now_us(), collect, NULL);
+	int64_t now = time_now_us(), last = 0;
+	rc = core_revoked_list(REVOKE_LOGOUT, now, 0, &last, collect, NULL);
+	auth.seq = last;
+	auth.refreshed_us = now;
 	auth.ready = 1;
 	return rc;
 }
@@ -145,6 +159,7 @@ enum rc auth_password_check(const char *user, const char *password, struct princ
 	who->authenticated = 1;
 	who->role = u.role;
 	who->uid = u.uid;
+	who->gen = u.gen;
 	snprintf(who->user, sizeof(who->user), "%s", u.name);
 	arena_free(&a);
 	return RC_OK;
@@ -195,8 +210,12 @@ static int is_revoked(const char *key)
 {
 	int found = 0;
 	pthread_rwlock_rdlock(&auth.lock);
-	for(size_t i = 0; i < auth.n && !found; i++)
-		found = !strcmp(auth.set[i].key, key);
+	if(auth.cap)
+		for(size_t i = key_hash(key) & (auth.cap - 1); auth.set[i].key[0]; i = (i + 1) & (auth.cap - 1))
+			if(!strcmp(auth.set[i].key, key)) {
+				found = 1;
+				break;
+			}
 	pthread_rwlock_unlock(&auth.lock);
 	return found;
 }
@@ -265,9 +284,11 @@ static struct verified *verified_slot(const char *token, size_t len)
 
 static enum rc check_live(struct principal *who)
 {
-	if(who->expires_us <= time_now_us())
+	int64_t now = time_now_us();
+	if(who->expires_us <= now)
 		return RC_EXPIRED;
-	if(auth.n) {
+	auth_revoked_refresh(now);
+	if(__atomic_load_n(&auth.n, __ATOMIC_RELAXED)) {
 		char key[40];
 		auth_family_key(who, key);
 		if(is_revoked(key))
@@ -330,24 +351,65 @@ static enum rc verify_mac(const char *token, size_t len, int kind, struct princi
 	return RC_OK;
 }
 
+/* Puts key into a table of cap slots (the lock is held). */
+static void set_put(struct revoked *set, size_t cap, const char *key, int64_t expires_us)
+{
+	size_t i = key_hash(key) & (cap - 1);
+	while(set[i].key[0] && strcmp(set[i].key, key))
+		i = (i + 1) & (cap - 1);
+	snprintf(set[i].key, sizeof(set[i].key), "%s", key);
+	set[i].expires_us = expires_us;
+}
+
 void auth_revoked_add(const char *key, int64_t expires_us)
 {
 	int64_t now = time_now_us();
+	if(expires_us <= now)
+		return;
 	pthread_rwlock_wrlock(&auth.lock);
-	/* Drop what has expired on its own before growing. */
-	size_t j = 0;
-	for(size_t i = 0; i < auth.n; i++)
-		if(auth.set[i].expires_us > now)
-			auth.set[j++] = auth.set[i];
-	auth.n = j;
-	if(auth.n == auth.cap) {
-		auth.cap = auth.cap ? auth.cap * 2 : 64;
-		auth.set = xrealloc(auth.set, auth.cap * sizeof(*auth.set));
+	if(2 * (auth.n + 1) > auth.cap) {
+		/* Rebuild at a load of a half, without what has expired on its own. */
+		size_t live = 0;
+		for(size_t i = 0; i < auth.cap; i++)
+			live += auth.set[i].key[0] && auth.set[i].expires_us > now;
+		size_t cap = 64;
+		while(cap < 4 * (live + 1))
+			cap *= 2;
+		struct revoked *set = xcalloc(cap, sizeof(*set));
+		for(size_t i = 0; i < auth.cap; i++)
+			if(auth.set[i].key[0] && auth.set[i].expires_us > now)
+				set_put(set, cap, auth.set[i].key, auth.set[i].expires_us);
+		free(auth.set);
+		auth.set = set;
+		auth.cap = cap;
+		auth.n = live;
 	}
-	snprintf(auth.set[auth.n].key, sizeof(auth.set[auth.n].key), "%s", key);
-	auth.set[auth.n].expires_us = expires_us;
-	auth.n++;
+	size_t before = 0;
+	for(size_t i = key_hash(key) & (auth.cap - 1); auth.set[i].key[0]; i = (i + 1) & (auth.cap - 1))
+		if(!strcmp(auth.set[i].key, key)) {
+			before = 1;
+			break;
+		}
+	set_put(auth.set, auth.cap, key, expires_us);
+	if(!before)
+		__atomic_store_n(&auth.n, auth.n + 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&auth.lock);
+}
+
+void auth_revoked_refresh(int64_t now_us)
+{
+	int64_t last = __atomic_load_n(&auth.refreshed_us, __ATOMIC_RELAXED);
+	if(!auth.ready || now_us - last < 1000000 ||
+	   !__atomic_compare_exchange_n(&auth.refreshed_us, &last, now_us, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	int64_t seq = __atomic_load_n(&auth.seq, __ATOMIC_ACQUIRE), got = seq;
+	if(!core_revoked_list(REVOKE_LOGOUT, now_us, seq, &got, collect, NULL) && got > seq)
+		__atomic_store_n(&auth.seq, got, __ATOMIC_RELEASE);
+}
+
+size_t auth_revoked_count(void)
+{
+	return __atomic_load_n(&auth.n, __ATOMIC_RELAXED);
 }
 
 /* Failed logons by client address: a small table, a slot per address (collisions

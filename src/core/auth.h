@@ -1,7 +1,9 @@
 /* auth: users, roles, password checks and signed tokens.
  * Tokens are self-contained and MACed (libsodium crypto_auth) under a key kept
  * in the database, so any instance sharing the database verifies them in about
- * a microsecond; a small in-memory set holds revoked token families. */
+ * a microsecond. Logouts are stored and held in an in-memory hash set (a check
+ * costs the same with none or a hundred thousand); a spent refresh token is
+ * refused by the store's unique key, so spent tokens never grow that set. */
 #ifndef SESSIOND_CORE_AUTH_H
 #define SESSIOND_CORE_AUTH_H
 #include <stddef.h>
@@ -9,7 +11,8 @@
 
 #include "util/rc.h"
 
-enum role { ROLE_NONE, ROLE_VIEWER, ROLE_OPERATOR, ROLE_REPORTER, ROLE_ADMIN, ROLE__COUNT };
+/* Roles (stored codes: never renumber). */
+enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_REPORTER = 3, ROLE_ADMIN = 4, ROLE__COUNT };
 
 const char *auth_role_name(int role);
 int auth_role_parse(const char *s);   /* -1 if unknown */
@@ -18,6 +21,7 @@ struct principal {
 	int authenticated;
 	int role;                  /* enum role */
 	int64_t uid;
+	int64_t gen;               /* the user's credential generation when it logged on */
 	char user[64];             /* user name (for logs), may be empty for token principals */
 	unsigned char sid[16];     /* token family: an access/refresh pair and its refreshes */
 	uint64_t jti;              /* this token's id */
@@ -60,12 +64,17 @@ void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, str
  *  kind, revoked) or RC_EXPIRED; RC_OK fills *who. */
 enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who);
 
-/** The revocation key of a token family / of one token, as text (for W_REVOKE). */
+/** The revocation key of a token family / of one token, as text (core_token_revoke). */
 void auth_family_key(const struct principal *who, char out[40]);
 void auth_token_key(const struct principal *who, char out[40]);
 
-/** Adds a revocation to the in-memory set (after the store committed it). */
+/** Adds a logout revocation to the in-memory set (after the store committed it). */
 void auth_revoked_add(const char *key, int64_t expires_us);
+/** Reads logout revocations that other instances stored since the last call (at most
+ *  once a second, whichever thread asks first). */
+void auth_revoked_refresh(int64_t now_us);
+/** How many logout revocations the in-memory set holds (tests, metrics). */
+size_t auth_revoked_count(void);
 
 /* Failed logons per client address: more than AUTH_LOGIN_FAILURES within
  * AUTH_LOGIN_WINDOW_S seconds and the address must wait for the window to end. */

@@ -10,10 +10,17 @@
 static struct {
 	const struct store_ops *ops;
 	struct store *st;
+	struct store_writer *writer;
 	struct core_info info;
 	char server_name[256];
 	char install_id[UUID_STR_LEN + 1];
 } core;
+
+/* The writer of the open store (core/write.c queues through it). */
+struct store_writer *core__writer(void)
+{
+	return core.writer;
+}
 
 static enum rc ensure_install_id(char *err, size_t errlen)
 {
@@ -25,8 +32,8 @@ static enum rc ensure_install_id(char *err, size_t errlen)
 		struct uuid u;
 		uuid_v4(&u);
 		uuid_format(&u, core.install_id);
-		struct store_write w = {.kind = W_KV_PUT, .key = "installation_id", .value = core.install_id};
-		rc = store_write_sync(core.ops, core.st, &w);
+		struct core_write w = {0};
+		rc = core_kv_put(&w, "installation_id", core.install_id);
 		if(rc)
 			snprintf(err, errlen, "cannot store the installation id: %s", w.err);
 	} else if(!rc) {
@@ -54,11 +61,15 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 	if(gethostname(core.server_name, sizeof(core.server_name)) != 0 || !core.server_name[0])
 		snprintf(core.server_name, sizeof(core.server_name), "sessiond");
 	core.server_name[sizeof(core.server_name) - 1] = 0;
+	if((rc = store_writer_start(ops, st, feed_committed, &core.writer))) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		core_close();
+		return rc;
+	}
 	if((rc = ensure_install_id(err, errlen))) {
 		core_close();
 		return rc;
 	}
-	core.ops->set_commit_hook(core.st, feed_committed);
 	core.info.server_name = core.server_name;
 	core.info.installation_id = core.install_id;
 	core.info.started_us = time_now_us();
@@ -67,6 +78,8 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 
 void core_close(void)
 {
+	store_writer_stop(core.writer);
+	core.writer = NULL;
 	if(core.ops && core.st)
 		core.ops->close(core.st);
 	core.st = NULL;
@@ -122,14 +135,14 @@ enum rc core_user_get_uid(int64_t uid, struct arena *a, struct user_rec *out)
 	return core.ops->user_get_uid(core.st, uid, a, out);
 }
 
-enum rc core_user_list(struct arena *a, int (*cb)(void *, const struct user_rec *), void *ctx)
+enum rc core_user_list(struct arena *a, store_user_cb cb, void *ctx)
 {
 	return core.ops->user_list(core.st, a, cb, ctx);
 }
 
-int64_t core_user_count(void)
+enum rc core_user_count(int64_t *n)
 {
-	return core.ops->user_count(core.st);
+	return core.ops->user_count(core.st, n);
 }
 
 enum rc core_kv_get(const char *key, struct arena *a, const char **value)
@@ -137,17 +150,22 @@ enum rc core_kv_get(const char *key, struct arena *a, const char **value)
 	return core.ops->kv_get(core.st, key, a, value);
 }
 
-enum rc core_revoked_list(int64_t now_us, int (*cb)(void *, const char *, int64_t), void *ctx)
+enum rc core_revoked_list(int kind, int64_t now_us, int64_t after, int64_t *last, store_revoked_cb cb, void *ctx)
 {
-	return core.ops->revoked_list(core.st, now_us, cb, ctx);
+	return core.ops->revoked_list(core.st, kind, now_us, after, last, cb, ctx);
 }
 
-void core_submit(struct store_write *w)
+enum rc core_logon_get(const char *sid, struct arena *a, struct logon_rec *out)
 {
-	core.ops->submit(core.st, w);
+	return core.ops->logon_get(core.st, sid, a, out);
 }
 
-enum rc core_write_sync(struct store_write *w)
+enum rc core_logon_list(int64_t uid, struct arena *a, int (*cb)(void *, const struct logon_rec *), void *ctx)
 {
-	return store_write_sync(core.ops, core.st, w);
+	return core.ops->logon_list(core.st, uid, a, cb, ctx);
+}
+
+enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out)
+{
+	return core.ops->emtask_get(core.st, id, a, out);
 }

@@ -1,10 +1,15 @@
-/* core: the process-wide domain service. It owns the store handle and offers
- * the verbs the dialects use; dialects never see the backend. */
+/* core: the process-wide domain service. It owns the store and its writer, and
+ * offers the verbs the dialects use: reads, and writes whose rules (defaults,
+ * time truncation, the state machine, usn assignment, what each write changes)
+ * are decided here, once, whatever the backend. Dialects never see the store. */
 #ifndef SESSIOND_CORE_CORE_H
 #define SESSIOND_CORE_CORE_H
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/session.h"
+#include "model/query.h"
+#include "model/record.h"
 #include "store/store.h"
 #include "util/rc.h"
 
@@ -14,15 +19,17 @@ struct core_info {
 	int64_t started_us;
 };
 
-/** Opens the database (creating it). Authentication is initialised on top of
- *  it by auth_init(). */
+/** Opens the database (creating it) and starts its writer. Authentication is
+ *  initialised on top of it by auth_init(). */
 enum rc core_open(const char *db_uri, char *err, size_t errlen);
 /** The same on a store already opened through ops (tests hand in a fault-injecting
  *  backend this way); core owns st from here and closes it. */
 enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err, size_t errlen);
-/** Waits for queued writes and closes the database. */
+/** Commits queued writes, stops the writer and closes the database. */
 void core_close(void);
 const struct core_info *core_info(void);
+
+/* ---- reads ---- */
 
 enum rc core_session_get(const struct uuid *id, struct arena *a, struct sess_rec *out);
 enum rc core_session_list(const struct query *q, struct arena *a, store_sess_cb cb, void *ctx, int64_t *total);
@@ -31,17 +38,114 @@ enum rc core_task_list(const struct query *q, struct arena *a, store_task_cb cb,
 enum rc core_log_list(const struct uuid *owner, int status, struct arena *a, store_log_cb cb, void *ctx, int64_t *total);
 enum rc core_job_latest(struct arena *a, store_sess_cb cb, void *ctx);
 int64_t core_usn(void);
-
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out);
 enum rc core_user_get_uid(int64_t uid, struct arena *a, struct user_rec *out);
-enum rc core_user_list(struct arena *a, int (*cb)(void *ctx, const struct user_rec *u), void *ctx);
-int64_t core_user_count(void);
+enum rc core_user_list(struct arena *a, store_user_cb cb, void *ctx);
+/** How many users there are, into *n. */
+enum rc core_user_count(int64_t *n);
 enum rc core_kv_get(const char *key, struct arena *a, const char **value);
-enum rc core_revoked_list(int64_t now_us, int (*cb)(void *ctx, const char *key, int64_t exp), void *ctx);
+enum rc core_revoked_list(int kind, int64_t now_us, int64_t after, int64_t *last, store_revoked_cb cb, void *ctx);
+enum rc core_logon_get(const char *sid, struct arena *a, struct logon_rec *out);
+enum rc core_logon_list(int64_t uid, struct arena *a, int (*cb)(void *ctx, const struct logon_rec *l), void *ctx);
+enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out);
 
-/** Queues a write (group-committed); w->done runs on the writer thread. */
-void core_submit(struct store_write *w);
-/** Submits and waits (start-up and command-line tools only). */
-enum rc core_write_sync(struct store_write *w);
+/* ---- writes ----
+ * A write is a struct core_write that the caller owns until done() ran: zero it,
+ * set arena (where result strings are copied; NULL copies none), done and udata,
+ * then call one verb. With done set, the verb queues the write (group commit) and
+ * returns RC_OK, and done(w) runs once on the writer thread after the commit (or
+ * the failure: w->rc, w->err). With done NULL the verb waits for the commit and
+ * returns w->rc (start-up, tools and background threads only, never a server
+ * worker). Pointers handed to a verb (records, strings, log arrays) must stay valid
+ * until done() ran. A verb that refuses its input before queueing sets w->rc and
+ * w->err and calls done at once. */
+
+enum core_owner { OWNER_SESSION, OWNER_TASK };   /* whose log a log verb writes */
+
+/* Revocation kinds (stored codes). */
+enum revoke_kind { REVOKE_SPENT = 0, REVOKE_LOGOUT = 1 };
+
+struct core_write {
+	/* set by the caller */
+	struct arena *arena;
+	void (*done)(struct core_write *w);
+	void *udata;
+	/* results, valid in done() or when a waiting verb returned */
+	enum rc rc;
+	char err[256];
+	int64_t usn;                /* the usn the write gave, 0 if it gave none */
+	struct sess_rec sess;       /* the session after the write (session, task and log verbs) */
+	struct task_rec task;       /* the task session after the write (task verbs, task logs) */
+	int64_t first_log_id;       /* core_log_append: id of the first record */
+	int64_t affected;           /* core_purge: sessions removed; core_logon_expire: logons removed */
+	struct emtask_rec emtask;   /* core_session_stop_em: the task recorded */
+	struct logon_rec logon;     /* core_logon_create: the logon stored */
+	struct user_rec user;       /* user verbs: the user after the write */
+	/* private to core */
+	struct store_op op;
+	struct core_write_in {
+		enum rc (*apply)(struct core_write *w, struct store_tx *tx);
+		struct uuid id;
+		struct sess_rec sess;
+		struct task_rec task;
+		struct sess_patch patch;
+		struct sess_complete complete;
+		struct log_rec *logs;
+		struct log_rec log;
+		int nlogs;
+		enum core_owner owner;
+		const char *key, *value, *name, *hash;
+		int kind, role, has_role;
+		int64_t i, n;
+		struct logon_rec logon;
+		void *waiter;
+		void (*user_done)(struct core_write *w);
+	} in;
+};
+
+/** A new session: defaults filled and validated (session_prepare_new), creation time
+ *  now unless given, times in milliseconds. RC_CONFLICT when the id is taken by a
+ *  session or a task session. */
+enum rc core_session_create(struct core_write *w, const struct sess_rec *r);
+enum rc core_session_patch(struct core_write *w, const struct uuid *id, const struct sess_patch *p);
+enum rc core_session_complete(struct core_write *w, const struct uuid *id, const struct sess_complete *c);
+/** A stop request (Stopping, stop_requested). */
+enum rc core_session_stop(struct core_write *w, const struct uuid *id);
+/** A stop request made through Enterprise Manager: whatever its outcome, an EM task
+ *  records it (w->emtask) in the same transaction; w->rc is RC_OK unless the session
+ *  does not exist or the store failed. */
+enum rc core_session_stop_em(struct core_write *w, const struct uuid *id, int64_t uid);
+/** A new task session of t->session_id (open sessions only). */
+enum rc core_task_create(struct core_write *w, const struct task_rec *t);
+enum rc core_task_patch(struct core_write *w, const struct uuid *id, const struct sess_patch *p);
+enum rc core_task_complete(struct core_write *w, const struct uuid *id, const struct sess_complete *c);
+/** Appends logs[0..n) to the log of a session or a task session (which the owner kind
+ *  says); ids are numbered on from the owner's last, into logs[i].id. */
+enum rc core_log_append(struct core_write *w, enum core_owner owner, const struct uuid *id, struct log_rec *logs,
+                        int n);
+/** Updates record l->id of an owner's log: status and update time, title and description when set. */
+enum rc core_log_update(struct core_write *w, enum core_owner owner, const struct uuid *id, const struct log_rec *l);
+/** Records a revocation; RC_CONFLICT when the key is recorded already (a spent refresh token). */
+enum rc core_token_revoke(struct core_write *w, const char *key, enum revoke_kind kind, int64_t expires_us);
+/** Removes up to max stopped sessions that ended before cutoff_us (and expired
+ *  revocations); takes a usn when it removed any, so caches keyed on it see the change. */
+enum rc core_purge(struct core_write *w, int64_t cutoff_us, int64_t max);
+enum rc core_kv_put(struct core_write *w, const char *key, const char *value);
+/** Adds a user (RC_CONFLICT when the name is taken). */
+enum rc core_user_add(struct core_write *w, const char *name, const char *hash, int role);
+/** Changes a user's password hash (hash not NULL) and/or role (role >= 0); bumps the
+ *  user's credential generation, which ends every token and logon issued before. */
+enum rc core_user_change(struct core_write *w, const char *name, const char *hash, int role);
+/** Removes a user; its uid is never given again. */
+enum rc core_user_del(struct core_write *w, const char *name);
+/** Stores a new EM logon session for l (sid, uid, gen, role, user, times set by the
+ *  caller); when the user already has max logons, the oldest of them are removed. */
+enum rc core_logon_create(struct core_write *w, const struct logon_rec *l, int max);
+/** Stores a logon's last use. */
+enum rc core_logon_touch(struct core_write *w, const struct logon_rec *l);
+/** Removes a logon session; RC_NOTFOUND when there is none. */
+enum rc core_logon_delete(struct core_write *w, const char *sid);
+/** Removes logons idle since before idle_before_us or started before started_before_us. */
+enum rc core_logon_expire(struct core_write *w, int64_t idle_before_us, int64_t started_before_us);
 
 #endif

@@ -87,7 +87,7 @@ struct batch {
 	struct arena a;
 };
 
-static void batch_done(struct store_write *w)
+static void batch_done(struct core_write *w)
 {
 	struct batch *b = w->udata;
 	pthread_mutex_lock(&b->lock);
@@ -98,21 +98,16 @@ static void batch_done(struct store_write *w)
 	pthread_mutex_unlock(&b->lock);
 }
 
-static struct store_write *batch_new(struct batch *b, enum write_kind kind)
+/* A write of the batch: counted as pending before any verb can finish it. */
+static struct core_write *batch_new(struct batch *b)
 {
-	struct store_write *w = arena_zalloc(&b->a, sizeof(*w));
-	w->kind = kind;
+	struct core_write *w = arena_zalloc(&b->a, sizeof(*w));
 	w->done = batch_done;
 	w->udata = b;
-	return w;
-}
-
-static void batch_submit(struct batch *b, struct store_write *w)
-{
 	pthread_mutex_lock(&b->lock);
 	b->pending++;
 	pthread_mutex_unlock(&b->lock);
-	core_submit(w);
+	return w;
 }
 
 static int batch_wait(struct batch *b)
@@ -137,18 +132,15 @@ static const char *const fail_msgs[] = {
 	"Snapshot creation failed: insufficient space on datastore",
 };
 
-static void add_log(struct batch *b, const struct uuid *owner, uint64_t *rs, int64_t t, int status,
-                    const char *title)
+static void add_log(struct batch *b, enum core_owner owner_kind, const struct uuid *owner, uint64_t *rs, int64_t t,
+                    int status, const char *title)
 {
-	struct store_write *w = batch_new(b, W_LOG_APPEND);
-	w->target = *owner;
-	w->logs = arena_zalloc(&b->a, sizeof(struct log_rec));
-	w->nlogs = 1;
-	w->logs[0].status = status;
-	w->logs[0].title = arena_strdup(&b->a, title);
-	w->logs[0].start_us = t;
-	w->logs[0].update_us = t + (int64_t)(next_rand(rs) % 30) * 1000000;
-	batch_submit(b, w);
+	struct log_rec *l = arena_zalloc(&b->a, sizeof(*l));
+	l->status = status;
+	l->title = arena_strdup(&b->a, title);
+	l->start_us = t;
+	l->update_us = t + (int64_t)(next_rand(rs) % 30) * 1000000;
+	core_log_append(batch_new(b), owner_kind, owner, l, 1);
 }
 
 /* One finished run of job j starting at t. */
@@ -159,37 +151,29 @@ static void seed_run(struct batch *b, const struct demo_job *j, uint64_t *rs, in
 	int64_t end = t + (int64_t)dur_min * MIN_US + (int64_t)(next_rand(rs) % 60) * 1000000;
 	int roll = rand_pct(rs);
 	int result = roll < j->fail_pct ? RES_FAILED : roll < j->fail_pct + j->warn_pct ? RES_WARNING : RES_SUCCESS;
-	struct store_write *w = batch_new(b, W_SESSION_CREATE);
-	struct sess_rec *s = &w->sess;
+	struct sess_rec *s = arena_zalloc(&b->a, sizeof(*s));
 	rand_uuid(rs, t / 1000, &s->id);
 	s->name = j->name;
 	s->job_name = j->name;
-	s->type = type < 0 ? 0 : type;
-	s->state = ST_STOPPED;
-	s->result = result;
+	s->type = type;
+	s->state = ST_WORKING;      /* completed below, after its task sessions and logs: stopped is final */
 	s->progress = result == RES_FAILED ? (int)(next_rand(rs) % 90) : 100;
 	s->creation_us = t;
-	s->end_us = end;
 	s->platform_name = j->platform;
 	s->backup_server = j->server;
 	s->initiated_by = "Scheduler";
-	s->message = result == RES_WARNING ? warn_msgs[next_rand(rs) % 4] : result == RES_FAILED ? fail_msgs[next_rand(rs) % 4] : "";
+	const char *message = result == RES_WARNING ? warn_msgs[next_rand(rs) % 4] : result == RES_FAILED ? fail_msgs[next_rand(rs) % 4] : "";
 	if(!strcmp(j->type, "PolicyBackup") || !strcmp(j->type, "PolicySnapshot"))
 		s->extra = arena_printf(&b->a, "{\"backupJobInfo\":{\"policyId\":\"%08x-0000-4000-8000-%012x\",\"policyName\":\"%s\","
 		                                  "\"policyType\":\"VirtualMachines\",\"protectedInstancesCount\":2,\"policyRemoved\":false}}",
 		                        (unsigned)(j - jobs), (unsigned)(j - jobs), j->name);
 	else if(!strcmp(j->type, "BackupRetention"))
 		s->extra = arena_printf(&b->a, "{\"retentionJobInfo\":{\"deletedRestorePointsCount\":%d}}", (int)(next_rand(rs) % 12));
-	/* The job id comes from the same derivation as ingest uses. */
-	char err[128];
-	struct sess_rec tmp = {.name = s->name, .job_name = s->job_name, .state = ST_WORKING, .id = s->id};
-	session_prepare_new(&tmp, t, err, sizeof(err));
-	s->job_id = tmp.job_id;
-	batch_submit(b, w);
-	add_log(b, &s->id, rs, t, LOG_SUCCEEDED, "Job started");
+	/* The job id comes from core, by the same derivation as for ingest. */
+	core_session_create(batch_new(b), s);
+	add_log(b, OWNER_SESSION, &s->id, rs, t, LOG_SUCCEEDED, "Job started");
 	for(int k = 0; k < 5 && j->objects[k]; k++) {
-		struct store_write *tw = batch_new(b, W_TASK_CREATE);
-		struct task_rec *ts = &tw->task;
+		struct task_rec *ts = arena_zalloc(&b->a, sizeof(*ts));
 		rand_uuid(rs, t / 1000 + k + 1, &ts->id);
 		ts->session_id = s->id;
 		ts->name = j->objects[k];
@@ -201,20 +185,25 @@ static void seed_run(struct batch *b, const struct demo_job *j, uint64_t *rs, in
 		ts->total_size = (int64_t)(next_rand(rs) % 500 + 20) * 1024 * 1024 * 1024;
 		ts->creation_us = t + (int64_t)(k + 1) * 1000000;
 		ts->end_us = end - (int64_t)(4 - k) * 1000000;
-		ts->reason = tr == RES_FAILED ? s->message : NULL;
-		ts->message = tr == RES_SUCCESS ? "" : s->message;
-		batch_submit(b, tw);
+		ts->reason = tr == RES_FAILED ? message : NULL;
+		ts->message = tr == RES_SUCCESS ? "" : message;
+		core_task_create(batch_new(b), ts);
 		char title[160];
 		snprintf(title, sizeof(title), "Processing %s", j->objects[k]);
-		add_log(b, &ts->id, rs, ts->creation_us, LOG_SUCCEEDED, title);
-		add_log(b, &ts->id, rs, ts->end_us, tr == RES_SUCCESS ? LOG_SUCCEEDED : tr == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+		add_log(b, OWNER_TASK, &ts->id, rs, ts->creation_us, LOG_SUCCEEDED, title);
+		add_log(b, OWNER_TASK, &ts->id, rs, ts->end_us,
+		        tr == RES_SUCCESS ? LOG_SUCCEEDED : tr == RES_WARNING ? LOG_WARNING : LOG_FAILED,
 		        tr == RES_SUCCESS ? "Backup completed" : tr == RES_WARNING ? warn_msgs[k % 4] : fail_msgs[k % 4]);
-		add_log(b, &s->id, rs, ts->end_us, tr == RES_SUCCESS ? LOG_SUCCEEDED : tr == RES_WARNING ? LOG_WARNING : LOG_FAILED,
-		        title);
+		add_log(b, OWNER_SESSION, &s->id, rs, ts->end_us,
+		        tr == RES_SUCCESS ? LOG_SUCCEEDED : tr == RES_WARNING ? LOG_WARNING : LOG_FAILED, title);
 	}
-	add_log(b, &s->id, rs, end, result == RES_SUCCESS ? LOG_SUCCEEDED : result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+	add_log(b, OWNER_SESSION, &s->id, rs, end, result == RES_SUCCESS ? LOG_SUCCEEDED : result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
 	        result == RES_SUCCESS ? "Job finished successfully" : result == RES_WARNING ? "Job finished with warnings"
 	                                                                                  : "Job failed");
+
+	struct sess_complete *c = arena_zalloc(&b->a, sizeof(*c));
+	*c = (struct sess_complete){.if_match = -1, .result = result, .message = message, .end_us = end};
+	core_session_complete(batch_new(b), &s->id, c);
 }
 
 static int count_one(void *ctx, const struct sess_rec *s)
@@ -279,46 +268,33 @@ static struct {
 	struct live live[LIVE_MAX];
 } sim;
 
-static enum rc sync_write(struct store_write *w)
-{
-	return core_write_sync(w);
-}
-
 static void sim_start_run(struct live *l, struct arena *a)
 {
 	const struct demo_job *j = &jobs[next_rand(&sim.rs) % NJOBS];
-	int64_t now = time_now_us();
-	now -= now % 1000;
-	struct store_write w = {.kind = W_SESSION_CREATE, .out_arena = a};
-	struct sess_rec *s = &w.sess;
-	s->name = j->name;
-	s->job_name = j->name;
-	s->type = catalog_type_parse(j->type);
-	s->platform_name = j->platform;
-	s->backup_server = j->server;
-	s->initiated_by = "Scheduler";
-	s->state = ST_STARTING;
-	char err[128];
-	if(session_prepare_new(s, now, err, sizeof(err)) || sync_write(&w))
+	struct core_write w = {.arena = a};
+	struct sess_rec s = {
+		.name = j->name, .job_name = j->name, .type = catalog_type_parse(j->type), .platform_name = j->platform,
+		.backup_server = j->server, .initiated_by = "Scheduler", .state = ST_STARTING,
+	};
+	if(core_session_create(&w, &s))
 		return;
 	memset(l, 0, sizeof(*l));
 	l->used = 1;
 	l->job = j;
-	l->id = w.out_sess.id;
+	l->id = w.sess.id;
 	for(int k = 0; k < 5 && j->objects[k]; k++) {
-		struct store_write tw = {.kind = W_TASK_CREATE, .out_arena = a};
-		tw.task.session_id = l->id;
-		tw.task.name = j->objects[k];
-		tw.task.type = j->task_type;
-		tw.task.state = ST_WORKING;
-		tw.task.total_size = (int64_t)(next_rand(&sim.rs) % 500 + 20) * 1024 * 1024 * 1024;
-		if(task_prepare_new(&tw.task, now, err, sizeof(err)) || sync_write(&tw))
+		struct core_write tw = {.arena = a};
+		struct task_rec t = {
+			.session_id = l->id, .name = j->objects[k], .type = j->task_type, .state = ST_WORKING,
+			.total_size = (int64_t)(next_rand(&sim.rs) % 500 + 20) * 1024 * 1024 * 1024,
+		};
+		if(core_task_create(&tw, &t))
 			continue;
-		l->task[l->ntasks++] = tw.out_task.id;
+		l->task[l->ntasks++] = tw.task.id;
 	}
-	struct log_rec rec = {.status = LOG_SUCCEEDED, .title = "Job started", .start_us = now, .update_us = now};
-	struct store_write lw = {.kind = W_LOG_APPEND, .target = l->id, .logs = &rec, .nlogs = 1};
-	sync_write(&lw);
+	struct log_rec rec = {.status = LOG_SUCCEEDED, .title = "Job started"};
+	struct core_write lw = {0};
+	core_log_append(&lw, OWNER_SESSION, &l->id, &rec, 1);
 }
 
 static void sim_advance(struct live *l, struct arena *a)
@@ -333,20 +309,29 @@ static void sim_advance(struct live *l, struct arena *a)
 	p.progress = l->progress;
 	p.has_state = 1;
 	p.state = l->progress >= 95 ? ST_POSTPROCESSING : ST_WORKING;
-	struct store_write w = {.kind = W_SESSION_UPDATE, .target = l->id, .mutate = session_mutate_patch, .mutate_ctx = &p, .out_arena = a};
-	if(sync_write(&w)) {
-		l->used = 0;   /* stopped by someone else, or gone */
+	struct core_write w = {.arena = a};
+	enum rc rc = core_session_patch(&w, &l->id, &p);
+	int stop = w.sess.stop_requested;
+	if(rc == RC_CONFLICT) {
+		/* Asked to stop (Stopping allows no other state): finish as canceled below. */
+		struct sess_rec cur;
+		if(core_session_get(&l->id, a, &cur) || cur.state == ST_STOPPED) {
+			l->used = 0;   /* stopped by someone else */
+			return;
+		}
+		stop = cur.stop_requested;
+	} else if(rc) {
+		l->used = 0;   /* gone */
 		return;
 	}
-	int stop = w.out_sess.stop_requested;
 	if(l->ntasks) {
 		int k = (int)(next_rand(&sim.rs) % (unsigned)l->ntasks);
 		struct sess_patch tp;
 		sess_patch_init(&tp, now);
 		tp.has_progress = 1;
 		tp.progress = l->progress;
-		struct store_write tw = {.kind = W_TASK_UPDATE, .target = l->task[k], .mutate = task_mutate_patch, .mutate_ctx = &tp};
-		sync_write(&tw);
+		struct core_write tw = {0};
+		core_task_patch(&tw, &l->task[k], &tp);
 	}
 	if(rand_pct(&sim.rs) < 30) {
 		int warn = rand_pct(&sim.rs) < 8;
@@ -356,9 +341,9 @@ static void sim_advance(struct live *l, struct arena *a)
 			snprintf(title, sizeof(title), "%s", warn_msgs[l->progress % 4]);
 		else
 			snprintf(title, sizeof(title), "Processed %d%% of the data", l->progress);
-		struct log_rec rec = {.status = warn ? LOG_WARNING : LOG_SUCCEEDED, .title = title, .start_us = now, .update_us = now};
-		struct store_write lw = {.kind = W_LOG_APPEND, .target = l->id, .logs = &rec, .nlogs = 1};
-		sync_write(&lw);
+		struct log_rec rec = {.status = warn ? LOG_WARNING : LOG_SUCCEEDED, .title = title};
+		struct core_write lw = {0};
+		core_log_append(&lw, OWNER_SESSION, &l->id, &rec, 1);
 	}
 	if(l->progress < 100 && !stop)
 		return;
@@ -371,16 +356,16 @@ static void sim_advance(struct live *l, struct arena *a)
 		.end_us = now,
 	};
 	for(int k = 0; k < l->ntasks; k++) {
-		struct store_write tw = {.kind = W_TASK_UPDATE, .target = l->task[k], .mutate = task_mutate_complete, .mutate_ctx = &c};
-		sync_write(&tw);
+		struct core_write tw = {0};
+		core_task_complete(&tw, &l->task[k], &c);
 	}
 	struct log_rec rec = {.status = c.result == RES_SUCCESS ? LOG_SUCCEEDED : c.result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
 	                      .title = stop ? "Job stopped by user" : c.result == RES_SUCCESS ? "Job finished successfully" : "Job finished",
 	                      .start_us = now, .update_us = now};
-	struct store_write lw = {.kind = W_LOG_APPEND, .target = l->id, .logs = &rec, .nlogs = 1};
-	sync_write(&lw);
-	struct store_write cw = {.kind = W_SESSION_UPDATE, .target = l->id, .mutate = session_mutate_complete, .mutate_ctx = &c};
-	sync_write(&cw);
+	struct core_write lw = {0};
+	core_log_append(&lw, OWNER_SESSION, &l->id, &rec, 1);
+	struct core_write cw = {0};
+	core_session_complete(&cw, &l->id, &c);
 	l->used = 0;
 }
 

@@ -12,11 +12,9 @@
 
 static void log_line(const struct uuid *id, int status, const char *title)
 {
-	int64_t now = time_now_us();
-	now -= now % 1000;
-	struct log_rec rec = {.status = status, .title = title, .start_us = now, .update_us = now};
-	struct store_write w = {.kind = W_LOG_APPEND, .target = *id, .logs = &rec, .nlogs = 1};
-	core_write_sync(&w);
+	struct log_rec rec = {.status = status, .title = title};
+	struct core_write w = {0};
+	core_log_append(&w, OWNER_SESSION, id, &rec, 1);
 }
 
 enum rc retention_run(int days, int64_t now_us, int64_t *purged)
@@ -26,22 +24,18 @@ enum rc retention_run(int days, int64_t now_us, int64_t *purged)
 		return RC_INVALID;
 	struct arena a;
 	arena_init(&a);
-	struct store_write w = {.kind = W_SESSION_CREATE, .out_arena = &a};
-	w.sess.name = "Database maintenance";
-	w.sess.job_name = "Database maintenance";
-	w.sess.type = catalog_type_parse("DatabaseMaintenance");
-	w.sess.backup_server = core_info()->server_name;
-	w.sess.initiated_by = "sessiond";
-	w.sess.state = ST_WORKING;
-	char err[256];
-	enum rc rc = session_prepare_new(&w.sess, now_us - now_us % 1000, err, sizeof(err));
-	if(!rc)
-		rc = core_write_sync(&w);
+	struct core_write w = {.arena = &a};
+	struct sess_rec s = {
+		.name = "Database maintenance", .job_name = "Database maintenance",
+		.type = catalog_type_parse("DatabaseMaintenance"), .backup_server = core_info()->server_name,
+		.initiated_by = "sessiond", .state = ST_WORKING, .creation_us = now_us,
+	};
+	enum rc rc = core_session_create(&w, &s);
 	if(rc) {
 		arena_free(&a);
 		return rc;
 	}
-	struct uuid id = w.out_sess.id;
+	struct uuid id = w.sess.id;
 	int64_t cutoff = now_us - (int64_t)days * 86400 * 1000000;
 	char t[TIME_STR_MAX], title[256];
 	time_format(cutoff, 0, t);
@@ -49,8 +43,8 @@ enum rc retention_run(int days, int64_t now_us, int64_t *purged)
 	log_line(&id, LOG_NONE, title);
 	int batches = 0;
 	for(;;) {
-		struct store_write p = {.kind = W_PURGE, .i = cutoff, .n = PURGE_BATCH};
-		rc = core_write_sync(&p);
+		struct core_write p = {0};
+		rc = core_purge(&p, cutoff, PURGE_BATCH);
 		if(rc)
 			break;
 		*purged += p.affected;
@@ -68,10 +62,9 @@ enum rc retention_run(int days, int64_t now_us, int64_t *purged)
 		snprintf(title, sizeof(title), "Purged %lld sessions with their task sessions and logs", (long long)*purged);
 	log_line(&id, rc ? LOG_FAILED : LOG_SUCCEEDED, title);
 	struct sess_complete c = {.if_match = -1, .result = rc ? RES_FAILED : RES_SUCCESS, .message = rc ? title : "",
-	                          .is_canceled = 0, .end_us = time_now_us()};
-	c.end_us -= c.end_us % 1000;
-	struct store_write cw = {.kind = W_SESSION_UPDATE, .target = id, .mutate = session_mutate_complete, .mutate_ctx = &c};
-	core_write_sync(&cw);
+	                          .is_canceled = 0};
+	struct core_write cw = {0};
+	core_session_complete(&cw, &id, &c);
 	arena_free(&a);
 	return rc;
 }

@@ -41,11 +41,19 @@ enum rc session_prepare_new(struct sess_rec *r, int64_t now_us, char *err, size_
 		snprintf(err, errlen, "name is longer than 1024 bytes");
 		return RC_INVALID;
 	}
+	if(!catalog_type_valid(r->type)) {
+		snprintf(err, errlen, "sessionType is not a known session type");
+		return RC_INVALID;
+	}
+	if(r->state < 0 || r->state >= ST__COUNT) {
+		snprintf(err, errlen, "state is not a known session state");
+		return RC_INVALID;
+	}
 	if(uuid_is_nil(&r->id))
 		uuid_v7(&r->id);
 	if(!r->creation_us)
 		r->creation_us = now_us;
-	if(r->state == ST_STOPPED) {
+	if(r->state == ST_STOPPED && (r->result <= RES_NONE || r->result >= RES__COUNT)) {
 		snprintf(err, errlen, "state: a new session cannot start as Stopped; complete it instead");
 		return RC_INVALID;
 	}
@@ -61,9 +69,17 @@ enum rc session_prepare_new(struct sess_rec *r, int64_t now_us, char *err, size_
 		h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
 		memcpy(r->job_id.b, h, 16);
 	}
+	r->stop_requested = 0;
+	if(r->state == ST_STOPPED) {
+		/* A run reported when it was over: it ended when it says, and never before it began. */
+		if(!r->end_us)
+			r->end_us = now_us;
+		if(r->end_us < r->creation_us)
+			r->end_us = r->creation_us;
+		return RC_OK;
+	}
 	r->result = RES_NONE;
 	r->end_us = 0;
-	r->stop_requested = 0;
 	r->is_canceled = 0;
 	return RC_OK;
 }
@@ -78,12 +94,19 @@ enum rc task_prepare_new(struct task_rec *t, int64_t now_us, char *err, size_t e
 		uuid_v7(&t->id);
 	if(!t->creation_us)
 		t->creation_us = now_us;
-	if(t->state == ST_STOPPED) {
+	if(t->state == ST_STOPPED && (t->result <= RES_NONE || t->result >= RES__COUNT)) {
 		snprintf(err, errlen, "state: a new task session cannot start as Stopped");
 		return RC_INVALID;
 	}
 	if(check_progress(t->progress, err, errlen))
 		return RC_INVALID;
+	if(t->state == ST_STOPPED) {
+		if(!t->end_us)
+			t->end_us = now_us;
+		if(t->end_us < t->creation_us)
+			t->end_us = t->creation_us;
+		return RC_OK;
+	}
 	t->result = RES_NONE;
 	t->end_us = 0;
 	return RC_OK;
@@ -124,10 +147,8 @@ static enum rc check_state_change(int from, int to, const char *what, char *err,
 	return RC_OK;
 }
 
-enum rc session_mutate_patch(void *ctx, void *rec, char *err, size_t errlen)
+enum rc session_apply_patch(const struct sess_patch *p, struct sess_rec *r, char *err, size_t errlen)
 {
-	const struct sess_patch *p = ctx;
-	struct sess_rec *r = rec;
 	enum rc rc;
 	if((rc = check_match(p->if_match, r->usn, err, errlen)))
 		return rc;
@@ -155,10 +176,8 @@ static int final_canceled(int requested, int stop_requested)
 	return requested < 0 ? stop_requested : requested;
 }
 
-enum rc session_mutate_complete(void *ctx, void *rec, char *err, size_t errlen)
+enum rc session_apply_complete(const struct sess_complete *c, struct sess_rec *r, char *err, size_t errlen)
 {
-	const struct sess_complete *c = ctx;
-	struct sess_rec *r = rec;
 	enum rc rc;
 	if((rc = check_match(c->if_match, r->usn, err, errlen)))
 		return rc;
@@ -177,10 +196,8 @@ enum rc session_mutate_complete(void *ctx, void *rec, char *err, size_t errlen)
 	return RC_OK;
 }
 
-enum rc session_mutate_stop(void *ctx, void *rec, char *err, size_t errlen)
+enum rc session_apply_stop(struct sess_rec *r, char *err, size_t errlen)
 {
-	(void)ctx;
-	struct sess_rec *r = rec;
 	if(!is_running(r->state)) {
 		snprintf(err, errlen, "the session is already stopped");
 		return RC_CONFLICT;
@@ -190,11 +207,8 @@ enum rc session_mutate_stop(void *ctx, void *rec, char *err, size_t errlen)
 	return RC_OK;
 }
 
-enum rc session_mutate_open(void *ctx, void *rec, char *err, size_t errlen)
+enum rc session_check_open(const struct sess_rec *r, char *err, size_t errlen)
 {
-	const struct sess_rec *r = rec;
-	if(ctx)
-		*(int *)ctx = r->stop_requested;
 	if(!is_running(r->state)) {
 		snprintf(err, errlen, "the session is stopped and can no longer change");
 		return RC_CONFLICT;
@@ -202,10 +216,8 @@ enum rc session_mutate_open(void *ctx, void *rec, char *err, size_t errlen)
 	return RC_OK;
 }
 
-enum rc task_mutate_patch(void *ctx, void *rec, char *err, size_t errlen)
+enum rc task_apply_patch(const struct sess_patch *p, struct task_rec *t, char *err, size_t errlen)
 {
-	const struct sess_patch *p = ctx;
-	struct task_rec *t = rec;
 	enum rc rc;
 	if((rc = check_match(p->if_match, t->usn, err, errlen)))
 		return rc;
@@ -232,10 +244,8 @@ enum rc task_mutate_patch(void *ctx, void *rec, char *err, size_t errlen)
 	return RC_OK;
 }
 
-enum rc task_mutate_complete(void *ctx, void *rec, char *err, size_t errlen)
+enum rc task_apply_complete(const struct sess_complete *c, struct task_rec *t, char *err, size_t errlen)
 {
-	const struct sess_complete *c = ctx;
-	struct task_rec *t = rec;
 	enum rc rc;
 	if((rc = check_match(c->if_match, t->usn, err, errlen)))
 		return rc;

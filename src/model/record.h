@@ -69,10 +69,32 @@ struct log_rec {
 };
 
 struct user_rec {
-	int64_t uid;
+	int64_t uid;                /* never reused, also after the user is deleted */
 	const char *name;
 	const char *hash;           /* Argon2id string (crypto_pwhash_str) */
-	int role;                   /* enum role of core/auth.h */
+	int role;                   /* enum role of core/auth.h (stored code) */
+	int64_t gen;                /* credential generation: bumped by every change of role or password */
+	int64_t created_us;
+};
+
+/* An Enterprise Manager logon session (X-RestSvcSessionId is base64 of sid). */
+struct logon_rec {
+	char sid[40];               /* uuid text, the session's secret */
+	int64_t uid;                /* the user it belongs to */
+	int64_t gen;                /* the user's credential generation at logon */
+	int role;                   /* the user's role at logon */
+	const char *user;           /* the user's name at logon */
+	int64_t created_us;         /* absolute lifetime counts from here */
+	int64_t last_us;            /* last use (idle expiry), stored at most once a minute */
+};
+
+/* An Enterprise Manager task: the answer to an asynchronous action (a stop). */
+struct emtask_rec {
+	int64_t id;                 /* shown as task-<id> */
+	struct uuid session_id;     /* the session acted on */
+	int64_t uid;                /* who asked */
+	int success;
+	const char *message;        /* why it failed */
 	int64_t created_us;
 };
 

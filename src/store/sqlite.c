@@ -1,29 +1,82 @@
-/* SQLite backend: one file in WAL mode, a read connection per thread with its
- * prepared statements kept, and one writer thread that group-commits. */
+/* SQLite driver: one file in WAL mode, a read connection per thread with its
+ * prepared statements kept, and one write connection that the writer
+ * (store/writer.c) drives through the tx_* operations. List queries are
+ * compiled by store/sqlgen.c; rules are core's. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
-#include "store_sql.h"
+#include "store/sqlgen.h"
+#include "store/store.h"
+#include "store/store_sql.h"
 #include "util/buf.h"
 #include "util/timefmt.h"
 
-#define BATCH_MAX 1024
+#define USER_COLS "uid,name,hash,role,gen,created"
+#define LOGON_COLS "sid,uid,gen,role,user,created,last"
+#define EMTASK_COLS "id,session_id,uid,success,message,created"
 
+/* Statements of the read connections, prepared once per connection. */
 enum rstmt {
-	R_SESS_GET, R_TASK_GET, R_USER_GET, R_USER_GET_UID, R_KV_GET, R_USN, R_STMT_COUNT
+	R_SESS_GET, R_TASK_GET, R_USER_GET, R_USER_GET_UID, R_KV_GET, R_LOGON_GET, R_EMTASK_GET, R_STMT_COUNT
 };
 
 static const char *const rstmt_sql[R_STMT_COUNT] = {
 	[R_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=?1",
 	[R_TASK_GET] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=?1",
-	[R_USER_GET] = "SELECT uid,name,hash,role,created FROM users WHERE name=?1",
-	[R_USER_GET_UID] = "SELECT uid,name,hash,role,created FROM users WHERE uid=?1",
+	[R_USER_GET] = "SELECT " USER_COLS " FROM users WHERE name=?1",
+	[R_USER_GET_UID] = "SELECT " USER_COLS " FROM users WHERE uid=?1",
 	[R_KV_GET] = "SELECT value FROM meta WHERE key=?1",
-	[R_USN] = "SELECT value FROM meta WHERE key='usn'",
+	[R_LOGON_GET] = "SELECT " LOGON_COLS " FROM logons WHERE sid=?1",
+	[R_EMTASK_GET] = "SELECT " EMTASK_COLS " FROM em_tasks WHERE id=?1",
+};
+
+/* Statements of the write connection, prepared once. */
+enum wstmt {
+	W_BEGIN, W_COMMIT, W_ROLLBACK, W_SP, W_SP_ROLLBACK, W_SP_RELEASE, W_USN_SAVE,
+	W_SESS_GET, W_SESS_INS, W_SESS_DEL, W_SESS_ENDED, W_TASK_GET, W_TASK_INS, W_TASK_UPD,
+	W_TASKS_DEL, W_TASK_LOGS_DEL, W_LOGS_DEL, W_LOG_LAST, W_LOG_INS, W_LOG_UPD,
+	W_USER_INS, W_USER_UPD, W_USER_GET, W_USER_DEL, W_KV_PUT, W_REVOKE, W_REVOKED_PURGE,
+	W_LOGON_PUT, W_LOGON_GET, W_LOGON_DEL, W_LOGON_DEL_OLD, W_LOGON_OF_USER, W_EMTASK_INS, W_STMT_COUNT
+};
+
+static const char *const wstmt_sql[W_STMT_COUNT] = {
+	[W_BEGIN] = "BEGIN IMMEDIATE",
+	[W_COMMIT] = "COMMIT",
+	[W_ROLLBACK] = "ROLLBACK",
+	[W_SP] = "SAVEPOINT w",
+	[W_SP_ROLLBACK] = "ROLLBACK TO w",
+	[W_SP_RELEASE] = "RELEASE w",
+	[W_USN_SAVE] = "REPLACE INTO meta(key,value) VALUES('usn',?1)",
+	[W_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=?1",
+	[W_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") VALUES(" SESS_PARAMS ")",
+	[W_SESS_DEL] = "DELETE FROM sessions WHERE id=?1",
+	[W_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < ?1 ORDER BY end_time LIMIT ?2",
+	[W_TASK_GET] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=?1",
+	[W_TASK_INS] = "INSERT INTO task_sessions(" TASK_COLS ") VALUES(" TASK_PARAMS ")",
+	[W_TASK_UPD] = "REPLACE INTO task_sessions(" TASK_COLS ") VALUES(" TASK_PARAMS ")",
+	[W_TASKS_DEL] = "DELETE FROM task_sessions WHERE session_id=?1",
+	[W_TASK_LOGS_DEL] = "DELETE FROM logs WHERE owner IN (SELECT id FROM task_sessions WHERE session_id=?1)",
+	[W_LOGS_DEL] = "DELETE FROM logs WHERE owner=?1",
+	[W_LOG_LAST] = "SELECT coalesce(max(id),0) FROM logs WHERE owner=?1",
+	[W_LOG_INS] = "INSERT INTO logs(owner,id,status,title,description,start_time,update_time) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[W_LOG_UPD] = "UPDATE logs SET status=?3, update_time=?4, title=coalesce(?5,title), "
+	              "description=coalesce(?6,description) WHERE owner=?1 AND id=?2",
+	[W_USER_INS] = "INSERT INTO users(name,hash,role,gen,created) VALUES(?2,?3,?4,?5,?6)",
+	[W_USER_UPD] = "UPDATE users SET name=?2, hash=?3, role=?4, gen=?5, created=?6 WHERE uid=?1",
+	[W_USER_GET] = "SELECT " USER_COLS " FROM users WHERE name=?1",
+	[W_USER_DEL] = "DELETE FROM users WHERE uid=?1",
+	[W_KV_PUT] = "REPLACE INTO meta(key,value) VALUES(?1,?2)",
+	[W_REVOKE] = "INSERT INTO revoked(key,kind,expires) VALUES(?1,?2,?3)",
+	[W_REVOKED_PURGE] = "DELETE FROM revoked WHERE expires < ?1",
+	[W_LOGON_PUT] = "REPLACE INTO logons(" LOGON_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[W_LOGON_GET] = "SELECT " LOGON_COLS " FROM logons WHERE sid=?1",
+	[W_LOGON_DEL] = "DELETE FROM logons WHERE sid=?1",
+	[W_LOGON_DEL_OLD] = "DELETE FROM logons WHERE last < ?1 OR created < ?2",
+	[W_LOGON_OF_USER] = "SELECT sid FROM logons WHERE uid=?1 ORDER BY created, sid LIMIT ?2",
+	[W_EMTASK_INS] = "INSERT INTO em_tasks(session_id,uid,success,message,created) VALUES(?1,?2,?3,?4,?5)",
 };
 
 #define LIST_CACHE 16
@@ -42,20 +95,18 @@ struct store {
 	pthread_mutex_t conns_lock;
 	struct conn *conns;
 
-	/* writer */
+	/* the write connection, used by the writer thread only */
 	struct conn *wconn;
-	pthread_t writer;
-	pthread_mutex_t qlock;
-	pthread_cond_t qcond;
-	struct store_write *qhead, *qtail;
-	int stopping;
-	int64_t usn;                /* last usn given (writer thread only, mirrored in usn_seen) */
-	int64_t usn_seen;           /* read by other threads (atomic) */
-	struct { const char *sql; sqlite3_stmt *st; } wcache[48]; /* writer statements by text */
+	sqlite3_stmt *wst[W_STMT_COUNT];
 	struct { uint32_t mask; sqlite3_stmt *st; } ucache[32];   /* session updates by changed columns */
-	sqlite3_stmt *sp[3];        /* SAVEPOINT w, ROLLBACK TO w, RELEASE w */
-	void (*commit_hook)(int64_t usn);
+	int64_t usn;                /* last usn given (writer thread only) */
+	int64_t usn_batch;          /* usn at tx_begin, restored by a rollback */
+	int64_t usn_sp;             /* usn at the op's savepoint */
+	int64_t usn_seen;           /* last committed usn, read by other threads (atomic) */
+	char errmsg[256];           /* the last failure's text (tx_error) */
 };
+
+static const struct sqlgen_dialect dialect = {.dollar = 0, .like = "LIKE", .text_eq = " COLLATE NOCASE"};
 
 /* ---------- connections ---------- */
 
@@ -263,14 +314,40 @@ static void bind_task(sqlite3_stmt *st, const struct task_rec *r)
 
 static void read_user(sqlite3_stmt *st, struct arena *a, struct user_rec *u)
 {
+	memset(u, 0, sizeof(*u));
 	u->uid = sqlite3_column_int64(st, 0);
 	u->name = col_text(st, 1, a);
 	u->hash = col_text(st, 2, a);
 	u->role = sqlite3_column_int(st, 3);
-	u->created_us = sqlite3_column_int64(st, 4);
+	u->gen = sqlite3_column_int64(st, 4);
+	u->created_us = sqlite3_column_int64(st, 5);
 }
 
-/* ---------- queries: predicate tree to SQL ---------- */
+static void read_logon(sqlite3_stmt *st, struct arena *a, struct logon_rec *l)
+{
+	memset(l, 0, sizeof(*l));
+	const char *sid = (const char *)sqlite3_column_text(st, 0);
+	snprintf(l->sid, sizeof(l->sid), "%s", sid ? sid : "");
+	l->uid = sqlite3_column_int64(st, 1);
+	l->gen = sqlite3_column_int64(st, 2);
+	l->role = sqlite3_column_int(st, 3);
+	l->user = col_text(st, 4, a);
+	l->created_us = sqlite3_column_int64(st, 5);
+	l->last_us = sqlite3_column_int64(st, 6);
+}
+
+static void read_emtask(sqlite3_stmt *st, struct arena *a, struct emtask_rec *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = sqlite3_column_int64(st, 0);
+	col_uuid(st, 1, &e->session_id);
+	e->uid = sqlite3_column_int64(st, 2);
+	e->success = sqlite3_column_int(st, 3);
+	e->message = col_text(st, 4, a);
+	e->created_us = sqlite3_column_int64(st, 5);
+}
+
+/* ---------- list queries (compiled by sqlgen) ---------- */
 
 static const char *const sess_field_col[QF__COUNT] = {
 	[QF_ID] = "id", [QF_NAME] = "name", [QF_TYPE] = "type", [QF_STATE] = "state",
@@ -303,145 +380,18 @@ static const char *const task_order_col[QO__COUNT] = {
 	[QO_JOB_NAME] = "name",
 };
 
-struct param {
-	enum qval kind;
-	int64_t i;
-	const char *s;
-	struct uuid u;
+static const struct sqlgen_table sess_table = {
+	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
+	.counts = "session_counts",
+};
+static const struct sqlgen_table task_table = {
+	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,
 };
 
-struct sqlq {
-	struct buf sql;
-	struct param p[256];
-	int np;
-	int bad;
-	const char *const *cols;
-};
-
-static void add_param(struct sqlq *q, const struct param *p)
+static void bind_params(sqlite3_stmt *st, const struct sqlgen *g)
 {
-	if(q->np >= (int)(sizeof(q->p) / sizeof(q->p[0]))) {
-		q->bad = 1;
-		return;
-	}
-	q->p[q->np++] = *p;
-	buf_printf(&q->sql, "?%d", q->np);
-}
-
-/* '*' becomes '%'; LIKE's own wildcards are escaped with '\'. */
-static char *like_pattern(struct arena *a, const char *s)
-{
-	size_t n = strlen(s);
-	char *out = arena_alloc(a, 2 * n + 1), *o = out;
-	for(size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if(c == '*')
-			*o++ = '%';
-		else if(c == '%' || c == '_' || c == '\\') {
-			*o++ = '\\';
-			*o++ = c;
-		} else
-			*o++ = c;
-	}
-	*o = 0;
-	return out;
-}
-
-/* A keyset continuation "f < v OR (f = v AND id < u)" (or with >) becomes the row value
- * "(f, id) < (v, u)": SQLite seeks to it in an index on (f, id), while it scans the
- * whole index for the OR when v and u are bound parameters (exports read a million
- * sessions in chunks this way, and each chunk would rescan all the rows before it). */
-static int keyset(struct sqlq *q, const struct qexpr *e)
-{
-	if(e->op != Q_OR || !e->a || !e->b || e->b->op != Q_AND || !e->b->a || !e->b->b)
-		return 0;
-	const struct qexpr *lt = e->a, *eq = e->b->a, *id = e->b->b;
-	if((lt->op != Q_LT && lt->op != Q_GT) || lt->kind != QV_INT || lt->field == QF_ID ||
-	   eq->op != Q_EQ || eq->field != lt->field || eq->kind != QV_INT || eq->i != lt->i ||
-	   id->op != lt->op || id->field != QF_ID || id->kind != QV_UUID)
-		return 0;
-	const char *col = (unsigned)lt->field < QF__COUNT ? q->cols[lt->field] : NULL;
-	if(!col || !q->cols[QF_ID])
-		return 0;
-	struct param p1 = {.kind = QV_INT, .i = lt->i}, p2 = {.kind = QV_UUID, .u = id->u};
-	buf_printf(&q->sql, "((%s, %s) %s (", col, q->cols[QF_ID], lt->op == Q_LT ? "<" : ">");
-	add_param(q, &p1);
-	buf_addstr(&q->sql, ", ");
-	add_param(q, &p2);
-	buf_addstr(&q->sql, "))");
-	return 1;
-}
-
-static void compile(struct sqlq *q, const struct qexpr *e, struct arena *a)
-{
-	static const char *const opsym[] = {
-		[Q_EQ] = "=", [Q_NE] = "<>", [Q_LT] = "<", [Q_GT] = ">", [Q_LE] = "<=", [Q_GE] = ">=",
-	};
-	if(q->bad)
-		return;
-	if(keyset(q, e))
-		return;
-	if(e->op == Q_AND || e->op == Q_OR) {
-		buf_addc(&q->sql, '(');
-		compile(q, e->a, a);
-		buf_addstr(&q->sql, e->op == Q_AND ? " AND " : " OR ");
-		compile(q, e->b, a);
-		buf_addc(&q->sql, ')');
-		return;
-	}
-	if(e->op == Q_NOT) {
-		buf_addstr(&q->sql, "NOT (");
-		compile(q, e->a, a);
-		buf_addc(&q->sql, ')');
-		return;
-	}
-	const char *col = (unsigned)e->field < QF__COUNT ? q->cols[e->field] : NULL;
-	if(!col) {
-		q->bad = 1;
-		return;
-	}
-	struct param p = {.kind = e->kind, .i = e->i, .s = e->s, .u = e->u};
-	switch(e->op) {
-	case Q_NULL:
-	case Q_NOTNULL:
-		buf_printf(&q->sql, "%s IS %s", col, e->op == Q_NULL ? "NULL" : "NOT NULL");
-		break;
-	case Q_MATCH:
-		buf_printf(&q->sql, "%s LIKE ", col);
-		p.kind = QV_TEXT;
-		p.s = like_pattern(a, e->s ? e->s : "");
-		add_param(q, &p);
-		buf_addstr(&q->sql, " ESCAPE '\\'");
-		break;
-	case Q_IN:
-		if(e->nlist == 0) {
-			buf_addstr(&q->sql, "0");
-			break;
-		}
-		buf_printf(&q->sql, "%s IN (", col);
-		for(int i = 0; i < e->nlist; i++) {
-			if(i)
-				buf_addc(&q->sql, ',');
-			buf_printf(&q->sql, "%lld", (long long)e->list[i]);
-		}
-		buf_addc(&q->sql, ')');
-		break;
-	default:
-		if(e->op < Q_EQ || e->op > Q_GE) {
-			q->bad = 1;
-			return;
-		}
-		buf_printf(&q->sql, "%s %s ", col, opsym[e->op]);
-		add_param(q, &p);
-		if(e->kind == QV_TEXT)
-			buf_addstr(&q->sql, " COLLATE NOCASE");
-	}
-}
-
-static void bind_params(sqlite3_stmt *st, const struct sqlq *q)
-{
-	for(int i = 0; i < q->np; i++) {
-		const struct param *p = &q->p[i];
+	for(int i = 0; i < g->np; i++) {
+		const struct sqlgen_param *p = &g->p[i];
 		if(p->kind == QV_INT)
 			sqlite3_bind_int64(st, i + 1, p->i);
 		else if(p->kind == QV_TEXT)
@@ -475,43 +425,20 @@ static sqlite3_stmt *list_stmt(struct conn *c, const char *sql)
 	return st;
 }
 
-/* Whether a predicate tests only type, state and result, whose per-combination
- * counts the session_counts table keeps. */
-static int counts_only(const struct qexpr *e)
-{
-	if(!e)
-		return 1;
-	if(e->op == Q_AND || e->op == Q_OR)
-		return counts_only(e->a) && counts_only(e->b);
-	if(e->op == Q_NOT)
-		return counts_only(e->a);
-	if(e->field != QF_TYPE && e->field != QF_STATE && e->field != QF_RESULT)
-		return 0;
-	return e->op == Q_IN || e->op == Q_NULL || e->op == Q_NOTNULL || (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_INT);
-}
-
-static enum rc run_list(struct store *s, const char *table, const char *cols, const char *const *fcols,
-                        const char *const *ocols, const struct query *q, struct arena *a,
-                        row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx,
-                        int64_t *total)
+static enum rc run_list(struct store *s, const struct sqlgen_table *t, const struct query *q, struct arena *a,
+                        row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *total)
 {
 	struct conn *c = reader(s);
 	if(!c)
 		return RC_BACKEND;
-	struct sqlq sq = {.cols = fcols};
-	buf_init(&sq.sql, 1 << 20);
-	struct buf where, text;
-	buf_init(&where, 1 << 20);
+	struct sqlgen g;
+	sqlgen_init(&g, &dialect, t, q, a);
+	struct buf text;
 	buf_init(&text, 0);
-	if(q->where) {
-		compile(&sq, q->where, a);
-		buf_addstr(&where, " WHERE ");
-		buf_add(&where, sq.sql.p, sq.sql.len);
-	}
 	enum rc rc = RC_OK;
 	sqlite3_stmt *st;
 	int in_txn = 0;
-	if(sq.bad || where.failed) {
+	if(g.bad) {
 		rc = RC_INVALID;
 		goto out;
 	}
@@ -522,56 +449,29 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 			goto out;
 		}
 		in_txn = 1;
-		/* Totals under type/state/result filters come from session_counts: a full
-		 * count(*) over a million sessions costs half a second. */
-		if(!strcmp(table, "sessions") && counts_only(q->where))
-			buf_printf(&text, "SELECT coalesce(sum(n),0) FROM session_counts%s", buf_cstr(&where));
-		else
-			buf_printf(&text, "SELECT count(*) FROM %s%s", table, buf_cstr(&where));
+		sqlgen_count(&g, &text);
 		if(!(st = list_stmt(c, buf_cstr(&text)))) {
 			rc = RC_BACKEND;
 			goto out;
 		}
-		bind_params(st, &sq);
+		bind_params(st, &g);
 		*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
 		buf_reset(&text);
 	}
-	const char *ocol = (unsigned)q->order < QO__COUNT && ocols[q->order] ? ocols[q->order] : "creation";
-	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
-	int reverse = 0;
-	if(total && limit >= 0 && limit <= 10000 && skip > *total / 2) {
-		/* A page in the far half of the list mirrors one in the near half: read that
-		 * in the opposite order (NULLs sort first ascending, last descending, so the
-		 * order reverses exactly) and hand its rows out backwards. */
-		int64_t end = skip + limit < *total ? skip + limit : *total;
-		limit = end > skip ? end - skip : 0;
-		skip = *total - end;
-		reverse = 1;
-	}
-	const char *dir = q->asc != reverse ? "ASC" : "DESC";
-	int paged = limit >= 0 || skip > 0;
-	if(skip > 0)
-		/* Skipped rows are stepped over in the inner query, which reads only index
-		 * entries where an index covers the filter; full rows are read for the page only. */
-		buf_printf(&text, "SELECT %s FROM %s WHERE id IN (SELECT id FROM %s%s ORDER BY %s %s, id %s"
-		           " LIMIT ?%d OFFSET ?%d) ORDER BY %s %s, id %s",
-		           cols, table, table, buf_cstr(&where), ocol, dir, dir, sq.np + 1, sq.np + 2, ocol, dir, dir);
-	else
-		buf_printf(&text, "SELECT %s FROM %s%s ORDER BY %s %s, id %s", cols, table, buf_cstr(&where), ocol, dir, dir);
-	if(limit >= 0 && skip <= 0)
-		buf_printf(&text, " LIMIT ?%d OFFSET ?%d", sq.np + 1, sq.np + 2);
+	sqlgen_page(&g, q, total ? *total : -1, &text);
 	if(!(st = list_stmt(c, buf_cstr(&text)))) {
 		rc = RC_BACKEND;
 		goto out;
 	}
-	bind_params(st, &sq);
-	if(paged) {
-		sqlite3_bind_int64(st, sq.np + 1, limit >= 0 ? limit : -1);
-		sqlite3_bind_int64(st, sq.np + 2, skip);
+	bind_params(st, &g);
+	if(g.paged) {
+		sqlite3_bind_int64(st, g.np + 1, g.limit);
+		sqlite3_bind_int64(st, g.np + 2, g.offset);
 	}
 	int step = SQLITE_DONE;   /* limit 0 steps nothing */
-	if(reverse) {
+	if(g.reverse) {
+		int64_t limit = g.limit;
 		char *recs = arena_alloc(a, recsize * (size_t)(limit ? limit : 1));
 		int64_t n = 0;
 		while(n < limit && (step = sqlite3_step(st)) == SQLITE_ROW)
@@ -594,8 +494,7 @@ static enum rc run_list(struct store *s, const char *table, const char *cols, co
 out:
 	if(in_txn && (st = list_stmt(c, "COMMIT")))
 		sqlite3_step(st);
-	buf_free(&sq.sql);
-	buf_free(&where);
+	sqlgen_free(&g);
 	buf_free(&text);
 	return rc;
 }
@@ -604,111 +503,174 @@ out:
 
 static void rd_sess(sqlite3_stmt *st, struct arena *a, void *rec) { read_sess(st, a, rec); }
 static void rd_task(sqlite3_stmt *st, struct arena *a, void *rec) { read_task(st, a, rec); }
+static void rd_user(sqlite3_stmt *st, struct arena *a, void *rec) { read_user(st, a, rec); }
+static void rd_logon(sqlite3_stmt *st, struct arena *a, void *rec) { read_logon(st, a, rec); }
+static void rd_emtask(sqlite3_stmt *st, struct arena *a, void *rec) { read_emtask(st, a, rec); }
 
-/* One row by primary key through a kept statement. */
-static enum rc get_one(struct store *s, enum rstmt which, const struct uuid *id, struct arena *a, row_reader rd,
-                       void *out)
+/* Steps a bound single-row statement into out through rd. */
+static enum rc step_one(sqlite3_stmt *st, struct arena *a, row_reader rd, void *out)
+{
+	int step = sqlite3_step(st);
+	enum rc rc = step == SQLITE_ROW ? RC_OK : step == SQLITE_DONE ? RC_NOTFOUND : RC_BACKEND;
+	if(step == SQLITE_ROW)
+		rd(st, a, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* One row through a kept statement of this thread's connection, keyed by a uuid, a
+ * text or an integer (whichever is given). */
+static enum rc get_one(struct store *s, enum rstmt which, const struct uuid *id, const char *text, int64_t i,
+                       struct arena *a, row_reader rd, void *out)
 {
 	struct conn *c = reader(s);
 	sqlite3_stmt *st = c ? stmt(c, which) : NULL;
 	if(!st)
 		return RC_BACKEND;
-	bind_uuid(st, 1, id);
-	int step = sqlite3_step(st);
-	enum rc rc = RC_NOTFOUND;
-	if(step == SQLITE_ROW) {
-		rd(st, a, out);
-		rc = RC_OK;
-	} else if(step != SQLITE_DONE)
-		rc = RC_BACKEND;
-	sqlite3_reset(st);
-	return rc;
+	if(id)
+		bind_uuid(st, 1, id);
+	else if(text)
+		bind_text(st, 1, text);
+	else
+		sqlite3_bind_int64(st, 1, i);
+	return step_one(st, a, rd, out);
 }
 
 static enum rc sq_session_get(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
 {
-	return get_one(s, R_SESS_GET, id, a, rd_sess, out);
+	return get_one(s, R_SESS_GET, id, NULL, 0, a, rd_sess, out);
 }
 
 static enum rc sq_task_get(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out)
 {
-	return get_one(s, R_TASK_GET, id, a, rd_task, out);
+	return get_one(s, R_TASK_GET, id, NULL, 0, a, rd_task, out);
 }
 
+static enum rc sq_user_get(struct store *s, const char *name, struct arena *a, struct user_rec *out)
+{
+	return get_one(s, R_USER_GET, NULL, name, 0, a, rd_user, out);
+}
+
+static enum rc sq_user_get_uid(struct store *s, int64_t uid, struct arena *a, struct user_rec *out)
+{
+	return get_one(s, R_USER_GET_UID, NULL, NULL, uid, a, rd_user, out);
+}
+
+static enum rc sq_logon_get(struct store *s, const char *sid, struct arena *a, struct logon_rec *out)
+{
+	return get_one(s, R_LOGON_GET, NULL, sid, 0, a, rd_logon, out);
+}
+
+static enum rc sq_emtask_get(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out)
+{
+	return get_one(s, R_EMTASK_GET, NULL, NULL, id, a, rd_emtask, out);
+}
 
 static enum rc sq_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
 {
-	return run_list(s, "sessions", SESS_COLS, sess_field_col, sess_order_col, q, a, rd_sess,
-	                sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx, total);
+	return run_list(s, &sess_table, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	                total);
 }
 
 static enum rc sq_task_list(struct store *s, const struct query *q, struct arena *a, store_task_cb cb,
                             void *ctx, int64_t *total)
 {
-	return run_list(s, "task_sessions", TASK_COLS, task_field_col, task_order_col, q, a, rd_task,
-	                sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx, total);
+	return run_list(s, &task_table, q, a, rd_task, sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx,
+	                total);
+}
+
+/* Runs a one-off statement (bound by bind(st, arg)) and hands each row, read by rd,
+ * to cb; RC_BACKEND when any step fails. */
+static enum rc each_row(struct store *s, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
+                        const void *arg, struct arena *a, row_reader rd, size_t recsize,
+                        int (*cb)(void *, const void *), void *ctx, int64_t *count)
+{
+	struct conn *c = reader(s);
+	sqlite3_stmt *st;
+	if(!c || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return RC_BACKEND;
+	if(bind)
+		bind(st, arg);
+	void *rec = arena_alloc(a, recsize);
+	int64_t n = 0;
+	int step, stopped = 0;
+	while((step = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if(stopped)
+			continue;   /* counting on to the end */
+		rd(st, a, rec);
+		if(cb(ctx, rec)) {
+			stopped = 1;
+			if(!count)
+				break;
+		}
+	}
+	sqlite3_finalize(st);
+	if(count)
+		*count = n;
+	return step == SQLITE_ROW || step == SQLITE_DONE ? RC_OK : RC_BACKEND;
+}
+
+struct log_args {
+	const struct uuid *owner;
+	int status;
+	store_log_cb cb;
+	void *ctx;
+};
+
+/* Rows of one owner's logs: the owner is the query's, not a column. */
+static int log_row(void *ctx, const void *rec)
+{
+	const struct log_args *la = ctx;
+	struct log_rec *r = (struct log_rec *)rec;
+	r->owner = *la->owner;
+	return la->cb(la->ctx, r);
+}
+
+static void bind_log_args(sqlite3_stmt *st, const void *arg)
+{
+	const struct log_args *l = arg;
+	bind_uuid(st, 1, l->owner);
+	if(l->status >= 0)
+		sqlite3_bind_int(st, 2, l->status);
+}
+
+static void rd_log(sqlite3_stmt *st, struct arena *a, void *rec)
+{
+	struct log_rec *r = rec;
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->status = sqlite3_column_int(st, 1);
+	r->title = col_text(st, 2, a);
+	r->description = col_text(st, 3, a);
+	r->start_us = sqlite3_column_int64(st, 4);
+	r->update_us = sqlite3_column_int64(st, 5);
 }
 
 static enum rc sq_log_list(struct store *s, const struct uuid *owner, int status, struct arena *a,
                            store_log_cb cb, void *ctx, int64_t *total)
 {
-	struct conn *c = reader(s);
-	if(!c)
-		return RC_BACKEND;
 	const char *sql = status < 0
 		? "SELECT id,status,title,description,start_time,update_time FROM logs WHERE owner=?1 ORDER BY id DESC"
 		: "SELECT id,status,title,description,start_time,update_time FROM logs WHERE owner=?1 AND status=?2 ORDER BY id DESC";
-	sqlite3_stmt *st;
-	if(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return RC_BACKEND;
-	bind_uuid(st, 1, owner);
-	if(status >= 0)
-		sqlite3_bind_int(st, 2, status);
-	struct log_rec r;
+	struct log_args la = {owner, status, cb, ctx};
 	int64_t n = 0;
-	int step, stop = 0;
-	while((step = sqlite3_step(st)) == SQLITE_ROW) {
-		n++;
-		if(stop)
-			continue;
-		memset(&r, 0, sizeof(r));
-		r.owner = *owner;
-		r.id = sqlite3_column_int64(st, 0);
-		r.status = sqlite3_column_int(st, 1);
-		r.title = col_text(st, 2, a);
-		r.description = col_text(st, 3, a);
-		r.start_us = sqlite3_column_int64(st, 4);
-		r.update_us = sqlite3_column_int64(st, 5);
-		if(cb(ctx, &r))
-			stop = 1;
-	}
-	sqlite3_finalize(st);
+	enum rc rc = each_row(s, sql, bind_log_args, &la, a, rd_log, sizeof(struct log_rec), log_row, &la, &n);
 	if(total)
 		*total = n;
-	return step == SQLITE_DONE ? RC_OK : RC_BACKEND;
+	return rc;
 }
 
 static enum rc sq_job_latest(struct store *s, struct arena *a, store_sess_cb cb, void *ctx)
 {
-	struct conn *c = reader(s);
-	sqlite3_stmt *st;
 	static const char sql[] =
 		"SELECT " SESS_COLS " FROM sessions WHERE id IN "
 		"(SELECT (SELECT id FROM sessions s WHERE s.job_id = j.job_id ORDER BY creation DESC, id DESC LIMIT 1) "
 		" FROM (SELECT DISTINCT job_id FROM sessions WHERE job_id IS NOT NULL) j) "
 		"ORDER BY coalesce(job_name, name) COLLATE NOCASE, job_id";
-	if(!c || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return RC_BACKEND;
-	struct sess_rec r;
-	int step;
-	while((step = sqlite3_step(st)) == SQLITE_ROW) {
-		read_sess(st, a, &r);
-		if(cb(ctx, &r))
-			break;
-	}
-	sqlite3_finalize(st);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? RC_OK : RC_BACKEND;
+	return each_row(s, sql, NULL, NULL, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	                NULL);
 }
 
 static int64_t sq_usn_current(struct store *s)
@@ -716,61 +678,33 @@ static int64_t sq_usn_current(struct store *s)
 	return __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
 }
 
-static enum rc user_get_by(struct store *s, enum rstmt which, const char *name, int64_t uid,
-                           struct arena *a, struct user_rec *out)
+static enum rc sq_user_list(struct store *s, struct arena *a, store_user_cb cb, void *ctx)
 {
-	struct conn *c = reader(s);
-	sqlite3_stmt *st = c ? stmt(c, which) : NULL;
-	if(!st)
-		return RC_BACKEND;
-	if(name)
-		bind_text(st, 1, name);
-	else
-		sqlite3_bind_int64(st, 1, uid);
-	int step = sqlite3_step(st);
-	enum rc rc = step == SQLITE_ROW ? RC_OK : step == SQLITE_DONE ? RC_NOTFOUND : RC_BACKEND;
-	if(step == SQLITE_ROW)
-		read_user(st, a, out);
-	sqlite3_reset(st);
+	return each_row(s, "SELECT " USER_COLS " FROM users ORDER BY name", NULL, NULL, a, rd_user,
+	                sizeof(struct user_rec), (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
+static void rd_count(sqlite3_stmt *st, struct arena *a, void *rec)
+{
+	(void)a;
+	*(int64_t *)rec = sqlite3_column_int64(st, 0);
+}
+
+static int take_count(void *ctx, const void *rec)
+{
+	*(int64_t *)ctx = *(const int64_t *)rec;
+	return 1;
+}
+
+static enum rc sq_user_count(struct store *s, int64_t *n)
+{
+	struct arena a;
+	arena_init(&a);
+	*n = 0;
+	enum rc rc = each_row(s, "SELECT count(*) FROM users", NULL, NULL, &a, rd_count, sizeof(int64_t), take_count, n,
+	                      NULL);
+	arena_free(&a);
 	return rc;
-}
-
-static enum rc sq_user_get(struct store *s, const char *name, struct arena *a, struct user_rec *out)
-{
-	return user_get_by(s, R_USER_GET, name, 0, a, out);
-}
-
-static enum rc sq_user_get_uid(struct store *s, int64_t uid, struct arena *a, struct user_rec *out)
-{
-	return user_get_by(s, R_USER_GET_UID, NULL, uid, a, out);
-}
-
-static enum rc sq_user_list(struct store *s, struct arena *a, int (*cb)(void *, const struct user_rec *), void *ctx)
-{
-	struct conn *c = reader(s);
-	sqlite3_stmt *st;
-	if(!c || sqlite3_prepare_v2(c->db, "SELECT uid,name,hash,role,created FROM users ORDER BY name", -1, &st, NULL) != SQLITE_OK)
-		return RC_BACKEND;
-	int step;
-	while((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct user_rec u;
-		read_user(st, a, &u);
-		if(cb(ctx, &u))
-			break;
-	}
-	sqlite3_finalize(st);
-	return RC_OK;
-}
-
-static int64_t sq_user_count(struct store *s)
-{
-	struct conn *c = reader(s);
-	sqlite3_stmt *st;
-	if(!c || sqlite3_prepare_v2(c->db, "SELECT count(*) FROM users", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	return n;
 }
 
 static enum rc sq_kv_get(struct store *s, const char *key, struct arena *a, const char **value)
@@ -788,79 +722,180 @@ static enum rc sq_kv_get(struct store *s, const char *key, struct arena *a, cons
 	return rc;
 }
 
-static enum rc sq_revoked_list(struct store *s, int64_t now_us, int (*cb)(void *, const char *, int64_t), void *ctx)
+static enum rc sq_revoked_list(struct store *s, int kind, int64_t now_us, int64_t after, int64_t *last,
+                               store_revoked_cb cb, void *ctx)
 {
 	struct conn *c = reader(s);
 	sqlite3_stmt *st;
-	if(!c || sqlite3_prepare_v2(c->db, "SELECT key, expires FROM revoked WHERE expires > ?1", -1, &st, NULL) != SQLITE_OK)
+	if(!c || sqlite3_prepare_v2(c->db, "SELECT seq, key, expires FROM revoked WHERE kind=?1 AND expires > ?2 AND seq > ?3 "
+	                                   "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return RC_BACKEND;
-	sqlite3_bind_int64(st, 1, now_us);
-	while(sqlite3_step(st) == SQLITE_ROW)
-		if(cb(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)))
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_int64(st, 2, now_us);
+	sqlite3_bind_int64(st, 3, after);
+	int step;
+	while((step = sqlite3_step(st)) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		if(cb(ctx, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2)))
 			break;
+	}
 	sqlite3_finalize(st);
-	return RC_OK;
+	return step == SQLITE_ROW || step == SQLITE_DONE ? RC_OK : RC_BACKEND;
 }
 
-/* ---------- the writer ---------- */
+static void bind_uid(sqlite3_stmt *st, const void *arg)
+{
+	sqlite3_bind_int64(st, 1, *(const int64_t *)arg);
+}
+
+static enum rc sq_logon_list(struct store *s, int64_t uid, struct arena *a,
+                             int (*cb)(void *, const struct logon_rec *), void *ctx)
+{
+	return each_row(s, uid ? "SELECT " LOGON_COLS " FROM logons WHERE uid=?1 ORDER BY created DESC, sid"
+	                       : "SELECT " LOGON_COLS " FROM logons ORDER BY created DESC, sid",
+	                uid ? bind_uid : NULL, &uid, a, rd_logon, sizeof(struct logon_rec),
+	                (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
+/* ---------- the write transaction ---------- */
 
 static int exec1(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static enum rc wfail(struct store_write *w, enum rc rc, sqlite3 *db, const char *what)
+/* Records the connection's error text for tx_error and returns RC_BACKEND. */
+static enum rc werr(struct store *s, const char *what)
 {
-	w->rc = rc;
-	if(rc == RC_BACKEND)
-		snprintf(w->err, sizeof(w->err), "%s: %s", what, sqlite3_errmsg(db));
-	else if(!w->err[0])
-		snprintf(w->err, sizeof(w->err), "%s", what);
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what, sqlite3_errmsg(s->wconn->db));
+	return RC_BACKEND;
+}
+
+/* A write statement, prepared once, reset and cleared. */
+static sqlite3_stmt *wst(struct store *s, enum wstmt which)
+{
+	sqlite3_stmt *st = s->wst[which];
+	if(st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if(sqlite3_prepare_v3(s->wconn->db, wstmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->wst[which], NULL) !=
+	   SQLITE_OK) {
+		werr(s, "prepare");
+		return NULL;
+	}
+	return s->wst[which];
+}
+
+/* Steps a bound write statement to its end: RC_CONFLICT for a uniqueness failure. */
+static enum rc wdone(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int step = sqlite3_step(st);
+	int ext = sqlite3_extended_errcode(s->wconn->db);
+	sqlite3_reset(st);
+	if(step == SQLITE_DONE || step == SQLITE_ROW)
+		return RC_OK;
+	enum rc rc = werr(s, what);
+	if(ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+		rc = RC_CONFLICT;
 	return rc;
 }
 
-static sqlite3_stmt *wprep(struct store *s, const char *sql)
+/* Runs a statement that takes no parameters. */
+static enum rc wrun(struct store *s, enum wstmt which)
 {
-	/* The writer runs the same few statements again and again: keep them by text. */
-	sqlite3 *db = s->wconn->db;
-	size_t n = sizeof(s->wcache) / sizeof(s->wcache[0]);
-	for(size_t i = 0; i < n; i++) {
-		if(s->wcache[i].sql == sql) {
-			sqlite3_reset(s->wcache[i].st);
-			sqlite3_clear_bindings(s->wcache[i].st);
-			return s->wcache[i].st;
-		}
-		if(!s->wcache[i].sql) {
-			sqlite3_stmt *st = NULL;
-			if(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-				return NULL;
-			s->wcache[i].sql = sql;
-			s->wcache[i].st = st;
-			return st;
-		}
+	sqlite3_stmt *st = wst(s, which);
+	return st ? wdone(s, st, wstmt_sql[which]) : RC_BACKEND;
+}
+
+static enum rc sq_tx_begin(struct store *s)
+{
+	s->usn_batch = s->usn;
+	return wrun(s, W_BEGIN);
+}
+
+static enum rc sq_tx_commit(struct store *s)
+{
+	sqlite3_stmt *st = wst(s, W_USN_SAVE);
+	if(!st)
+		return RC_BACKEND;
+	sqlite3_bind_int64(st, 1, s->usn);
+	enum rc rc = wdone(s, st, "save usn");
+	if(rc || (rc = wrun(s, W_COMMIT)))
+		return rc;
+	__atomic_store_n(&s->usn_seen, s->usn, __ATOMIC_RELEASE);
+	return RC_OK;
+}
+
+static void sq_tx_rollback(struct store *s)
+{
+	if(wrun(s, W_ROLLBACK))
+		exec1(s->wconn->db, "ROLLBACK");
+	s->usn = s->usn_batch;
+}
+
+static void sq_tx_savepoint(struct store *s, enum store_sp step)
+{
+	switch(step) {
+	case SP_BEGIN:
+		s->usn_sp = s->usn;
+		wrun(s, W_SP);
+		break;
+	case SP_ROLLBACK:
+		s->usn = s->usn_sp;
+		wrun(s, W_SP_ROLLBACK);
+		break;
+	case SP_RELEASE:
+		wrun(s, W_SP_RELEASE);
+		break;
 	}
-	return NULL;
 }
 
-
-
-static int wstep(sqlite3_stmt *st)
+static const char *sq_tx_error(struct store *s)
 {
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : -1;
+	return s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->wconn->db);
 }
 
-static const char sql_sess_get[] = "SELECT " SESS_COLS " FROM sessions WHERE id=?1";
-static const char sql_task_get[] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=?1";
-static const char sql_sess_ins[] = "INSERT INTO sessions(" SESS_COLS ") VALUES(" SESS_PARAMS ")";
-static const char sql_task_ins[] = "INSERT INTO task_sessions(" TASK_COLS ") VALUES(" TASK_PARAMS ")";
-static const char sql_task_upd[] = "REPLACE INTO task_sessions(" TASK_COLS ") VALUES(" TASK_PARAMS ")";
-static const char sql_sess_usn[] = "UPDATE sessions SET usn=?2 WHERE id=?1";
-static const char sql_task_usn[] = "UPDATE task_sessions SET usn=?2 WHERE id=?1";
-static const char sql_log_next[] = "SELECT coalesce(max(id),0)+1 FROM logs WHERE owner=?1";
-static const char sql_log_ins[] = "INSERT INTO logs(owner,id,status,title,description,start_time,update_time) VALUES(?1,?2,?3,?4,?5,?6,?7)";
-static const char sql_log_upd[] = "UPDATE logs SET status=?3, update_time=?4, title=coalesce(?5,title), description=coalesce(?6,description) WHERE owner=?1 AND id=?2";
+static enum rc sq_tx_usn_next(struct store *s, int64_t *usn)
+{
+	*usn = ++s->usn;
+	return RC_OK;
+}
+
+/* Loads one row through a write statement keyed by a uuid or a text. */
+static enum rc wload(struct store *s, enum wstmt which, const struct uuid *id, const char *text, struct arena *a,
+                     row_reader rd, void *out)
+{
+	sqlite3_stmt *st = wst(s, which);
+	if(!st)
+		return RC_BACKEND;
+	if(id)
+		bind_uuid(st, 1, id);
+	else
+		bind_text(st, 1, text);
+	enum rc rc = step_one(st, a, rd, out);
+	return rc == RC_BACKEND ? werr(s, "load") : rc;
+}
+
+static enum rc sq_tx_session_load(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
+{
+	return wload(s, W_SESS_GET, id, NULL, a, rd_sess, out);
+}
+
+static enum rc sq_tx_task_load(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out)
+{
+	return wload(s, W_TASK_GET, id, NULL, a, rd_task, out);
+}
+
+static enum rc sq_tx_session_insert(struct store *s, const struct sess_rec *r)
+{
+	sqlite3_stmt *st = wst(s, W_SESS_INS);
+	if(!st)
+		return RC_BACKEND;
+	bind_sess(st, r);
+	return wdone(s, st, "insert session");
+}
 
 static int str_differ(const char *a, const char *b)
 {
@@ -907,23 +942,16 @@ static sqlite3_stmt *sess_update_stmt(struct store *s, uint32_t mask)
 			sqlite3_clear_bindings(s->ucache[i].st);
 			return s->ucache[i].st;
 		}
-	static const char cols[] = SESS_COLS;
 	struct buf sql;
 	buf_init(&sql, 0);
-	buf_addstr(&sql, "UPDATE sessions SET ");
-	const char *c = cols;
-	for(int i = 0; *c; i++) {
-		size_t len = strcspn(c, ",");
-		if(mask & (1u << i))
-			buf_printf(&sql, "%s%.*s=?%d", sql.p[sql.len - 1] == ' ' ? "" : ",", (int)len, c, i + 1);
-		c += len + (c[len] == ',');
-	}
-	buf_addstr(&sql, " WHERE id=?1");
+	sqlgen_update(&dialect, "sessions", SESS_COLS, mask, &sql);
 	sqlite3_stmt *st = NULL;
 	int ok = sqlite3_prepare_v3(s->wconn->db, buf_cstr(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) == SQLITE_OK;
 	buf_free(&sql);
-	if(!ok)
+	if(!ok) {
+		werr(s, "prepare");
 		return NULL;
+	}
 	size_t slot = 0;
 	while(slot < n - 1 && s->ucache[slot].st)
 		slot++;
@@ -933,427 +961,249 @@ static sqlite3_stmt *sess_update_stmt(struct store *s, uint32_t mask)
 	return st;
 }
 
-static enum rc load_sess(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *r)
+static enum rc sq_tx_session_update(struct store *s, const struct sess_rec *old, const struct sess_rec *r)
 {
-	sqlite3_stmt *st = wprep(s, sql_sess_get);
+	sqlite3_stmt *st = sess_update_stmt(s, sess_changed(old, r));
+	if(!st)
+		return RC_BACKEND;
+	bind_sess(st, r);
+	return wdone(s, st, "update session");
+}
+
+/* Runs a statement bound with one uuid. */
+static enum rc wrun_id(struct store *s, enum wstmt which, const struct uuid *id)
+{
+	sqlite3_stmt *st = wst(s, which);
 	if(!st)
 		return RC_BACKEND;
 	bind_uuid(st, 1, id);
-	int step = sqlite3_step(st);
-	if(step == SQLITE_ROW)
-		read_sess(st, a, r);
-	sqlite3_reset(st);
-	return step == SQLITE_ROW ? RC_OK : step == SQLITE_DONE ? RC_NOTFOUND : RC_BACKEND;
+	return wdone(s, st, wstmt_sql[which]);
 }
 
-static enum rc load_task(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *r)
+static enum rc sq_tx_session_delete(struct store *s, const struct uuid *id)
 {
-	sqlite3_stmt *st = wprep(s, sql_task_get);
+	static const enum wstmt steps[] = {W_TASK_LOGS_DEL, W_LOGS_DEL, W_TASKS_DEL, W_SESS_DEL};
+	enum rc rc = RC_OK;
+	for(size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && !rc; k++)
+		rc = wrun_id(s, steps[k], id);
+	return rc;
+}
+
+static enum rc sq_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n)
+{
+	sqlite3_stmt *st = wst(s, W_SESS_ENDED);
 	if(!st)
 		return RC_BACKEND;
-	bind_uuid(st, 1, id);
-	int step = sqlite3_step(st);
-	if(step == SQLITE_ROW)
-		read_task(st, a, r);
+	sqlite3_bind_int64(st, 1, cutoff_us);
+	sqlite3_bind_int64(st, 2, max);
+	int step;
+	*n = 0;
+	while(*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+		col_uuid(st, 0, &ids[(*n)++]);
+	int bad = *n < max && step != SQLITE_DONE;
 	sqlite3_reset(st);
-	return step == SQLITE_ROW ? RC_OK : step == SQLITE_DONE ? RC_NOTFOUND : RC_BACKEND;
+	return bad ? werr(s, "list ended sessions") : RC_OK;
 }
 
-static void copy_sess_out(struct store_write *w, const struct sess_rec *r)
+static enum rc task_write(struct store *s, enum wstmt which, const struct task_rec *t)
 {
-	w->out_sess = *r;
-	struct arena *a = w->out_arena;
-	if(!a)
-		return;
-	struct sess_rec *o = &w->out_sess;
-	o->name = arena_strdup(a, r->name);
-	o->job_name = arena_strdup(a, r->job_name);
-	o->resource_ref = arena_strdup(a, r->resource_ref);
-	o->platform_name = arena_strdup(a, r->platform_name);
-	o->initiated_by = arena_strdup(a, r->initiated_by);
-	o->message = arena_strdup(a, r->message);
-	o->backup_server = arena_strdup(a, r->backup_server);
-	o->extra = arena_strdup(a, r->extra);
-}
-
-static void copy_task_out(struct store_write *w, const struct task_rec *r)
-{
-	w->out_task = *r;
-	struct arena *a = w->out_arena;
-	if(!a)
-		return;
-	struct task_rec *o = &w->out_task;
-	o->name = arena_strdup(a, r->name);
-	o->message = arena_strdup(a, r->message);
-	o->reason = arena_strdup(a, r->reason);
-	o->extra = arena_strdup(a, r->extra);
-}
-
-/* Finds the session that owns a log or task id: the id itself, or a task's session. */
-static enum rc owner_session(struct store *s, const struct uuid *owner, struct arena *a,
-                             struct sess_rec *sess, struct task_rec *task, int *is_task)
-{
-	enum rc rc = load_sess(s, owner, a, sess);
-	*is_task = 0;
-	if(rc != RC_NOTFOUND)
-		return rc;
-	rc = load_task(s, owner, a, task);
-	if(rc)
-		return rc;
-	*is_task = 1;
-	return load_sess(s, &task->session_id, a, sess);
-}
-
-static enum rc bump(struct store *s, const struct uuid *sess_id, const struct uuid *task_id, int64_t *usn)
-{
-	*usn = ++s->usn;
-	sqlite3_stmt *st = wprep(s, sql_sess_usn);
+	sqlite3_stmt *st = wst(s, which);
 	if(!st)
 		return RC_BACKEND;
-	bind_uuid(st, 1, sess_id);
-	sqlite3_bind_int64(st, 2, *usn);
-	if(wstep(st))
+	bind_task(st, t);
+	return wdone(s, st, "store task session");
+}
+
+static enum rc sq_tx_task_insert(struct store *s, const struct task_rec *t)
+{
+	return task_write(s, W_TASK_INS, t);
+}
+
+static enum rc sq_tx_task_update(struct store *s, const struct task_rec *t)
+{
+	return task_write(s, W_TASK_UPD, t);
+}
+
+static enum rc sq_tx_log_last(struct store *s, const struct uuid *owner, int64_t *id)
+{
+	sqlite3_stmt *st = wst(s, W_LOG_LAST);
+	if(!st)
 		return RC_BACKEND;
-	if(task_id) {
-		st = wprep(s, sql_task_usn);
-		if(!st)
-			return RC_BACKEND;
-		bind_uuid(st, 1, task_id);
-		sqlite3_bind_int64(st, 2, *usn);
-		if(wstep(st))
-			return RC_BACKEND;
-	}
-	return RC_OK;
+	bind_uuid(st, 1, owner);
+	int step = sqlite3_step(st);
+	*id = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return step == SQLITE_ROW ? RC_OK : werr(s, "log id");
 }
 
-static enum rc apply(struct store *s, struct store_write *w, struct arena *a)
+static enum rc sq_tx_log_insert(struct store *s, const struct log_rec *l)
 {
-	sqlite3 *db = s->wconn->db;
-	sqlite3_stmt *st;
-	enum rc rc;
-	switch(w->kind) {
-	case W_SESSION_CREATE: {
-		struct sess_rec r = w->sess;
-		r.usn = ++s->usn;
-		st = wprep(s, sql_sess_ins);
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_sess(st, &r);
-		int step = sqlite3_step(st);
-		int ext = sqlite3_extended_errcode(db);
-		sqlite3_reset(st);
-		if(step != SQLITE_DONE)
-			return wfail(w, ext == SQLITE_CONSTRAINT_PRIMARYKEY ? RC_CONFLICT : RC_BACKEND, db,
-			             ext == SQLITE_CONSTRAINT_PRIMARYKEY ? "a session with this id exists" : "insert session");
-		w->usn = r.usn;
-		copy_sess_out(w, &r);
-		return RC_OK;
-	}
-	case W_SESSION_UPDATE: {
-		struct sess_rec r;
-		if((rc = load_sess(s, &w->target, a, &r)))
-			return wfail(w, rc, db, rc == RC_NOTFOUND ? "session not found" : "load session");
-		struct sess_rec old = r;
-		if(w->mutate && (rc = w->mutate(w->mutate_ctx, &r, w->err, sizeof(w->err))))
-			return wfail(w, rc, db, "update refused");
-		r.id = w->target;
-		r.usn = ++s->usn;
-		st = sess_update_stmt(s, sess_changed(&old, &r));
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_sess(st, &r);
-		if(wstep(st))
-			return wfail(w, RC_BACKEND, db, "update session");
-		w->usn = r.usn;
-		copy_sess_out(w, &r);
-		return RC_OK;
-	}
-	case W_TASK_CREATE: {
-		struct sess_rec parent;
-		if((rc = load_sess(s, &w->task.session_id, a, &parent)))
-			return wfail(w, rc, db, rc == RC_NOTFOUND ? "session not found" : "load session");
-		if(w->mutate && (rc = w->mutate(w->mutate_ctx, &parent, w->err, sizeof(w->err))))
-			return wfail(w, rc, db, "refused");
-		struct task_rec t = w->task;
-		t.session_type = parent.type;
-		if((rc = bump(s, &parent.id, NULL, &t.usn)))
-			return wfail(w, rc, db, "usn");
-		st = wprep(s, sql_task_ins);
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_task(st, &t);
-		int step = sqlite3_step(st);
-		int ext = sqlite3_extended_errcode(db);
-		sqlite3_reset(st);
-		if(step != SQLITE_DONE)
-			return wfail(w, ext == SQLITE_CONSTRAINT_PRIMARYKEY ? RC_CONFLICT : RC_BACKEND, db,
-			             ext == SQLITE_CONSTRAINT_PRIMARYKEY ? "a task session with this id exists" : "insert task session");
-		w->usn = t.usn;
-		copy_task_out(w, &t);
-		return RC_OK;
-	}
-	case W_TASK_UPDATE: {
-		struct task_rec t;
-		if((rc = load_task(s, &w->target, a, &t)))
-			return wfail(w, rc, db, rc == RC_NOTFOUND ? "task session not found" : "load task session");
-		if(w->mutate && (rc = w->mutate(w->mutate_ctx, &t, w->err, sizeof(w->err))))
-			return wfail(w, rc, db, "update refused");
-		t.id = w->target;
-		if((rc = bump(s, &t.session_id, NULL, &t.usn)))
-			return wfail(w, rc, db, "usn");
-		st = wprep(s, sql_task_upd);
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_task(st, &t);
-		if(wstep(st))
-			return wfail(w, RC_BACKEND, db, "update task session");
-		w->usn = t.usn;
-		copy_task_out(w, &t);
-		return RC_OK;
-	}
-	case W_LOG_APPEND:
-	case W_LOG_UPDATE: {
-		struct sess_rec sess;
-		struct task_rec task;
-		int is_task;
-		if((rc = owner_session(s, &w->target, a, &sess, &task, &is_task)))
-			return wfail(w, rc, db, rc == RC_NOTFOUND ? "session not found" : "load session");
-		if(w->mutate && (rc = w->mutate(w->mutate_ctx, &sess, w->err, sizeof(w->err))))
-			return wfail(w, rc, db, "refused");
-		if(w->kind == W_LOG_APPEND) {
-			st = wprep(s, sql_log_next);
-			if(!st)
-				return wfail(w, RC_BACKEND, db, "prepare");
-			bind_uuid(st, 1, &w->target);
-			int64_t next = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
-			sqlite3_reset(st);
-			w->first_log_id = next;
-			for(int i = 0; i < w->nlogs; i++) {
-				struct log_rec *l = &w->logs[i];
-				l->id = next + i;
-				st = wprep(s, sql_log_ins);
-				if(!st)
-					return wfail(w, RC_BACKEND, db, "prepare");
-				bind_uuid(st, 1, &w->target);
-				sqlite3_bind_int64(st, 2, l->id);
-				sqlite3_bind_int(st, 3, l->status);
-				bind_text(st, 4, l->title ? l->title : "");
-				bind_text(st, 5, l->description);
-				sqlite3_bind_int64(st, 6, l->start_us);
-				sqlite3_bind_int64(st, 7, l->update_us ? l->update_us : l->start_us);
-				if(wstep(st))
-					return wfail(w, RC_BACKEND, db, "insert log");
-			}
-		} else {
-			struct log_rec *l = &w->logs[0];
-			st = wprep(s, sql_log_upd);
-			if(!st)
-				return wfail(w, RC_BACKEND, db, "prepare");
-			bind_uuid(st, 1, &w->target);
-			sqlite3_bind_int64(st, 2, l->id);
-			sqlite3_bind_int(st, 3, l->status);
-			sqlite3_bind_int64(st, 4, l->update_us);
-			bind_text(st, 5, l->title);
-			bind_text(st, 6, l->description);
-			if(wstep(st))
-				return wfail(w, RC_BACKEND, db, "update log");
-			if(sqlite3_changes(db) == 0)
-				return wfail(w, RC_NOTFOUND, db, "log record not found");
-		}
-		if((rc = bump(s, &sess.id, is_task ? &task.id : NULL, &w->usn)))
-			return wfail(w, rc, db, "usn");
-		return RC_OK;
-	}
-	case W_USER_PUT:
-		/* Without a hash only the role of an existing user changes. */
-		st = w->user.hash ? wprep(s, "INSERT INTO users(name,hash,role,created) VALUES(?1,?2,?3,?4) "
-		                             "ON CONFLICT(name) DO UPDATE SET hash=excluded.hash, role=excluded.role")
-		                  : wprep(s, "UPDATE users SET role=?3 WHERE name=?1");
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_text(st, 1, w->user.name);
-		if(w->user.hash) {
-			bind_text(st, 2, w->user.hash);
-			sqlite3_bind_int64(st, 4, w->user.created_us);
-		}
-		sqlite3_bind_int(st, 3, w->user.role);
-		if(wstep(st))
-			return wfail(w, sqlite3_errcode(db) == SQLITE_CONSTRAINT ? RC_INVALID : RC_BACKEND, db, "store user");
-		if(!w->user.hash && sqlite3_changes(db) == 0)
-			return wfail(w, RC_NOTFOUND, db, "no such user");
-		return RC_OK;
-	case W_USER_DEL:
-		st = wprep(s, "DELETE FROM users WHERE name=?1");
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_text(st, 1, w->user.name);
-		if(wstep(st))
-			return wfail(w, RC_BACKEND, db, "delete user");
-		if(sqlite3_changes(db) == 0)
-			return wfail(w, RC_NOTFOUND, db, "no such user");
-		return RC_OK;
-	case W_KV_PUT:
-		st = wprep(s, "REPLACE INTO meta(key,value) VALUES(?1,?2)");
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_text(st, 1, w->key);
-		bind_text(st, 2, w->value);
-		if(wstep(st))
-			return wfail(w, RC_BACKEND, db, "store setting");
-		return RC_OK;
-	case W_REVOKE:
-		st = wprep(s, "INSERT INTO revoked(key,expires) VALUES(?1,?2)");
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		bind_text(st, 1, w->key);
-		sqlite3_bind_int64(st, 2, w->i);
-		if(wstep(st))
-			return wfail(w, sqlite3_errcode(db) == SQLITE_CONSTRAINT ? RC_CONFLICT : RC_BACKEND, db, "revoke");
-		return RC_OK;
-	case W_PURGE: {
-		st = wprep(s, "SELECT id FROM sessions WHERE end_time < ?1 ORDER BY end_time LIMIT ?2");
-		if(!st)
-			return wfail(w, RC_BACKEND, db, "prepare");
-		sqlite3_bind_int64(st, 1, w->i);
-		sqlite3_bind_int64(st, 2, w->n > 0 ? w->n : 1000);
-		int64_t n = 0;
-		struct uuid ids[1000];
-		while(n < 1000 && sqlite3_step(st) == SQLITE_ROW)
-			col_uuid(st, 0, &ids[n++]);
-		sqlite3_reset(st);
-		for(int64_t i = 0; i < n; i++) {
-			static const char *const del[] = {
-				"DELETE FROM logs WHERE owner IN (SELECT id FROM task_sessions WHERE session_id=?1)",
-				"DELETE FROM logs WHERE owner=?1",
-				"DELETE FROM task_sessions WHERE session_id=?1",
-				"DELETE FROM sessions WHERE id=?1",
-			};
-			for(size_t k = 0; k < sizeof(del) / sizeof(del[0]); k++) {
-				st = wprep(s, del[k]);
-				if(!st)
-					return wfail(w, RC_BACKEND, db, "prepare");
-				bind_uuid(st, 1, &ids[i]);
-				if(wstep(st))
-					return wfail(w, RC_BACKEND, db, "purge");
-			}
-		}
-		st = wprep(s, "DELETE FROM revoked WHERE expires < ?1");
-		if(st) {
-			sqlite3_bind_int64(st, 1, time_now_us());
-			wstep(st);
-		}
-		w->affected = n;
-		if(n)
-			w->usn = ++s->usn;   /* the store changed: whatever keys on the usn sees it */
-		return RC_OK;
-	}
-	}
-	return wfail(w, RC_INVALID, db, "unknown write");
+	sqlite3_stmt *st = wst(s, W_LOG_INS);
+	if(!st)
+		return RC_BACKEND;
+	bind_uuid(st, 1, &l->owner);
+	sqlite3_bind_int64(st, 2, l->id);
+	sqlite3_bind_int(st, 3, l->status);
+	bind_text(st, 4, l->title ? l->title : "");
+	bind_text(st, 5, l->description);
+	sqlite3_bind_int64(st, 6, l->start_us);
+	sqlite3_bind_int64(st, 7, l->update_us);
+	return wdone(s, st, "insert log");
 }
 
-/* SAVEPOINT w (0), ROLLBACK TO w (1), RELEASE w (2), prepared once: sqlite3_exec
- * would parse them again for every write of a batch. */
-static void savepoint(struct store *s, int which)
+static enum rc sq_tx_log_update(struct store *s, const struct log_rec *l)
 {
-	static const char *const sql[] = {"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w"};
-	if(!s->sp[which] &&
-	   sqlite3_prepare_v3(s->wconn->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->sp[which], NULL) != SQLITE_OK) {
-		exec1(s->wconn->db, sql[which]);
-		return;
-	}
-	wstep(s->sp[which]);
+	sqlite3_stmt *st = wst(s, W_LOG_UPD);
+	if(!st)
+		return RC_BACKEND;
+	bind_uuid(st, 1, &l->owner);
+	sqlite3_bind_int64(st, 2, l->id);
+	sqlite3_bind_int(st, 3, l->status);
+	sqlite3_bind_int64(st, 4, l->update_us);
+	bind_text(st, 5, l->title);
+	bind_text(st, 6, l->description);
+	enum rc rc = wdone(s, st, "update log");
+	if(!rc && sqlite3_changes(s->wconn->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
 }
 
-static void *writer_main(void *arg)
+static enum rc sq_tx_user_put(struct store *s, struct user_rec *u)
 {
-	struct store *s = arg;
-	sqlite3 *db = s->wconn->db;
-	struct arena a;
-	arena_init(&a);
-	for(;;) {
-		pthread_mutex_lock(&s->qlock);
-		while(!s->qhead && !s->stopping)
-			pthread_cond_wait(&s->qcond, &s->qlock);
-		struct store_write *batch = s->qhead;
-		s->qhead = s->qtail = NULL;
-		int stopping = s->stopping;
-		pthread_mutex_unlock(&s->qlock);
-		if(!batch) {
-			if(stopping)
-				break;
-			continue;
-		}
-		int64_t usn_before = s->usn;
-		int ok = exec1(db, "BEGIN IMMEDIATE") == 0;
-		for(struct store_write *w = batch; w; w = w->next) {
-			w->rc = RC_OK;
-			if(!ok) {
-				wfail(w, RC_BACKEND, db, "begin");
-				continue;
-			}
-			int64_t usn_w = s->usn;
-			savepoint(s, 0);
-			if(apply(s, w, &a)) {
-				savepoint(s, 1);
-				s->usn = usn_w;
-			}
-			savepoint(s, 2);
-		}
-		if(ok) {
-			sqlite3_stmt *st = wprep(s, "REPLACE INTO meta(key,value) VALUES('usn',?1)");
-			if(st) {
-				sqlite3_bind_int64(st, 1, s->usn);
-				wstep(st);
-			}
-			if(exec1(db, "COMMIT")) {
-				exec1(db, "ROLLBACK");
-				s->usn = usn_before;
-				for(struct store_write *w = batch; w; w = w->next)
-					if(!w->rc)
-						wfail(w, RC_BACKEND, db, "commit");
-			}
-		}
-		__atomic_store_n(&s->usn_seen, s->usn, __ATOMIC_RELEASE);
-		if(s->commit_hook && s->usn != usn_before)
-			s->commit_hook(s->usn);
-		arena_reset(&a);
-		while(batch) {
-			struct store_write *next = batch->next;
-			batch->next = NULL;
-			batch->done(batch);
-			batch = next;
-		}
-	}
-	arena_free(&a);
-	return NULL;
+	sqlite3_stmt *st = wst(s, u->uid ? W_USER_UPD : W_USER_INS);
+	if(!st)
+		return RC_BACKEND;
+	if(u->uid)
+		sqlite3_bind_int64(st, 1, u->uid);
+	bind_text(st, 2, u->name);
+	bind_text(st, 3, u->hash);
+	sqlite3_bind_int(st, 4, u->role);
+	sqlite3_bind_int64(st, 5, u->gen);
+	sqlite3_bind_int64(st, 6, u->created_us);
+	enum rc rc = wdone(s, st, "store user");
+	if(!rc && !u->uid)
+		u->uid = sqlite3_last_insert_rowid(s->wconn->db);
+	else if(!rc && sqlite3_changes(s->wconn->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
 }
 
-
-static void sq_set_commit_hook(struct store *s, void (*fn)(int64_t usn))
+static enum rc sq_tx_user_load(struct store *s, const char *name, struct arena *a, struct user_rec *out)
 {
-	s->commit_hook = fn;
+	return wload(s, W_USER_GET, NULL, name, a, rd_user, out);
 }
 
-static void sq_submit(struct store *s, struct store_write *w)
+static enum rc sq_tx_user_delete(struct store *s, int64_t uid)
 {
-	w->next = NULL;
-	w->rc = RC_OK;
-	w->err[0] = 0;
-	pthread_mutex_lock(&s->qlock);
-	if(s->stopping) {
-		pthread_mutex_unlock(&s->qlock);
-		w->rc = RC_BUSY;
-		snprintf(w->err, sizeof(w->err), "the server is shutting down");
-		w->done(w);
-		return;
+	sqlite3_stmt *st = wst(s, W_USER_DEL);
+	if(!st)
+		return RC_BACKEND;
+	sqlite3_bind_int64(st, 1, uid);
+	enum rc rc = wdone(s, st, "delete user");
+	if(!rc && sqlite3_changes(s->wconn->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
+}
+
+static enum rc sq_tx_kv_put(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = wst(s, W_KV_PUT);
+	if(!st)
+		return RC_BACKEND;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return wdone(s, st, "store setting");
+}
+
+static enum rc sq_tx_revoke(struct store *s, const char *key, int kind, int64_t expires_us)
+{
+	sqlite3_stmt *st = wst(s, W_REVOKE);
+	if(!st)
+		return RC_BACKEND;
+	bind_text(st, 1, key);
+	sqlite3_bind_int(st, 2, kind);
+	sqlite3_bind_int64(st, 3, expires_us);
+	return wdone(s, st, "revoke");
+}
+
+static enum rc sq_tx_revoked_purge(struct store *s, int64_t now_us)
+{
+	sqlite3_stmt *st = wst(s, W_REVOKED_PURGE);
+	if(!st)
+		return RC_BACKEND;
+	sqlite3_bind_int64(st, 1, now_us);
+	return wdone(s, st, "purge revocations");
+}
+
+static enum rc sq_tx_logon_put(struct store *s, const struct logon_rec *l)
+{
+	sqlite3_stmt *st = wst(s, W_LOGON_PUT);
+	if(!st)
+		return RC_BACKEND;
+	bind_text(st, 1, l->sid);
+	sqlite3_bind_int64(st, 2, l->uid);
+	sqlite3_bind_int64(st, 3, l->gen);
+	sqlite3_bind_int(st, 4, l->role);
+	bind_text(st, 5, l->user ? l->user : "");
+	sqlite3_bind_int64(st, 6, l->created_us);
+	sqlite3_bind_int64(st, 7, l->last_us);
+	return wdone(s, st, "store logon");
+}
+
+static enum rc sq_tx_logon_load(struct store *s, const char *sid, struct arena *a, struct logon_rec *out)
+{
+	return wload(s, W_LOGON_GET, NULL, sid, a, rd_logon, out);
+}
+
+static enum rc sq_tx_logon_delete(struct store *s, const char *sid, int64_t idle_before_us, int64_t started_before_us)
+{
+	sqlite3_stmt *st = wst(s, sid ? W_LOGON_DEL : W_LOGON_DEL_OLD);
+	if(!st)
+		return RC_BACKEND;
+	if(sid) {
+		bind_text(st, 1, sid);
+	} else {
+		sqlite3_bind_int64(st, 1, idle_before_us);
+		sqlite3_bind_int64(st, 2, started_before_us);
 	}
-	if(s->qtail)
-		s->qtail->next = w;
-	else
-		s->qhead = w;
-	s->qtail = w;
-	pthread_cond_signal(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
+	enum rc rc = wdone(s, st, "delete logon");
+	if(!rc && sid && sqlite3_changes(s->wconn->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
+}
+
+static enum rc sq_tx_logon_of_user(struct store *s, int64_t uid, int max, char (*sids)[40], int *n)
+{
+	sqlite3_stmt *st = wst(s, W_LOGON_OF_USER);
+	if(!st)
+		return RC_BACKEND;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_int64(st, 2, max);
+	int step;
+	*n = 0;
+	while(*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *sid = (const char *)sqlite3_column_text(st, 0);
+		snprintf(sids[(*n)++], 40, "%s", sid ? sid : "");
+	}
+	int bad = *n < max && step != SQLITE_DONE;
+	sqlite3_reset(st);
+	return bad ? werr(s, "list logons") : RC_OK;
+}
+
+static enum rc sq_tx_emtask_put(struct store *s, struct emtask_rec *e)
+{
+	sqlite3_stmt *st = wst(s, W_EMTASK_INS);
+	if(!st)
+		return RC_BACKEND;
+	bind_uuid(st, 1, &e->session_id);
+	sqlite3_bind_int64(st, 2, e->uid);
+	sqlite3_bind_int(st, 3, e->success);
+	bind_text(st, 4, e->message);
+	sqlite3_bind_int64(st, 5, e->created_us);
+	enum rc rc = wdone(s, st, "store task");
+	if(!rc)
+		e->id = sqlite3_last_insert_rowid(s->wconn->db);
+	return rc;
 }
 
 /* ---------- open / close ---------- */
@@ -1372,6 +1222,11 @@ static enum rc migrate(sqlite3 *db, char *err, size_t errlen)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
+	if(version > store_sql_migration_count) {
+		snprintf(err, errlen, "database schema version %d is newer than this sessiond (%d)", version,
+		         store_sql_migration_count);
+		return RC_BACKEND;
+	}
 	for(int v = version; v < store_sql_migration_count; v++) {
 		char *msg = NULL;
 		if(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
@@ -1388,11 +1243,6 @@ static enum rc migrate(sqlite3 *db, char *err, size_t errlen)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return RC_BACKEND;
 		}
-	}
-	if(version > store_sql_migration_count) {
-		snprintf(err, errlen, "database schema version %d is newer than this sessiond (%d)", version,
-		         store_sql_migration_count);
-		return RC_BACKEND;
 	}
 	return RC_OK;
 }
@@ -1429,27 +1279,20 @@ static enum rc sq_open(const char *uri, struct store **out, char *err, size_t er
 	s->path = xstrdup(uri);
 	pthread_key_create(&s->key, conn_destroy_key);
 	pthread_mutex_init(&s->conns_lock, NULL);
-	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
 	enum rc rc = conn_open(s, 1, &s->wconn, err, errlen);
 	if(rc) {
-		free(s->path);
-		free(s);
+		sq_close(s);
 		return rc;
 	}
 	sqlite3 *db = s->wconn->db;
 	if(exec1(db, "PRAGMA journal_mode=WAL") || exec1(db, "PRAGMA synchronous=FULL") ||
 	   exec1(db, "PRAGMA foreign_keys=OFF")) {
 		snprintf(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(db));
-		conn_close(s->wconn);
-		free(s->path);
-		free(s);
+		sq_close(s);
 		return RC_BACKEND;
 	}
 	if((rc = migrate(db, err, errlen))) {
-		conn_close(s->wconn);
-		free(s->path);
-		free(s);
+		sq_close(s);
 		return rc;
 	}
 	int64_t u1 = query_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='usn'");
@@ -1459,11 +1302,6 @@ static enum rc sq_open(const char *uri, struct store **out, char *err, size_t er
 	if(u3 > s->usn)
 		s->usn = u3;
 	s->usn_seen = s->usn;
-	if(pthread_create(&s->writer, NULL, writer_main, s)) {
-		snprintf(err, errlen, "cannot start the writer thread");
-		sq_close(s);
-		return RC_BACKEND;
-	}
 	*out = s;
 	return RC_OK;
 }
@@ -1472,12 +1310,6 @@ static void sq_close(struct store *s)
 {
 	if(!s)
 		return;
-	pthread_mutex_lock(&s->qlock);
-	s->stopping = 1;
-	pthread_cond_signal(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
-	if(s->writer)
-		pthread_join(s->writer, NULL);
 	struct conn *c = s->conns;
 	while(c) {
 		struct conn *next = c->next;
@@ -1486,15 +1318,14 @@ static void sq_close(struct store *s)
 	}
 	if(s->wconn) {
 		exec1(s->wconn->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-		for(size_t i = 0; i < sizeof(s->wcache) / sizeof(s->wcache[0]); i++)
-			sqlite3_finalize(s->wcache[i].st);
+		for(int i = 0; i < W_STMT_COUNT; i++)
+			sqlite3_finalize(s->wst[i]);
 		for(size_t i = 0; i < sizeof(s->ucache) / sizeof(s->ucache[0]); i++)
 			sqlite3_finalize(s->ucache[i].st);
-		for(size_t i = 0; i < sizeof(s->sp) / sizeof(s->sp[0]); i++)
-			sqlite3_finalize(s->sp[i]);
 		conn_close(s->wconn);
 	}
 	pthread_key_delete(s->key);
+	pthread_mutex_destroy(&s->conns_lock);
 	free(s->path);
 	free(s);
 }
@@ -1507,8 +1338,8 @@ const struct store_ops store_sqlite = {
 	.session_list = sq_session_list,
 	.task_get = sq_task_get,
 	.task_list = sq_task_list,
-	.log_list = sq_log_list,
 	.job_latest = sq_job_latest,
+	.log_list = sq_log_list,
 	.usn_current = sq_usn_current,
 	.user_get = sq_user_get,
 	.user_get_uid = sq_user_get_uid,
@@ -1516,6 +1347,35 @@ const struct store_ops store_sqlite = {
 	.user_count = sq_user_count,
 	.kv_get = sq_kv_get,
 	.revoked_list = sq_revoked_list,
-	.set_commit_hook = sq_set_commit_hook,
-	.submit = sq_submit,
+	.logon_get = sq_logon_get,
+	.logon_list = sq_logon_list,
+	.emtask_get = sq_emtask_get,
+	.tx_begin = sq_tx_begin,
+	.tx_commit = sq_tx_commit,
+	.tx_rollback = sq_tx_rollback,
+	.tx_savepoint = sq_tx_savepoint,
+	.tx_error = sq_tx_error,
+	.tx_usn_next = sq_tx_usn_next,
+	.tx_session_load = sq_tx_session_load,
+	.tx_session_insert = sq_tx_session_insert,
+	.tx_session_update = sq_tx_session_update,
+	.tx_session_delete = sq_tx_session_delete,
+	.tx_sessions_ended = sq_tx_sessions_ended,
+	.tx_task_load = sq_tx_task_load,
+	.tx_task_insert = sq_tx_task_insert,
+	.tx_task_update = sq_tx_task_update,
+	.tx_log_last = sq_tx_log_last,
+	.tx_log_insert = sq_tx_log_insert,
+	.tx_log_update = sq_tx_log_update,
+	.tx_user_put = sq_tx_user_put,
+	.tx_user_load = sq_tx_user_load,
+	.tx_user_delete = sq_tx_user_delete,
+	.tx_kv_put = sq_tx_kv_put,
+	.tx_revoke = sq_tx_revoke,
+	.tx_revoked_purge = sq_tx_revoked_purge,
+	.tx_logon_put = sq_tx_logon_put,
+	.tx_logon_load = sq_tx_logon_load,
+	.tx_logon_delete = sq_tx_logon_delete,
+	.tx_logon_of_user = sq_tx_logon_of_user,
+	.tx_emtask_put = sq_tx_emtask_put,
 };

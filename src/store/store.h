@@ -1,10 +1,14 @@
 /* store: persistence behind a table of operations (struct store_ops) that each
- * backend fills. Records are plain data; enumerations are stored as the integer
- * codes of model/catalog.h, which the store never interprets.
+ * backend (a driver) fills. Records and codes are those of model/; the store
+ * never interprets a code and decides no rule: core says what a write changes.
  *
  * Reads run on the calling thread (each thread gets its own connection).
- * Writes are queued to one writer thread that commits them in batches (group
- * commit) and calls each write's done() only after its transaction committed. */
+ * Writes are units of work (struct store_op) that core submits to the writer
+ * (store/writer.c, one per open store). The writer commits them in batches (group
+ * commit), running each op's apply() inside the batch's transaction under a
+ * savepoint of its own, and calls each op's done() only after the transaction
+ * committed. apply() reads and writes rows through the tx_* operations of the
+ * table, which a driver implements once per backend. */
 #ifndef SESSIOND_STORE_STORE_H
 #define SESSIOND_STORE_STORE_H
 #include <stddef.h>
@@ -20,69 +24,42 @@
 typedef int (*store_sess_cb)(void *ctx, const struct sess_rec *r);
 typedef int (*store_task_cb)(void *ctx, const struct task_rec *r);
 typedef int (*store_log_cb)(void *ctx, const struct log_rec *r);
-
-/* ---- writes ---- */
-
-enum write_kind {
-	W_SESSION_CREATE,  /* sess: the new record (id set by caller, usn assigned) */
-	W_SESSION_UPDATE,  /* target: session id; mutate() edits the current record */
-	W_TASK_CREATE,     /* task: the new record; its session must exist */
-	W_TASK_UPDATE,     /* target: task id; mutate() edits the current record */
-	W_LOG_APPEND,      /* target: owner (session or task id); logs[0..nlogs) appended */
-	W_LOG_UPDATE,      /* target: owner; logs[0] carries id, status, update_us (and title/description if set) */
-	W_USER_PUT,        /* user: insert or replace by name */
-	W_USER_DEL,        /* user.name */
-	W_KV_PUT,          /* key, value */
-	W_REVOKE,          /* key: token id (hex), i: expiry µs; fails with RC_CONFLICT if present */
-	W_PURGE,           /* i: remove stopped sessions that ended before i, at most n of them;
-	                      takes a usn of its own when it removed any, so the usn moves on
-	                      every change of what a read can see */
-};
-
-struct store_write {
-	enum write_kind kind;
-	struct uuid target;
-	struct sess_rec sess;
-	struct task_rec task;
-	struct log_rec *logs;
-	int nlogs;
-	struct user_rec user;
-	const char *key;
-	const char *value;
-	int64_t i;
-	int64_t n;
-	/** For *_UPDATE: called inside the write transaction with the current record
-	 *  (struct sess_rec or struct task_rec), which it edits in place; strings it sets
-	 *  must outlive the write. Returns RC_OK to store the edit, or an rc (with a
-	 *  message in err) to leave the record untouched. */
-	enum rc (*mutate)(void *ctx, void *rec, char *err, size_t errlen);
-	void *mutate_ctx;
-
-	/* results, valid in done() */
-	enum rc rc;
-	char err[256];
-	int64_t usn;            /* usn given to the changed session */
-	int64_t first_log_id;   /* W_LOG_APPEND: id of logs[0] */
-	int64_t affected;       /* W_PURGE: sessions removed */
-	struct sess_rec out_sess;   /* the session after the write (strings in out_arena) */
-	struct task_rec out_task;   /* the task after a task write */
-	struct arena *out_arena;    /* where out_* strings go; set by the caller */
-
-	/** Called once, on the writer thread, after commit (or failure). */
-	void (*done)(struct store_write *w);
-	void *udata;
-	struct store_write *next;   /* the store's queue link */
-};
+typedef int (*store_user_cb)(void *ctx, const struct user_rec *u);
+typedef int (*store_revoked_cb)(void *ctx, const char *key, int64_t expires_us);
 
 struct store;
+struct store_ops;
+
+/* The write transaction as apply() sees it. */
+struct store_tx {
+	const struct store_ops *ops;
+	struct store *s;
+	struct arena *a;            /* for rows loaded in the transaction; reset after each batch */
+};
+
+/* A unit of work for the writer. Core embeds it in its own write records. */
+struct store_op {
+	/** Runs inside the write transaction; a non-zero rc (with a message in op->err)
+	 *  undoes every row change and usn this op made, and nothing else. */
+	enum rc (*apply)(struct store_op *op, struct store_tx *tx);
+	/** Called once, on the writer thread, after commit (or failure: op->rc). */
+	void (*done)(struct store_op *op);
+	enum rc rc;
+	char err[256];
+	struct store_op *next;      /* the writer's queue link */
+};
+
+/* Savepoint steps around one op (tx_savepoint). */
+enum store_sp { SP_BEGIN, SP_ROLLBACK, SP_RELEASE };
 
 struct store_ops {
 	const char *name;
 	/** Opens (creating and migrating as needed) the database at uri. */
 	enum rc (*open)(const char *uri, struct store **out, char *err, size_t errlen);
-	/** Drains queued writes, stops the writer and closes every connection. */
+	/** Closes every connection; the writer must be stopped first. */
 	void (*close)(struct store *s);
 
+	/* ---- reads, on any thread ---- */
 	enum rc (*session_get)(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out);
 	enum rc (*session_list)(struct store *s, const struct query *q, struct arena *a,
 	                        store_sess_cb cb, void *ctx, int64_t *total);
@@ -94,22 +71,75 @@ struct store_ops {
 	/** Logs of one owner, newest first; status < 0 means any. */
 	enum rc (*log_list)(struct store *s, const struct uuid *owner, int status, struct arena *a,
 	                    store_log_cb cb, void *ctx, int64_t *total);
-	/** The highest usn given so far. */
+	/** The highest usn committed so far. */
 	int64_t (*usn_current)(struct store *s);
-
 	enum rc (*user_get)(struct store *s, const char *name, struct arena *a, struct user_rec *out);
 	enum rc (*user_get_uid)(struct store *s, int64_t uid, struct arena *a, struct user_rec *out);
-	enum rc (*user_list)(struct store *s, struct arena *a, int (*cb)(void *ctx, const struct user_rec *u), void *ctx);
-	int64_t (*user_count)(struct store *s);
+	enum rc (*user_list)(struct store *s, struct arena *a, store_user_cb cb, void *ctx);
+	/** How many users there are, into *n. */
+	enum rc (*user_count)(struct store *s, int64_t *n);
 	/** Reads a value by key into a (NULL-terminated); RC_NOTFOUND if absent. */
 	enum rc (*kv_get)(struct store *s, const char *key, struct arena *a, const char **value);
-	/** Token ids revoked and not yet expired at now_us. */
-	enum rc (*revoked_list)(struct store *s, int64_t now_us, int (*cb)(void *ctx, const char *key, int64_t exp), void *ctx);
+	/** Revocations of kind, not expired at now_us, with a sequence number above after
+	 *  (0: all); *last receives the highest sequence number seen (unchanged if none). */
+	enum rc (*revoked_list)(struct store *s, int kind, int64_t now_us, int64_t after, int64_t *last,
+	                        store_revoked_cb cb, void *ctx);
+	enum rc (*logon_get)(struct store *s, const char *sid, struct arena *a, struct logon_rec *out);
+	/** Logon sessions of uid (0: everyone's), newest first. */
+	enum rc (*logon_list)(struct store *s, int64_t uid, struct arena *a,
+	                      int (*cb)(void *ctx, const struct logon_rec *l), void *ctx);
+	enum rc (*emtask_get)(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out);
 
-	/** Registers fn to run on the writer thread after every commit, with the newest usn. */
-	void (*set_commit_hook)(struct store *s, void (*fn)(int64_t usn));
-	/** Queues a write; w->done(w) runs later on the writer thread. */
-	void (*submit)(struct store *s, struct store_write *w);
+	/* ---- the write transaction: the writer thread only, between tx_begin and
+	 *      tx_commit/tx_rollback; every call may fail with RC_BACKEND (tx_error says why) ---- */
+	enum rc (*tx_begin)(struct store *s);
+	/** Commits; the usns given since tx_begin become visible (usn_current). */
+	enum rc (*tx_commit)(struct store *s);
+	void (*tx_rollback)(struct store *s);
+	/** Savepoint around one op: SP_ROLLBACK also takes back the usns it was given. */
+	void (*tx_savepoint)(struct store *s, enum store_sp step);
+	/** The backend's text for the last failure. */
+	const char *(*tx_error)(struct store *s);
+	/** The next usn: strictly greater than every usn given before, never reused once committed. */
+	enum rc (*tx_usn_next)(struct store *s, int64_t *usn);
+
+	enum rc (*tx_session_load)(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out);
+	/** RC_CONFLICT when a session with the id exists. */
+	enum rc (*tx_session_insert)(struct store *s, const struct sess_rec *r);
+	/** Stores r over old (the row as loaded): only what differs needs writing. */
+	enum rc (*tx_session_update)(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
+	/** Removes a session with its task sessions and every log of either. */
+	enum rc (*tx_session_delete)(struct store *s, const struct uuid *id);
+	/** Up to max ids of sessions that ended before cutoff_us, oldest first. */
+	enum rc (*tx_sessions_ended)(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n);
+	enum rc (*tx_task_load)(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out);
+	/** RC_CONFLICT when a task session with the id exists. */
+	enum rc (*tx_task_insert)(struct store *s, const struct task_rec *t);
+	enum rc (*tx_task_update)(struct store *s, const struct task_rec *t);
+	/** The highest log record id of owner (0 when it has none). */
+	enum rc (*tx_log_last)(struct store *s, const struct uuid *owner, int64_t *id);
+	enum rc (*tx_log_insert)(struct store *s, const struct log_rec *l);
+	/** Sets status and update time (title, description when not NULL); RC_NOTFOUND if absent. */
+	enum rc (*tx_log_update)(struct store *s, const struct log_rec *l);
+	/** Inserts a user (u->uid = 0: a new uid, never one used before, returned in u->uid)
+	 *  or replaces the row of u->uid. RC_CONFLICT when the name is taken. */
+	enum rc (*tx_user_put)(struct store *s, struct user_rec *u);
+	enum rc (*tx_user_load)(struct store *s, const char *name, struct arena *a, struct user_rec *out);
+	enum rc (*tx_user_delete)(struct store *s, int64_t uid);
+	enum rc (*tx_kv_put)(struct store *s, const char *key, const char *value);
+	/** Records a revocation; RC_CONFLICT when key is recorded already. */
+	enum rc (*tx_revoke)(struct store *s, const char *key, int kind, int64_t expires_us);
+	enum rc (*tx_revoked_purge)(struct store *s, int64_t now_us);
+	/** Inserts or replaces a logon session by sid. */
+	enum rc (*tx_logon_put)(struct store *s, const struct logon_rec *l);
+	enum rc (*tx_logon_load)(struct store *s, const char *sid, struct arena *a, struct logon_rec *out);
+	/** Removes sid (NULL: every logon that is idle before idle_before_us or started
+	 *  before started_before_us); RC_NOTFOUND when sid names none. */
+	enum rc (*tx_logon_delete)(struct store *s, const char *sid, int64_t idle_before_us, int64_t started_before_us);
+	/** Logons of uid, oldest first, up to max sids. */
+	enum rc (*tx_logon_of_user)(struct store *s, int64_t uid, int max, char (*sids)[40], int *n);
+	/** Inserts an EM task; e->id = 0 gets the next id, returned in e->id. */
+	enum rc (*tx_emtask_put)(struct store *s, struct emtask_rec *e);
 };
 
 extern const struct store_ops store_sqlite;
@@ -117,7 +147,18 @@ extern const struct store_ops store_sqlite;
 /** Picks the backend for a --db value and opens it. */
 enum rc store_open(const char *uri, const struct store_ops **ops, struct store **s, char *err, size_t errlen);
 
-/** Submits w and waits for its commit (for tools and start-up, never on a server worker). */
-enum rc store_write_sync(const struct store_ops *ops, struct store *s, struct store_write *w);
+/* ---- the writer (store/writer.c): group commit over any backend ---- */
+
+struct store_writer;
+
+/** Starts the writer thread of an open store. on_commit (may be NULL) runs on the writer
+ *  thread after each commit that gave usns, with the newest usn. */
+enum rc store_writer_start(const struct store_ops *ops, struct store *s, void (*on_commit)(int64_t usn),
+                           struct store_writer **out);
+/** Queues op; op->done(op) runs later on the writer thread (at once, with RC_BUSY,
+ *  once the writer is stopping). */
+void store_writer_submit(struct store_writer *w, struct store_op *op);
+/** Commits what is queued, stops the thread and frees w. */
+void store_writer_stop(struct store_writer *w);
 
 #endif

@@ -65,6 +65,31 @@ const char *const store_sql_migrations[] = {
 	"CREATE INDEX sessions_type ON sessions(type, creation, id, state, result);"
 	"CREATE INDEX sessions_state ON sessions(state, creation, id, type, result);"
 	"CREATE INDEX sessions_result ON sessions(result, creation, id, type, state);",
+	/* 3: state that must survive a restart and be shared by every instance. Users get
+	 * ids that are never reused (AUTOINCREMENT; ids up to the highest seen so far are
+	 * spent) and a credential generation; revocations get a kind (0: a spent refresh
+	 * token, 1: a logout) and a sequence number, so instances can read what is new;
+	 * Enterprise Manager logon sessions and tasks are stored. Type codes are unchanged:
+	 * the explicit codes of catalog.def are the row positions this schema stored. */
+	"CREATE TABLE users2(uid INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL,"
+	" role INTEGER NOT NULL, gen INTEGER NOT NULL, created INTEGER NOT NULL);"
+	"INSERT INTO users2(uid, name, hash, role, gen, created) SELECT uid, name, hash, role, 1, created FROM users;"
+	"DROP TABLE users;"
+	"ALTER TABLE users2 RENAME TO users;"
+	"CREATE TABLE revoked2(seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,"
+	" kind INTEGER NOT NULL, expires INTEGER NOT NULL);"
+	"INSERT INTO revoked2(key, kind, expires) SELECT key, CASE WHEN key LIKE 'f%' THEN 1 ELSE 0 END, expires"
+	" FROM revoked ORDER BY expires;"
+	"DROP TABLE revoked;"
+	"ALTER TABLE revoked2 RENAME TO revoked;"
+	"CREATE INDEX revoked_kind ON revoked(kind, seq);"
+	"CREATE INDEX revoked_expires ON revoked(expires);"
+	"CREATE TABLE logons(sid TEXT PRIMARY KEY, uid INTEGER NOT NULL, gen INTEGER NOT NULL, role INTEGER NOT NULL,"
+	" user TEXT NOT NULL, created INTEGER NOT NULL, last INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX logons_uid ON logons(uid, created);"
+	"CREATE INDEX logons_last ON logons(last);"
+	"CREATE TABLE em_tasks(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id BLOB, uid INTEGER NOT NULL,"
+	" success INTEGER NOT NULL, message TEXT, created INTEGER NOT NULL);",
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);

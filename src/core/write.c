@@ -1,0 +1,725 @@
+/* write: every write verb of core, and what each changes. A verb checks its input,
+ * then queues an apply function that runs inside the store's write transaction
+ * through the driver's row operations (store.h tx_*). The rules live here once:
+ * usn assignment (every change to a session, its task sessions or their logs gives
+ * the session the next usn; a task change gives the task the same usn), the state
+ * machine (core/session.c), millisecond times, log numbering, one id space across
+ * sessions and task sessions, what a stopped session still allows (nothing). */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "util/timefmt.h"
+
+struct store_writer *core__writer(void);
+
+#define PURGE_MAX 1000          /* sessions removed by one core_purge at most */
+
+static enum rc refuse(struct core_write *w, enum rc rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A driver failure: the message names what was done and what the backend said. */
+static enum rc backend(struct core_write *w, struct store_tx *tx, enum rc rc, const char *what)
+{
+	if(rc == RC_BACKEND)
+		return refuse(w, rc, "%s: %s", what, tx->ops->tx_error(tx->s));
+	return rc;
+}
+
+static const char *dup(struct core_write *w, const char *s)
+{
+	return w->arena ? arena_strdup(w->arena, s) : NULL;
+}
+
+/* Results hand their strings over in the caller's arena: the transaction's rows live
+ * in the writer's arena, which is reset after each batch. */
+static void out_sess(struct core_write *w, const struct sess_rec *r)
+{
+	w->sess = *r;
+	struct sess_rec *o = &w->sess;
+	o->name = dup(w, r->name);
+	o->job_name = dup(w, r->job_name);
+	o->resource_ref = dup(w, r->resource_ref);
+	o->platform_name = dup(w, r->platform_name);
+	o->initiated_by = dup(w, r->initiated_by);
+	o->message = dup(w, r->message);
+	o->backup_server = dup(w, r->backup_server);
+	o->extra = dup(w, r->extra);
+}
+
+static void out_task(struct core_write *w, const struct task_rec *t)
+{
+	w->task = *t;
+	struct task_rec *o = &w->task;
+	o->name = dup(w, t->name);
+	o->message = dup(w, t->message);
+	o->reason = dup(w, t->reason);
+	o->extra = dup(w, t->extra);
+}
+
+/* ---------- queueing ---------- */
+
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
+};
+
+static void wake(struct core_write *w)
+{
+	struct waiter *wt = w->in.waiter;
+	pthread_mutex_lock(&wt->lock);
+	wt->done = 1;
+	pthread_cond_signal(&wt->cond);
+	pthread_mutex_unlock(&wt->lock);
+}
+
+static enum rc op_apply(struct store_op *op, struct store_tx *tx)
+{
+	struct core_write *w = (struct core_write *)((char *)op - offsetof(struct core_write, op));
+	w->err[0] = 0;
+	enum rc rc = w->in.apply(w, tx);
+	if(rc)
+		snprintf(op->err, sizeof(op->err), "%s", w->err);
+	return rc;
+}
+
+static void op_done(struct store_op *op)
+{
+	struct core_write *w = (struct core_write *)((char *)op - offsetof(struct core_write, op));
+	w->rc = op->rc;
+	if(op->rc && op->err[0])
+		snprintf(w->err, sizeof(w->err), "%s", op->err);
+	if(op->rc)
+		w->usn = 0;
+	w->in.user_done(w);
+}
+
+/* Queues w with its apply function; waits when the caller set no done(). */
+static enum rc submit(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *))
+{
+	w->in.apply = apply;
+	w->rc = RC_OK;
+	w->err[0] = 0;
+	w->usn = 0;
+	w->op.apply = op_apply;
+	w->op.done = op_done;
+	if(w->done) {
+		w->in.user_done = w->done;
+		store_writer_submit(core__writer(), &w->op);
+		return RC_OK;
+	}
+	struct waiter wt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	w->in.waiter = &wt;
+	w->in.user_done = wake;
+	store_writer_submit(core__writer(), &w->op);
+	pthread_mutex_lock(&wt.lock);
+	while(!wt.done)
+		pthread_cond_wait(&wt.cond, &wt.lock);
+	pthread_mutex_unlock(&wt.lock);
+	pthread_mutex_destroy(&wt.lock);
+	pthread_cond_destroy(&wt.cond);
+	return w->rc;
+}
+
+/* Refuses a write before it is queued: done() runs at once, as it would later. */
+static enum rc reject(struct core_write *w, enum rc rc)
+{
+	w->rc = rc;
+	w->usn = 0;
+	if(w->done)
+		w->done(w);
+	return rc;
+}
+
+/* ---------- sessions ---------- */
+
+static enum rc apply_session_create(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	struct sess_rec r = w->in.sess;
+	struct task_rec t;
+	enum rc rc = ops->tx_task_load(tx->s, &r.id, tx->a, &t);
+	if(rc == RC_OK)
+		return refuse(w, RC_CONFLICT, "a task session with this id exists");
+	if(rc != RC_NOTFOUND)
+		return backend(w, tx, rc, "load task session");
+	if((rc = ops->tx_usn_next(tx->s, &r.usn)))
+		return backend(w, tx, rc, "usn");
+	if((rc = ops->tx_session_insert(tx->s, &r)))
+		return rc == RC_CONFLICT ? refuse(w, rc, "a session with this id exists") : backend(w, tx, rc, "insert session");
+	w->usn = r.usn;
+	out_sess(w, &r);
+	return RC_OK;
+}
+
+enum rc core_session_create(struct core_write *w, const struct sess_rec *r)
+{
+	w->in.sess = *r;
+	struct sess_rec *s = &w->in.sess;
+	s->creation_us = session_time(s->creation_us);
+	s->end_us = session_time(s->end_us);
+	enum rc rc = session_prepare_new(s, session_time(time_now_us()), w->err, sizeof(w->err));
+	if(rc)
+		return reject(w, rc);
+	return submit(w, apply_session_create);
+}
+
+/* Loads the session w->in.id, lets edit change it, and stores it under a new usn. */
+static enum rc update_session(struct core_write *w, struct store_tx *tx,
+                              enum rc (*edit)(struct core_write *w, struct sess_rec *r))
+{
+	const struct store_ops *ops = tx->ops;
+	struct sess_rec r;
+	enum rc rc = ops->tx_session_load(tx->s, &w->in.id, tx->a, &r);
+	if(rc)
+		return rc == RC_NOTFOUND ? refuse(w, rc, "session not found") : backend(w, tx, rc, "load session");
+	struct sess_rec old = r;
+	if((rc = edit(w, &r)))
+		return rc;
+	if((rc = ops->tx_usn_next(tx->s, &r.usn)) || (rc = ops->tx_session_update(tx->s, &old, &r)))
+		return backend(w, tx, rc, "update session");
+	w->usn = r.usn;
+	out_sess(w, &r);
+	return RC_OK;
+}
+
+static enum rc edit_patch(struct core_write *w, struct sess_rec *r)
+{
+	return session_apply_patch(&w->in.patch, r, w->err, sizeof(w->err));
+}
+
+static enum rc edit_complete(struct core_write *w, struct sess_rec *r)
+{
+	return session_apply_complete(&w->in.complete, r, w->err, sizeof(w->err));
+}
+
+static enum rc edit_stop(struct core_write *w, struct sess_rec *r)
+{
+	return session_apply_stop(r, w->err, sizeof(w->err));
+}
+
+static enum rc apply_session_patch(struct core_write *w, struct store_tx *tx)
+{
+	return update_session(w, tx, edit_patch);
+}
+
+static enum rc apply_session_complete(struct core_write *w, struct store_tx *tx)
+{
+	return update_session(w, tx, edit_complete);
+}
+
+static enum rc apply_session_stop(struct core_write *w, struct store_tx *tx)
+{
+	return update_session(w, tx, edit_stop);
+}
+
+enum rc core_session_patch(struct core_write *w, const struct uuid *id, const struct sess_patch *p)
+{
+	w->in.id = *id;
+	w->in.patch = *p;
+	return submit(w, apply_session_patch);
+}
+
+/* A completion's end time: milliseconds, now unless given. */
+static void complete_times(struct sess_complete *c)
+{
+	c->end_us = session_time(c->end_us ? c->end_us : time_now_us());
+}
+
+enum rc core_session_complete(struct core_write *w, const struct uuid *id, const struct sess_complete *c)
+{
+	w->in.id = *id;
+	w->in.complete = *c;
+	complete_times(&w->in.complete);
+	return submit(w, apply_session_complete);
+}
+
+enum rc core_session_stop(struct core_write *w, const struct uuid *id)
+{
+	w->in.id = *id;
+	return submit(w, apply_session_stop);
+}
+
+/* The stop, and an EM task that says how it went, in one transaction. A refused stop
+ * (the session already stopped) is a task that failed, not a failed write. */
+static enum rc apply_session_stop_em(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	enum rc rc = update_session(w, tx, edit_stop);
+	if(rc && rc != RC_CONFLICT)
+		return rc;
+	struct emtask_rec *e = &w->emtask;
+	memset(e, 0, sizeof(*e));
+	e->session_id = w->in.id;
+	e->uid = w->in.i;
+	e->success = rc == RC_OK;
+	e->message = rc ? dup(w, w->err) : NULL;
+	e->created_us = session_time(time_now_us());
+	struct emtask_rec stored = *e;
+	stored.message = rc ? w->err : NULL;
+	enum rc trc = ops->tx_emtask_put(tx->s, &stored);
+	if(trc)
+		return backend(w, tx, trc, "record the task");
+	e->id = stored.id;
+	w->err[0] = 0;
+	return RC_OK;
+}
+
+enum rc core_session_stop_em(struct core_write *w, const struct uuid *id, int64_t uid)
+{
+	w->in.id = *id;
+	w->in.i = uid;
+	return submit(w, apply_session_stop_em);
+}
+
+/* ---------- task sessions ---------- */
+
+/* Gives the session (and the task, when there is one) of a change the next usn and
+ * stores the session; the caller stores the task. */
+static enum rc bump(struct core_write *w, struct store_tx *tx, struct sess_rec *sess, struct task_rec *task)
+{
+	struct sess_rec old = *sess;
+	enum rc rc;
+	if((rc = tx->ops->tx_usn_next(tx->s, &sess->usn)) || (rc = tx->ops->tx_session_update(tx->s, &old, sess)))
+		return backend(w, tx, rc, "update session");
+	if(task)
+		task->usn = sess->usn;
+	w->usn = sess->usn;
+	return RC_OK;
+}
+
+/* Loads an open session: refused when it is stopped, which is final for everything under it. */
+static enum rc load_open_session(struct core_write *w, struct store_tx *tx, const struct uuid *id,
+                                 struct sess_rec *out)
+{
+	enum rc rc = tx->ops->tx_session_load(tx->s, id, tx->a, out);
+	if(rc)
+		return rc == RC_NOTFOUND ? refuse(w, rc, "session not found") : backend(w, tx, rc, "load session");
+	return session_check_open(out, w->err, sizeof(w->err));
+}
+
+static enum rc apply_task_create(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	struct task_rec t = w->in.task;
+	struct sess_rec parent, other;
+	enum rc rc = load_open_session(w, tx, &t.session_id, &parent);
+	if(rc)
+		return rc;
+	rc = ops->tx_session_load(tx->s, &t.id, tx->a, &other);
+	if(rc == RC_OK)
+		return refuse(w, RC_CONFLICT, "a session with this id exists");
+	if(rc != RC_NOTFOUND)
+		return backend(w, tx, rc, "load session");
+	t.session_type = parent.type;
+	if((rc = bump(w, tx, &parent, &t)))
+		return rc;
+	if((rc = ops->tx_task_insert(tx->s, &t)))
+		return rc == RC_CONFLICT ? refuse(w, rc, "a task session with this id exists")
+		                         : backend(w, tx, rc, "insert task session");
+	out_sess(w, &parent);
+	out_task(w, &t);
+	return RC_OK;
+}
+
+enum rc core_task_create(struct core_write *w, const struct task_rec *t)
+{
+	w->in.task = *t;
+	w->in.task.creation_us = session_time(w->in.task.creation_us);
+	w->in.task.end_us = session_time(w->in.task.end_us);
+	enum rc rc = task_prepare_new(&w->in.task, session_time(time_now_us()), w->err, sizeof(w->err));
+	if(rc)
+		return reject(w, rc);
+	return submit(w, apply_task_create);
+}
+
+/* Loads the task session w->in.id and its (open) session. */
+static enum rc load_task(struct core_write *w, struct store_tx *tx, struct task_rec *t, struct sess_rec *s)
+{
+	enum rc rc = tx->ops->tx_task_load(tx->s, &w->in.id, tx->a, t);
+	if(rc)
+		return rc == RC_NOTFOUND ? refuse(w, rc, "task session not found") : backend(w, tx, rc, "load task session");
+	return load_open_session(w, tx, &t->session_id, s);
+}
+
+static enum rc update_task(struct core_write *w, struct store_tx *tx, int complete)
+{
+	struct task_rec t;
+	struct sess_rec s;
+	enum rc rc = load_task(w, tx, &t, &s);
+	if(rc)
+		return rc;
+	rc = complete ? task_apply_complete(&w->in.complete, &t, w->err, sizeof(w->err))
+	              : task_apply_patch(&w->in.patch, &t, w->err, sizeof(w->err));
+	if(rc || (rc = bump(w, tx, &s, &t)))
+		return rc;
+	if((rc = tx->ops->tx_task_update(tx->s, &t)))
+		return backend(w, tx, rc, "update task session");
+	out_sess(w, &s);
+	out_task(w, &t);
+	return RC_OK;
+}
+
+static enum rc apply_task_patch(struct core_write *w, struct store_tx *tx)
+{
+	return update_task(w, tx, 0);
+}
+
+static enum rc apply_task_complete(struct core_write *w, struct store_tx *tx)
+{
+	return update_task(w, tx, 1);
+}
+
+enum rc core_task_patch(struct core_write *w, const struct uuid *id, const struct sess_patch *p)
+{
+	w->in.id = *id;
+	w->in.patch = *p;
+	return submit(w, apply_task_patch);
+}
+
+enum rc core_task_complete(struct core_write *w, const struct uuid *id, const struct sess_complete *c)
+{
+	w->in.id = *id;
+	w->in.complete = *c;
+	complete_times(&w->in.complete);
+	return submit(w, apply_task_complete);
+}
+
+/* ---------- logs ---------- */
+
+/* Loads the owner a log verb names (a session, or a task session and its session);
+ * both must be open. */
+static enum rc load_owner(struct core_write *w, struct store_tx *tx, struct sess_rec *s, struct task_rec *t)
+{
+	if(w->in.owner == OWNER_TASK)
+		return load_task(w, tx, t, s);
+	return load_open_session(w, tx, &w->in.id, s);
+}
+
+static enum rc apply_log_append(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	struct sess_rec s;
+	struct task_rec t;
+	int64_t last;
+	enum rc rc = load_owner(w, tx, &s, &t);
+	if(rc)
+		return rc;
+	if((rc = ops->tx_log_last(tx->s, &w->in.id, &last)))
+		return backend(w, tx, rc, "log id");
+	w->first_log_id = last + 1;
+	for(int i = 0; i < w->in.nlogs; i++) {
+		struct log_rec *l = &w->in.logs[i];
+		l->owner = w->in.id;
+		l->id = last + 1 + i;
+		if((rc = ops->tx_log_insert(tx->s, l)))
+			return backend(w, tx, rc, "insert log");
+	}
+	int task = w->in.owner == OWNER_TASK;
+	if((rc = bump(w, tx, &s, task ? &t : NULL)))
+		return rc;
+	if(task && (rc = ops->tx_task_update(tx->s, &t)))
+		return backend(w, tx, rc, "update task session");
+	out_sess(w, &s);
+	if(task)
+		out_task(w, &t);
+	return RC_OK;
+}
+
+/* Log times: milliseconds; a record's update time is its start unless given. */
+static void log_times(struct log_rec *l, int64_t now_us)
+{
+	l->start_us = session_time(l->start_us ? l->start_us : now_us);
+	l->update_us = session_time(l->update_us ? l->update_us : l->start_us);
+}
+
+enum rc core_log_append(struct core_write *w, enum core_owner owner, const struct uuid *id, struct log_rec *logs,
+                        int n)
+{
+	if(n <= 0) {
+		refuse(w, RC_INVALID, "records must not be empty");
+		return reject(w, RC_INVALID);
+	}
+	int64_t now = time_now_us();
+	for(int i = 0; i < n; i++)
+		log_times(&logs[i], now);
+	w->in.owner = owner;
+	w->in.id = *id;
+	w->in.logs = logs;
+	w->in.nlogs = n;
+	return submit(w, apply_log_append);
+}
+
+static enum rc apply_log_update(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	struct sess_rec s;
+	struct task_rec t;
+	enum rc rc = load_owner(w, tx, &s, &t);
+	if(rc)
+		return rc;
+	struct log_rec l = w->in.logs[0];
+	l.owner = w->in.id;
+	if((rc = ops->tx_log_update(tx->s, &l)))
+		return rc == RC_NOTFOUND ? refuse(w, rc, "log record not found") : backend(w, tx, rc, "update log");
+	int task = w->in.owner == OWNER_TASK;
+	if((rc = bump(w, tx, &s, task ? &t : NULL)))
+		return rc;
+	if(task && (rc = ops->tx_task_update(tx->s, &t)))
+		return backend(w, tx, rc, "update task session");
+	out_sess(w, &s);
+	if(task)
+		out_task(w, &t);
+	return RC_OK;
+}
+
+enum rc core_log_update(struct core_write *w, enum core_owner owner, const struct uuid *id, const struct log_rec *l)
+{
+	w->in.owner = owner;
+	w->in.id = *id;
+	w->in.log = *l;
+	w->in.logs = &w->in.log;
+	w->in.nlogs = 1;
+	w->in.log.update_us = session_time(l->update_us ? l->update_us : time_now_us());
+	return submit(w, apply_log_update);
+}
+
+/* ---------- tokens, retention, settings ---------- */
+
+static enum rc apply_revoke(struct core_write *w, struct store_tx *tx)
+{
+	enum rc rc = tx->ops->tx_revoke(tx->s, w->in.key, w->in.kind, w->in.i);
+	if(rc == RC_CONFLICT)
+		return refuse(w, rc, "already revoked");
+	return rc ? backend(w, tx, rc, "revoke") : RC_OK;
+}
+
+enum rc core_token_revoke(struct core_write *w, const char *key, enum revoke_kind kind, int64_t expires_us)
+{
+	w->in.key = key;
+	w->in.kind = kind;
+	w->in.i = expires_us;
+	return submit(w, apply_revoke);
+}
+
+static enum rc apply_purge(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	struct uuid ids[PURGE_MAX];
+	int max = w->in.n > 0 && w->in.n < PURGE_MAX ? (int)w->in.n : PURGE_MAX, n = 0;
+	enum rc rc = ops->tx_sessions_ended(tx->s, w->in.i, max, ids, &n);
+	if(rc)
+		return backend(w, tx, rc, "find ended sessions");
+	for(int i = 0; i < n; i++)
+		if((rc = ops->tx_session_delete(tx->s, &ids[i])))
+			return backend(w, tx, rc, "purge");
+	if((rc = ops->tx_revoked_purge(tx->s, time_now_us())))
+		return backend(w, tx, rc, "purge revocations");
+	w->affected = n;
+	/* The store changed: whatever keys on the usn must see it. */
+	if(n && (rc = ops->tx_usn_next(tx->s, &w->usn)))
+		return backend(w, tx, rc, "usn");
+	return RC_OK;
+}
+
+enum rc core_purge(struct core_write *w, int64_t cutoff_us, int64_t max)
+{
+	w->in.i = cutoff_us;
+	w->in.n = max;
+	return submit(w, apply_purge);
+}
+
+static enum rc apply_kv_put(struct core_write *w, struct store_tx *tx)
+{
+	enum rc rc = tx->ops->tx_kv_put(tx->s, w->in.key, w->in.value);
+	return rc ? backend(w, tx, rc, "store setting") : RC_OK;
+}
+
+enum rc core_kv_put(struct core_write *w, const char *key, const char *value)
+{
+	w->in.key = key;
+	w->in.value = value;
+	return submit(w, apply_kv_put);
+}
+
+/* ---------- users ---------- */
+
+static void out_user(struct core_write *w, const struct user_rec *u)
+{
+	w->user = *u;
+	w->user.name = dup(w, u->name);
+	w->user.hash = NULL;        /* a hash never leaves the write */
+}
+
+static enum rc apply_user_add(struct core_write *w, struct store_tx *tx)
+{
+	struct user_rec u = {.name = w->in.name, .hash = w->in.hash, .role = w->in.role, .gen = 1,
+	                     .created_us = session_time(time_now_us())};
+	enum rc rc = tx->ops->tx_user_put(tx->s, &u);
+	if(rc)
+		return rc == RC_CONFLICT ? refuse(w, rc, "a user named %s exists", w->in.name) : backend(w, tx, rc, "store user");
+	out_user(w, &u);
+	return RC_OK;
+}
+
+enum rc core_user_add(struct core_write *w, const char *name, const char *hash, int role)
+{
+	if(!name || !*name || !hash) {
+		refuse(w, RC_INVALID, "a user needs a name and a password");
+		return reject(w, RC_INVALID);
+	}
+	w->in.name = name;
+	w->in.hash = hash;
+	w->in.role = role;
+	return submit(w, apply_user_add);
+}
+
+static enum rc load_user(struct core_write *w, struct store_tx *tx, struct user_rec *u)
+{
+	enum rc rc = tx->ops->tx_user_load(tx->s, w->in.name, tx->a, u);
+	if(rc)
+		return rc == RC_NOTFOUND ? refuse(w, rc, "no such user") : backend(w, tx, rc, "load user");
+	return RC_OK;
+}
+
+static enum rc apply_user_change(struct core_write *w, struct store_tx *tx)
+{
+	struct user_rec u;
+	enum rc rc = load_user(w, tx, &u);
+	if(rc)
+		return rc;
+	if(w->in.hash)
+		u.hash = w->in.hash;
+	if(w->in.has_role)
+		u.role = w->in.role;
+	u.gen++;
+	if((rc = tx->ops->tx_user_put(tx->s, &u)))
+		return backend(w, tx, rc, "store user");
+	out_user(w, &u);
+	return RC_OK;
+}
+
+enum rc core_user_change(struct core_write *w, const char *name, const char *hash, int role)
+{
+	w->in.name = name;
+	w->in.hash = hash;
+	w->in.role = role;
+	w->in.has_role = role >= 0;
+	return submit(w, apply_user_change);
+}
+
+static enum rc apply_user_del(struct core_write *w, struct store_tx *tx)
+{
+	struct user_rec u;
+	enum rc rc = load_user(w, tx, &u);
+	if(rc || (rc = tx->ops->tx_user_delete(tx->s, u.uid)))
+		return rc == RC_NOTFOUND ? refuse(w, rc, "no such user") : backend(w, tx, rc, "delete user");
+	/* Its logon sessions go with it. */
+	char sids[64][40];
+	int n;
+	do {
+		if((rc = tx->ops->tx_logon_of_user(tx->s, u.uid, 64, sids, &n)))
+			return backend(w, tx, rc, "list logons");
+		for(int i = 0; i < n; i++)
+			if((rc = tx->ops->tx_logon_delete(tx->s, sids[i], 0, 0)))
+				return backend(w, tx, rc, "delete logon");
+	} while(n == 64);
+	out_user(w, &u);
+	return RC_OK;
+}
+
+enum rc core_user_del(struct core_write *w, const char *name)
+{
+	w->in.name = name;
+	return submit(w, apply_user_del);
+}
+
+/* ---------- Enterprise Manager logon sessions ---------- */
+
+static enum rc apply_logon_create(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	const struct logon_rec *l = &w->in.logon;
+	int max = (int)w->in.n;
+	enum rc rc;
+	if(max > 0) {
+		/* At the cap, the user's own oldest logons make room: one user cannot lock others out. */
+		char (*sids)[40] = arena_alloc(tx->a, sizeof(*sids) * (size_t)max);
+		int n = 0;
+		if((rc = ops->tx_logon_of_user(tx->s, l->uid, max, sids, &n)))
+			return backend(w, tx, rc, "list logons");
+		for(int i = 0; i <= n - max; i++)
+			if((rc = ops->tx_logon_delete(tx->s, sids[i], 0, 0)))
+				return backend(w, tx, rc, "delete logon");
+	}
+	if((rc = ops->tx_logon_put(tx->s, l)))
+		return backend(w, tx, rc, "store logon");
+	w->logon = *l;
+	w->logon.user = dup(w, l->user);
+	return RC_OK;
+}
+
+enum rc core_logon_create(struct core_write *w, const struct logon_rec *l, int max)
+{
+	w->in.logon = *l;
+	w->in.n = max;
+	return submit(w, apply_logon_create);
+}
+
+static enum rc apply_logon_touch(struct core_write *w, struct store_tx *tx)
+{
+	/* Only a logon still stored is touched: a touch never brings back a deleted one. */
+	struct logon_rec cur;
+	enum rc rc = tx->ops->tx_logon_load(tx->s, w->in.logon.sid, tx->a, &cur);
+	if(rc == RC_NOTFOUND)
+		return refuse(w, rc, "no such logon session");
+	if(rc)
+		return backend(w, tx, rc, "load logon");
+	if(cur.last_us >= w->in.logon.last_us)
+		return RC_OK;
+	cur.last_us = w->in.logon.last_us;
+	rc = tx->ops->tx_logon_put(tx->s, &cur);
+	return rc ? backend(w, tx, rc, "store logon") : RC_OK;
+}
+
+enum rc core_logon_touch(struct core_write *w, const struct logon_rec *l)
+{
+	w->in.logon = *l;
+	return submit(w, apply_logon_touch);
+}
+
+static enum rc apply_logon_delete(struct core_write *w, struct store_tx *tx)
+{
+	enum rc rc = tx->ops->tx_logon_delete(tx->s, w->in.key, 0, 0);
+	if(rc == RC_NOTFOUND)
+		return refuse(w, rc, "no such logon session");
+	return rc ? backend(w, tx, rc, "delete logon") : RC_OK;
+}
+
+enum rc core_logon_delete(struct core_write *w, const char *sid)
+{
+	w->in.key = sid;
+	return submit(w, apply_logon_delete);
+}
+
+static enum rc apply_logon_expire(struct core_write *w, struct store_tx *tx)
+{
+	enum rc rc = tx->ops->tx_logon_delete(tx->s, NULL, w->in.i, w->in.n);
+	return rc ? backend(w, tx, rc, "expire logons") : RC_OK;
+}
+
+enum rc core_logon_expire(struct core_write *w, int64_t idle_before_us, int64_t started_before_us)
+{
+	w->in.i = idle_before_us;
+	w->in.n = started_before_us;
+	return submit(w, apply_logon_expire);
+}

@@ -1,0 +1,234 @@
+#include "store/sqlgen.h"
+
+#include <string.h>
+
+static void placeholder(struct sqlgen *g, struct buf *b, int n)
+{
+	buf_printf(b, "%c%d", g->d->dollar ? '$' : '?', n);
+}
+
+static void add_param(struct sqlgen *g, const struct sqlgen_param *p)
+{
+	if(g->np >= SQLGEN_MAX_PARAMS) {
+		g->bad = 1;
+		return;
+	}
+	g->p[g->np++] = *p;
+	placeholder(g, &g->where, g->np);
+}
+
+/* '*' becomes '%'; LIKE's own wildcards are escaped with '\'. */
+static char *like_pattern(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *out = arena_alloc(a, 2 * n + 1), *o = out;
+	for(size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if(c == '*')
+			*o++ = '%';
+		else if(c == '%' || c == '_' || c == '\\') {
+			*o++ = '\\';
+			*o++ = c;
+		} else
+			*o++ = c;
+	}
+	*o = 0;
+	return out;
+}
+
+static const char *field_col(struct sqlgen *g, enum qfield f)
+{
+	return (unsigned)f < QF__COUNT ? g->t->field[f] : NULL;
+}
+
+/* A keyset continuation "f < v OR (f = v AND id < u)" (or with >) becomes the row value
+ * "(f, id) < (v, u)": the database seeks to it in an index on (f, id), where it would
+ * scan the whole index for the OR with bound parameters (exports read a million
+ * sessions in chunks this way, and each chunk would rescan all the rows before it). */
+static int keyset(struct sqlgen *g, const struct qexpr *e)
+{
+	if(e->op != Q_OR || !e->a || !e->b || e->b->op != Q_AND || !e->b->a || !e->b->b)
+		return 0;
+	const struct qexpr *lt = e->a, *eq = e->b->a, *id = e->b->b;
+	if((lt->op != Q_LT && lt->op != Q_GT) || lt->kind != QV_INT || lt->field == QF_ID || eq->op != Q_EQ ||
+	   eq->field != lt->field || eq->kind != QV_INT || eq->i != lt->i || id->op != lt->op || id->field != QF_ID ||
+	   id->kind != QV_UUID)
+		return 0;
+	const char *col = field_col(g, lt->field), *idcol = field_col(g, QF_ID);
+	if(!col || !idcol)
+		return 0;
+	struct sqlgen_param p1 = {.kind = QV_INT, .i = lt->i}, p2 = {.kind = QV_UUID, .u = id->u};
+	buf_printf(&g->where, "((%s, %s) %s (", col, idcol, lt->op == Q_LT ? "<" : ">");
+	add_param(g, &p1);
+	buf_addstr(&g->where, ", ");
+	add_param(g, &p2);
+	buf_addstr(&g->where, "))");
+	return 1;
+}
+
+static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
+{
+	static const char *const opsym[] = {
+		[Q_EQ] = "=", [Q_NE] = "<>", [Q_LT] = "<", [Q_GT] = ">", [Q_LE] = "<=", [Q_GE] = ">=",
+	};
+	struct buf *w = &g->where;
+	if(g->bad || keyset(g, e))
+		return;
+	if(e->op == Q_AND || e->op == Q_OR) {
+		buf_addc(w, '(');
+		compile(g, e->a, a);
+		buf_addstr(w, e->op == Q_AND ? " AND " : " OR ");
+		compile(g, e->b, a);
+		buf_addc(w, ')');
+		return;
+	}
+	if(e->op == Q_NOT) {
+		buf_addstr(w, "NOT (");
+		compile(g, e->a, a);
+		buf_addc(w, ')');
+		return;
+	}
+	const char *col = field_col(g, e->field);
+	if(!col) {
+		g->bad = 1;
+		return;
+	}
+	struct sqlgen_param p = {.kind = e->kind, .i = e->i, .s = e->s, .u = e->u};
+	switch(e->op) {
+	case Q_NULL:
+	case Q_NOTNULL:
+		buf_printf(w, "%s IS %s", col, e->op == Q_NULL ? "NULL" : "NOT NULL");
+		break;
+	case Q_MATCH:
+		buf_printf(w, "%s %s ", col, g->d->like);
+		p.kind = QV_TEXT;
+		p.s = like_pattern(a, e->s ? e->s : "");
+		add_param(g, &p);
+		buf_addstr(w, " ESCAPE '\\'");
+		break;
+	case Q_IN:
+		if(e->nlist == 0) {
+			buf_addstr(w, "1=0");
+			break;
+		}
+		buf_printf(w, "%s IN (", col);
+		for(int i = 0; i < e->nlist; i++)
+			buf_printf(w, "%s%lld", i ? "," : "", (long long)e->list[i]);
+		buf_addc(w, ')');
+		break;
+	default:
+		if(e->op < Q_EQ || e->op > Q_GE) {
+			g->bad = 1;
+			return;
+		}
+		buf_printf(w, "%s %s ", col, opsym[e->op]);
+		add_param(g, &p);
+		if(e->kind == QV_TEXT)
+			buf_addstr(w, g->d->text_eq);
+	}
+}
+
+void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct sqlgen_table *t,
+                 const struct query *q, struct arena *a)
+{
+	memset(g, 0, sizeof(*g));
+	g->d = d;
+	g->t = t;
+	g->pred = q->where;
+	buf_init(&g->where, 1 << 20);
+	if(q->where) {
+		buf_addstr(&g->where, " WHERE ");
+		compile(g, q->where, a);
+	}
+	if(g->where.failed)
+		g->bad = 1;
+}
+
+void sqlgen_free(struct sqlgen *g)
+{
+	buf_free(&g->where);
+}
+
+/* Whether a predicate tests only type, state and result, whose per-combination
+ * counts a counts table keeps. */
+static int counts_only(const struct qexpr *e)
+{
+	if(!e)
+		return 1;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return counts_only(e->a) && counts_only(e->b);
+	if(e->op == Q_NOT)
+		return counts_only(e->a);
+	if(e->field != QF_TYPE && e->field != QF_STATE && e->field != QF_RESULT)
+		return 0;
+	return e->op == Q_IN || e->op == Q_NULL || e->op == Q_NOTNULL ||
+	       (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_INT);
+}
+
+void sqlgen_count(struct sqlgen *g, struct buf *out)
+{
+	/* Totals under type/state/result filters come from the counts table: a full
+	 * count(*) over a million sessions costs half a second. */
+	if(g->t->counts && counts_only(g->pred))
+		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->counts, buf_cstr(&g->where));
+	else
+		buf_printf(out, "SELECT count(*) FROM %s%s", g->t->name, buf_cstr(&g->where));
+}
+
+void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct buf *out)
+{
+	const char *ocol = (unsigned)q->order < QO__COUNT && g->t->order[q->order] ? g->t->order[q->order] : "creation";
+	const char *idcol = g->t->field[QF_ID];
+	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
+	g->reverse = 0;
+	if(total >= 0 && limit >= 0 && limit <= 10000 && skip > total / 2) {
+		/* A page in the far half of the list mirrors one in the near half: read that
+		 * in the opposite order (NULLs sort first ascending, last descending, so the
+		 * order reverses exactly) and hand its rows out backwards. */
+		int64_t end = skip + limit < total ? skip + limit : total;
+		limit = end > skip ? end - skip : 0;
+		skip = total - end;
+		g->reverse = 1;
+	}
+	const char *dir = q->asc != g->reverse ? "ASC" : "DESC";
+	const char *where = buf_cstr(&g->where);
+	g->paged = limit >= 0 || skip > 0;
+	g->limit = limit >= 0 ? limit : -1;
+	g->offset = skip;
+	if(skip > 0) {
+		/* Skipped rows are stepped over in the inner query, which reads only index
+		 * entries where an index covers the filter; full rows are read for the page only. */
+		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s %s, %s %s LIMIT ", g->t->cols,
+		           g->t->name, idcol, idcol, g->t->name, where, ocol, dir, idcol, dir);
+		placeholder(g, out, g->np + 1);
+		buf_addstr(out, " OFFSET ");
+		placeholder(g, out, g->np + 2);
+		buf_printf(out, ") ORDER BY %s %s, %s %s", ocol, dir, idcol, dir);
+		return;
+	}
+	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s %s, %s %s", g->t->cols, g->t->name, where, ocol, dir, idcol, dir);
+	if(limit >= 0) {
+		buf_addstr(out, " LIMIT ");
+		placeholder(g, out, g->np + 1);
+		buf_addstr(out, " OFFSET ");
+		placeholder(g, out, g->np + 2);
+	}
+}
+
+void sqlgen_update(const struct sqlgen_dialect *d, const char *table, const char *cols, uint32_t mask,
+                   struct buf *out)
+{
+	buf_printf(out, "UPDATE %s SET ", table);
+	const char *c = cols, *first = cols;
+	size_t first_len = strcspn(cols, ",");
+	int any = 0;
+	for(int i = 0; *c; i++) {
+		size_t len = strcspn(c, ",");
+		if(mask & (1u << i)) {
+			buf_printf(out, "%s%.*s=%c%d", any ? "," : "", (int)len, c, d->dollar ? '$' : '?', i + 1);
+			any = 1;
+		}
+		c += len + (c[len] == ',');
+	}
+	buf_printf(out, " WHERE %.*s=%c1", (int)first_len, first, d->dollar ? '$' : '?');
+}

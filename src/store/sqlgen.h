@@ -1,0 +1,65 @@
+/* sqlgen: list queries (model/query.h) to SQL text, written once for every SQL
+ * backend. A backend describes its tables (which column serves each field and
+ * order) and its dialect (placeholders, case-insensitive matching); sqlgen
+ * writes the WHERE clause, the count and the page with keyset-friendly paging.
+ * It never talks to a database: the driver prepares, binds params and steps. */
+#ifndef SESSIOND_STORE_SQLGEN_H
+#define SESSIOND_STORE_SQLGEN_H
+#include <stdint.h>
+
+#include "model/query.h"
+#include "util/buf.h"
+
+struct sqlgen_dialect {
+	int dollar;                 /* placeholders: 0 "?N" (SQLite), 1 "$N" (PostgreSQL) */
+	const char *like;           /* case-insensitive LIKE operator: "LIKE" or "ILIKE" */
+	const char *text_eq;        /* appended to a text comparison: " COLLATE NOCASE" or "" */
+};
+
+struct sqlgen_table {
+	const char *name;           /* table name */
+	const char *cols;           /* the columns a row read returns, in the reader's order */
+	const char *const *field;   /* [QF__COUNT]: column of each field, NULL where none */
+	const char *const *order;   /* [QO__COUNT]: column of each order, NULL where none */
+	const char *counts;         /* a table of counts per (type, state, result), or NULL */
+};
+
+struct sqlgen_param {
+	enum qval kind;
+	int64_t i;
+	const char *s;
+	struct uuid u;
+};
+
+#define SQLGEN_MAX_PARAMS 256
+
+struct sqlgen {
+	const struct sqlgen_dialect *d;
+	const struct sqlgen_table *t;
+	const struct qexpr *pred;   /* the query's predicate */
+	struct buf where;           /* " WHERE …" or empty */
+	struct sqlgen_param p[SQLGEN_MAX_PARAMS];
+	int np;                     /* params of the WHERE clause, numbered 1..np */
+	int bad;                    /* the query names a field the table lacks, or is too large */
+	/* the page, after sqlgen_page */
+	int paged;                  /* params np+1 (limit, -1 for none) and np+2 (offset) follow */
+	int64_t limit, offset;
+	int reverse;                /* rows come in the opposite order: hand them out backwards */
+};
+
+/** Compiles q's predicate for table t; g->bad says whether it could be. Strings in
+ *  params come from a. Call sqlgen_free when done. */
+void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct sqlgen_table *t,
+                 const struct query *q, struct arena *a);
+void sqlgen_free(struct sqlgen *g);
+/** The statement counting every match into its one column. */
+void sqlgen_count(struct sqlgen *g, struct buf *out);
+/** The statement reading the page of q; total is the count (or -1 when unknown), which
+ *  lets a page in the far half of a list be read from its near end. */
+void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct buf *out);
+/** "UPDATE table SET c=?i, … WHERE <first col>=?1" for the columns of cols whose bit
+ *  is set in mask (bit i: the i-th column, parameter i+1). */
+void sqlgen_update(const struct sqlgen_dialect *d, const char *table, const char *cols, uint32_t mask,
+                   struct buf *out);
+
+#endif

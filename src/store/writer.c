@@ -1,0 +1,152 @@
+/* writer: group commit over any backend. One thread takes every op queued since
+ * its last round, runs them in one transaction (each under a savepoint of its own,
+ * so a refused op undoes only itself), commits once, and only then calls each op's
+ * done(). Throughput comes from sharing one durable commit among many writers. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store/store.h"
+
+struct store_writer {
+	const struct store_ops *ops;
+	struct store *s;
+	void (*on_commit)(int64_t usn);
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct store_op *head, *tail;
+	int stopping;
+};
+
+static enum rc fail(struct store_op *op, enum rc rc, const char *what, const char *why)
+{
+	op->rc = rc;
+	snprintf(op->err, sizeof(op->err), "%s: %s", what, why ? why : "failed");
+	return rc;
+}
+
+/* Runs one batch: BEGIN, each op under a savepoint, COMMIT. */
+static void run_batch(struct store_writer *w, struct store_op *batch, struct arena *a)
+{
+	const struct store_ops *ops = w->ops;
+	struct store_tx tx = {.ops = ops, .s = w->s, .a = a};
+	int64_t before = ops->usn_current(w->s);
+	if(ops->tx_begin(w->s)) {
+		const char *why = ops->tx_error(w->s);
+		for(struct store_op *op = batch; op; op = op->next)
+			fail(op, RC_BACKEND, "begin", why);
+		return;
+	}
+	for(struct store_op *op = batch; op; op = op->next) {
+		op->rc = RC_OK;
+		op->err[0] = 0;
+		ops->tx_savepoint(w->s, SP_BEGIN);
+		enum rc rc = op->apply(op, &tx);
+		if(rc) {
+			op->rc = rc;
+			if(!op->err[0])
+				fail(op, rc, "write refused", rc == RC_BACKEND ? ops->tx_error(w->s) : NULL);
+			ops->tx_savepoint(w->s, SP_ROLLBACK);
+		}
+		ops->tx_savepoint(w->s, SP_RELEASE);
+	}
+	if(ops->tx_commit(w->s)) {
+		const char *why = ops->tx_error(w->s);
+		fprintf(stderr, "sessiond: store: commit failed: %s\n", why ? why : "unknown");
+		ops->tx_rollback(w->s);
+		for(struct store_op *op = batch; op; op = op->next)
+			if(!op->rc)
+				fail(op, RC_BACKEND, "commit", why);
+		return;
+	}
+	int64_t after = ops->usn_current(w->s);
+	if(w->on_commit && after != before)
+		w->on_commit(after);
+}
+
+static void *writer_main(void *arg)
+{
+	struct store_writer *w = arg;
+	struct arena a;
+	arena_init(&a);
+	for(;;) {
+		pthread_mutex_lock(&w->lock);
+		while(!w->head && !w->stopping)
+			pthread_cond_wait(&w->cond, &w->lock);
+		struct store_op *batch = w->head;
+		w->head = w->tail = NULL;
+		int stopping = w->stopping;
+		pthread_mutex_unlock(&w->lock);
+		if(!batch) {
+			if(stopping)
+				break;
+			continue;
+		}
+		run_batch(w, batch, &a);
+		arena_reset(&a);
+		while(batch) {
+			struct store_op *next = batch->next;
+			batch->next = NULL;
+			batch->done(batch);
+			batch = next;
+		}
+	}
+	arena_free(&a);
+	return NULL;
+}
+
+enum rc store_writer_start(const struct store_ops *ops, struct store *s, void (*on_commit)(int64_t usn),
+                           struct store_writer **out)
+{
+	struct store_writer *w = xcalloc(1, sizeof(*w));
+	w->ops = ops;
+	w->s = s;
+	w->on_commit = on_commit;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if(pthread_create(&w->thread, NULL, writer_main, w)) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return RC_BACKEND;
+	}
+	*out = w;
+	return RC_OK;
+}
+
+void store_writer_submit(struct store_writer *w, struct store_op *op)
+{
+	op->next = NULL;
+	op->rc = RC_OK;
+	op->err[0] = 0;
+	pthread_mutex_lock(&w->lock);
+	if(w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		op->rc = RC_BUSY;
+		snprintf(op->err, sizeof(op->err), "the server is shutting down");
+		op->done(op);
+		return;
+	}
+	if(w->tail)
+		w->tail->next = op;
+	else
+		w->head = op;
+	w->tail = op;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void store_writer_stop(struct store_writer *w)
+{
+	if(!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
