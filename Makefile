@@ -1,5 +1,5 @@
-# sessiond build. `make` builds build/sessiond (and build/sessionctl once it exists);
-# `make check` runs every test; `make SAN=1 check` does the same under ASan/UBSan.
+# sessiond build. `make` builds build/sessiond and build/sessionctl; `make check` runs
+# every test (scripts/check); `make SAN=1 check` does the same under ASan/UBSan.
 CC      ?= cc
 PKG     := pkg-config
 PKGS    := libmicrohttpd sqlite3 libsodium jansson

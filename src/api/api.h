@@ -37,7 +37,7 @@ struct req_io {
 };
 
 #define REQ_MAX_PARAMS 4
-#define REQ_MAX_HEADERS 8
+#define REQ_INLINE_HEADERS 8       /* answer headers kept in the request; more go to its arena */
 
 struct req_header {
 	const char *name;
@@ -66,7 +66,9 @@ struct req {
 	int status;
 	const char *ctype;
 	struct buf out;
-	struct req_header headers[REQ_MAX_HEADERS];
+	struct req_header *headers;       /* answer headers (req_add_header), nheaders of them */
+	int cap_headers;
+	struct req_header inline_headers[REQ_INLINE_HEADERS];
 	int nheaders;
 
 	/* async work */

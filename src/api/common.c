@@ -40,11 +40,20 @@ const struct dialect *api_dialect_for(struct req *r)
 
 void req_add_header(struct req *r, const char *name, const char *value)
 {
-	if(r->nheaders < REQ_MAX_HEADERS) {
-		r->headers[r->nheaders].name = name;
-		r->headers[r->nheaders].value = value;
-		r->nheaders++;
+	if(!r->headers) {
+		r->headers = r->inline_headers;
+		r->cap_headers = REQ_INLINE_HEADERS;
 	}
+	if(r->nheaders == r->cap_headers) {
+		/* Never dropped: the list doubles in the request's arena. */
+		struct req_header *h = arena_alloc(r->arena, sizeof(*h) * (size_t)r->cap_headers * 2);
+		memcpy(h, r->headers, sizeof(*h) * (size_t)r->nheaders);
+		r->headers = h;
+		r->cap_headers *= 2;
+	}
+	r->headers[r->nheaders].name = name;
+	r->headers[r->nheaders].value = value;
+	r->nheaders++;
 }
 
 int api_method(const char *name)

@@ -904,10 +904,6 @@ static void h_session(struct req *r)
 		api_cache_put(key, usn, r->out.p, r->out.len);
 }
 
-struct logs_out {
-	struct jw *w;
-};
-
 static int emit_log(void *ctx, const struct log_rec *l)
 {
 	struct jw *w = ctx;

@@ -424,19 +424,16 @@ static void fz_init(void)
 	if(auth_password_hash(FZ_PASSWORD, hash, sizeof(hash)))
 		abort();
 	for(int role = ROLE_VIEWER; role < ROLE__COUNT; role++) {
-		struct store_write w = {.kind = W_USER_PUT};
-		w.user.name = role == ROLE_ADMIN ? "admin" : auth_role_name(role);
-		w.user.hash = hash;
-		w.user.role = role;
-		w.user.created_us = time_now_us();
-		if(core_write_sync(&w))
+		const char *name = role == ROLE_ADMIN ? "admin" : auth_role_name(role);
+		struct core_write w = {0};
+		if(core_user_add(&w, name, hash, role))
 			abort();
 		struct arena a;
 		arena_init(&a);
 		struct user_rec u;
-		if(core_user_get(w.user.name, &a, &u))
+		if(core_user_get(name, &a, &u))
 			abort();
-		struct principal who = {.authenticated = 1, .role = role, .uid = u.uid};
+		struct principal who = {.authenticated = 1, .role = role, .uid = u.uid, .gen = u.gen};
 		arena_free(&a);
 		struct token_pair tp;
 		auth_issue(&who, 0, &tp);

@@ -8,6 +8,7 @@
 
 #include "core/auth.h"
 #include "core/core.h"
+#include "core/logon.h"
 #include "store_fixture.h"
 #include "util/timefmt.h"
 
@@ -176,8 +177,20 @@ static void test_revoked(void **state)
 	auth_issue(&third, 0, &tp3);
 	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_OK);
 	auth_family_key(&got, key);
-	struct store_write w = {.kind = W_REVOKE, .key = key, .i = time_now_us() + 60000000};
-	assert_int_equal(core_write_sync(&w), RC_OK);
+	struct core_write w = {0};
+	assert_int_equal(core_token_revoke(&w, key, REVOKE_LOGOUT, time_now_us() + 60000000), RC_OK);
+	/* A revocation stored by another instance is seen within a second or so... */
+	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_OK);
+	auth_revoked_refresh(time_now_us() + 2000000);
+	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	/* ... and a spent refresh token (kind REVOKE_SPENT) never enters the set: the store's key refuses reuse. */
+	size_t before = auth_revoked_count();
+	struct core_write sp = {0};
+	assert_int_equal(core_token_revoke(&sp, "t0000000000000001", REVOKE_SPENT, time_now_us() + 60000000), RC_OK);
+	struct core_write sp2 = {0};
+	assert_int_equal(core_token_revoke(&sp2, "t0000000000000001", REVOKE_SPENT, time_now_us() + 60000000), RC_CONFLICT);
+	auth_revoked_refresh(time_now_us() + 4000000);
+	assert_int_equal(auth_revoked_count(), before);
 	core_close();
 	char err[256] = "";
 	assert_int_equal(core_open(fx.path, err, sizeof(err)), RC_OK);
@@ -185,6 +198,78 @@ static void test_revoked(void **state)
 	assert_int_equal(auth_verify(tp3.access, strlen(tp3.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
 	/* ... and the token key too: tokens survive a restart. */
 	assert_int_equal(auth_verify(keep.access, strlen(keep.access), TOK_ACCESS, &got), RC_OK);
+}
+
+/* The logout set is a hash set: many revocations, each found, none confused. */
+static void test_revoked_many(void **state)
+{
+	int64_t exp = time_now_us() + 600000000;
+	size_t before = auth_revoked_count();
+	char key[40];
+	for(int i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "f%032x", i);
+		auth_revoked_add(key, exp);
+	}
+	assert_int_equal(auth_revoked_count(), before + 20000);
+	struct principal who = user(ROLE_VIEWER), got;
+	struct token_pair tp;
+	auth_issue(&who, 0, &tp);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
+	auth_family_key(&got, key);
+	auth_revoked_add(key, exp);
+	auth_revoked_add(key, exp);   /* twice: still one entry */
+	assert_int_equal(auth_revoked_count(), before + 20001);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	auth_revoked_add("f-expired", time_now_us() - 1);   /* already over: not kept */
+	assert_int_equal(auth_revoked_count(), before + 20001);
+}
+
+/* EM logon sessions: stored, sliding idle expiry, an absolute lifetime, logoff. */
+static void test_logon(void **state)
+{
+	int64_t t0 = time_now_us();
+	struct logon_rec l = {.uid = 7, .gen = 1, .role = ROLE_VIEWER, .user = "viewer", .created_us = t0, .last_us = t0};
+	snprintf(l.sid, sizeof(l.sid), "0190a1b2-0000-4000-8000-000000000001");
+	struct core_write w = {0};
+	assert_int_equal(core_logon_create(&w, &l, LOGON_PER_USER), RC_OK);
+	struct logon_rec got;
+	char name[64];
+	/* used every 14 minutes for an hour: never expires (sliding) */
+	for(int i = 1; i <= 4; i++)
+		assert_int_equal(logon_check(l.sid, t0 + i * 14LL * 60 * 1000000, &got, name, sizeof(name)), RC_OK);
+	assert_string_equal(name, "viewer");
+	assert_int_equal(got.uid, 7);
+	assert_int_equal(got.role, ROLE_VIEWER);
+	int64_t last = t0 + 4 * 14LL * 60 * 1000000;
+	assert_int_equal(logon_check(l.sid, last + LOGON_IDLE_US, &got, name, sizeof(name)), RC_OK);
+	last += LOGON_IDLE_US;
+	/* It survives the cache: a fresh read from the store (as after a restart) knows it,
+	 * with its last use as stored (touches are queued; a write queued after them waits). */
+	struct core_write sync = {0};
+	assert_int_equal(core_kv_put(&sync, "test", "sync"), RC_OK);
+	logon_cache_reset();
+	assert_int_equal(logon_check(l.sid, last + 1000, &got, name, sizeof(name)), RC_OK);
+	last += 1000;
+	assert_int_equal(logon_check(l.sid, last + LOGON_IDLE_US + 1, &got, name, sizeof(name)), RC_EXPIRED);
+	assert_int_equal(logon_check("0190a1b2-0000-4000-8000-0000000000ff", t0, &got, name, sizeof(name)),
+	                 RC_UNAUTHORIZED);
+	/* An absolute lifetime, however busy. */
+	snprintf(l.sid, sizeof(l.sid), "0190a1b2-0000-4000-8000-000000000002");
+	struct core_write w2 = {0};
+	assert_int_equal(core_logon_create(&w2, &l, LOGON_PER_USER), RC_OK);
+	int64_t t;
+	for(t = t0; t < t0 + LOGON_MAX_AGE_US; t += 10LL * 60 * 1000000)
+		assert_int_equal(logon_check(l.sid, t, &got, name, sizeof(name)), RC_OK);
+	assert_int_equal(logon_check(l.sid, t0 + LOGON_MAX_AGE_US + 1, &got, name, sizeof(name)), RC_EXPIRED);
+	/* logoff */
+	snprintf(l.sid, sizeof(l.sid), "0190a1b2-0000-4000-8000-000000000003");
+	struct core_write w3 = {0}, d1 = {0}, d2 = {0};
+	assert_int_equal(core_logon_create(&w3, &l, LOGON_PER_USER), RC_OK);
+	assert_int_equal(logon_check(l.sid, t0, &got, name, sizeof(name)), RC_OK);
+	assert_int_equal(core_logon_delete(&d1, l.sid), RC_OK);
+	logon_forget(l.sid);
+	assert_int_equal(core_logon_delete(&d2, l.sid), RC_NOTFOUND);
+	assert_int_equal(logon_check(l.sid, t0, &got, name, sizeof(name)), RC_UNAUTHORIZED);
 }
 
 static void test_equal(void **state)
@@ -232,11 +317,8 @@ static void test_password(void **state)
 	char small[16];
 	assert_int_equal(auth_password_hash("x", small, sizeof(small)), RC_INVALID);
 
-	struct store_write w = {.kind = W_USER_PUT};
-	w.user.name = "carol";
-	w.user.hash = hash;
-	w.user.role = ROLE_REPORTER;
-	assert_int_equal(core_write_sync(&w), RC_OK);
+	struct core_write w = {0};
+	assert_int_equal(core_user_add(&w, "carol", hash, ROLE_REPORTER), RC_OK);
 	struct principal who;
 	assert_int_equal(auth_password_check("carol", "correct horse", &who), RC_OK);
 	assert_true(who.authenticated);
@@ -264,7 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_tampered), cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_revoked),   cmocka_unit_test(test_equal),    cmocka_unit_test(test_password),
-		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_roles),     cmocka_unit_test(test_revoked_many), cmocka_unit_test(test_logon),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

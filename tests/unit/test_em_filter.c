@@ -1,5 +1,5 @@
-/* Unit tests for api/em_filter (the EM query filter grammar) and the EM logon
- * session table. Property tests: random expressions are printed in the filter
+/* Unit tests for api/em_filter (the EM query filter grammar).
+ * Property tests: random expressions are printed in the filter
  * grammar, parsed, and the resulting qexpr must select exactly the records a
  * direct evaluation of the generated expression selects; malformed filters must
  * be rejected at the position of the token that was broken. */
@@ -353,37 +353,6 @@ static void test_limits_and_empty(void **state)
 	arena_free(&a);
 }
 
-/* ---- logon sessions: sliding 15-minute idle expiry ---- */
-
-static void test_logon_idle_expiry(void **state)
-{
-	(void)state;
-	em_logon_reset();
-	struct principal who = {.authenticated = 1, .role = ROLE_VIEWER};
-	snprintf(who.user, sizeof(who.user), "viewer");
-	char sid[37], tok[EM_TOKEN_MAX], sid2[37];
-	int64_t t0 = 1000000000000000;
-	assert_int_equal(em_logon_add(&who, t0, sid, tok), RC_OK);
-	struct principal got;
-	/* used every 14 minutes for an hour: never expires (sliding) */
-	for(int i = 1; i <= 4; i++)
-		assert_int_equal(em_logon_touch(tok, t0 + i * 14LL * 60 * 1000000, &got, sid2), RC_OK);
-	assert_string_equal(sid2, sid);
-	assert_string_equal(got.user, "viewer");
-	int64_t last = t0 + 4 * 14LL * 60 * 1000000;
-	assert_int_equal(em_logon_touch(tok, last + EM_LOGON_IDLE_US, &got, sid2), RC_OK);
-	last += EM_LOGON_IDLE_US;
-	assert_int_equal(em_logon_touch(tok, last + EM_LOGON_IDLE_US + 1, &got, sid2), RC_EXPIRED);
-	assert_int_equal(em_logon_touch(tok, last + EM_LOGON_IDLE_US + 2, &got, sid2), RC_UNAUTHORIZED);
-	assert_int_equal(em_logon_touch("bogus", t0, &got, sid2), RC_UNAUTHORIZED);
-	/* logoff */
-	assert_int_equal(em_logon_add(&who, t0, sid, tok), RC_OK);
-	assert_int_equal(em_logon_remove(sid), RC_OK);
-	assert_int_equal(em_logon_remove(sid), RC_NOTFOUND);
-	assert_int_equal(em_logon_touch(tok, t0, &got, sid2), RC_UNAUTHORIZED);
-	em_logon_reset();
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,7 +360,6 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_generated_malformed),
 		cmocka_unit_test(test_limits_and_empty),
-		cmocka_unit_test(test_logon_idle_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

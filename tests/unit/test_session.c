@@ -75,7 +75,7 @@ static void test_patch(void **state)
 	p.name = "renamed";
 	p.extra = "{}";
 	struct sess_rec r = running(ST_WORKING);
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.state, ST_PAUSING);
 	assert_int_equal(r.progress, 70);
 	assert_string_equal(r.message, "msg");
@@ -87,7 +87,7 @@ static void test_patch(void **state)
 	p.has_progress = 1;
 	p.progress = 80;
 	r = running(ST_IDLE);
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.state, ST_IDLE);
 	assert_string_equal(r.name, "job");
 
@@ -96,11 +96,11 @@ static void test_patch(void **state)
 	p.has_state = 1;
 	p.state = ST_STARTING;
 	r = running(ST_WORKING);
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_CONFLICT);
 	assert_non_null(strstr(err, "Starting"));
 	assert_int_equal(r.state, ST_WORKING);
 	p.state = ST_STOPPED;
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_CONFLICT);
 	assert_non_null(strstr(err, "complete"));
 
 	/* A stopped session refuses any patch, even one without a state. */
@@ -108,7 +108,7 @@ static void test_patch(void **state)
 	p.has_progress = 1;
 	p.progress = 1;
 	r = running(ST_STOPPED);
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_CONFLICT);
 	assert_int_equal(r.progress, 30);
 
 	/* If-Match */
@@ -117,10 +117,10 @@ static void test_patch(void **state)
 	p.has_progress = 1;
 	p.progress = 99;
 	r = running(ST_WORKING);
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_PRECONDITION);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_PRECONDITION);
 	assert_int_equal(r.progress, 30);
 	p.if_match = 10;
-	assert_int_equal(session_mutate_patch(&p, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_patch(&p, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.progress, 99);
 }
 
@@ -129,7 +129,7 @@ static void test_complete(void **state)
 	char err[256];
 	struct sess_complete c = {.if_match = -1, .result = RES_SUCCESS, .is_canceled = -1, .end_us = 9000};
 	struct sess_rec r = running(ST_WORKING);
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.state, ST_STOPPED);
 	assert_int_equal(r.result, RES_SUCCESS);
 	assert_int_equal(r.progress, 100);
@@ -141,31 +141,31 @@ static void test_complete(void **state)
 	                           .message = "stopped by user"};
 	r = running(ST_STOPPING);
 	r.stop_requested = 1;
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.is_canceled, 1);
 	assert_int_equal(r.progress, 30);   /* not 100 unless Success */
 	assert_string_equal(r.message, "stopped by user");
 	c.is_canceled = 0;
 	r = running(ST_STOPPING);
 	r.stop_requested = 1;
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.is_canceled, 0);
 	c.is_canceled = 1;
 	r = running(ST_WORKING);
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.is_canceled, 1);
 
 	/* The end never precedes the creation. */
 	c = (struct sess_complete){.if_match = -1, .result = RES_WARNING, .is_canceled = -1, .end_us = 10};
 	r = running(ST_WORKING);
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.end_us, r.creation_us);
 
 	/* Twice: conflict; stale If-Match: precondition, record untouched. */
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_CONFLICT);
 	c.if_match = 3;
 	r = running(ST_WORKING);
-	assert_int_equal(session_mutate_complete(&c, &r, err, sizeof(err)), RC_PRECONDITION);
+	assert_int_equal(session_apply_complete(&c, &r, err, sizeof(err)), RC_PRECONDITION);
 	assert_int_equal(r.state, ST_WORKING);
 	assert_int_equal(r.end_us, 0);
 }
@@ -174,24 +174,21 @@ static void test_stop_open(void **state)
 {
 	char err[256];
 	struct sess_rec r = running(ST_WORKING);
-	assert_int_equal(session_mutate_stop(NULL, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_apply_stop(&r, err, sizeof(err)), RC_OK);
 	assert_int_equal(r.state, ST_STOPPING);
 	assert_int_equal(r.stop_requested, 1);
 	r = running(ST_STOPPED);
-	assert_int_equal(session_mutate_stop(NULL, &r, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(session_apply_stop(&r, err, sizeof(err)), RC_CONFLICT);
 	assert_int_equal(r.stop_requested, 0);
 
-	int stop = -1;
 	r = running(ST_STOPPING);
 	r.stop_requested = 1;
-	assert_int_equal(session_mutate_open(&stop, &r, err, sizeof(err)), RC_OK);
-	assert_int_equal(stop, 1);
+	assert_int_equal(session_check_open(&r, err, sizeof(err)), RC_OK);
 	r = running(ST_WORKING);
-	assert_int_equal(session_mutate_open(&stop, &r, err, sizeof(err)), RC_OK);
-	assert_int_equal(stop, 0);
-	assert_int_equal(session_mutate_open(NULL, &r, err, sizeof(err)), RC_OK);
+	assert_int_equal(session_check_open(&r, err, sizeof(err)), RC_OK);
 	r = running(ST_STOPPED);
-	assert_int_equal(session_mutate_open(NULL, &r, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(session_check_open(&r, err, sizeof(err)), RC_CONFLICT);
+	assert_non_null(strstr(err, "stopped"));
 }
 
 static void test_prepare_new(void **state)
@@ -254,6 +251,25 @@ static void test_prepare_new(void **state)
 	longname[1024] = 0;
 	bad = (struct sess_rec){.name = longname, .state = ST_WORKING};
 	assert_int_equal(session_prepare_new(&bad, 1, err, sizeof(err)), RC_OK);
+
+	/* A type or state that is no code is refused, never stored as some other type. */
+	bad = (struct sess_rec){.name = "x", .state = ST_WORKING, .type = -1};
+	assert_int_equal(session_prepare_new(&bad, 1, err, sizeof(err)), RC_INVALID);
+	assert_non_null(strstr(err, "sessionType"));
+	bad = (struct sess_rec){.name = "x", .state = ST_WORKING, .type = CATALOG_CODE_LIMIT};
+	assert_int_equal(session_prepare_new(&bad, 1, err, sizeof(err)), RC_INVALID);
+	bad = (struct sess_rec){.name = "x", .state = ST__COUNT};
+	assert_int_equal(session_prepare_new(&bad, 1, err, sizeof(err)), RC_INVALID);
+
+	/* A finished run (Stopped with a result) keeps its result and ends now unless it says when. */
+	struct sess_rec done = {.name = "x", .state = ST_STOPPED, .result = RES_WARNING, .message = "m", .creation_us = 100};
+	assert_int_equal(session_prepare_new(&done, 777, err, sizeof(err)), RC_OK);
+	assert_int_equal(done.result, RES_WARNING);
+	assert_int_equal(done.end_us, 777);
+	assert_string_equal(done.message, "m");
+	done = (struct sess_rec){.name = "x", .state = ST_STOPPED, .result = RES_FAILED, .creation_us = 500, .end_us = 200};
+	assert_int_equal(session_prepare_new(&done, 777, err, sizeof(err)), RC_OK);
+	assert_int_equal(done.end_us, 500);   /* never before it began */
 }
 
 static void test_task(void **state)
@@ -277,39 +293,39 @@ static void test_task(void **state)
 	p.total_size = 1234;
 	p.reason = "r";
 	t = (struct task_rec){.name = "vm", .state = ST_WORKING, .usn = 4, .total_size = 5};
-	assert_int_equal(task_mutate_patch(&p, &t, err, sizeof(err)), RC_OK);
+	assert_int_equal(task_apply_patch(&p, &t, err, sizeof(err)), RC_OK);
 	assert_int_equal(t.state, ST_IDLE);
 	assert_int_equal(t.total_size, 1234);
 	assert_string_equal(t.reason, "r");
 	sess_patch_init(&p, 1);
 	t.total_size = 5;
-	assert_int_equal(task_mutate_patch(&p, &t, err, sizeof(err)), RC_OK);
+	assert_int_equal(task_apply_patch(&p, &t, err, sizeof(err)), RC_OK);
 	assert_int_equal(t.total_size, 5);   /* -1 leaves it */
 	p.has_state = 1;
 	p.state = ST_STOPPED;
-	assert_int_equal(task_mutate_patch(&p, &t, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(task_apply_patch(&p, &t, err, sizeof(err)), RC_CONFLICT);
 	p.state = ST_STARTING;
-	assert_int_equal(task_mutate_patch(&p, &t, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(task_apply_patch(&p, &t, err, sizeof(err)), RC_CONFLICT);
 	sess_patch_init(&p, 1);
 	p.if_match = 3;
-	assert_int_equal(task_mutate_patch(&p, &t, err, sizeof(err)), RC_PRECONDITION);
+	assert_int_equal(task_apply_patch(&p, &t, err, sizeof(err)), RC_PRECONDITION);
 
 	struct sess_complete c = {.if_match = -1, .result = RES_SUCCESS, .is_canceled = -1, .end_us = 50};
 	t = (struct task_rec){.name = "vm", .state = ST_WORKING, .creation_us = 10, .progress = 3};
-	assert_int_equal(task_mutate_complete(&c, &t, err, sizeof(err)), RC_OK);
+	assert_int_equal(task_apply_complete(&c, &t, err, sizeof(err)), RC_OK);
 	assert_int_equal(t.state, ST_STOPPED);
 	assert_int_equal(t.progress, 100);
 	assert_int_equal(t.end_us, 50);
 	assert_int_equal(t.is_canceled, 0);
-	assert_int_equal(task_mutate_complete(&c, &t, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(task_apply_complete(&c, &t, err, sizeof(err)), RC_CONFLICT);
 	sess_patch_init(&p, 1);
 	p.has_progress = 1;
 	p.progress = 5;
-	assert_int_equal(task_mutate_patch(&p, &t, err, sizeof(err)), RC_CONFLICT);
+	assert_int_equal(task_apply_patch(&p, &t, err, sizeof(err)), RC_CONFLICT);
 	assert_int_equal(t.progress, 100);
 	c = (struct sess_complete){.if_match = 7, .result = RES_FAILED, .is_canceled = 1, .end_us = 1};
 	t = (struct task_rec){.name = "vm", .state = ST_WORKING, .usn = 7, .creation_us = 10};
-	assert_int_equal(task_mutate_complete(&c, &t, err, sizeof(err)), RC_OK);
+	assert_int_equal(task_apply_complete(&c, &t, err, sizeof(err)), RC_OK);
 	assert_int_equal(t.is_canceled, 1);
 	assert_int_equal(t.end_us, 10);
 	assert_int_equal(t.progress, 0);
