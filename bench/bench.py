@@ -248,7 +248,7 @@ def dataset(n):
     base = os.path.join(CACHE, "sessions-%d" % n)
     db = base + ".db"
     # What the data depends on: the generator, the schema, and the type codes of the catalog.
-    inputs = [os.path.join(ROOT, p) for p in ("bench/gen.c", "src/store/store_sql.c", "src/core/catalog.def")]
+    inputs = [os.path.join(ROOT, p) for p in ("bench/gen.c", "src/store/store_sql.c", "src/model/catalog.def")]
     stale = not os.path.exists(db) or not os.path.exists(base + ".running") or \
         any(os.path.exists(p) and os.path.getmtime(db) < os.path.getmtime(p) for p in inputs)
     if stale:
@@ -372,6 +372,37 @@ def bench_size(n, dur, runs, export_all):
     return r
 
 
+def revocations(dur, runs, quick):
+    """Token check cost with no revoked tokens and with 100,000 (10,000 quick): the same
+    authenticated GET against two stores that differ only in their stored logouts."""
+    many = 10000 if quick else 100000
+    dbs = {}
+    for k in (0, many):
+        db = os.path.join(CACHE, "revoked-%d.db" % k)
+        if not os.path.exists(db) or os.path.getmtime(db) < os.path.getmtime(GEN):
+            for ext in ("", "-wal", "-shm"):
+                if os.path.exists(db + ext):
+                    os.remove(db + ext)
+            subprocess.run([GEN, "--db", db, "--sessions", "1000", "--revocations", str(k)], check=True)
+        dbs[k] = os.path.join(tmpdir, "revoked-%d.db" % k)
+        shutil.copyfile(db, dbs[k])
+    servers = {k: Sessiond(db, "warn") for k, db in dbs.items()}
+    for s in servers.values():
+        s.start()
+    rps = {k: [] for k in dbs}
+    for i in range(runs):
+        for k, s in servers.items():   # alternate, so drift of the machine hits both alike
+            x = wrk(s.port, "/api/v1/serverInfo", dur, env={"BENCH_TOKEN": s.token()})
+            rps[k].append(x["rps"])
+    for s in servers.values():
+        s.stop()
+    out = {"revoked": many, "rps_none": med(rps[0]), "rps_many": med(rps[many])}
+    out["ratio"] = out["rps_many"] / out["rps_none"]
+    log("  token check: %.0f req/s with no revocations, %.0f with %d (%.3fx)" %
+        (out["rps_none"], out["rps_many"], many, out["ratio"]))
+    return out
+
+
 def export(db, n, runs):
     s = Sessiond(db, "warn")
     s.start()
@@ -442,6 +473,10 @@ def report(results, main_n):
         e = m["export"]
         print(line % ("export sessions/s (%s)" % e["mode"], "%.0f" % e["sessions_per_s"], ">= 200000"))
         print(line % ("export peak RSS (VmHWM)", "%.1f MiB" % e["peak_rss_mib"], "< 64 MiB"))
+    if "revocations" in m:
+        v = m["revocations"]
+        print(line % ("token check, %d revoked vs none (GET serverInfo req/s)" % v["revoked"],
+                      "%.3fx" % v["ratio"], "within 5 %"))
     print(line % ("start-up", "%.1f ms" % m["startup_ms"], "< 100 ms"))
     print(line % ("idle RSS", "%.1f MiB" % m["idle_rss_mib"], "< 16 MiB"))
     if len(results) > 1:
@@ -482,6 +517,7 @@ def main():
     tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-")
     try:
         results = [bench_size(n, dur, runs, True) for n in sizes]
+        results[-1]["revocations"] = revocations(dur, runs, a.quick)
         os.makedirs(CACHE, exist_ok=True)
         with open(os.path.join(CACHE, "results-%s.json" % ("quick" if a.quick else "full")), "w") as f:
             json.dump({"cpu": cpu_model(), "cores": os.cpu_count(), "duration_s": dur, "runs": runs,

@@ -4,14 +4,16 @@
  *
  *   sessiond-gen --db PATH --sessions N [--running R] [--days D] [--jobs J]
  *                [--tasks-every K] [--logs-every K] [--seed S]
- *                [--sample-file F] [--running-file F]
+ *                [--sample-file F] [--running-file F] [--revocations N]
  *
  * Sessions are spread evenly over the last D days (oldest first, time-ordered
  * ids made from their creation time); the newest R are still running. Most are
  * backup jobs of J jobs; results are 85% Success, 10% Warning, 5% Failed.
  * Every K-th session gets two task sessions (--tasks-every) and three log
  * records (--logs-every); 0 turns either off. --sample-file receives the id of
- * one stopped session, --running-file the ids of the running ones. */
+ * one stopped session, --running-file the ids of the running ones. --revocations
+ * stores N logouts (revoked token families that have not expired), which every
+ * token check must look past. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -168,6 +170,7 @@ static void make_jobs(struct job *jobs, int n)
 static void add_session(struct gen *g, const struct job *j, int64_t creation, int running, int open, int is_retry,
                         struct uuid *id_out, struct sess_complete *end)
 {
+	struct core_write *w = slot(g);   /* first: a full window flushes, and resets the arena */
 	struct sess_rec *s = arena_zalloc(&g->a, sizeof(*s));
 	uuid_at(&s->id, creation);
 	*id_out = s->id;
@@ -213,19 +216,21 @@ static void add_session(struct gen *g, const struct job *j, int64_t creation, in
 		                        "\"policyType\":\"Vm\",\"protectedInstancesCount\":%d,\"policyRemoved\":false}}",
 		                        pid, j->name, j->objects);
 	}
-	core_session_create(slot(g), s);
+	core_session_create(w, s);
 }
 
 static void finish_session(struct gen *g, const struct uuid *id, const struct sess_complete *end)
 {
+	struct core_write *w = slot(g);
 	struct sess_complete *c = arena_alloc(&g->a, sizeof(*c));
 	*c = *end;
-	core_session_complete(slot(g), id, c);
+	core_session_complete(w, id, c);
 }
 
 static void add_tasks(struct gen *g, const struct job *j, const struct uuid *sid, int64_t creation, int running)
 {
 	for(int t = 0; t < 2; t++) {
+		struct core_write *w = slot(g);
 		struct task_rec *k = arena_zalloc(&g->a, sizeof(*k));
 		uuid_at(&k->id, creation + 1000 * (t + 1));
 		k->session_id = *sid;
@@ -237,7 +242,7 @@ static void add_tasks(struct gen *g, const struct job *j, const struct uuid *sid
 		k->total_size = rnd_range(1, 500) << 30;
 		k->creation_us = creation + 1000 * (t + 1);
 		k->end_us = running ? 0 : creation + rnd_range(30, 3600) * 1000000;
-		core_task_create(slot(g), k);
+		core_task_create(w, k);
 	}
 }
 
@@ -246,6 +251,7 @@ static void add_logs(struct gen *g, const struct uuid *sid, int64_t creation)
 	static const char *const titles[] = {
 		"Job started at %s", "Building list of objects to process", "Processing finished",
 	};
+	struct core_write *w = slot(g);
 	struct log_rec *logs = arena_zalloc(&g->a, 3 * sizeof(struct log_rec));
 	for(int i = 0; i < 3; i++) {
 		struct log_rec *l = &logs[i];
@@ -254,7 +260,7 @@ static void add_logs(struct gen *g, const struct uuid *sid, int64_t creation)
 		l->start_us = creation + i * 1000000;
 		l->update_us = l->start_us + 500000;
 	}
-	core_log_append(slot(g), OWNER_SESSION, sid, logs, 3);
+	core_log_append(w, OWNER_SESSION, sid, logs, 3);
 }
 
 static void write_ids(const char *path, const struct uuid *ids, int64_t n)
@@ -278,14 +284,14 @@ static void usage(void)
 {
 	fputs("usage: sessiond-gen --db PATH --sessions N [--running R] [--days D] [--jobs J]\n"
 	      "                    [--tasks-every K] [--logs-every K] [--seed S]\n"
-	      "                    [--sample-file F] [--running-file F]\n", stderr);
+	      "                    [--sample-file F] [--running-file F] [--revocations N]\n", stderr);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *db = NULL, *sample_file = NULL, *running_file = NULL;
-	int64_t nsess = -1, running = 100, days = 365, njobs = 300, tasks_every = 10, logs_every = 10;
+	int64_t nsess = -1, running = 100, days = 365, njobs = 300, tasks_every = 10, logs_every = 10, nrevoked = 0;
 	for(int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if(!v)
@@ -311,6 +317,8 @@ int main(int argc, char **argv)
 			tasks_every = n;
 		else if(num && !strcmp(a, "--logs-every"))
 			logs_every = n;
+		else if(num && !strcmp(a, "--revocations"))
+			nrevoked = n;
 		else if(num && !strcmp(a, "--seed"))
 			rng_state ^= (uint64_t)n * 0x2545f4914f6cdd1dull;
 		else
@@ -369,6 +377,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sessiond-gen: %" PRId64 " sessions\n", i);
 		}
 	}
+	for(int64_t i = 0; i < nrevoked; i++) {
+		struct core_write *w = slot(&g);   /* first: a full window flushes, and resets the arena */
+		char *key = arena_printf(&g.a, "f%016" PRIx64 "%016" PRIx64, rnd(), rnd());
+		core_token_revoke(w, key, REVOKE_LOGOUT, now + 14 * 86400 * INT64_C(1000000));
+	}
 	flush(&g);
 	core_close();
 	int64_t us = time_now_us() - t0;
@@ -377,7 +390,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "sessiond-gen: %" PRId64 " sessions (%" PRId64 " running), %" PRId64 " task sessions, %" PRId64
-	        " log records in %.1f s\n", nsess, running, ntasks, nlogs, (double)us / 1e6);
+	        " log records, %" PRId64 " revocations in %.1f s\n", nsess, running, ntasks, nlogs, nrevoked,
+	        (double)us / 1e6);
 	if(sample_file && nsess > running)
 		write_ids(sample_file, &sample, 1);
 	write_ids(running_file, run_ids, running);
