@@ -11,10 +11,11 @@
 #include "util/timefmt.h"
 
 /* Token layout before base64url: version, kind, role, 1 spare byte, uid (4, big
- * endian), family id (16), token id (8), issued and expires (8 each, seconds).
- * The text form is base64url(payload) "." base64url(MAC of the payload). */
-#define TOKEN_VERSION 1
-#define PAYLOAD_LEN 48
+ * endian), family id (16), token id (8), issued and expires (8 each, seconds), the
+ * user's credential generation (8). The text form is base64url(payload) "."
+ * base64url(MAC of the payload). Version 1 tokens (no generation) are refused. */
+#define TOKEN_VERSION 2
+#define PAYLOAD_LEN 56
 
 static const char *const role_names[ROLE__COUNT] = {
 	[ROLE_NONE] = "none", [ROLE_VIEWER] = "viewer", [ROLE_OPERATOR] = "operator",
@@ -177,6 +178,7 @@ static void mint(const struct principal *who, int kind, int64_t issued_s, int64_
 	put_be(p + 24, jti, 8);
 	put_be(p + 32, (uint64_t)issued_s, 8);
 	put_be(p + 40, (uint64_t)expires_s, 8);
+	put_be(p + 48, (uint64_t)who->gen, 8);
 	unsigned char mac[crypto_auth_BYTES];
 	crypto_auth(mac, p, sizeof(p), auth.key);
 	sodium_bin2base64(out, AUTH_TOKEN_MAX, p, sizeof(p), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -282,11 +284,69 @@ static struct verified *verified_slot(const char *token, size_t len)
 	return &t[h % VERIFIED_SLOTS];
 }
 
+/* Users' current credential generation and role, per thread, re-read from the store
+ * after USER_TTL_US: deleting a user or changing its role or password (which bump the
+ * generation) ends its tokens and logons within that time, on every instance. */
+#define USER_SLOTS 64
+#define USER_TTL_US 1000000
+
+struct user_seen {
+	int64_t uid;
+	int64_t gen;                /* 0: no such user */
+	int role;
+	int64_t fetched_us;
+};
+
+static pthread_key_t users_key;
+static pthread_once_t users_once = PTHREAD_ONCE_INIT;
+
+static void make_users_key(void)
+{
+	pthread_key_create(&users_key, free);
+}
+
+enum rc auth_user_current(int64_t uid, int64_t now_us, int64_t *gen, int *role)
+{
+	pthread_once(&users_once, make_users_key);
+	struct user_seen *t = pthread_getspecific(users_key);
+	if(!t) {
+		t = xcalloc(USER_SLOTS, sizeof(*t));
+		pthread_setspecific(users_key, t);
+	}
+	struct user_seen *e = &t[(uint64_t)uid % USER_SLOTS];
+	if(e->uid != uid || now_us - e->fetched_us >= USER_TTL_US || now_us < e->fetched_us) {
+		struct arena a;
+		arena_init(&a);
+		struct user_rec u;
+		enum rc rc = core_user_get_uid(uid, &a, &u);
+		arena_free(&a);
+		if(rc && rc != RC_NOTFOUND)
+			return rc;
+		e->uid = uid;
+		e->gen = rc ? 0 : u.gen;
+		e->role = rc ? ROLE_NONE : u.role;
+		e->fetched_us = now_us;
+	}
+	if(!e->gen)
+		return RC_NOTFOUND;
+	*gen = e->gen;
+	*role = e->role;
+	return RC_OK;
+}
+
 static enum rc check_live(struct principal *who)
 {
 	int64_t now = time_now_us();
 	if(who->expires_us <= now)
 		return RC_EXPIRED;
+	/* The user must still exist with the credentials the token was issued under. */
+	int64_t gen;
+	int role;
+	enum rc rc = auth_user_current(who->uid, now, &gen, &role);
+	if(rc)
+		return rc == RC_NOTFOUND ? RC_UNAUTHORIZED : rc;
+	if(gen != who->gen || role != who->role)
+		return RC_UNAUTHORIZED;
 	auth_revoked_refresh(now);
 	if(__atomic_load_n(&auth.n, __ATOMIC_RELAXED)) {
 		char key[40];
@@ -348,6 +408,7 @@ static enum rc verify_mac(const char *token, size_t len, int kind, struct princi
 	who->jti = get_be(p + 24, 8);
 	who->issued_us = (int64_t)get_be(p + 32, 8) * 1000000;
 	who->expires_us = (int64_t)get_be(p + 40, 8) * 1000000;
+	who->gen = (int64_t)get_be(p + 48, 8);
 	return RC_OK;
 }
 

@@ -61,8 +61,14 @@ void auth_issue(struct principal *who, int short_refresh, struct token_pair *out
 void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, struct token_pair *out);
 
 /** Verifies a token of the given kind. RC_UNAUTHORIZED (malformed, bad MAC, wrong
- *  kind, revoked) or RC_EXPIRED; RC_OK fills *who. */
+ *  kind, revoked, its user deleted or its credentials changed since it was issued) or
+ *  RC_EXPIRED; RC_BACKEND when the user could not be read; RC_OK fills *who. */
 enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who);
+
+/** The current credential generation and role of user uid, as this thread saw them
+ *  within the last second (re-read from the store after that). RC_NOTFOUND when the
+ *  user no longer exists. */
+enum rc auth_user_current(int64_t uid, int64_t now_us, int64_t *gen, int *role);
 
 /** The revocation key of a token family / of one token, as text (core_token_revoke). */
 void auth_family_key(const struct principal *who, char out[40]);

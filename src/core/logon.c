@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auth.h"
 #include "core/core.h"
 
 #define CACHE_SLOTS 1024
@@ -99,6 +100,17 @@ enum rc logon_check(const char *sid, int64_t now_us, struct logon_rec *out, char
 		logon_forget(sid);
 		store_delete(sid);
 		return RC_EXPIRED;
+	}
+	/* Its user must still exist with the credentials it logged on with. */
+	int64_t gen;
+	int role;
+	enum rc urc = auth_user_current(copy.rec.uid, now_us, &gen, &role);
+	if(urc && urc != RC_NOTFOUND)
+		return urc;
+	if(urc || gen != copy.rec.gen || role != copy.rec.role) {
+		logon_forget(sid);
+		store_delete(sid);
+		return RC_UNAUTHORIZED;
 	}
 	int store = now_us - copy.stored_last_us >= LOGON_TOUCH_US;
 	pthread_mutex_lock(&cache.lock);

@@ -95,10 +95,20 @@ def token_key(db):
         c.close()
 
 
-def mint(key, kind, role, uid, issued, expires, jti=7):
+def user_ids(db, name):
+    """(uid, credential generation) of a stored user."""
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return c.execute("SELECT uid, gen FROM users WHERE name=?", (name,)).fetchone()
+    finally:
+        c.close()
+
+
+def mint(key, kind, role, uid, issued, expires, jti=7, gen=1):
+    """A token in the server's own format (version 2: with the user's credential generation)."""
     roles = {"viewer": 1, "operator": 2, "reporter": 3, "admin": 4}
-    p = bytes([1, kind, roles[role], 0]) + struct.pack(">I", uid) + os.urandom(16) + \
-        struct.pack(">QQQ", jti, issued, expires)
+    p = bytes([2, kind, roles[role], 0]) + struct.pack(">I", uid) + os.urandom(16) + \
+        struct.pack(">QQQQ", jti, issued, expires, gen)
     mac = hmac.new(key, p, hashlib.sha512).digest()[:32]   # crypto_auth: HMAC-SHA-512-256
     return b64u(p) + "." + b64u(mac)
 
@@ -116,10 +126,10 @@ class Creds:
             self.tokens[role], self.refresh[role] = t["access_token"], t["refresh_token"]
         self.em = {role: self.em_logon(role) for role in ROLES}
         key = token_key(srv.db)
-        uid = 1   # the admin, created first
+        uid, gen = user_ids(srv.db, "admin")
         now = int(time.time())
-        self.expired = mint(key, 1, "admin", uid, now - 3600, now - 60)
-        good = mint(key, 1, "admin", uid, now, now + 600)
+        self.expired = mint(key, 1, "admin", uid, now - 3600, now - 60, gen=gen)
+        good = mint(key, 1, "admin", uid, now, now + 600, gen=gen)
         assert requests.get(self.base + "/api/v1/sessions?limit=1", timeout=10, headers={
             "x-api-version": LATEST, "Authorization": "Bearer " + good}).status_code == 200, \
             "a token minted with the key must verify, or the expired one proves nothing"

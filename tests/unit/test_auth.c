@@ -33,12 +33,26 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A principal of a stored user with that role (tokens are only good for a user that
+ * exists with the credentials they were issued under). */
 static struct principal user(int role)
 {
+	char name[32];
+	snprintf(name, sizeof(name), "u-%s", auth_role_name(role));
+	struct arena a;
+	arena_init(&a);
+	struct user_rec u;
+	if(core_user_get(name, &a, &u)) {
+		struct core_write w = {0};
+		assert_int_equal(core_user_add(&w, name, "$argon2id$not-a-real-hash", role), RC_OK);
+		assert_int_equal(core_user_get(name, &a, &u), RC_OK);
+	}
 	struct principal p;
 	memset(&p, 0, sizeof(p));
 	p.role = role;
-	p.uid = 42;
+	p.uid = u.uid;
+	p.gen = u.gen;
+	arena_free(&a);
 	return p;
 }
 
@@ -52,7 +66,8 @@ static void test_roundtrip(void **state)
 	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
 	assert_true(got.authenticated);
 	assert_int_equal(got.role, ROLE_REPORTER);
-	assert_int_equal(got.uid, 42);
+	assert_int_equal(got.uid, who.uid);
+	assert_int_equal(got.gen, who.gen);
 	assert_memory_equal(got.sid, who.sid, 16);
 	assert_int_equal(got.expires_us - got.issued_us, (int64_t)AUTH_ACCESS_TTL_S * 1000000);
 	assert_true(got.issued_us <= time_now_us() && got.issued_us >= before - 1000000);
@@ -228,7 +243,8 @@ static void test_revoked_many(void **state)
 static void test_logon(void **state)
 {
 	int64_t t0 = time_now_us();
-	struct logon_rec l = {.uid = 7, .gen = 1, .role = ROLE_VIEWER, .user = "viewer", .created_us = t0, .last_us = t0};
+	struct principal v = user(ROLE_VIEWER);
+	struct logon_rec l = {.uid = v.uid, .gen = v.gen, .role = ROLE_VIEWER, .user = "viewer", .created_us = t0, .last_us = t0};
 	snprintf(l.sid, sizeof(l.sid), "0190a1b2-0000-4000-8000-000000000001");
 	struct core_write w = {0};
 	assert_int_equal(core_logon_create(&w, &l, LOGON_PER_USER), RC_OK);
@@ -238,7 +254,7 @@ static void test_logon(void **state)
 	for(int i = 1; i <= 4; i++)
 		assert_int_equal(logon_check(l.sid, t0 + i * 14LL * 60 * 1000000, &got, name, sizeof(name)), RC_OK);
 	assert_string_equal(name, "viewer");
-	assert_int_equal(got.uid, 7);
+	assert_int_equal(got.uid, v.uid);
 	assert_int_equal(got.role, ROLE_VIEWER);
 	int64_t last = t0 + 4 * 14LL * 60 * 1000000;
 	assert_int_equal(logon_check(l.sid, last + LOGON_IDLE_US, &got, name, sizeof(name)), RC_OK);
@@ -270,6 +286,53 @@ static void test_logon(void **state)
 	logon_forget(l.sid);
 	assert_int_equal(core_logon_delete(&d2, l.sid), RC_NOTFOUND);
 	assert_int_equal(logon_check(l.sid, t0, &got, name, sizeof(name)), RC_UNAUTHORIZED);
+}
+
+/* Deleting a user, or changing its role or password, ends its tokens and logons at once
+ * (within the second the user cache keeps), and a new user never gets an old uid. */
+static void test_credentials_change(void **state)
+{
+	struct core_write w = {0};
+	assert_int_equal(core_user_add(&w, "dave", "$argon2id$x", ROLE_OPERATOR), RC_OK);
+	struct principal who = {.role = ROLE_OPERATOR, .uid = w.user.uid, .gen = w.user.gen}, got;
+	assert_int_equal(w.user.gen, 1);
+	struct token_pair tp;
+	auth_issue(&who, 0, &tp);
+	int64_t t0 = time_now_us();
+	struct logon_rec l = {.uid = who.uid, .gen = who.gen, .role = ROLE_OPERATOR, .user = "dave", .created_us = t0,
+	                      .last_us = t0};
+	snprintf(l.sid, sizeof(l.sid), "0190a1b2-0000-4000-8000-0000000000d1");
+	struct core_write lw = {0};
+	assert_int_equal(core_logon_create(&lw, &l, LOGON_PER_USER), RC_OK);
+	char name[64];
+	struct logon_rec lg;
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
+	assert_int_equal(logon_check(l.sid, t0, &lg, name, sizeof(name)), RC_OK);
+	/* demoted: the role change bumps the generation */
+	struct core_write c = {0};
+	assert_int_equal(core_user_change(&c, "dave", NULL, ROLE_VIEWER), RC_OK);
+	assert_int_equal(c.user.gen, 2);
+	int64_t gen;
+	int role;
+	assert_int_equal(auth_user_current(who.uid, time_now_us() + 2000000, &gen, &role), RC_OK);
+	assert_int_equal(gen, 2);
+	assert_int_equal(role, ROLE_VIEWER);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	assert_int_equal(auth_verify(tp.refresh, strlen(tp.refresh), TOK_REFRESH, &got), RC_UNAUTHORIZED);
+	assert_int_equal(logon_check(l.sid, t0 + 2000000, &lg, name, sizeof(name)), RC_UNAUTHORIZED);
+	/* a token issued under the new credentials works; deleting the user ends it */
+	who.gen = 2;
+	who.role = ROLE_VIEWER;
+	auth_issue(&who, 0, &tp);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_OK);
+	struct core_write d = {0};
+	assert_int_equal(core_user_del(&d, "dave"), RC_OK);
+	assert_int_equal(auth_user_current(who.uid, time_now_us() + 4000000, &gen, &role), RC_NOTFOUND);
+	assert_int_equal(auth_verify(tp.access, strlen(tp.access), TOK_ACCESS, &got), RC_UNAUTHORIZED);
+	/* the next user gets a new uid, so the old tokens can never name it */
+	struct core_write a2 = {0};
+	assert_int_equal(core_user_add(&a2, "erin", "$argon2id$x", ROLE_ADMIN), RC_OK);
+	assert_true(a2.user.uid > who.uid);
 }
 
 static void test_equal(void **state)
@@ -347,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_tampered), cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_revoked),   cmocka_unit_test(test_equal),    cmocka_unit_test(test_password),
 		cmocka_unit_test(test_roles),     cmocka_unit_test(test_revoked_many), cmocka_unit_test(test_logon),
+		cmocka_unit_test(test_credentials_change),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
