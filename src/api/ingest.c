@@ -239,7 +239,7 @@ static void reply_task(struct req *r)
 	vbr_json(r, w->kind == W_TASK_CREATE ? 201 : 200, &jw);
 	/* The task in the 1.2+ shape whatever the version, plus the parent's stop flag. */
 	size_t mark = r->out.len;
-	vbr_render_task(&jw, &w->out_task, r->version < VBR_12 ? VBR_12 : r->version, 1);
+	vbr_render_task(&jw, &w->out_task, r->version, 1);
 	if(r->out.len > mark && r->out.p[r->out.len - 1] == '}') {
 		r->out.len--;
 		buf_addstr(&r->out, stop ? ",\"stopRequested\":true}" : ",\"stopRequested\":false}");
