@@ -1000,7 +1000,7 @@ static int tasks_available(struct req *r)
 static const struct order_name task_orders[] = {
 	{"Name", QO_NAME, VBR_12}, {"Type", QO_TASK_TYPE, VBR_12}, {"SessionType", QO_SESSION_TYPE, VBR_12},
 	{"CreationTime", QO_CREATION, VBR_12}, {"EndTime", QO_END, VBR_12}, {"State", QO_STATE, VBR_12},
-	{"Result", QO_RESULT, VBR_12}, {"ScanState", QO_STATE, VBR_13}, {"ScanResult", QO_RESULT, VBR_13},
+	{"Result", QO_RESULT, VBR_12}, {"ScanState", QO_STATE, VBR_12}, {"ScanResult", QO_RESULT, VBR_12},
 	{NULL, 0, 0},
 };
 
