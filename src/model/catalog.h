@@ -1,6 +1,6 @@
 /* model/catalog: the enumerations of the domain and their spelling in every dialect
- * and API version. The data lives in catalog.def (one row per session type);
- * everything here is a lookup into those tables. All names returned are static.
+ * and API version. The data lives in catalog.def (one row per session type) and
+ * version.def (one row per VBR x-api-version); everything here is a lookup into those tables. All names returned are static.
  * Every value that reaches the disk is an explicit, permanent code: session types
  * carry theirs in catalog.def, and the small enumerations below spell theirs out.
  * Out-of-range values give NULL from the state/result/log/task *_name functions; the type
@@ -42,9 +42,9 @@ enum vbr_ver {
 
 /* jobs/states words of one version. */
 struct vbr_job_words {
-	const char *backup, *replica; /* EJobType of a backup / replica job */
-	const char *running, *inactive; /* EJobStatus */
-	const char *vm;               /* EJobWorkload of a VM job */
+	const char *backup, *replica;   /* EJobType of a backup / replica job */
+	const char *running, *inactive; /* EJobStatus of a running / idle job */
+	const char *vm;                 /* EJobWorkload of a VM job */
 };
 
 /* One x-api-version and the shape of its answers: a row of version.def. A key is the JSON
@@ -53,7 +53,7 @@ struct vbr_version {
 	const char *name;                  /* "1.3-rev2" */
 	enum vbr_fam fam;
 	enum vbr_def def;
-	const char *build;                 /* serverInfo buildVersion */
+	const char *build;                 /* serverInfo buildVersion; NULL: no serverInfo (404) */
 	const char *job_id;                /* SessionModel: "activityId" / "jobId" */
 	const char *platform;              /* SessionModel platformName (with platformId) */
 	const char *initiated_by;          /* SessionModel initiatedBy */
