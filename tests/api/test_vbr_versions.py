@@ -49,6 +49,8 @@ class Definition:
         with open(FILES[version], encoding="utf-8-sig") as f:  # some files start with a BOM
             self.doc = json.load(f)
         self.defs = schema.convert_document(self.doc)
+        if version in schema.DOCS:  # schema.py's own fallback to the full document: read once
+            schema._loaded.setdefault((version, "full"), self.defs)
         self._validators = {}
 
     def response_schema(self, method, path, status="200"):
@@ -238,6 +240,12 @@ def check_version(d, version, defn):
     newest = by[d.newest["id"]]
     assert newest["sessionType"] == ("HaClusterEdit" if "HaClusterEdit" in types
                                      else "Infrastructure")
+    assert (by[d.copy["id"]]["sessionType"] == "BackupCopyJob") == ("BackupCopyJob" in types)
+    # every optional field the revision declares and the session has is sent
+    declared = defn.doc["components"]["schemas"]["SessionModel"]["properties"]
+    for key in ("activityId", "jobId", "initiatedBy", "progress", "retryInfo"):
+        assert (key in newest) == (key in declared), key
+    assert ("platformName" in by[d.done["id"]]) == ("platformName" in declared)
     platforms = (defn.enum("EPlatformType")
                  if "EPlatformType" in defn.doc["components"]["schemas"] else [])
     assert ("platformName" in newest) == ("Proxmox" in platforms)
