@@ -58,7 +58,7 @@ struct req {
 	const char *base_url;             /* scheme://host[:port] as the client addressed us */
 	int64_t now_us;                   /* when the request arrived */
 
-	int version;                      /* dialect-specific: VBR family, Azure version index */
+	int version;                      /* dialect-specific: VBR enum vbr_ver, Azure version index */
 	int login;                        /* a logon endpoint (public POST): a 401 counts as a failed logon */
 	struct principal who;             /* filled by the dialect's authentication */
 

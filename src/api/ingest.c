@@ -244,7 +244,7 @@ static void reply_task_status(struct req *r, int created)
 	}
 	struct jw jw;
 	vbr_json(r, created ? 201 : 200, &jw);
-	vbr_render_task(&jw, &w->task, r->version < VBR_12 ? VBR_12 : r->version, &w->sess.stop_requested);
+	vbr_render_task(&jw, &w->task, r->version, &w->sess.stop_requested);
 	if(created) {
 		char id[UUID_STR_LEN + 1];
 		uuid_format(&w->task.id, id);

@@ -95,12 +95,15 @@ static void result_model(struct jw *w, int result, const char *message, int canc
 	jw_obj_end(w);
 }
 
-static void progress_model(struct jw *w, int fam, int64_t creation, int64_t end, int percent)
+/* The family of the request's version (r->version is an enum vbr_ver). */
+static int vfam(const struct req *r) { return catalog_vbr_family(r->version); }
+
+static void progress_model(struct jw *w, const char *key, int fam, int64_t creation, int64_t end, int percent)
 {
 	char span[40];
 	int64_t stop = end ? end : time_now_us();
 	timespan_format(stop > creation ? stop - creation : 0, span);
-	jw_key(w, "progress");
+	jw_key(w, key);
 	jw_obj(w);
 	jw_kstr(w, "duration", span);
 	jw_knull(w, "processingRate");
@@ -113,36 +116,18 @@ static void progress_model(struct jw *w, int fam, int64_t creation, int64_t end,
 	jw_obj_end(w);
 }
 
-static int platform_known(const char *p, int fam)
+void vbr_render_session(struct jw *w, const struct sess_rec *s, int ver, int ingest)
 {
-	static const char *const v12[] = {"VMware", "HyperV", "CloudDirector", "WindowsPhysical", "LinuxPhysical",
-	                                  "Tape", "CustomPlatform", "EntraID", "UnstructuredData", "Test"};
-	static const char *const v13[] = {"MongoDb", "Iris", "AWSEC2", "AzureCompute", "GCE", "Nutanix",
-	                                  "Proxmox", "LinuxPhysicalPpc", "ApplicationBackupRepository"};
-	for(size_t i = 0; i < sizeof(v12) / sizeof(v12[0]); i++)
-		if(!strcmp(p, v12[i]))
-			return 1;
-	if(fam >= VBR_13)
-		for(size_t i = 0; i < sizeof(v13) / sizeof(v13[0]); i++)
-			if(!strcmp(p, v13[i]))
-				return 1;
-	return 0;
-}
-
-void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ingest)
-{
+	const struct vbr_version *v = catalog_vbr(ver);
 	jw_obj(w);
 	kuuid(w, "id", &s->id);
 	jw_kstr(w, "name", s->name);
-	if(fam <= VBR_11)
-		kuuid(w, "activityId", &s->job_id);
-	else
-		kuuid(w, "jobId", &s->job_id);
-	jw_kstr(w, "sessionType", catalog_type_vbr(s->type, fam));
+	kuuid(w, v->job_id, &s->job_id);
+	jw_kstr(w, "sessionType", catalog_vbr_type(s->type, ver));
 	vbr_time(w, "creationTime", s->creation_us);
 	if(s->end_us)
 		vbr_time(w, "endTime", s->end_us);
-	jw_kstr(w, "state", catalog_state_name(s->state == ST_ACTION_REQUIRED && fam < VBR_13 ? ST_WORKING : s->state));
+	jw_kstr(w, "state", catalog_state_name(catalog_vbr_state(s->state, ver)));
 	jw_kint(w, "progressPercent", s->progress);
 	result_model(w, s->result, s->message, s->is_canceled);
 	kuuid_opt(w, "resourceId", &s->resource_id);
@@ -150,22 +135,21 @@ void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ing
 		jw_kstr(w, "resourceReference", s->resource_ref);
 	kuuid_opt(w, "parentSessionId", &s->parent_id);
 	jw_kint(w, "usn", s->usn);
-	if(fam >= VBR_12) {
-		if(s->platform_name && platform_known(s->platform_name, fam))
-			jw_kstr(w, "platformName", s->platform_name);
+	if(v->platform) {
+		if(s->platform_name && catalog_vbr_platform_known(s->platform_name, ver))
+			jw_kstr(w, v->platform, s->platform_name);
 		jw_kstr(w, "platformId", PLATFORM_NIL);
 	}
-	if(fam >= VBR_13) {
-		if(s->initiated_by)
-			jw_kstr(w, "initiatedBy", s->initiated_by);
-		progress_model(w, fam, s->creation_us, s->end_us, s->progress);
-		if(s->is_retry) {
-			jw_key(w, "retryInfo");
-			jw_obj(w);
-			jw_kbool(w, "isRecheckRetry", 0);
-			jw_knull(w, "retryNumber");
-			jw_obj_end(w);
-		}
+	if(v->initiated_by && s->initiated_by)
+		jw_kstr(w, v->initiated_by, s->initiated_by);
+	if(v->progress)
+		progress_model(w, v->progress, v->fam, s->creation_us, s->end_us, s->progress);
+	if(v->retry_info && s->is_retry) {
+		jw_key(w, v->retry_info);
+		jw_obj(w);
+		jw_kbool(w, "isRecheckRetry", 0);
+		jw_knull(w, "retryNumber");
+		jw_obj_end(w);
 	}
 	if(ingest) {
 		jw_kbool(w, "stopRequested", s->stop_requested);
@@ -175,13 +159,16 @@ void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ing
 	jw_obj_end(w);
 }
 
-void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, const int *ingest_stop)
+void vbr_render_task(struct jw *w, const struct task_rec *t, int ver, const int *ingest_stop)
 {
+	if(catalog_vbr_family(ver) < VBR_12)
+		ver = catalog_vbr_newest(VBR_12);
+	int fam = catalog_vbr_family(ver);
 	jw_obj(w);
 	kuuid(w, "id", &t->id);
 	jw_kstr(w, "type", catalog_task_type_name(t->type));
 	kuuid(w, "sessionId", &t->session_id);
-	jw_kstr(w, "sessionType", catalog_type_vbr(t->session_type, fam));
+	jw_kstr(w, "sessionType", catalog_vbr_type(t->session_type, ver));
 	vbr_time(w, "creationTime", t->creation_us);
 	if(t->end_us)
 		vbr_time(w, "endTime", t->end_us);
@@ -194,14 +181,14 @@ void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, const int 
 		jw_kstr(w, "scanState", t->state == ST_STOPPED ? "Finished" : "InProgress");
 	} else {
 		jw_kint(w, "usn", t->usn);
-		jw_kstr(w, "state", catalog_state_name(t->state == ST_ACTION_REQUIRED && fam < VBR_13 ? ST_WORKING : t->state));
+		jw_kstr(w, "state", catalog_state_name(catalog_vbr_state(t->state, ver)));
 		result_model(w, t->result, t->message, t->is_canceled);
 		if(t->type == TT_BACKUP) {
 			kuuid_opt(w, "restorePointId", &t->restore_point_id);
 			kuuid_opt(w, "repositoryId", &t->repository_id);
 		}
 		if(t->type != TT_RESTORE)
-			progress_model(w, fam, t->creation_us, t->end_us, t->progress);
+			progress_model(w, "progress", fam, t->creation_us, t->end_us, t->progress);
 	}
 	if(ingest_stop) {
 		jw_kbool(w, "stopRequested", *ingest_stop);
@@ -233,16 +220,15 @@ enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u)
 static enum rc vbr_prepare(struct req *r)
 {
 	const char *v = req_header(r, "x-api-version");
-	if(!v || !*v) {
-		vbr_error(r, RC_INVALID, 400, "the x-api-version header is required (1.0-rev1 … 1.3-rev2)");
+	int ver = catalog_vbr_parse(v);
+	if(ver < 0) {
+		vbr_error(r, RC_INVALID, 400,
+		          arena_printf(r->arena, "%s; supported: %s", v && *v ? "unsupported x-api-version"
+		                                                        : "the x-api-version header is required",
+		                       catalog_vbr_list()));
 		return RC_INVALID;
 	}
-	int fam = catalog_vbr_version(v);
-	if(fam < 0) {
-		vbr_error(r, RC_INVALID, 400, "unsupported x-api-version; supported: 1.0-rev1 … 1.3-rev2");
-		return RC_INVALID;
-	}
-	r->version = fam;
+	r->version = ver;
 	return RC_OK;
 }
 
@@ -332,34 +318,51 @@ static void h_server_time(struct req *r)
 	time_format(r->now_us, 7, t);
 	jw_kstr(&w, "serverTime", t);
 	jw_kstr(&w, "timeZone", "(UTC) Coordinated Universal Time");
-	if(r->version >= VBR_13)
-		jw_kstr(&w, "ianaTimeZoneId", "Etc/UTC");
+	const char *zone = catalog_vbr(r->version)->iana_zone;
+	if(zone)
+		jw_kstr(&w, zone, "Etc/UTC");
 	jw_obj_end(&w);
+}
+
+/* A path that versions before family fam lack: 404 in those, as in their definitions. */
+static int available(struct req *r, int fam, const char *what)
+{
+	if(vfam(r) >= fam)
+		return 1;
+	vbr_error(r, RC_NOTFOUND, 404,
+	          arena_printf(r->arena, "%s available from x-api-version %s on", what,
+	                       catalog_vbr(catalog_vbr_oldest(fam))->name));
+	return 0;
 }
 
 static void h_server_info(struct req *r)
 {
+	const char *build = catalog_vbr(r->version)->build;
+	if(!build) {
+		vbr_error(r, RC_NOTFOUND, 404,
+		          arena_printf(r->arena, "x-api-version %s has no serverInfo", catalog_vbr(r->version)->name));
+		return;
+	}
 	const struct core_info *ci = core_info();
 	struct jw w;
 	vbr_json(r, 200, &w);
 	jw_obj(&w);
 	jw_kstr(&w, "vbrId", ci->installation_id);
-	if(r->version <= VBR_11)
+	if(vfam(r) == VBR_11)
 		jw_kstr(&w, "vbrInstallationId", ci->installation_id);
 	jw_kstr(&w, "name", ci->server_name);
-	jw_kstr(&w, "buildVersion", r->version >= VBR_13 ? "13.0.1.1071" : r->version == VBR_12 ? "12.3.0.310" :
-	                            r->version == VBR_11 ? "12.0.0.1420" : "11.0.1.1261");
+	jw_kstr(&w, "buildVersion", build);
 	jw_key(&w, "patches");
 	jw_arr(&w);
 	jw_arr_end(&w);
-	if(r->version >= VBR_12) {
+	if(vfam(r) >= VBR_12) {
 		jw_kstr(&w, "databaseVendor", "SQLite");
 		jw_kstr(&w, "sqlServerEdition", "embedded");
 		jw_kstr(&w, "sqlServerVersion", "3");
 		jw_kstr(&w, "databaseSchemaVersion", "1");
 		jw_kstr(&w, "databaseContentVersion", "1");
 	}
-	if(r->version >= VBR_13) {
+	if(vfam(r) >= VBR_13) {
 		jw_key(&w, "veeamRegistration");
 		jw_obj(&w);
 		jw_kbool(&w, "isRegistered", 0);
@@ -440,7 +443,7 @@ static enum rc q_uuidf(struct req *r, const char *name, enum qfield f, const str
 /* An enum filter: one value before 1.3, an array (repeated parameter) from 1.3.
  * parse(value) returns the codes the value stands for (-1 when unknown). */
 static enum rc q_enum(struct req *r, const char *name, enum qfield f, int multi,
-                      int (*match)(const char *s, int fam, int *out, int max), const struct qexpr **where)
+                      int (*match)(const char *s, int ver, int *out, int max), const struct qexpr **where)
 {
 	const char *vals[MAX_VALUES];
 	int n = req_query_all(r, name, vals, MAX_VALUES);
@@ -474,9 +477,9 @@ static enum rc q_enum(struct req *r, const char *name, enum qfield f, int multi,
 	return RC_OK;
 }
 
-static int match_type(const char *s, int fam, int *out, int max)
+static int match_type(const char *s, int ver, int *out, int max)
 {
-	return catalog_type_match_vbr(s, fam, out, max);
+	return catalog_vbr_type_match(s, ver, out, max);
 }
 
 /* Filters on a single-code enumeration: the value stands for exactly one code. */
@@ -488,27 +491,27 @@ static int one_code(int code, int *out, int max)
 	return 1;
 }
 
-static int match_state(const char *s, int fam, int *out, int max)
+static int match_state(const char *s, int ver, int *out, int max)
 {
-	return one_code(catalog_state_parse(s, fam), out, max);
+	return one_code(catalog_vbr_state_parse(s, ver), out, max);
 }
 
-static int match_result(const char *s, int fam, int *out, int max)
+static int match_result(const char *s, int ver, int *out, int max)
 {
-	(void)fam;
+	(void)ver;
 	return one_code(catalog_result_parse(s), out, max);
 }
 
-static int match_task_type(const char *s, int fam, int *out, int max)
+static int match_task_type(const char *s, int ver, int *out, int max)
 {
-	(void)fam;
+	(void)ver;
 	return one_code(catalog_task_type_parse(s), out, max);
 }
 
 struct order_name {
 	const char *name;
 	enum qorder order;
-	int since;
+	int since; /* first family (enum vbr_fam) */
 };
 
 static enum rc q_order(struct req *r, const struct order_name *names, struct query *q)
@@ -517,7 +520,7 @@ static enum rc q_order(struct req *r, const struct order_name *names, struct que
 	if(!v)
 		return RC_OK;
 	for(const struct order_name *o = names; o->name; o++)
-		if(!strcasecmp(v, o->name) && r->version >= o->since) {
+		if(!strcasecmp(v, o->name) && vfam(r) >= o->since) {
 			q->order = o->order;
 			return RC_OK;
 		}
@@ -544,7 +547,7 @@ static enum rc q_common(struct req *r, struct query *q, const struct qexpr **whe
 	   (rc = q_time(r, "endedAfterFilter", QF_END, Q_GE, where)) ||
 	   (rc = q_time(r, "endedBeforeFilter", QF_END, Q_LE, where)) ||
 	   (rc = q_enum(r, "stateFilter", QF_STATE, 0, match_state, where)) ||
-	   (rc = q_enum(r, "resultFilter", QF_RESULT, r->version >= VBR_13, match_result, where)))
+	   (rc = q_enum(r, "resultFilter", QF_RESULT, vfam(r) >= VBR_13, match_result, where)))
 		return rc;
 	int64_t usn;
 	if((rc = q_int64(r, "usnGreaterThan", 0, -1, &usn)))
@@ -800,14 +803,14 @@ static void h_events(struct req *r)
 
 struct listing {
 	struct jw *w;
-	int fam;
+	int ver;
 	int64_t count;
 };
 
 static int emit_session(void *ctx, const struct sess_rec *s)
 {
 	struct listing *l = ctx;
-	vbr_render_session(l->w, s, l->fam, 0);
+	vbr_render_session(l->w, s, l->ver, 0);
 	l->count++;
 	return 0;
 }
@@ -815,7 +818,7 @@ static int emit_session(void *ctx, const struct sess_rec *s)
 static int emit_task(void *ctx, const struct task_rec *t)
 {
 	struct listing *l = ctx;
-	vbr_render_task(l->w, t, l->fam, NULL);
+	vbr_render_task(l->w, t, l->ver, NULL);
 	l->count++;
 	return 0;
 }
@@ -839,7 +842,7 @@ static void answer_list(struct req *r, const struct query *q, int tasks)
 	jw_obj(&w);
 	jw_key(&w, "data");
 	jw_arr(&w);
-	struct listing l = {.w = &w, .fam = r->version};
+	struct listing l = {.w = &w, .ver = r->version};
 	int64_t total = 0;
 	enum rc rc = tasks ? core_task_list(q, r->arena, emit_task, &l, &total)
 	                   : core_session_list(q, r->arena, emit_session, &l, &total);
@@ -867,7 +870,7 @@ static void list_sessions(struct req *r, const struct qexpr *extra)
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = extra;
 	if(q_page(r, &q) || q_order(r, session_orders, &q) || q_common(r, &q, &where) ||
-	   q_enum(r, "typeFilter", QF_TYPE, r->version >= VBR_13, match_type, &where) ||
+	   q_enum(r, "typeFilter", QF_TYPE, vfam(r) >= VBR_13, match_type, &where) ||
 	   q_uuidf(r, "jobIdFilter", QF_JOB_ID, &where))
 		return;
 	q.where = where;
@@ -899,8 +902,8 @@ static void h_session(struct req *r)
 		return;
 	}
 	vbr_render_session(&w, &s, r->version, 0);
-	/* 1.3 shows a running session's duration, which moves with the clock: not cached */
-	if(s.state == ST_STOPPED || r->version < VBR_13)
+	/* progress shows a running session's duration, which moves with the clock: not cached */
+	if(s.state == ST_STOPPED || !catalog_vbr(r->version)->progress)
 		api_cache_put(key, usn, r->out.p, r->out.len);
 }
 
@@ -922,7 +925,7 @@ static void render_logs(struct req *r, const struct uuid *owner)
 {
 	int status = -1;
 	const char *sf = req_query(r, "statusFilter");
-	if(sf && r->version >= VBR_13) {
+	if(sf && vfam(r) >= VBR_13) {
 		status = catalog_log_status_parse(sf);
 		if(status < 0) {
 			bad(r, "query parameter %s has an unknown status", "statusFilter");
@@ -986,16 +989,13 @@ static void h_session_stop(struct req *r)
 
 static int tasks_available(struct req *r)
 {
-	if(r->version >= VBR_12)
-		return 1;
-	vbr_error(r, RC_NOTFOUND, 404, "task sessions are available from x-api-version 1.2-rev0 on");
-	return 0;
+	return available(r, VBR_12, "task sessions are");
 }
 
 static const struct order_name task_orders[] = {
 	{"Name", QO_NAME, VBR_12}, {"Type", QO_TASK_TYPE, VBR_12}, {"SessionType", QO_SESSION_TYPE, VBR_12},
 	{"CreationTime", QO_CREATION, VBR_12}, {"EndTime", QO_END, VBR_12}, {"State", QO_STATE, VBR_12},
-	{"Result", QO_RESULT, VBR_12}, {"ScanState", QO_STATE, VBR_13}, {"ScanResult", QO_RESULT, VBR_13},
+	{"Result", QO_RESULT, VBR_12}, {"ScanState", QO_STATE, VBR_12}, {"ScanResult", QO_RESULT, VBR_12},
 	{NULL, 0, 0},
 };
 
@@ -1107,7 +1107,8 @@ static void h_job_states(struct req *r)
 		return;
 	}
 	const char *name = req_query(r, "nameFilter");
-	int fam = r->version;
+	int fam = vfam(r);
+	const struct vbr_job_words *words = catalog_vbr(r->version)->jobs;
 	struct jw w;
 	vbr_json(r, 200, &w);
 	jw_obj(&w);
@@ -1129,13 +1130,12 @@ static void h_job_states(struct req *r)
 		jw_kstr(&w, "name", job);
 		const char *ts = catalog_type_name(s->type);
 		int replica = !strcmp(ts, "ReplicaJob");
-		jw_kstr(&w, "type", fam >= VBR_13 ? (replica ? "VSphereReplica" : "VSphereBackup")
-		                                  : (replica && fam == VBR_12 ? "VSphereReplica" : "Backup"));
+		jw_kstr(&w, "type", replica ? words->replica : words->backup);
 		jw_kstr(&w, "description", "");
-		jw_kstr(&w, "status", fam >= VBR_13 ? (running ? "Running" : "Inactive") : (running ? "running" : "inactive"));
+		jw_kstr(&w, "status", running ? words->running : words->inactive);
 		vbr_time(&w, "lastRun", s->creation_us);
 		jw_kstr(&w, "lastResult", catalog_result_name(s->result));
-		jw_kstr(&w, "workload", fam >= VBR_13 ? "Vm" : "vm");
+		jw_kstr(&w, "workload", words->vm);
 		jw_kint(&w, "objectsCount", 0);
 		kuuid(&w, "sessionId", &s->id);
 		if(fam >= VBR_13) {

@@ -1,5 +1,6 @@
-/* vbr: the Veeam Backup & Replication REST dialect (x-api-version 1.0-rev1 …
- * 1.3-rev2), shared with the ingest module, which speaks the same JSON. */
+/* vbr: the Veeam Backup & Replication REST dialect (every x-api-version of
+ * model/version.def), shared with the ingest module, which speaks the same JSON.
+ * r->version is the request's enum vbr_ver. */
 #ifndef SESSIOND_API_VBR_H
 #define SESSIOND_API_VBR_H
 
@@ -12,12 +13,12 @@ void vbr_error(struct req *r, enum rc rc, int status, const char *msg);
 void vbr_json(struct req *r, int status, struct jw *w);
 /** Writes one date-time as VBR shows it (UTC, milliseconds). */
 void vbr_time(struct jw *w, const char *key, int64_t us);
-/** A session as SessionModel of family fam; ingest adds stopRequested and jobName. */
-void vbr_render_session(struct jw *w, const struct sess_rec *s, int fam, int ingest);
-/** A task session as TaskSessionModel (1.2+ shape) of family fam. */
-/** A task session in family fam; ingest_stop, when not NULL, makes it an ingest reply
- *  carrying the parent's stopRequested and the ingest-only fields. */
-void vbr_render_task(struct jw *w, const struct task_rec *t, int fam, const int *ingest_stop);
+/** A session as SessionModel of version ver (enum vbr_ver); ingest adds stopRequested and jobName. */
+void vbr_render_session(struct jw *w, const struct sess_rec *s, int ver, int ingest);
+/** A task session as TaskSessionModel of version ver; a version before 1.2 (which has no task
+ *  sessions) gets the shape of the newest 1.2 version. ingest_stop, when not NULL, makes it an
+ *  ingest reply carrying the parent's stopRequested and the ingest-only fields. */
+void vbr_render_task(struct jw *w, const struct task_rec *t, int ver, const int *ingest_stop);
 /** Parses path parameter idx as a uuid; on failure answers 400 and returns RC_INVALID. */
 enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u);
 

@@ -10,7 +10,8 @@
 
 #include "util/buf.h"
 
-#define VBR_NONE VBR_FAM_COUNT /* since column: no VBR version has the type */
+#define VBR_NONE VBR_VER_COUNT /* since column: no VBR version has the type */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define T_NONE (-1)            /* fallback column: no fallback needed */
 
 enum type_id {
@@ -59,24 +60,90 @@ static int code_is_known(int c)
 	}
 }
 
-/* ---- VBR versions ---- */
+/* ---- VBR versions (version.def) ---- */
 
-const char *const catalog_vbr_versions[] = {
-	"1.0-rev1", "1.0-rev2", "1.1-rev0", "1.1-rev1", "1.1-rev2",
-	"1.2-rev0", "1.2-rev1", "1.3-rev0", "1.3-rev1", "1.3-rev2", NULL
+static const struct vbr_job_words job_words[] = {
+#define W(id, backup, replica, running, inactive, vm) [id] = { backup, replica, running, inactive, vm },
+	CATALOG_VBR_JOB_WORDS(W)
+#undef W
 };
-static const unsigned char version_fam[] = {
-	VBR_10, VBR_10, VBR_11, VBR_11, VBR_11, VBR_12, VBR_12, VBR_13, VBR_13, VBR_13
+_Static_assert(ARRAY_LEN(job_words) == VBR_JOBS_COUNT, "a jobs/states word set without its row");
+
+static const struct vbr_version versions[] = {
+#define VBR(id, name, fam, build, job_id, platform, initiated_by, progress, retry_info, iana_zone, jobs, def, dflt) \
+	[id] = { name, fam, VBR_DEF_##def, build, job_id, platform, initiated_by, progress, retry_info, iana_zone, \
+	         &job_words[jobs] },
+	CATALOG_VBR_VERSIONS(VBR)
+#undef VBR
+};
+_Static_assert(ARRAY_LEN(versions) == VBR_VER_COUNT, "every version has its row");
+
+#define VBR(id, name, fam, build, job_id, platform, initiated_by, progress, retry_info, iana_zone, jobs, def, dflt) \
+	+(dflt)
+_Static_assert(0 CATALOG_VBR_VERSIONS(VBR) == 1, "exactly one version.def row is the default");
+#undef VBR
+
+/* ESessionState: the first version that has each state (ActionRequired arrived in 1.3-rev2). */
+static const unsigned char state_since[] = {
+	VBR_V10R1, VBR_V10R1, VBR_V10R1, VBR_V10R1, VBR_V10R1, VBR_V10R1, /* Stopped … Resuming */
+	VBR_V10R1, VBR_V10R1, VBR_V10R1, VBR_V10R1, VBR_V10R1,            /* WaitingTape … WaitingSlot */
+	VBR_V13R2,                                                        /* ActionRequired */
+};
+_Static_assert(ARRAY_LEN(state_since) == ST__COUNT, "every state needs its first version");
+
+/* EPlatformType (SessionModel platformName): each value and the first version that has it. */
+static const struct {
+	const char *name;
+	unsigned char since;
+} platforms[] = {
+	{"VMware", VBR_V12R0}, {"HyperV", VBR_V12R0}, {"CloudDirector", VBR_V12R0},
+	{"WindowsPhysical", VBR_V12R0}, {"LinuxPhysical", VBR_V12R0}, {"Tape", VBR_V12R0},
+	{"CustomPlatform", VBR_V12R0}, {"EntraID", VBR_V12R0}, {"UnstructuredData", VBR_V12R0},
+	{"Test", VBR_V12R0}, {"MongoDb", VBR_V13R0}, {"AWSEC2", VBR_V13R0}, {"AzureCompute", VBR_V13R0},
+	{"GCE", VBR_V13R0}, {"Iris", VBR_V13R2}, {"Nutanix", VBR_V13R2}, {"Proxmox", VBR_V13R2},
+	{"LinuxPhysicalPpc", VBR_V13R2}, {"ApplicationBackupRepository", VBR_V13R2},
 };
 
-int catalog_vbr_version(const char *s)
+static int ver_ok(int v) { return v >= 0 && v < VBR_VER_COUNT; }
+
+const struct vbr_version *catalog_vbr(int v) { return &versions[ver_ok(v) ? v : VBR_VER_LATEST]; }
+
+int catalog_vbr_family(int v) { return catalog_vbr(v)->fam; }
+
+int catalog_vbr_parse(const char *s)
 {
 	if(!s)
 		return -1;
-	for(size_t i = 0; catalog_vbr_versions[i]; i++)
-		if(!strcasecmp(s, catalog_vbr_versions[i]))
-			return version_fam[i];
+	for(int v = 0; v < VBR_VER_COUNT; v++)
+		if(!strcasecmp(s, versions[v].name))
+			return v;
 	return -1;
+}
+
+int catalog_vbr_newest(int fam)
+{
+	for(int v = VBR_VER_LATEST; v >= 0; v--)
+		if((int)versions[v].fam == fam)
+			return v;
+	return VBR_VER_LATEST;
+}
+
+int catalog_vbr_oldest(int fam)
+{
+	for(int v = 0; v < VBR_VER_COUNT; v++)
+		if((int)versions[v].fam == fam)
+			return v;
+	return 0;
+}
+
+int catalog_vbr_platform_known(const char *p, int v)
+{
+	if(!p)
+		return 0;
+	for(size_t i = 0; i < ARRAY_LEN(platforms); i++)
+		if(!strcmp(p, platforms[i].name))
+			return platforms[i].since <= v;
+	return 0;
 }
 
 static int fam_ok(int fam) { return fam >= 0 && fam < VBR_FAM_COUNT; }
@@ -103,14 +170,28 @@ static int parse_in(const char *const *names, int n, const char *s)
 
 const char *catalog_state_name(int st) { return st >= 0 && st < ST__COUNT ? state_names[st] : NULL; }
 
+int catalog_vbr_state_parse(const char *s, int v)
+{
+	if(v >= VBR_VER_COUNT)
+		return -1;
+	int st = parse_in(state_names, ST__COUNT, s);
+	if(st >= 0 && v >= 0 && state_since[st] > v)
+		return -1;
+	return st;
+}
+
 int catalog_state_parse(const char *s, int fam)
 {
 	if(fam >= VBR_FAM_COUNT)
 		return -1;
-	int st = parse_in(state_names, ST__COUNT, s);
-	if(st == ST_ACTION_REQUIRED && fam >= 0 && fam < VBR_13)
-		return -1;
-	return st;
+	return catalog_vbr_state_parse(s, fam < 0 ? -1 : catalog_vbr_newest(fam));
+}
+
+int catalog_vbr_state(int st, int v)
+{
+	if(st < 0 || st >= ST__COUNT)
+		return st;
+	return state_since[st] <= (ver_ok(v) ? v : VBR_VER_LATEST) ? st : ST_WORKING;
 }
 
 const char *catalog_result_name(int r) { return r >= 0 && r < RES__COUNT ? result_names[r] : NULL; }
@@ -130,8 +211,9 @@ struct name_ent {
 static struct {
 	struct name_ent names[2 * T__COUNT]; /* canonical and old spellings, sorted */
 	int n_names;
-	short shown[T__COUNT][VBR_FAM_COUNT]; /* type whose spelling family fam shows */
+	short shown[T__COUNT][VBR_VER_COUNT]; /* type whose spelling version v shows */
 	short row_of[CATALOG_CODE_LIMIT];     /* row of each code, -1 for none */
+	char vbr_list[VBR_VER_COUNT * 16];    /* "1.0-rev1, 1.0-rev2, …" */
 } ix;
 static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
 
@@ -146,8 +228,32 @@ static void ix_fail(const char *what, int t)
 	abort();
 }
 
+static void versions_check(void)
+{
+	size_t len = 0;
+	for(int v = 0; v < VBR_VER_COUNT; v++) {
+		const struct vbr_version *r = &versions[v];
+		if(v && (r->fam < versions[v - 1].fam || catalog_vbr_parse(r->name) != v)) {
+			fprintf(stderr, "version.def: row %s is out of order or a duplicate\n", r->name);
+			abort();
+		}
+		int n = snprintf(ix.vbr_list + len, sizeof ix.vbr_list - len, "%s%s", v ? ", " : "", r->name);
+		if(n < 0 || (size_t)n >= sizeof ix.vbr_list - len) {
+			fprintf(stderr, "version.def: version names too long\n");
+			abort();
+		}
+		len += (size_t)n;
+	}
+	for(int fam = 0; fam < VBR_FAM_COUNT; fam++)
+		if((int)versions[catalog_vbr_newest(fam)].fam != fam) {
+			fprintf(stderr, "version.def: family %d has no version\n", fam);
+			abort();
+		}
+}
+
 static void ix_build(void)
 {
+	versions_check();
 	for(int c = 0; c < CATALOG_CODE_LIMIT; c++)
 		ix.row_of[c] = -1;
 	for(int t = 0; t < T__COUNT; t++) {
@@ -165,19 +271,25 @@ static void ix_build(void)
 		if(!strcasecmp(ix.names[i - 1].s, ix.names[i].s))
 			ix_fail("duplicate name", ix.names[i].t);
 	for(int t = 0; t < T__COUNT; t++) {
-		for(int fam = 0; fam < VBR_FAM_COUNT; fam++) {
+		for(int v = 0; v < VBR_VER_COUNT; v++) {
 			int u = t, steps = 0;
-			while(rows[u].since > fam) {
+			while(rows[u].since > v) {
 				u = rows[u].fallback;
 				if(u < 0 || ++steps > T__COUNT)
-					ix_fail("fallback chain does not reach every family", t);
+					ix_fail("fallback chain does not reach every version", t);
 			}
-			ix.shown[t][fam] = (short)u;
+			ix.shown[t][v] = (short)u;
 		}
 	}
 }
 
 static void ix_init(void) { pthread_once(&ix_once, ix_build); }
+
+const char *catalog_vbr_list(void)
+{
+	ix_init();
+	return ix.vbr_list;
+}
 
 /* ---- session types ---- */
 
@@ -194,10 +306,18 @@ static int type_or_unknown(int code)
 }
 static int code_of(int t) { return t >= 0 ? rows[t].code : -1; }
 
-/* The spelling of a type in a family that has it. */
-static const char *own_spelling(int t, int fam)
+/* The spelling of a type in a version that has it. */
+static const char *own_spelling(int t, int v)
 {
-	return fam <= VBR_11 && rows[t].old ? rows[t].old : rows[t].name;
+	return versions[v].fam <= VBR_11 && rows[t].old ? rows[t].old : rows[t].name;
+}
+
+static int vbr_type_count(int v)
+{
+	int n = 0;
+	for(int t = 0; t < T__COUNT; t++)
+		n += rows[t].since <= v;
+	return n;
 }
 
 int catalog_type_count(void) { return T__COUNT; }
@@ -216,35 +336,46 @@ int catalog_type_parse(const char *s)
 	return e ? code_of(e->t) : -1;
 }
 
-const char *catalog_type_vbr(int t, int fam)
+const char *catalog_vbr_type(int t, int v)
 {
 	ix_init();
-	if(!fam_ok(fam))
-		fam = VBR_13;
-	int u = ix.shown[type_or_unknown(t)][fam];
-	return own_spelling(u, fam);
+	if(!ver_ok(v))
+		v = VBR_VER_LATEST;
+	return own_spelling(ix.shown[type_or_unknown(t)][v], v);
 }
 
-int catalog_type_parse_vbr(const char *s, int fam)
+int catalog_vbr_type_parse(const char *s, int v)
 {
-	if(!fam_ok(fam))
+	if(!ver_ok(v))
 		return -1;
 	int t = row_of(catalog_type_parse(s));
-	if(t < 0 || rows[t].since > fam || strcasecmp(s, own_spelling(t, fam)))
+	if(t < 0 || rows[t].since > v || strcasecmp(s, own_spelling(t, v)))
 		return -1;
 	return code_of(t);
 }
 
-int catalog_type_match_vbr(const char *s, int fam, int *out, int max)
+int catalog_vbr_type_match(const char *s, int v, int *out, int max)
 {
-	int v = row_of(catalog_type_parse_vbr(s, fam));
-	if(v < 0)
+	int u = row_of(catalog_vbr_type_parse(s, v));
+	if(u < 0)
 		return -1;
 	int n = 0;
 	for(int t = 0; t < T__COUNT && n < max; t++)
-		if(ix.shown[t][fam] == v)
+		if(ix.shown[t][v] == u)
 			out[n++] = code_of(t);
 	return n;
+}
+
+const char *catalog_type_vbr(int t, int fam) { return catalog_vbr_type(t, fam_ok(fam) ? catalog_vbr_newest(fam) : -1); }
+
+int catalog_type_parse_vbr(const char *s, int fam)
+{
+	return fam_ok(fam) ? catalog_vbr_type_parse(s, catalog_vbr_newest(fam)) : -1;
+}
+
+int catalog_type_match_vbr(const char *s, int fam, int *out, int max)
+{
+	return fam_ok(fam) ? catalog_vbr_type_match(s, catalog_vbr_newest(fam), out, max) : -1;
 }
 
 enum em_family catalog_type_em_family(int t) { return (enum em_family)rows[type_or_unknown(t)].emf; }
@@ -380,25 +511,47 @@ const char *catalog_az_status(int state, int result, int is_canceled, int stop_r
 
 /* ---- Markdown ---- */
 
-static const char *const fam_label[VBR_FAM_COUNT] = { "1.0", "1.1", "1.2", "1.3" };
+/* Versions whose type column would equal the previous version's share one column. */
+static int same_types(int v, int w)
+{
+	for(int t = 0; t < T__COUNT; t++)
+		if(ix.shown[t][v] != ix.shown[t][w] || strcmp(own_spelling(ix.shown[t][v], v), own_spelling(ix.shown[t][w], w)) ||
+		   (rows[t].since > v) != (rows[t].since > w))
+			return 0;
+	return 1;
+}
 
 static void md_types(struct buf *b)
 {
+	int first[VBR_VER_COUNT], ncol = 0; /* first version of each VBR column */
+	for(int v = 0; v < VBR_VER_COUNT; v++)
+		if(!v || !same_types(v, v - 1))
+			first[ncol++] = v;
 	buf_addstr(b, "## Session types\n\n"
 	              "One row per canonical type (`src/model/catalog.def`; the code is what the database stores). VBR columns give the "
-	              "`sessionType` each API family shows; a value after → is the nearest value "
-	              "that family shows because it lacks the type. The Azure type in **bold** is "
+	              "`sessionType` each API version shows (versions that show the same list share a column); "
+	              "a value after → is the nearest value "
+	              "that version shows because it lacks the type. The Azure type in **bold** is "
 	              "the type's own Azure value (the one an Azure `type` parses back to). `AutoBackup` "
 	              "is the pre-v8 Azure value; v8.1 has no such value.\n\n"
-	              "| Type | Code | VBR 1.0 | VBR 1.1 | VBR 1.2 | VBR 1.3 | EM collection | EM name "
-	              "| Azure type | Azure label |\n"
-	              "|---|---|---|---|---|---|---|---|---|---|\n");
+	              "| Type | Code |");
+	for(int i = 0; i < ncol; i++) {
+		int last = (i + 1 < ncol ? first[i + 1] : VBR_VER_COUNT) - 1;
+		if(last == first[i])
+			buf_printf(b, " VBR %s |", versions[first[i]].name);
+		else
+			buf_printf(b, " VBR %s – %s |", versions[first[i]].name, versions[last].name);
+	}
+	buf_addstr(b, " EM collection | EM name | Azure type | Azure label |\n|---|---|");
+	for(int i = 0; i < ncol; i++)
+		buf_addstr(b, "---|");
+	buf_addstr(b, "---|---|---|---|\n");
 	for(int t = 0; t < T__COUNT; t++) {
 		const struct type_row *r = &rows[t];
 		int c = r->code;
 		buf_printf(b, "| %s | %d |", r->name, c);
-		for(int fam = 0; fam < VBR_FAM_COUNT; fam++)
-			buf_printf(b, " %s`%s` |", r->since > fam ? "→ " : "", catalog_type_vbr(c, fam));
+		for(int i = 0; i < ncol; i++)
+			buf_printf(b, " %s`%s` |", r->since > first[i] ? "→ " : "", catalog_vbr_type(c, first[i]));
 		if(r->emf == EMF_NONE)
 			buf_addstr(b, " — | — |");
 		else
@@ -418,13 +571,12 @@ static void md_states(struct buf *b)
 	              "Canonical states are VBR `ESessionState`. Enterprise Manager job sessions show "
 	              "six states, compared in filters by their documented order (rank); EM system "
 	              "sessions and Azure fold state and result together (see below).\n\n"
-	              "| State | VBR 1.0–1.2 | VBR 1.3 | EM State | EM rank | EM system (running) "
+	              "A VBR version older than a state's first version shows `Working` instead.\n\n"
+	              "| State | VBR `ESessionState` since | EM State | EM rank | EM system (running) "
 	              "| Azure status (running, no result yet) |\n"
-	              "|---|---|---|---|---|---|---|\n");
+	              "|---|---|---|---|---|---|\n");
 	for(int st = 0; st < ST__COUNT; st++) {
-		int old_ok = catalog_state_parse(state_names[st], VBR_12) >= 0;
-		buf_printf(b, "| %s | %s | `%s` | `%s` | %d |", state_names[st],
-		           old_ok ? "yes" : "— (not in the enum)", state_names[st],
+		buf_printf(b, "| %s | %s | `%s` | %d |", state_names[st], versions[state_since[st]].name,
 		           catalog_em_state_name(st), catalog_em_state_rank(st));
 		if(st == ST_STOPPED)
 			buf_addstr(b, " see results | see results |\n");
@@ -463,9 +615,44 @@ static void md_misc(struct buf *b)
 	buf_addstr(b, "\n## Task session types (VBR 1.2+)\n\n| Type |\n|---|\n");
 	for(int i = 0; i < TT__COUNT; i++)
 		buf_printf(b, "| `%s` |\n", task_type_names[i]);
-	buf_addstr(b, "\n## Accepted `x-api-version` values\n\n| Value | Family |\n|---|---|\n");
-	for(int i = 0; catalog_vbr_versions[i]; i++)
-		buf_printf(b, "| `%s` | %s |\n", catalog_vbr_versions[i], fam_label[version_fam[i]]);
+}
+
+static void md_key(struct buf *b, const char *key)
+{
+	if(key)
+		buf_printf(b, " `%s` |", key);
+	else
+		buf_addstr(b, " — |");
+}
+
+static void md_versions(struct buf *b)
+{
+	buf_addstr(b, "\n## VBR versions (`x-api-version`)\n\n"
+	              "Every accepted value, oldest first (`src/model/version.def`). *Shape* says whether the "
+	              "version answers after its own published definition or, having none, in its family's "
+	              "shape. *Types* and *Platforms* count the `ESessionType` and `EPlatformType` values it "
+	              "has; a field shown — is not sent in that version.\n\n"
+	              "| Value | Family | Shape | Types | Platforms | Job id | `platformName` | `initiatedBy` "
+	              "| `progress` | `retryInfo` | `ianaTimeZoneId` | jobs/states status | `buildVersion` |\n"
+	              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for(int v = 0; v < VBR_VER_COUNT; v++) {
+		const struct vbr_version *r = &versions[v];
+		int nplat = 0;
+		for(size_t i = 0; i < ARRAY_LEN(platforms); i++)
+			nplat += platforms[i].since <= v;
+		buf_printf(b, "| `%s` | %.*s | %s | %d | %d |", r->name, (int)strcspn(r->name, "-"), r->name,
+		           r->def == VBR_DEF_OWN ? "own definition" : "family's", vbr_type_count(v), nplat);
+		md_key(b, r->job_id);
+		md_key(b, r->platform);
+		md_key(b, r->initiated_by);
+		md_key(b, r->progress);
+		md_key(b, r->retry_info);
+		md_key(b, r->iana_zone);
+		buf_printf(b, " `%s`/`%s` | %s |\n", r->jobs->running, r->jobs->inactive,
+		           r->build ? r->build : "— (no serverInfo)");
+	}
+	buf_printf(b, "\nWithout `x-api-version`, or with another value, a VBR request gets 400. "
+	              "`sessionctl` sends `%s`.\n", CATALOG_VBR_DEFAULT);
 }
 
 int catalog_write_markdown(struct buf *b)
@@ -477,5 +664,6 @@ int catalog_write_markdown(struct buf *b)
 	md_types(b);
 	md_states(b);
 	md_misc(b);
+	md_versions(b);
 	return b->failed ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /* model/catalog: the enumerations of the domain and their spelling in every dialect
- * and API version. The data lives in catalog.def (one row per session type);
- * everything here is a lookup into those tables. All names returned are static.
+ * and API version. The data lives in catalog.def (one row per session type) and
+ * version.def (one row per VBR x-api-version); everything here is a lookup into those tables. All names returned are static.
  * Every value that reaches the disk is an explicit, permanent code: session types
  * carry theirs in catalog.def, and the small enumerations below spell theirs out.
  * Out-of-range values give NULL from the state/result/log/task *_name functions; the type
@@ -9,14 +9,76 @@
 #define SESSIOND_MODEL_CATALOG_H
 #include <stddef.h>
 
-/* VBR REST API families: the shape of a response depends on major.minor only. */
-enum vbr_fam { VBR_10, VBR_11, VBR_12, VBR_13, VBR_FAM_COUNT };
+#include "model/version.def"
 
-/** Accepted x-api-version values ("1.0-rev1" … "1.3-rev2"). Returns the family,
- *  or -1 for an unknown value. */
-int catalog_vbr_version(const char *s);
-/** NULL-terminated list of every accepted x-api-version value, oldest first. */
-extern const char *const catalog_vbr_versions[];
+/* VBR REST API families: what goes by major.minor (routes, array filters, serverInfo blocks). */
+enum vbr_fam { VBR_10, VBR_11, VBR_12, VBR_13, VBR_FAM_COUNT };
+/* Sets of jobs/states words (version.def, CATALOG_VBR_JOB_WORDS). */
+enum vbr_jobs {
+#define CATALOG__JOBS_ID(id, backup, replica, running, inactive, vm) id,
+	CATALOG_VBR_JOB_WORDS(CATALOG__JOBS_ID)
+#undef CATALOG__JOBS_ID
+	VBR_JOBS_COUNT
+};
+/* Whether a version has a published definition of its own or takes its family's shape. */
+enum vbr_def { VBR_DEF_FAMILY, VBR_DEF_OWN };
+
+/* VBR x-api-version values, oldest first (version.def): ids compare as versions do. */
+enum vbr_ver {
+#define CATALOG__VER_ID(id, name, fam, build, job_id, platform, initiated_by, progress, retry_info, iana_zone, \
+                        jobs, def, dflt) id,
+	CATALOG_VBR_VERSIONS(CATALOG__VER_ID)
+#undef CATALOG__VER_ID
+	VBR_VER_COUNT
+};
+#define VBR_VER_LATEST (VBR_VER_COUNT - 1)
+
+/** The x-api-version marked as default in version.def, as a string literal (sessionctl's). */
+#define CATALOG_VBR_DEFAULT CATALOG_VBR_VERSIONS(CATALOG__VER_DFLT)
+#define CATALOG__VER_DFLT(id, name, fam, build, job_id, platform, initiated_by, progress, retry_info, iana_zone, \
+                          jobs, def, dflt) CATALOG__VER_DFLT_##dflt(name)
+#define CATALOG__VER_DFLT_0(name)
+#define CATALOG__VER_DFLT_1(name) name
+
+/* jobs/states words of one version. */
+struct vbr_job_words {
+	const char *backup, *replica;   /* EJobType of a backup / replica job */
+	const char *running, *inactive; /* EJobStatus of a running / idle job */
+	const char *vm;                 /* EJobWorkload of a VM job */
+};
+
+/* One x-api-version and the shape of its answers: a row of version.def. A key is the JSON
+ * name of a field that varies by version, NULL when the version does not send the field. */
+struct vbr_version {
+	const char *name;                  /* "1.3-rev2" */
+	enum vbr_fam fam;
+	enum vbr_def def;
+	const char *build;                 /* serverInfo buildVersion; NULL: no serverInfo (404) */
+	const char *job_id;                /* SessionModel: "activityId" / "jobId" */
+	const char *platform;              /* SessionModel platformName (with platformId) */
+	const char *initiated_by;          /* SessionModel initiatedBy */
+	const char *progress;              /* SessionModel progress */
+	const char *retry_info;            /* SessionModel retryInfo */
+	const char *iana_zone;             /* ServerTimeModel ianaTimeZoneId */
+	const struct vbr_job_words *jobs;  /* jobs/states */
+};
+
+/** The row of version v (enum vbr_ver); an invalid v gives the latest. Never NULL. */
+const struct vbr_version *catalog_vbr(int v);
+/** Parses an x-api-version value (exact, case-insensitive): its enum vbr_ver, -1 if unknown. */
+int catalog_vbr_parse(const char *s);
+/** Family of version v; the latest family for an invalid v. */
+int catalog_vbr_family(int v);
+/** The newest version of family fam (what the family-level functions below mean by fam);
+ *  the latest version for an invalid fam. */
+int catalog_vbr_newest(int fam);
+/** The oldest version of family fam; the oldest version of all for an invalid fam. */
+int catalog_vbr_oldest(int fam);
+/** Every accepted x-api-version, oldest first, as one string ("1.0-rev1, 1.0-rev2, …"). */
+const char *catalog_vbr_list(void);
+
+/** Whether version v's EPlatformType has the value p (case-sensitive, as sent). */
+int catalog_vbr_platform_known(const char *p, int v);
 
 /* Session states, in VBR ESessionState order. Stored codes: never renumber. */
 enum sess_state {
@@ -37,8 +99,12 @@ enum em_family {
 };
 
 const char *catalog_state_name(int st);            /* canonical (VBR) spelling */
-/** Parses a state name (case-insensitive); -1 if unknown or not in that family
- *  (ActionRequired exists from 1.3 on). fam < 0 means any. */
+/** Parses a state name (case-insensitive); -1 if unknown or not in version v's ESessionState
+ *  (ActionRequired exists from 1.3-rev2 on). v < 0 means any. */
+int catalog_vbr_state_parse(const char *s, int v);
+/** The state version v shows for st: st itself when v has it, else Working. */
+int catalog_vbr_state(int st, int v);
+/** catalog_vbr_state_parse in family fam's newest version; fam < 0 means any. */
 int catalog_state_parse(const char *s, int fam);
 const char *catalog_result_name(int r);
 int catalog_result_parse(const char *s);
@@ -59,15 +125,20 @@ const char *catalog_type_name(int t);
 /** Finds a type by its canonical name or by any dialect's spelling, case-insensitively
  *  (so "Job", "BackupJob" and "PolicyBackup" all resolve). -1 if unknown. */
 int catalog_type_parse(const char *s);
-/** The ESessionType value that VBR family fam shows for type t: its own spelling
- *  when that version knows the type, otherwise the version's nearest value. Never NULL. */
-const char *catalog_type_vbr(int t, int fam);
-/** Parses an ESessionType value as valid in family fam (e.g. "Job" only in 1.0/1.1,
- *  "BackupJob" from 1.2); -1 when that version has no such value. */
-int catalog_type_parse_vbr(const char *s, int fam);
-/** Every type that family fam would show as the value named s (a filter on
+/** The ESessionType value that VBR version v shows for type t: its own spelling when that
+ *  version knows the type, otherwise the version's nearest value. Never NULL; an invalid v
+ *  means the latest version. */
+const char *catalog_vbr_type(int t, int v);
+/** Parses an ESessionType value as valid in version v (e.g. "Job" only in 1.0/1.1,
+ *  "BackupJob" from 1.2-rev0, "HaClusterEdit" from 1.3-rev2); -1 when v has no such value. */
+int catalog_vbr_type_parse(const char *s, int v);
+/** Every type that version v would show as the value named s (a filter on
  *  "Infrastructure" in 1.0 also matches the types it falls back to). Writes up to
- *  max type indexes into out and returns how many; -1 when s is not a value of fam. */
+ *  max type codes into out and returns how many; -1 when s is not a value of v. */
+int catalog_vbr_type_match(const char *s, int v, int *out, int max);
+/* The same three for family fam's newest version (an invalid fam: the latest version). */
+const char *catalog_type_vbr(int t, int fam);
+int catalog_type_parse_vbr(const char *s, int fam);
 int catalog_type_match_vbr(const char *s, int fam, int *out, int max);
 
 enum em_family catalog_type_em_family(int t);
@@ -80,7 +151,7 @@ const char *catalog_type_az_label(int t);
 int catalog_type_parse_az(const char *s);
 
 /** Every type whose em_name is s in a non-EMF_NONE family (EM JobType/SessionType filters).
- *  Same out/max/return convention as catalog_type_match_vbr; -1 when none matches. */
+ *  Same out/max/return convention as catalog_vbr_type_match; -1 when none matches. */
 int catalog_type_match_em(const char *s, int *out, int max);
 /** Every type shown in Azure as the JobSessionType value s (an Azure Types filter on
  *  "PolicyBackup" also matches VBR's BackupJob). Same convention; -1 when s is no value. */

@@ -96,10 +96,13 @@ def catalog_vbr13():
     md = subprocess.run([SESSIOND_BIN, "catalog"], check=True, capture_output=True, text=True).stdout
     table = md.split("## Session types", 1)[1].split("\n## ", 1)[0]
     out = {}
+    col = None
     for row in table.splitlines():
         cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        if len(cells) >= 6 and re.fullmatch(r"\d+", cells[1] or ""):
-            out[cells[0]] = cells[5].replace("→ ", "").strip("`")
+        if cells and cells[0] == "Type":
+            col = max(i for i, c in enumerate(cells) if c.startswith("VBR ") and LATEST in c)
+        elif col and len(cells) > col and re.fullmatch(r"\d+", cells[1] or ""):
+            out[cells[0]] = cells[col].replace("→ ", "").strip("`")
     return out
 
 

@@ -19,9 +19,10 @@
 	for(int t##_i = 0, t = 0; t##_i < catalog_type_count() && ((t = catalog_type_at(t##_i)), 1); t##_i++)
 #include "util/buf.h"
 
-/* ESessionType of vbr-rest-{1.0-rev2,1.1-rev0,1.2-rev1,1.3-rev2}; JobSessionType of
- * vbazure-rest-v8.1; ESessionState of 1.0-rev2 and 1.3-rev2; JobStatus of v8.1; ESessionResult,
- * ETaskLogRecordStatus and ETaskSessionType of 1.3-rev2. */
+/* ESessionType of vbr-rest-{1.0-rev2,1.1-rev0,1.2-rev1,1.3-rev0,1.3-rev1,1.3-rev2} (1.0-rev1's
+ * equals 1.0-rev2's); JobSessionType of vbazure-rest-v8.1; ESessionState of 1.0-rev2 (also
+ * 1.3-rev1's) and 1.3-rev2; EPlatformType of 1.2-rev1, 1.3-rev1 and 1.3-rev2; JobStatus of v8.1;
+ * ESessionResult, ETaskLogRecordStatus and ETaskSessionType of 1.3-rev2. */
 static const char *const spec_vbr10_types[] = {
 	"Infrastructure", "Job", "Automation", "ConfigurationBackup", "RepositoryMaintenance",
 	"RepositoryEvacuate", "InfrastructureItemDeletion", NULL
@@ -73,6 +74,50 @@ static const char *const spec_vbr13_types[] = {
 	"FileBackupArchiveRetrievalProlonging", "HaSwitchover", "IndexCollection", "InstantDiskRecovery",
 	"DiskRestore", "HaClusterEdit", NULL
 };
+static const char *const spec_vbr13r0_types[] = {
+	"Infrastructure", "BackupJob", "Automation", "ConfigurationBackup",
+	"PublishBackupContentViaMount", "RepositoryMaintenance", "RepositoryEvacuate",
+	"InfrastructureItemDeletion", "RestoreVm", "InstantRecovery", "FirstClassDiskInstantRestore",
+	"AzureApplianceDeploy", "QuickMigration", "FileLevelRestore", "LinuxFileLevelRestore",
+	"ReplicaJob", "ConfigurationResynchronize", "Failover", "PlannedFailover", "PermanentFailover",
+	"UndoFailover", "Failback", "CommitFailback", "UndoFailback", "SwitchReplicaToProduction",
+	"CloudDirectorVmRestore", "CloudDirectorVAppRestore", "MalwareDetection",
+	"FirstClassDiskQuickMigration", "EntraIdRestore", "EntraIdRestoreFromCopy",
+	"UnstructuredDataBackupCopy", "SecurityComplianceAnalyzer", "FileServerSave", "SureBackup",
+	"NasRestore", "LogsExport", "TestCredentials", "SqlLogBackup", "OracleLogBackup",
+	"PostgreSqlLogBackup", "AzureInstantRecovery", "AzureInstantRecoveryMigration",
+	"AzureInstantRecoverySwitchover", "AzureInstantRecoveryStart", "AzureInstantRecoveryStop",
+	"AzureInstantRecoveryMigrationUndo", "AzureInstantRecoveryMount", "PublishBackupContentViaNfs",
+	"VolumesDiscover", "DeleteBackup", "BackgroundOperation", "AgentDiscovery", "AgentPolicy",
+	"AgentBackup", "ApplianceUpdatesInstall", "FailoverPlan", "FailoverPlanTask",
+	"UnstructuredDataBrowse", "UnstructuredDownloadMeta", "EntraIdRescanRepository",
+	"HostComponentsUpdate", "CopyBackup", "FileBackupHealthCheck", "ArchiveBackup",
+	"ArchiveRehydration", "ArchiveSync", "ArchiveCopy", "ArchiveFreezing", "RetrieveBackup",
+	"ArchiveTierDownload", "DirectBackupSync", "CheckpointRemoval", "Retention", NULL
+};
+static const char *const spec_vbr13r1_types[] = {
+	"Infrastructure", "BackupJob", "Automation", "ConfigurationBackup",
+	"PublishBackupContentViaMount", "RepositoryMaintenance", "RepositoryEvacuate",
+	"InfrastructureItemDeletion", "RestoreVm", "InstantRecovery", "FirstClassDiskInstantRestore",
+	"AzureApplianceDeploy", "QuickMigration", "FileLevelRestore", "LinuxFileLevelRestore",
+	"ReplicaJob", "ConfigurationResynchronize", "Failover", "PlannedFailover", "PermanentFailover",
+	"UndoFailover", "Failback", "CommitFailback", "UndoFailback", "SwitchReplicaToProduction",
+	"CloudDirectorVmRestore", "CloudDirectorVAppRestore", "MalwareDetection",
+	"FirstClassDiskQuickMigration", "EntraIdRestore", "EntraIdRestoreFromCopy",
+	"UnstructuredDataBackupCopy", "SecurityComplianceAnalyzer", "FileServerSave", "SureBackup",
+	"NasRestore", "LogsExport", "TestCredentials", "SqlLogBackup", "OracleLogBackup",
+	"PostgreSqlLogBackup", "AzureInstantRecovery", "AzureInstantRecoveryMigration",
+	"AzureInstantRecoverySwitchover", "AzureInstantRecoveryStart", "AzureInstantRecoveryStop",
+	"AzureInstantRecoveryMigrationUndo", "AzureInstantRecoveryMount", "FileInstantRecovery",
+	"FileInstantRecoveryMigration", "PublishBackupContentViaNfs", "VolumesDiscover", "DeleteBackup",
+	"BackgroundOperation", "AgentDiscovery", "AgentPolicy", "AgentBackup",
+	"AgentOperationPurgeCache", "ApplianceUpdatesInstall", "FailoverPlan", "FailoverPlanTask",
+	"UnstructuredDataBrowse", "BackupCopyJob", "UnstructuredDownloadMeta",
+	"EntraIdRescanRepository", "HostComponentsUpdate", "CopyBackup", "FileBackupHealthCheck",
+	"SureBackupContentScan", "ArchiveBackup", "ArchiveRehydration", "ArchiveSync", "ArchiveCopy",
+	"ArchiveFreezing", "RetrieveBackup", "ArchiveTierDownload", "DirectBackupSync",
+	"CheckpointRemoval", "Retention", NULL
+};
 static const char *const spec_az_types[] = {
 	"BackupRetention", "InvalidSnapshotRetention", "ObsoleteSnapshotRetention",
 	"OrphanedSnapshotRetention", "ManualSnapshot", "ManualSnapshotDeletion", "PolicyBackup",
@@ -114,9 +159,63 @@ static const char *const spec_task_types[] = {
 	"Backup", "Restore", "Antivirus", "Replica", NULL
 };
 
-static const char *const *const spec_vbr_types[VBR_FAM_COUNT] = {
+static const char *const spec_platforms12[] = {
+	"VMware", "HyperV", "CloudDirector", "WindowsPhysical", "LinuxPhysical", "Tape", "CustomPlatform",
+	"EntraID", "UnstructuredData", "Test", NULL
+};
+static const char *const spec_platforms13r1[] = {
+	"VMware", "HyperV", "CloudDirector", "WindowsPhysical", "LinuxPhysical", "Tape", "CustomPlatform",
+	"EntraID", "UnstructuredData", "Test", "MongoDb", "AWSEC2", "AzureCompute", "GCE", NULL
+};
+static const char *const spec_platforms13r2[] = {
+	"VMware", "HyperV", "CloudDirector", "WindowsPhysical", "LinuxPhysical", "Tape", "CustomPlatform",
+	"EntraID", "UnstructuredData", "Test", "MongoDb", "Iris", "AWSEC2", "AzureCompute", "GCE",
+	"Nutanix", "Proxmox", "LinuxPhysicalPpc", "ApplicationBackupRepository", NULL
+};
+static const char *const no_values[] = { NULL };
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Per family (the family-level functions mean the family's newest version). */
+static const char *const *const spec_vbr_types[] = {
 	spec_vbr10_types, spec_vbr11_types, spec_vbr12_types, spec_vbr13_types
 };
+_Static_assert(ARRAY_LEN(spec_vbr_types) == VBR_FAM_COUNT, "one list per family");
+
+/* Per version: what the published definitions say (a version without one: its family's).
+ * Keyed by name, not sized by the version count: a version added later is checked against its
+ * definition by tests/api/test_vbr_versions.py, and here by the invariants only. */
+static const struct {
+	const char *name;
+	int fam;
+	const char *const *types;       /* ESessionType */
+	const char *const *states;      /* ESessionState */
+	const char *const *platforms;   /* EPlatformType (none before 1.2) */
+	const char *job_id;             /* SessionModel's job id key */
+	int progress;                   /* SessionModel has progress */
+	int iana_zone;                  /* ServerTimeModel has ianaTimeZoneId */
+	const char *running;            /* EJobStatus of a running job */
+} spec_versions[] = {
+	{ "1.0-rev1", VBR_10, spec_vbr10_types, spec_vbr10_states, no_values, "activityId", 0, 0, "running" },
+	{ "1.0-rev2", VBR_10, spec_vbr10_types, spec_vbr10_states, no_values, "activityId", 0, 0, "running" },
+	{ "1.1-rev0", VBR_11, spec_vbr11_types, spec_vbr10_states, no_values, "activityId", 0, 0, "running" },
+	{ "1.1-rev1", VBR_11, spec_vbr11_types, spec_vbr10_states, no_values, "activityId", 0, 0, "running" },
+	{ "1.1-rev2", VBR_11, spec_vbr11_types, spec_vbr10_states, no_values, "activityId", 0, 0, "running" },
+	{ "1.2-rev0", VBR_12, spec_vbr12_types, spec_vbr10_states, spec_platforms12, "jobId", 0, 0, "running" },
+	{ "1.2-rev1", VBR_12, spec_vbr12_types, spec_vbr10_states, spec_platforms12, "jobId", 0, 0, "running" },
+	{ "1.3-rev0", VBR_13, spec_vbr13r0_types, spec_vbr10_states, spec_platforms13r1, "jobId", 0, 0, "running" },
+	{ "1.3-rev1", VBR_13, spec_vbr13r1_types, spec_vbr10_states, spec_platforms13r1, "jobId", 0, 0, "Running" },
+	{ "1.3-rev2", VBR_13, spec_vbr13_types, spec_vbr13_states, spec_platforms13r2, "jobId", 1, 1, "Running" },
+};
+
+/* The expectations for version v, or NULL for a version not listed above. */
+static int spec_of(int v)
+{
+	for(size_t i = 0; i < ARRAY_LEN(spec_versions); i++)
+		if(!strcmp(spec_versions[i].name, catalog_vbr(v)->name))
+			return (int)i;
+	return -1;
+}
 
 /* EM system SessionType values (em_rest docs, API-DIGEST §2.5). */
 static const char *const em_system_types[] = {
@@ -183,22 +282,113 @@ static void test_concurrent_first_use(void **state)
 static void test_versions(void **state)
 {
 	(void)state;
-	static const struct { const char *v; int fam; } cases[] = {
-		{ "1.0-rev1", VBR_10 }, { "1.0-rev2", VBR_10 }, { "1.1-rev0", VBR_11 },
-		{ "1.1-rev1", VBR_11 }, { "1.1-rev2", VBR_11 }, { "1.2-rev0", VBR_12 },
-		{ "1.2-rev1", VBR_12 }, { "1.3-rev0", VBR_13 }, { "1.3-rev1", VBR_13 },
-		{ "1.3-rev2", VBR_13 },
-	};
-	for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		assert_int_equal(catalog_vbr_version(cases[i].v), cases[i].fam);
-		assert_string_equal(catalog_vbr_versions[i], cases[i].v);
+	char list[512] = "";
+	for(size_t i = 0; i < ARRAY_LEN(spec_versions); i++) {
+		int v = catalog_vbr_parse(spec_versions[i].name);
+		assert_true(v >= 0);
+		assert_int_equal(spec_of(v), (int)i);
+		assert_int_equal(catalog_vbr_family(v), spec_versions[i].fam);
+		if(i)
+			assert_true(v > catalog_vbr_parse(spec_versions[i - 1].name)); /* oldest first */
 	}
-	assert_null(catalog_vbr_versions[sizeof cases / sizeof cases[0]]);
-	assert_int_equal(catalog_vbr_version("1.4-rev0"), -1);
-	assert_int_equal(catalog_vbr_version("1.3"), -1);
-	assert_int_equal(catalog_vbr_version("1.3-rev2 "), -1);
-	assert_int_equal(catalog_vbr_version(""), -1);
-	assert_int_equal(catalog_vbr_version(NULL), -1);
+	for(int v = 0; v < VBR_VER_COUNT; v++) {
+		const struct vbr_version *r = catalog_vbr(v);
+		assert_int_equal(catalog_vbr_parse(r->name), v);
+		assert_int_equal(catalog_vbr_family(v), (int)r->fam);
+		if(v)
+			assert_true(r->fam >= catalog_vbr(v - 1)->fam);
+		size_t n = strlen(list);
+		snprintf(list + n, sizeof list - n, "%s%s", v ? ", " : "", r->name);
+	}
+	assert_string_equal(catalog_vbr_list(), list);
+	assert_int_equal(catalog_vbr_parse("1.3-REV2"), VBR_V13R2);
+	assert_int_equal(catalog_vbr_parse("1.4-rev0"), -1);
+	assert_int_equal(catalog_vbr_parse("1.3"), -1);
+	assert_int_equal(catalog_vbr_parse("1.3-rev2 "), -1);
+	assert_int_equal(catalog_vbr_parse(""), -1);
+	assert_int_equal(catalog_vbr_parse(NULL), -1);
+	/* families: oldest and newest member; an invalid id means the latest version */
+	assert_int_equal(catalog_vbr_oldest(VBR_10), VBR_V10R1);
+	assert_int_equal(catalog_vbr_newest(VBR_10), VBR_V10R2);
+	assert_int_equal(catalog_vbr_oldest(VBR_12), VBR_V12R0);
+	assert_int_equal(catalog_vbr_newest(VBR_13), VBR_VER_LATEST);
+	assert_int_equal(catalog_vbr_newest(-1), VBR_VER_LATEST);
+	assert_string_equal(catalog_vbr(-1)->name, catalog_vbr(VBR_VER_LATEST)->name);
+	assert_string_equal(catalog_vbr(VBR_VER_COUNT)->name, catalog_vbr(VBR_VER_LATEST)->name);
+	/* the default (sessionctl's) is a string literal naming an accepted version */
+	static const char dflt[] = CATALOG_VBR_DEFAULT;
+	assert_true(catalog_vbr_parse(dflt) >= 0);
+}
+
+/* Each version's fields and word sets are those of its definition. */
+static void test_version_shapes(void **state)
+{
+	(void)state;
+	for(int v = 0; v < VBR_VER_COUNT; v++) {
+		const struct vbr_version *r = catalog_vbr(v);
+		int i = spec_of(v);
+		assert_non_null(r->job_id);
+		assert_non_null(r->jobs);
+		if(i < 0)
+			continue;
+		assert_string_equal(r->job_id, spec_versions[i].job_id);
+		assert_int_equal(r->progress != NULL, spec_versions[i].progress);
+		assert_int_equal(r->iana_zone != NULL, spec_versions[i].iana_zone);
+		assert_int_equal(r->platform != NULL, r->fam >= VBR_12);
+		assert_int_equal(r->initiated_by != NULL, r->fam >= VBR_13);
+		assert_int_equal(r->build != NULL, r->fam >= VBR_11); /* 1.0 has no serverInfo */
+		assert_string_equal(r->jobs->running, spec_versions[i].running);
+		assert_string_equal(r->jobs->replica, r->fam >= VBR_12 ? "VSphereReplica" : "Backup");
+		assert_string_equal(r->jobs->backup, r->fam >= VBR_13 ? "VSphereBackup" : "Backup");
+		for(const char *const *p = spec_versions[i].platforms; *p; p++)
+			assert_true(catalog_vbr_platform_known(*p, v));
+		if(!spec_versions[i].platforms[0])
+			assert_false(catalog_vbr_platform_known("VMware", v));
+	}
+	assert_false(catalog_vbr_platform_known("Proxmox", VBR_V13R1));
+	assert_true(catalog_vbr_platform_known("Proxmox", VBR_V13R2));
+	assert_false(catalog_vbr_platform_known("proxmox", VBR_V13R2));
+	assert_false(catalog_vbr_platform_known(NULL, VBR_V13R2));
+}
+
+/* Per version: exactly its ESessionType values parse, every type shows one of them, and the
+ * states are its ESessionState (ActionRequired shows as Working before 1.3-rev2). */
+static void test_version_enums(void **state)
+{
+	(void)state;
+	for(int v = 0; v < VBR_VER_COUNT; v++) {
+		int i = spec_of(v);
+		if(i < 0)
+			continue;
+		const char *const *types = spec_versions[i].types;
+		for(const char *const *s = types; *s; s++) {
+			int t = catalog_vbr_type_parse(*s, v);
+			if(t < 0)
+				fail_msg("%s: '%s' does not parse", spec_versions[i].name, *s);
+			assert_string_equal(catalog_vbr_type(t, v), *s);
+		}
+		FOR_EACH_TYPE(t) {
+			const char *shown = catalog_vbr_type(t, v);
+			if(!in_list(types, shown))
+				fail_msg("%s shows type %s as '%s', not in its enum", spec_versions[i].name,
+				         catalog_type_name(t), shown);
+			if(!in_list(types, catalog_type_name(t)))
+				assert_int_equal(catalog_vbr_type_parse(catalog_type_name(t), v), -1);
+		}
+		const char *const *states = spec_versions[i].states;
+		for(int st = 0; st < ST__COUNT; st++) {
+			int has = in_list(states, catalog_state_name(st));
+			assert_int_equal(catalog_vbr_state_parse(catalog_state_name(st), v), has ? st : -1);
+			assert_int_equal(catalog_vbr_state(st, v), has ? st : ST_WORKING);
+		}
+	}
+	assert_int_equal(catalog_vbr_type_parse("HaClusterEdit", VBR_V13R1), -1);
+	assert_string_equal(catalog_vbr_type(catalog_type_parse("HaClusterEdit"), VBR_V13R1), "Infrastructure");
+	assert_string_equal(catalog_vbr_type(catalog_type_parse("BackupCopyJobParent"), VBR_V13R1), "BackupCopyJob");
+	assert_string_equal(catalog_vbr_type(catalog_type_parse("BackupCopyJobParent"), VBR_V13R0), "BackupJob");
+	assert_int_equal(catalog_vbr_state_parse("ActionRequired", -1), ST_ACTION_REQUIRED);
+	assert_int_equal(catalog_vbr_state_parse("Working", VBR_VER_COUNT), -1);
+	assert_int_equal(catalog_vbr_state(ST__COUNT, VBR_V10R1), ST__COUNT);
 }
 
 /* Every value of every version's enum parses in that version and is shown back unchanged. */
@@ -582,6 +772,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_first_use),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_version_shapes),
+		cmocka_unit_test(test_version_enums),
 		cmocka_unit_test(test_vbr_enum_roundtrip),
 		cmocka_unit_test(test_type_parse_case_and_unknown),
 		cmocka_unit_test(test_backup_job_spelling),

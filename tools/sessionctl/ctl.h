@@ -11,7 +11,8 @@
 #include "util/buf.h"
 #include "util/rc.h"
 
-#define CTL_API_VERSION "1.3-rev2"
+#include "model/catalog.h" /* CATALOG_VBR_DEFAULT: the default row of model/version.def */
+#define CTL_API_VERSION CATALOG_VBR_DEFAULT
 #define CTL_DEFAULT_URL "http://127.0.0.1:9419"
 #define CTL_PAGE 200            /* the server's largest page */
 
