@@ -77,7 +77,7 @@ struct core_write {
 	struct sess_rec sess;       /* the session after the write (session, task and log verbs) */
 	struct task_rec task;       /* the task session after the write (task verbs, task logs) */
 	int64_t first_log_id;       /* core_log_append: id of the first record */
-	int64_t affected;           /* core_purge: sessions removed; core_logon_expire: logons removed */
+	int64_t affected;           /* core_purge: sessions removed */
 	struct emtask_rec emtask;   /* core_session_stop_em: the task recorded */
 	struct logon_rec logon;     /* core_logon_create: the logon stored */
 	struct user_rec user;       /* user verbs: the user after the write */

@@ -621,7 +621,9 @@ static enum rc apply_user_del(struct core_write *w, struct store_tx *tx)
 {
 	struct user_rec u;
 	enum rc rc = load_user(w, tx, &u);
-	if(rc || (rc = tx->ops->tx_user_delete(tx->s, u.uid)))
+	if(rc)
+		return rc;
+	if((rc = tx->ops->tx_user_delete(tx->s, u.uid)))
 		return rc == RC_NOTFOUND ? refuse(w, rc, "no such user") : backend(w, tx, rc, "delete user");
 	/* Its logon sessions go with it. */
 	char sids[64][40];
@@ -652,12 +654,14 @@ static enum rc apply_logon_create(struct core_write *w, struct store_tx *tx)
 	int max = (int)w->in.n;
 	enum rc rc;
 	if(max > 0) {
-		/* At the cap, the user's own oldest logons make room: one user cannot lock others out. */
-		char (*sids)[40] = arena_alloc(tx->a, sizeof(*sids) * (size_t)max);
+		/* At the cap, the user's own oldest logons make room: one user cannot lock others
+		 * out. More than the cap (after it was lowered) shrink back to it as well. */
+		int want = max + 64;
+		char (*sids)[40] = arena_alloc(tx->a, sizeof(*sids) * (size_t)want);
 		int n = 0;
-		if((rc = ops->tx_logon_of_user(tx->s, l->uid, max, sids, &n)))
+		if((rc = ops->tx_logon_of_user(tx->s, l->uid, want, sids, &n)))
 			return backend(w, tx, rc, "list logons");
-		for(int i = 0; i <= n - max; i++)
+		for(int i = 0; i < n && n - i >= max; i++)   /* oldest first, until one place is free */
 			if((rc = ops->tx_logon_delete(tx->s, sids[i], 0, 0)))
 				return backend(w, tx, rc, "delete logon");
 	}
@@ -714,7 +718,7 @@ enum rc core_logon_delete(struct core_write *w, const char *sid)
 static enum rc apply_logon_expire(struct core_write *w, struct store_tx *tx)
 {
 	enum rc rc = tx->ops->tx_logon_delete(tx->s, NULL, w->in.i, w->in.n);
-	return rc ? backend(w, tx, rc, "expire logons") : RC_OK;
+	return rc ? backend(w, tx, rc, "expire logons") : RC_OK;   /* how many: the driver does not say */
 }
 
 enum rc core_logon_expire(struct core_write *w, int64_t idle_before_us, int64_t started_before_us)

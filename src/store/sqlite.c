@@ -996,7 +996,7 @@ static enum rc sq_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max,
 		return RC_BACKEND;
 	sqlite3_bind_int64(st, 1, cutoff_us);
 	sqlite3_bind_int64(st, 2, max);
-	int step;
+	int step = SQLITE_DONE;
 	*n = 0;
 	while(*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
 		col_uuid(st, 0, &ids[(*n)++]);
@@ -1179,7 +1179,7 @@ static enum rc sq_tx_logon_of_user(struct store *s, int64_t uid, int max, char (
 		return RC_BACKEND;
 	sqlite3_bind_int64(st, 1, uid);
 	sqlite3_bind_int64(st, 2, max);
-	int step;
+	int step = SQLITE_DONE;
 	*n = 0;
 	while(*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *sid = (const char *)sqlite3_column_text(st, 0);

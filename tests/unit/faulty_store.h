@@ -1,7 +1,9 @@
 /* A struct store_ops that forwards to a real backend and fails chosen operations
  * with RC_BACKEND (fault injection, as STYLE.md asks). Set faulty.inner before
- * opening; set bits of faulty.fail (FAIL_*) and faulty.fail_writes (1 << kind)
- * to make those operations fail; faulty.hits counts injected failures. */
+ * opening; set bits of faulty.fail (FAIL_*: open and the reads) and of
+ * faulty.fail_tx (1u << FTX_*: the write transaction's primitives) to make those
+ * operations fail; faulty.hits counts injected failures. An injected transaction
+ * failure reads back from tx_error as "injected: <primitive>". */
 #ifndef SESSIOND_TESTS_FAULTY_STORE_H
 #define SESSIOND_TESTS_FAULTY_STORE_H
 #include <stdio.h>
@@ -12,20 +14,55 @@ enum {
 	FAIL_OPEN = 1 << 0, FAIL_SESSION_GET = 1 << 1, FAIL_SESSION_LIST = 1 << 2, FAIL_TASK_GET = 1 << 3,
 	FAIL_TASK_LIST = 1 << 4, FAIL_JOB_LATEST = 1 << 5, FAIL_LOG_LIST = 1 << 6, FAIL_USER_GET = 1 << 7,
 	FAIL_USER_GET_UID = 1 << 8, FAIL_USER_LIST = 1 << 9, FAIL_USER_COUNT = 1 << 10, FAIL_KV_GET = 1 << 11,
-	FAIL_REVOKED_LIST = 1 << 12,
+	FAIL_REVOKED_LIST = 1 << 12, FAIL_LOGON_GET = 1 << 13, FAIL_LOGON_LIST = 1 << 14, FAIL_EMTASK_GET = 1 << 15,
+};
+
+/* The transaction primitives, by bit of faulty.fail_tx. */
+enum ftx {
+	FTX_BEGIN, FTX_COMMIT, FTX_USN_NEXT, FTX_SESSION_LOAD, FTX_SESSION_INSERT, FTX_SESSION_UPDATE,
+	FTX_SESSION_DELETE, FTX_SESSIONS_ENDED, FTX_TASK_LOAD, FTX_TASK_INSERT, FTX_TASK_UPDATE, FTX_LOG_LAST,
+	FTX_LOG_INSERT, FTX_LOG_UPDATE, FTX_USER_PUT, FTX_USER_LOAD, FTX_USER_DELETE, FTX_KV_PUT, FTX_REVOKE,
+	FTX_REVOKED_PURGE, FTX_LOGON_PUT, FTX_LOGON_LOAD, FTX_LOGON_DELETE, FTX_LOGON_OF_USER, FTX_EMTASK_PUT,
+	FTX__COUNT
+};
+
+static const char *const faulty_tx_names[FTX__COUNT] = {
+	[FTX_BEGIN] = "tx_begin", [FTX_COMMIT] = "tx_commit", [FTX_USN_NEXT] = "tx_usn_next",
+	[FTX_SESSION_LOAD] = "tx_session_load", [FTX_SESSION_INSERT] = "tx_session_insert",
+	[FTX_SESSION_UPDATE] = "tx_session_update", [FTX_SESSION_DELETE] = "tx_session_delete",
+	[FTX_SESSIONS_ENDED] = "tx_sessions_ended", [FTX_TASK_LOAD] = "tx_task_load",
+	[FTX_TASK_INSERT] = "tx_task_insert", [FTX_TASK_UPDATE] = "tx_task_update", [FTX_LOG_LAST] = "tx_log_last",
+	[FTX_LOG_INSERT] = "tx_log_insert", [FTX_LOG_UPDATE] = "tx_log_update", [FTX_USER_PUT] = "tx_user_put",
+	[FTX_USER_LOAD] = "tx_user_load", [FTX_USER_DELETE] = "tx_user_delete", [FTX_KV_PUT] = "tx_kv_put",
+	[FTX_REVOKE] = "tx_revoke", [FTX_REVOKED_PURGE] = "tx_revoked_purge", [FTX_LOGON_PUT] = "tx_logon_put",
+	[FTX_LOGON_LOAD] = "tx_logon_load", [FTX_LOGON_DELETE] = "tx_logon_delete",
+	[FTX_LOGON_OF_USER] = "tx_logon_of_user", [FTX_EMTASK_PUT] = "tx_emtask_put",
 };
 
 static struct {
 	const struct store_ops *inner;
-	unsigned fail;
-	unsigned fail_writes;
+	unsigned fail;              /* FAIL_* */
+	unsigned fail_tx;           /* 1u << FTX_* */
 	int hits;
+	char injected[64];          /* what tx_error says after an injected failure */
 } faulty;
 
 #define FAULTY_CHECK(bit) \
 	do { \
 		if(faulty.fail & (bit)) { \
 			faulty.hits++; \
+			return RC_BACKEND; \
+		} \
+	} while(0)
+
+/* A transaction primitive: fails when its bit is set; otherwise the backend's own
+ * error text is what tx_error reports. */
+#define FAULTY_TX(which) \
+	do { \
+		faulty.injected[0] = 0; \
+		if(faulty.fail_tx & (1u << (which))) { \
+			faulty.hits++; \
+			snprintf(faulty.injected, sizeof(faulty.injected), "injected: %s", faulty_tx_names[which]); \
 			return RC_BACKEND; \
 		} \
 	} while(0)
@@ -41,6 +78,8 @@ static enum rc faulty_open(const char *uri, struct store **out, char *err, size_
 }
 
 static void faulty_close(struct store *s) { faulty.inner->close(s); }
+
+/* ---- reads ---- */
 
 static enum rc faulty_session_get(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
 {
@@ -95,19 +134,16 @@ static enum rc faulty_user_get_uid(struct store *s, int64_t uid, struct arena *a
 	return faulty.inner->user_get_uid(s, uid, a, out);
 }
 
-static enum rc faulty_user_list(struct store *s, struct arena *a, int (*cb)(void *, const struct user_rec *), void *ctx)
+static enum rc faulty_user_list(struct store *s, struct arena *a, store_user_cb cb, void *ctx)
 {
 	FAULTY_CHECK(FAIL_USER_LIST);
 	return faulty.inner->user_list(s, a, cb, ctx);
 }
 
-static int64_t faulty_user_count(struct store *s)
+static enum rc faulty_user_count(struct store *s, int64_t *n)
 {
-	if(faulty.fail & FAIL_USER_COUNT) {
-		faulty.hits++;
-		return -1;
-	}
-	return faulty.inner->user_count(s);
+	FAULTY_CHECK(FAIL_USER_COUNT);
+	return faulty.inner->user_count(s, n);
 }
 
 static enum rc faulty_kv_get(struct store *s, const char *key, struct arena *a, const char **value)
@@ -116,29 +152,194 @@ static enum rc faulty_kv_get(struct store *s, const char *key, struct arena *a, 
 	return faulty.inner->kv_get(s, key, a, value);
 }
 
-static enum rc faulty_revoked_list(struct store *s, int64_t now_us, int (*cb)(void *, const char *, int64_t), void *ctx)
+static enum rc faulty_revoked_list(struct store *s, int kind, int64_t now_us, int64_t after, int64_t *last,
+                                   store_revoked_cb cb, void *ctx)
 {
 	FAULTY_CHECK(FAIL_REVOKED_LIST);
-	return faulty.inner->revoked_list(s, now_us, cb, ctx);
+	return faulty.inner->revoked_list(s, kind, now_us, after, last, cb, ctx);
 }
 
-static void faulty_set_commit_hook(struct store *s, void (*fn)(int64_t usn))
+static enum rc faulty_logon_get(struct store *s, const char *sid, struct arena *a, struct logon_rec *out)
 {
-	faulty.inner->set_commit_hook(s, fn);
+	FAULTY_CHECK(FAIL_LOGON_GET);
+	return faulty.inner->logon_get(s, sid, a, out);
 }
 
-/* A failing write is answered at once, as a backend whose transaction failed would. */
-static void faulty_submit(struct store *s, struct store_write *w)
+static enum rc faulty_logon_list(struct store *s, int64_t uid, struct arena *a,
+                                 int (*cb)(void *ctx, const struct logon_rec *l), void *ctx)
 {
-	if(faulty.fail_writes & (1u << w->kind)) {
-		faulty.hits++;
-		w->next = NULL;
-		w->rc = RC_BACKEND;
-		snprintf(w->err, sizeof(w->err), "injected: write kind %d", (int)w->kind);
-		w->done(w);
-		return;
-	}
-	faulty.inner->submit(s, w);
+	FAULTY_CHECK(FAIL_LOGON_LIST);
+	return faulty.inner->logon_list(s, uid, a, cb, ctx);
+}
+
+static enum rc faulty_emtask_get(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out)
+{
+	FAULTY_CHECK(FAIL_EMTASK_GET);
+	return faulty.inner->emtask_get(s, id, a, out);
+}
+
+/* ---- the write transaction ---- */
+
+static enum rc faulty_tx_begin(struct store *s)
+{
+	FAULTY_TX(FTX_BEGIN);
+	return faulty.inner->tx_begin(s);
+}
+
+/* An injected commit failure leaves the transaction open, as a failed COMMIT can:
+ * the writer must roll it back. */
+static enum rc faulty_tx_commit(struct store *s)
+{
+	FAULTY_TX(FTX_COMMIT);
+	return faulty.inner->tx_commit(s);
+}
+
+static void faulty_tx_rollback(struct store *s) { faulty.inner->tx_rollback(s); }
+
+static void faulty_tx_savepoint(struct store *s, enum store_sp step) { faulty.inner->tx_savepoint(s, step); }
+
+static const char *faulty_tx_error(struct store *s)
+{
+	return faulty.injected[0] ? faulty.injected : faulty.inner->tx_error(s);
+}
+
+static enum rc faulty_tx_usn_next(struct store *s, int64_t *usn)
+{
+	FAULTY_TX(FTX_USN_NEXT);
+	return faulty.inner->tx_usn_next(s, usn);
+}
+
+static enum rc faulty_tx_session_load(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
+{
+	FAULTY_TX(FTX_SESSION_LOAD);
+	return faulty.inner->tx_session_load(s, id, a, out);
+}
+
+static enum rc faulty_tx_session_insert(struct store *s, const struct sess_rec *r)
+{
+	FAULTY_TX(FTX_SESSION_INSERT);
+	return faulty.inner->tx_session_insert(s, r);
+}
+
+static enum rc faulty_tx_session_update(struct store *s, const struct sess_rec *old, const struct sess_rec *r)
+{
+	FAULTY_TX(FTX_SESSION_UPDATE);
+	return faulty.inner->tx_session_update(s, old, r);
+}
+
+static enum rc faulty_tx_session_delete(struct store *s, const struct uuid *id)
+{
+	FAULTY_TX(FTX_SESSION_DELETE);
+	return faulty.inner->tx_session_delete(s, id);
+}
+
+static enum rc faulty_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n)
+{
+	FAULTY_TX(FTX_SESSIONS_ENDED);
+	return faulty.inner->tx_sessions_ended(s, cutoff_us, max, ids, n);
+}
+
+static enum rc faulty_tx_task_load(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out)
+{
+	FAULTY_TX(FTX_TASK_LOAD);
+	return faulty.inner->tx_task_load(s, id, a, out);
+}
+
+static enum rc faulty_tx_task_insert(struct store *s, const struct task_rec *t)
+{
+	FAULTY_TX(FTX_TASK_INSERT);
+	return faulty.inner->tx_task_insert(s, t);
+}
+
+static enum rc faulty_tx_task_update(struct store *s, const struct task_rec *t)
+{
+	FAULTY_TX(FTX_TASK_UPDATE);
+	return faulty.inner->tx_task_update(s, t);
+}
+
+static enum rc faulty_tx_log_last(struct store *s, const struct uuid *owner, int64_t *id)
+{
+	FAULTY_TX(FTX_LOG_LAST);
+	return faulty.inner->tx_log_last(s, owner, id);
+}
+
+static enum rc faulty_tx_log_insert(struct store *s, const struct log_rec *l)
+{
+	FAULTY_TX(FTX_LOG_INSERT);
+	return faulty.inner->tx_log_insert(s, l);
+}
+
+static enum rc faulty_tx_log_update(struct store *s, const struct log_rec *l)
+{
+	FAULTY_TX(FTX_LOG_UPDATE);
+	return faulty.inner->tx_log_update(s, l);
+}
+
+static enum rc faulty_tx_user_put(struct store *s, struct user_rec *u)
+{
+	FAULTY_TX(FTX_USER_PUT);
+	return faulty.inner->tx_user_put(s, u);
+}
+
+static enum rc faulty_tx_user_load(struct store *s, const char *name, struct arena *a, struct user_rec *out)
+{
+	FAULTY_TX(FTX_USER_LOAD);
+	return faulty.inner->tx_user_load(s, name, a, out);
+}
+
+static enum rc faulty_tx_user_delete(struct store *s, int64_t uid)
+{
+	FAULTY_TX(FTX_USER_DELETE);
+	return faulty.inner->tx_user_delete(s, uid);
+}
+
+static enum rc faulty_tx_kv_put(struct store *s, const char *key, const char *value)
+{
+	FAULTY_TX(FTX_KV_PUT);
+	return faulty.inner->tx_kv_put(s, key, value);
+}
+
+static enum rc faulty_tx_revoke(struct store *s, const char *key, int kind, int64_t expires_us)
+{
+	FAULTY_TX(FTX_REVOKE);
+	return faulty.inner->tx_revoke(s, key, kind, expires_us);
+}
+
+static enum rc faulty_tx_revoked_purge(struct store *s, int64_t now_us)
+{
+	FAULTY_TX(FTX_REVOKED_PURGE);
+	return faulty.inner->tx_revoked_purge(s, now_us);
+}
+
+static enum rc faulty_tx_logon_put(struct store *s, const struct logon_rec *l)
+{
+	FAULTY_TX(FTX_LOGON_PUT);
+	return faulty.inner->tx_logon_put(s, l);
+}
+
+static enum rc faulty_tx_logon_load(struct store *s, const char *sid, struct arena *a, struct logon_rec *out)
+{
+	FAULTY_TX(FTX_LOGON_LOAD);
+	return faulty.inner->tx_logon_load(s, sid, a, out);
+}
+
+static enum rc faulty_tx_logon_delete(struct store *s, const char *sid, int64_t idle_before_us,
+                                      int64_t started_before_us)
+{
+	FAULTY_TX(FTX_LOGON_DELETE);
+	return faulty.inner->tx_logon_delete(s, sid, idle_before_us, started_before_us);
+}
+
+static enum rc faulty_tx_logon_of_user(struct store *s, int64_t uid, int max, char (*sids)[40], int *n)
+{
+	FAULTY_TX(FTX_LOGON_OF_USER);
+	return faulty.inner->tx_logon_of_user(s, uid, max, sids, n);
+}
+
+static enum rc faulty_tx_emtask_put(struct store *s, struct emtask_rec *e)
+{
+	FAULTY_TX(FTX_EMTASK_PUT);
+	return faulty.inner->tx_emtask_put(s, e);
 }
 
 static const struct store_ops store_faulty = {
@@ -158,8 +359,37 @@ static const struct store_ops store_faulty = {
 	.user_count = faulty_user_count,
 	.kv_get = faulty_kv_get,
 	.revoked_list = faulty_revoked_list,
-	.set_commit_hook = faulty_set_commit_hook,
-	.submit = faulty_submit,
+	.logon_get = faulty_logon_get,
+	.logon_list = faulty_logon_list,
+	.emtask_get = faulty_emtask_get,
+	.tx_begin = faulty_tx_begin,
+	.tx_commit = faulty_tx_commit,
+	.tx_rollback = faulty_tx_rollback,
+	.tx_savepoint = faulty_tx_savepoint,
+	.tx_error = faulty_tx_error,
+	.tx_usn_next = faulty_tx_usn_next,
+	.tx_session_load = faulty_tx_session_load,
+	.tx_session_insert = faulty_tx_session_insert,
+	.tx_session_update = faulty_tx_session_update,
+	.tx_session_delete = faulty_tx_session_delete,
+	.tx_sessions_ended = faulty_tx_sessions_ended,
+	.tx_task_load = faulty_tx_task_load,
+	.tx_task_insert = faulty_tx_task_insert,
+	.tx_task_update = faulty_tx_task_update,
+	.tx_log_last = faulty_tx_log_last,
+	.tx_log_insert = faulty_tx_log_insert,
+	.tx_log_update = faulty_tx_log_update,
+	.tx_user_put = faulty_tx_user_put,
+	.tx_user_load = faulty_tx_user_load,
+	.tx_user_delete = faulty_tx_user_delete,
+	.tx_kv_put = faulty_tx_kv_put,
+	.tx_revoke = faulty_tx_revoke,
+	.tx_revoked_purge = faulty_tx_revoked_purge,
+	.tx_logon_put = faulty_tx_logon_put,
+	.tx_logon_load = faulty_tx_logon_load,
+	.tx_logon_delete = faulty_tx_logon_delete,
+	.tx_logon_of_user = faulty_tx_logon_of_user,
+	.tx_emtask_put = faulty_tx_emtask_put,
 };
 
 #endif

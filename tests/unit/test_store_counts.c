@@ -10,6 +10,7 @@
 
 #include "model/catalog.h"
 #include "model/query.h"
+#include "core/core.h"
 #include "store/store.h"
 #include "store_fixture.h"
 
@@ -70,35 +71,13 @@ static struct uuid mkid(unsigned n)
 	return u;
 }
 
-static enum rc stop_now(void *ctx, void *rec, char *err, size_t errlen)
+/* A raw change of state and result that is then refused: the counts must not move. */
+static void stop_raw(struct fx_edit *e, struct sess_rec *r)
 {
-	(void)err;
-	(void)errlen;
-	struct sess_rec *r = rec;
 	r->state = ST_STOPPED;
-	r->result = *(int *)ctx;
+	r->result = RES_FAILED;
+	r->type = 2;
 	r->end_us = T0 + 1000;
-	return RC_OK;
-}
-
-static enum rc pause_now(void *ctx, void *rec, char *err, size_t errlen)
-{
-	(void)ctx;
-	(void)err;
-	(void)errlen;
-	struct sess_rec *r = rec;
-	r->state = ST_PAUSING;
-	r->progress = 40;
-	return RC_OK;
-}
-
-static enum rc refuse(void *ctx, void *rec, char *err, size_t errlen)
-{
-	(void)ctx;
-	struct sess_rec *r = rec;
-	r->state = ST_STOPPED;   /* changed, then refused: the counts must not move */
-	snprintf(err, errlen, "no");
-	return RC_CONFLICT;
 }
 
 static void counts_follow_writes(void **state)
@@ -107,35 +86,66 @@ static void counts_follow_writes(void **state)
 	struct fx f;
 	fx_open(&f, &store_sqlite);
 	for(unsigned i = 0; i < N; i++) {
-		struct store_write w = {.kind = W_SESSION_CREATE};
-		w.sess.id = mkid(i);
-		w.sess.name = "job";
-		w.sess.type = (int)(i % 3);
-		w.sess.state = ST_WORKING;
-		w.sess.creation_us = T0 + i;
-		assert_int_equal(store_write_sync(f.ops, f.s, &w), RC_OK);
+		struct sess_rec r = {0};
+		r.id = mkid(i);
+		r.name = "job";
+		r.type = (int)(i % 3);
+		r.state = ST_WORKING;
+		r.creation_us = T0 + i * 1000;
+		struct core_write w = {0};
+		assert_int_equal(core_session_create(&w, &r), RC_OK);
+	}
+	/* a few that were over when reported */
+	for(unsigned i = N; i < N + 4; i++) {
+		struct sess_rec r = {0};
+		r.id = mkid(i);
+		r.name = "late";
+		r.type = (int)(i % 3);
+		r.state = ST_STOPPED;
+		r.result = 1 + (int)(i % 3);
+		r.creation_us = T0 + i * 1000;
+		r.end_us = T0 + 500000;
+		struct core_write w = {0};
+		assert_int_equal(core_session_create(&w, &r), RC_OK);
 	}
 	check_totals(&f);
-	assert_int_equal(total_of(&f, NULL), N);
+	assert_int_equal(total_of(&f, NULL), N + 4);
 	for(unsigned i = 0; i < N; i += 2) {
-		int result = (int)(i % RES__COUNT);
-		struct store_write w = {.kind = W_SESSION_UPDATE, .target = mkid(i), .mutate = stop_now, .mutate_ctx = &result};
-		assert_int_equal(store_write_sync(f.ops, f.s, &w), RC_OK);
+		struct sess_complete c = {.if_match = -1, .result = (int)(i % RES__COUNT), .is_canceled = -1,
+		                          .end_us = T0 + 1000000};
+		struct uuid id = mkid(i);
+		struct core_write w = {0};
+		assert_int_equal(core_session_complete(&w, &id, &c), RC_OK);
 	}
 	for(unsigned i = 1; i < N; i += 4) {
-		struct store_write w = {.kind = W_SESSION_UPDATE, .target = mkid(i), .mutate = pause_now};
-		assert_int_equal(store_write_sync(f.ops, f.s, &w), RC_OK);
+		struct sess_patch p;
+		sess_patch_init(&p, 0);
+		p.has_state = 1;
+		p.state = ST_PAUSING;
+		p.has_progress = 1;
+		p.progress = 40;
+		struct uuid id = mkid(i);
+		struct core_write w = {0};
+		assert_int_equal(core_session_patch(&w, &id, &p), RC_OK);
 	}
-	struct store_write bad = {.kind = W_SESSION_UPDATE, .target = mkid(3), .mutate = refuse};
-	assert_int_equal(store_write_sync(f.ops, f.s, &bad), RC_CONFLICT);
+	int stops = 0;
+	for(unsigned i = 3; i < N; i += 8, stops++) {
+		struct uuid id = mkid(i);
+		struct core_write w = {0};
+		assert_int_equal(core_session_stop(&w, &id), RC_OK);
+	}
+	struct fx_edit bad = {.id = mkid(7), .edit = stop_raw, .refuse = RC_CONFLICT};
+	assert_int_equal(fx_edit_run(&bad), RC_CONFLICT);
 	check_totals(&f);
-	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_STOPPED)), N / 2);
+	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_STOPPED)), N / 2 + 4);
+	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_STOPPING)), stops);
+	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_PAUSING)), N / 4);
 
-	struct store_write p = {.kind = W_PURGE, .i = T0 + 2000, .n = 7};
-	assert_int_equal(store_write_sync(f.ops, f.s, &p), RC_OK);
+	struct core_write p = {0};
+	assert_int_equal(core_purge(&p, T0 + 2000000, 7), RC_OK);
 	assert_int_equal(p.affected, 7);
 	check_totals(&f);
-	assert_int_equal(total_of(&f, NULL), N - 7);
+	assert_int_equal(total_of(&f, NULL), N + 4 - 7);
 
 	fx_shut(&f);
 	fx_reopen(&f);
