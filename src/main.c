@@ -51,7 +51,8 @@ static struct conf confs[] = {
 	{.name = "log-level", .type = C_ENUM, .def = "info", .min = 0, .max = 0, .choices = "error|warn|info|debug", .help = "info and debug log one line per request"},
 	{.name = "threads", .type = C_INT, .def = "0", .min = 0, .max = 256, .choices = NULL, .help = "HTTP worker threads per listener (0: one per core)"},
 	{.name = "max-connections", .type = C_INT, .def = "1024", .min = 1, .max = 1000000, .choices = NULL, .help = "open connections per listener"},
-	{.name = "login-failures", .type = C_INT, .def = "10", .min = 0, .max = 1000000, .choices = NULL, .help = "failed logons a client address may make per minute before it gets 429 (0: no limit)"},
+	{.name = "login-failures", .type = C_INT, .def = "10", .min = 0, .max = 1000000, .choices = NULL, .help = "failed logons a client address may make per minute before it gets 429; attempts in flight count (0: no limit)"},
+	{.name = "login-concurrency", .type = C_INT, .def = "4", .min = 1, .max = 1000, .choices = NULL, .help = "logons of one client address checked at once; more get 429 with Retry-After"},
 	{.name = "timeout", .type = C_INT, .def = "30", .min = 1, .max = 3600, .choices = NULL, .help = "seconds before an idle or slow connection is closed"},
 	{.name = "max-body", .type = C_INT, .def = "1048576", .min = 1024, .max = 1073741824, .choices = NULL, .help = "largest request body, in bytes"},
 	{.name = "max-header", .type = C_INT, .def = "32768", .min = 4096, .max = 1048576, .choices = NULL, .help = "buffer for the request line and headers, in bytes"},
@@ -464,6 +465,7 @@ static int serve(void)
 			fprintf(stderr, "sessiond: demo: wrote %lld sessions of history\n", (long long)n);
 	}
 	auth_login_limit((int)conf_int("login-failures"));
+	auth_login_concurrency((int)conf_int("login-concurrency"));
 	api_init();
 	feed_start();
 	struct conf *listen = conf_find("listen", 6);

@@ -59,7 +59,6 @@ struct req {
 	int64_t now_us;                   /* when the request arrived */
 
 	int version;                      /* dialect-specific: VBR enum vbr_ver, Azure version index */
-	int login;                        /* a logon endpoint (public POST): a 401 counts as a failed logon */
 	struct principal who;             /* filled by the dialect's authentication */
 
 	/* the answer */
@@ -139,10 +138,13 @@ int api_allowed(const struct principal *who, enum perm p);
  *  the write in r->work. Call exactly one core verb on it right away. */
 struct core_write *api_write(struct req *r, void (*then)(struct req *r));
 
-/** Runs fn(arg) on the slow-work thread (password hashing) while r waits, then then(r). */
-void api_offload(struct req *r, void (*fn)(void *arg), void *arg, void (*then)(struct req *r));
+/** A logon: admits the attempt against the client's logon limits, runs the password
+ *  check fn(arg) on the logon pool while r waits, counts it as failed when fn returns
+ *  RC_UNAUTHORIZED, then runs then(r). A refused attempt is answered at once in r's
+ *  dialect: 429 (this address) or 503 (every address) with Retry-After. */
+void api_logon(struct req *r, enum rc (*fn)(void *arg), void *arg, void (*then)(struct req *r));
 
-/** Starts and stops the slow-work thread. */
+/** Starts and stops the logon pool. */
 void api_init(void);
 void api_shutdown(void);
 

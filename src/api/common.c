@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/auth.h"
 #include "core/core.h"
+#include "util/timefmt.h"
 
 static int seg_is(const char *p, const char *name)
 {
@@ -119,20 +121,28 @@ struct core_write *api_write(struct req *r, void (*then)(struct req *r))
 	return w;
 }
 
-/* ---- the slow-work thread ---- */
+/* ---- the logon pool: password checks (Argon2id) off the workers ----
+ * A few threads take admitted checks in order. Admission is per client address
+ * (auth_login_admit: failures plus checks in flight under the limit, and a share of
+ * the pool) and overall (a bounded queue), so a flood from one address is refused
+ * at once (429) instead of queueing ahead of everyone else's logons. */
+
+#define LOGON_THREADS 2
+#define LOGON_QUEUE 64          /* checks waiting for a thread, from every address */
 
 struct job {
-	void (*fn)(void *arg);
+	enum rc (*fn)(void *arg);
 	void *arg;
 	struct req *r;
 	struct job *next;
 };
 
 static struct {
-	pthread_t thread;
+	pthread_t thread[LOGON_THREADS];
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *head, *tail;
+	int queued;
 	int running;
 	int stopping;
 } slow = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -149,11 +159,13 @@ static void *slow_main(void *arg)
 			slow.head = j->next;
 			if(!slow.head)
 				slow.tail = NULL;
+			slow.queued--;
 		}
 		pthread_mutex_unlock(&slow.lock);
 		if(!j)
 			break;
-		j->fn(j->arg);
+		enum rc rc = j->fn(j->arg);
+		auth_login_done(j->r->client, time_now_us(), rc == RC_UNAUTHORIZED);
 		j->r->io->resume(j->r);
 	}
 	return NULL;
@@ -164,8 +176,9 @@ void api_init(void)
 	if(slow.running)
 		return;
 	slow.stopping = 0;
-	if(pthread_create(&slow.thread, NULL, slow_main, NULL) == 0)
-		slow.running = 1;
+	for(int i = 0; i < LOGON_THREADS; i++)
+		if(pthread_create(&slow.thread[i], NULL, slow_main, NULL) == 0)
+			slow.running++;
 }
 
 void api_shutdown(void)
@@ -174,25 +187,45 @@ void api_shutdown(void)
 		return;
 	pthread_mutex_lock(&slow.lock);
 	slow.stopping = 1;
-	pthread_cond_signal(&slow.cond);
+	pthread_cond_broadcast(&slow.cond);
 	pthread_mutex_unlock(&slow.lock);
-	pthread_join(slow.thread, NULL);
+	for(int i = 0; i < slow.running; i++)
+		pthread_join(slow.thread[i], NULL);
 	slow.running = 0;
 }
 
-void api_offload(struct req *r, void (*fn)(void *arg), void *arg, void (*then)(struct req *r))
+/* A refused attempt: the dialect's error with Retry-After. */
+static void refuse_logon(struct req *r, int status, int wait_s, const char *msg)
 {
+	req_add_header(r, "Retry-After", arena_printf(r->arena, "%d", wait_s));
+	api_dialect_for(r)->error(r, RC_BUSY, status, msg);
+}
+
+void api_logon(struct req *r, enum rc (*fn)(void *arg), void *arg, void (*then)(struct req *r))
+{
+	int wait_s = auth_login_admit(r->client, r->now_us);
+	if(wait_s) {
+		refuse_logon(r, 429, wait_s, "too many logon attempts from this address; try again later");
+		return;
+	}
 	struct job *j = arena_zalloc(r->arena, sizeof(*j));
 	j->fn = fn;
 	j->arg = arg;
 	j->r = r;
-	r->io->suspend(r, then);
 	pthread_mutex_lock(&slow.lock);
+	if(slow.queued >= LOGON_QUEUE) {
+		pthread_mutex_unlock(&slow.lock);
+		auth_login_done(r->client, r->now_us, 0);
+		refuse_logon(r, 503, 1, "the server is busy checking other logons; try again in a moment");
+		return;
+	}
+	r->io->suspend(r, then);
 	if(slow.tail)
 		slow.tail->next = j;
 	else
 		slow.head = j;
 	slow.tail = j;
+	slow.queued++;
 	pthread_cond_signal(&slow.cond);
 	pthread_mutex_unlock(&slow.lock);
 }

@@ -579,11 +579,12 @@ struct em_logon {
 	struct principal who;
 };
 
-static void check_password(void *arg)
+static enum rc check_password(void *arg)
 {
 	struct em_logon *l = arg;
-	l->rc = auth_password_check(l->user, l->password, &l->who);
+	enum rc rc = l->rc = auth_password_check(l->user, l->password, &l->who);
 	sodium_memzero(l->password, strlen(l->password));
+	return rc;
 }
 
 static const char *const down_collections[] = {
@@ -685,7 +686,7 @@ static void h_logon(struct req *r)
 	l->user = (char *)bin;
 	l->password = colon + 1;
 	r->work = l;
-	api_offload(r, check_password, l, logon_checked);
+	api_logon(r, check_password, l, logon_checked);
 }
 
 static void logged_off(struct req *r)

@@ -7,10 +7,10 @@
 #include "core/core.h"
 #include "util/form.h"
 
-static void check_password(void *arg)
+static enum rc check_password(void *arg)
 {
 	struct login *l = arg;
-	l->rc = auth_password_check(l->user, l->password, &l->who);
+	return l->rc = auth_password_check(l->user, l->password, &l->who);
 }
 
 static void password_checked(struct req *r)
@@ -70,7 +70,7 @@ void token_grant(struct req *r, const struct token_dialect *d)
 			d->fail(r, RC_INVALID, 400, "username and password are required for the password grant");
 			return;
 		}
-		api_offload(r, check_password, l, password_checked);
+		api_logon(r, check_password, l, password_checked);
 		return;
 	}
 	if(!strcasecmp(grant, "refresh_token")) {

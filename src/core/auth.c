@@ -473,8 +473,11 @@ size_t auth_revoked_count(void)
 	return __atomic_load_n(&auth.n, __ATOMIC_RELAXED);
 }
 
-/* Failed logons by client address: a small table, a slot per address (collisions
- * evict the older window), so memory stays fixed whatever addresses come. */
+/* Logon attempts by client address: a small table, a slot per address (collisions
+ * evict the older window, never an address with attempts in flight), so memory stays
+ * fixed whatever addresses come. An attempt counts from the moment it is admitted:
+ * failures in the window plus attempts still being checked may not pass the limit,
+ * and no address has more than its share of the password checks in flight. */
 #define THROTTLE_SLOTS 1024
 #define THROTTLE_PROBE 8
 
@@ -484,13 +487,20 @@ static struct {
 		char addr[48];
 		int64_t start_us;      /* start of the current window */
 		int count;             /* failures in it */
+		int inflight;          /* admitted attempts not yet done */
 	} slot[THROTTLE_SLOTS];
 	int limit;                 /* failures allowed per window; 0: no limit */
-} throttle = {.lock = PTHREAD_MUTEX_INITIALIZER, .limit = AUTH_LOGIN_FAILURES};
+	int per_address;           /* attempts in flight per address */
+} throttle = {.lock = PTHREAD_MUTEX_INITIALIZER, .limit = AUTH_LOGIN_FAILURES, .per_address = AUTH_LOGIN_INFLIGHT};
 
 void auth_login_limit(int failures)
 {
 	__atomic_store_n(&throttle.limit, failures, __ATOMIC_RELAXED);
+}
+
+void auth_login_concurrency(int per_address)
+{
+	__atomic_store_n(&throttle.per_address, per_address > 0 ? per_address : 1, __ATOMIC_RELAXED);
 }
 
 static unsigned addr_hash(const char *s)
@@ -501,8 +511,8 @@ static unsigned addr_hash(const char *s)
 	return h;
 }
 
-/* The slot of client (-1 if it has none and !create); the lock is held. */
-static int throttle_slot(const char *client, int64_t now_us, int create)
+/* The slot of client, made when it has none; the lock is held. */
+static int throttle_slot(const char *client, int64_t now_us)
 {
 	const int64_t window = (int64_t)AUTH_LOGIN_WINDOW_S * 1000000;
 	unsigned h = addr_hash(client);
@@ -511,43 +521,62 @@ static int throttle_slot(const char *client, int64_t now_us, int create)
 		int k = (int)((h + (unsigned)i) % THROTTLE_SLOTS);
 		if(!strcmp(throttle.slot[k].addr, client))
 			return k;
+		if(throttle.slot[k].inflight)
+			continue;
 		if(victim < 0 || throttle.slot[k].start_us < throttle.slot[victim].start_us)
 			victim = k;
 	}
-	if(!create)
-		return -1;
-	if(throttle.slot[victim].start_us + window > now_us && throttle.slot[victim].addr[0])
-		victim = (int)(h % THROTTLE_SLOTS);   /* all busy: the home slot starts over */
+	if(victim < 0)
+		return -1;             /* every slot nearby has attempts in flight */
+	(void)window;
 	snprintf(throttle.slot[victim].addr, sizeof(throttle.slot[victim].addr), "%s", client);
 	throttle.slot[victim].start_us = now_us;
 	throttle.slot[victim].count = 0;
+	throttle.slot[victim].inflight = 0;
 	return victim;
 }
 
-int auth_login_blocked(const char *client, int64_t now_us)
+int auth_login_admit(const char *client, int64_t now_us)
 {
 	const int64_t window = (int64_t)AUTH_LOGIN_WINDOW_S * 1000000;
-	int wait_s = 0, limit = __atomic_load_n(&throttle.limit, __ATOMIC_RELAXED);
-	if(limit <= 0)
-		return 0;
+	int limit = __atomic_load_n(&throttle.limit, __ATOMIC_RELAXED);
+	int per_address = __atomic_load_n(&throttle.per_address, __ATOMIC_RELAXED);
+	int wait_s = 0;
 	pthread_mutex_lock(&throttle.lock);
-	int k = throttle_slot(client ? client : "-", now_us, 0);
-	if(k >= 0 && throttle.slot[k].count >= limit && throttle.slot[k].start_us + window > now_us)
-		wait_s = (int)((throttle.slot[k].start_us + window - now_us + 999999) / 1000000);
+	int k = throttle_slot(client ? client : "-", now_us);
+	if(k < 0) {
+		wait_s = 1;
+	} else {
+		if(throttle.slot[k].start_us + window <= now_us) {
+			throttle.slot[k].start_us = now_us;
+			throttle.slot[k].count = 0;
+		}
+		if(limit > 0 && throttle.slot[k].count + throttle.slot[k].inflight >= limit)
+			wait_s = (int)((throttle.slot[k].start_us + window - now_us + 999999) / 1000000);
+		else if(throttle.slot[k].inflight >= per_address)
+			wait_s = 1;
+		else
+			throttle.slot[k].inflight++;
+	}
 	pthread_mutex_unlock(&throttle.lock);
 	return wait_s;
 }
 
-void auth_login_failed(const char *client, int64_t now_us)
+void auth_login_done(const char *client, int64_t now_us, int failed)
 {
 	const int64_t window = (int64_t)AUTH_LOGIN_WINDOW_S * 1000000;
 	pthread_mutex_lock(&throttle.lock);
-	int k = throttle_slot(client ? client : "-", now_us, 1);
-	if(throttle.slot[k].start_us + window <= now_us) {
-		throttle.slot[k].start_us = now_us;
-		throttle.slot[k].count = 0;
+	int k = throttle_slot(client ? client : "-", now_us);
+	if(k >= 0) {
+		if(throttle.slot[k].inflight > 0)
+			throttle.slot[k].inflight--;
+		if(throttle.slot[k].start_us + window <= now_us) {
+			throttle.slot[k].start_us = now_us;
+			throttle.slot[k].count = 0;
+		}
+		if(failed)
+			throttle.slot[k].count++;
 	}
-	throttle.slot[k].count++;
 	pthread_mutex_unlock(&throttle.lock);
 }
 

@@ -82,16 +82,22 @@ void auth_revoked_refresh(int64_t now_us);
 /** How many logout revocations the in-memory set holds (tests, metrics). */
 size_t auth_revoked_count(void);
 
-/* Failed logons per client address: more than AUTH_LOGIN_FAILURES within
- * AUTH_LOGIN_WINDOW_S seconds and the address must wait for the window to end. */
+/* Logon attempts per client address: an attempt counts from when it is admitted;
+ * failures in the last AUTH_LOGIN_WINDOW_S seconds plus attempts in flight may not pass
+ * AUTH_LOGIN_FAILURES, and at most AUTH_LOGIN_INFLIGHT attempts of one address are
+ * checked at once (Argon2id is slow on purpose: one address must not occupy it). */
 #define AUTH_LOGIN_FAILURES 10
 #define AUTH_LOGIN_WINDOW_S 60
+#define AUTH_LOGIN_INFLIGHT 4
 /** Sets the failures allowed per window (default AUTH_LOGIN_FAILURES; 0: no limit). */
 void auth_login_limit(int failures);
-/** 0 when client may try to log on now; otherwise the seconds it must wait. */
-int auth_login_blocked(const char *client, int64_t now_us);
-/** Counts a failed logon of client. */
-void auth_login_failed(const char *client, int64_t now_us);
+/** Sets the attempts of one address checked at once (default AUTH_LOGIN_INFLIGHT). */
+void auth_login_concurrency(int per_address);
+/** Admits a logon attempt of client: 0 when admitted (then auth_login_done must follow),
+ *  otherwise the seconds it must wait. */
+int auth_login_admit(const char *client, int64_t now_us);
+/** Ends an admitted attempt; failed counts it against the address. */
+void auth_login_done(const char *client, int64_t now_us, int failed);
 
 /** Constant-time comparison of two byte strings. */
 int auth_equal(const void *a, size_t alen, const void *b, size_t blen);

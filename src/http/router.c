@@ -73,15 +73,6 @@ void router_dispatch(struct req *r, int body_too_large)
 			d->error(r, RC_NOTFOUND, 404, "no such resource");
 		return;
 	}
-	if(rt->perm == PERM_PUBLIC && r->method == M_POST) {   /* the logon endpoints */
-		r->login = 1;
-		int wait_s = auth_login_blocked(r->client, r->now_us);
-		if(wait_s) {
-			req_add_header(r, "Retry-After", arena_printf(r->arena, "%d", wait_s));
-			d->error(r, RC_BUSY, 429, "too many failed logons from this address; try again later");
-			return;
-		}
-	}
 	if(rt->perm != PERM_PUBLIC) {
 		if(d->authenticate(r))
 			return;

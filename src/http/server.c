@@ -200,8 +200,6 @@ static enum MHD_Result send_answer(struct hreq *h)
 	size_t len = 0;
 	if(!r->status)
 		r->status = 500;
-	if(r->login && r->status == 401)
-		auth_login_failed(r->client, r->now_us);
 	if(r->stream) {
 		h->stream_more = 1;
 		struct MHD_Response *sr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
