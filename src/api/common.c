@@ -82,8 +82,8 @@ int api_status(enum rc rc)
 	case RC_CONFLICT: return 409;
 	case RC_PRECONDITION: return 412;
 	case RC_TOOLARGE: return 413;
-	case RC_BUSY: return 503;
-	case RC_BACKEND: return 500;
+	case RC_BUSY:
+	case RC_BACKEND: return 503;   /* the store is failing: a client retries (Retry-After) */
 	}
 	return 500;
 }

@@ -1,8 +1,11 @@
-/* Paths outside the Veeam dialects: the ingest API description and a health probe. */
+/* Paths outside the Veeam dialects: the ingest API description, liveness (/healthz:
+ * the process answers) and readiness (/readyz: the store works). */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "core/core.h"
+#include "core/health.h"
 #include "util/jw.h"
 
 extern const char api_openapi_json[];   /* docs/openapi.json, linked in by openapi_blob.S */
@@ -34,9 +37,34 @@ static void h_health(struct req *r)
 	buf_addstr(&r->out, "{\"status\":\"ok\"}");
 }
 
+/* Ready: the store reads (and no storage failure is going on). */
+static void h_ready(struct req *r)
+{
+	struct arena *a = r->arena;
+	const char *v;
+	enum rc rc = core_kv_get("installation_id", a, &v);
+	char cause[256];
+	health_cause(cause, sizeof(cause));
+	struct jw w;
+	r->ctype = "application/json";
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	if(rc || !health_ok()) {
+		r->status = 503;
+		req_add_header(r, "Retry-After", "1");
+		jw_kstr(&w, "status", "unavailable");
+		jw_kstr(&w, "message", cause[0] ? cause : "the store cannot be read");
+	} else {
+		r->status = 200;
+		jw_kstr(&w, "status", "ok");
+	}
+	jw_obj_end(&w);
+}
+
 static const struct route routes[] = {
 	{M_GET, "/openapi.json", PERM_PUBLIC, h_openapi},
 	{M_GET, "/healthz", PERM_PUBLIC, h_health},
+	{M_GET, "/readyz", PERM_PUBLIC, h_ready},
 };
 
 const struct dialect dialect_misc = {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/feed.h"
+#include "core/health.h"
 #include "util/timefmt.h"
 
 static struct {
@@ -73,11 +74,13 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 	core.info.server_name = core.server_name;
 	core.info.installation_id = core.install_id;
 	core.info.started_us = time_now_us();
+	health_start();
 	return RC_OK;
 }
 
 void core_close(void)
 {
+	health_stop();
 	store_writer_stop(core.writer);
 	core.writer = NULL;
 	if(core.ops && core.st)
@@ -90,34 +93,45 @@ const struct core_info *core_info(void)
 	return &core.info;
 }
 
+/* A read's rc; a backend failure starts a health episode. */
+static enum rc seen(enum rc rc, const char *what)
+{
+	if(rc == RC_BACKEND) {
+		char cause[300];
+		snprintf(cause, sizeof(cause), "%s: %s", what, core.ops->read_error(core.st));
+		health_failed(cause);
+	}
+	return rc;
+}
+
 enum rc core_session_get(const struct uuid *id, struct arena *a, struct sess_rec *out)
 {
-	return core.ops->session_get(core.st, id, a, out);
+	return seen(core.ops->session_get(core.st, id, a, out), "cannot read a session");
 }
 
 enum rc core_session_list(const struct query *q, struct arena *a, store_sess_cb cb, void *ctx, int64_t *total)
 {
-	return core.ops->session_list(core.st, q, a, cb, ctx, total);
+	return seen(core.ops->session_list(core.st, q, a, cb, ctx, total), "cannot list sessions");
 }
 
 enum rc core_task_get(const struct uuid *id, struct arena *a, struct task_rec *out)
 {
-	return core.ops->task_get(core.st, id, a, out);
+	return seen(core.ops->task_get(core.st, id, a, out), "cannot read a task session");
 }
 
 enum rc core_task_list(const struct query *q, struct arena *a, store_task_cb cb, void *ctx, int64_t *total)
 {
-	return core.ops->task_list(core.st, q, a, cb, ctx, total);
+	return seen(core.ops->task_list(core.st, q, a, cb, ctx, total), "cannot list task sessions");
 }
 
 enum rc core_log_list(const struct uuid *owner, int status, struct arena *a, store_log_cb cb, void *ctx, int64_t *total)
 {
-	return core.ops->log_list(core.st, owner, status, a, cb, ctx, total);
+	return seen(core.ops->log_list(core.st, owner, status, a, cb, ctx, total), "cannot read a log");
 }
 
 enum rc core_job_latest(struct arena *a, store_sess_cb cb, void *ctx)
 {
-	return core.ops->job_latest(core.st, a, cb, ctx);
+	return seen(core.ops->job_latest(core.st, a, cb, ctx), "cannot read jobs");
 }
 
 int64_t core_usn(void)
@@ -127,45 +141,45 @@ int64_t core_usn(void)
 
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out)
 {
-	return core.ops->user_get(core.st, name, a, out);
+	return seen(core.ops->user_get(core.st, name, a, out), "cannot read a user");
 }
 
 enum rc core_user_get_uid(int64_t uid, struct arena *a, struct user_rec *out)
 {
-	return core.ops->user_get_uid(core.st, uid, a, out);
+	return seen(core.ops->user_get_uid(core.st, uid, a, out), "cannot read a user");
 }
 
 enum rc core_user_list(struct arena *a, store_user_cb cb, void *ctx)
 {
-	return core.ops->user_list(core.st, a, cb, ctx);
+	return seen(core.ops->user_list(core.st, a, cb, ctx), "cannot list users");
 }
 
 enum rc core_user_count(int64_t *n)
 {
-	return core.ops->user_count(core.st, n);
+	return seen(core.ops->user_count(core.st, n), "cannot count users");
 }
 
 enum rc core_kv_get(const char *key, struct arena *a, const char **value)
 {
-	return core.ops->kv_get(core.st, key, a, value);
+	return seen(core.ops->kv_get(core.st, key, a, value), "cannot read settings");
 }
 
 enum rc core_revoked_list(int kind, int64_t now_us, int64_t after, int64_t *last, store_revoked_cb cb, void *ctx)
 {
-	return core.ops->revoked_list(core.st, kind, now_us, after, last, cb, ctx);
+	return seen(core.ops->revoked_list(core.st, kind, now_us, after, last, cb, ctx), "cannot read revocations");
 }
 
 enum rc core_logon_get(const char *sid, struct arena *a, struct logon_rec *out)
 {
-	return core.ops->logon_get(core.st, sid, a, out);
+	return seen(core.ops->logon_get(core.st, sid, a, out), "cannot read a logon session");
 }
 
 enum rc core_logon_list(int64_t uid, struct arena *a, int (*cb)(void *, const struct logon_rec *), void *ctx)
 {
-	return core.ops->logon_list(core.st, uid, a, cb, ctx);
+	return seen(core.ops->logon_list(core.st, uid, a, cb, ctx), "cannot list logon sessions");
 }
 
 enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out)
 {
-	return core.ops->emtask_get(core.st, id, a, out);
+	return seen(core.ops->emtask_get(core.st, id, a, out), "cannot read a task");
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/health.h"
 #include "util/timefmt.h"
 
 struct store_writer *core__writer(void);
@@ -100,6 +101,8 @@ static void op_done(struct store_op *op)
 		snprintf(w->err, sizeof(w->err), "%s", op->err);
 	if(op->rc)
 		w->usn = 0;
+	if(op->rc == RC_BACKEND)
+		health_failed(w->err);
 	w->in.user_done(w);
 }
 

@@ -200,6 +200,13 @@ static enum MHD_Result send_answer(struct hreq *h)
 	size_t len = 0;
 	if(!r->status)
 		r->status = 500;
+	if(r->status == 503) {   /* every 503 says when to come back */
+		int has = 0;
+		for(int i = 0; i < r->nheaders && !has; i++)
+			has = !strcasecmp(r->headers[i].name, "Retry-After");
+		if(!has)
+			req_add_header(r, "Retry-After", "5");
+	}
 	if(r->stream) {
 		h->stream_more = 1;
 		struct MHD_Response *sr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);

@@ -757,6 +757,12 @@ static enum rc sq_logon_list(struct store *s, int64_t uid, struct arena *a,
 	                (int (*)(void *, const void *))cb, ctx, NULL);
 }
 
+static const char *sq_read_error(struct store *s)
+{
+	struct conn *c = pthread_getspecific(s->key);
+	return c ? sqlite3_errmsg(c->db) : "cannot open a read connection";
+}
+
 /* ---------- the write transaction ---------- */
 
 static int exec1(sqlite3 *db, const char *sql)
@@ -1247,16 +1253,18 @@ static enum rc migrate(sqlite3 *db, char *err, size_t errlen)
 	return RC_OK;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql)
+/* One integer from a query; -1 when it cannot be read (an absent row reads as 0). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *st;
-	int64_t v = 0;
-	if(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if(sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	return v;
+	*v = 0;
+	if(sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int step = sqlite3_step(st);
+	if(step == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
 }
 
 static void sq_close(struct store *s);
@@ -1295,9 +1303,16 @@ static enum rc sq_open(const char *uri, struct store **out, char *err, size_t er
 		sq_close(s);
 		return rc;
 	}
-	int64_t u1 = query_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='usn'");
-	int64_t u2 = query_int(db, "SELECT coalesce(max(usn),0) FROM sessions");
-	int64_t u3 = query_int(db, "SELECT coalesce(max(usn),0) FROM task_sessions");
+	/* The usn goes on from the highest ever given; one that cannot be read stops the start,
+	 * since guessing low would give usns again. */
+	int64_t u1, u2, u3;
+	if(query_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='usn'", &u1) ||
+	   query_int(db, "SELECT coalesce(max(usn),0) FROM sessions", &u2) ||
+	   query_int(db, "SELECT coalesce(max(usn),0) FROM task_sessions", &u3)) {
+		snprintf(err, errlen, "cannot read the update sequence number of %s: %s", s->path, sqlite3_errmsg(db));
+		sq_close(s);
+		return RC_BACKEND;
+	}
 	s->usn = u1 > u2 ? u1 : u2;
 	if(u3 > s->usn)
 		s->usn = u3;
@@ -1350,6 +1365,7 @@ const struct store_ops store_sqlite = {
 	.logon_get = sq_logon_get,
 	.logon_list = sq_logon_list,
 	.emtask_get = sq_emtask_get,
+	.read_error = sq_read_error,
 	.tx_begin = sq_tx_begin,
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,

@@ -89,6 +89,8 @@ struct store_ops {
 	enum rc (*logon_list)(struct store *s, int64_t uid, struct arena *a,
 	                      int (*cb)(void *ctx, const struct logon_rec *l), void *ctx);
 	enum rc (*emtask_get)(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out);
+	/** The backend's text for the last failed read of this thread. */
+	const char *(*read_error)(struct store *s);
 
 	/* ---- the write transaction: the writer thread only, between tx_begin and
 	 *      tx_commit/tx_rollback; every call may fail with RC_BACKEND (tx_error says why) ---- */

@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "store/store.h"
 
@@ -19,16 +18,6 @@ struct store_writer {
 	struct store_op *head, *tail;
 	int stopping;
 };
-
-/* A storage failure is logged with its cause, at most once a second (a failing disk
- * would otherwise write a line per request). */
-static void log_failure(const char *what)
-{
-	static int64_t last_s;
-	int64_t now_s = (int64_t)time(NULL);
-	if(__atomic_exchange_n(&last_s, now_s, __ATOMIC_RELAXED) != now_s)
-		fprintf(stderr, "sessiond: store: %s\n", what);
-}
 
 static enum rc fail(struct store_op *op, enum rc rc, const char *what, const char *why)
 {
@@ -45,7 +34,6 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 	int64_t before = ops->usn_current(w->s);
 	if(ops->tx_begin(w->s)) {
 		const char *why = ops->tx_error(w->s);
-		log_failure(why ? why : "cannot begin a transaction");
 		for(struct store_op *op = batch; op; op = op->next)
 			fail(op, RC_BACKEND, "begin", why);
 		return;
@@ -59,15 +47,12 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 			op->rc = rc;
 			if(!op->err[0])
 				fail(op, rc, "write refused", rc == RC_BACKEND ? ops->tx_error(w->s) : NULL);
-			if(rc == RC_BACKEND)
-				log_failure(op->err);
 			ops->tx_savepoint(w->s, SP_ROLLBACK);
 		}
 		ops->tx_savepoint(w->s, SP_RELEASE);
 	}
 	if(ops->tx_commit(w->s)) {
 		const char *why = ops->tx_error(w->s);
-		log_failure(why ? why : "commit failed");
 		ops->tx_rollback(w->s);
 		for(struct store_op *op = batch; op; op = op->next)
 			if(!op->rc)

@@ -5,9 +5,9 @@
 #define US_PER_SEC INT64_C(1000000)
 #define US_PER_DAY (INT64_C(86400) * US_PER_SEC)
 
-/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z: the range that the
- * four-digit year of RFC 3339 can express. */
-#define TIME_MIN_US (INT64_C(-719528) * US_PER_DAY)
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z: the years 1 to 9999 that the
+ * four-digit year of RFC 3339 and every dialect's date type (.NET DateTime) can hold. */
+#define TIME_MIN_US (INT64_C(-719162) * US_PER_DAY)
 #define TIME_MAX_US (INT64_C(2932897) * US_PER_DAY - 1)
 
 int64_t time_now_us(void)

@@ -56,7 +56,8 @@ def test_malformed_uuid_in_path(viewer, rep, victim, version, bad):
 @pytest.mark.parametrize("field", ["createdAfterFilter", "createdBeforeFilter",
                                    "endedAfterFilter", "endedBeforeFilter"])
 @pytest.mark.parametrize("value", ["yesterday", "2024-13-01T00:00:00Z", "2024-01-01",
-                                   "2024-01-01T25:00:00Z", "2024-01-01T00:00:00+25:00"])
+                                   "2024-01-01T25:00:00Z", "2024-01-01T00:00:00+25:00",
+                                   "0000-06-01T00:00:00Z", "0001-01-01T00:30:00+01:00"])
 def test_bad_date_filter_400(viewer, version, field, value):
     r = viewer.get("/api/v1/sessions", version=version, params={field: value}, status=400)
     assert field in r.body["message"]

@@ -178,6 +178,11 @@ static enum rc faulty_emtask_get(struct store *s, int64_t id, struct arena *a, s
 	return faulty.inner->emtask_get(s, id, a, out);
 }
 
+static const char *faulty_read_error(struct store *s)
+{
+	return faulty.hits ? "injected: read" : faulty.inner->read_error(s);
+}
+
 /* ---- the write transaction ---- */
 
 static enum rc faulty_tx_begin(struct store *s)
@@ -362,6 +367,7 @@ static const struct store_ops store_faulty = {
 	.logon_get = faulty_logon_get,
 	.logon_list = faulty_logon_list,
 	.emtask_get = faulty_emtask_get,
+	.read_error = faulty_read_error,
 	.tx_begin = faulty_tx_begin,
 	.tx_commit = faulty_tx_commit,
 	.tx_rollback = faulty_tx_rollback,
