@@ -18,6 +18,7 @@ enum qfield {
 	/* task sessions (QF_ID, QF_NAME, QF_STATE, QF_RESULT, QF_CREATION, QF_END, QF_USN apply too) */
 	QF_SESSION_ID, QF_TASK_TYPE, QF_SESSION_TYPE,
 	QF_STOP_REQUESTED,                     /* sessions: 0/1 */
+	QF_LEASE,                              /* sessions: lease end, µs (NULL when none) */
 	QF__COUNT
 };
 

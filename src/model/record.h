@@ -33,6 +33,9 @@ struct sess_rec {
 	int64_t creation_us;        /* µs since epoch */
 	int64_t end_us;             /* 0 while running */
 	int64_t usn;
+	int64_t lease_us;           /* a running session ends as Failed unless its reporter writes before
+	                               this (µs since epoch); 0: no lease (stopped) */
+	int heartbeat_s;            /* the lease its reporter asked for, seconds; 0: the default */
 };
 
 /* A task session: one protected object within a session. */
@@ -75,6 +78,16 @@ struct user_rec {
 	int role;                   /* enum role of core/auth.h (stored code) */
 	int64_t gen;                /* credential generation: bumped by every change of role or password */
 	int64_t created_us;
+};
+
+/* An API key: a long-lived credential of a reporter (or any role), shown once. */
+struct key_rec {
+	char id[24];                /* the key's public part, "sk_" + 16 characters */
+	const char *name;           /* unique, chosen by the admin */
+	int role;                   /* enum role */
+	const char *hash;           /* hex BLAKE2b of the secret part */
+	int64_t created_us;
+	int64_t last_used_us;       /* stored at most once a minute; 0: never used */
 };
 
 /* An Enterprise Manager logon session (X-RestSvcSessionId is base64 of sid). */

@@ -17,10 +17,11 @@
 #define USER_COLS "uid,name,hash,role,gen,created"
 #define LOGON_COLS "sid,uid,gen,role,user,created,last"
 #define EMTASK_COLS "id,session_id,uid,success,message,created"
+#define KEY_COLS "id,name,role,hash,created,last_used"
 
 /* Statements of the read connections, prepared once per connection. */
 enum rstmt {
-	R_SESS_GET, R_TASK_GET, R_USER_GET, R_USER_GET_UID, R_KV_GET, R_LOGON_GET, R_EMTASK_GET, R_STMT_COUNT
+	R_SESS_GET, R_TASK_GET, R_USER_GET, R_USER_GET_UID, R_KV_GET, R_LOGON_GET, R_EMTASK_GET, R_KEY_GET, R_STMT_COUNT
 };
 
 static const char *const rstmt_sql[R_STMT_COUNT] = {
@@ -31,6 +32,7 @@ static const char *const rstmt_sql[R_STMT_COUNT] = {
 	[R_KV_GET] = "SELECT value FROM meta WHERE key=?1",
 	[R_LOGON_GET] = "SELECT " LOGON_COLS " FROM logons WHERE sid=?1",
 	[R_EMTASK_GET] = "SELECT " EMTASK_COLS " FROM em_tasks WHERE id=?1",
+	[R_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id=?1",
 };
 
 /* Statements of the write connection, prepared once. */
@@ -39,7 +41,8 @@ enum wstmt {
 	W_SESS_GET, W_SESS_INS, W_SESS_DEL, W_SESS_ENDED, W_TASK_GET, W_TASK_INS, W_TASK_UPD,
 	W_TASKS_DEL, W_TASK_LOGS_DEL, W_LOGS_DEL, W_LOG_LAST, W_LOG_INS, W_LOG_UPD,
 	W_USER_INS, W_USER_UPD, W_USER_GET, W_USER_DEL, W_KV_PUT, W_REVOKE, W_REVOKED_PURGE,
-	W_LOGON_PUT, W_LOGON_GET, W_LOGON_DEL, W_LOGON_DEL_OLD, W_LOGON_OF_USER, W_EMTASK_INS, W_STMT_COUNT
+	W_LOGON_PUT, W_LOGON_GET, W_LOGON_DEL, W_LOGON_DEL_OLD, W_LOGON_OF_USER, W_EMTASK_INS,
+	W_KEY_INS, W_KEY_REPLACE, W_KEY_GET, W_KEY_DEL, W_STMT_COUNT
 };
 
 static const char *const wstmt_sql[W_STMT_COUNT] = {
@@ -77,6 +80,10 @@ static const char *const wstmt_sql[W_STMT_COUNT] = {
 	[W_LOGON_DEL_OLD] = "DELETE FROM logons WHERE last < ?1 OR created < ?2",
 	[W_LOGON_OF_USER] = "SELECT sid FROM logons WHERE uid=?1 ORDER BY created, sid LIMIT ?2",
 	[W_EMTASK_INS] = "INSERT INTO em_tasks(session_id,uid,success,message,created) VALUES(?1,?2,?3,?4,?5)",
+	[W_KEY_INS] = "INSERT INTO api_keys(" KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6)",
+	[W_KEY_REPLACE] = "REPLACE INTO api_keys(" KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6)",
+	[W_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE name=?1",
+	[W_KEY_DEL] = "DELETE FROM api_keys WHERE name=?1",
 };
 
 #define LIST_CACHE 16
@@ -239,6 +246,8 @@ static void read_sess(sqlite3_stmt *st, struct arena *a, struct sess_rec *r)
 	r->message = col_text(st, 19, a);
 	r->backup_server = col_text(st, 20, a);
 	r->extra = col_text(st, 21, a);
+	r->lease_us = sqlite3_column_int64(st, 22);
+	r->heartbeat_s = sqlite3_column_int(st, 23);
 }
 
 static void bind_sess(sqlite3_stmt *st, const struct sess_rec *r)
@@ -265,6 +274,8 @@ static void bind_sess(sqlite3_stmt *st, const struct sess_rec *r)
 	bind_text(st, 20, r->message);
 	bind_text(st, 21, r->backup_server);
 	bind_text(st, 22, r->extra);
+	bind_time(st, 23, r->lease_us);
+	sqlite3_bind_int(st, 24, r->heartbeat_s);
 }
 
 static void read_task(sqlite3_stmt *st, struct arena *a, struct task_rec *r)
@@ -347,6 +358,18 @@ static void read_emtask(sqlite3_stmt *st, struct arena *a, struct emtask_rec *e)
 	e->created_us = sqlite3_column_int64(st, 5);
 }
 
+static void read_key(sqlite3_stmt *st, struct arena *a, struct key_rec *k)
+{
+	memset(k, 0, sizeof(*k));
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	snprintf(k->id, sizeof(k->id), "%s", id ? id : "");
+	k->name = col_text(st, 1, a);
+	k->role = sqlite3_column_int(st, 2);
+	k->hash = col_text(st, 3, a);
+	k->created_us = sqlite3_column_int64(st, 4);
+	k->last_used_us = sqlite3_column_int64(st, 5);
+}
+
 /* ---------- list queries (compiled by sqlgen) ---------- */
 
 static const char *const sess_field_col[QF__COUNT] = {
@@ -356,7 +379,7 @@ static const char *const sess_field_col[QF__COUNT] = {
 	[QF_RESOURCE_ID] = "resource_id", [QF_USN] = "usn", [QF_PROGRESS] = "progress",
 	[QF_INITIATED_BY] = "initiated_by", [QF_IS_RETRY] = "is_retry",
 	[QF_BACKUP_SERVER] = "backup_server", [QF_PLATFORM] = "platform",
-	[QF_IS_CANCELED] = "is_canceled", [QF_STOP_REQUESTED] = "stop_requested",
+	[QF_IS_CANCELED] = "is_canceled", [QF_STOP_REQUESTED] = "stop_requested", [QF_LEASE] = "lease",
 };
 
 static const char *const task_field_col[QF__COUNT] = {
@@ -506,6 +529,7 @@ static void rd_task(sqlite3_stmt *st, struct arena *a, void *rec) { read_task(st
 static void rd_user(sqlite3_stmt *st, struct arena *a, void *rec) { read_user(st, a, rec); }
 static void rd_logon(sqlite3_stmt *st, struct arena *a, void *rec) { read_logon(st, a, rec); }
 static void rd_emtask(sqlite3_stmt *st, struct arena *a, void *rec) { read_emtask(st, a, rec); }
+static void rd_key(sqlite3_stmt *st, struct arena *a, void *rec) { read_key(st, a, rec); }
 
 /* Steps a bound single-row statement into out through rd. */
 static enum rc step_one(sqlite3_stmt *st, struct arena *a, row_reader rd, void *out)
@@ -564,6 +588,11 @@ static enum rc sq_logon_get(struct store *s, const char *sid, struct arena *a, s
 static enum rc sq_emtask_get(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out)
 {
 	return get_one(s, R_EMTASK_GET, NULL, NULL, id, a, rd_emtask, out);
+}
+
+static enum rc sq_key_get(struct store *s, const char *id, struct arena *a, struct key_rec *out)
+{
+	return get_one(s, R_KEY_GET, NULL, id, 0, a, rd_key, out);
 }
 
 static enum rc sq_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
@@ -757,6 +786,12 @@ static enum rc sq_logon_list(struct store *s, int64_t uid, struct arena *a,
 	                (int (*)(void *, const void *))cb, ctx, NULL);
 }
 
+static enum rc sq_key_list(struct store *s, struct arena *a, int (*cb)(void *, const struct key_rec *), void *ctx)
+{
+	return each_row(s, "SELECT " KEY_COLS " FROM api_keys ORDER BY name", NULL, NULL, a, rd_key,
+	                sizeof(struct key_rec), (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
 static const char *sq_read_error(struct store *s)
 {
 	struct conn *c = pthread_getspecific(s->key);
@@ -933,6 +968,8 @@ static uint32_t sess_changed(const struct sess_rec *o, const struct sess_rec *n)
 	m |= (uint32_t)str_differ(o->message, n->message) << 19;
 	m |= (uint32_t)str_differ(o->backup_server, n->backup_server) << 20;
 	m |= (uint32_t)str_differ(o->extra, n->extra) << 21;
+	m |= (uint32_t)(o->lease_us != n->lease_us) << 22;
+	m |= (uint32_t)(o->heartbeat_s != n->heartbeat_s) << 23;
 	return m | 2u;              /* the usn always changes */
 }
 
@@ -1212,6 +1249,37 @@ static enum rc sq_tx_emtask_put(struct store *s, struct emtask_rec *e)
 	return rc;
 }
 
+static enum rc sq_tx_key_put(struct store *s, const struct key_rec *k, int replace)
+{
+	sqlite3_stmt *st = wst(s, replace ? W_KEY_REPLACE : W_KEY_INS);
+	if(!st)
+		return RC_BACKEND;
+	bind_text(st, 1, k->id);
+	bind_text(st, 2, k->name);
+	sqlite3_bind_int(st, 3, k->role);
+	bind_text(st, 4, k->hash);
+	sqlite3_bind_int64(st, 5, k->created_us);
+	sqlite3_bind_int64(st, 6, k->last_used_us);
+	return wdone(s, st, "store key");
+}
+
+static enum rc sq_tx_key_load(struct store *s, const char *name, struct arena *a, struct key_rec *out)
+{
+	return wload(s, W_KEY_GET, NULL, name, a, rd_key, out);
+}
+
+static enum rc sq_tx_key_delete(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = wst(s, W_KEY_DEL);
+	if(!st)
+		return RC_BACKEND;
+	bind_text(st, 1, name);
+	enum rc rc = wdone(s, st, "delete key");
+	if(!rc && sqlite3_changes(s->wconn->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
+}
+
 /* ---------- open / close ---------- */
 
 static void conn_destroy_key(void *p)
@@ -1365,6 +1433,8 @@ const struct store_ops store_sqlite = {
 	.logon_get = sq_logon_get,
 	.logon_list = sq_logon_list,
 	.emtask_get = sq_emtask_get,
+	.key_get = sq_key_get,
+	.key_list = sq_key_list,
 	.read_error = sq_read_error,
 	.tx_begin = sq_tx_begin,
 	.tx_commit = sq_tx_commit,
@@ -1394,4 +1464,7 @@ const struct store_ops store_sqlite = {
 	.tx_logon_delete = sq_tx_logon_delete,
 	.tx_logon_of_user = sq_tx_logon_of_user,
 	.tx_emtask_put = sq_tx_emtask_put,
+	.tx_key_put = sq_tx_key_put,
+	.tx_key_load = sq_tx_key_load,
+	.tx_key_delete = sq_tx_key_delete,
 };

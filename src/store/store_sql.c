@@ -90,6 +90,13 @@ const char *const store_sql_migrations[] = {
 	"CREATE INDEX logons_last ON logons(last);"
 	"CREATE TABLE em_tasks(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id BLOB, uid INTEGER NOT NULL,"
 	" success INTEGER NOT NULL, message TEXT, created INTEGER NOT NULL);",
+	/* 4: leases (a running session whose reporter stops writing is ended by core) and API
+	 * keys (long-lived reporter credentials, stored hashed). */
+	"ALTER TABLE sessions ADD COLUMN lease INTEGER;"
+	"ALTER TABLE sessions ADD COLUMN heartbeat INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX sessions_lease ON sessions(lease) WHERE lease IS NOT NULL;"
+	"CREATE TABLE api_keys(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role INTEGER NOT NULL,"
+	" hash TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);
