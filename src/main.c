@@ -53,6 +53,8 @@ static struct conf confs[] = {
 	{.name = "max-connections", .type = C_INT, .def = "1024", .min = 1, .max = 1000000, .choices = NULL, .help = "open connections per listener"},
 	{.name = "login-failures", .type = C_INT, .def = "10", .min = 0, .max = 1000000, .choices = NULL, .help = "failed logons a client address may make per minute before it gets 429; attempts in flight count (0: no limit)"},
 	{.name = "login-concurrency", .type = C_INT, .def = "4", .min = 1, .max = 1000, .choices = NULL, .help = "logons of one client address checked at once; more get 429 with Retry-After"},
+	{.name = "lease-seconds", .type = C_INT, .def = "600", .min = 1, .max = 31536000, .choices = NULL, .help = "a running session whose reporter writes nothing for this long (or its heartbeatSeconds) ends as Failed"},
+	{.name = "lease-check", .type = C_INT, .def = "5000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds between looks for lapsed leases"},
 	{.name = "timeout", .type = C_INT, .def = "30", .min = 1, .max = 3600, .choices = NULL, .help = "seconds before an idle or slow connection is closed"},
 	{.name = "max-body", .type = C_INT, .def = "1048576", .min = 1024, .max = 1073741824, .choices = NULL, .help = "largest request body, in bytes"},
 	{.name = "max-header", .type = C_INT, .def = "32768", .min = 4096, .max = 1048576, .choices = NULL, .help = "buffer for the request line and headers, in bytes"},
@@ -94,6 +96,9 @@ static void usage(FILE *f)
 	           "       sessiond user role NAME ROLE         change a role\n"
 	           "       sessiond user del NAME               remove a user\n"
 	           "       sessiond user list                   list users\n"
+	           "       sessiond key add NAME --role ROLE    make an API key (shown once) for a reporter or another role\n"
+	           "       sessiond key list                    list API keys with their last use\n"
+	           "       sessiond key del NAME                revoke an API key\n"
 	           "       sessiond catalog                     print the session type mapping (Markdown)\n"
 	           "\nroles: viewer (read), operator (read, stop), reporter (ingest), admin (everything)\n"
 	           "\noptions (each also read from SESSIOND_<NAME>, e.g. SESSIOND_LISTEN):\n");
@@ -386,6 +391,83 @@ static int cmd_user(const char **args, int nargs)
 	return status;
 }
 
+static int print_key(void *ctx, const struct key_rec *k)
+{
+	(void)ctx;
+	char c[TIME_STR_MAX], u[TIME_STR_MAX];
+	time_format(k->created_us, 0, c);
+	if(k->last_used_us)
+		time_format(k->last_used_us, 0, u);
+	printf("%-24s %-10s %-20s created %s, last used %s\n", k->name, auth_role_name(k->role), k->id, c,
+	       k->last_used_us ? u : "never");
+	return 0;
+}
+
+static int cmd_key(const char **args, int nargs)
+{
+	if(nargs < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *verb = args[1];
+	const char *name = nargs > 2 ? args[2] : NULL;
+	int role = -1;
+	for(int i = 2; i < nargs; i++)
+		if(!strcmp(args[i], "--role") && i + 1 < nargs)
+			role = auth_role_parse(args[i + 1]);
+		else if(!strncmp(args[i], "--role=", 7))
+			role = auth_role_parse(args[i] + 7);
+	char err[512] = "";
+	if(open_db(err, sizeof(err))) {
+		fprintf(stderr, "sessiond: %s\n", err);
+		return 1;
+	}
+	int status = 0;
+	struct arena a;
+	arena_init(&a);
+	if(!strcmp(verb, "list") || !strcmp(verb, "ls")) {
+		if(core_key_list(&a, print_key, NULL))
+			status = 1;
+	} else if(!name || !valid_user_name(name)) {
+		fprintf(stderr, "sessiond: key %s needs a key name (1-63 characters, no spaces or ':')\n", verb);
+		status = 2;
+	} else if(!strcmp(verb, "add")) {
+		if(role < 0) {
+			fprintf(stderr, "sessiond: key add needs --role viewer|operator|reporter|admin\n");
+			status = 2;
+		} else {
+			struct key_rec k = {.name = name, .role = role, .created_us = time_now_us()};
+			char text[AUTH_KEY_MAX];
+			auth_key_new(&k, text);
+			struct core_write w = {0};
+			if(core_key_add(&w, &k)) {
+				fprintf(stderr, "sessiond: %s\n", w.err);
+				status = 1;
+			} else {
+				printf("%s\n", text);
+				fprintf(stderr, "sessiond: key %s added with role %s; it is shown only this once. "
+				                "Send it as Authorization: Bearer, or SESSIOND_API_KEY for sessionctl.\n",
+				        name, auth_role_name(role));
+			}
+			sodium_memzero(text, sizeof(text));
+		}
+	} else if(!strcmp(verb, "del")) {
+		struct core_write w = {0};
+		if(core_key_del(&w, name)) {
+			fprintf(stderr, "sessiond: %s\n", w.err);
+			status = 1;
+		} else {
+			printf("key %s revoked\n", name);
+		}
+	} else {
+		usage(stderr);
+		status = 2;
+	}
+	arena_free(&a);
+	core_close();
+	return status;
+}
+
 /* A database without users gets an admin; so does one without an 'admin' user
  * when SESSIOND_ADMIN_PASSWORD is set (users added with `user add` before the
  * first start do not lock the operator out). */
@@ -464,6 +546,7 @@ static int serve(void)
 		if(n)
 			fprintf(stderr, "sessiond: demo: wrote %lld sessions of history\n", (long long)n);
 	}
+	core_lease_default((int)conf_int("lease-seconds"));
 	auth_login_limit((int)conf_int("login-failures"));
 	auth_login_concurrency((int)conf_int("login-concurrency"));
 	api_init();
@@ -498,12 +581,14 @@ static int serve(void)
 		demo_start((uint64_t)conf_int("demo-seed"), (unsigned)conf_int("demo-interval"));
 	if(conf_int("retention-days") > 0)
 		retention_start((int)conf_int("retention-days"), (unsigned)conf_int("retention-interval"));
+	core_lease_start((unsigned)conf_int("lease-check"));
 	int sig = 0;
 	while(sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		;
 	fprintf(stderr, "sessiond: %s: draining requests and stopping\n", strsignal(sig));
 	demo_stop();
 	retention_stop();
+	core_lease_stop();
 	feed_shutdown();   /* long polls answer now */
 	http_stop(10000);
 	api_shutdown();
@@ -527,6 +612,8 @@ int main(int argc, char **argv)
 	int status;
 	if(nargs > 0 && !strcmp(args[0], "user")) {
 		status = cmd_user(args, nargs);
+	} else if(nargs > 0 && !strcmp(args[0], "key")) {
+		status = cmd_key(args, nargs);
 	} else if(nargs > 0 && !strcmp(args[0], "catalog")) {
 		struct buf b;
 		buf_init(&b, 0);

@@ -266,14 +266,16 @@ static void reply_task_created(struct req *r)
 
 static const char *const create_fields[] = {
 	"id", "name", "sessionType", "jobId", "jobName", "parentSessionId", "resourceId", "resourceReference",
-	"platformName", "initiatedBy", "state", "progressPercent", "creationTime", "backupServer", "isRetry", NULL,
+	"platformName", "initiatedBy", "state", "progressPercent", "creationTime", "backupServer", "isRetry",
+	"heartbeatSeconds", "result", "message", "endTime", "isCanceled", NULL,
 };
 
 void ingest_session_create(struct req *r)
 {
 	struct body b = {0};
 	struct sess_rec *s = arena_zalloc(r->arena, sizeof(*s));
-	int64_t progress = 0;
+	int64_t progress = 0, heartbeat = 0;
+	int has_result = 0;
 	s->state = ST_WORKING;
 	s->type = -1;
 	if(parse_body(&b, r) || check_fields(&b, b.root, create_fields, 1) ||
@@ -289,10 +291,27 @@ void ingest_session_create(struct req *r)
 	   get_int(&b, b.root, "progressPercent", 0, 100, NULL, &progress) ||
 	   get_time(&b, b.root, "creationTime", &s->creation_us) ||
 	   get_str(&b, b.root, "backupServer", 0, &s->backup_server) ||
-	   get_bool(&b, b.root, "isRetry", &s->is_retry) || get_extra(&b, b.root, &s->extra)) {
+	   get_bool(&b, b.root, "isRetry", &s->is_retry) || get_extra(&b, b.root, &s->extra) ||
+	   get_int(&b, b.root, "heartbeatSeconds", 1, 31536000, NULL, &heartbeat) ||
+	   get_enum(&b, b.root, "result", catalog_result_parse, &has_result, &s->result) ||
+	   get_str(&b, b.root, "message", 0, &s->message) || get_time(&b, b.root, "endTime", &s->end_us) ||
+	   get_bool(&b, b.root, "isCanceled", &s->is_canceled)) {
 		body_error(r, &b);
 		return;
 	}
+	/* A whole run in one request: state Stopped with its result (a finished session). */
+	if(s->state == ST_STOPPED && (!has_result || s->result == RES_NONE)) {
+		json_decref(b.root);
+		vbr_error(r, RC_INVALID, 400, "state: a session created as Stopped needs its result (Success, Warning or "
+		                              "Failed); a running one is completed through POST …/complete");
+		return;
+	}
+	if(s->state != ST_STOPPED && (has_result || s->end_us || s->is_canceled)) {
+		json_decref(b.root);
+		vbr_error(r, RC_INVALID, 400, "result, endTime and isCanceled are for a session created as Stopped");
+		return;
+	}
+	s->heartbeat_s = (int)heartbeat;
 	json_decref(b.root);
 	if(s->type < 0) {
 		vbr_error(r, RC_INVALID, 400, "sessionType is required");
@@ -304,7 +323,7 @@ void ingest_session_create(struct req *r)
 	core_session_create(api_write(r, reply_session_created), s);
 }
 
-static const char *const patch_fields[] = {"state", "progressPercent", "name", "message", NULL};
+static const char *const patch_fields[] = {"state", "progressPercent", "name", "message", "heartbeatSeconds", NULL};
 static const char *const task_patch_fields[] = {"state", "progressPercent", "totalSize", "reason", "message", "name", NULL};
 
 /* PATCH of a session or a task session: the same fields, a task adds totalSize and
@@ -315,7 +334,7 @@ static void patch(struct req *r, int task)
 	struct uuid id;
 	struct sess_patch *p = arena_zalloc(r->arena, sizeof(*p));
 	sess_patch_init(p, r->now_us);
-	int64_t progress = 0;
+	int64_t progress = 0, heartbeat = 0;
 	if(vbr_path_uuid(r, 0, &id))
 		return;
 	if(parse_body(&b, r) || check_fields(&b, b.root, task ? task_patch_fields : patch_fields, !task) ||
@@ -324,12 +343,14 @@ static void patch(struct req *r, int task)
 	   get_str(&b, b.root, "name", 0, &p->name) || get_str(&b, b.root, "message", 0, &p->message) ||
 	   (task ? get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &p->total_size) ||
 	               get_str(&b, b.root, "reason", 0, &p->reason)
-	         : get_extra(&b, b.root, &p->extra))) {
+	         : get_extra(&b, b.root, &p->extra) ||
+	               get_int(&b, b.root, "heartbeatSeconds", 1, 31536000, &p->has_heartbeat, &heartbeat))) {
 		body_error(r, &b);
 		return;
 	}
 	json_decref(b.root);
 	p->progress = (int)progress;
+	p->heartbeat_s = (int)heartbeat;
 	if(task)
 		core_task_patch(api_write(r, reply_task), &id, p);
 	else

@@ -284,6 +284,8 @@ static struct verified *verified_slot(const char *token, size_t len)
 	return &t[h % VERIFIED_SLOTS];
 }
 
+static unsigned key_hash_slot(const char *id);
+
 /* Users' current credential generation and role, per thread, re-read from the store
  * after USER_TTL_US: deleting a user or changing its role or password (which bump the
  * generation) ends its tokens and logons within that time, on every instance. */
@@ -363,10 +365,133 @@ static enum rc check_live(struct principal *who)
 
 static enum rc verify_mac(const char *token, size_t len, int kind, struct principal *who);
 
+static unsigned key_hash_slot(const char *id)
+{
+	unsigned h = 2166136261u;
+	for(; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % USER_SLOTS;
+}
+
+/* ---- API keys: "sk_" + 16 characters of id, ".", 43 characters of secret ---- */
+
+#define KEY_ID_LEN 19            /* "sk_" + base64url of 12 bytes */
+#define KEY_SECRET_BYTES 32
+#define KEY_TOUCH_US ((int64_t)60 * 1000000)
+
+/* The hex BLAKE2b-256 of a key's secret, keyed with its id. */
+static void key_digest(const char *id, const char *secret, size_t slen, char out[65])
+{
+	unsigned char h[32];
+	crypto_generichash(h, sizeof(h), (const unsigned char *)secret, slen, (const unsigned char *)id, strlen(id));
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+void auth_key_new(struct key_rec *k, char text[AUTH_KEY_MAX])
+{
+	unsigned char idb[12], sec[KEY_SECRET_BYTES];
+	randombytes_buf(idb, sizeof(idb));
+	randombytes_buf(sec, sizeof(sec));
+	memcpy(k->id, "sk_", 3);
+	sodium_bin2base64(k->id + 3, sizeof(k->id) - 3, idb, sizeof(idb), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char secret[64];
+	sodium_bin2base64(secret, sizeof(secret), sec, sizeof(sec), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(text, AUTH_KEY_MAX, "%s.%s", k->id, secret);
+	static __thread char hex[65];
+	key_digest(k->id, secret, strlen(secret), hex);
+	k->hash = hex;
+	sodium_memzero(sec, sizeof(sec));
+	sodium_memzero(secret, sizeof(secret));
+}
+
+/* Keys seen lately, per thread, re-read after USER_TTL_US (a deleted key stops within it). */
+struct key_seen {
+	char id[24];
+	char hash[65];              /* "" when there is no such key */
+	char name[48];
+	int role;
+	int64_t last_used_us;
+	int64_t fetched_us;
+};
+
+static pthread_key_t keys_key;
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void make_keys_key(void)
+{
+	pthread_key_create(&keys_key, free);
+}
+
+static void key_touched(struct core_write *w)
+{
+	free(w);
+}
+
+static enum rc verify_key(const char *token, size_t len, struct principal *who)
+{
+	const char *dot = memchr(token, '.', len);
+	if(!dot || dot - token != KEY_ID_LEN || !token_chars_ok(token, len))
+		return RC_UNAUTHORIZED;
+	char id[24];
+	memcpy(id, token, KEY_ID_LEN);
+	id[KEY_ID_LEN] = 0;
+	pthread_once(&keys_once, make_keys_key);
+	struct key_seen *t = pthread_getspecific(keys_key);
+	if(!t) {
+		t = xcalloc(USER_SLOTS, sizeof(*t));
+		pthread_setspecific(keys_key, t);
+	}
+	struct key_seen *e = &t[key_hash_slot(id)];
+	int64_t now = time_now_us();
+	if(strcmp(e->id, id) || now - e->fetched_us >= USER_TTL_US || now < e->fetched_us) {
+		struct arena a;
+		arena_init(&a);
+		struct key_rec k;
+		enum rc rc = core_key_get(id, &a, &k);
+		if(rc && rc != RC_NOTFOUND) {
+			arena_free(&a);
+			return rc;
+		}
+		memset(e, 0, sizeof(*e));
+		snprintf(e->id, sizeof(e->id), "%s", id);
+		if(!rc) {
+			snprintf(e->hash, sizeof(e->hash), "%s", k.hash ? k.hash : "");
+			snprintf(e->name, sizeof(e->name), "%s", k.name ? k.name : "");
+			e->role = k.role;
+			e->last_used_us = k.last_used_us;
+		}
+		e->fetched_us = now;
+		arena_free(&a);
+	}
+	char hex[65];
+	key_digest(id, dot + 1, len - (size_t)(dot + 1 - token), hex);
+	if(!e->hash[0] || !auth_equal(hex, 64, e->hash, strlen(e->hash)) || e->role <= ROLE_NONE || e->role >= ROLE__COUNT)
+		return RC_UNAUTHORIZED;
+	memset(who, 0, sizeof(*who));
+	who->authenticated = 1;
+	who->role = e->role;
+	who->uid = -(int64_t)(key_hash_slot(id) + 1);   /* keys are no users: a uid no user has */
+	who->expires_us = INT64_MAX;
+	snprintf(who->user, sizeof(who->user), "key:%s", e->name);
+	if(now - e->last_used_us >= KEY_TOUCH_US) {
+		e->last_used_us = now;
+		struct core_write *w = xcalloc(1, sizeof(*w) + 48);
+		char *name = (char *)(w + 1);
+		snprintf(name, 48, "%s", e->name);
+		struct key_rec k = {.name = name, .last_used_us = now};
+		snprintf(k.id, sizeof(k.id), "%s", id);
+		w->done = key_touched;
+		core_key_touch(w, &k);
+	}
+	return RC_OK;
+}
+
 enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who)
 {
 	if(len > AUTH_TOKEN_MAX)
 		return RC_UNAUTHORIZED;
+	if(kind == TOK_ACCESS && len > 3 && !memcmp(token, "sk_", 3))
+		return verify_key(token, len, who);
 	struct verified *v = verified_slot(token, len);
 	unsigned gen = __atomic_load_n(&auth.gen, __ATOMIC_ACQUIRE);
 	if(v->len == len && v->kind == kind && v->gen == gen && sodium_memcmp(v->token, token, len) == 0) {

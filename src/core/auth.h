@@ -60,7 +60,15 @@ void auth_issue(struct principal *who, int short_refresh, struct token_pair *out
 /** auth_issue as if the time were now_us (tests make expired tokens with it). */
 void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, struct token_pair *out);
 
-/** Verifies a token of the given kind. RC_UNAUTHORIZED (malformed, bad MAC, wrong
+#define AUTH_KEY_MAX 80
+/** Makes a new API key: fills k's id and hash (the hash is static to the calling thread
+ *  until its next call) and writes the key's text, shown once, into text. The caller
+ *  sets name, role and times and stores it with core_key_add. */
+struct key_rec;
+void auth_key_new(struct key_rec *k, char text[AUTH_KEY_MAX]);
+
+/** Verifies a token of the given kind. An API key ("sk_…") is accepted where an access
+ *  token is, with the key's role. RC_UNAUTHORIZED (malformed, bad MAC, wrong
  *  kind, revoked, its user deleted or its credentials changed since it was issued) or
  *  RC_EXPIRED; RC_BACKEND when the user could not be read; RC_OK fills *who. */
 enum rc auth_verify(const char *token, size_t len, int kind, struct principal *who);

@@ -183,3 +183,13 @@ enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out)
 {
 	return seen(core.ops->emtask_get(core.st, id, a, out), "cannot read a task");
 }
+
+enum rc core_key_get(const char *id, struct arena *a, struct key_rec *out)
+{
+	return seen(core.ops->key_get(core.st, id, a, out), "cannot read an API key");
+}
+
+enum rc core_key_list(struct arena *a, int (*cb)(void *, const struct key_rec *), void *ctx)
+{
+	return seen(core.ops->key_list(core.st, a, cb, ctx), "cannot list API keys");
+}

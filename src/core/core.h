@@ -48,6 +48,22 @@ enum rc core_revoked_list(int kind, int64_t now_us, int64_t after, int64_t *last
 enum rc core_logon_get(const char *sid, struct arena *a, struct logon_rec *out);
 enum rc core_logon_list(int64_t uid, struct arena *a, int (*cb)(void *ctx, const struct logon_rec *l), void *ctx);
 enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out);
+enum rc core_key_get(const char *id, struct arena *a, struct key_rec *out);
+enum rc core_key_list(struct arena *a, int (*cb)(void *ctx, const struct key_rec *k), void *ctx);
+
+/* ---- leases ----
+ * A running session holds a lease that every write of its reporter renews (for its
+ * heartbeatSeconds, or the default); core_lease_start runs a sweep that completes a
+ * session whose lease lapsed as Failed, "the reporter stopped reporting" (canceled when
+ * a stop was asked for and never acknowledged), through the normal write path. */
+#define CORE_LEASE_DEFAULT_S 600
+/** Sets the default lease, seconds. */
+void core_lease_default(int seconds);
+/** Starts the sweep every interval_ms; core_lease_stop stops it. */
+void core_lease_start(unsigned interval_ms);
+void core_lease_stop(void);
+/** One sweep now: completes up to a batch of lapsed sessions; returns how many. */
+int core_lease_sweep(int64_t now_us);
 
 /* ---- writes ----
  * A write is a struct core_write that the caller owns until done() ran: zero it,
@@ -94,10 +110,11 @@ struct core_write {
 		struct log_rec log;
 		int nlogs;
 		enum core_owner owner;
-		const char *key, *value, *name, *hash;
+		const char *kv_key, *value, *name, *hash;
 		int kind, role, has_role;
 		int64_t i, n;
 		struct logon_rec logon;
+		struct key_rec key;
 		void *waiter;
 		void (*user_done)(struct core_write *w);
 	} in;
@@ -138,6 +155,12 @@ enum rc core_user_add(struct core_write *w, const char *name, const char *hash, 
 enum rc core_user_change(struct core_write *w, const char *name, const char *hash, int role);
 /** Removes a user; its uid is never given again. */
 enum rc core_user_del(struct core_write *w, const char *name);
+/** Adds an API key (RC_CONFLICT when the name is taken). */
+enum rc core_key_add(struct core_write *w, const struct key_rec *k);
+/** Stores a key's last use (only ever forward). */
+enum rc core_key_touch(struct core_write *w, const struct key_rec *k);
+/** Removes the key named name; RC_NOTFOUND when there is none. */
+enum rc core_key_del(struct core_write *w, const char *name);
 /** Stores a new EM logon session for l (sid, uid, gen, role, user, times set by the
  *  caller); when the user already has max logons, the oldest of them are removed. */
 enum rc core_logon_create(struct core_write *w, const struct logon_rec *l, int max);

@@ -76,6 +76,8 @@ enum rc session_prepare_new(struct sess_rec *r, int64_t now_us, char *err, size_
 			r->end_us = now_us;
 		if(r->end_us < r->creation_us)
 			r->end_us = r->creation_us;
+		if(r->result == RES_SUCCESS)
+			r->progress = 100;   /* as a completion does */
 		return RC_OK;
 	}
 	r->result = RES_NONE;

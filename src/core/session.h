@@ -28,6 +28,7 @@ struct sess_patch {
 	const char *name;
 	const char *message;
 	const char *extra;         /* JSON object text replacing the stored one, or NULL */
+	int has_heartbeat, heartbeat_s; /* sessions: a new lease length, seconds */
 	int64_t total_size;        /* tasks: -1 if unset */
 	const char *reason;        /* tasks */
 	int64_t now_us;

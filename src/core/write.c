@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "core/health.h"
+#include "model/catalog.h"
 #include "util/timefmt.h"
 
 struct store_writer *core__writer(void);
@@ -64,6 +65,26 @@ static void out_task(struct core_write *w, const struct task_rec *t)
 	o->message = dup(w, t->message);
 	o->reason = dup(w, t->reason);
 	o->extra = dup(w, t->extra);
+}
+
+/* ---------- leases ---------- */
+
+static int lease_default_s = CORE_LEASE_DEFAULT_S;
+
+void core_lease_default(int seconds)
+{
+	__atomic_store_n(&lease_default_s, seconds > 0 ? seconds : CORE_LEASE_DEFAULT_S, __ATOMIC_RELAXED);
+}
+
+/* A reporter wrote to r: a running session's lease starts again. */
+static void renew(struct sess_rec *r)
+{
+	if(r->state == ST_STOPPED) {
+		r->lease_us = 0;
+		return;
+	}
+	int s = r->heartbeat_s > 0 ? r->heartbeat_s : __atomic_load_n(&lease_default_s, __ATOMIC_RELAXED);
+	r->lease_us = session_time(time_now_us()) + (int64_t)s * 1000000;
 }
 
 /* ---------- queueing ---------- */
@@ -155,6 +176,7 @@ static enum rc apply_session_create(struct core_write *w, struct store_tx *tx)
 		return refuse(w, RC_CONFLICT, "a task session with this id exists");
 	if(rc != RC_NOTFOUND)
 		return backend(w, tx, rc, "load task session");
+	renew(&r);
 	if((rc = ops->tx_usn_next(tx->s, &r.usn)))
 		return backend(w, tx, rc, "usn");
 	if((rc = ops->tx_session_insert(tx->s, &r)))
@@ -197,12 +219,20 @@ static enum rc update_session(struct core_write *w, struct store_tx *tx,
 
 static enum rc edit_patch(struct core_write *w, struct sess_rec *r)
 {
-	return session_apply_patch(&w->in.patch, r, w->err, sizeof(w->err));
+	enum rc rc = session_apply_patch(&w->in.patch, r, w->err, sizeof(w->err));
+	if(!rc && w->in.patch.has_heartbeat)
+		r->heartbeat_s = w->in.patch.heartbeat_s;
+	if(!rc)
+		renew(r);
+	return rc;
 }
 
 static enum rc edit_complete(struct core_write *w, struct sess_rec *r)
 {
-	return session_apply_complete(&w->in.complete, r, w->err, sizeof(w->err));
+	enum rc rc = session_apply_complete(&w->in.complete, r, w->err, sizeof(w->err));
+	if(!rc)
+		r->lease_us = 0;
+	return rc;
 }
 
 static enum rc edit_stop(struct core_write *w, struct sess_rec *r)
@@ -292,6 +322,7 @@ static enum rc bump(struct core_write *w, struct store_tx *tx, struct sess_rec *
 {
 	struct sess_rec old = *sess;
 	enum rc rc;
+	renew(sess);   /* task and log writes come from its reporter too */
 	if((rc = tx->ops->tx_usn_next(tx->s, &sess->usn)) || (rc = tx->ops->tx_session_update(tx->s, &old, sess)))
 		return backend(w, tx, rc, "update session");
 	if(task)
@@ -500,7 +531,7 @@ enum rc core_log_update(struct core_write *w, enum core_owner owner, const struc
 
 static enum rc apply_revoke(struct core_write *w, struct store_tx *tx)
 {
-	enum rc rc = tx->ops->tx_revoke(tx->s, w->in.key, w->in.kind, w->in.i);
+	enum rc rc = tx->ops->tx_revoke(tx->s, w->in.kv_key, w->in.kind, w->in.i);
 	if(rc == RC_CONFLICT)
 		return refuse(w, rc, "already revoked");
 	return rc ? backend(w, tx, rc, "revoke") : RC_OK;
@@ -508,7 +539,7 @@ static enum rc apply_revoke(struct core_write *w, struct store_tx *tx)
 
 enum rc core_token_revoke(struct core_write *w, const char *key, enum revoke_kind kind, int64_t expires_us)
 {
-	w->in.key = key;
+	w->in.kv_key = key;
 	w->in.kind = kind;
 	w->in.i = expires_us;
 	return submit(w, apply_revoke);
@@ -543,13 +574,13 @@ enum rc core_purge(struct core_write *w, int64_t cutoff_us, int64_t max)
 
 static enum rc apply_kv_put(struct core_write *w, struct store_tx *tx)
 {
-	enum rc rc = tx->ops->tx_kv_put(tx->s, w->in.key, w->in.value);
+	enum rc rc = tx->ops->tx_kv_put(tx->s, w->in.kv_key, w->in.value);
 	return rc ? backend(w, tx, rc, "store setting") : RC_OK;
 }
 
 enum rc core_kv_put(struct core_write *w, const char *key, const char *value)
 {
-	w->in.key = key;
+	w->in.kv_key = key;
 	w->in.value = value;
 	return submit(w, apply_kv_put);
 }
@@ -648,6 +679,61 @@ enum rc core_user_del(struct core_write *w, const char *name)
 	return submit(w, apply_user_del);
 }
 
+/* ---------- API keys ---------- */
+
+static enum rc apply_key_put(struct core_write *w, struct store_tx *tx)
+{
+	int replace = w->in.kind;
+	if(replace) {
+		/* a touch: only forward, and only a key still stored */
+		struct key_rec cur;
+		enum rc rc = tx->ops->tx_key_load(tx->s, w->in.key.name, tx->a, &cur);
+		if(rc)
+			return rc == RC_NOTFOUND ? refuse(w, rc, "no such key") : backend(w, tx, rc, "load key");
+		if(strcmp(cur.id, w->in.key.id) || cur.last_used_us >= w->in.key.last_used_us)
+			return RC_OK;
+		cur.last_used_us = w->in.key.last_used_us;
+		rc = tx->ops->tx_key_put(tx->s, &cur, 1);
+		return rc ? backend(w, tx, rc, "store key") : RC_OK;
+	}
+	enum rc rc = tx->ops->tx_key_put(tx->s, &w->in.key, 0);
+	if(rc == RC_CONFLICT)
+		return refuse(w, rc, "a key named %s exists", w->in.key.name);
+	return rc ? backend(w, tx, rc, "store key") : RC_OK;
+}
+
+enum rc core_key_add(struct core_write *w, const struct key_rec *k)
+{
+	if(!k->name || !*k->name || !k->hash || !k->id[0]) {
+		refuse(w, RC_INVALID, "a key needs an id, a name and a hash");
+		return reject(w, RC_INVALID);
+	}
+	w->in.key = *k;
+	w->in.kind = 0;
+	return submit(w, apply_key_put);
+}
+
+enum rc core_key_touch(struct core_write *w, const struct key_rec *k)
+{
+	w->in.key = *k;
+	w->in.kind = 1;
+	return submit(w, apply_key_put);
+}
+
+static enum rc apply_key_del(struct core_write *w, struct store_tx *tx)
+{
+	enum rc rc = tx->ops->tx_key_delete(tx->s, w->in.name);
+	if(rc == RC_NOTFOUND)
+		return refuse(w, rc, "no such key");
+	return rc ? backend(w, tx, rc, "delete key") : RC_OK;
+}
+
+enum rc core_key_del(struct core_write *w, const char *name)
+{
+	w->in.name = name;
+	return submit(w, apply_key_del);
+}
+
 /* ---------- Enterprise Manager logon sessions ---------- */
 
 static enum rc apply_logon_create(struct core_write *w, struct store_tx *tx)
@@ -706,7 +792,7 @@ enum rc core_logon_touch(struct core_write *w, const struct logon_rec *l)
 
 static enum rc apply_logon_delete(struct core_write *w, struct store_tx *tx)
 {
-	enum rc rc = tx->ops->tx_logon_delete(tx->s, w->in.key, 0, 0);
+	enum rc rc = tx->ops->tx_logon_delete(tx->s, w->in.kv_key, 0, 0);
 	if(rc == RC_NOTFOUND)
 		return refuse(w, rc, "no such logon session");
 	return rc ? backend(w, tx, rc, "delete logon") : RC_OK;
@@ -714,7 +800,7 @@ static enum rc apply_logon_delete(struct core_write *w, struct store_tx *tx)
 
 enum rc core_logon_delete(struct core_write *w, const char *sid)
 {
-	w->in.key = sid;
+	w->in.kv_key = sid;
 	return submit(w, apply_logon_delete);
 }
 
