@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "http/router.h"
 
 static int seg_is(const char *p, const char *name)
 {
@@ -13,29 +14,82 @@ static int seg_is(const char *p, const char *name)
 	return !strncmp(p, name, n) && (p[n] == 0 || p[n] == '/');
 }
 
-const struct dialect *api_dialect_for(struct req *r)
+/* Which dialect owns a path (DESIGN §5): /api/oauth2/… by the x-api-version header (logout
+ * and authorization_code are VBR's alone), /api/v<N>/jobSessions|system|overview and any
+ * /api/v<N>/… with N > 1 Azure, every other /api/v1/… VBR, the rest of /api/ Enterprise Manager. */
+static const struct dialect *owner(struct req *r)
 {
 	const char *p = r->path;
 	if(!strncmp(p, "/api/oauth2/", 12)) {
-		if(seg_is(p + 12, "logout") || req_header(r, "x-api-version"))
+		if(seg_is(p + 12, "logout") || seg_is(p + 12, "authorization_code") || req_header(r, "x-api-version"))
 			return &dialect_vbr;
 		return &dialect_vbaz;
 	}
 	if(!strncmp(p, "/api/v", 6) && p[6] >= '0' && p[6] <= '9') {
-		const char *seg = strchr(p + 6, '/');
-		int v1 = seg && (size_t)(seg - p) == 7 && p[6] == '1';
-		if(seg) {
-			seg++;
-			if(seg_is(seg, "jobSessions") || seg_is(seg, "system") || seg_is(seg, "overview"))
+		const char *d = p + 6;
+		while(*d >= '0' && *d <= '9')
+			d++;
+		if(*d == 0 || *d == '/') {
+			int v1 = d - p == 7 && p[6] == '1';
+			const char *seg = *d ? d + 1 : d;
+			if(seg_is(seg, "jobSessions") || seg_is(seg, "system") || seg_is(seg, "overview") || !v1)
 				return &dialect_vbaz;
-			if(v1 && (seg_is(seg, "sessions") || seg_is(seg, "taskSessions") || seg_is(seg, "jobs") ||
-			          !strncmp(seg, "server", 6)))
-				return &dialect_vbr;
+			return &dialect_vbr;
 		}
 	}
 	if(!strncmp(p, "/api", 4) && (p[4] == 0 || p[4] == '/'))
 		return &dialect_em;
 	return &dialect_misc;
+}
+
+/* Whether any route of d matches path, whatever the method. */
+static int path_known(const struct dialect *d, const char *path)
+{
+	for(size_t i = 0; i < d->nroutes; i++)
+		if(router_match(d->routes[i].pattern, path, NULL))
+			return 1;
+	return 0;
+}
+
+/* Each dialect as the router sees it: its own prepare step, then, for a path none of its
+ * routes has, authentication, so that an unauthenticated request gets the dialect's 401
+ * before the 404 (the router looks routes up before it authenticates). */
+enum { G_VBR, G_EM, G_VBAZ, G__COUNT };
+static const struct dialect *const guarded_base[G__COUNT] = {&dialect_vbr, &dialect_em, &dialect_vbaz};
+static struct dialect guarded[G__COUNT];
+static pthread_once_t guarded_once = PTHREAD_ONCE_INIT;
+
+static enum rc guard(struct req *r, const struct dialect *d)
+{
+	enum rc rc;
+	if(d->prepare && (rc = d->prepare(r)))
+		return rc;
+	if(d->authenticate && !path_known(d, r->path) && (rc = d->authenticate(r)))
+		return rc;
+	return RC_OK;
+}
+
+static enum rc guard_vbr(struct req *r) { return guard(r, guarded_base[G_VBR]); }
+static enum rc guard_em(struct req *r) { return guard(r, guarded_base[G_EM]); }
+static enum rc guard_vbaz(struct req *r) { return guard(r, guarded_base[G_VBAZ]); }
+
+static void guarded_init(void)
+{
+	static enum rc (*const prep[G__COUNT])(struct req *r) = {guard_vbr, guard_em, guard_vbaz};
+	for(int i = 0; i < G__COUNT; i++) {
+		guarded[i] = *guarded_base[i];
+		guarded[i].prepare = prep[i];
+	}
+}
+
+const struct dialect *api_dialect_for(struct req *r)
+{
+	const struct dialect *d = owner(r);
+	pthread_once(&guarded_once, guarded_init);
+	for(int i = 0; i < G__COUNT; i++)
+		if(d == guarded_base[i])
+			return &guarded[i];
+	return d;
 }
 
 void req_add_header(struct req *r, const char *name, const char *value)

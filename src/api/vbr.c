@@ -527,11 +527,31 @@ static enum rc q_order(struct req *r, const struct order_name *names, struct que
 	return bad(r, "query parameter %s has an unknown column", "orderColumn");
 }
 
+/* The most items one list answer holds, in every version: no definition gives a maximum for
+ * limit, so a larger limit (limit=2147483647 meaning "everything") is clamped to this and
+ * pagination.limit says so; the client pages on with skip. */
+#define VBR_LIST_MAX 1000
+
+/* The limit a list takes when the request sends none, per family (enum vbr_fam): 1.3 defines
+ * 200; 1.0-1.2 define no default, so all matches come, up to VBR_LIST_MAX. */
+static const int64_t default_limit[VBR_FAM_COUNT] = {
+	[VBR_10] = VBR_LIST_MAX, [VBR_11] = VBR_LIST_MAX, [VBR_12] = VBR_LIST_MAX, [VBR_13] = 200,
+};
+
+static enum rc q_limit(struct req *r, int64_t *skip, int64_t *limit)
+{
+	enum rc rc;
+	if((rc = q_int64(r, "skip", 0, 0, skip)) || (rc = q_int64(r, "limit", 1, default_limit[vfam(r)], limit)))
+		return rc;
+	if(*limit > VBR_LIST_MAX)
+		*limit = VBR_LIST_MAX;
+	return RC_OK;
+}
+
 static enum rc q_page(struct req *r, struct query *q)
 {
 	enum rc rc;
-	if((rc = q_int64(r, "skip", 0, 0, &q->skip)) || (rc = q_int64(r, "limit", 1, 200, &q->limit)) ||
-	   (rc = q_bool(r, "orderAsc", 0, &q->asc)))
+	if((rc = q_limit(r, &q->skip, &q->limit)) || (rc = q_bool(r, "orderAsc", 0, &q->asc)))
 		return rc;
 	return RC_OK;
 }
@@ -580,11 +600,11 @@ static void lp_cont(struct req *r)
 
 #define LONG_POLL_MAX_S 300
 
-/* With ?usnGreaterThan=N&wait=S a request whose answer shows nothing newer than N
- * (seen_usn is the newest usn its answer covers) waits up to S seconds for a
- * change without holding a worker, then handler runs again. Returns 1 when r
- * now waits or was answered with an error, 0 to answer now. */
-static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req *r))
+/* With ?usnGreaterThan=N&wait=S a request whose answer holds nothing (found == 0) waits up
+ * to S seconds, without holding a worker, for a commit after mark (the newest usn the
+ * answer examined, read before it was computed), then handler runs again and looks anew.
+ * Returns 1 when r now waits or was answered with an error, 0 to answer now. */
+static int long_poll(struct req *r, int found, int64_t mark, void (*handler)(struct req *r))
 {
 	const char *wv = req_query(r, "wait");
 	if(!wv)
@@ -601,7 +621,7 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 		bad(r, "query parameter %s needs usnGreaterThan=<usn>", "wait");
 		return 1;
 	}
-	if(seen_usn > after || wait == 0 || feed_closed())
+	if(found || wait == 0 || feed_closed())
 		return 0;
 	struct longpoll *lp = r->work;
 	if(!lp) {
@@ -613,8 +633,8 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 	}
 	if(time_now_us() >= lp->deadline_us)
 		return 0;
-	int64_t global = core_usn();
-	lp->fw.after_usn = global > after ? global : after;
+	buf_reset(&r->out);
+	lp->fw.after_usn = mark > after ? mark : after;
 	lp->fw.deadline_us = lp->deadline_us;
 	lp->fw.fire = lp_fire;
 	lp->fw.ctx = lp;
@@ -631,7 +651,8 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 struct sse {
 	struct feed_waiter fw;
 	struct req *r;
-	int64_t last;          /* newest usn sent */
+	int64_t last;          /* sessions with a usn above this are still to send */
+	int64_t last_task;     /* task sessions with a usn above this are still to send */
 	int armed;             /* fw was queued and may have fired */
 	struct arena a;        /* rows of one batch */
 	struct sess_rec *sess;
@@ -660,43 +681,24 @@ static int sse_keep_task(void *ctx, const struct task_rec *t)
 	return ++e->ntask >= SSE_BATCH;
 }
 
-static void sse_session(struct buf *out, const struct sess_rec *s)
+/* Each event carries the model GET /sessions/{id} (or /taskSessions/{id}) answers in the
+ * request's version: one rendering path for both. A change gives a session and its task the
+ * same usn, so the ids differ: "<usn>" for the session, "<usn>.1" for the task (sent after it). */
+static void sse_session(struct buf *out, const struct sess_rec *s, int ver)
 {
-	char id[UUID_STR_LEN + 1];
-	uuid_format(&s->id, id);
 	buf_printf(out, "id: %lld\nevent: session\ndata: ", (long long)s->usn);
 	struct jw w;
 	jw_init(&w, out);
-	jw_obj(&w);
-	jw_kstr(&w, "id", id);
-	jw_kint(&w, "usn", s->usn);
-	jw_kstr(&w, "name", s->name);
-	jw_kstr(&w, "sessionType", catalog_type_name(s->type));
-	jw_kstr(&w, "state", catalog_state_name(s->state));
-	jw_kint(&w, "progressPercent", s->progress);
-	jw_kstr(&w, "result", catalog_result_name(s->result));
-	jw_kbool(&w, "stopRequested", s->stop_requested);
-	jw_obj_end(&w);
+	vbr_render_session(&w, s, ver, 0);
 	buf_addstr(out, "\n\n");
 }
 
-static void sse_task(struct buf *out, const struct task_rec *t)
+static void sse_task(struct buf *out, const struct task_rec *t, int ver)
 {
-	char id[UUID_STR_LEN + 1], sid[UUID_STR_LEN + 1];
-	uuid_format(&t->id, id);
-	uuid_format(&t->session_id, sid);
-	buf_printf(out, "id: %lld\nevent: taskSession\ndata: ", (long long)t->usn);
+	buf_printf(out, "id: %lld.1\nevent: taskSession\ndata: ", (long long)t->usn);
 	struct jw w;
 	jw_init(&w, out);
-	jw_obj(&w);
-	jw_kstr(&w, "id", id);
-	jw_kstr(&w, "sessionId", sid);
-	jw_kint(&w, "usn", t->usn);
-	jw_kstr(&w, "name", t->name);
-	jw_kstr(&w, "state", catalog_state_name(t->state));
-	jw_kint(&w, "progressPercent", t->progress);
-	jw_kstr(&w, "result", catalog_result_name(t->result));
-	jw_obj_end(&w);
+	vbr_render_task(&w, t, ver, NULL);
 	buf_addstr(out, "\n\n");
 }
 
@@ -712,7 +714,9 @@ static int sse_stream(struct req *r, struct buf *out)
 	e->task = arena_alloc(&e->a, sizeof(*e->task) * SSE_BATCH);
 	e->nsess = e->ntask = 0;
 	struct query q = {.where = q_int(&e->a, QF_USN, Q_GT, e->last), .order = QO_USN, .asc = 1, .limit = SSE_BATCH};
-	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) || core_task_list(&q, &e->a, sse_keep_task, e, NULL))
+	struct query qt = q;
+	qt.where = q_int(&e->a, QF_USN, Q_GT, e->last_task);
+	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) || core_task_list(&qt, &e->a, sse_keep_task, e, NULL))
 		return -1;
 	/* A full batch may hide rows of the other kind below its end: send up to the lower end. */
 	int64_t cut = INT64_MAX;
@@ -725,12 +729,15 @@ static int sse_stream(struct req *r, struct buf *out)
 		int take_sess = k >= e->ntask || e->task[k].usn > cut ||
 		                (i < e->nsess && e->sess[i].usn <= cut && e->sess[i].usn <= e->task[k].usn);
 		if(take_sess) {
-			sse_session(out, &e->sess[i]);
+			sse_session(out, &e->sess[i], r->version);
 			e->last = e->sess[i++].usn;
+			if(e->last - 1 > e->last_task)
+				e->last_task = e->last - 1;   /* tasks below it came before it */
 		} else {
-			sse_task(out, &e->task[k]);
-			if(e->task[k].usn > e->last)
-				e->last = e->task[k].usn;
+			sse_task(out, &e->task[k], r->version);
+			e->last_task = e->task[k].usn;
+			if(e->last_task > e->last)
+				e->last = e->last_task;       /* its session's change at that usn came first */
 			k++;
 		}
 		sent++;
@@ -740,7 +747,9 @@ static int sse_stream(struct req *r, struct buf *out)
 		return 1;
 	}
 	if(seen > e->last)
-		e->last = seen;    /* what committed up to `seen` was visible, and none of it is ours */
+		e->last = seen;
+	if(seen > e->last_task)
+		e->last_task = seen;    /* what committed up to `seen` was visible, and none of it is ours */
 	int queued = e->armed && feed_queued(&e->fw);
 	if(e->armed && !queued) {
 		/* The wait ended with nothing to send: its deadline, so keep the line alive. */
@@ -767,28 +776,38 @@ static void sse_done(struct req *r)
 	arena_free(&e->a);
 }
 
-/* GET /api/v1/sessions/events: session and task session changes as server-sent
- * events, each with id = usn; resumes after Last-Event-ID (or ?lastEventId=). */
+/* GET /api/v1/sessions/events: session and task session changes as server-sent events,
+ * in the request's version. A session event's id is its usn N, its task event's "N.1".
+ * Resumes after Last-Event-ID (or ?lastEventId=): after "N" the task event of usn N still
+ * comes; ?usnGreaterThan=N resumes after everything up to N. */
 static void h_events(struct req *r)
 {
 	const char *from = req_header(r, "Last-Event-ID");
+	int id_form = 1;
 	if(!from)
 		from = req_query(r, "lastEventId");
-	if(!from)
+	if(!from) {
 		from = req_query(r, "usnGreaterThan");
-	int64_t last = core_usn();
+		id_form = 0;
+	}
+	int64_t last = core_usn(), last_task = last;
 	if(from) {
 		char *end;
+		errno = 0;
 		long long v = strtoll(from, &end, 10);
-		if(!*from || *end || v < 0) {
-			bad(r, "%s must be a usn (a non-negative integer)", "Last-Event-ID");
+		int task = !strcmp(end, ".1");
+		if(!*from || (*end && !(task && id_form)) || errno || v < 0) {
+			bad(r, "%s must be an event id (<usn> or <usn>.1)", id_form ? "Last-Event-ID" : "usnGreaterThan");
 			return;
 		}
-		last = v;
+		last = last_task = v;
+		if(id_form && !task && v > 0)
+			last_task = v - 1;
 	}
 	struct sse *e = arena_zalloc(r->arena, sizeof(*e));
 	e->r = r;
 	e->last = last;
+	e->last_task = last_task;
 	arena_init(&e->a);
 	r->work = e;
 	r->status = 200;
@@ -834,9 +853,14 @@ static void pagination(struct jw *w, int64_t total, int64_t count, const struct 
 	jw_obj_end(w);
 }
 
-/* Answers {data: [...], pagination} for a query over sessions or task sessions. */
-static void answer_list(struct req *r, const struct query *q, int tasks)
+/* Answers {data: [...], pagination} for a query over sessions or task sessions. With
+ * ?usnGreaterThan=N&wait=S (again: the handler to run anew) an answer that would hold nothing
+ * waits for a change that matches the query instead. Every answer carries X-Usn: every change
+ * up to that usn was examined, so usnGreaterThan=<X-Usn> continues without skipping anything
+ * (when the page held every match: pagination.total == count). */
+static void answer_list(struct req *r, const struct query *q, int tasks, void (*again)(struct req *r))
 {
+	int64_t mark = core_usn();
 	struct jw w;
 	vbr_json(r, 200, &w);
 	jw_obj(&w);
@@ -853,6 +877,9 @@ static void answer_list(struct req *r, const struct query *q, int tasks)
 	jw_arr_end(&w);
 	pagination(&w, total, l.count, q);
 	jw_obj_end(&w);
+	if(again && long_poll(r, l.count > 0, mark, again))
+		return;
+	req_add_header(r, "X-Usn", arena_printf(r->arena, "%lld", (long long)mark));
 }
 
 static const struct order_name session_orders[] = {
@@ -865,8 +892,6 @@ static void h_sessions(struct req *r);
 
 static void list_sessions(struct req *r, const struct qexpr *extra)
 {
-	if(long_poll(r, core_usn(), h_sessions))
-		return;
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = extra;
 	if(q_page(r, &q) || q_order(r, session_orders, &q) || q_common(r, &q, &where) ||
@@ -874,7 +899,7 @@ static void list_sessions(struct req *r, const struct qexpr *extra)
 	   q_uuidf(r, "jobIdFilter", QF_JOB_ID, &where))
 		return;
 	q.where = where;
-	answer_list(r, &q, 0);
+	answer_list(r, &q, 0, h_sessions);
 }
 
 static void h_sessions(struct req *r)
@@ -953,13 +978,15 @@ static void h_session_logs(struct req *r)
 	struct uuid id;
 	if(vbr_path_uuid(r, 0, &id))
 		return;
+	int64_t mark = core_usn();
 	struct sess_rec s;
 	enum rc rc = core_session_get(&id, r->arena, &s);
 	if(rc) {
 		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "session not found" : "cannot read the session");
 		return;
 	}
-	if(long_poll(r, s.usn, h_session_logs))
+	const char *uv = req_query(r, "usnGreaterThan");
+	if(long_poll(r, !uv || s.usn > strtoll(uv, NULL, 10), mark, h_session_logs))
 		return;
 	render_logs(r, &id);
 }
@@ -1003,8 +1030,6 @@ static void h_tasks(struct req *r);
 
 static void list_tasks(struct req *r, const struct uuid *session)
 {
-	if(!session && long_poll(r, core_usn(), h_tasks))
-		return;
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = session ? q_uuid(r->arena, QF_SESSION_ID, Q_EQ, session) : NULL;
 	if(q_page(r, &q) || q_order(r, task_orders, &q) || q_common(r, &q, &where) ||
@@ -1013,7 +1038,7 @@ static void list_tasks(struct req *r, const struct uuid *session)
 	   q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where))
 		return;
 	q.where = where;
-	answer_list(r, &q, 1);
+	answer_list(r, &q, 1, session ? NULL : h_tasks);
 }
 
 static void h_tasks(struct req *r)
@@ -1057,13 +1082,15 @@ static void h_task_logs(struct req *r)
 	struct uuid id;
 	if(!tasks_available(r) || vbr_path_uuid(r, 0, &id))
 		return;
+	int64_t mark = core_usn();
 	struct task_rec t;
 	enum rc rc = core_task_get(&id, r->arena, &t);
 	if(rc) {
 		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "task session not found" : "cannot read the task session");
 		return;
 	}
-	if(long_poll(r, t.usn, h_task_logs))
+	const char *uv = req_query(r, "usnGreaterThan");
+	if(long_poll(r, !uv || t.usn > strtoll(uv, NULL, 10), mark, h_task_logs))
 		return;
 	render_logs(r, &id);
 }
@@ -1098,7 +1125,7 @@ static int collect_job(void *ctx, const struct sess_rec *s)
 static void h_job_states(struct req *r)
 {
 	struct query q = {.want_total = 0};
-	if(q_int64(r, "skip", 0, 0, &q.skip) || q_int64(r, "limit", 1, 200, &q.limit))
+	if(q_limit(r, &q.skip, &q.limit))
 		return;
 	struct jobs j = {.a = r->arena};
 	enum rc rc = core_job_latest(r->arena, collect_job, &j);
