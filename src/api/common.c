@@ -29,6 +29,8 @@ static const struct dialect *owner(struct req *r)
 		const char *d = p + 6;
 		while(*d >= '0' && *d <= '9')
 			d++;
+		if(*d == '.' && d[1] >= '0' && d[1] <= '9')   /* v8.1 */
+			for(d++; *d >= '0' && *d <= '9'; d++) {}
 		if(*d == 0 || *d == '/') {
 			int v1 = d - p == 7 && p[6] == '1';
 			const char *seg = *d ? d + 1 : d;

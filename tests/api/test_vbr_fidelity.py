@@ -1,0 +1,207 @@
+"""VBR field fidelity and bounded answers (DESIGN §5): every path under a dialect's prefix
+answers in that dialect's shape, an unauthenticated request gets the dialect's 401 before any
+404, list sizes are bounded, list long polls wait for a change that matches their filter.
+Bodies are validated against the reference definition of the exact version asked for."""
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import LATEST, new_session
+
+LIST_MAX = 1000   # README: the most items one VBR list answer holds
+
+
+def hdr(server, user="viewer", version=LATEST):
+    h = {"x-api-version": version}
+    if user:
+        h["Authorization"] = "Bearer " + server.api(user).bearer
+    return h
+
+
+# ---- dialect of every path -----------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/nosuchresource", "/api/v1/backupInfrastructure/x/y",
+                                  "/api/v1/sessions/x/y/z"])
+def test_unknown_vbr_path_answers_vbr_404(server, path):
+    viewer = server.api("viewer")
+    r = viewer.get(path, status=404, schema=False)
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.body["errorCode"] == "NotFound"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nosuchresource", "/api/v1/sessions/x/y/z",
+                                  "/api/v1/automation/nosuch/a/b"])
+def test_vbr_401_before_404(server, path):
+    r = server.anon().get(path, status=401, schema=False)
+    assert r.body["errorCode"] == "InvalidToken"
+    assert r.headers.get("WWW-Authenticate") == "Bearer"
+
+
+def test_em_401_before_404(server):
+    r = requests.get(server.base_url + "/api/nosuchcollection/a/b", timeout=5)
+    assert r.status_code == 401, r.text
+    assert r.text.lstrip().startswith("<") and "<Error" in r.text
+
+
+def test_azure_401_before_404(server):
+    r = requests.get(server.base_url + "/api/v8.1/nosuchresource/a", timeout=5)
+    assert r.status_code == 401, r.text
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_azure_versioned_unknown_path_is_azure(server):
+    """/api/v<N>/... with N > 1 belongs to VB for Azure, known resource or not."""
+    tok = requests.post(server.base_url + "/api/oauth2/token", timeout=10, data={
+        "grant_type": "password", "username": "viewer",
+        "password": __import__("conftest").PASSWORDS["viewer"]}).json()["access_token"]
+    r = requests.get(server.base_url + "/api/v8.1/nosuchresource",
+                     headers={"Authorization": "Bearer " + tok}, timeout=5)
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+
+
+# ---- bounded answers and per-version defaults ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def many(server_factory):
+    """A server with more than LIST_MAX sessions: the demo history, topped up by ingest."""
+    srv = server_factory(extra_args=("--demo", "--demo-interval", "600000"))
+    viewer = srv.api("viewer")
+    total = viewer.get("/api/v1/sessions?limit=1", schema="SessionsResult").body["pagination"]["total"]
+    rep = srv.api("reporter")
+    h = {"x-api-version": LATEST, "Authorization": "Bearer " + rep.bearer}
+    with requests.Session() as http:
+        for i in range(LIST_MAX + 5 - total):
+            r = http.post(srv.base_url + "/api/v1/sessions", headers=h, timeout=10,
+                          json={"name": "bulk-%d" % i, "sessionType": "BackupJob"})
+            assert r.status_code == 201, r.text
+    total = viewer.get("/api/v1/sessions?limit=1", schema="SessionsResult").body["pagination"]["total"]
+    return srv, total
+
+
+@pytest.mark.parametrize("version", ["1.0-rev2", "1.1-rev0", "1.2-rev1", "1.3-rev2"])
+def test_huge_limit_is_clamped(many, version):
+    srv, total = many
+    assert total > LIST_MAX, "the demo seed should hold more than %d sessions" % LIST_MAX
+    v = srv.api("viewer", version=version)
+    b = v.get("/api/v1/sessions?limit=2147483647", schema="SessionsResult").body
+    assert b["pagination"]["limit"] == LIST_MAX == b["pagination"]["count"] == len(b["data"])
+    assert b["pagination"]["total"] >= total
+    b = v.get("/api/v1/jobs/states?limit=2147483647", schema="JobStatesResult").body
+    assert b["pagination"]["limit"] == LIST_MAX
+    if version >= "1.2":
+        b = v.get("/api/v1/taskSessions?limit=2147483647", schema="TaskSessionsResult").body
+        assert b["pagination"]["limit"] == LIST_MAX and len(b["data"]) <= LIST_MAX
+
+
+@pytest.mark.parametrize("version,default", [("1.0-rev2", LIST_MAX), ("1.1-rev0", LIST_MAX),
+                                             ("1.2-rev1", LIST_MAX), ("1.3-rev2", 200)])
+def test_limit_default_per_version(many, version, default):
+    """1.3 defines limit's default as 200; 1.0-1.2 define none: all matches, up to the cap."""
+    srv, _ = many
+    v = srv.api("viewer", version=version)
+    b = v.get("/api/v1/sessions", schema="SessionsResult").body
+    assert b["pagination"]["limit"] == default == len(b["data"])
+
+
+def test_huge_limit_keeps_memory_bounded(many):
+    srv, _ = many
+
+    def rss_kb():
+        with open("/proc/%d/status" % srv.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    v = srv.api("viewer")
+    v.get("/api/v1/sessions?limit=1000", schema="SessionsResult")
+    before = rss_kb()
+    for _ in range(5):
+        v.get("/api/v1/sessions?limit=2147483647", schema="SessionsResult")
+    assert rss_kb() - before < 32 * 1024, (before, rss_kb())
+
+
+# ---- list long polls with a filter -----------------------------------------------------------
+
+def test_filtered_long_poll_waits_for_a_matching_change(fresh_server):
+    srv = fresh_server
+    rep, viewer = srv.api("reporter"), srv.api("viewer")
+    s = new_session(rep)
+    other = new_session(rep)
+    got = {}
+
+    def waiter():
+        t0 = time.monotonic()
+        r = requests.get(srv.base_url + "/api/v1/sessions", timeout=15, headers=hdr(srv), params={
+            "usnGreaterThan": other["usn"], "wait": 8, "stateFilter": "Stopped"})
+        got["r"], got["t"] = r, time.monotonic() - t0
+
+    th = threading.Thread(target=waiter)
+    th.start()
+    time.sleep(0.4)
+    # changes that do not match the filter must not answer the poll
+    rep.patch("/api/v1/sessions/" + other["id"], json={"progressPercent": 5}, schema="SessionModel")
+    rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 6}, schema="SessionModel")
+    time.sleep(0.5)
+    assert "r" not in got, got["r"].text
+    done = rep.post("/api/v1/sessions/%s/complete" % s["id"], json={"result": "Success"},
+                    schema="SessionModel", status=200).body
+    th.join(10)
+    r = got["r"]
+    assert r.status_code == 200
+    assert [x["id"] for x in r.json()["data"]] == [s["id"]]
+    assert 0.8 < got["t"] < 3.0
+    # the answer tells where to continue from: no change up to it is skipped
+    assert int(r.headers["X-Usn"]) >= done["usn"]
+    nxt = viewer.get("/api/v1/sessions", params={"usnGreaterThan": r.headers["X-Usn"],
+                                                  "stateFilter": "Stopped"},
+                     schema="SessionsResult").body
+    assert nxt["data"] == []
+
+
+def test_filtered_long_poll_times_out_empty(fresh_server):
+    srv = fresh_server
+    rep, viewer = srv.api("reporter"), srv.api("viewer")
+    s = new_session(rep)
+    t0 = time.monotonic()
+
+    def poke():
+        time.sleep(0.3)
+        rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 9}, schema="SessionModel")
+
+    th = threading.Thread(target=poke)
+    th.start()
+    r = viewer.get("/api/v1/sessions", params={"usnGreaterThan": s["usn"], "wait": 1,
+                                               "resultFilter": "Failed"}, schema="SessionsResult")
+    took = time.monotonic() - t0
+    th.join()
+    assert r.body["data"] == [] and 0.9 <= took < 2.5, took
+    assert int(r.headers["X-Usn"]) > s["usn"]
+
+
+def test_task_list_long_poll_waits_for_matching_task(fresh_server):
+    srv = fresh_server
+    rep = srv.api("reporter")
+    s = new_session(rep)
+    t = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "vm-x"},
+                 schema="TaskSessionModel", status=201).body
+    got = {}
+
+    def waiter():
+        r = requests.get(srv.base_url + "/api/v1/taskSessions", timeout=15, headers=hdr(srv),
+                         params={"usnGreaterThan": t["usn"], "wait": 8, "resultFilter": "Failed"})
+        got["r"] = r
+
+    th = threading.Thread(target=waiter)
+    th.start()
+    time.sleep(0.3)
+    rep.patch("/api/v1/taskSessions/" + t["id"], json={"progressPercent": 50}, schema=False)
+    time.sleep(0.4)
+    assert "r" not in got
+    rep.post("/api/v1/taskSessions/%s/complete" % t["id"], json={"result": "Failed"},
+             schema=False, status=200)
+    th.join(10)
+    assert [x["id"] for x in got["r"].json()["data"]] == [t["id"]]
