@@ -205,3 +205,60 @@ def test_task_list_long_poll_waits_for_matching_task(fresh_server):
              schema=False, status=200)
     th.join(10)
     assert [x["id"] for x in got["r"].json()["data"]] == [t["id"]]
+
+
+# ---- jobs/states: each job's type and workload from its sessions -----------------------------
+
+from test_vbr_versions import REVS, definition  # noqa: E402  (exact-version definitions)
+
+# (sessionType, platformName) -> {family-or-version prefix: (EJobType, EJobWorkload)}
+JOB_CASES = [
+    ("ReplicaJob", "VMware", {"1.0": ("Backup", "vm"), "1.1": ("Backup", "vm"),
+                              "1.2": ("VSphereReplica", "vm"), "1.3-rev0": ("VSphereReplica", "vm"),
+                              "1.3": ("VSphereReplica", "Vm")}),
+    ("BackupJob", "HyperV", {"1.0": ("Backup", "vm"), "1.1": ("Backup", "vm"), "1.2": ("Backup", "vm"),
+                             "1.3-rev0": ("HyperVBackup", "vm"), "1.3": ("HyperVBackup", "Vm")}),
+    ("PlatformBackupJob", "AWSEC2", {"1.0": ("Backup", "cloudVm"), "1.1": ("Backup", "cloudVm"),
+                                     "1.2": ("Backup", "cloudVm"), "1.3-rev0": ("Unknown", "cloudVm"),
+                                     "1.3": ("CloudBackupAWS", "CloudVm")}),
+    ("AgentBackup", "LinuxPhysical", {"1.0": ("Backup", "server"), "1.1": ("Backup", "server"),
+                                      "1.2": ("Backup", "server"),
+                                      "1.3-rev0": ("LinuxAgentBackup", "server"),
+                                      "1.3": ("LinuxAgentBackup", "Server")}),
+    ("UnstructuredDataBackupCopy", None, {"1.0": ("Backup", "file"), "1.1": ("Backup", "file"),
+                                          "1.2": ("FileBackupCopy", "file"),
+                                          "1.3-rev0": ("FileBackupCopy", "file"),
+                                          "1.3": ("FileBackupCopy", "File")}),
+    ("BackupJob", "VMware", {"1.0": ("Backup", "vm"), "1.1": ("Backup", "vm"), "1.2": ("Backup", "vm"),
+                             "1.3-rev0": ("VSphereBackup", "vm"), "1.3": ("VSphereBackup", "Vm")}),
+]
+
+
+def expected(table, version):
+    key = max((k for k in table if version.startswith(k)), key=len)
+    return table[key]
+
+
+@pytest.fixture(scope="module")
+def jobs(server_factory):
+    srv = server_factory()
+    rep = srv.api("reporter")
+    made = []
+    for i, (st, platform, _) in enumerate(JOB_CASES):
+        kw = {"sessionType": st, "jobName": "job-kind-%d" % i}
+        if platform:
+            kw["platformName"] = platform
+        made.append(new_session(rep, name="job-kind-%d" % i, **kw))
+    return srv, made
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_job_states_type_and_workload_from_sessions(jobs, version):
+    srv, made = jobs
+    defn = definition(version)
+    r = srv.api("viewer", version=version).get("/api/v1/jobs/states", schema=False, status=200)
+    defn.check("JobStatesResult", r.body, "GET /api/v1/jobs/states")
+    by = {j["sessionId"]: j for j in r.body["data"]}
+    got = [(by[s["id"]]["type"], by[s["id"]]["workload"]) for s in made]
+    want = [expected(table, version) for _, _, table in JOB_CASES]
+    assert got == want
