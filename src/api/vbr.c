@@ -853,6 +853,74 @@ static void pagination(struct jw *w, int64_t total, int64_t count, const struct 
 	jw_obj_end(w);
 }
 
+/* orderColumn=SessionType sorts by the ESessionType value the request's version shows, so equal
+ * values stay together: the catalog's types are grouped by that spelling, the groups taken in
+ * the spelling's order, and each group listed by creation time. The store orders by type code
+ * only, so a page is put together group by group (each group: type IN its codes). */
+struct type_group {
+	const char *name;
+	int *codes;
+	int n;
+};
+
+static int group_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct type_group *)x)->name, ((const struct type_group *)y)->name);
+}
+
+static int type_groups(struct arena *a, int ver, struct type_group **out)
+{
+	int n = catalog_type_count(), ng = 0;
+	struct type_group *g = arena_zalloc(a, sizeof(*g) * (size_t)n);
+	for(int i = 0; i < n; i++) {
+		int code = catalog_type_at(i);
+		const char *name = catalog_vbr_type(code, ver);
+		int k = 0;
+		while(k < ng && strcmp(g[k].name, name))
+			k++;
+		if(k == ng) {
+			g[ng].name = name;
+			g[ng].codes = arena_alloc(a, sizeof(int) * (size_t)n);
+			ng++;
+		}
+		g[k].codes[g[k].n++] = code;
+	}
+	qsort(g, (size_t)ng, sizeof(*g), group_cmp);
+	*out = g;
+	return ng;
+}
+
+static enum rc run_list(struct req *r, const struct query *q, int tasks, struct listing *l, int64_t *total)
+{
+	enum qorder by_type = tasks ? QO_SESSION_TYPE : QO_TYPE;
+	if(q->order != by_type)
+		return tasks ? core_task_list(q, r->arena, emit_task, l, total)
+		             : core_session_list(q, r->arena, emit_session, l, total);
+	struct type_group *g;
+	int ng = type_groups(r->arena, r->version, &g);
+	int64_t skip = q->skip, left = q->limit;
+	*total = 0;
+	for(int i = 0; i < ng; i++) {
+		const struct type_group *grp = &g[q->asc ? i : ng - 1 - i];
+		struct query gq = *q;
+		gq.where = q_and(r->arena, q->where, q_in_ints(r->arena, tasks ? QF_SESSION_TYPE : QF_TYPE, grp->codes, grp->n));
+		gq.order = QO_CREATION;
+		gq.skip = skip;
+		gq.limit = left;
+		gq.want_total = 1;
+		int64_t before = l->count, gt = 0;
+		enum rc rc = tasks ? core_task_list(&gq, r->arena, emit_task, l, &gt)
+		                   : core_session_list(&gq, r->arena, emit_session, l, &gt);
+		if(rc)
+			return rc;
+		*total += gt;
+		skip = gt <= skip ? skip - gt : 0;
+		if(left > 0)
+			left -= l->count - before;
+	}
+	return RC_OK;
+}
+
 /* Answers {data: [...], pagination} for a query over sessions or task sessions. With
  * ?usnGreaterThan=N&wait=S (again: the handler to run anew) an answer that would hold nothing
  * waits for a change that matches the query instead. Every answer carries X-Usn: every change
@@ -868,8 +936,7 @@ static void answer_list(struct req *r, const struct query *q, int tasks, void (*
 	jw_arr(&w);
 	struct listing l = {.w = &w, .ver = r->version};
 	int64_t total = 0;
-	enum rc rc = tasks ? core_task_list(q, r->arena, emit_task, &l, &total)
-	                   : core_session_list(q, r->arena, emit_session, &l, &total);
+	enum rc rc = run_list(r, q, tasks, &l, &total);
 	if(rc) {
 		vbr_error(r, rc, 0, tasks ? "cannot list task sessions" : "cannot list sessions");
 		return;
@@ -1026,6 +1093,51 @@ static const struct order_name task_orders[] = {
 	{NULL, 0, 0},
 };
 
+/* The antivirus scan fields of a task session are derived from it (vbr_render_task): scanType
+ * is Antivirus, scanResult Canceled when canceled, else None/Clean/Inconclusive/Infected by
+ * result, scanState Finished once stopped, else InProgress. The scan filters select exactly the
+ * antivirus task sessions that show the value asked for; a value never shown matches nothing. */
+enum scan_match { SCAN_NEVER, SCAN_ANY, SCAN_RESULT, SCAN_CANCELED, SCAN_STOPPED, SCAN_RUNNING };
+struct scan_value {
+	const char *name;
+	enum scan_match match;
+	int result;                 /* SCAN_RESULT */
+};
+static const struct scan_value scan_types[] = {{"Antivirus", SCAN_ANY, 0}, {"Yara", SCAN_NEVER, 0}, {NULL, 0, 0}};
+static const struct scan_value scan_results[] = {
+	{"None", SCAN_RESULT, RES_NONE}, {"Clean", SCAN_RESULT, RES_SUCCESS}, {"Inconclusive", SCAN_RESULT, RES_WARNING},
+	{"Infected", SCAN_RESULT, RES_FAILED}, {"Canceled", SCAN_CANCELED, 0}, {"Failed", SCAN_NEVER, 0}, {NULL, 0, 0},
+};
+static const struct scan_value scan_states[] = {
+	{"NotStarted", SCAN_NEVER, 0}, {"InProgress", SCAN_RUNNING, 0}, {"Finished", SCAN_STOPPED, 0}, {NULL, 0, 0},
+};
+
+static enum rc q_scan(struct req *r, const char *name, const struct scan_value *values, const struct qexpr **where)
+{
+	const char *v = req_query(r, name);
+	if(!v)
+		return RC_OK;
+	const struct scan_value *sv = values;
+	while(sv->name && strcasecmp(sv->name, v))
+		sv++;
+	if(!sv->name)
+		return bad(r, "query parameter %s has an unknown value", name);
+	struct arena *a = r->arena;
+	const struct qexpr *e = q_int(a, QF_TASK_TYPE, Q_EQ, TT_ANTIVIRUS);
+	switch(sv->match) {
+	case SCAN_NEVER: e = q_int(a, QF_TASK_TYPE, Q_EQ, -1); break;
+	case SCAN_ANY: break;
+	case SCAN_RESULT:
+		e = q_and(a, e, q_and(a, q_int(a, QF_RESULT, Q_EQ, sv->result), q_int(a, QF_IS_CANCELED, Q_EQ, 0)));
+		break;
+	case SCAN_CANCELED: e = q_and(a, e, q_int(a, QF_IS_CANCELED, Q_EQ, 1)); break;
+	case SCAN_STOPPED: e = q_and(a, e, q_int(a, QF_STATE, Q_EQ, ST_STOPPED)); break;
+	case SCAN_RUNNING: e = q_and(a, e, q_int(a, QF_STATE, Q_NE, ST_STOPPED)); break;
+	}
+	*where = q_and(a, *where, e);
+	return RC_OK;
+}
+
 static void h_tasks(struct req *r);
 
 static void list_tasks(struct req *r, const struct uuid *session)
@@ -1035,7 +1147,8 @@ static void list_tasks(struct req *r, const struct uuid *session)
 	if(q_page(r, &q) || q_order(r, task_orders, &q) || q_common(r, &q, &where) ||
 	   q_enum(r, "typeFilter", QF_TASK_TYPE, 0, match_task_type, &where) ||
 	   q_enum(r, "sessionTypeFilter", QF_SESSION_TYPE, 0, match_type, &where) ||
-	   q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where))
+	   q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where) || q_scan(r, "scanTypeFilter", scan_types, &where) ||
+	   q_scan(r, "scanResultFilter", scan_results, &where) || q_scan(r, "scanStateFilter", scan_states, &where))
 		return;
 	q.where = where;
 	answer_list(r, &q, 1, session ? NULL : h_tasks);

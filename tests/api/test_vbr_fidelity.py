@@ -262,3 +262,120 @@ def test_job_states_type_and_workload_from_sessions(jobs, version):
     got = [(by[s["id"]]["type"], by[s["id"]]["workload"]) for s in made]
     want = [expected(table, version) for _, _, table in JOB_CASES]
     assert got == want
+
+
+# ---- orderColumn=SessionType: by the spelling shown ------------------------------------------
+
+SORT_TYPES = ["BackupJob", "RestoreVm", "ReplicaJob", "ConfigurationBackup", "Infrastructure",
+              "BackupCopyJob", "SureBackup", "AgentBackup", "ConfigurationResynchronize", "BackupJob"]
+
+
+@pytest.fixture(scope="module")
+def sorted_srv(server_factory):
+    srv = server_factory()
+    rep = srv.api("reporter")
+    made = []
+    for i, st in enumerate(SORT_TYPES):
+        s = new_session(rep, name="sort-%02d" % i, sessionType=st,
+                        creationTime="2024-02-%02dT10:00:00Z" % (i + 1))
+        rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "t-%02d" % i},
+                 schema="TaskSessionModel", status=201)
+        made.append(s)
+    return srv, made
+
+
+def adjacent_and_sorted(values, asc):
+    assert values == sorted(values, reverse=not asc), values
+    seen, last = set(), None
+    for v in values:
+        assert v == last or v not in seen, values
+        seen.add(v)
+        last = v
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_order_by_session_type_follows_the_spelling(sorted_srv, version):
+    srv, made = sorted_srv
+    defn = definition(version)
+    v = srv.api("viewer", version=version)
+    for asc in ("true", "false"):
+        r = v.get("/api/v1/sessions", schema=False,
+                  params={"orderColumn": "SessionType", "orderAsc": asc, "limit": 100})
+        defn.check("SessionsResult", r.body, "GET /api/v1/sessions")
+        types = [s["sessionType"] for s in r.body["data"]]
+        assert len(types) == len(SORT_TYPES)
+        adjacent_and_sorted(types, asc == "true")
+        # pages put together give the same list
+        pages = []
+        for skip in range(0, len(SORT_TYPES), 3):
+            p = v.get("/api/v1/sessions", schema=False, params={
+                "orderColumn": "SessionType", "orderAsc": asc, "limit": 3, "skip": skip}).body
+            assert p["pagination"]["total"] == len(SORT_TYPES)
+            pages += [s["id"] for s in p["data"]]
+        assert pages == [s["id"] for s in r.body["data"]]
+        if version >= "1.2":
+            t = v.get("/api/v1/taskSessions", schema=False,
+                      params={"orderColumn": "SessionType", "orderAsc": asc}).body
+            defn.check("TaskSessionsResult", t, "GET /api/v1/taskSessions")
+            adjacent_and_sorted([x["sessionType"] for x in t["data"]], asc == "true")
+
+
+# ---- antivirus scan filters on task sessions -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def scans(server_factory):
+    srv = server_factory()
+    rep = srv.api("reporter")
+    s = new_session(rep, name="scan-parent")
+    mk = lambda name, typ="Antivirus": rep.post(
+        "/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": name, "type": typ},
+        schema=False, status=201).body
+    t = {"running": mk("running"), "clean": mk("clean"), "infected": mk("infected"),
+         "canceled": mk("canceled"), "backup": mk("backup", "Backup")}
+    fin = lambda k, body: rep.post("/api/v1/taskSessions/%s/complete" % t[k]["id"], json=body,
+                                   schema=False, status=200)
+    fin("clean", {"result": "Success"})
+    fin("infected", {"result": "Failed"})
+    fin("canceled", {"result": "Warning", "isCanceled": True})
+    fin("backup", {"result": "Success"})
+    return srv, {k: x["id"] for k, x in t.items()}
+
+
+@pytest.mark.parametrize("version", [v for v in REVS if v >= "1.2"])
+@pytest.mark.parametrize("param,value,want", [
+    ("scanTypeFilter", "Antivirus", {"running", "clean", "infected", "canceled"}),
+    ("scanTypeFilter", "Yara", set()),
+    ("scanResultFilter", "Clean", {"clean"}),
+    ("scanResultFilter", "Infected", {"infected"}),
+    ("scanResultFilter", "Canceled", {"canceled"}),
+    ("scanResultFilter", "None", {"running"}),
+    ("scanStateFilter", "Finished", {"clean", "infected", "canceled"}),
+    ("scanStateFilter", "InProgress", {"running"}),
+    ("scanStateFilter", "NotStarted", set()),
+])
+def test_scan_filters(scans, version, param, value, want):
+    srv, ids = scans
+    r = srv.api("viewer", version=version).get("/api/v1/taskSessions", schema=False,
+                                                params={param: value})
+    definition(version).check("TaskSessionsResult", r.body, "GET /api/v1/taskSessions")
+    names = {k for k, i in ids.items() if i in {x["id"] for x in r.body["data"]}}
+    assert names == want
+    for x in r.body["data"]:
+        shown = {"scanTypeFilter": "scanType", "scanResultFilter": "scanResult",
+                 "scanStateFilter": "scanState"}[param]
+        assert x[shown] == value
+
+
+def test_scan_filter_bad_value(scans):
+    srv, _ = scans
+    r = srv.api("viewer").get("/api/v1/taskSessions", params={"scanResultFilter": "Dirty"},
+                              status=400, schema=False)
+    assert "scanResultFilter" in r.body["message"]
+
+
+@pytest.mark.parametrize("col", ["ScanState", "ScanResult"])
+def test_scan_order_columns_accepted_in_1_2(scans, col):
+    srv, _ = scans
+    r = srv.api("viewer", version="1.2-rev1").get("/api/v1/taskSessions", schema=False,
+                                                   params={"orderColumn": col})
+    definition("1.2-rev1").check("TaskSessionsResult", r.body, "GET /api/v1/taskSessions")
