@@ -957,21 +957,100 @@ static const struct order_name session_orders[] = {
 
 static void h_sessions(struct req *r);
 
-static void list_sessions(struct req *r, const struct qexpr *extra)
+/* extra: what the path itself selects (automation sessions); multi_type: typeFilter takes an
+ * array (sessions from 1.3; automation sessions take one value in every version). */
+static void list_sessions(struct req *r, const struct qexpr *extra, int multi_type, void (*again)(struct req *r))
 {
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = extra;
 	if(q_page(r, &q) || q_order(r, session_orders, &q) || q_common(r, &q, &where) ||
-	   q_enum(r, "typeFilter", QF_TYPE, vfam(r) >= VBR_13, match_type, &where) ||
+	   q_enum(r, "typeFilter", QF_TYPE, multi_type, match_type, &where) ||
 	   q_uuidf(r, "jobIdFilter", QF_JOB_ID, &where))
 		return;
 	q.where = where;
-	answer_list(r, &q, 0, h_sessions);
+	answer_list(r, &q, 0, again);
 }
 
 static void h_sessions(struct req *r)
 {
-	list_sessions(r, NULL);
+	list_sessions(r, NULL, vfam(r) >= VBR_13, h_sessions);
+}
+
+/* ---------- automation sessions (/api/v1/automation/sessions, every version) ---------- */
+
+/* The session types the automation family holds (canonical names). */
+static const char *const automation_types[] = {"Automation"};
+#define NAUTOMATION ((int)(sizeof(automation_types) / sizeof(automation_types[0])))
+
+static const struct qexpr *automation_where(struct arena *a)
+{
+	int codes[NAUTOMATION];
+	for(int i = 0; i < NAUTOMATION; i++)
+		codes[i] = catalog_type_parse(automation_types[i]);
+	return q_in_ints(a, QF_TYPE, codes, NAUTOMATION);
+}
+
+static int is_automation(const struct sess_rec *s)
+{
+	for(int i = 0; i < NAUTOMATION; i++)
+		if(s->type == catalog_type_parse(automation_types[i]))
+			return 1;
+	return 0;
+}
+
+static void h_auto_sessions(struct req *r)
+{
+	list_sessions(r, automation_where(r->arena), 0, h_auto_sessions);
+}
+
+/* Reads the automation session of path parameter 0 into s; answers 400/404 otherwise. */
+static enum rc auto_session(struct req *r, struct uuid *id, struct sess_rec *s)
+{
+	if(vbr_path_uuid(r, 0, id))
+		return RC_INVALID;
+	enum rc rc = core_session_get(id, r->arena, s);
+	if(!rc && !is_automation(s))
+		rc = RC_NOTFOUND;
+	if(rc)
+		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "automation session not found" : "cannot read the session");
+	return rc;
+}
+
+static void h_auto_session(struct req *r)
+{
+	struct uuid id;
+	struct sess_rec s;
+	if(auto_session(r, &id, &s))
+		return;
+	struct jw w;
+	vbr_json(r, 200, &w);
+	vbr_render_session(&w, &s, r->version, 0);
+}
+
+static void render_logs(struct req *r, const struct uuid *owner);
+
+static void h_auto_session_logs(struct req *r)
+{
+	int64_t mark = core_usn();
+	struct uuid id;
+	struct sess_rec s;
+	if(auto_session(r, &id, &s))
+		return;
+	const char *uv = req_query(r, "usnGreaterThan");
+	if(long_poll(r, !uv || s.usn > strtoll(uv, NULL, 10), mark, h_auto_session_logs))
+		return;
+	render_logs(r, &id);
+}
+
+static void stopped(struct req *r);
+
+static void h_auto_session_stop(struct req *r)
+{
+	struct uuid id;
+	struct sess_rec s;
+	if(auto_session(r, &id, &s))
+		return;
+	core_session_stop(api_write(r, stopped), &id);
 }
 
 static void h_session(struct req *r)
@@ -1429,6 +1508,10 @@ static const struct route routes[] = {
 	{M_PATCH, "/api/v1/taskSessions/{id}/logs/{rid}", PERM_INGEST, ingest_task_log_patch},
 	{M_POST, "/api/v1/taskSessions/{id}/complete", PERM_INGEST, ingest_task_complete},
 	{M_GET, "/api/v1/jobs/states", PERM_READ, h_job_states},
+	{M_GET, "/api/v1/automation/sessions", PERM_READ, h_auto_sessions},
+	{M_GET, "/api/v1/automation/sessions/{id}", PERM_READ, h_auto_session},
+	{M_GET, "/api/v1/automation/sessions/{id}/logs", PERM_READ, h_auto_session_logs},
+	{M_POST, "/api/v1/automation/sessions/{id}/stop", PERM_STOP, h_auto_session_stop},
 };
 
 const struct dialect dialect_vbr = {

@@ -379,3 +379,49 @@ def test_scan_order_columns_accepted_in_1_2(scans, col):
     r = srv.api("viewer", version="1.2-rev1").get("/api/v1/taskSessions", schema=False,
                                                    params={"orderColumn": col})
     definition("1.2-rev1").check("TaskSessionsResult", r.body, "GET /api/v1/taskSessions")
+
+
+# ---- automation sessions ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def automation(server_factory):
+    srv = server_factory()
+    rep = srv.api("reporter")
+    auto = new_session(rep, name="import-export", sessionType="Automation")
+    rep.post("/api/v1/sessions/%s/logs" % auto["id"], schema=False, status=201,
+             json={"records": [{"status": "Succeeded", "title": "imported 3 objects"}]})
+    other = new_session(rep, name="nightly", sessionType="BackupJob")
+    return srv, auto, other
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_automation_sessions(automation, version):
+    srv, auto, other = automation
+    defn = definition(version)
+    v = srv.api("viewer", version=version)
+    lst = v.get("/api/v1/automation/sessions", schema=False, status=200).body
+    defn.check(defn.response_schema("get", "/api/v1/automation/sessions"), lst,
+               "GET /api/v1/automation/sessions")
+    assert [s["id"] for s in lst["data"]] == [auto["id"]]
+    assert lst["data"][0]["sessionType"] == "Automation"
+    one = v.get("/api/v1/automation/sessions/" + auto["id"], schema=False, status=200).body
+    defn.check("SessionModel", one, "GET /api/v1/automation/sessions/{id}")
+    assert one["id"] == auto["id"]
+    logs = v.get("/api/v1/automation/sessions/%s/logs" % auto["id"], schema=False, status=200).body
+    defn.check("SessionLogResult", logs, "GET /api/v1/automation/sessions/{id}/logs")
+    assert [x["title"] for x in logs["records"]] == ["imported 3 objects"]
+    # a session of another family is not an automation session
+    r = v.get("/api/v1/automation/sessions/" + other["id"], schema=False, status=404)
+    assert r.body["errorCode"] == "NotFound"
+    v.get("/api/v1/automation/sessions/%s/logs" % other["id"], schema=False, status=404)
+
+
+def test_automation_session_stop(automation):
+    srv, auto, other = automation
+    op = srv.api("operator")
+    srv.api("viewer").post("/api/v1/automation/sessions/%s/stop" % auto["id"], status=403,
+                           schema=False)
+    op.post("/api/v1/automation/sessions/%s/stop" % other["id"], status=404, schema=False)
+    op.post("/api/v1/automation/sessions/%s/stop" % auto["id"], status=200)
+    s = op.get("/api/v1/automation/sessions/" + auto["id"], schema="SessionModel").body
+    assert s["state"] == "Stopping"
