@@ -425,3 +425,74 @@ def test_automation_session_stop(automation):
     op.post("/api/v1/automation/sessions/%s/stop" % auto["id"], status=200)
     s = op.get("/api/v1/automation/sessions/" + auto["id"], schema="SessionModel").body
     assert s["state"] == "Stopping"
+
+
+# ---- OAuth2 authorization codes (1.0-rev2 ... 1.2-rev1) --------------------------------------
+
+CODE_VERSIONS = [v for v in REVS if "1.0-rev2" <= v < "1.3"]
+
+
+def get_code(srv, version, user="viewer"):
+    c = srv.client.login(user, version=version)
+    r = c.post("/api/oauth2/authorization_code", schema=False, status=200)
+    definition(version).check("AuthorizationCodeModel", r.body, "POST /api/oauth2/authorization_code")
+    assert r.headers.get("Cache-Control") == "no-store"
+    return r.body["code"]
+
+
+def exchange(srv, version, code, status=200, grant="authorization_code"):
+    r = srv.client.post("/api/oauth2/token", version=version, token=None, schema=False,
+                        status=status, data={"grant_type": grant, "code": code})
+    if status == 200:
+        definition(version).check("TokenModel", r.body, "POST /api/oauth2/token")
+    return r
+
+
+@pytest.mark.parametrize("version", CODE_VERSIONS)
+def test_authorization_code_is_single_use(fresh_server, version):
+    srv = fresh_server
+    code = get_code(srv, version)
+    tok = exchange(srv, version, code).body
+    # the tokens it gives work, as the user the code was issued to
+    me = srv.client.bound(token=tok["access_token"], version=version)
+    me.get("/api/v1/sessions", schema="SessionsResult")
+    me.post("/api/v1/sessions/%s/stop" % "00000000-0000-0000-0000-000000000001", status=403,
+            schema=False)   # a viewer stays a viewer
+    r = exchange(srv, version, code, status=401)
+    assert "already used" in r.body["message"]
+    # a refresh token from the exchange is a refresh token like any other
+    srv.client.post("/api/oauth2/token", version=version, token=None, schema="TokenModel",
+                    status=200, data={"grant_type": "refresh_token",
+                                      "refresh_token": tok["refresh_token"]})
+    # a code is not an access token, nor is an access token a code
+    srv.client.get("/api/v1/sessions", version=version, token=code, status=401, schema=False)
+    exchange(srv, version, tok["access_token"], status=401)
+    exchange(srv, version, "", status=400)
+
+
+def test_authorization_code_single_use_across_a_restart(fresh_server):
+    srv = fresh_server
+    version = CODE_VERSIONS[-1]
+    used, unused = get_code(srv, version), get_code(srv, version)
+    exchange(srv, version, used)
+    srv.stop()
+    srv.users = {}   # the database keeps them
+    srv._tokens = {}
+    srv.start()
+    exchange(srv, version, used, status=401)
+    exchange(srv, version, unused)
+    exchange(srv, version, unused, status=401)
+
+
+def test_authorization_code_needs_credentials_and_an_old_version(server):
+    server.anon(version="1.2-rev1").post("/api/oauth2/authorization_code", status=401,
+                                         schema=False)
+    r = server.api("viewer", version="1.3-rev2").post("/api/oauth2/authorization_code",
+                                                      status=404, schema=False)
+    assert r.body["errorCode"] == "NotFound"
+
+
+def test_authorization_code_grant_spelling_of_1_3(fresh_server):
+    """1.3-rev2 spells the grant Authorization_code; a code from 1.2 is exchanged there too."""
+    code = get_code(fresh_server, "1.2-rev1")
+    exchange(fresh_server, "1.3-rev2", code, grant="Authorization_code")
