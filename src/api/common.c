@@ -15,29 +15,39 @@ static int seg_is(const char *p, const char *name)
 	return !strncmp(p, name, n) && (p[n] == 0 || p[n] == '/');
 }
 
-const struct dialect *api_dialect_for(struct req *r)
+/* Which dialect owns a path (DESIGN §5): /api/oauth2/… by the x-api-version header (logout
+ * and authorization_code are VBR's alone), /api/v<N>/jobSessions|system|overview and any
+ * /api/v<N>/… with N > 1 Azure, every other /api/v1/… VBR, the rest of /api/ Enterprise Manager. */
+static const struct dialect *owner(struct req *r)
 {
 	const char *p = r->path;
 	if(!strncmp(p, "/api/oauth2/", 12)) {
-		if(seg_is(p + 12, "logout") || req_header(r, "x-api-version"))
+		if(seg_is(p + 12, "logout") || seg_is(p + 12, "authorization_code") || req_header(r, "x-api-version"))
 			return &dialect_vbr;
 		return &dialect_vbaz;
 	}
 	if(!strncmp(p, "/api/v", 6) && p[6] >= '0' && p[6] <= '9') {
-		const char *seg = strchr(p + 6, '/');
-		int v1 = seg && (size_t)(seg - p) == 7 && p[6] == '1';
-		if(seg) {
-			seg++;
-			if(seg_is(seg, "jobSessions") || seg_is(seg, "system") || seg_is(seg, "overview"))
+		const char *d = p + 6;
+		while(*d >= '0' && *d <= '9')
+			d++;
+		if(*d == '.' && d[1] >= '0' && d[1] <= '9')   /* v8.1 */
+			for(d++; *d >= '0' && *d <= '9'; d++) {}
+		if(*d == 0 || *d == '/') {
+			int v1 = d - p == 7 && p[6] == '1';
+			const char *seg = *d ? d + 1 : d;
+			if(seg_is(seg, "jobSessions") || seg_is(seg, "system") || seg_is(seg, "overview") || !v1)
 				return &dialect_vbaz;
-			if(v1 && (seg_is(seg, "sessions") || seg_is(seg, "taskSessions") || seg_is(seg, "jobs") ||
-			          !strncmp(seg, "server", 6)))
-				return &dialect_vbr;
+			return &dialect_vbr;
 		}
 	}
 	if(!strncmp(p, "/api", 4) && (p[4] == 0 || p[4] == '/'))
 		return &dialect_em;
 	return &dialect_misc;
+}
+
+const struct dialect *api_dialect_for(struct req *r)
+{
+	return owner(r);
 }
 
 void req_add_header(struct req *r, const char *name, const char *value)

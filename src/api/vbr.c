@@ -16,6 +16,7 @@
 #include "core/feed.h"
 #include "model/query.h"
 #include "core/session.h"
+#include "util/form.h"
 #include "util/timefmt.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -283,9 +284,86 @@ static void write_token(struct req *r, const struct login *l)
 
 static const struct token_dialect vbr_tokens;
 
+/* ---- authorization codes (1.0-rev2 ... 1.2-rev1: POST /api/oauth2/authorization_code) ----
+ * A code is a signed TOK_CODE token of the caller's family that lasts AUTH_CODE_TTL_S. The
+ * grant_type=authorization_code exchange records its token key as spent (REVOKE_SPENT) in
+ * the store before it answers, exactly as a refresh does, so a code works once, across
+ * restarts and instances too; the caller's logout revokes an unused code with its family. */
+
+static void code_spent(struct req *r)
+{
+	struct login *l = r->work;
+	if(l->w->rc == RC_CONFLICT) {
+		vbr_error(r, RC_UNAUTHORIZED, 401, "the authorization code was already used");
+		return;
+	}
+	if(l->w->rc) {
+		vbr_error(r, l->w->rc, 0, "cannot record the authorization code's use");
+		return;
+	}
+	struct user_rec u;
+	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
+		vbr_error(r, RC_UNAUTHORIZED, 401, "the user of this authorization code no longer exists");
+		return;
+	}
+	l->who.role = u.role;
+	snprintf(l->who.user, sizeof(l->who.user), "%s", u.name);
+	memset(l->who.sid, 0, sizeof(l->who.sid));   /* the exchange starts a token family of its own */
+	auth_issue(&l->who, l->short_refresh, &l->tokens);
+	write_token(r, l);
+}
+
+static void code_grant(struct req *r)
+{
+	struct login *l = arena_zalloc(r->arena, sizeof(*l));
+	l->d = &vbr_tokens;
+	const char *srt = form_get(r->body, r->body_len, "use_short_term_refresh", r->arena);
+	l->short_refresh = srt && !strcasecmp(srt, "true");
+	const char *code = form_get(r->body, r->body_len, "code", r->arena);
+	if(!code || !*code) {
+		vbr_error(r, RC_INVALID, 400, "code is required for the authorization_code grant");
+		return;
+	}
+	enum rc rc = auth_verify(code, strlen(code), TOK_CODE, &l->who);
+	if(rc) {
+		vbr_error(r, rc, 401, rc == RC_EXPIRED ? "the authorization code has expired" : "the authorization code is not valid");
+		return;
+	}
+	char *key = arena_alloc(r->arena, 40);
+	auth_token_key(&l->who, key);
+	l->w = api_write(r, code_spent);
+	r->work = l;
+	core_token_revoke(l->w, key, REVOKE_SPENT, l->who.expires_us);
+}
+
 static void h_token(struct req *r)
 {
+	const char *grant = form_get(r->body, r->body_len, "grant_type", r->arena);
+	if(grant && !strcasecmp(grant, "authorization_code")) {
+		code_grant(r);
+		return;
+	}
 	token_grant(r, &vbr_tokens);
+}
+
+
+static void h_authorization_code(struct req *r)
+{
+	if(vfam(r) > VBR_12) {
+		vbr_error(r, RC_NOTFOUND, 404,
+		          arena_printf(r->arena, "authorization codes are available up to x-api-version %s",
+		                       catalog_vbr(catalog_vbr_newest(VBR_12))->name));
+		return;
+	}
+	char code[AUTH_TOKEN_MAX];
+	int64_t expires;
+	auth_issue_code(&r->who, code, &expires);
+	struct jw w;
+	vbr_json(r, 200, &w);
+	jw_obj(&w);
+	jw_kstr(&w, "code", code);
+	jw_obj_end(&w);
+	req_add_header(r, "Cache-Control", "no-store");
 }
 
 static void logged_out(struct req *r)
@@ -527,11 +605,31 @@ static enum rc q_order(struct req *r, const struct order_name *names, struct que
 	return bad(r, "query parameter %s has an unknown column", "orderColumn");
 }
 
+/* The most items one list answer holds, in every version: no definition gives a maximum for
+ * limit, so a larger limit (limit=2147483647 meaning "everything") is clamped to this and
+ * pagination.limit says so; the client pages on with skip. */
+#define VBR_LIST_MAX 1000
+
+/* The limit a list takes when the request sends none, per family (enum vbr_fam): 1.3 defines
+ * 200; 1.0-1.2 define no default, so all matches come, up to VBR_LIST_MAX. */
+static const int64_t default_limit[VBR_FAM_COUNT] = {
+	[VBR_10] = VBR_LIST_MAX, [VBR_11] = VBR_LIST_MAX, [VBR_12] = VBR_LIST_MAX, [VBR_13] = 200,
+};
+
+static enum rc q_limit(struct req *r, int64_t *skip, int64_t *limit)
+{
+	enum rc rc;
+	if((rc = q_int64(r, "skip", 0, 0, skip)) || (rc = q_int64(r, "limit", 1, default_limit[vfam(r)], limit)))
+		return rc;
+	if(*limit > VBR_LIST_MAX)
+		*limit = VBR_LIST_MAX;
+	return RC_OK;
+}
+
 static enum rc q_page(struct req *r, struct query *q)
 {
 	enum rc rc;
-	if((rc = q_int64(r, "skip", 0, 0, &q->skip)) || (rc = q_int64(r, "limit", 1, 200, &q->limit)) ||
-	   (rc = q_bool(r, "orderAsc", 0, &q->asc)))
+	if((rc = q_limit(r, &q->skip, &q->limit)) || (rc = q_bool(r, "orderAsc", 0, &q->asc)))
 		return rc;
 	return RC_OK;
 }
@@ -580,11 +678,11 @@ static void lp_cont(struct req *r)
 
 #define LONG_POLL_MAX_S 300
 
-/* With ?usnGreaterThan=N&wait=S a request whose answer shows nothing newer than N
- * (seen_usn is the newest usn its answer covers) waits up to S seconds for a
- * change without holding a worker, then handler runs again. Returns 1 when r
- * now waits or was answered with an error, 0 to answer now. */
-static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req *r))
+/* With ?usnGreaterThan=N&wait=S a request whose answer holds nothing (found == 0) waits up
+ * to S seconds, without holding a worker, for a commit after mark (the newest usn the
+ * answer examined, read before it was computed), then handler runs again and looks anew.
+ * Returns 1 when r now waits or was answered with an error, 0 to answer now. */
+static int long_poll(struct req *r, int found, int64_t mark, void (*handler)(struct req *r))
 {
 	const char *wv = req_query(r, "wait");
 	if(!wv)
@@ -601,7 +699,7 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 		bad(r, "query parameter %s needs usnGreaterThan=<usn>", "wait");
 		return 1;
 	}
-	if(seen_usn > after || wait == 0 || feed_closed())
+	if(found || wait == 0 || feed_closed())
 		return 0;
 	struct longpoll *lp = r->work;
 	if(!lp) {
@@ -613,8 +711,8 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 	}
 	if(time_now_us() >= lp->deadline_us)
 		return 0;
-	int64_t global = core_usn();
-	lp->fw.after_usn = global > after ? global : after;
+	buf_reset(&r->out);
+	lp->fw.after_usn = mark > after ? mark : after;
 	lp->fw.deadline_us = lp->deadline_us;
 	lp->fw.fire = lp_fire;
 	lp->fw.ctx = lp;
@@ -631,7 +729,8 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 struct sse {
 	struct feed_waiter fw;
 	struct req *r;
-	int64_t last;          /* newest usn sent */
+	int64_t last;          /* sessions with a usn above this are still to send */
+	int64_t last_task;     /* task sessions with a usn above this are still to send */
 	int armed;             /* fw was queued and may have fired */
 	struct arena a;        /* rows of one batch */
 	struct sess_rec *sess;
@@ -660,43 +759,24 @@ static int sse_keep_task(void *ctx, const struct task_rec *t)
 	return ++e->ntask >= SSE_BATCH;
 }
 
-static void sse_session(struct buf *out, const struct sess_rec *s)
+/* Each event carries the model GET /sessions/{id} (or /taskSessions/{id}) answers in the
+ * request's version: one rendering path for both. A change gives a session and its task the
+ * same usn, so the ids differ: "<usn>" for the session, "<usn>.1" for the task (sent after it). */
+static void sse_session(struct buf *out, const struct sess_rec *s, int ver)
 {
-	char id[UUID_STR_LEN + 1];
-	uuid_format(&s->id, id);
 	buf_printf(out, "id: %lld\nevent: session\ndata: ", (long long)s->usn);
 	struct jw w;
 	jw_init(&w, out);
-	jw_obj(&w);
-	jw_kstr(&w, "id", id);
-	jw_kint(&w, "usn", s->usn);
-	jw_kstr(&w, "name", s->name);
-	jw_kstr(&w, "sessionType", catalog_type_name(s->type));
-	jw_kstr(&w, "state", catalog_state_name(s->state));
-	jw_kint(&w, "progressPercent", s->progress);
-	jw_kstr(&w, "result", catalog_result_name(s->result));
-	jw_kbool(&w, "stopRequested", s->stop_requested);
-	jw_obj_end(&w);
+	vbr_render_session(&w, s, ver, 0);
 	buf_addstr(out, "\n\n");
 }
 
-static void sse_task(struct buf *out, const struct task_rec *t)
+static void sse_task(struct buf *out, const struct task_rec *t, int ver)
 {
-	char id[UUID_STR_LEN + 1], sid[UUID_STR_LEN + 1];
-	uuid_format(&t->id, id);
-	uuid_format(&t->session_id, sid);
-	buf_printf(out, "id: %lld\nevent: taskSession\ndata: ", (long long)t->usn);
+	buf_printf(out, "id: %lld.1\nevent: taskSession\ndata: ", (long long)t->usn);
 	struct jw w;
 	jw_init(&w, out);
-	jw_obj(&w);
-	jw_kstr(&w, "id", id);
-	jw_kstr(&w, "sessionId", sid);
-	jw_kint(&w, "usn", t->usn);
-	jw_kstr(&w, "name", t->name);
-	jw_kstr(&w, "state", catalog_state_name(t->state));
-	jw_kint(&w, "progressPercent", t->progress);
-	jw_kstr(&w, "result", catalog_result_name(t->result));
-	jw_obj_end(&w);
+	vbr_render_task(&w, t, ver, NULL);
 	buf_addstr(out, "\n\n");
 }
 
@@ -712,7 +792,9 @@ static int sse_stream(struct req *r, struct buf *out)
 	e->task = arena_alloc(&e->a, sizeof(*e->task) * SSE_BATCH);
 	e->nsess = e->ntask = 0;
 	struct query q = {.where = q_int(&e->a, QF_USN, Q_GT, e->last), .order = QO_USN, .asc = 1, .limit = SSE_BATCH};
-	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) || core_task_list(&q, &e->a, sse_keep_task, e, NULL))
+	struct query qt = q;
+	qt.where = q_int(&e->a, QF_USN, Q_GT, e->last_task);
+	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) || core_task_list(&qt, &e->a, sse_keep_task, e, NULL))
 		return -1;
 	/* A full batch may hide rows of the other kind below its end: send up to the lower end. */
 	int64_t cut = INT64_MAX;
@@ -725,12 +807,15 @@ static int sse_stream(struct req *r, struct buf *out)
 		int take_sess = k >= e->ntask || e->task[k].usn > cut ||
 		                (i < e->nsess && e->sess[i].usn <= cut && e->sess[i].usn <= e->task[k].usn);
 		if(take_sess) {
-			sse_session(out, &e->sess[i]);
+			sse_session(out, &e->sess[i], r->version);
 			e->last = e->sess[i++].usn;
+			if(e->last - 1 > e->last_task)
+				e->last_task = e->last - 1;   /* tasks below it came before it */
 		} else {
-			sse_task(out, &e->task[k]);
-			if(e->task[k].usn > e->last)
-				e->last = e->task[k].usn;
+			sse_task(out, &e->task[k], r->version);
+			e->last_task = e->task[k].usn;
+			if(e->last_task > e->last)
+				e->last = e->last_task;       /* its session's change at that usn came first */
 			k++;
 		}
 		sent++;
@@ -740,7 +825,9 @@ static int sse_stream(struct req *r, struct buf *out)
 		return 1;
 	}
 	if(seen > e->last)
-		e->last = seen;    /* what committed up to `seen` was visible, and none of it is ours */
+		e->last = seen;
+	if(seen > e->last_task)
+		e->last_task = seen;    /* what committed up to `seen` was visible, and none of it is ours */
 	int queued = e->armed && feed_queued(&e->fw);
 	if(e->armed && !queued) {
 		/* The wait ended with nothing to send: its deadline, so keep the line alive. */
@@ -767,28 +854,38 @@ static void sse_done(struct req *r)
 	arena_free(&e->a);
 }
 
-/* GET /api/v1/sessions/events: session and task session changes as server-sent
- * events, each with id = usn; resumes after Last-Event-ID (or ?lastEventId=). */
+/* GET /api/v1/sessions/events: session and task session changes as server-sent events,
+ * in the request's version. A session event's id is its usn N, its task event's "N.1".
+ * Resumes after Last-Event-ID (or ?lastEventId=): after "N" the task event of usn N still
+ * comes; ?usnGreaterThan=N resumes after everything up to N. */
 static void h_events(struct req *r)
 {
 	const char *from = req_header(r, "Last-Event-ID");
+	int id_form = 1;
 	if(!from)
 		from = req_query(r, "lastEventId");
-	if(!from)
+	if(!from) {
 		from = req_query(r, "usnGreaterThan");
-	int64_t last = core_usn();
+		id_form = 0;
+	}
+	int64_t last = core_usn(), last_task = last;
 	if(from) {
 		char *end;
+		errno = 0;
 		long long v = strtoll(from, &end, 10);
-		if(!*from || *end || v < 0) {
-			bad(r, "%s must be a usn (a non-negative integer)", "Last-Event-ID");
+		int task = !strcmp(end, ".1");
+		if(!*from || (*end && !(task && id_form)) || errno || v < 0) {
+			bad(r, "%s must be an event id (<usn> or <usn>.1)", id_form ? "Last-Event-ID" : "usnGreaterThan");
 			return;
 		}
-		last = v;
+		last = last_task = v;
+		if(id_form && !task && v > 0)
+			last_task = v - 1;
 	}
 	struct sse *e = arena_zalloc(r->arena, sizeof(*e));
 	e->r = r;
 	e->last = last;
+	e->last_task = last_task;
 	arena_init(&e->a);
 	r->work = e;
 	r->status = 200;
@@ -834,9 +931,82 @@ static void pagination(struct jw *w, int64_t total, int64_t count, const struct 
 	jw_obj_end(w);
 }
 
-/* Answers {data: [...], pagination} for a query over sessions or task sessions. */
-static void answer_list(struct req *r, const struct query *q, int tasks)
+/* orderColumn=SessionType sorts by the ESessionType value the request's version shows, so equal
+ * values stay together: the catalog's types are grouped by that spelling, the groups taken in
+ * the spelling's order, and each group listed by creation time. The store orders by type code
+ * only, so a page is put together group by group (each group: type IN its codes). */
+struct type_group {
+	const char *name;
+	int *codes;
+	int n;
+};
+
+static int group_cmp(const void *x, const void *y)
 {
+	return strcmp(((const struct type_group *)x)->name, ((const struct type_group *)y)->name);
+}
+
+static int type_groups(struct arena *a, int ver, struct type_group **out)
+{
+	int n = catalog_type_count(), ng = 0;
+	struct type_group *g = arena_zalloc(a, sizeof(*g) * (size_t)n);
+	for(int i = 0; i < n; i++) {
+		int code = catalog_type_at(i);
+		const char *name = catalog_vbr_type(code, ver);
+		int k = 0;
+		while(k < ng && strcmp(g[k].name, name))
+			k++;
+		if(k == ng) {
+			g[ng].name = name;
+			g[ng].codes = arena_alloc(a, sizeof(int) * (size_t)n);
+			ng++;
+		}
+		g[k].codes[g[k].n++] = code;
+	}
+	qsort(g, (size_t)ng, sizeof(*g), group_cmp);
+	*out = g;
+	return ng;
+}
+
+static enum rc run_list(struct req *r, const struct query *q, int tasks, struct listing *l, int64_t *total)
+{
+	enum qorder by_type = tasks ? QO_SESSION_TYPE : QO_TYPE;
+	if(q->order != by_type)
+		return tasks ? core_task_list(q, r->arena, emit_task, l, total)
+		             : core_session_list(q, r->arena, emit_session, l, total);
+	struct type_group *g;
+	int ng = type_groups(r->arena, r->version, &g);
+	int64_t skip = q->skip, left = q->limit;
+	*total = 0;
+	for(int i = 0; i < ng; i++) {
+		const struct type_group *grp = &g[q->asc ? i : ng - 1 - i];
+		struct query gq = *q;
+		gq.where = q_and(r->arena, q->where, q_in_ints(r->arena, tasks ? QF_SESSION_TYPE : QF_TYPE, grp->codes, grp->n));
+		gq.order = QO_CREATION;
+		gq.skip = skip;
+		gq.limit = left;
+		gq.want_total = 1;
+		int64_t before = l->count, gt = 0;
+		enum rc rc = tasks ? core_task_list(&gq, r->arena, emit_task, l, &gt)
+		                   : core_session_list(&gq, r->arena, emit_session, l, &gt);
+		if(rc)
+			return rc;
+		*total += gt;
+		skip = gt <= skip ? skip - gt : 0;
+		if(left > 0)
+			left -= l->count - before;
+	}
+	return RC_OK;
+}
+
+/* Answers {data: [...], pagination} for a query over sessions or task sessions. With
+ * ?usnGreaterThan=N&wait=S (again: the handler to run anew) an answer that would hold nothing
+ * waits for a change that matches the query instead. Every answer carries X-Usn: every change
+ * up to that usn was examined, so usnGreaterThan=<X-Usn> continues without skipping anything
+ * (when the page held every match: pagination.total == count). */
+static void answer_list(struct req *r, const struct query *q, int tasks, void (*again)(struct req *r))
+{
+	int64_t mark = core_usn();
 	struct jw w;
 	vbr_json(r, 200, &w);
 	jw_obj(&w);
@@ -844,8 +1014,7 @@ static void answer_list(struct req *r, const struct query *q, int tasks)
 	jw_arr(&w);
 	struct listing l = {.w = &w, .ver = r->version};
 	int64_t total = 0;
-	enum rc rc = tasks ? core_task_list(q, r->arena, emit_task, &l, &total)
-	                   : core_session_list(q, r->arena, emit_session, &l, &total);
+	enum rc rc = run_list(r, q, tasks, &l, &total);
 	if(rc) {
 		vbr_error(r, rc, 0, tasks ? "cannot list task sessions" : "cannot list sessions");
 		return;
@@ -853,6 +1022,9 @@ static void answer_list(struct req *r, const struct query *q, int tasks)
 	jw_arr_end(&w);
 	pagination(&w, total, l.count, q);
 	jw_obj_end(&w);
+	if(again && long_poll(r, l.count > 0, mark, again))
+		return;
+	req_add_header(r, "X-Usn", arena_printf(r->arena, "%lld", (long long)mark));
 }
 
 static const struct order_name session_orders[] = {
@@ -863,23 +1035,100 @@ static const struct order_name session_orders[] = {
 
 static void h_sessions(struct req *r);
 
-static void list_sessions(struct req *r, const struct qexpr *extra)
+/* extra: what the path itself selects (automation sessions); multi_type: typeFilter takes an
+ * array (sessions from 1.3; automation sessions take one value in every version). */
+static void list_sessions(struct req *r, const struct qexpr *extra, int multi_type, void (*again)(struct req *r))
 {
-	if(long_poll(r, core_usn(), h_sessions))
-		return;
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = extra;
 	if(q_page(r, &q) || q_order(r, session_orders, &q) || q_common(r, &q, &where) ||
-	   q_enum(r, "typeFilter", QF_TYPE, vfam(r) >= VBR_13, match_type, &where) ||
+	   q_enum(r, "typeFilter", QF_TYPE, multi_type, match_type, &where) ||
 	   q_uuidf(r, "jobIdFilter", QF_JOB_ID, &where))
 		return;
 	q.where = where;
-	answer_list(r, &q, 0);
+	answer_list(r, &q, 0, again);
 }
 
 static void h_sessions(struct req *r)
 {
-	list_sessions(r, NULL);
+	list_sessions(r, NULL, vfam(r) >= VBR_13, h_sessions);
+}
+
+/* ---------- automation sessions (/api/v1/automation/sessions, every version) ---------- */
+
+/* The session types the automation family holds (canonical names). */
+static const char *const automation_types[] = {"Automation"};
+#define NAUTOMATION ((int)(sizeof(automation_types) / sizeof(automation_types[0])))
+
+static const struct qexpr *automation_where(struct arena *a)
+{
+	int codes[NAUTOMATION];
+	for(int i = 0; i < NAUTOMATION; i++)
+		codes[i] = catalog_type_parse(automation_types[i]);
+	return q_in_ints(a, QF_TYPE, codes, NAUTOMATION);
+}
+
+static int is_automation(const struct sess_rec *s)
+{
+	for(int i = 0; i < NAUTOMATION; i++)
+		if(s->type == catalog_type_parse(automation_types[i]))
+			return 1;
+	return 0;
+}
+
+static void h_auto_sessions(struct req *r)
+{
+	list_sessions(r, automation_where(r->arena), 0, h_auto_sessions);
+}
+
+/* Reads the automation session of path parameter 0 into s; answers 400/404 otherwise. */
+static enum rc auto_session(struct req *r, struct uuid *id, struct sess_rec *s)
+{
+	if(vbr_path_uuid(r, 0, id))
+		return RC_INVALID;
+	enum rc rc = core_session_get(id, r->arena, s);
+	if(!rc && !is_automation(s))
+		rc = RC_NOTFOUND;
+	if(rc)
+		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "automation session not found" : "cannot read the session");
+	return rc;
+}
+
+static void h_auto_session(struct req *r)
+{
+	struct uuid id;
+	struct sess_rec s;
+	if(auto_session(r, &id, &s))
+		return;
+	struct jw w;
+	vbr_json(r, 200, &w);
+	vbr_render_session(&w, &s, r->version, 0);
+}
+
+static void render_logs(struct req *r, const struct uuid *owner);
+
+static void h_auto_session_logs(struct req *r)
+{
+	int64_t mark = core_usn();
+	struct uuid id;
+	struct sess_rec s;
+	if(auto_session(r, &id, &s))
+		return;
+	const char *uv = req_query(r, "usnGreaterThan");
+	if(long_poll(r, !uv || s.usn > strtoll(uv, NULL, 10), mark, h_auto_session_logs))
+		return;
+	render_logs(r, &id);
+}
+
+static void stopped(struct req *r);
+
+static void h_auto_session_stop(struct req *r)
+{
+	struct uuid id;
+	struct sess_rec s;
+	if(auto_session(r, &id, &s))
+		return;
+	core_session_stop(api_write(r, stopped), &id);
 }
 
 static void h_session(struct req *r)
@@ -953,13 +1202,15 @@ static void h_session_logs(struct req *r)
 	struct uuid id;
 	if(vbr_path_uuid(r, 0, &id))
 		return;
+	int64_t mark = core_usn();
 	struct sess_rec s;
 	enum rc rc = core_session_get(&id, r->arena, &s);
 	if(rc) {
 		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "session not found" : "cannot read the session");
 		return;
 	}
-	if(long_poll(r, s.usn, h_session_logs))
+	const char *uv = req_query(r, "usnGreaterThan");
+	if(long_poll(r, !uv || s.usn > strtoll(uv, NULL, 10), mark, h_session_logs))
 		return;
 	render_logs(r, &id);
 }
@@ -999,21 +1250,65 @@ static const struct order_name task_orders[] = {
 	{NULL, 0, 0},
 };
 
+/* The antivirus scan fields of a task session are derived from it (vbr_render_task): scanType
+ * is Antivirus, scanResult Canceled when canceled, else None/Clean/Inconclusive/Infected by
+ * result, scanState Finished once stopped, else InProgress. The scan filters select exactly the
+ * antivirus task sessions that show the value asked for; a value never shown matches nothing. */
+enum scan_match { SCAN_NEVER, SCAN_ANY, SCAN_RESULT, SCAN_CANCELED, SCAN_STOPPED, SCAN_RUNNING };
+struct scan_value {
+	const char *name;
+	enum scan_match match;
+	int result;                 /* SCAN_RESULT */
+};
+static const struct scan_value scan_types[] = {{"Antivirus", SCAN_ANY, 0}, {"Yara", SCAN_NEVER, 0}, {NULL, 0, 0}};
+static const struct scan_value scan_results[] = {
+	{"None", SCAN_RESULT, RES_NONE}, {"Clean", SCAN_RESULT, RES_SUCCESS}, {"Inconclusive", SCAN_RESULT, RES_WARNING},
+	{"Infected", SCAN_RESULT, RES_FAILED}, {"Canceled", SCAN_CANCELED, 0}, {"Failed", SCAN_NEVER, 0}, {NULL, 0, 0},
+};
+static const struct scan_value scan_states[] = {
+	{"NotStarted", SCAN_NEVER, 0}, {"InProgress", SCAN_RUNNING, 0}, {"Finished", SCAN_STOPPED, 0}, {NULL, 0, 0},
+};
+
+static enum rc q_scan(struct req *r, const char *name, const struct scan_value *values, const struct qexpr **where)
+{
+	const char *v = req_query(r, name);
+	if(!v)
+		return RC_OK;
+	const struct scan_value *sv = values;
+	while(sv->name && strcasecmp(sv->name, v))
+		sv++;
+	if(!sv->name)
+		return bad(r, "query parameter %s has an unknown value", name);
+	struct arena *a = r->arena;
+	const struct qexpr *e = q_int(a, QF_TASK_TYPE, Q_EQ, TT_ANTIVIRUS);
+	switch(sv->match) {
+	case SCAN_NEVER: e = q_int(a, QF_TASK_TYPE, Q_EQ, -1); break;
+	case SCAN_ANY: break;
+	case SCAN_RESULT:
+		e = q_and(a, e, q_and(a, q_int(a, QF_RESULT, Q_EQ, sv->result), q_int(a, QF_IS_CANCELED, Q_EQ, 0)));
+		break;
+	case SCAN_CANCELED: e = q_and(a, e, q_int(a, QF_IS_CANCELED, Q_EQ, 1)); break;
+	case SCAN_STOPPED: e = q_and(a, e, q_int(a, QF_STATE, Q_EQ, ST_STOPPED)); break;
+	case SCAN_RUNNING: e = q_and(a, e, q_int(a, QF_STATE, Q_NE, ST_STOPPED)); break;
+	}
+	*where = q_and(a, *where, e);
+	return RC_OK;
+}
+
 static void h_tasks(struct req *r);
 
 static void list_tasks(struct req *r, const struct uuid *session)
 {
-	if(!session && long_poll(r, core_usn(), h_tasks))
-		return;
 	struct query q = {.order = QO_CREATION, .want_total = 1};
 	const struct qexpr *where = session ? q_uuid(r->arena, QF_SESSION_ID, Q_EQ, session) : NULL;
 	if(q_page(r, &q) || q_order(r, task_orders, &q) || q_common(r, &q, &where) ||
 	   q_enum(r, "typeFilter", QF_TASK_TYPE, 0, match_task_type, &where) ||
 	   q_enum(r, "sessionTypeFilter", QF_SESSION_TYPE, 0, match_type, &where) ||
-	   q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where))
+	   q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where) || q_scan(r, "scanTypeFilter", scan_types, &where) ||
+	   q_scan(r, "scanResultFilter", scan_results, &where) || q_scan(r, "scanStateFilter", scan_states, &where))
 		return;
 	q.where = where;
-	answer_list(r, &q, 1);
+	answer_list(r, &q, 1, session ? NULL : h_tasks);
 }
 
 static void h_tasks(struct req *r)
@@ -1057,18 +1352,134 @@ static void h_task_logs(struct req *r)
 	struct uuid id;
 	if(!tasks_available(r) || vbr_path_uuid(r, 0, &id))
 		return;
+	int64_t mark = core_usn();
 	struct task_rec t;
 	enum rc rc = core_task_get(&id, r->arena, &t);
 	if(rc) {
 		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "task session not found" : "cannot read the task session");
 		return;
 	}
-	if(long_poll(r, t.usn, h_task_logs))
+	const char *uv = req_query(r, "usnGreaterThan");
+	if(long_poll(r, !uv || t.usn > strtoll(uv, NULL, 10), mark, h_task_logs))
 		return;
 	render_logs(r, &id);
 }
 
 /* ---------- jobs, derived from sessions ---------- */
+
+/* What kind of job a session belongs to, as data: its session type (canonical name) and,
+ * when given, its platform (EPlatformType) pick the job's EJobType and EJobWorkload. The
+ * EJobType is the first of `types` that the request's version has (the candidates run from
+ * the most precise to the most general); the first matching row wins, the last is the default. */
+enum workload { WL_APPLICATION, WL_CLOUD_VM, WL_FILE, WL_SERVER, WL_WORKSTATION, WL_VM, WL__COUNT };
+static const char *const workload_names[WL__COUNT] = {
+	"Application", "CloudVm", "File", "Server", "Workstation", "Vm",
+};
+
+#define JOB_TYPES_MAX 4
+static const struct job_kind {
+	const char *session_type;   /* NULL: any */
+	const char *platform;       /* NULL: any */
+	const char *types[JOB_TYPES_MAX];
+	enum workload workload;
+} job_kinds[] = {
+	{"ReplicaJob", NULL, {"VSphereReplica", "Backup"}, WL_VM},
+	{"BackupCopyJob", NULL, {"BackupCopy", "Backup"}, WL_VM},
+	{"BackupCopyJobParent", NULL, {"BackupCopy", "Backup"}, WL_VM},
+	{"CopyBackup", NULL, {"LegacyBackupCopy", "Backup"}, WL_VM},
+	{"UnstructuredDataBackupCopy", NULL, {"FileBackupCopy", "Backup"}, WL_FILE},
+	{"SureBackupContentScan", NULL, {"SureBackupContentScan", "Unknown", "Backup"}, WL_VM},
+	{"IrisBackup", NULL, {"IrisBackup", "Unknown", "Backup"}, WL_APPLICATION},
+	{"SqlLogBackup", NULL, {"Unknown", "Backup"}, WL_APPLICATION},
+	{"OracleLogBackup", NULL, {"Unknown", "Backup"}, WL_APPLICATION},
+	{"PostgreSqlLogBackup", NULL, {"Unknown", "Backup"}, WL_APPLICATION},
+	{"AgentPolicy", "LinuxPhysical", {"LinuxAgentBackupServerPolicy", "LinuxAgentBackup", "Backup"}, WL_SERVER},
+	{"AgentPolicy", NULL, {"WindowsAgentBackupServerPolicy", "WindowsAgentBackup", "Backup"}, WL_SERVER},
+	{"AgentBackup", "LinuxPhysical", {"LinuxAgentBackup", "Unknown", "Backup"}, WL_SERVER},
+	{"AgentBackup", NULL, {"WindowsAgentBackup", "Unknown", "Backup"}, WL_SERVER},
+	{"EndpointBackup", NULL, {"WindowsAgentBackupWorkstationPolicy", "WindowsAgentBackup", "Backup"}, WL_WORKSTATION},
+	{"PlatformBackupJob", "AWSEC2", {"CloudBackupAWS", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"PlatformBackupJob", "AzureCompute", {"CloudBackupAzure", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"PlatformBackupJob", "GCE", {"CloudBackupGoogle", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"PlatformBackupJob", "Nutanix", {"NutanixAHVBackupJob", "Unknown", "Backup"}, WL_VM},
+	{"PlatformBackupJob", "Proxmox", {"ProxmoxBackupJob", "Unknown", "Backup"}, WL_VM},
+	{"PlatformBackupJob", NULL, {"Unknown", "Backup"}, WL_CLOUD_VM},
+	{"BackupJob", "HyperV", {"HyperVBackup", "Backup"}, WL_VM},
+	{"BackupJob", "CloudDirector", {"CloudDirectorBackup", "Backup"}, WL_VM},
+	{"BackupJob", "Nutanix", {"NutanixAHVBackupJob", "Unknown", "Backup"}, WL_VM},
+	{"BackupJob", "Proxmox", {"ProxmoxBackupJob", "Unknown", "Backup"}, WL_VM},
+	{"BackupJob", "EntraID", {"EntraIDTenantBackup", "Unknown", "Backup"}, WL_APPLICATION},
+	{"BackupJob", "UnstructuredData", {"FileBackup", "Unknown", "Backup"}, WL_FILE},
+	{"BackupJob", "WindowsPhysical", {"WindowsAgentBackup", "Unknown", "Backup"}, WL_SERVER},
+	{"BackupJob", "LinuxPhysical", {"LinuxAgentBackup", "Unknown", "Backup"}, WL_SERVER},
+	{"BackupJob", "Iris", {"IrisBackup", "Unknown", "Backup"}, WL_APPLICATION},
+	{"BackupJob", "MongoDb", {"Unknown", "Backup"}, WL_APPLICATION},
+	{"BackupJob", NULL, {"VSphereBackup", "Backup"}, WL_VM},
+	{NULL, NULL, {"Unknown", "Backup"}, WL_VM},
+};
+
+/* The EJobType values of each version's definition, from the first version that has the list on. */
+static const char *const job_types_10[] = {"Backup", NULL};
+static const char *const job_types_12[] = {
+	"Backup", "VSphereReplica", "CloudDirectorBackup", "EntraIDTenantBackup", "EntraIDAuditLogBackup",
+	"FileBackupCopy", NULL,
+};
+static const char *const job_types_13r0[] = {
+	"Unknown", "VSphereBackup", "HyperVBackup", "VSphereReplica", "CloudDirectorBackup", "EntraIDTenantBackup",
+	"EntraIDAuditLogBackup", "FileBackupCopy", "LegacyBackupCopy", "BackupCopy", "WindowsAgentBackup",
+	"LinuxAgentBackup", "EntraIDTenantBackupCopy", NULL,
+};
+#define JOB_TYPES_13R1 \
+	"Unknown", "VSphereBackup", "HyperVBackup", "VSphereReplica", "CloudDirectorBackup", "EntraIDTenantBackup", \
+	"EntraIDAuditLogBackup", "FileBackupCopy", "LegacyBackupCopy", "BackupCopy", "WindowsAgentBackup", \
+	"LinuxAgentBackup", "FileBackup", "ObjectStorageBackup", "EntraIDTenantBackupCopy", "SureBackupContentScan", \
+	"CloudBackupAzure", "CloudBackupAWS", "CloudBackupGoogle", "WindowsAgentBackupWorkstationPolicy", \
+	"LinuxAgentBackupWorkstationPolicy", "WindowsAgentBackupServerPolicy", "LinuxAgentBackupServerPolicy"
+static const char *const job_types_13r1[] = {JOB_TYPES_13R1, NULL};
+static const char *const job_types_13r2[] = {
+	JOB_TYPES_13R1, "NutanixAHVBackupJob", "ProxmoxBackupJob", "IrisBackup", "WindowsAgentBackupFailoverCluster", NULL,
+};
+static const struct {
+	int since;                  /* enum vbr_ver */
+	const char *const *types;
+} job_type_sets[] = {
+	{VBR_V10R1, job_types_10}, {VBR_V12R0, job_types_12}, {VBR_V13R0, job_types_13r0},
+	{VBR_V13R1, job_types_13r1}, {VBR_V13R2, job_types_13r2},
+};
+
+static const struct job_kind *job_kind_of(const struct sess_rec *s)
+{
+	const char *type = catalog_type_name(s->type);
+	const struct job_kind *k = job_kinds;
+	for(; k->session_type; k++)
+		if(!strcmp(k->session_type, type) && (!k->platform || (s->platform_name && !strcmp(k->platform, s->platform_name))))
+			break;
+	return k;
+}
+
+static const char *job_type_name(const struct job_kind *k, int ver)
+{
+	const char *const *set = job_types_10;
+	for(size_t i = 0; i < sizeof(job_type_sets) / sizeof(job_type_sets[0]); i++)
+		if(ver >= job_type_sets[i].since)
+			set = job_type_sets[i].types;
+	for(int c = 0; c < JOB_TYPES_MAX && k->types[c]; c++)
+		for(const char *const *t = set; *t; t++)
+			if(!strcmp(*t, k->types[c]))
+				return *t;
+	return set[0];
+}
+
+/* EJobWorkload: capitalized from 1.3-rev1 on, lower camel case before (as the version's words say). */
+static const char *job_workload_name(struct arena *a, enum workload wl, const struct vbr_job_words *words)
+{
+	const char *n = workload_names[wl];
+	if(words->vm[0] >= 'A' && words->vm[0] <= 'Z')
+		return n;
+	char *low = arena_strndup(a, n, strlen(n));
+	low[0] = (char)(low[0] - 'A' + 'a');
+	return low;
+}
 
 struct job_row {
 	struct sess_rec s;
@@ -1098,7 +1509,7 @@ static int collect_job(void *ctx, const struct sess_rec *s)
 static void h_job_states(struct req *r)
 {
 	struct query q = {.want_total = 0};
-	if(q_int64(r, "skip", 0, 0, &q.skip) || q_int64(r, "limit", 1, 200, &q.limit))
+	if(q_limit(r, &q.skip, &q.limit))
 		return;
 	struct jobs j = {.a = r->arena};
 	enum rc rc = core_job_latest(r->arena, collect_job, &j);
@@ -1128,14 +1539,13 @@ static void h_job_states(struct req *r)
 		jw_obj(&w);
 		kuuid(&w, "id", &s->job_id);
 		jw_kstr(&w, "name", job);
-		const char *ts = catalog_type_name(s->type);
-		int replica = !strcmp(ts, "ReplicaJob");
-		jw_kstr(&w, "type", replica ? words->replica : words->backup);
+		const struct job_kind *kind = job_kind_of(s);
+		jw_kstr(&w, "type", job_type_name(kind, r->version));
 		jw_kstr(&w, "description", "");
 		jw_kstr(&w, "status", running ? words->running : words->inactive);
 		vbr_time(&w, "lastRun", s->creation_us);
 		jw_kstr(&w, "lastResult", catalog_result_name(s->result));
-		jw_kstr(&w, "workload", words->vm);
+		jw_kstr(&w, "workload", job_workload_name(r->arena, kind->workload, words));
 		jw_kint(&w, "objectsCount", 0);
 		kuuid(&w, "sessionId", &s->id);
 		if(fam >= VBR_13) {
@@ -1154,6 +1564,7 @@ static void h_job_states(struct req *r)
 static const struct route routes[] = {
 	{M_POST, "/api/oauth2/token", PERM_PUBLIC, h_token},
 	{M_POST, "/api/oauth2/logout", PERM_AUTH, h_logout},
+	{M_POST, "/api/oauth2/authorization_code", PERM_AUTH, h_authorization_code},
 	{M_GET, "/api/v1/serverTime", PERM_PUBLIC, h_server_time},
 	{M_GET, "/api/v1/serverInfo", PERM_AUTH, h_server_info},
 	{M_GET, "/api/v1/sessions", PERM_READ, h_sessions},
@@ -1176,6 +1587,10 @@ static const struct route routes[] = {
 	{M_PATCH, "/api/v1/taskSessions/{id}/logs/{rid}", PERM_INGEST, ingest_task_log_patch},
 	{M_POST, "/api/v1/taskSessions/{id}/complete", PERM_INGEST, ingest_task_complete},
 	{M_GET, "/api/v1/jobs/states", PERM_READ, h_job_states},
+	{M_GET, "/api/v1/automation/sessions", PERM_READ, h_auto_sessions},
+	{M_GET, "/api/v1/automation/sessions/{id}", PERM_READ, h_auto_session},
+	{M_GET, "/api/v1/automation/sessions/{id}/logs", PERM_READ, h_auto_session_logs},
+	{M_POST, "/api/v1/automation/sessions/{id}/stop", PERM_STOP, h_auto_session_stop},
 };
 
 const struct dialect dialect_vbr = {

@@ -208,6 +208,15 @@ void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, str
 	out->refresh_expires_us = (now_s + refresh_ttl) * 1000000;
 }
 
+void auth_issue_code(const struct principal *who, char out[AUTH_TOKEN_MAX], int64_t *expires_us)
+{
+	int64_t now_s = time_now_us() / 1000000;
+	uint64_t jti;
+	randombytes_buf(&jti, sizeof(jti));
+	mint(who, TOK_CODE, now_s, now_s + AUTH_CODE_TTL_S, jti, out);
+	*expires_us = (now_s + AUTH_CODE_TTL_S) * 1000000;
+}
+
 static int is_revoked(const char *key)
 {
 	int found = 0;

@@ -29,11 +29,12 @@ struct principal {
 	int64_t expires_us;
 };
 
-enum token_kind { TOK_ACCESS = 1, TOK_REFRESH = 2 };
+enum token_kind { TOK_ACCESS = 1, TOK_REFRESH = 2, TOK_CODE = 3 };
 
 #define AUTH_ACCESS_TTL_S 900                 /* 15 minutes */
 #define AUTH_REFRESH_TTL_S (14 * 24 * 3600)   /* 14 days */
 #define AUTH_TOKEN_MAX 160
+#define AUTH_CODE_TTL_S 60                    /* an OAuth2 authorization code */
 
 struct token_pair {
 	char access[AUTH_TOKEN_MAX];
@@ -66,6 +67,11 @@ void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, str
  *  sets name, role and times and stores it with core_key_add. */
 struct key_rec;
 void auth_key_new(struct key_rec *k, char text[AUTH_KEY_MAX]);
+
+/** Issues a single-use authorization code (a TOK_CODE token of who's family, AUTH_CODE_TTL_S
+ *  long) into out; *expires_us tells when it expires. Its exchange spends its token key
+ *  (auth_token_key) the way a refresh does, so it works once, across restarts too. */
+void auth_issue_code(const struct principal *who, char out[AUTH_TOKEN_MAX], int64_t *expires_us);
 
 /** Verifies a token of the given kind. An API key ("sk_…") is accepted where an access
  *  token is, with the key's role. RC_UNAUTHORIZED (malformed, bad MAC, wrong

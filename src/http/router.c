@@ -67,6 +67,10 @@ void router_dispatch(struct req *r, int body_too_large)
 	int path_matched = 0;
 	const struct route *rt = find(d, r, &path_matched);
 	if(!rt) {
+		/* An unknown path of a dialect answers an unauthenticated caller with the
+		 * dialect's 401 first: the 404 is for those who may look. */
+		if(!path_matched && d->authenticate && d->authenticate(r))
+			return;
 		if(path_matched)
 			d->error(r, RC_INVALID, 405, "this method is not allowed on this resource");
 		else

@@ -7,7 +7,10 @@ import json
 import threading
 import time
 
+import pytest
 import requests
+
+import schema
 
 from conftest import LATEST, new_session
 
@@ -141,21 +144,70 @@ def test_sse_streams_changes_and_resumes(server):
         # create (usn a), task create (usn b: the task and its session both), patch (usn c)
         ev = read_events(resp, 4, 5)
     assert [e["event"] for e in ev] == ["session", "session", "taskSession", "session"], ev
-    ids = [int(e["id"]) for e in ev]
-    assert ids[0] < ids[1] == ids[2] < ids[3] == p["usn"]
-    assert all(json.loads(e["data"])["usn"] == int(e["id"]) for e in ev)
+    # every event has its own id: a session's is its usn, the task's of the same change "<usn>.1"
+    usns = [json.loads(e["data"])["usn"] for e in ev]
+    assert [e["id"] for e in ev] == [str(usns[0]), str(usns[1]), "%d.1" % usns[2], str(usns[3])]
+    assert len({e["id"] for e in ev}) == 4
+    assert usns[0] < usns[1] == usns[2] < usns[3] == p["usn"]
     assert json.loads(ev[0]["data"])["id"] == s["id"]
     assert json.loads(ev[2]["data"])["id"] == task["id"]
     last = json.loads(ev[3]["data"])
     assert last["progressPercent"] == 70 and last["state"] == "Working"
 
     # Resume after the first event: what changed after it comes (as it is now), the first not.
-    h2 = dict(h, **{"Last-Event-ID": str(ids[0])})
+    h2 = dict(h, **{"Last-Event-ID": ev[0]["id"]})
     with requests.get(server.base_url + "/api/v1/sessions/events", headers=h2, stream=True,
                       timeout=10) as resp:
         again = read_events(resp, 2, 5)
-    assert [(e["event"], int(e["id"])) for e in again] == [("taskSession", ids[2]),
-                                                           ("session", ids[3])]
+    assert [(e["event"], e["id"]) for e in again] == [("taskSession", ev[2]["id"]),
+                                                      ("session", ev[3]["id"])]
+
+
+def test_sse_resume_between_a_session_event_and_its_task_event(server):
+    """A session event and its task event share the usn of their change; a client that got the
+    session event and reconnected must still get the task event, and after the task event
+    neither comes again."""
+    rep = server.api("reporter")
+    h = bearer(server)
+    s = new_session(rep)
+    task = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "vm-r"},
+                    schema="TaskSessionModel", status=201).body
+    # the task's creation gave the session and the task the same usn
+    start = str(task["usn"] - 1)
+    with requests.get(server.base_url + "/api/v1/sessions/events",
+                      headers=dict(h, **{"Last-Event-ID": start}), stream=True, timeout=10) as resp:
+        ev = read_events(resp, 2, 5)
+    assert [(e["event"], e["id"]) for e in ev] == [("session", str(task["usn"])),
+                                                   ("taskSession", "%d.1" % task["usn"])], ev
+    with requests.get(server.base_url + "/api/v1/sessions/events",
+                      headers=dict(h, **{"Last-Event-ID": ev[0]["id"]}), stream=True,
+                      timeout=10) as resp:
+        again = read_events(resp, 1, 3)
+    assert [(e["event"], e["id"]) for e in again] == [("taskSession", ev[1]["id"])]
+    marker = new_session(rep)
+    with requests.get(server.base_url + "/api/v1/sessions/events",
+                      headers=dict(h, **{"Last-Event-ID": ev[1]["id"]}), stream=True,
+                      timeout=10) as resp:
+        after = read_events(resp, 1, 3)
+    assert [json.loads(e["data"])["id"] for e in after] == [marker["id"]]
+
+
+@pytest.mark.parametrize("version", ["1.0-rev2", "1.2-rev1", "1.3-rev2"])
+def test_sse_spells_types_as_the_version_does(server, version):
+    """The feed renders a session exactly as GET /sessions/{id} does in the requested version."""
+    rep, viewer = server.api("reporter"), server.api("viewer", version=version)
+    s = new_session(rep, sessionType="PolicyBackup")
+    h = dict(bearer(server), **{"x-api-version": version, "Last-Event-ID": str(s["usn"] - 1)})
+    with requests.get(server.base_url + "/api/v1/sessions/events", headers=h, stream=True,
+                      timeout=10) as resp:
+        ev = read_events(resp, 1, 5)
+    assert ev and ev[0]["event"] == "session"
+    data = json.loads(ev[0]["data"])
+    schema.validate(version, "SessionModel", data)
+    one = viewer.get("/api/v1/sessions/" + s["id"], schema="SessionModel").body
+    for x in (data, one):
+        x.get("progress", {}).pop("duration", None)
+    assert data == one   # e.g. PlatformBackupJob in 1.3-rev2, not the Azure name PolicyBackup
 
 
 def test_sse_wakes_quickly(server):
