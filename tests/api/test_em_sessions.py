@@ -132,7 +132,9 @@ def test_roles(em_data):
 
 # ---------------------------------------------------------------- collections
 
-COLLECTIONS = [("backupSessions", "BackupJobSession", ["ok", "bad", "run"]),
+# /api/backupSessions also lists file share and agent backup sessions (DESIGN §5, as EM's
+# GET /agents/backupSessions and GET /nas/backupSessions pages say).
+COLLECTIONS = [("backupSessions", "BackupJobSession", ["ok", "bad", "run", "nas", "agent"]),
                ("replicaSessions", "ReplicaJobSession", ["rep"]),
                ("nas/backupSessions", "BackupJobSession", ["nas"]),
                ("agents/backupSessions", "BackupJobSession", ["agent"]),
