@@ -325,8 +325,7 @@ struct family {
 };
 
 static const struct family families[EMF__COUNT] = {
-	[EMF_BACKUP] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions",
-	                EM__FAM(EMF_BACKUP) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT)},
+	[EMF_BACKUP] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions", EM__BACKUP_LISTED},
 	[EMF_REPLICA] = {"ReplicaJobSession", "ReplicaJobSessions", 1, "replicaSessions", EM__FAM(EMF_REPLICA)},
 	[EMF_NAS] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions", EM__FAM(EMF_NAS)},
 	[EMF_AGENT] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions", EM__FAM(EMF_AGENT)},

@@ -66,6 +66,10 @@ int em__format_entity(struct req *r, const char *param, const char *entity_word)
 /** The families whose sessions belong to jobs (all but system sessions). */
 #define EM__JOB_FAMILIES (EM__FAM(EMF_BACKUP) | EM__FAM(EMF_REPLICA) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT) | \
                           EM__FAM(EMF_RESTORE))
+/** The families a collection (or query type) of family f lists: backup sessions include
+ *  the file share and agent backup sessions, as EM's documentation says. */
+#define EM__BACKUP_LISTED (EM__FAM(EMF_BACKUP) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT))
+static inline unsigned em__listed(int f) { return f == EMF_BACKUP ? EM__BACKUP_LISTED : EM__FAM(f); }
 /** The families whose task sessions are replica (or else backup) task sessions. */
 static inline unsigned em__task_families(int replica)
 {

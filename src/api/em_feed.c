@@ -5,10 +5,13 @@
  * its indexes), except for orders on a text column, whose comparison (case-insensitive)
  * differs from the store's sort, where the next chunk is the next page (offset). Sessions
  * by job name are read job by job (each job's sessions by creation time, through the
- * index on the job), the jobs in the order of their names. Each chunk is rendered into a
+ * index on the job), the jobs in the order of their names (case-insensitive; jobs whose
+ * names differ only in case are read together); a job is named by its newest session, so
+ * the sessions of a renamed job sort under its new name. Each chunk is rendered into a
  * chunk arena: r->arena points at it while the rows are rendered. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/em.h"
 #include "core/core.h"
@@ -35,9 +38,13 @@ struct feed {
 	int last_null;
 	struct uuid last_id;
 	enum qfield kfield;          /* the order's column; QF__COUNT: text order, paged by offset */
-	/* job order */
+	/* job order: the jobs in the order of their names; jobs whose names differ only in
+	 * case make one group, whose sessions are read together */
 	struct uuid *jobs;
-	size_t njobs, job;
+	size_t njobs;
+	size_t *groups;              /* groups[g]: the first job of group g; groups[ngroups] = njobs */
+	size_t ngroups, group;
+	const char *last_name;       /* of the last job collected */
 };
 
 /* The integer column an order sorts on, or QF__COUNT for a text column. */
@@ -140,11 +147,20 @@ static int collect_job(void *ctx, const struct sess_rec *s)
 	struct feed *f = ctx;
 	if(f->njobs % 64 == 0) {
 		struct uuid *v = arena_alloc(f->req_arena, sizeof(*v) * (f->njobs + 64));
-		if(f->njobs)
+		size_t *g = arena_alloc(f->req_arena, sizeof(*g) * (f->njobs + 65));
+		if(f->njobs) {
 			memcpy(v, f->jobs, sizeof(*v) * f->njobs);
+			memcpy(g, f->groups, sizeof(*g) * f->ngroups);
+		}
 		f->jobs = v;
+		f->groups = g;
 	}
+	const char *name = s->job_name ? s->job_name : s->name;
+	if(!f->last_name || strcasecmp(f->last_name, name))
+		f->groups[f->ngroups++] = f->njobs;
+	f->last_name = arena_strdup(f->req_arena, name);
 	f->jobs[f->njobs++] = s->job_id;
+	f->groups[f->ngroups] = f->njobs;
 	return 0;
 }
 
@@ -156,11 +172,14 @@ static int next_query(struct feed *f)
 	if(f->remaining >= 0 && f->skip_left == 0 && f->remaining < q.limit)
 		q.limit = f->remaining;
 	if(f->l.by_job) {
-		if(f->job >= f->njobs)
+		if(f->group >= f->ngroups)
 			return 0;
-		size_t j = f->l.asc ? f->job : f->njobs - 1 - f->job;
+		size_t g = f->l.asc ? f->group : f->ngroups - 1 - f->group;
+		const struct qexpr *jobs = NULL;
+		for(size_t j = f->groups[g]; j < f->groups[g + 1]; j++)
+			jobs = jobs ? q_or(a, jobs, q_uuid(a, QF_JOB_ID, Q_EQ, &f->jobs[j])) : q_uuid(a, QF_JOB_ID, Q_EQ, &f->jobs[j]);
 		q.order = QO_CREATION;
-		q.where = q_and(a, q.where, q_uuid(a, QF_JOB_ID, Q_EQ, &f->jobs[j]));
+		q.where = q_and(a, q.where, jobs);
 		if(f->have_last)
 			q.where = q_and(a, q.where, after_last(a, f, QF_CREATION, f->l.asc));
 	} else if(f->kfield == QF__COUNT) {
@@ -181,9 +200,9 @@ static int next_query(struct feed *f)
 	if(f->read < q.limit) { /* this query's rows are exhausted */
 		if(!f->l.by_job)
 			return 0;
-		f->job++;
+		f->group++;
 		f->have_last = 0;
-		return f->job < f->njobs;
+		return f->group < f->ngroups;
 	}
 	return 1;
 }

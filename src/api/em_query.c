@@ -387,7 +387,7 @@ void em__query(struct req *r)
 	if(qt->task)
 		scope = em__types_where(r->arena, QF_SESSION_TYPE, em__task_families(qt->task == 2));
 	else
-		scope = em__types_where(r->arena, QF_TYPE, qt->job ? EM__JOB_FAMILIES : EM__FAM(qt->fam));
+		scope = em__types_where(r->arena, QF_TYPE, qt->job ? EM__JOB_FAMILIES : em__listed(qt->fam));
 	q.where = q_and(r->arena, scope, where);
 	if(page_size > 0) {
 		q.limit = page_size;
