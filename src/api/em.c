@@ -770,7 +770,7 @@ static void render_task_obj(struct req *r, const struct emtask_rec *t, int statu
 	em__attr(&o, "Href", h);
 	em__attr(&o, "Type", "Task");
 	em__links(&o);
-	em__link(&o, "Delete", h, NULL, NULL);
+	em__link(&o, "Delete", h, NULL, "Task");
 	em__list_end(&o);
 	e_str(&o, "TaskId", arena_printf(r->arena, "task-%lld", (long long)t->id));
 	e_str(&o, "State", "Finished");
@@ -1021,7 +1021,7 @@ static void render_job(struct req *r, struct em__out *o, const struct sess_rec *
 	entity_begin(r, o, "Job", u, job_name(s), h);
 	server_link(r, o, server_of(s));
 	em__link(o, "Alternate", h, job_name(s), "JobReference");
-	if(fam == EMF_BACKUP || fam == EMF_REPLICA || fam == EMF_RESTORE)
+	if(fam != EMF_SYSTEM && fam != EMF_NONE) /* file share and agent jobs: their BackupJobSessions */
 		em__link(o, "Down", em__href(r, "/api/query?type=%s&filter=JobUid==%s", families[fam].entity, u), NULL,
 		         arena_printf(r->arena, "%sReferenceList", families[fam].entity));
 	em__list_end(o);

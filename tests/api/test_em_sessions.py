@@ -395,6 +395,7 @@ def test_stop_gives_task_and_vbr_shows_stopping(em_data):
     assert task.find(q("Operation")).text == "StopJobSession"
     assert task.find(q("Result")).get("Success") == "true"
     tid = task.find(q("TaskId")).text
+    assert [(l.get("Rel"), l.get("Type")) for l in task.find(q("Links"))] == [("Delete", "Task")]
     again = em.xml("/api/tasks/%s" % tid)
     assert again.find(q("TaskId")).text == tid
     same_data(to_plain(again), em.json("/api/tasks/%s" % tid))

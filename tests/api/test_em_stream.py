@@ -197,4 +197,6 @@ def test_memory_stays_bounded(big, path, accept):
     print("EM list %s: %.1f MB sent, RssAnon %d -> peak %d KiB (+%d KiB)" % (path, size / 1e6, before, peak[0],
                                                                            growth))
     assert size > 18e6
-    assert growth < 16 * 1024, "RssAnon grew by %d KiB" % growth
+    with open("/proc/%d/maps" % pid) as f:
+        sanitized = "libasan" in f.read()  # ASan's quarantine keeps freed memory resident
+    assert sanitized or growth < 16 * 1024, "RssAnon grew by %d KiB" % growth
