@@ -133,13 +133,15 @@ static void e_attr_bool(struct em__out *o, const char *k, int v)
 		xw_attr(&o->x, k, v ? "true" : "false");
 }
 
-static void e_str(struct em__out *o, const char *k, const char *v)
+void em__str(struct em__out *o, const char *k, const char *v)
 {
 	if(o->json)
 		jw_kstr(&o->j, k, v ? v : "");
 	else
 		xw_elem(&o->x, k, v ? v : "");
 }
+
+#define e_str em__str
 
 static void e_int(struct em__out *o, const char *k, int64_t v)
 {
@@ -317,16 +319,26 @@ struct family {
 	const char *entity;      /* BackupJobSession, … */
 	const char *plural;      /* BackupJobSessions */
 	int task_replica;        /* its task sessions are ReplicaTaskSessions */
+	const char *path;        /* where one session is: file share and agent backup sessions are
+	                          * backup sessions (their own collections list them too) */
+	unsigned listed;         /* the families the collection of this one lists (EM__FAM mask) */
 };
 
 static const struct family families[EMF__COUNT] = {
-	[EMF_BACKUP] = {"BackupJobSession", "BackupJobSessions", 0},
-	[EMF_REPLICA] = {"ReplicaJobSession", "ReplicaJobSessions", 1},
-	[EMF_NAS] = {"BackupJobSession", "BackupJobSessions", 0},
-	[EMF_AGENT] = {"BackupJobSession", "BackupJobSessions", 0},
-	[EMF_RESTORE] = {"RestoreSession", "RestoreSessions", 0},
-	[EMF_SYSTEM] = {"SystemSession", "SystemSessions", 0},
+	[EMF_BACKUP] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions", EM__BACKUP_LISTED},
+	[EMF_REPLICA] = {"ReplicaJobSession", "ReplicaJobSessions", 1, "replicaSessions", EM__FAM(EMF_REPLICA)},
+	[EMF_NAS] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions", EM__FAM(EMF_NAS)},
+	[EMF_AGENT] = {"BackupJobSession", "BackupJobSessions", 0, "backupSessions", EM__FAM(EMF_AGENT)},
+	[EMF_RESTORE] = {"RestoreSession", "RestoreSessions", 0, "restoreSessions", EM__FAM(EMF_RESTORE)},
+	[EMF_SYSTEM] = {"SystemSession", "SystemSessions", 0, "systemSessions", EM__FAM(EMF_SYSTEM)},
 };
+
+/* The family of a session type, backup for types of no family. */
+static int fam_of(int type)
+{
+	int f = catalog_type_em_family(type);
+	return f == EMF_NONE ? EMF_BACKUP : f;
+}
 
 /* The family named by the path after /api/ ("nas/backupSessions/…"). */
 static int family_of_path(const char *path)
@@ -395,7 +407,26 @@ static const char *session_href(struct req *r, const struct sess_rec *s, int fam
 {
 	char id[UUID_STR_LEN + 1];
 	uuid_format(&s->id, id);
-	return em__href(r, "/api/%s/%s", catalog_em_family_name(fam), id);
+	return em__href(r, "/api/%s/%s", families[fam].path, id);
+}
+
+/* Where the task sessions of a session of family fam are listed. */
+static const char *tasks_href(struct req *r, const struct sess_rec *s, int fam)
+{
+	return arena_printf(r->arena, "%s/%s", session_href(r, s, fam),
+	                    families[fam].task_replica ? "replicaTaskSessions" : "taskSessions");
+}
+
+static const char *tasks_list_type(int fam)
+{
+	return families[fam].task_replica ? "ReplicaTaskSessionReferenceList" : "BackupTaskSessionReferenceList";
+}
+
+static void job_link(struct req *r, struct em__out *o, const struct sess_rec *s)
+{
+	char jid[UUID_STR_LEN + 1];
+	uuid_format(&s->job_id, jid);
+	em__link(o, "Up", em__href(r, "/api/jobs/%s", jid), job_name(s), "JobReference");
 }
 
 static void server_link(struct req *r, struct em__out *o, const char *server)
@@ -437,31 +468,46 @@ static void entity_begin(struct req *r, struct em__out *o, const char *ent, cons
 	em__links(o);
 }
 
+/* A session's reference: its server and job, its entity form, its task sessions (the
+ * documented links and order); a system session links its events instead of a job. */
 static void render_session_ref(struct req *r, struct em__out *o, const struct sess_rec *s, int root)
 {
-	int fam = catalog_type_em_family(s->type);
+	int fam = fam_of(s->type);
 	const char *ent = families[fam].entity;
-	render_ref(r, o, root, ent, uid(r, ent, &s->id), session_name(r, s), session_href(r, s, fam), server_of(s));
+	const char *h = session_href(r, s, fam), *name = session_name(r, s);
+	em__open(o, root ? "EntityRef" : "Ref");
+	em__attr(o, "UID", uid(r, ent, &s->id));
+	em__attr(o, "Name", name);
+	em__attr(o, "Href", h);
+	em__attr(o, "Type", arena_printf(r->arena, "%sReference", ent));
+	em__links(o);
+	server_link(r, o, server_of(s));
+	if(fam != EMF_SYSTEM)
+		job_link(r, o, s);
+	em__link(o, "Alternate", arena_printf(r->arena, "%s?format=Entity", h), name, ent);
+	if(fam == EMF_SYSTEM)
+		em__link(o, "Down", arena_printf(r->arena, "%s/events", h), "Events", "SystemSessionEvents");
+	else
+		em__link(o, "Down", tasks_href(r, s, fam), NULL, tasks_list_type(fam));
+	em__list_end(o);
+	em__close(o);
 }
 
 static void render_session(struct req *r, struct em__out *o, const struct sess_rec *s)
 {
-	int fam = catalog_type_em_family(s->type);
+	int fam = fam_of(s->type);
 	const struct family *F = &families[fam];
 	const char *h = session_href(r, s, fam);
 	const char *name = session_name(r, s);
 	entity_begin(r, o, F->entity, uid(r, F->entity, &s->id), name, h);
 	server_link(r, o, server_of(s));
-	char jid[UUID_STR_LEN + 1];
-	uuid_format(&s->job_id, jid);
 	if(fam != EMF_SYSTEM)
-		em__link(o, "Up", em__href(r, "/api/jobs/%s", jid), job_name(s), "JobReference");
+		job_link(r, o, s);
 	em__link(o, "Alternate", h, name, arena_printf(r->arena, "%sReference", F->entity));
 	if(fam == EMF_SYSTEM)
 		em__link(o, "Down", arena_printf(r->arena, "%s/events", h), "Events", "SystemSessionEvents");
 	else {
-		em__link(o, "Down", arena_printf(r->arena, "%s/taskSessions", h), name,
-		       F->task_replica ? "ReplicaTaskSessionReferenceList" : "BackupTaskSessionReferenceList");
+		em__link(o, "Down", tasks_href(r, s, fam), NULL, tasks_list_type(fam));
 		if(s->state != ST_STOPPED)
 			em__link(o, "Stop", arena_printf(r->arena, "%s?action=stop", h), NULL, NULL);
 	}
@@ -500,6 +546,7 @@ static const char *task_entity(const struct task_rec *t)
 	return catalog_type_em_family(t->session_type) == EMF_REPLICA ? "ReplicaTaskSession" : "BackupTaskSession";
 }
 
+
 static const char *task_href(struct req *r, const struct task_rec *t)
 {
 	char id[UUID_STR_LEN + 1];
@@ -514,13 +561,13 @@ static void render_task_ref(struct req *r, struct em__out *o, const struct task_
 	render_ref(r, o, root, ent, uid(r, ent, &t->id), t->name, task_href(r, t), NULL);
 }
 
-static void render_task(struct req *r, struct em__out *o, const struct task_rec *t, const char *server)
+/* A task session entity; parent is its session (NULL when it is gone): the documented
+ * links are its backup server, its session (with the session's Name), its reference. */
+static void render_task(struct req *r, struct em__out *o, const struct task_rec *t, const struct sess_rec *parent)
 {
 	const char *ent = task_entity(t);
 	const char *h = task_href(r, t);
-	int fam = catalog_type_em_family(t->session_type);
-	char sid[UUID_STR_LEN + 1];
-	uuid_format(&t->session_id, sid);
+	int fam = fam_of(t->session_type);
 	em__open(o, ent);
 	em__attr(o, "Href", arena_printf(r->arena, "%s?format=Entity", h));
 	em__attr(o, "Type", ent);
@@ -528,13 +575,19 @@ static void render_task(struct req *r, struct em__out *o, const struct task_rec 
 	em__attr(o, "UID", uid(r, ent, &t->id));
 	em__attr(o, "VmDisplayName", t->name);
 	em__links(o);
-	if(server)
-		server_link(r, o, server);
-	em__link(o, "Up", em__href(r, "/api/%s/%s", catalog_em_family_name(fam != EMF_NONE ? fam : EMF_BACKUP), sid), NULL,
-	       arena_printf(r->arena, "%sReference", families[fam != EMF_NONE ? fam : EMF_BACKUP].entity));
+	if(parent) {
+		server_link(r, o, server_of(parent));
+		em__link(o, "Up", session_href(r, parent, fam), session_name(r, parent),
+		         arena_printf(r->arena, "%sReference", families[fam].entity));
+	} else {
+		char sid[UUID_STR_LEN + 1];
+		uuid_format(&t->session_id, sid);
+		em__link(o, "Up", em__href(r, "/api/%s/%s", families[fam].path, sid), NULL,
+		         arena_printf(r->arena, "%sReference", families[fam].entity));
+	}
 	em__link(o, "Alternate", h, t->name, arena_printf(r->arena, "%sReference", ent));
 	em__list_end(o);
-	e_str(o, "JobSessionUid", uid(r, families[fam != EMF_NONE ? fam : EMF_BACKUP].entity, &t->session_id));
+	e_str(o, "JobSessionUid", uid(r, families[fam].entity, &t->session_id));
 	e_time(o, "CreationTimeUTC", t->creation_us);
 	if(t->end_us)
 		e_time(o, "EndTimeUTC", t->end_us);
@@ -543,187 +596,6 @@ static void render_task(struct req *r, struct em__out *o, const struct task_rec 
 	e_str(o, "Reason", t->reason ? t->reason : t->message);
 	e_int(o, "TotalSize", t->total_size);
 	em__close(o);
-}
-
-/* ---------- root, logon, logoff ---------- */
-
-static const char *const em_versions[] = {"v1_4", "v1_5", "v1_6", "v1_7"};
-
-static void h_root(struct req *r)
-{
-	struct em__out o;
-	em__out_begin(r, &o, 200);
-	em__open(&o, "EnterpriseManager");
-	em__attr(&o, "Href", em__href(r, "/api/"));
-	em__attr(&o, "Type", "EnterpriseManager");
-	em__links(&o);
-	em__link(&o, "Create", em__href(r, "/api/sessionMngr/?v=latest"), NULL, "LogonSession");
-	em__list_end(&o);
-	em__list(&o, "SupportedVersions", "SupportedVersions", 0);
-	for(size_t i = 0; i < sizeof(em_versions) / sizeof(em_versions[0]); i++) {
-		em__open(&o, "SupportedVersion");
-		em__attr(&o, "Name", em_versions[i]);
-		em__links(&o);
-		em__link(&o, "Create", em__href(r, "/api/sessionMngr/?v=%s", em_versions[i]), NULL, "LogonSession");
-		em__list_end(&o);
-		em__close(&o);
-	}
-	em__list_end(&o);
-	em__close(&o);
-}
-
-struct em_logon {
-	char *user;
-	char *password;
-	enum rc rc;
-	struct principal who;
-};
-
-static enum rc check_password(void *arg)
-{
-	struct em_logon *l = arg;
-	enum rc rc = l->rc = auth_password_check(l->user, l->password, &l->who);
-	sodium_memzero(l->password, strlen(l->password));
-	return rc;
-}
-
-static const char *const down_collections[] = {
-	"backupSessions", "replicaSessions", "backupTaskSessions", "replicaTaskSessions", "systemSessions",
-	"backupServers", "jobs", "query",
-};
-
-static void render_logon(struct req *r, const char *user, const char *sid, int status)
-{
-	struct em__out o;
-	em__out_begin(r, &o, status);
-	const char *h = em__href(r, "/api/logonSessions/%s", sid);
-	em__open(&o, "LogonSession");
-	em__attr(&o, "Href", h);
-	em__attr(&o, "Type", "LogonSession");
-	em__links(&o);
-	em__link(&o, "Up", em__href(r, "/api/"), NULL, "EnterpriseManager");
-	for(size_t i = 0; i < sizeof(down_collections) / sizeof(down_collections[0]); i++)
-		em__link(&o, "Down", em__href(r, "/api/%s", down_collections[i]), NULL, "EntityReferenceListType");
-	em__link(&o, "Delete", h, NULL, NULL);
-	em__list_end(&o);
-	e_str(&o, "UserName", user);
-	e_str(&o, "SessionId", sid);
-	em__close(&o);
-}
-
-static void logon_stored(struct req *r)
-{
-	struct core_write *w = r->work;
-	if(w->rc) {
-		em__error(r, w->rc, 0, "cannot store the logon session");
-		return;
-	}
-	const char *sid = w->logon.sid;
-	char *tok = arena_alloc(r->arena, EM_TOKEN_MAX);
-	sodium_bin2base64(tok, EM_TOKEN_MAX, (const unsigned char *)sid, strlen(sid), sodium_base64_VARIANT_ORIGINAL);
-	render_logon(r, w->logon.user, sid, 201);
-	req_add_header(r, "X-RestSvcSessionId", tok);
-	req_add_header(r, "Set-Cookie", arena_printf(r->arena, "X-RestSvcSessionId=%s; Path=/api", tok));
-	req_add_header(r, "Location", em__href(r, "/api/logonSessions/%s", sid));
-}
-
-static void logon_checked(struct req *r)
-{
-	struct em_logon *l = r->work;
-	if(l->rc) {
-		em__error(r, l->rc == RC_UNAUTHORIZED ? RC_UNAUTHORIZED : l->rc, l->rc == RC_UNAUTHORIZED ? 401 : 0,
-		         l->rc == RC_UNAUTHORIZED ? "the user name or password is wrong" : "cannot check credentials");
-		return;
-	}
-	struct logon_rec *rec = arena_zalloc(r->arena, sizeof(*rec));
-	struct uuid u;
-	uuid_v4(&u);
-	uuid_format(&u, rec->sid);
-	rec->uid = l->who.uid;
-	rec->gen = l->who.gen;
-	rec->role = l->who.role;
-	rec->user = arena_strdup(r->arena, l->who.user);
-	rec->created_us = rec->last_us = r->now_us;
-	snprintf(r->who.user, sizeof(r->who.user), "%s", l->who.user);
-	core_logon_create(api_write(r, logon_stored), rec, LOGON_PER_USER);
-}
-
-static void h_logon(struct req *r)
-{
-	const char *v = req_query(r, "v");
-	if(v && strcasecmp(v, "latest")) {
-		int ok = 0;
-		for(size_t i = 0; i < sizeof(em_versions) / sizeof(em_versions[0]); i++)
-			ok |= !strcasecmp(v, em_versions[i]);
-		if(!ok) {
-			em__error(r, RC_INVALID, 400, "query parameter v must be latest or one of v1_4, v1_5, v1_6, v1_7");
-			return;
-		}
-	}
-	const char *a = req_header(r, "Authorization");
-	if(!a || strncasecmp(a, "Basic ", 6)) {
-		em__error(r, RC_UNAUTHORIZED, 401, "send the user name and password with Authorization: Basic");
-		return;
-	}
-	a += 6;
-	while(*a == ' ')
-		a++;
-	size_t alen = strlen(a);
-	unsigned char *bin = arena_alloc(r->arena, alen + 1);
-	size_t blen = 0;
-	if(sodium_base642bin(bin, alen, a, alen, " ", &blen, NULL, sodium_base64_VARIANT_ORIGINAL)) {
-		em__error(r, RC_UNAUTHORIZED, 401, "the Authorization header is not valid base64");
-		return;
-	}
-	bin[blen] = 0;
-	char *colon = memchr(bin, ':', blen);
-	if(!colon || colon == (char *)bin || memchr(bin, 0, blen)) {
-		em__error(r, RC_UNAUTHORIZED, 401, "the Authorization header must hold user:password");
-		return;
-	}
-	struct em_logon *l = arena_zalloc(r->arena, sizeof(*l));
-	*colon = 0;
-	l->user = (char *)bin;
-	l->password = colon + 1;
-	r->work = l;
-	api_logon(r, check_password, l, logon_checked);
-}
-
-static void logged_off(struct req *r)
-{
-	struct core_write *w = r->work;
-	if(w->rc) {
-		em__error(r, w->rc, 0, w->rc == RC_NOTFOUND ? "no such logon session" : "cannot end the logon session");
-		return;
-	}
-	r->status = 204;
-	buf_reset(&r->out);
-}
-
-static void h_logoff(struct req *r)
-{
-	const char *mine = r->work;
-	const char *id = r->params[0];
-	if(r->who.role != ROLE_ADMIN && (!mine || strcasecmp(mine, id))) {
-		em__error(r, RC_FORBIDDEN, 403, "you can end only your own logon session");
-		return;
-	}
-	char *sid = arena_strdup(r->arena, id);
-	for(char *c = sid; *c; c++)
-		if(*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c - 'A' + 'a');
-	logon_forget(sid);
-	core_logon_delete(api_write(r, logged_off), sid);
-}
-
-static void h_logon_get(struct req *r)
-{
-	const char *mine = r->work;
-	if(!mine || strcasecmp(mine, r->params[0])) {
-		em__error(r, RC_NOTFOUND, 404, "no such logon session");
-		return;
-	}
-	render_logon(r, r->who.user, mine, 200);
 }
 
 /* ---------- session collections ---------- */
@@ -763,18 +635,49 @@ static void collection_end(struct req *r, struct em__out *o, enum rc rc, const c
 		em__list_end(o);
 }
 
+/* A streamed collection: the plural list of entities or EntityReferences. */
+struct coll_ctx {
+	const char *plural;
+	int entity;
+};
+
+static void coll_head(struct em__out *o, void *ctx)
+{
+	struct coll_ctx *c = ctx;
+	if(c->entity)
+		em__list(o, c->plural, c->plural, 0);
+	else
+		em__list(o, "EntityReferences", "Refs", 0);
+}
+
+static void coll_tail(struct em__out *o, int64_t rows, void *ctx)
+{
+	(void)rows;
+	(void)ctx;
+	em__list_end(o);
+}
+
+/* Sends the sessions or task sessions (tasks) matching where, newest first, as a
+ * collection named plural; answers 400 for a bad ?format. */
+static void send_collection(struct req *r, int tasks, const struct qexpr *where, const char *plural,
+                            const struct sess_rec *parent)
+{
+	if(em__check_format(r, "format", "References", "Entity"))
+		return;
+	struct coll_ctx *c = arena_zalloc(r->arena, sizeof(*c));
+	c->plural = plural;
+	c->entity = em__format_entity(r, "format", "Entity");
+	struct em__list l = {.tasks = tasks, .where = where, .order = QO_CREATION, .asc = 0, .limit = -1,
+	                     .entity = c->entity, .parent = parent, .head = coll_head, .tail = coll_tail, .ctx = c};
+	em__list_send(r, &l, tasks ? "cannot list task sessions" : "cannot list sessions");
+}
+
 static void h_sessions(struct req *r)
 {
 	int fam = family_of_path(r->path);
-	struct em__out o;
-	int entity = collection_begin(r, &o, families[fam].plural);
-	if(entity < 0)
-		return;
-	struct query q = {.order = QO_CREATION, .asc = 0, .limit = -1};
-	q.where = q_and(r->arena, em__types_where(r->arena, QF_TYPE, EM__FAM(fam)),
-	                q_int(r->arena, QF_CREATION, Q_GE, r->now_us - DAYS30_US));
-	struct em__emit e = {.r = r, .o = &o, .entity = entity};
-	collection_end(r, &o, core_session_list(&q, r->arena, em__emit_session, &e, NULL), "cannot list sessions");
+	const struct qexpr *where = q_and(r->arena, em__types_where(r->arena, QF_TYPE, families[fam].listed),
+	                                  q_int(r->arena, QF_CREATION, Q_GE, r->now_us - DAYS30_US));
+	send_collection(r, 0, where, families[fam].plural, NULL);
 }
 
 static enum rc load_session(struct req *r, int fam, struct sess_rec *s)
@@ -783,7 +686,7 @@ static enum rc load_session(struct req *r, int fam, struct sess_rec *s)
 	if(path_uuid(r, 0, &id))
 		return RC_INVALID;
 	enum rc rc = core_session_get(&id, r->arena, s);
-	if(!rc && (int)catalog_type_em_family(s->type) != fam)
+	if(!rc && !(families[fam].listed & EM__FAM(catalog_type_em_family(s->type))))
 		rc = RC_NOTFOUND;
 	if(rc)
 		em__error(r, rc, 0, rc == RC_NOTFOUND ? "session not found in this collection" : "cannot read the session");
@@ -816,36 +719,46 @@ static void h_session(struct req *r)
 }
 
 
+/* The session of task t: e's parent, else read (the last one read is kept, since a
+ * list holds a session's task sessions together); NULL when it is gone. */
+static const struct sess_rec *task_parent(struct em__emit *e, const struct task_rec *t)
+{
+	if(e->parent)
+		return e->parent;
+	if(!e->have_cached || !uuid_eq(&e->cached.id, &t->session_id)) {
+		e->have_cached = 0;
+		if(core_session_get(&t->session_id, e->r->arena, &e->cached))
+			return NULL;
+		e->have_cached = 1;
+	}
+	return &e->cached;
+}
+
 int em__emit_task(void *ctx, const struct task_rec *t)
 {
 	struct em__emit *e = ctx;
 	if(e->entity)
-		render_task(e->r, e->o, t, e->server);
+		render_task(e->r, e->o, t, task_parent(e, t));
 	else
 		render_task_ref(e->r, e->o, t, 0);
 	return 0;
 }
 
-static void list_tasks(struct req *r, const struct qexpr *where, int replica, const char *server, int one_session)
-{
-	struct em__out o;
-	int entity = collection_begin(r, &o, replica ? "ReplicaTaskSessions" : "BackupTaskSessions");
-	if(entity < 0)
-		return;
-	struct query q = {.order = QO_CREATION, .asc = 0, .limit = -1, .where = where};
-	if(!one_session)
-		q.where = q_and(r->arena, q.where, q_int(r->arena, QF_CREATION, Q_GE, r->now_us - DAYS30_US));
-	struct em__emit e = {.r = r, .o = &o, .entity = entity, .server = server};
-	collection_end(r, &o, core_task_list(&q, r->arena, em__emit_task, &e, NULL), "cannot list task sessions");
-}
-
 static void h_session_tasks(struct req *r)
 {
 	int fam = family_of_path(r->path);
-	struct sess_rec s;
-	if(load_session(r, fam, &s))
+	struct sess_rec *s = arena_zalloc(r->arena, sizeof(*s));
+	if(load_session(r, fam, s))
 		return;
-	list_tasks(r, q_uuid(r->arena, QF_SESSION_ID, Q_EQ, &s.id), fam == EMF_REPLICA, server_of(&s), 1);
+	/* /taskSessions of a replica session and /replicaTaskSessions of a backup session: not there */
+	int replica_path = strstr(r->path, "/replicaTaskSessions") != NULL;
+	int replica = families[fam_of(s->type)].task_replica;
+	if(replica_path && !replica) {
+		em__error(r, RC_NOTFOUND, 404, "a backup session has taskSessions, not replicaTaskSessions");
+		return;
+	}
+	send_collection(r, 1, q_uuid(r->arena, QF_SESSION_ID, Q_EQ, &s->id),
+	                replica ? "ReplicaTaskSessions" : "BackupTaskSessions", s);
 }
 
 static void render_task_obj(struct req *r, const struct emtask_rec *t, int status)
@@ -857,7 +770,7 @@ static void render_task_obj(struct req *r, const struct emtask_rec *t, int statu
 	em__attr(&o, "Href", h);
 	em__attr(&o, "Type", "Task");
 	em__links(&o);
-	em__link(&o, "Delete", h, NULL, NULL);
+	em__link(&o, "Delete", h, NULL, "Task");
 	em__list_end(&o);
 	e_str(&o, "TaskId", arena_printf(r->arena, "task-%lld", (long long)t->id));
 	e_str(&o, "State", "Finished");
@@ -926,7 +839,9 @@ static int is_replica_task_path(const char *path) { return !strncmp(path, "/api/
 static void h_tasks(struct req *r)
 {
 	int replica = is_replica_task_path(r->path);
-	list_tasks(r, em__types_where(r->arena, QF_SESSION_TYPE, em__task_families(replica)), replica, NULL, 0);
+	const struct qexpr *where = q_and(r->arena, em__types_where(r->arena, QF_SESSION_TYPE, em__task_families(replica)),
+	                                  q_int(r->arena, QF_CREATION, Q_GE, r->now_us - DAYS30_US));
+	send_collection(r, 1, where, replica ? "ReplicaTaskSessions" : "BackupTaskSessions", NULL);
 }
 
 static void h_task(struct req *r)
@@ -944,11 +859,11 @@ static void h_task(struct req *r)
 		return;
 	}
 	struct sess_rec s;
-	const char *server = core_session_get(&t.session_id, r->arena, &s) ? NULL : server_of(&s);
+	const struct sess_rec *parent = core_session_get(&t.session_id, r->arena, &s) ? NULL : &s;
 	struct em__out o;
 	em__out_begin(r, &o, 200);
 	if(em__format_entity(r, "format", "Entity"))
-		render_task(r, &o, &t, server);
+		render_task(r, &o, &t, parent);
 	else
 		render_task_ref(r, &o, &t, 1);
 }
@@ -1106,7 +1021,7 @@ static void render_job(struct req *r, struct em__out *o, const struct sess_rec *
 	entity_begin(r, o, "Job", u, job_name(s), h);
 	server_link(r, o, server_of(s));
 	em__link(o, "Alternate", h, job_name(s), "JobReference");
-	if(fam == EMF_BACKUP || fam == EMF_REPLICA || fam == EMF_RESTORE)
+	if(fam != EMF_SYSTEM && fam != EMF_NONE) /* file share and agent jobs: their BackupJobSessions */
 		em__link(o, "Down", em__href(r, "/api/query?type=%s&filter=JobUid==%s", families[fam].entity, u), NULL,
 		         arena_printf(r->arena, "%sReferenceList", families[fam].entity));
 	em__list_end(o);
@@ -1161,6 +1076,27 @@ static void h_job(struct req *r)
 	render_job(r, &o, &s, em__format_entity(r, "format", "Entity"), 1);
 }
 
+/* The job's sessions (GET /api/jobs/{id}/backupSessions): all of them, newest first, as
+ * EntityReferences or, with ?format=Entity, as the entities of the job's kind. */
+static void h_job_sessions(struct req *r)
+{
+	struct uuid id;
+	if(em__check_format(r, "format", "References", "Entity") || path_uuid(r, 0, &id))
+		return;
+	struct query q = {.order = QO_CREATION, .asc = 0, .limit = 1};
+	q.where = q_and(r->arena, q_uuid(r->arena, QF_JOB_ID, Q_EQ, &id),
+	                em__types_where(r->arena, QF_TYPE, EM__JOB_FAMILIES));
+	struct sess_rec s = {.name = NULL};
+	enum rc rc = core_session_list(&q, r->arena, keep_first, &s, NULL);
+	if(!rc && !s.name)
+		rc = RC_NOTFOUND;
+	if(rc) {
+		em__error(r, rc, 0, rc == RC_NOTFOUND ? "job not found" : "cannot read the job");
+		return;
+	}
+	send_collection(r, 0, q.where, families[fam_of(s.type)].plural, NULL);
+}
+
 /* ---------- the route table ---------- */
 
 #define SESSION_ROUTES(base)                                                                                    \
@@ -1169,12 +1105,14 @@ static void h_job(struct req *r)
 	{M_GET, "/api/" base "/{id}/taskSessions", PERM_READ, h_session_tasks}
 
 static const struct route routes[] = {
-	{M_GET, "/api/", PERM_PUBLIC, h_root},
-	{M_POST, "/api/sessionMngr/", PERM_PUBLIC, h_logon},
-	{M_GET, "/api/logonSessions/{id}", PERM_AUTH, h_logon_get},
-	{M_DELETE, "/api/logonSessions/{id}", PERM_AUTH, h_logoff},
+	{M_GET, "/api/", PERM_PUBLIC, em__root},
+	{M_POST, "/api/sessionMngr/", PERM_PUBLIC, em__logon},
+	{M_GET, "/api/logonSessions", PERM_AUTH, em__logons},
+	{M_GET, "/api/logonSessions/{id}", PERM_AUTH, em__logon_get},
+	{M_DELETE, "/api/logonSessions/{id}", PERM_AUTH, em__logoff},
 	SESSION_ROUTES("backupSessions"),
 	SESSION_ROUTES("replicaSessions"),
+	{M_GET, "/api/replicaSessions/{id}/replicaTaskSessions", PERM_READ, h_session_tasks},
 	SESSION_ROUTES("nas/backupSessions"),
 	SESSION_ROUTES("agents/backupSessions"),
 	SESSION_ROUTES("restoreSessions"),
@@ -1190,7 +1128,9 @@ static const struct route routes[] = {
 	{M_GET, "/api/backupServers/{id}", PERM_READ, h_server},
 	{M_GET, "/api/jobs", PERM_READ, h_jobs},
 	{M_GET, "/api/jobs/{id}", PERM_READ, h_job},
+	{M_GET, "/api/jobs/{id}/backupSessions", PERM_READ, h_job_sessions},
 	{M_GET, "/api/query", PERM_READ, em__query},
+	{M_GET, "/api/querySvc", PERM_READ, em__query_svc},
 	{M_GET, "/api/tasks/{id}", PERM_AUTH, h_task_get},
 };
 

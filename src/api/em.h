@@ -66,6 +66,10 @@ int em__format_entity(struct req *r, const char *param, const char *entity_word)
 /** The families whose sessions belong to jobs (all but system sessions). */
 #define EM__JOB_FAMILIES (EM__FAM(EMF_BACKUP) | EM__FAM(EMF_REPLICA) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT) | \
                           EM__FAM(EMF_RESTORE))
+/** The families a collection (or query type) of family f lists: backup sessions include
+ *  the file share and agent backup sessions, as EM's documentation says. */
+#define EM__BACKUP_LISTED (EM__FAM(EMF_BACKUP) | EM__FAM(EMF_NAS) | EM__FAM(EMF_AGENT))
+static inline unsigned em__listed(int f) { return f == EMF_BACKUP ? EM__BACKUP_LISTED : EM__FAM(f); }
 /** The families whose task sessions are replica (or else backup) task sessions. */
 static inline unsigned em__task_families(int replica)
 {
@@ -89,14 +93,55 @@ struct em__emit {
 	struct req *r;
 	struct em__out *o;
 	int entity;                 /* entities, not references */
-	const char *server;         /* task entities: their backup server, or NULL */
+	const struct sess_rec *parent; /* task rows: the session they all belong to, or NULL: looked up */
+	int have_cached;            /* cached is the session of the last task row (reset per chunk) */
+	struct sess_rec cached;
 };
 int em__emit_session(void *ctx, const struct sess_rec *s);
 int em__emit_task(void *ctx, const struct task_rec *t);
+
+/* ---- em_feed.c: lists answered in constant memory ----
+ * A list is read from the store in chunks of EM__CHUNK rows, each rendered with r->arena
+ * pointing at a chunk arena that is reset before the next, so a list of any length costs
+ * the same memory. A list that fits in its first chunk is answered at once (with a
+ * Content-Length, and a clean error when the store fails); a longer one is streamed. */
+
+#define EM__CHUNK 500
+
+struct em__list {
+	int tasks;                  /* rows are task sessions, else sessions */
+	const struct qexpr *where;  /* in r->arena */
+	enum qorder order;
+	int asc;
+	int by_job;                 /* sessions by job name, then creation time (order ignored) */
+	int64_t skip, limit;        /* the page; limit < 0: to the end */
+	int entity;
+	const struct sess_rec *parent; /* task lists of one session */
+	/** Writes what comes before the rows / after them (rows: how many were written). */
+	void (*head)(struct em__out *o, void *ctx);
+	void (*tail)(struct em__out *o, int64_t rows, void *ctx);
+	void *ctx;
+};
+
+/** Answers r with the list (status 200), buffered or streamed; on a store failure
+ *  before anything was sent, the EM error what. */
+void em__list_send(struct req *r, const struct em__list *l, const char *what);
 /** Renders the job of s (its newest session) when s is of a job family. */
 int em__emit_job(void *ctx, const struct sess_rec *s);
 
-/** GET /api/query (em_query.c). */
+/** An element holding text (JSON: a string property). */
+void em__str(struct em__out *o, const char *k, const char *v);
+
+/** GET /api/query (em_query.c), and the types it answers (NULL-terminated). */
 void em__query(struct req *r);
+extern const char *const em__query_types[];
+
+/* em_logon.c: the root, logon sessions and the query service resource. */
+void em__root(struct req *r);            /* GET /api/ */
+void em__logon(struct req *r);           /* POST /api/sessionMngr/ */
+void em__logon_get(struct req *r);       /* GET /api/logonSessions/{id} */
+void em__logons(struct req *r);          /* GET /api/logonSessions */
+void em__logoff(struct req *r);          /* DELETE /api/logonSessions/{id} */
+void em__query_svc(struct req *r);       /* GET /api/querySvc */
 
 #endif

@@ -174,6 +174,71 @@ static int parse_uid(const char *v, struct uuid *u)
 	return uuid_parse(tail, strlen(tail), u);
 }
 
+/* The job name of a session compared with s: coalesce(job name, name) op s, written so
+ * that it is never NULL (a NOT over it must stay exact). */
+static const struct qexpr *job_cmp(struct arena *a, enum qop op, const char *s)
+{
+	return q_or(a, q_and(a, q_null(a, QF_JOB_NAME, 0), q_text(a, QF_JOB_NAME, op, s)),
+	            q_and(a, q_null(a, QF_JOB_NAME, 1), q_text(a, QF_NAME, op, s)));
+}
+
+/* Splits v = job@yyyy-MM-dd HH:mm:ss (at its last '@') into the job name and the second,
+ * in microseconds; -1 when v has another form. */
+static int split_shown(struct arena *a, const char *v, const char **job, int64_t *sec_us)
+{
+	const char *at = strrchr(v, '@');
+	if(!at || strlen(at + 1) != 19 || at[11] != ' ')
+		return -1;
+	for(int i = 1; i <= 19; i++) {
+		char c = at[i];
+		int sep = i == 5 || i == 8 ? '-' : i == 11 ? ' ' : i == 14 || i == 17 ? ':' : 0;
+		if(sep ? c != sep : (c < '0' || c > '9'))
+			return -1;
+	}
+	char iso[24];
+	memcpy(iso, at + 1, 19);
+	iso[10] = 'T';
+	iso[19] = 'Z';
+	iso[20] = 0;
+	if(time_parse(iso, 20, sec_us))
+		return -1;
+	*job = arena_strndup(a, v, (size_t)(at - v));
+	return 0;
+}
+
+/* Name op v on the Name shown (see EMK_SHOWN_NAME): the pair (job name, second) compared
+ * with the pair v stands for, as store predicates on the job name and creation time. */
+static const struct qexpr *shown_name(struct arena *a, enum qop op, const char *v)
+{
+	const char *job;
+	int64_t t;
+	const int64_t second = 1000000;
+	if(split_shown(a, v, &job, &t)) {
+		/* (v, before any time): no Name equals it; the rest compares on the job name */
+		const struct qexpr *none = q_in_ints(a, QF_JOB_NAME, NULL, 0);
+		switch(op) {
+		case Q_EQ: return none;
+		case Q_NE: return q_not(a, none);
+		case Q_LT:
+		case Q_LE: return job_cmp(a, Q_LT, v);
+		default: return job_cmp(a, Q_GE, v);
+		}
+	}
+	const struct qexpr *same = job_cmp(a, Q_EQ, job);
+	switch(op) {
+	case Q_EQ:
+	case Q_NE: {
+		const struct qexpr *eq = q_and(a, same, q_and(a, q_int(a, QF_CREATION, Q_GE, t),
+		                                              q_int(a, QF_CREATION, Q_LT, t + second)));
+		return op == Q_EQ ? eq : q_not(a, eq);
+	}
+	case Q_LT: return q_or(a, job_cmp(a, Q_LT, job), q_and(a, same, q_int(a, QF_CREATION, Q_LT, t)));
+	case Q_LE: return q_or(a, job_cmp(a, Q_LT, job), q_and(a, same, q_int(a, QF_CREATION, Q_LT, t + second)));
+	case Q_GT: return q_or(a, job_cmp(a, Q_GT, job), q_and(a, same, q_int(a, QF_CREATION, Q_GE, t + second)));
+	default: return q_or(a, job_cmp(a, Q_GT, job), q_and(a, same, q_int(a, QF_CREATION, Q_GE, t)));
+	}
+}
+
 static const struct qexpr *parse_cmp(struct parser *p)
 {
 	skip(p);
@@ -210,6 +275,8 @@ static const struct qexpr *parse_cmp(struct parser *p)
 	switch(f->kind) {
 	case EMK_TEXT:
 		return q_text(a, f->field, op, v);
+	case EMK_SHOWN_NAME:
+		return shown_name(a, op, v);
 	case EMK_TIME: {
 		int64_t us;
 		if(time_parse(v, strlen(v), &us))

@@ -27,6 +27,9 @@ enum em_fkind {
 	EMK_RESULT,      /* None < Success < Warning < Failed */
 	EMK_JOB_TYPE,    /* EM JobType / SessionType; == and != only */
 	EMK_SERVER_UID,  /* a backup server's uid, resolved to its name by the caller */
+	EMK_SHOWN_NAME,  /* a session's Name as shown, job@yyyy-MM-dd HH:mm:ss: compares as the pair
+	                  * (job name, creation time to the second); a value of another form is a
+	                  * job name that sorts before all of that job's sessions */
 };
 
 struct em_field {

@@ -13,7 +13,7 @@
 #include "model/query.h"
 
 static const struct em_field job_fields[] = {
-	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {"JobType", QF_TYPE, EMK_JOB_TYPE},
+	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_SHOWN_NAME}, {"JobType", QF_TYPE, EMK_JOB_TYPE},
 	{"JobUid", QF_JOB_ID, EMK_UID}, {"JobName", QF_JOB_NAME, EMK_TEXT},
 	{"CreationTime", QF_CREATION, EMK_TIME}, {"CreationTimeUTC", QF_CREATION, EMK_TIME},
 	{"EndTime", QF_END, EMK_TIME}, {"EndTimeUTC", QF_END, EMK_TIME}, {"State", QF_STATE, EMK_STATE},
@@ -23,7 +23,7 @@ static const struct em_field job_fields[] = {
 };
 
 static const struct em_field system_fields[] = {
-	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {"SessionType", QF_TYPE, EMK_JOB_TYPE},
+	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_SHOWN_NAME}, {"SessionType", QF_TYPE, EMK_JOB_TYPE},
 	{"CreationTime", QF_CREATION, EMK_TIME}, {"CreationTimeUTC", QF_CREATION, EMK_TIME},
 	{"EndTime", QF_END, EMK_TIME}, {"EndTimeUTC", QF_END, EMK_TIME}, {"Result", QF_RESULT, EMK_RESULT},
 	{NULL, 0, 0},
@@ -47,20 +47,21 @@ static const struct em_field job_entity_fields[] = {
 struct sort_name {
 	const char *name;
 	enum qorder order;
+	int by_job;     /* sessions: by job name, then creation time (the Name shown is job@time) */
 };
 
 static const struct sort_name job_sorts[] = {
-	{"Name", QO_NAME}, {"JobName", QO_JOB_NAME}, {"JobType", QO_TYPE}, {"SessionType", QO_TYPE},
-	{"CreationTime", QO_CREATION}, {"CreationTimeUTC", QO_CREATION}, {"EndTime", QO_END},
-	{"EndTimeUTC", QO_END}, {"State", QO_STATE}, {"Result", QO_RESULT}, {"Progress", QO_PROGRESS}, {NULL, 0},
+	{"Name", QO_NAME, 1}, {"JobName", QO_JOB_NAME, 1}, {"JobType", QO_TYPE, 0}, {"SessionType", QO_TYPE, 0},
+	{"CreationTime", QO_CREATION, 0}, {"CreationTimeUTC", QO_CREATION, 0}, {"EndTime", QO_END, 0},
+	{"EndTimeUTC", QO_END, 0}, {"State", QO_STATE, 0}, {"Result", QO_RESULT, 0}, {"Progress", QO_PROGRESS, 0}, {NULL, 0, 0},
 };
 
-static const struct sort_name job_entity_sorts[] = {{"Name", QO_JOB_NAME}, {"JobType", QO_TYPE}, {NULL, 0}};
+static const struct sort_name job_entity_sorts[] = {{"Name", QO_JOB_NAME, 0}, {"JobType", QO_TYPE, 0}, {NULL, 0, 0}};
 
 static const struct sort_name task_sorts[] = {
-	{"Name", QO_NAME}, {"VmDisplayName", QO_NAME}, {"CreationTime", QO_CREATION},
-	{"CreationTimeUTC", QO_CREATION}, {"EndTime", QO_END}, {"EndTimeUTC", QO_END}, {"State", QO_STATE},
-	{"Result", QO_RESULT}, {NULL, 0},
+	{"Name", QO_NAME, 0}, {"VmDisplayName", QO_NAME, 0}, {"CreationTime", QO_CREATION, 0},
+	{"CreationTimeUTC", QO_CREATION, 0}, {"EndTime", QO_END, 0}, {"EndTimeUTC", QO_END, 0}, {"State", QO_STATE, 0},
+	{"Result", QO_RESULT, 0}, {NULL, 0, 0},
 };
 
 /* Query types: sessions of a family, task sessions of backup / replica sessions, jobs. */
@@ -78,6 +79,11 @@ static const struct qtype {
 	{"SystemSession", EMF_SYSTEM, 0, "SystemSessions", 0},
 	{"BackupTaskSession", EMF_NONE, 1, "BackupTaskSessions", 0},
 	{"ReplicaTaskSession", EMF_NONE, 2, "ReplicaTaskSessions", 0},
+};
+
+const char *const em__query_types[] = {
+	"BackupJobSession", "ReplicaJobSession", "RestoreSession", "SystemSession", "BackupTaskSession",
+	"ReplicaTaskSession", "Job", NULL,
 };
 
 static enum rc q_posint(struct req *r, const char *name, int64_t def, int64_t *out)
@@ -235,6 +241,80 @@ static enum rc query_jobs(struct req *r, const struct qexpr *where, const struct
 
 /* ---------- the query ---------- */
 
+struct page_ctx {
+	struct req *r;
+	const struct qtype *qt;
+	int entity;
+	int64_t page_size, page;
+	int64_t total;             /* paged: every match; else the rows written */
+};
+
+static void page_head(struct em__out *o, void *ctx)
+{
+	struct page_ctx *pc = ctx;
+	const struct qtype *qt = pc->qt;
+	em__open(o, "QueryResult");
+	if(pc->entity) {
+		em__open(o, "Entities");
+		em__list(o, qt->plural, qt->plural, 0);
+	} else
+		em__list(o, "Refs", "Refs", 0);
+}
+
+/* Closes the rows and writes the PagingInfo. */
+static void page_tail(struct em__out *o, int64_t rows, void *ctx)
+{
+	struct page_ctx *pc = ctx;
+	struct req *r = pc->r;
+	int64_t page_size = pc->page_size, page = pc->page;
+	int64_t total = page_size > 0 ? pc->total : rows;
+	em__list_end(o);
+	if(pc->entity)
+		em__close(o);
+	int64_t size = page_size > 0 ? page_size : total;
+	int64_t pages = page_size > 0 ? (total + page_size - 1) / page_size : 1;
+	if(pages < 1)
+		pages = 1;
+	em__open(o, "PagingInfo");
+	em__attr_int(o, "PageNum", page_size > 0 ? page : 1);
+	em__attr_int(o, "PageSize", size);
+	em__attr_int(o, "PagesCount", pages);
+	em__links(o);
+	if(page_size > 0) {
+		em__link(o, "First", page_href(r, 1), NULL, NULL);
+		if(page > 1)
+			em__link(o, "Previous", page_href(r, page - 1 < pages ? page - 1 : pages), NULL, NULL);
+		if(page < pages)
+			em__link(o, "Next", page_href(r, page + 1), NULL, NULL);
+		em__link(o, "Last", page_href(r, pages), NULL, NULL);
+	}
+	em__list_end(o);
+	em__close(o);
+	em__close(o);
+}
+
+/* Sessions or task sessions: counted first when paged (PagingInfo needs the total),
+ * then written as they are read (see em__list_send). */
+static void send_rows(struct req *r, const struct qtype *qt, const struct query *q, int by_job, int entity,
+                      int64_t page_size, int64_t page)
+{
+	struct page_ctx *pc = arena_zalloc(r->arena, sizeof(*pc));
+	*pc = (struct page_ctx){.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page};
+	if(page_size > 0) {
+		struct query cq = {.where = q->where, .limit = 0};
+		enum rc rc = qt->task ? core_task_list(&cq, r->arena, NULL, NULL, &pc->total)
+		                      : core_session_list(&cq, r->arena, NULL, NULL, &pc->total);
+		if(rc) {
+			em__error(r, rc, 0, "cannot run the query");
+			return;
+		}
+	}
+	struct em__list l = {.tasks = qt->task != 0, .where = q->where, .order = q->order, .asc = q->asc,
+	                     .by_job = by_job && !qt->task, .skip = q->skip, .limit = q->limit, .entity = entity,
+	                     .head = page_head, .tail = page_tail, .ctx = pc};
+	em__list_send(r, &l, "cannot run the query");
+}
+
 void em__query(struct req *r)
 {
 	const char *type = req_query(r, "type");
@@ -260,6 +340,7 @@ void em__query(struct req *r)
 		return;
 	}
 	struct query q = {.order = QO_CREATION, .asc = 0, .limit = -1, .want_total = 1};
+	int by_job = 0;
 	const char *sa = req_query(r, "sortAsc"), *sd = req_query(r, "sortDesc");
 	if(sa && sd) {
 		em__error(r, RC_INVALID, 400, "use sortAsc or sortDesc, not both");
@@ -278,6 +359,7 @@ void em__query(struct req *r)
 		}
 		q.order = hit->order;
 		q.asc = sa != NULL;
+		by_job = hit->by_job;
 	}
 	struct em__servers v = {0};
 	struct em_filter_ctx fc = {
@@ -305,11 +387,15 @@ void em__query(struct req *r)
 	if(qt->task)
 		scope = em__types_where(r->arena, QF_SESSION_TYPE, em__task_families(qt->task == 2));
 	else
-		scope = em__types_where(r->arena, QF_TYPE, qt->job ? EM__JOB_FAMILIES : EM__FAM(qt->fam));
+		scope = em__types_where(r->arena, QF_TYPE, qt->job ? EM__JOB_FAMILIES : em__listed(qt->fam));
 	q.where = q_and(r->arena, scope, where);
 	if(page_size > 0) {
 		q.limit = page_size;
 		q.skip = (page - 1) * page_size;
+	}
+	if(!qt->job) {
+		send_rows(r, qt, &q, by_job, entity, page_size, page);
+		return;
 	}
 	struct em__out o;
 	em__out_begin(r, &o, 200);
@@ -320,39 +406,12 @@ void em__query(struct req *r)
 	} else
 		em__list(&o, "Refs", "Refs", 0);
 	int64_t total = 0;
-	enum rc rc;
 	struct em__emit e = {.r = r, .o = &o, .entity = entity};
-	if(qt->job)
-		rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &total);
-	else if(qt->task)
-		rc = core_task_list(&q, r->arena, em__emit_task, &e, &total);
-	else
-		rc = core_session_list(&q, r->arena, em__emit_session, &e, &total);
+	enum rc rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &total);
 	if(rc) {
 		em__error(r, rc, 0, "cannot run the query");
 		return;
 	}
-	em__list_end(&o);
-	if(entity)
-		em__close(&o);
-	int64_t size = page_size > 0 ? page_size : total;
-	int64_t pages = page_size > 0 ? (total + page_size - 1) / page_size : 1;
-	if(pages < 1)
-		pages = 1;
-	em__open(&o, "PagingInfo");
-	em__attr_int(&o, "PageNum", page_size > 0 ? page : 1);
-	em__attr_int(&o, "PageSize", size);
-	em__attr_int(&o, "PagesCount", pages);
-	em__links(&o);
-	if(page_size > 0) {
-		em__link(&o, "First", page_href(r, 1), NULL, NULL);
-		if(page > 1)
-			em__link(&o, "Previous", page_href(r, page - 1 < pages ? page - 1 : pages), NULL, NULL);
-		if(page < pages)
-			em__link(&o, "Next", page_href(r, page + 1), NULL, NULL);
-		em__link(&o, "Last", page_href(r, pages), NULL, NULL);
-	}
-	em__list_end(&o);
-	em__close(&o);
-	em__close(&o);
+	struct page_ctx pc = {.r = r, .entity = entity, .page_size = page_size, .page = page, .total = total};
+	page_tail(&o, total, &pc);
 }

@@ -184,6 +184,11 @@ enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out)
 	return seen(core.ops->emtask_get(core.st, id, a, out), "cannot read a task");
 }
 
+enum rc core_emtask_list(int64_t uid, struct arena *a, int (*cb)(void *, const struct emtask_rec *), void *ctx)
+{
+	return seen(core.ops->emtask_list(core.st, uid, a, cb, ctx), "cannot list tasks");
+}
+
 enum rc core_key_get(const char *id, struct arena *a, struct key_rec *out)
 {
 	return seen(core.ops->key_get(core.st, id, a, out), "cannot read an API key");

@@ -48,6 +48,7 @@ enum rc core_revoked_list(int kind, int64_t now_us, int64_t after, int64_t *last
 enum rc core_logon_get(const char *sid, struct arena *a, struct logon_rec *out);
 enum rc core_logon_list(int64_t uid, struct arena *a, int (*cb)(void *ctx, const struct logon_rec *l), void *ctx);
 enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out);
+enum rc core_emtask_list(int64_t uid, struct arena *a, int (*cb)(void *ctx, const struct emtask_rec *e), void *ctx);
 enum rc core_key_get(const char *id, struct arena *a, struct key_rec *out);
 enum rc core_key_list(struct arena *a, int (*cb)(void *ctx, const struct key_rec *k), void *ctx);
 
@@ -155,6 +156,8 @@ enum rc core_user_add(struct core_write *w, const char *name, const char *hash, 
 enum rc core_user_change(struct core_write *w, const char *name, const char *hash, int role);
 /** Removes a user; its uid is never given again. */
 enum rc core_user_del(struct core_write *w, const char *name);
+/** Removes an EM task; RC_NOTFOUND when there is none. */
+enum rc core_emtask_del(struct core_write *w, int64_t id);
 /** Adds an API key (RC_CONFLICT when the name is taken). */
 enum rc core_key_add(struct core_write *w, const struct key_rec *k);
 /** Stores a key's last use (only ever forward). */

@@ -679,6 +679,22 @@ enum rc core_user_del(struct core_write *w, const char *name)
 	return submit(w, apply_user_del);
 }
 
+/* ---------- Enterprise Manager tasks ---------- */
+
+static enum rc apply_emtask_del(struct core_write *w, struct store_tx *tx)
+{
+	enum rc rc = tx->ops->tx_emtask_delete(tx->s, w->in.i);
+	if(rc == RC_NOTFOUND)
+		return refuse(w, rc, "no such task");
+	return rc ? backend(w, tx, rc, "delete task") : RC_OK;
+}
+
+enum rc core_emtask_del(struct core_write *w, int64_t id)
+{
+	w->in.i = id;
+	return submit(w, apply_emtask_del);
+}
+
 /* ---------- API keys ---------- */
 
 static enum rc apply_key_put(struct core_write *w, struct store_tx *tx)

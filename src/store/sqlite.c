@@ -42,7 +42,7 @@ enum wstmt {
 	W_TASKS_DEL, W_TASK_LOGS_DEL, W_LOGS_DEL, W_LOG_LAST, W_LOG_INS, W_LOG_UPD,
 	W_USER_INS, W_USER_UPD, W_USER_GET, W_USER_DEL, W_KV_PUT, W_REVOKE, W_REVOKED_PURGE,
 	W_LOGON_PUT, W_LOGON_GET, W_LOGON_DEL, W_LOGON_DEL_OLD, W_LOGON_OF_USER, W_EMTASK_INS,
-	W_KEY_INS, W_KEY_REPLACE, W_KEY_GET, W_KEY_DEL, W_STMT_COUNT
+	W_KEY_INS, W_KEY_REPLACE, W_KEY_GET, W_KEY_DEL, W_EMTASK_DEL, W_STMT_COUNT
 };
 
 static const char *const wstmt_sql[W_STMT_COUNT] = {
@@ -84,6 +84,7 @@ static const char *const wstmt_sql[W_STMT_COUNT] = {
 	[W_KEY_REPLACE] = "REPLACE INTO api_keys(" KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6)",
 	[W_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE name=?1",
 	[W_KEY_DEL] = "DELETE FROM api_keys WHERE name=?1",
+	[W_EMTASK_DEL] = "DELETE FROM em_tasks WHERE id=?1",
 };
 
 #define LIST_CACHE 16
@@ -786,6 +787,15 @@ static enum rc sq_logon_list(struct store *s, int64_t uid, struct arena *a,
 	                (int (*)(void *, const void *))cb, ctx, NULL);
 }
 
+static enum rc sq_emtask_list(struct store *s, int64_t uid, struct arena *a,
+                              int (*cb)(void *, const struct emtask_rec *), void *ctx)
+{
+	return each_row(s, uid ? "SELECT " EMTASK_COLS " FROM em_tasks WHERE uid=?1 ORDER BY id DESC"
+	                       : "SELECT " EMTASK_COLS " FROM em_tasks ORDER BY id DESC",
+	                uid ? bind_uid : NULL, &uid, a, rd_emtask, sizeof(struct emtask_rec),
+	                (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
 static enum rc sq_key_list(struct store *s, struct arena *a, int (*cb)(void *, const struct key_rec *), void *ctx)
 {
 	return each_row(s, "SELECT " KEY_COLS " FROM api_keys ORDER BY name", NULL, NULL, a, rd_key,
@@ -1249,6 +1259,18 @@ static enum rc sq_tx_emtask_put(struct store *s, struct emtask_rec *e)
 	return rc;
 }
 
+static enum rc sq_tx_emtask_delete(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = wst(s, W_EMTASK_DEL);
+	if(!st)
+		return RC_BACKEND;
+	sqlite3_bind_int64(st, 1, id);
+	enum rc rc = wdone(s, st, "delete task");
+	if(!rc && sqlite3_changes(s->wconn->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
+}
+
 static enum rc sq_tx_key_put(struct store *s, const struct key_rec *k, int replace)
 {
 	sqlite3_stmt *st = wst(s, replace ? W_KEY_REPLACE : W_KEY_INS);
@@ -1433,6 +1455,7 @@ const struct store_ops store_sqlite = {
 	.logon_get = sq_logon_get,
 	.logon_list = sq_logon_list,
 	.emtask_get = sq_emtask_get,
+	.emtask_list = sq_emtask_list,
 	.key_get = sq_key_get,
 	.key_list = sq_key_list,
 	.read_error = sq_read_error,
@@ -1464,6 +1487,7 @@ const struct store_ops store_sqlite = {
 	.tx_logon_delete = sq_tx_logon_delete,
 	.tx_logon_of_user = sq_tx_logon_of_user,
 	.tx_emtask_put = sq_tx_emtask_put,
+	.tx_emtask_delete = sq_tx_emtask_delete,
 	.tx_key_put = sq_tx_key_put,
 	.tx_key_load = sq_tx_key_load,
 	.tx_key_delete = sq_tx_key_delete,

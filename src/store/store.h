@@ -89,6 +89,9 @@ struct store_ops {
 	enum rc (*logon_list)(struct store *s, int64_t uid, struct arena *a,
 	                      int (*cb)(void *ctx, const struct logon_rec *l), void *ctx);
 	enum rc (*emtask_get)(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out);
+	/** EM tasks asked for by uid (0: everyone's), newest first. */
+	enum rc (*emtask_list)(struct store *s, int64_t uid, struct arena *a,
+	                       int (*cb)(void *ctx, const struct emtask_rec *e), void *ctx);
 	enum rc (*key_get)(struct store *s, const char *id, struct arena *a, struct key_rec *out);
 	/** Every API key, by name. */
 	enum rc (*key_list)(struct store *s, struct arena *a, int (*cb)(void *ctx, const struct key_rec *k), void *ctx);
@@ -143,6 +146,8 @@ struct store_ops {
 	enum rc (*tx_logon_delete)(struct store *s, const char *sid, int64_t idle_before_us, int64_t started_before_us);
 	/** Logons of uid, oldest first, up to max sids. */
 	enum rc (*tx_logon_of_user)(struct store *s, int64_t uid, int max, char (*sids)[40], int *n);
+	/** Removes an EM task; RC_NOTFOUND when there is none. */
+	enum rc (*tx_emtask_delete)(struct store *s, int64_t id);
 	/** Inserts an API key (RC_CONFLICT when its id or name is taken) or, with replace, stores
 	 *  it over the key of the same id. */
 	enum rc (*tx_key_put)(struct store *s, const struct key_rec *k, int replace);

@@ -18,7 +18,7 @@ XSD_ROOTS = {"BackupJobSession", "ReplicaJobSession", "RestoreSession", "BackupT
              "ReplicaTaskSession", "EntityReferences", "EntityRef", "QueryResult", "Task",
              "LogonSession", "Error", "EnterpriseManager", "BackupJobSessions",
              "ReplicaJobSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServer",
-             "BackupServers", "Job", "Jobs"}
+             "BackupServers", "Job", "Jobs", "LogonSessions", "QuerySvc"}
 _schema = None
 
 
@@ -113,7 +113,8 @@ class EM:
 
 
 LIST_ROOTS = {"EntityReferences", "BackupJobSessions", "ReplicaJobSessions", "RestoreSessions",
-              "SystemSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServers", "Jobs"}
+              "SystemSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServers", "Jobs",
+              "LogonSessions"}
 LIST_CHILDREN = LIST_ROOTS | {"Refs", "SupportedVersions"}
 
 

@@ -132,7 +132,9 @@ def test_roles(em_data):
 
 # ---------------------------------------------------------------- collections
 
-COLLECTIONS = [("backupSessions", "BackupJobSession", ["ok", "bad", "run"]),
+# /api/backupSessions also lists file share and agent backup sessions (DESIGN §5, as EM's
+# GET /agents/backupSessions and GET /nas/backupSessions pages say).
+COLLECTIONS = [("backupSessions", "BackupJobSession", ["ok", "bad", "run", "nas", "agent"]),
                ("replicaSessions", "ReplicaJobSession", ["rep"]),
                ("nas/backupSessions", "BackupJobSession", ["nas"]),
                ("agents/backupSessions", "BackupJobSession", ["agent"]),
@@ -281,8 +283,11 @@ def test_query_filter_result_and_time(em_data):
     pi = res.find(q("PagingInfo"))
     assert pi.get("PageNum") == "1" and pi.get("PagesCount") == "1"
     # enum order: None < Success < Warning < Failed
-    res = query(em, type="backupjobsession", filter="result>=Success;result<Failed")
+    res = query(em, type="backupjobsession", filter="result>=Success;result<Failed;JobType==Backup")
     assert ids_of(res.find(q("Refs"))) == {made["ok"]["id"]}
+    # BackupJobSession covers file share and agent backup sessions too
+    res = query(em, type="backupjobsession", filter="result>=Success;result<Failed")
+    assert ids_of(res.find(q("Refs"))) == {made["ok"]["id"], made["nas"]["id"], made["agent"]["id"]}
     res = query(em, type="BackupJobSession", filter='CreationTime>="2000-01-01T00:00:00Z";state!=Stopped')
     assert ids_of(res.find(q("Refs"))) == {made["run"]["id"]}
     res = query(em, type="BackupJobSession", filter='CreationTime<"2000-01-01T00:00:00Z"')
@@ -321,14 +326,14 @@ def test_query_paging_and_sort(em_data):
     em = EM(srv.base_url, "viewer")
     names = []
     for page in (1, 2):
-        res = query(em, type="BackupJobSession", sortAsc="Name", pageSize=2, page=page)
+        res = query(em, type="BackupJobSession", filter="JobType==Backup", sortAsc="Name", pageSize=2, page=page)
         pi = res.find(q("PagingInfo"))
         assert pi.get("PagesCount") == "2" and pi.get("PageNum") == str(page) and pi.get("PageSize") == "2"
         rels = [l.get("Rel") for l in pi.find(q("Links"))]
         assert ("Next" in rels) == (page == 1) and ("Previous" in rels) == (page == 2)
         names += [r.get("Name") for r in res.find(q("Refs"))]
     assert len(names) == 3 and names == sorted(names, key=str.lower)
-    res = query(em, type="BackupJobSession", sortDesc="Name")
+    res = query(em, type="BackupJobSession", filter="JobType==Backup", sortDesc="Name")
     assert [r.get("Name") for r in res.find(q("Refs"))] == sorted(names, key=str.lower, reverse=True)
 
 
@@ -390,6 +395,7 @@ def test_stop_gives_task_and_vbr_shows_stopping(em_data):
     assert task.find(q("Operation")).text == "StopJobSession"
     assert task.find(q("Result")).get("Success") == "true"
     tid = task.find(q("TaskId")).text
+    assert [(l.get("Rel"), l.get("Type")) for l in task.find(q("Links"))] == [("Delete", "Task")]
     again = em.xml("/api/tasks/%s" % tid)
     assert again.find(q("TaskId")).text == tid
     same_data(to_plain(again), em.json("/api/tasks/%s" % tid))

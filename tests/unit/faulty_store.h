@@ -15,6 +15,7 @@ enum {
 	FAIL_TASK_LIST = 1 << 4, FAIL_JOB_LATEST = 1 << 5, FAIL_LOG_LIST = 1 << 6, FAIL_USER_GET = 1 << 7,
 	FAIL_USER_GET_UID = 1 << 8, FAIL_USER_LIST = 1 << 9, FAIL_USER_COUNT = 1 << 10, FAIL_KV_GET = 1 << 11,
 	FAIL_REVOKED_LIST = 1 << 12, FAIL_LOGON_GET = 1 << 13, FAIL_LOGON_LIST = 1 << 14, FAIL_EMTASK_GET = 1 << 15,
+	FAIL_EMTASK_LIST = 1 << 16, FAIL_KEY_GET = 1 << 17, FAIL_KEY_LIST = 1 << 18,
 };
 
 /* The transaction primitives, by bit of faulty.fail_tx. */
@@ -23,6 +24,7 @@ enum ftx {
 	FTX_SESSION_DELETE, FTX_SESSIONS_ENDED, FTX_TASK_LOAD, FTX_TASK_INSERT, FTX_TASK_UPDATE, FTX_LOG_LAST,
 	FTX_LOG_INSERT, FTX_LOG_UPDATE, FTX_USER_PUT, FTX_USER_LOAD, FTX_USER_DELETE, FTX_KV_PUT, FTX_REVOKE,
 	FTX_REVOKED_PURGE, FTX_LOGON_PUT, FTX_LOGON_LOAD, FTX_LOGON_DELETE, FTX_LOGON_OF_USER, FTX_EMTASK_PUT,
+	FTX_EMTASK_DELETE, FTX_KEY_PUT, FTX_KEY_LOAD, FTX_KEY_DELETE,
 	FTX__COUNT
 };
 
@@ -37,6 +39,8 @@ static const char *const faulty_tx_names[FTX__COUNT] = {
 	[FTX_REVOKE] = "tx_revoke", [FTX_REVOKED_PURGE] = "tx_revoked_purge", [FTX_LOGON_PUT] = "tx_logon_put",
 	[FTX_LOGON_LOAD] = "tx_logon_load", [FTX_LOGON_DELETE] = "tx_logon_delete",
 	[FTX_LOGON_OF_USER] = "tx_logon_of_user", [FTX_EMTASK_PUT] = "tx_emtask_put",
+	[FTX_EMTASK_DELETE] = "tx_emtask_delete", [FTX_KEY_PUT] = "tx_key_put", [FTX_KEY_LOAD] = "tx_key_load",
+	[FTX_KEY_DELETE] = "tx_key_delete",
 };
 
 static struct {
@@ -176,6 +180,25 @@ static enum rc faulty_emtask_get(struct store *s, int64_t id, struct arena *a, s
 {
 	FAULTY_CHECK(FAIL_EMTASK_GET);
 	return faulty.inner->emtask_get(s, id, a, out);
+}
+
+static enum rc faulty_emtask_list(struct store *s, int64_t uid, struct arena *a,
+                                  int (*cb)(void *, const struct emtask_rec *), void *ctx)
+{
+	FAULTY_CHECK(FAIL_EMTASK_LIST);
+	return faulty.inner->emtask_list(s, uid, a, cb, ctx);
+}
+
+static enum rc faulty_key_get(struct store *s, const char *id, struct arena *a, struct key_rec *out)
+{
+	FAULTY_CHECK(FAIL_KEY_GET);
+	return faulty.inner->key_get(s, id, a, out);
+}
+
+static enum rc faulty_key_list(struct store *s, struct arena *a, int (*cb)(void *, const struct key_rec *), void *ctx)
+{
+	FAULTY_CHECK(FAIL_KEY_LIST);
+	return faulty.inner->key_list(s, a, cb, ctx);
 }
 
 static const char *faulty_read_error(struct store *s)
@@ -341,6 +364,30 @@ static enum rc faulty_tx_logon_of_user(struct store *s, int64_t uid, int max, ch
 	return faulty.inner->tx_logon_of_user(s, uid, max, sids, n);
 }
 
+static enum rc faulty_tx_emtask_delete(struct store *s, int64_t id)
+{
+	FAULTY_TX(FTX_EMTASK_DELETE);
+	return faulty.inner->tx_emtask_delete(s, id);
+}
+
+static enum rc faulty_tx_key_put(struct store *s, const struct key_rec *k, int replace)
+{
+	FAULTY_TX(FTX_KEY_PUT);
+	return faulty.inner->tx_key_put(s, k, replace);
+}
+
+static enum rc faulty_tx_key_load(struct store *s, const char *name, struct arena *a, struct key_rec *out)
+{
+	FAULTY_TX(FTX_KEY_LOAD);
+	return faulty.inner->tx_key_load(s, name, a, out);
+}
+
+static enum rc faulty_tx_key_delete(struct store *s, const char *name)
+{
+	FAULTY_TX(FTX_KEY_DELETE);
+	return faulty.inner->tx_key_delete(s, name);
+}
+
 static enum rc faulty_tx_emtask_put(struct store *s, struct emtask_rec *e)
 {
 	FAULTY_TX(FTX_EMTASK_PUT);
@@ -367,6 +414,9 @@ static const struct store_ops store_faulty = {
 	.logon_get = faulty_logon_get,
 	.logon_list = faulty_logon_list,
 	.emtask_get = faulty_emtask_get,
+	.emtask_list = faulty_emtask_list,
+	.key_get = faulty_key_get,
+	.key_list = faulty_key_list,
 	.read_error = faulty_read_error,
 	.tx_begin = faulty_tx_begin,
 	.tx_commit = faulty_tx_commit,
@@ -396,6 +446,10 @@ static const struct store_ops store_faulty = {
 	.tx_logon_delete = faulty_tx_logon_delete,
 	.tx_logon_of_user = faulty_tx_logon_of_user,
 	.tx_emtask_put = faulty_tx_emtask_put,
+	.tx_emtask_delete = faulty_tx_emtask_delete,
+	.tx_key_put = faulty_tx_key_put,
+	.tx_key_load = faulty_tx_key_load,
+	.tx_key_delete = faulty_tx_key_delete,
 };
 
 #endif
