@@ -761,26 +761,32 @@ static void h_session_tasks(struct req *r)
 	                replica ? "ReplicaTaskSessions" : "BackupTaskSessions", s);
 }
 
-static void render_task_obj(struct req *r, const struct emtask_rec *t, int status)
+/* One <Task> element. */
+static void emit_task_obj(struct req *r, struct em__out *o, const struct emtask_rec *t)
 {
 	const char *h = em__href(r, "/api/tasks/task-%lld", (long long)t->id);
+	em__open(o, "Task");
+	em__attr(o, "Href", h);
+	em__attr(o, "Type", "Task");
+	em__links(o);
+	em__link(o, "Delete", h, NULL, "Task");
+	em__list_end(o);
+	e_str(o, "TaskId", arena_printf(r->arena, "task-%lld", (long long)t->id));
+	e_str(o, "State", "Finished");
+	e_str(o, "Operation", "StopJobSession");
+	em__open(o, "Result");
+	e_attr_bool(o, "Success", t->success);
+	if(!t->success)
+		e_str(o, "Message", t->message && *t->message ? t->message : "the session cannot be stopped");
+	em__close(o);
+	em__close(o);
+}
+
+static void render_task_obj(struct req *r, const struct emtask_rec *t, int status)
+{
 	struct em__out o;
 	em__out_begin(r, &o, status);
-	em__open(&o, "Task");
-	em__attr(&o, "Href", h);
-	em__attr(&o, "Type", "Task");
-	em__links(&o);
-	em__link(&o, "Delete", h, NULL, "Task");
-	em__list_end(&o);
-	e_str(&o, "TaskId", arena_printf(r->arena, "task-%lld", (long long)t->id));
-	e_str(&o, "State", "Finished");
-	e_str(&o, "Operation", "StopJobSession");
-	em__open(&o, "Result");
-	e_attr_bool(&o, "Success", t->success);
-	if(!t->success)
-		e_str(&o, "Message", t->message && *t->message ? t->message : "the session cannot be stopped");
-	em__close(&o);
-	em__close(&o);
+	emit_task_obj(r, &o, t);
 }
 
 static void stop_done(struct req *r)
@@ -816,20 +822,70 @@ static void h_session_action(struct req *r)
 	core_session_stop_em(api_write(r, stop_done), &s.id, r->who.uid);
 }
 
-static void h_task_get(struct req *r)
+/* The task named in the path, if it is the caller's (an admin's: anyone's); else answered. */
+static int load_task(struct req *r, struct emtask_rec *t)
 {
 	const char *p = r->params[0];
 	if(!strncasecmp(p, "task-", 5))
 		p += 5;
 	char *end;
 	long long id = strtoll(p, &end, 10);
-	struct emtask_rec t;
-	enum rc rc = !*p || *end || id <= 0 ? RC_NOTFOUND : core_emtask_get(id, r->arena, &t);
+	enum rc rc = !*p || *end || id <= 0 ? RC_NOTFOUND : core_emtask_get(id, r->arena, t);
+	if(!rc && t->uid != r->who.uid && r->who.role != ROLE_ADMIN)
+		rc = RC_NOTFOUND;   /* another user's task is none of the caller's business */
 	if(rc) {
 		em__error(r, rc, 0, rc == RC_NOTFOUND ? "no such task" : "cannot read the task");
+		return -1;
+	}
+	return 0;
+}
+
+static void h_task_get(struct req *r)
+{
+	struct emtask_rec t;
+	if(!load_task(r, &t))
+		render_task_obj(r, &t, 200);
+}
+
+static int emit_listed_task(void *ctx, const struct emtask_rec *t)
+{
+	struct em__emit *e = ctx;
+	emit_task_obj(e->r, e->o, t);
+	return 0;
+}
+
+/* GET /api/tasks: the caller's tasks, newest first (EM keeps them per logon session;
+ * sessiond keeps them per user, stored, so they outlive a restart). */
+static void h_task_list(struct req *r)
+{
+	struct em__out o;
+	em__out_begin(r, &o, 200);
+	em__list(&o, "Tasks", "Tasks", 0);
+	struct em__emit e = {.r = r, .o = &o};
+	enum rc rc = core_emtask_list(r->who.uid, r->arena, emit_listed_task, &e);
+	if(rc) {
+		em__error(r, rc, 0, "cannot list tasks");
 		return;
 	}
-	render_task_obj(r, &t, 200);
+	em__list_end(&o);
+}
+
+static void task_deleted(struct req *r)
+{
+	struct core_write *w = r->work;
+	if(w->rc) {
+		em__error(r, w->rc, 0, w->rc == RC_NOTFOUND ? "no such task" : "cannot delete the task");
+		return;
+	}
+	r->status = 204;
+	buf_reset(&r->out);
+}
+
+static void h_task_delete(struct req *r)
+{
+	struct emtask_rec t;
+	if(!load_task(r, &t))
+		core_emtask_del(api_write(r, task_deleted), t.id);
 }
 
 /* ---------- task session collections ---------- */
@@ -1131,7 +1187,9 @@ static const struct route routes[] = {
 	{M_GET, "/api/jobs/{id}/backupSessions", PERM_READ, h_job_sessions},
 	{M_GET, "/api/query", PERM_READ, em__query},
 	{M_GET, "/api/querySvc", PERM_READ, em__query_svc},
+	{M_GET, "/api/tasks", PERM_AUTH, h_task_list},
 	{M_GET, "/api/tasks/{id}", PERM_AUTH, h_task_get},
+	{M_DELETE, "/api/tasks/{id}", PERM_AUTH, h_task_delete},
 };
 
 const struct dialect dialect_em = {
