@@ -4,7 +4,7 @@
  * session's type is shown in a version as the value of that version that stands for it
  * (vbaz__az_type), and a Types filter value matches exactly the sessions a version shows
  * with that value (vbaz__type_match), so what a client reads and what it filters on never
- * disagree. Where each range comes from is in docs/azure.md. */
+ * disagree. A type that came after a version shows there as Unknown. Where each range comes from is in docs/azure.md. */
 #include <string.h>
 #include <strings.h>
 
@@ -148,7 +148,7 @@ const char *vbaz__az_type(int t, int version)
 	for(size_t i = 0; i < NVALUES; i++)
 		if(values[i].now && in_version(&values[i], version) && has_word(values[i].now, name))
 			return values[i].name;
-	return name;
+	return "Unknown";             /* a type newer than the version (every version has Unknown) */
 }
 
 int vbaz__type_accepted(const char *s, int version)
