@@ -2,9 +2,10 @@
  * spellings, problem+json errors, a JobSession in JSON, CSV and XML, and the row feed
  * behind both the JobSession pages and POST jobSessions/export.
  *
- * The feed (struct vbaz__feed) reads the store in keyset chunks of FEED_CHUNK rows into a
- * chunk arena reset between chunks, so an export of any size is streamed in constant
- * memory. Info blocks kept in a session's extra JSON are reduced to the schema's
+ * The feed (struct vbaz__feed) reads the store in keyset chunks of at most FEED_CHUNK rows
+ * into a chunk arena reset between chunks, and ends a chunk early once the piece it
+ * renders passes FEED_PART_BYTES, so a list or an export of any size and any row size is
+ * streamed in memory bounded by that budget plus one row. Info blocks kept in a session's extra JSON are reduced to the schema's
  * properties: a value of the wrong type is never shown. */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,7 +20,8 @@
 #include "util/timefmt.h"
 #include "util/xw.h"
 
-#define FEED_CHUNK 1000
+#define FEED_CHUNK 1000       /* rows in one store read at most */
+#define FEED_PART_BYTES (256 * 1024) /* a piece ends at the row that takes it past this */
 
 static int64_t duration_of(const struct sess_rec *s, int64_t now)
 {
@@ -500,6 +502,8 @@ struct vbaz__feed {
 	struct jw jw;
 	struct xw xw;
 	int64_t rows;                 /* rows in the current chunk */
+	int full;                     /* the current chunk stopped at the byte budget */
+	struct buf pending;           /* rendered before streaming began, sent first */
 };
 
 static int feed_row(void *ctx, const struct sess_rec *s)
@@ -513,6 +517,10 @@ static int feed_row(void *ctx, const struct sess_rec *s)
 	case VBAZ_PAGE: vbaz__render_session(&f->jw, s, &f->rc); break;
 	case VBAZ_CSV: csv_row(f->out, s, &f->rc); break;
 	case VBAZ_XML: xml_row(&f->xw, s, &f->rc); break;
+	}
+	if(f->out->len >= FEED_PART_BYTES) {
+		f->full = 1;
+		return 1;             /* the rest of the chunk comes with the next piece */
 	}
 	return 0;
 }
@@ -580,11 +588,12 @@ static int feed_next(struct vbaz__feed *f, struct buf *out)
 		q.where = q_and(a, f->where, older);
 	}
 	f->rows = 0;
+	f->full = 0;
 	if(want > 0 && core_session_list(&q, &f->chunk, feed_row, f, NULL))
 		return -1;
 	if(f->remaining > 0)
 		f->remaining -= f->rows;
-	if(want == 0 || f->rows < want || f->remaining == 0) {
+	if(want == 0 || (f->rows < want && !f->full) || f->remaining == 0) {
 		f->finished = 1;
 		feed_tail(f);
 		return 0;
@@ -594,13 +603,20 @@ static int feed_next(struct vbaz__feed *f, struct buf *out)
 
 static int feed_stream(struct req *r, struct buf *part)
 {
-	return feed_next(r->work, part);
+	struct vbaz__feed *f = r->work;
+	if(f->pending.len) {
+		buf_add(part, f->pending.p, f->pending.len);
+		buf_free(&f->pending);
+		return 1;
+	}
+	return feed_next(f, part);
 }
 
 static void feed_done(struct req *r)
 {
 	struct vbaz__feed *f = r->work;
 	arena_free(&f->chunk);
+	buf_free(&f->pending);
 }
 
 struct vbaz__feed *vbaz__feed_new(struct req *r, enum vbaz__feed_format fmt, const struct qexpr *where)
@@ -613,12 +629,14 @@ struct vbaz__feed *vbaz__feed_new(struct req *r, enum vbaz__feed_format fmt, con
 	f->rc.now = r->now_us;
 	f->remaining = -1;
 	arena_init(&f->chunk);
+	buf_init(&f->pending, 0);
 	r->work = f;
 	r->stream_done = feed_done;
 	return f;
 }
 
-/* Sends the feed: small pages at once, anything else streamed. */
+/* Sends the feed: a small answer at once (with its length), anything else streamed; a
+ * buffered answer that grows past FEED_PART_BYTES is streamed from there on. */
 void vbaz__feed_send(struct req *r, struct vbaz__feed *f, int status, const char *ctype, int buffered)
 {
 	r->status = status;
@@ -627,11 +645,16 @@ void vbaz__feed_send(struct req *r, struct vbaz__feed *f, int status, const char
 	jw_init(&f->jw, &r->out);
 	if(buffered) {
 		int more;
-		while((more = feed_next(f, &r->out)) > 0)
+		while((more = feed_next(f, &r->out)) > 0 && r->out.len < FEED_PART_BYTES)
 			;
-		if(more < 0 || r->out.failed)
+		if(more < 0 || r->out.failed) {
 			vbaz__error(r, RC_BACKEND, 500, "cannot read the sessions");
-		return;
+			return;
+		}
+		if(!more)
+			return;
+		buf_add(&f->pending, r->out.p, r->out.len);
+		buf_reset(&r->out);
 	}
 	r->stream = feed_stream;
 }
