@@ -5,6 +5,7 @@
  * (vbaz__az_type), and a Types filter value matches exactly the sessions a version shows
  * with that value (vbaz__type_match), so what a client reads and what it filters on never
  * disagree. A type that came after a version shows there as Unknown. Where each range comes from is in docs/azure.md. */
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -135,7 +136,7 @@ static int has_word(const char *list, const char *w)
 	return 0;
 }
 
-const char *vbaz__az_type(int t, int version)
+static const char *shown_of(int t, int version)
 {
 	const char *name = catalog_type_az(t);
 	const struct az_value *a = value_of(name, strlen(name));
@@ -149,6 +150,28 @@ const char *vbaz__az_type(int t, int version)
 		if(values[i].now && in_version(&values[i], version) && has_word(values[i].now, name))
 			return values[i].name;
 	return "Unknown";             /* a type newer than the version (every version has Unknown) */
+}
+
+/* shown_of for every type code and version, computed once: a JobSession row reads it. */
+static const char *shown[AZ__END][CATALOG_CODE_LIMIT];
+static pthread_once_t shown_once = PTHREAD_ONCE_INIT;
+
+static void shown_init(void)
+{
+	for(int v = AZ_V1; v < AZ__END; v++)
+		for(int i = 0; i < catalog_type_count(); i++) {
+			int t = catalog_type_at(i);
+			if(t >= 0 && t < CATALOG_CODE_LIMIT)
+				shown[v][t] = shown_of(t, v);
+		}
+}
+
+const char *vbaz__az_type(int t, int version)
+{
+	pthread_once(&shown_once, shown_init);
+	if(version >= AZ_V1 && version < AZ__END && t >= 0 && t < CATALOG_CODE_LIMIT && shown[version][t])
+		return shown[version][t];
+	return shown_of(t, version);
 }
 
 int vbaz__type_accepted(const char *s, int version)

@@ -256,7 +256,8 @@ const char *vbaz__policy_type(const struct sess_rec *s)
 
 /* The info blocks of a session: those of its extra JSON, and for a policy session a
  * backupJobInfo completed from its job (policyId is the job id, which PolicyId filters
- * on; policyName the job name; policyType by workload; policyRemoved false). */
+ * on; policyName the job name; policyType by workload, also in place of a value that is
+ * no PolicyType; policyRemoved false). */
 static json_t *parse_extra(const struct sess_rec *s)
 {
 	json_t *x = s->extra ? json_loads(s->extra, 0, NULL) : NULL;
@@ -280,7 +281,11 @@ static json_t *parse_extra(const struct sess_rec *s)
 	const char *name = s->job_name && *s->job_name ? s->job_name : s->name;
 	if(!json_is_string(json_object_get(b, "policyName")) && name)
 		json_object_set_new(b, "policyName", json_string(name));
-	if(!json_is_string(json_object_get(b, "policyType")))
+	json_t *pt = json_object_get(b, "policyType");
+	int known = 0;
+	for(const char *const *e = policy_types; json_is_string(pt) && *e; e++)
+		known |= !strcmp(*e, json_string_value(pt));
+	if(!known)
 		json_object_set_new(b, "policyType", json_string(ptype));
 	if(!json_is_boolean(json_object_get(b, "policyRemoved")))
 		json_object_set_new(b, "policyRemoved", json_false());

@@ -58,7 +58,7 @@ def d(server_factory):
     # a policy session whose reporter sent a block with a policyId of its own
     d.reported = new_session(rep, name="vt-reported", sessionType="PolicySnapshot", jobName="reported-job",
                              backupJobInfo={"policyId": str(uuid.uuid4()), "protectedInstancesCount": 5,
-                                            "policyType": "VirtualMachines"})
+                                            "policyType": "Vm"})
     d.az = Az.login(srv)
     return d
 
@@ -158,6 +158,7 @@ def test_policy_id_shown_is_the_one_filtered_on(d):
     s = d.az.get("/api/v8.1/jobSessions/" + d.reported["id"], model="JobSession").json()
     bj = s["backupJobInfo"]
     assert bj["protectedInstancesCount"] == 5 and bj["policyName"] == "reported-job"
+    assert bj["policyType"] == "VirtualMachines"  # "Vm" is no PolicyType: the derived one instead
     assert bj["policyId"] == vbr_job_id(d.srv, d.reported["id"])
     for version in ("v1", "v7", "v8.1"):
         assert page_ids(d.az, version, "PolicyId=" + bj["policyId"]) == {d.reported["id"]}
