@@ -30,6 +30,8 @@ int vbaz__type_accepted(const char *s, int version);
 /** The types version shows as the value s, into out[0..max); -1 when s is not one of the
  *  version's Types filter values. */
 int vbaz__type_match(const char *s, int version, int *out, int max);
+/** Whether the space-separated list has the word w (case-sensitive). */
+int vbaz__has_word(const char *list, const char *w);
 /** scheme://host/api/vN for r, in r->arena. */
 const char *vbaz__api_base(struct req *r);
 

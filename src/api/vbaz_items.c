@@ -145,18 +145,6 @@ static const struct {
 	{"", "VirtualMachine"},
 };
 
-static int listed(const char *list, const char *w)
-{
-	size_t n = strlen(w);
-	for(const char *p = list; *p;) {
-		size_t len = strcspn(p, " ");
-		if(len == n && !strncmp(p, w, n))
-			return 1;
-		p += len + (p[len] == ' ');
-	}
-	return 0;
-}
-
 static int emit_item(void *ctx, const struct task_rec *t)
 {
 	const struct item_ctx *c = ctx;
@@ -212,7 +200,7 @@ void vbaz__items(struct req *r)
 	int64_t total = 0;
 	struct buf items;
 	buf_init(&items, 0);
-	if(listed(k->types, az)) {
+	if(vbaz__has_word(k->types, az)) {
 		struct arena *a = r->arena;
 		const struct qexpr *where = q_uuid(a, QF_SESSION_ID, Q_EQ, &s.id);
 		if(pattern && *pattern)

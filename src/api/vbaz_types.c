@@ -121,8 +121,7 @@ static int in_version(const struct az_value *a, int version)
 	return version >= a->since && version <= a->until;
 }
 
-/* Whether the space-separated list has the word w. */
-static int has_word(const char *list, const char *w)
+int vbaz__has_word(const char *list, const char *w)
 {
 	size_t n = strlen(w);
 	for(const char *p = list; p && *p;) {
@@ -147,7 +146,7 @@ static const char *shown_of(int t, int version)
 		return n ? n->name : name;
 	}
 	for(size_t i = 0; i < NVALUES; i++)
-		if(values[i].now && in_version(&values[i], version) && has_word(values[i].now, name))
+		if(values[i].now && in_version(&values[i], version) && vbaz__has_word(values[i].now, name))
 			return values[i].name;
 	return "Unknown";             /* a type newer than the version (every version has Unknown) */
 }
