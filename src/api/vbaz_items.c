@@ -19,6 +19,7 @@ struct item_ctx {
 	const struct kind *k;
 	const struct sess_rec *s;     /* the session the items belong to */
 	const char *resource_type;    /* AzureResource.resourceType of its workload */
+	int version;                  /* enum az_version */
 };
 
 /* A task session's JobStatus (no stop request on task sessions). */
@@ -40,11 +41,24 @@ static void kresource(const struct item_ctx *c, const struct task_rec *t)
 	jw_obj_end(c->w);
 }
 
-/* ProtectedItem: the resource, one run (this session), its success or failure. */
+/* ProtectedItem: the resource, one run (this session), its success or failure. v1's
+ * protected item (archive/vbazure/10) names the VM `item` and has no runs. */
 static void protected_item(const struct item_ctx *c, const struct task_rec *t)
 {
 	struct jw *w = c->w;
+	int done = t->state == ST_STOPPED;
 	char sid[UUID_STR_LEN + 1];
+	if(c->version == AZ_V1) {
+		uuid_format(&t->id, sid);
+		jw_key(w, "item");
+		jw_obj(w);
+		jw_kstr(w, "id", sid);
+		jw_kstr(w, "name", t->name);
+		jw_obj_end(w);
+		jw_kint(w, "successCount", done && (t->result == RES_SUCCESS || t->result == RES_WARNING));
+		jw_kint(w, "failureCount", done && t->result == RES_FAILED);
+		return;
+	}
 	uuid_format(&c->s->id, sid);
 	kresource(c, t);
 	jw_key(w, "runs");
@@ -59,7 +73,6 @@ static void protected_item(const struct item_ctx *c, const struct task_rec *t)
 		jw_knull(w, "endTime");
 	jw_obj_end(w);
 	jw_arr_end(w);
-	int done = t->state == ST_STOPPED;
 	jw_kint(w, "successCount", done && (t->result == RES_SUCCESS || t->result == RES_WARNING));
 	jw_kint(w, "failureCount", done && t->result == RES_FAILED);
 }
@@ -182,7 +195,7 @@ void vbaz__items(struct req *r)
 		return;
 	}
 	const char *az = vbaz__az_type(s.type, AZ_V81);
-	struct item_ctx c = {.k = k, .s = &s, .resource_type = "VirtualMachine"};
+	struct item_ctx c = {.k = k, .s = &s, .resource_type = "VirtualMachine", .version = r->version};
 	for(size_t i = 0; i < sizeof(resource_types) / sizeof(resource_types[0]); i++)
 		if(!strncmp(az, resource_types[i].prefix, strlen(resource_types[i].prefix))) {
 			c.resource_type = resource_types[i].resource_type;

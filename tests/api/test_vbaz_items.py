@@ -130,6 +130,11 @@ def test_other_versions(d, version):
     b = items(d.az, d.sess["protectedItems"]["id"], "protectedItems", version=version)
     assert b["totalCount"] == 3
     assert "/api/%s/jobSessions/" % version in b["_links"]["self"]["href"]
+    for i in b["results"]:
+        if version == "v1":  # archive/vbazure/10 getting_protected_items_by_backup_sessions_id
+            assert set(i) == {"item", "successCount", "failureCount"} and i["item"]["name"] in NAMES
+        else:
+            assert i["resource"]["name"] in NAMES and i["runs"]
 
 
 @pytest.mark.parametrize("query,param", [("Offset=-1", "Offset"), ("Limit=-2", "Limit"),
