@@ -3,6 +3,7 @@
  * errors in the ProblemDetails shape the v8.1 document gives for each status, how a
  * JobSession looks in JSON, CSV and XML, and the feed that streams pages and exports —
  * is vbaz_wire.c. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,7 @@
 #include "util/timefmt.h"
 
 
-#define DEFAULT_LIMIT 30      /* not documented by Veeam: the UI's page size */
 #define BUFFERED_MAX 1000     /* larger pages (and Limit=-1) are streamed */
-
-/* ---------- versions ---------- */
-
-
-
-
-/* ---------- errors ---------- */
-
-
-
-
-
 
 static void json_answer(struct req *r, int status, struct jw *w)
 {
@@ -235,7 +223,7 @@ static enum rc list_filters(struct req *r, const struct qexpr **where)
 	return RC_OK;
 }
 
-static enum rc int_param(struct req *r, const char *name, int64_t min, int64_t def, int64_t *out)
+enum rc vbaz__int_param(struct req *r, const char *name, int64_t min, int64_t def, int64_t *out)
 {
 	const char *v = req_query(r, name);
 	*out = def;
@@ -256,13 +244,40 @@ static void h_sessions(struct req *r)
 {
 	const struct qexpr *where = NULL;
 	int64_t offset, limit, total;
-	if(int_param(r, "Offset", 0, 0, &offset) || int_param(r, "Limit", -1, DEFAULT_LIMIT, &limit) ||
+	if(vbaz__int_param(r, "Offset", 0, 0, &offset) || vbaz__int_param(r, "Limit", -1, VBAZ_DEFAULT_LIMIT, &limit) ||
 	   list_filters(r, &where))
 		return;
 	if(vbaz__count_where(r, where, &total))
 		return;
 	vbaz__send_page(r, where, offset, limit, total, arena_printf(r->arena, "%s/jobSessions", vbaz__api_base(r)),
 	                limit >= 0 && limit <= BUFFERED_MAX);
+}
+
+/* A body where the operation takes none: nothing, null or {} (what clients send for
+ * "no options") pass; a property, another JSON value or malformed JSON is a 400. */
+enum rc vbaz__no_body(struct req *r, const char *model)
+{
+	size_t i = 0;
+	while(i < r->body_len && strchr(" \t\r\n", r->body[i]))
+		i++;
+	if(!r->body || i == r->body_len)
+		return RC_OK;
+	json_error_t je;
+	json_t *o = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &je);
+	if(!o || !(json_is_null(o) || json_is_object(o))) {
+		json_decref(o);
+		return vbaz__bad(r, "body", "the %s of %.100s must be empty or a JSON object", model);
+	}
+	const char *key = json_is_object(o) ? json_object_iter_key(json_object_iter(o)) : NULL;
+	enum rc rc = RC_OK;
+	if(key) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "%s is not a property of %s: it takes no options", key, model);
+		vbaz__problem(r, 400, key, msg);
+		rc = RC_INVALID;
+	}
+	json_decref(o);
+	return rc;
 }
 
 /* ---------- one session, log, stop ---------- */
@@ -469,6 +484,15 @@ static const struct route routes[] = {
 	{M_GET, "/api/{v}/jobSessions/{id}", PERM_READ, h_session},
 	{M_GET | M_POST, "/api/{v}/jobSessions/{id}/log", PERM_READ, h_session_log},
 	{M_POST, "/api/{v}/jobSessions/{id}/stop", PERM_STOP, h_session_stop},
+	{M_GET, "/api/{v}/jobSessions/{id}/protectedItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/restoredItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/deletedItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/checkedItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/fileLevelRestoredItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/fileLevelRestoredFileShareItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/vnetRestoredItems", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/restoredDatabases", PERM_READ, vbaz__items},
+	{M_GET, "/api/{v}/jobSessions/{id}/restoredCosmosDbAccounts", PERM_READ, vbaz__items},
 	{M_GET, "/api/{v}/overview/sessionsSummary", PERM_READ, h_summary},
 	{M_GET, "/api/{v}/system/serverInfo", PERM_AUTH, h_server_info},
 	{M_GET, "/api/{v}/system/about", PERM_AUTH, h_about},

@@ -2,9 +2,10 @@
  * spellings, problem+json errors, a JobSession in JSON, CSV and XML, and the row feed
  * behind both the JobSession pages and POST jobSessions/export.
  *
- * The feed (struct feed) reads the store in keyset chunks of FEED_CHUNK rows into a
- * chunk arena reset between chunks, so an export of any size is streamed in constant
- * memory. Info blocks kept in a session's extra JSON are reduced to the schema's
+ * The feed (struct vbaz__feed) reads the store in keyset chunks of at most FEED_CHUNK rows
+ * into a chunk arena reset between chunks, and ends a chunk early once the piece it
+ * renders passes FEED_PART_BYTES, so a list or an export of any size and any row size is
+ * streamed in memory bounded by that budget plus one row. Info blocks kept in a session's extra JSON are reduced to the schema's
  * properties: a value of the wrong type is never shown. */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,10 +20,8 @@
 #include "util/timefmt.h"
 #include "util/xw.h"
 
-#define CSV_TYPE "text/csv; charset=utf-8"
-#define XML_TYPE "application/xml; charset=utf-8"
-#define FEED_CHUNK 1000
-#define MAX_IDS 200           /* jobSessionIds in one export (bound parameters) */
+#define FEED_CHUNK 1000       /* rows in one store read at most */
+#define FEED_PART_BYTES (256 * 1024) /* a piece ends at the row that takes it past this */
 
 static int64_t duration_of(const struct sess_rec *s, int64_t now)
 {
@@ -32,19 +31,6 @@ static int64_t duration_of(const struct sess_rec *s, int64_t now)
 
 
 #define PROBLEM_TYPE "application/problem+json"
-
-static const char *const az_versions[AZ__END] = {
-	NULL, "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v8.1",
-};
-
-/* Azure type values renamed in later versions (shown and filtered by the new name). */
-static const struct {
-	const char *old_name;
-	const char *new_name;
-	int since;
-} renamed[] = {
-	{"AutoBackup", "PolicyBackup", AZ_V2},
-};
 
 static const struct {
 	int status;
@@ -70,29 +56,6 @@ static int no_row(void *ctx, const struct sess_rec *s)
 	return 0;
 }
 
-const char *vbaz__version_name(int v)
-{
-	return v > 0 && v < AZ__END ? az_versions[v] : "";
-}
-
-/* JobSessionType values a type filter accepts in this version, into out (type indexes). */
-int vbaz__type_match(const char *s, int version, int *out, int max)
-{
-	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
-		if(version >= renamed[i].since && !strcasecmp(s, renamed[i].old_name))
-			return -1;
-	int n = catalog_type_match_az(s, out, max);
-	if(n < 0)
-		return -1;
-	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
-		if(version >= renamed[i].since && !strcasecmp(s, renamed[i].new_name)) {
-			int m = catalog_type_match_az(renamed[i].old_name, out + n, max - n);
-			if(m > 0)
-				n += m;
-		}
-	return n;
-}
-
 
 /* ---------- info blocks ---------- */
 
@@ -102,6 +65,7 @@ struct prop {
 	const char *name;
 	enum pkind kind;
 	const char *const *values;    /* P_ENUM: allowed values, NULL-terminated */
+	int since;                    /* first API version with the property (v1 has no policyType) */
 };
 
 static const char *const policy_types[] = {
@@ -110,37 +74,37 @@ static const char *const policy_types[] = {
 static const char *const priorities[] = {"Normal", "High", "Unknown", NULL};
 
 static const struct prop backup_props[] = {
-	{"policyId", P_UUID, NULL}, {"policyName", P_STR, NULL}, {"policyType", P_ENUM, policy_types},
-	{"protectedInstancesCount", P_INT, NULL}, {"policyRemoved", P_BOOL, NULL}, {NULL, 0, NULL},
+	{"policyId", P_UUID, NULL, 0}, {"policyName", P_STR, NULL, 0}, {"policyType", P_ENUM, policy_types, AZ_V2},
+	{"protectedInstancesCount", P_INT, NULL, 0}, {"policyRemoved", P_BOOL, NULL, 0}, {NULL, 0, NULL, 0},
 };
 static const struct prop health_props[] = {
-	{"policyId", P_UUID, NULL}, {"policyName", P_STR, NULL}, {"checkedInstancesCount", P_INT, NULL},
-	{"policyRemoved", P_BOOL, NULL}, {NULL, 0, NULL},
+	{"policyId", P_UUID, NULL, 0}, {"policyName", P_STR, NULL, 0}, {"checkedInstancesCount", P_INT, NULL, 0},
+	{"policyRemoved", P_BOOL, NULL, 0}, {NULL, 0, NULL, 0},
 };
 static const struct prop restore_props[] = {
-	{"reason", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL}, {NULL, 0, NULL},
+	{"reason", P_STR, NULL, 0}, {"backupPolicyDisplayName", P_STR, NULL, 0}, {NULL, 0, NULL, 0},
 };
 static const struct prop flr_props[] = {
-	{"initiator", P_STR, NULL}, {"reason", P_STR, NULL}, {"flrLink", P_FLR, NULL}, {"vmId", P_STR, NULL},
-	{"vmName", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL},
-	{"restorePointCreatedDateUtc", P_TIME, NULL}, {"isFlrSessionReady", P_BOOL, NULL}, {NULL, 0, NULL},
+	{"initiator", P_STR, NULL, 0}, {"reason", P_STR, NULL, 0}, {"flrLink", P_FLR, NULL, 0}, {"vmId", P_STR, NULL, 0},
+	{"vmName", P_STR, NULL, 0}, {"backupPolicyDisplayName", P_STR, NULL, 0},
+	{"restorePointCreatedDateUtc", P_TIME, NULL, 0}, {"isFlrSessionReady", P_BOOL, NULL, 0}, {NULL, 0, NULL, 0},
 };
 static const struct prop share_flr_props[] = {
-	{"initiator", P_STR, NULL}, {"reason", P_STR, NULL}, {"flrLink", P_FLR, NULL},
-	{"fileShareId", P_STR, NULL}, {"fileShareName", P_STR, NULL}, {"backupPolicyDisplayName", P_STR, NULL},
-	{"restorePointCreatedDateUtc", P_TIME, NULL}, {NULL, 0, NULL},
+	{"initiator", P_STR, NULL, 0}, {"reason", P_STR, NULL, 0}, {"flrLink", P_FLR, NULL, 0},
+	{"fileShareId", P_STR, NULL, 0}, {"fileShareName", P_STR, NULL, 0}, {"backupPolicyDisplayName", P_STR, NULL, 0},
+	{"restorePointCreatedDateUtc", P_TIME, NULL, 0}, {NULL, 0, NULL, 0},
 };
 static const struct prop repository_props[] = {
-	{"repositoryId", P_STR, NULL}, {"repositoryName", P_STR, NULL}, {"repositoryRemoved", P_BOOL, NULL},
-	{NULL, 0, NULL},
+	{"repositoryId", P_STR, NULL, 0}, {"repositoryName", P_STR, NULL, 0}, {"repositoryRemoved", P_BOOL, NULL, 0},
+	{NULL, 0, NULL, 0},
 };
 static const struct prop retrieval_props[] = {
-	{"restorePointId", P_UUID, NULL}, {"sqlRestorePointId", P_UUID, NULL},
-	{"cosmosDbRestorePointId", P_UUID, NULL}, {"initiator", P_STR, NULL}, {"instanceName", P_STR, NULL},
-	{"daysToKeep", P_INT, NULL}, {"dataRetrievalPriority", P_ENUM, priorities}, {NULL, 0, NULL},
+	{"restorePointId", P_UUID, NULL, 0}, {"sqlRestorePointId", P_UUID, NULL, 0},
+	{"cosmosDbRestorePointId", P_UUID, NULL, 0}, {"initiator", P_STR, NULL, 0}, {"instanceName", P_STR, NULL, 0},
+	{"daysToKeep", P_INT, NULL, 0}, {"dataRetrievalPriority", P_ENUM, priorities, 0}, {NULL, 0, NULL, 0},
 };
 static const struct prop retention_props[] = {
-	{"deletedRestorePointsCount", P_INT, NULL}, {NULL, 0, NULL},
+	{"deletedRestorePointsCount", P_INT, NULL, 0}, {NULL, 0, NULL, 0},
 };
 
 /* The JobSession info blocks in v8.1 schema order; v1 documents four of them. */
@@ -218,11 +182,13 @@ struct block_sink {
 	void *ctx;
 };
 
-static void walk_block(const struct block *b, json_t *obj, const struct block_sink *k)
+static void walk_block(const struct block *b, json_t *obj, int version, const struct block_sink *k)
 {
 	int present = json_is_object(obj);
 	k->open(k->ctx, b->name, present);
 	for(const struct prop *p = b->props; p->name; p++) {
+		if(version < p->since)
+			continue;
 		json_t *v = present ? json_object_get(obj, p->name) : NULL;
 		if(p->kind == P_FLR) {
 			int has = json_is_object(v);
@@ -267,15 +233,62 @@ static void json_close(void *ctx, int present)
 		jw_obj_end(ctx);
 }
 
+/* The policy type a policy session's workload gives, by the prefix of its v8.1
+ * JobSessionType value; the first row whose prefix matches wins. */
+static const struct {
+	const char *prefix;
+	const char *policy_type;
+} policy_types_of[] = {
+	{"Sql", "AzureSql"}, {"FileShare", "FileShares"}, {"Vnet", "Vnet"}, {"PostgresDb", "CosmosDb"},
+	{"MongoDb", "CosmosDb"}, {"", "VirtualMachines"},
+};
+
+const char *vbaz__policy_type(const struct sess_rec *s)
+{
+	const char *t = vbaz__az_type(s->type, AZ_V81);
+	if(!strstr(t, "Policy"))
+		return NULL;
+	for(size_t i = 0; i < sizeof(policy_types_of) / sizeof(policy_types_of[0]); i++)
+		if(!strncmp(t, policy_types_of[i].prefix, strlen(policy_types_of[i].prefix)))
+			return policy_types_of[i].policy_type;
+	return NULL;
+}
+
+/* The info blocks of a session: those of its extra JSON, and for a policy session a
+ * backupJobInfo completed from its job (policyId is the job id, which PolicyId filters
+ * on; policyName the job name; policyType by workload, also in place of a value that is
+ * no PolicyType; policyRemoved false). */
 static json_t *parse_extra(const struct sess_rec *s)
 {
-	if(!s->extra)
-		return NULL;
-	json_t *x = json_loads(s->extra, 0, NULL);
+	json_t *x = s->extra ? json_loads(s->extra, 0, NULL) : NULL;
 	if(x && !json_is_object(x)) {
 		json_decref(x);
-		return NULL;
+		x = NULL;
 	}
+	const char *ptype = vbaz__policy_type(s);
+	if(!ptype)
+		return x;
+	if(!x)
+		x = json_object();
+	json_t *b = json_object_get(x, "backupJobInfo");
+	if(!json_is_object(b)) {
+		b = json_object();
+		json_object_set_new(x, "backupJobInfo", b);
+	}
+	char id[UUID_STR_LEN + 1];
+	uuid_format(&s->job_id, id);
+	json_object_set_new(b, "policyId", json_string(id));
+	const char *name = s->job_name && *s->job_name ? s->job_name : s->name;
+	if(!json_is_string(json_object_get(b, "policyName")) && name)
+		json_object_set_new(b, "policyName", json_string(name));
+	json_t *pt = json_object_get(b, "policyType");
+	int known = 0;
+	for(const char *const *e = policy_types; json_is_string(pt) && *e; e++)
+		known |= !strcmp(*e, json_string_value(pt));
+	if(!known)
+		json_object_set_new(b, "policyType", json_string(ptype));
+	if(!json_is_boolean(json_object_get(b, "policyRemoved")))
+		json_object_set_new(b, "policyRemoved", json_false());
 	return x;
 }
 
@@ -315,7 +328,7 @@ void vbaz__render_session(struct jw *w, const struct sess_rec *s, const struct v
 	for(size_t i = 0; x && i < NBLOCKS; i++) {
 		json_t *b = json_object_get(x, blocks[i].name);
 		if(c->version >= blocks[i].since && json_is_object(b))
-			walk_block(&blocks[i], b, &k);
+			walk_block(&blocks[i], b, c->version, &k);
 	}
 	json_decref(x);
 	jw_key(w, "_links");
@@ -387,7 +400,7 @@ static void csv_header(struct buf *b)
 	struct csv_names n = {.b = b};
 	struct block_sink k = {name_open, name_value, name_close, &n};
 	for(size_t i = 0; i < NBLOCKS; i++)
-		walk_block(&blocks[i], NULL, &k);
+		walk_block(&blocks[i], NULL, AZ_V81, &k);
 	buf_addstr(b, "\r\n");
 }
 
@@ -448,7 +461,7 @@ static void csv_row(struct buf *b, const struct sess_rec *s, const struct vbaz__
 	json_t *x = parse_extra(s);
 	struct block_sink k = {csv_open, csv_value, csv_close, b};
 	for(size_t i = 0; i < NBLOCKS; i++)
-		walk_block(&blocks[i], x ? json_object_get(x, blocks[i].name) : NULL, &k);
+		walk_block(&blocks[i], x ? json_object_get(x, blocks[i].name) : NULL, c->version, &k);
 	json_decref(x);
 	buf_addstr(b, "\r\n");
 }
@@ -466,7 +479,7 @@ static void xml_row(struct xw *w, const struct sess_rec *s, const struct vbaz__r
 	for(size_t i = 0; x && i < NBLOCKS; i++) {
 		json_t *blk = json_object_get(x, blocks[i].name);
 		if(json_is_object(blk))
-			walk_block(&blocks[i], blk, &k);
+			walk_block(&blocks[i], blk, c->version, &k);
 	}
 	json_decref(x);
 	xw_end(w);
@@ -474,11 +487,11 @@ static void xml_row(struct xw *w, const struct sess_rec *s, const struct vbaz__r
 
 /* ---------- the row feed: pages, exports ---------- */
 
-enum feed_format { FEED_PAGE, FEED_CSV, FEED_XML };
 
-struct feed {
+
+struct vbaz__feed {
 	const struct qexpr *where;    /* the filter, in the request arena */
-	enum feed_format fmt;
+	enum vbaz__feed_format fmt;
 	struct vbaz__render_ctx rc;
 	int64_t offset;               /* echoed in the page; skipped before the first chunk */
 	int64_t limit;                /* echoed in the page */
@@ -494,27 +507,33 @@ struct feed {
 	struct jw jw;
 	struct xw xw;
 	int64_t rows;                 /* rows in the current chunk */
+	int full;                     /* the current chunk stopped at the byte budget */
+	struct buf pending;           /* rendered before streaming began, sent first */
 };
 
 static int feed_row(void *ctx, const struct sess_rec *s)
 {
-	struct feed *f = ctx;
+	struct vbaz__feed *f = ctx;
 	f->rows++;
 	f->have_last = 1;
 	f->last_creation = s->creation_us;
 	f->last_id = s->id;
 	switch(f->fmt) {
-	case FEED_PAGE: vbaz__render_session(&f->jw, s, &f->rc); break;
-	case FEED_CSV: csv_row(f->out, s, &f->rc); break;
-	case FEED_XML: xml_row(&f->xw, s, &f->rc); break;
+	case VBAZ_PAGE: vbaz__render_session(&f->jw, s, &f->rc); break;
+	case VBAZ_CSV: csv_row(f->out, s, &f->rc); break;
+	case VBAZ_XML: xml_row(&f->xw, s, &f->rc); break;
+	}
+	if(f->out->len >= FEED_PART_BYTES) {
+		f->full = 1;
+		return 1;             /* the rest of the chunk comes with the next piece */
 	}
 	return 0;
 }
 
-static void feed_head(struct feed *f)
+static void feed_head(struct vbaz__feed *f)
 {
 	switch(f->fmt) {
-	case FEED_PAGE:
+	case VBAZ_PAGE:
 		jw_obj(&f->jw);
 		jw_kint(&f->jw, "offset", f->offset);
 		jw_kint(&f->jw, "limit", f->limit);
@@ -522,18 +541,18 @@ static void feed_head(struct feed *f)
 		jw_key(&f->jw, "results");
 		jw_arr(&f->jw);
 		break;
-	case FEED_CSV: csv_header(f->out); break;
-	case FEED_XML:
+	case VBAZ_CSV: csv_header(f->out); break;
+	case VBAZ_XML:
 		xw_init(&f->xw, f->out);
 		xw_start(&f->xw, "JobSessions");
 		break;
 	}
 }
 
-static void feed_tail(struct feed *f)
+static void feed_tail(struct vbaz__feed *f)
 {
 	switch(f->fmt) {
-	case FEED_PAGE:
+	case VBAZ_PAGE:
 		jw_arr_end(&f->jw);
 		jw_key(&f->jw, "_links");
 		jw_obj(&f->jw);
@@ -544,13 +563,13 @@ static void feed_tail(struct feed *f)
 		jw_obj_end(&f->jw);
 		jw_obj_end(&f->jw);
 		break;
-	case FEED_CSV: break;
-	case FEED_XML: xw_finish(&f->xw); break;
+	case VBAZ_CSV: break;
+	case VBAZ_XML: xw_finish(&f->xw); break;
 	}
 }
 
 /* Appends the next piece to out: 1 more follows, 0 this was the last, -1 failed. */
-static int feed_next(struct feed *f, struct buf *out)
+static int feed_next(struct vbaz__feed *f, struct buf *out)
 {
 	f->out = out;
 	f->jw.b = out;
@@ -574,11 +593,12 @@ static int feed_next(struct feed *f, struct buf *out)
 		q.where = q_and(a, f->where, older);
 	}
 	f->rows = 0;
+	f->full = 0;
 	if(want > 0 && core_session_list(&q, &f->chunk, feed_row, f, NULL))
 		return -1;
 	if(f->remaining > 0)
 		f->remaining -= f->rows;
-	if(want == 0 || f->rows < want || f->remaining == 0) {
+	if(want == 0 || (f->rows < want && !f->full) || f->remaining == 0) {
 		f->finished = 1;
 		feed_tail(f);
 		return 0;
@@ -588,18 +608,25 @@ static int feed_next(struct feed *f, struct buf *out)
 
 static int feed_stream(struct req *r, struct buf *part)
 {
-	return feed_next(r->work, part);
+	struct vbaz__feed *f = r->work;
+	if(f->pending.len) {
+		buf_add(part, f->pending.p, f->pending.len);
+		buf_free(&f->pending);
+		return 1;
+	}
+	return feed_next(f, part);
 }
 
 static void feed_done(struct req *r)
 {
-	struct feed *f = r->work;
+	struct vbaz__feed *f = r->work;
 	arena_free(&f->chunk);
+	buf_free(&f->pending);
 }
 
-static struct feed *feed_new(struct req *r, enum feed_format fmt, const struct qexpr *where)
+struct vbaz__feed *vbaz__feed_new(struct req *r, enum vbaz__feed_format fmt, const struct qexpr *where)
 {
-	struct feed *f = arena_zalloc(r->arena, sizeof(*f));
+	struct vbaz__feed *f = arena_zalloc(r->arena, sizeof(*f));
 	f->fmt = fmt;
 	f->where = where;
 	f->rc.base = vbaz__api_base(r);
@@ -607,13 +634,15 @@ static struct feed *feed_new(struct req *r, enum feed_format fmt, const struct q
 	f->rc.now = r->now_us;
 	f->remaining = -1;
 	arena_init(&f->chunk);
+	buf_init(&f->pending, 0);
 	r->work = f;
 	r->stream_done = feed_done;
 	return f;
 }
 
-/* Sends the feed: small pages at once, anything else streamed. */
-static void feed_send(struct req *r, struct feed *f, int status, const char *ctype, int buffered)
+/* Sends the feed: a small answer at once (with its length), anything else streamed; a
+ * buffered answer that grows past FEED_PART_BYTES is streamed from there on. */
+void vbaz__feed_send(struct req *r, struct vbaz__feed *f, int status, const char *ctype, int buffered)
 {
 	r->status = status;
 	r->ctype = ctype;
@@ -621,11 +650,16 @@ static void feed_send(struct req *r, struct feed *f, int status, const char *cty
 	jw_init(&f->jw, &r->out);
 	if(buffered) {
 		int more;
-		while((more = feed_next(f, &r->out)) > 0)
+		while((more = feed_next(f, &r->out)) > 0 && r->out.len < FEED_PART_BYTES)
 			;
-		if(more < 0 || r->out.failed)
+		if(more < 0 || r->out.failed) {
 			vbaz__error(r, RC_BACKEND, 500, "cannot read the sessions");
-		return;
+			return;
+		}
+		if(!more)
+			return;
+		buf_add(&f->pending, r->out.p, r->out.len);
+		buf_reset(&r->out);
 	}
 	r->stream = feed_stream;
 }
@@ -633,283 +667,13 @@ static void feed_send(struct req *r, struct feed *f, int status, const char *cty
 void vbaz__send_page(struct req *r, const struct qexpr *where, int64_t offset, int64_t limit, int64_t total,
                      const char *self, int buffered)
 {
-	struct feed *f = feed_new(r, FEED_PAGE, where);
+	struct vbaz__feed *f = vbaz__feed_new(r, VBAZ_PAGE, where);
 	f->offset = offset;
 	f->limit = limit;
 	f->remaining = limit;
 	f->total = total;
 	f->self = self;
-	feed_send(r, f, 200, VBAZ_JSON_TYPE, buffered);
-}
-
-/* ---------- export ---------- */
-
-/* SessionType and WorkloadType (export options) as sets of JobSessionType values. */
-struct group {
-	const char *name;
-	const char *types;            /* space-separated JobSessionType values */
-};
-
-static const struct group session_groups[] = {
-	{"ManualSnapshot", "ManualSnapshot FileShareManualSnapshot"},
-	{"ManualBackup", "SqlManualBackup PostgresDbManualBackup MongoDbManualBackup"},
-	{"PolicySnapshot", "PolicySnapshot FileSharePolicySnapshot"},
-	{"PolicyBackup", "PolicyBackup AutoBackup SnapshotBackup SqlPolicyBackup VnetPolicyBackup "
-	                 "VnetPolicyBackupToRepository PostgresDbPolicyBackup MongoDbPolicyBackup"},
-	{"PolicyArchive", "PolicyArchive SqlPolicyArchive PostgresDbPolicyArchive MongoDbPolicyArchive"},
-	{"Retention", "BackupRetention InvalidSnapshotRetention ObsoleteSnapshotRetention OrphanedSnapshotRetention "
-	              "FileShareSnapshotRetention VnetRetention CosmosDbContinuousRetention VmSnapshotRetention"},
-	{"Restore", "RestoreDisks RestoreVms SqlRestore FileShareRestore VnetFullRestore VnetGranularRestore "
-	            "CosmosDbRestore RestorePointDataRetrieval SqlRestorePointDataRetrieval "
-	            "CosmosDbRestorePointDataRetrieval"},
-	{"FileLevelRestore", "FileLevelRestore FileShareFileRestore"},
-	{"Deletion", "ManualSnapshotDeletion BackupDeletion SnapshotDeletion FileShareSnapshotDeletion "
-	             "FileShareManualSnapshotDeletion SqlBackupDeletion VnetBackupDeletion CosmosDbBackupDeletion "
-	             "CosmosDbContinuousBackupDeletion"},
-	{"ConfigurationBackup", "ConfigurationBackupManual ConfigurationBackupScheduled ConfigurationBackupDeletion "
-	                        "ConfigurationBackupDownload ConfigurationBackupSync ConfigurationRestoreStatus"},
-	{"RepositoryTasks", "RepositoryCreation RepositoryDeletion RepositoryEdit VnetRepositoryImport"},
-	{"FileShareIndexing", "FileShareIndexing"},
-	{"HealthCheck", "HealthCheck"},
-	{"CosmosDbConfiguration", "CosmosDbConfiguration"},
-	{"InfrastructureRescan", "InfrastructureRescan SnapshotRescan"},
-	{NULL, NULL},
-};
-
-static const struct group workload_groups[] = {
-	{"VirtualMachine", "PolicyBackup AutoBackup PolicySnapshot ManualSnapshot SnapshotBackup RestoreDisks "
-	                   "RestoreVms FileLevelRestore BackupDeletion SnapshotDeletion ManualSnapshotDeletion "
-	                   "BackupRetention InvalidSnapshotRetention ObsoleteSnapshotRetention "
-	                   "OrphanedSnapshotRetention PolicyArchive RestorePointDataRetrieval HealthCheck "
-	                   "VmSnapshotRetention"},
-	{"SQL", "SqlPolicyBackup SqlManualBackup SqlRestore SqlRestorePointDataRetrieval SqlPolicyArchive "
-	        "SqlBackupDeletion"},
-	{"FileShares", "FileSharePolicySnapshot FileShareManualSnapshot FileShareRestore FileShareFileRestore "
-	               "FileShareIndexing FileShareSnapshotRetention FileShareSnapshotDeletion "
-	               "FileShareManualSnapshotDeletion"},
-	{"VirtualNetwork", "VnetPolicyBackup VnetFullRestore VnetGranularRestore VnetBackupDeletion VnetRetention "
-	                   "VnetRepositoryImport VnetPolicyBackupToRepository"},
-	{"WorkloadIndependent", "RepositoryCreation RepositoryDeletion RepositoryEdit ConfigurationBackupManual "
-	                        "ConfigurationBackupScheduled ConfigurationBackupDeletion ConfigurationBackupDownload "
-	                        "ConfigurationBackupSync ConfigurationRestoreStatus SnapshotRescan InfrastructureRescan "
-	                        "Unknown"},
-	{"CosmosDb", "CosmosDbConfiguration CosmosDbRestore CosmosDbContinuousRetention "
-	             "CosmosDbRestorePointDataRetrieval CosmosDbBackupDeletion CosmosDbContinuousBackupDeletion "
-	             "PostgresDbPolicyBackup PostgresDbPolicyArchive PostgresDbManualBackup MongoDbManualBackup "
-	             "MongoDbPolicyBackup MongoDbPolicyArchive"},
-	{NULL, NULL},
-};
-
-/* Adds the types of group `name` to out; -1 when name is no group. */
-static int group_match(const struct group *g, const char *name, int *out, int max)
-{
-	for(; g->name; g++) {
-		if(strcasecmp(g->name, name))
-			continue;
-		int n = 0;
-		for(const char *p = g->types; *p;) {
-			const char *sp = strchr(p, ' ');
-			size_t len = sp ? (size_t)(sp - p) : strlen(p);
-			char one[64];
-			snprintf(one, sizeof(one), "%.*s", (int)len, p);
-			int m = catalog_type_match_az(one, out + n, max - n);
-			if(m > 0)
-				n += m;
-			p += len;
-			while(*p == ' ')
-				p++;
-		}
-		return n;
-	}
-	return -1;
-}
-
-static enum rc opt_strings(struct req *r, json_t *o, const char *field, json_t **out)
-{
-	json_t *v = json_object_get(o, field);
-	*out = NULL;
-	if(!v || json_is_null(v))
-		return RC_OK;
-	if(!json_is_array(v))
-		return vbaz__bad(r, field, "%s must be an array of strings%s", NULL);
-	size_t i;
-	json_t *e;
-	json_array_foreach(v, i, e)
-		if(!json_is_string(e))
-			return vbaz__bad(r, field, "%s must be an array of strings%s", NULL);
-	*out = v;
-	return RC_OK;
-}
-
-static enum rc opt_string(struct req *r, json_t *o, const char *field, const char **out)
-{
-	json_t *v = json_object_get(o, field);
-	*out = NULL;
-	if(!v || json_is_null(v))
-		return RC_OK;
-	if(!json_is_string(v))
-		return vbaz__bad(r, field, "%s must be a string%s", NULL);
-	*out = arena_strdup(r->arena, json_string_value(v));
-	return RC_OK;
-}
-
-static enum rc group_filter(struct req *r, json_t *arr, const char *field, const struct group *g,
-                            const struct qexpr **where)
-{
-	if(!arr)
-		return RC_OK;
-	int types[VBAZ_MAX_TYPES], nt = 0;
-	size_t i;
-	json_t *e;
-	json_array_foreach(arr, i, e) {
-		int m = group_match(g, json_string_value(e), types + nt, VBAZ_MAX_TYPES - nt);
-		if(m < 0)
-			return vbaz__bad(r, field, "%s: unknown value '%.100s'", json_string_value(e));
-		nt += m;
-	}
-	*where = q_and(r->arena, *where, q_in_ints(r->arena, QF_TYPE, types, nt));
-	return RC_OK;
-}
-
-/* JobSessionExportOptions into a predicate; answers 400 itself. */
-static enum rc export_filters(struct req *r, const struct qexpr **where)
-{
-	static const char *const known[] = {
-		"jobSessionIds", "policyId", "filter", "status", "sessionTypes", "workloadTypes", "fromUtc", "toUtc", NULL,
-	};
-	struct arena *a = r->arena;
-	if(!r->body || !r->body_len)
-		return RC_OK;
-	json_error_t je;
-	json_t *o = json_loadb(r->body, r->body_len, 0, &je);
-	if(!o || !json_is_object(o)) {
-		json_decref(o);
-		return vbaz__bad(r, "body", "the %s must be a JSON object (JobSessionExportOptions)%s", NULL);
-	}
-	enum rc rc = RC_OK;
-	const char *key;
-	json_t *v;
-	json_object_foreach(o, key, v) {
-		int ok = 0;
-		for(const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, key);
-		if(!ok) {
-			rc = vbaz__bad(r, key, "%s is not a property of JobSessionExportOptions%s", NULL);
-			goto out;
-		}
-	}
-	json_t *ids, *status, *stypes, *wtypes;
-	const char *policy, *filter, *from, *to;
-	if((rc = opt_strings(r, o, "jobSessionIds", &ids)) || (rc = opt_strings(r, o, "status", &status)) ||
-	   (rc = opt_strings(r, o, "sessionTypes", &stypes)) || (rc = opt_strings(r, o, "workloadTypes", &wtypes)) ||
-	   (rc = opt_string(r, o, "policyId", &policy)) || (rc = opt_string(r, o, "filter", &filter)) ||
-	   (rc = opt_string(r, o, "fromUtc", &from)) || (rc = opt_string(r, o, "toUtc", &to)))
-		goto out;
-	if(ids) {
-		if(json_array_size(ids) > MAX_IDS) {
-			char n[16];
-			snprintf(n, sizeof(n), "%d", MAX_IDS);
-			rc = vbaz__bad(r, "jobSessionIds", "%s takes at most %s ids per export", n);
-			goto out;
-		}
-		const struct qexpr *any = q_in_ints(a, QF_STATE, NULL, 0);
-		size_t i;
-		json_t *e;
-		json_array_foreach(ids, i, e) {
-			struct uuid u;
-			if(!uuid_parse(json_string_value(e), json_string_length(e), &u))
-				any = q_or(a, any, q_uuid(a, QF_ID, Q_EQ, &u));
-		}
-		*where = q_and(a, *where, any);
-	}
-	if(policy) {
-		struct uuid u;
-		if(uuid_parse(policy, strlen(policy), &u)) {
-			rc = vbaz__bad(r, "policyId", "%s must be a UUID, not '%.100s'", policy);
-			goto out;
-		}
-		*where = q_and(a, *where, q_uuid(a, QF_JOB_ID, Q_EQ, &u));
-	}
-	if(filter && *filter) {
-		const char *pat = arena_printf(a, "*%s*", filter);
-		*where = q_and(a, *where, q_or(a, q_match(a, QF_NAME, pat), q_match(a, QF_JOB_NAME, pat)));
-	}
-	const char *tnames[] = {"fromUtc", "toUtc"};
-	const char *tvals[] = {from, to};
-	for(int i = 0; i < 2; i++) {
-		int64_t us;
-		if(!tvals[i])
-			continue;
-		if(time_parse(tvals[i], strlen(tvals[i]), &us)) {
-			rc = vbaz__bad(r, tnames[i], "%s must be a date-time like 2024-01-31T10:00:00Z, not '%.100s'", tvals[i]);
-			goto out;
-		}
-		*where = q_and(a, *where, q_int(a, QF_CREATION, i ? Q_LE : Q_GE, us));
-	}
-	if(status) {
-		const char *names[64];
-		int nn = 0;
-		size_t i;
-		json_t *e;
-		json_array_foreach(status, i, e) {
-			const char *s = json_string_value(e);
-			if(!vbaz__status_known(s)) {
-				rc = vbaz__bad(r, "status", "%s: unknown JobStatus value '%.100s'", s);
-				goto out;
-			}
-			if(nn < 64)
-				names[nn++] = arena_strdup(a, s);
-		}
-		*where = q_and(a, *where, vbaz__status_where(a, names, nn));
-	}
-	if((rc = group_filter(r, stypes, "sessionTypes", session_groups, where)) ||
-	   (rc = group_filter(r, wtypes, "workloadTypes", workload_groups, where)))
-		goto out;
-out:
-	json_decref(o);
-	return rc;
-}
-
-void vbaz__export(struct req *r)
-{
-	const struct qexpr *where = NULL;
-	if(r->version == AZ_V1) {
-		/* v1: no options; the whole list as one JSON page. */
-		int64_t total;
-		if(vbaz__count_where(r, NULL, &total))
-			return;
-		vbaz__send_page(r, NULL, 0, total, total, arena_printf(r->arena, "%s/jobSessions/export", vbaz__api_base(r)),
-		                0);
-		return;
-	}
-	if(export_filters(r, &where))
-		return;
-	/* Validate the filter before the 200 goes out: a failing count answers now. */
-	int64_t total;
-	if(vbaz__count_where(r, where, &total))
-		return;
-	const char *accept = req_header(r, "Accept");
-	int xml = accept && strcasestr(accept, "xml") && !strcasestr(accept, "text/csv");
-	struct feed *f = feed_new(r, xml ? FEED_XML : FEED_CSV, where);
-	req_add_header(r, "Content-Disposition",
-	               xml ? "attachment; filename=\"jobSessions.xml\"" : "attachment; filename=\"jobSessions.csv\"");
-	feed_send(r, f, 200, xml ? XML_TYPE : CSV_TYPE, 0);
-}
-
-const char *vbaz__api_base(struct req *r)
-{
-	const char *host = req_header(r, "Host");
-	const char *base = r->base_url ? r->base_url : host ? arena_printf(r->arena, "http://%s", host) : "";
-	return arena_printf(r->arena, "%s/api/%s", base, az_versions[r->version]);
-}
-
-const char *vbaz__az_type(int t, int version)
-{
-	const char *s = catalog_type_az(t);
-	for(size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
-		if(version >= renamed[i].since && !strcmp(s, renamed[i].old_name))
-			return renamed[i].new_name;
-	return s;
+	vbaz__feed_send(r, f, 200, VBAZ_JSON_TYPE, buffered);
 }
 
 /* 400 naming a field or parameter. */
