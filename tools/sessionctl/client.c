@@ -17,7 +17,7 @@
 #include "util/mem.h"
 #include "util/timefmt.h"
 
-#define REPLY_MAX ((size_t)64 << 20)
+#define REPLY_MAX ((size_t)256 << 20)
 #define EXPIRY_MARGIN_US (60 * 1000000LL)   /* refresh this long before expiry */
 
 void ctl_msg(const char *fmt, ...)
