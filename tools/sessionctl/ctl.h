@@ -151,6 +151,7 @@ struct spool {
 	int64_t read_off;       /* first byte the server does not have yet */
 	int64_t write_off;      /* end of the lines written */
 	int created;            /* the server has the session */
+	int64_t punched;        /* the delivered bytes below this offset no longer take disk space */
 };
 
 /** The spool folder (--spool, $XDG_STATE_HOME/sessionctl, ~/.local/state/sessionctl, or
@@ -166,7 +167,8 @@ enum rc spool_open_new(struct spool *s, const char *dir, const char *id, const c
 int spool_append(struct spool *s, const void *p, size_t n);
 /** Records created and read_off in the file's head. */
 void spool_ack(struct spool *s);
-/** Once everything was delivered, cuts the file back to its head. */
+/** Once everything was delivered, cuts the file back to its head; while behind, frees the
+ *  disk blocks of what was delivered (a hole; offsets stay). */
 void spool_compact(struct spool *s);
 /** Closes (and with remove, deletes) the file; the lock goes with it. */
 void spool_close(struct spool *s, int remove);

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,19 @@ int spool_append(struct spool *s, const void *p, size_t n)
 
 void spool_compact(struct spool *s)
 {
-	if(s->read_off != s->write_off || s->write_off - s->data_start < (int64_t)CHUNK)
+	if(s->read_off != s->write_off) {
+		/* behind: give the delivered part's disk blocks back, a few MiB at a time */
+		int64_t upto = s->read_off & ~(int64_t)4095;
+		if(upto - s->punched >= (int64_t)8 << 20 && upto > s->data_start + 4096) {
+			int64_t from = (s->data_start + 4095) & ~(int64_t)4095;
+			if(!fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(upto - from)))
+				s->punched = upto;
+		}
 		return;
+	}
+	if(s->write_off - s->data_start < (int64_t)CHUNK)
+		return;
+	s->punched = 0;
 	if(ftruncate(s->fd, (off_t)s->data_start))
 		return;
 	s->read_off = s->write_off = s->data_start;
