@@ -76,12 +76,12 @@ static const struct cmd cmds[] = {
 	{"logout", "logout", "Revoke the cached tokens of this server and forget them.", ctl_cmd_logout, 0, 0, 0,
 	 {GLOBAL, 0}},
 	{"run", "run [--job NAME] [--type T] [--quiet] [--stderr-warnings] [OPTIONS] -- CMD [ARGS...]",
-	 "Run CMD as a session: its output lines become log records, NN% in the output becomes\n"
-	 "progress, a stop request ends it (SIGTERM, then SIGKILL), and its exit status becomes the\n"
-	 "result; a failed run's message quotes the last error-looking line. CMD always runs: when\n"
-	 "the server is down, hangs or refuses the login, the session waits in the spool until the\n"
-	 "next sessionctl command or `sessionctl flush` delivers it with its original times.\n"
-	 "Exits with CMD's exit code (128+N for signal N).",
+	 "Run CMD as a session; CMD always runs, and sessionctl exits with its exit code.\n"
+	 "Its output lines become log records, NN% in the output becomes progress, a stop request\n"
+	 "ends it (SIGTERM, then SIGKILL), and its exit status becomes the result; a failed run's\n"
+	 "message quotes the last error-looking line. When the server is down, hangs or refuses the\n"
+	 "login, the session waits in the spool until the next sessionctl command or `sessionctl\n"
+	 "flush` delivers it with its original times. Exit code 128+N: CMD died of signal N.",
 	 ctl_cmd_run, 1, -1, 0,
 	 {GLOBAL, OPT_JOB, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_WARNINGS, OPT_STDERR_STATUS,
 	  OPT_QUIET, OPT_SPOOL_MAX, 0}},
@@ -104,14 +104,15 @@ static const struct cmd cmds[] = {
 	 "List sessions, newest first.", ctl_cmd_ls, 0, 0, 0, {GLOBAL, FILTERS, OPT_LIMIT, 0}},
 	{"show", "show ID", "Show one session.\n" ID_HELP, ctl_cmd_show, 1, 1, 1, {GLOBAL, 0}},
 	{"logs", "logs ID [-f]",
-	 "Print a session's log records, oldest first; -f follows until the session stops and\n"
-	 "reconnects when the server restarts.\n" ID_HELP,
+	 "Print a session's log records, oldest first.\n"
+	 "-f follows until the session stops, reconnecting when the server restarts.\n" ID_HELP,
 	 ctl_cmd_logs, 1, 1, 1, {GLOBAL, OPT_FOLLOW, 0}},
 	{"stop", "stop ID", "Ask the reporter of a running session to stop it (operator or admin).\n" ID_HELP,
 	 ctl_cmd_stop, 1, 1, 1, {GLOBAL, 0}},
 	{"watch", "watch [--once]",
-	 "Live progress of running sessions: redrawn in place on a terminal, one line per change\n"
-	 "otherwise. Reconnects and resumes when the server restarts.",
+	 "Live progress of running sessions.\n"
+	 "Redrawn in place on a terminal, one line per change otherwise. Reconnects and resumes\n"
+	 "when the server restarts.",
 	 ctl_cmd_watch, 0, 0, 0, {GLOBAL, OPT_ONCE, 0}},
 	{"export", "export [--format csv|json] [--limit N] [filters]",
 	 "Write every session (oldest first) to stdout as CSV (RFC 4180) or a JSON array.", ctl_cmd_export, 0, 0, 0,
@@ -139,7 +140,8 @@ static void print_opt(FILE *f, const struct opt *o)
 
 static void tool_help(FILE *f)
 {
-	fprintf(f, "usage: sessionctl [--server URL] [--user NAME] [--password-file FILE] [--json] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: sessionctl [--server URL] [--user NAME] [--password-file FILE] [--json] [--cacert FILE]\n"
+	           "                  [--insecure] [--timeout S] [--spool DIR] COMMAND [ARGS]\n\n"
 	           "The command-line client of sessiond.\n\ncommands:\n");
 	for(const struct cmd *c = cmds; c->name; c++) {
 		const char *nl = strchr(c->summary, '\n');

@@ -71,6 +71,7 @@ struct run {
 	char id[UUID_STR_LEN + 1];
 	int64_t spool_max;
 	char *create_body;         /* the POST /api/v1/sessions body */
+	json_t *end_mem;           /* the end, when the spool could not take it (guarded by mu) */
 	int wake[2];               /* shipper -> main: 's' stop seen, 'p' progress in the spool, 'd' done */
 };
 
@@ -292,6 +293,19 @@ static enum rc ship_round(struct run *r, struct ship *st)
 		pthread_mutex_unlock(&r->mu);
 		return RC_OK;
 	}
+	pthread_mutex_lock(&r->mu);
+	json_t *end_mem = r->finished ? json_incref(r->end_mem) : NULL;
+	pthread_mutex_unlock(&r->mu);
+	if(end_mem) {
+		rc = spool_post_end(r->c, r->id, end_mem);
+		json_decref(end_mem);
+		if(rc)
+			return rc;
+		pthread_mutex_lock(&r->mu);
+		r->completed = 1;
+		pthread_mutex_unlock(&r->mu);
+		return RC_OK;
+	}
 	if(progress >= 0 && progress != st->sent_progress && now - st->last_progress >= PROGRESS_US) {
 		if((rc = ship_patch(r, progress)))
 			return rc;
@@ -319,6 +333,8 @@ static int64_t next_work(struct run *r, struct ship *st, int64_t now)
 		return 0;
 	int64_t backlog = r->sp.write_off - r->sp.read_off;
 	if(backlog && (r->finished || backlog >= SHIP_BYTES || now - st->last_ship >= FLUSH_US))
+		return 0;
+	if(!backlog && r->finished && r->end_mem)
 		return 0;
 	int64_t at = INT64_MAX;
 	if(backlog)
@@ -937,8 +953,10 @@ static int run(struct ctl *c, char **argv, const struct run_opts *o)
 		jw_kint(&w, "progress", __atomic_load_n(&r->progress, __ATOMIC_RELAXED));
 		jw_obj_end(&w);
 		buf_addc(&e, '\n');
-		if(!r->gave_up && spool_append(&r->sp, e.p, e.len))
+		if(!r->gave_up && spool_append(&r->sp, e.p, e.len)) {
 			ctl_msg("warning: cannot write the end of the session to the spool: %s", strerror(errno));
+			r->end_mem = json_loadb(e.p + 2, e.len - 3, 0, NULL);
+		}
 		buf_free(&e);
 	}
 	r->finished = 1;
@@ -1025,6 +1043,7 @@ static int run(struct ctl *c, char **argv, const struct run_opts *o)
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r->create_body);
+	json_decref(r->end_mem);
 	free(r);
 	return oc.code;
 }

@@ -138,8 +138,8 @@ enum rc spool_open_new(struct spool *s, const char *dir, const char *id, const c
 			return RC_BACKEND;
 		}
 	}
-	if(flock(s->fd, LOCK_EX | LOCK_NB)) {
-		/* a fresh file: nobody else can hold it */
+	/* a flush that opened the empty file meanwhile lets go at once */
+	while(flock(s->fd, LOCK_EX) && errno == EINTR) {
 	}
 	json_t *c = json_pack("{s:s,s:o}", "server", server, "session", json_loads(create_json, 0, NULL));
 	char *text = c ? json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -282,7 +282,7 @@ enum rc spool_post_end(struct ctl *c, const char *id, json_t *end)
 			return rc;
 	}
 	snprintf(path, sizeof(path), "/api/v1/sessions/%s/complete", id);
-	char *text = json_dumps(json_is_object(comp) ? comp : json_object(), JSON_COMPACT);
+	char *text = json_is_object(comp) ? json_dumps(comp, JSON_COMPACT) : NULL;
 	enum rc rc = ctl_call(c, "POST", path, text ? text : "{\"result\":\"None\"}", NULL);
 	free(text);
 	/* 409: already stopped, most likely by an earlier attempt whose reply was lost */
