@@ -248,6 +248,14 @@ static enum rc ship_round(struct run *r, struct ship *st)
 		st->last_contact = now;
 		return RC_OK;
 	}
+	/* progress first (at most once a second), so that a flood of lines cannot hold it back */
+	if(progress >= 0 && progress != st->sent_progress && now - st->last_progress >= PROGRESS_US) {
+		if((rc = ship_patch(r, progress)))
+			return rc;
+		st->sent_progress = progress;
+		st->last_progress = st->last_contact = now;
+		return RC_OK;
+	}
 	if(to > from) {
 		size_t n;
 		int64_t next;
@@ -304,13 +312,6 @@ static enum rc ship_round(struct run *r, struct ship *st)
 		pthread_mutex_lock(&r->mu);
 		r->completed = 1;
 		pthread_mutex_unlock(&r->mu);
-		return RC_OK;
-	}
-	if(progress >= 0 && progress != st->sent_progress && now - st->last_progress >= PROGRESS_US) {
-		if((rc = ship_patch(r, progress)))
-			return rc;
-		st->sent_progress = progress;
-		st->last_progress = st->last_contact = now;
 		return RC_OK;
 	}
 	if(now - st->last_contact >= POLL_US) {
