@@ -413,3 +413,30 @@ def test_quiet_shows_output_only_on_failure(server, tmp_path):
     assert p.returncode == 2
     assert p.stdout == "out1\nout2\n"
     assert "err1" in p.stderr
+
+
+def test_progress_is_reported_during_a_flood(server, tmp_path):
+    name = job()
+    proc = subprocess.Popen([SESSIONCTL_BIN, "run", "--job", name, "--", "sh", "-c",
+                             "echo 37%; seq 1 1500000; sleep 1"],
+                            env=ctl_env(server.base_url, tmp_path), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        s = only_session(server, name)
+        seen = wait_for(lambda: (lambda x: x if x["progressPercent"] == 37 else None)(session(server, s["id"])),
+                        10, what="progress 37 while the lines flood in")
+        assert seen["state"] == "Working"
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+
+
+def test_unusable_spool_folder_still_reports(server, tmp_path):
+    name = job()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    p = ctl(server, tmp_path, "run", "--spool", str(blocker / "spool"), "--job", name, "--", "echo", "hello")
+    assert p.returncode == 0
+    assert "cannot create the spool folder" in p.stderr and "temporary file" in p.stderr
+    s = only_session(server, name)
+    assert s["result"]["result"] == "Success" and "hello" in titles(logs(server, s["id"]))
