@@ -1380,9 +1380,11 @@ int ctl_cmd_flush(struct ctl *c, struct ctl_args *a)
 	c->need_role = ROLE_INGEST;
 	int delivered;
 	int left = ctl_flush(c, dir, 1, NULL, &delivered);
-	if(c->json)
-		printf("{\"delivered\":%d,\"left\":%d,\"spool\":\"%s\"}\n", delivered, left, dir);
-	else
+	if(c->json) {
+		json_t *j = json_pack("{s:i,s:i,s:s}", "delivered", delivered, "left", left, "spool", dir);
+		print_json(j);
+		json_decref(j);
+	} else
 		fprintf(stderr, "sessionctl: %d session%s delivered, %d left in %s\n", delivered, delivered == 1 ? "" : "s",
 		        left, dir);
 	return left ? CTL_EXIT_API : CTL_EXIT_OK;
