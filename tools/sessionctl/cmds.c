@@ -932,7 +932,7 @@ static enum rc wait_change(struct ctl *c, int64_t *feed_usn, json_t **changes)
 	snprintf(path, sizeof(path), "/api/v1/sessions?usnGreaterThan=%lld&wait=%d&limit=%d", (long long)*feed_usn,
 	         LONG_POLL_S, CTL_PAGE);
 	long saved = c->timeout_s;
-	c->timeout_s = LONG_POLL_S + 15;
+	c->timeout_s = LONG_POLL_S + saved;
 	int64_t t0 = time_now_us();
 	json_t *j;
 	enum rc rc = ctl_call(c, "GET", path, NULL, &j);
