@@ -2,8 +2,8 @@
 the command always runs (server down, hung, wrong or expired login, no permission), the spool and
 its delivery with the original times, results that explain themselves, --quiet.
 
-The million-line test takes about 9 s on a 2-core machine (about 40 s with both programs built
-with SAN=1)."""
+The million-line test takes 5 to 10 s on a 2-core machine (20 to 55 s with both programs built
+with SAN=1 while the machine is busy)."""
 import json
 import os
 import resource
@@ -79,7 +79,8 @@ def test_run_stores_a_million_lines(server, tmp_path):
     assert code == 0, err
     assert out.count("\n") == n                       # everything echoed
     print("\n%d lines: %.1f s wall, sessionctl CPU %.1f s" % (n, wall, cpu))
-    assert wall < 60
+    # a sanitizer build (scripts/check sets ASAN_OPTIONS) on a busy machine is several times slower
+    assert wall < (150 if os.environ.get("ASAN_OPTIONS") else 60)
     s = only_session(server, name)
     assert s["result"]["result"] == "Success", s["result"]
     assert s["result"]["message"] == "exit status 0"
@@ -417,17 +418,18 @@ def test_quiet_shows_output_only_on_failure(server, tmp_path):
 
 def test_progress_is_reported_during_a_flood(server, tmp_path):
     name = job()
+    # `yes` floods for 8 s at whatever pace the server allows; progress must show before that ends
     proc = subprocess.Popen([SESSIONCTL_BIN, "run", "--job", name, "--", "sh", "-c",
-                             "echo 37%; seq 1 1500000; sleep 1"],
+                             "echo 37%; timeout 8 yes flood; sleep 1"],
                             env=ctl_env(server.base_url, tmp_path), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
         s = only_session(server, name)
         seen = wait_for(lambda: (lambda x: x if x["progressPercent"] == 37 else None)(session(server, s["id"])),
-                        10, what="progress 37 while the lines flood in")
+                        6, what="progress 37 while the lines flood in")
         assert seen["state"] == "Working"
     finally:
-        proc.wait(timeout=60)
+        proc.wait(timeout=120)
     assert proc.returncode == 0
 
 

@@ -44,7 +44,7 @@
 #define BACKOFF_MAX_US 5000000
 #define DRAIN_US 1000000                 /* read output this long after the child exited */
 #define BP_BYTES ((int64_t)4 << 20)      /* undelivered bytes before the child is slowed down */
-#define STALL_US 1000000                 /* a request this old: the server hangs, spool instead */
+#define STALL_US 2000000                 /* a request this old: the server hangs, spool instead */
 #define SPOOL_MAX_DEFAULT ((int64_t)1 << 30)
 #define MESSAGE_LINE 200                 /* bytes of an output line quoted in the result message */
 
