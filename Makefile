@@ -49,9 +49,14 @@ $(BUILD)/obj/%.o: src/%.S docs/openapi.json
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
 
+# One version for both programs: sessiond's (src/main.c), unless VERSION=... is given.
+VERSION ?= $(shell sed -n 's/^\#define VERSION "\(.*\)"$$/\1/p' src/main.c)
+
 $(BUILD)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell $(PKG) --cflags $(CTL_PKGS)) -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) -DSESSIOND_VERSION='"$(VERSION)"' $(shell $(PKG) --cflags $(CTL_PKGS)) -c -o $@ $<
+
+$(CTL_OBJ): src/main.c
 
 $(BUILD)/libsessiond.a: $(LIB_OBJ)
 	@rm -f $@

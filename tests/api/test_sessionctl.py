@@ -32,6 +32,7 @@ def _binary():
 def ctl_env(base_url, home, user="reporter", extra=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIOND_")}
     env["XDG_CONFIG_HOME"] = str(home)
+    env["XDG_STATE_HOME"] = os.path.join(str(home), "state")      # the spool stays in the test's folder
     env["SESSIOND_URL"] = base_url
     if user:
         env["SESSIOND_USER"] = user
@@ -126,27 +127,42 @@ def test_run_default_name_is_basename_and_type_flag(server, tmp_path):
     assert mine[0]["sessionType"] == "ReplicaJob"
 
 
-def test_run_warning(server, tmp_path):
+def test_run_stderr_is_logged_but_not_a_warning_by_default(server, tmp_path):
     name = job()
     p = ctl(server, tmp_path, "run", "--job", name, "--", "sh", "-c", "echo out; echo careful >&2; exit 0")
     assert p.returncode == 0, p.stderr
     assert "careful" in p.stderr and "out" in p.stdout
     s = only_session(server, name)
+    assert s["result"]["result"] == "Success"                  # the result follows the exit code
+    assert s["result"]["message"] == "exit status 0"
+    by_title = {r["title"]: r for r in logs(server, s["id"])}
+    assert by_title["careful"]["status"] == "None" and by_title["out"]["status"] == "None"
+
+
+def test_run_stderr_warnings(server, tmp_path):
+    name = job()
+    p = ctl(server, tmp_path, "run", "--job", name, "--stderr-warnings", "--", "sh", "-c",
+            "echo out; echo careful >&2; echo 'disk almost full' >&2; exit 0")
+    assert p.returncode == 0, p.stderr
+    s = only_session(server, name)
     assert s["result"]["result"] == "Warning"
-    assert s["state"] == "Stopped"
+    assert s["result"]["message"] == "2 warnings, the last: disk almost full (exit status 0)"
     by_title = {r["title"]: r for r in logs(server, s["id"])}
     assert by_title["careful"]["status"] == "Warning"
     assert by_title["out"]["status"] == "None"
 
 
-def test_run_stderr_status_none_is_not_a_warning(server, tmp_path):
+def test_run_stderr_status(server, tmp_path):
     name = job()
-    p = ctl(server, tmp_path, "run", "--job", name, "--stderr-status", "None", "--", "sh", "-c",
+    p = ctl(server, tmp_path, "run", "--job", name, "--stderr-status", "Failed", "--", "sh", "-c",
             "echo chatter >&2")
     assert p.returncode == 0, p.stderr
     s = only_session(server, name)
-    assert s["result"]["result"] == "Success"
-    assert {r["title"]: r["status"] for r in logs(server, s["id"])}["chatter"] == "None"
+    assert s["result"]["result"] == "Warning"
+    assert {r["title"]: r["status"] for r in logs(server, s["id"])}["chatter"] == "Failed"
+    p = ctl(server, tmp_path, "run", "--stderr-status", "Loud", "--", "true")
+    assert p.returncode == 2
+    assert "None, Succeeded, Warning or Failed" in p.stderr
 
 
 def test_run_failure_returns_child_code(server, tmp_path):
@@ -306,7 +322,7 @@ def test_run_survives_server_restart(fresh_server, tmp_path):
             proc.kill()
         out, err = proc.communicate()
     assert proc.returncode == 5, err
-    assert "retrying" in err                     # it noticed the outage
+    assert "spooled" in err                      # it noticed the outage
     assert out.count("line") == n                # echo never waited on the server
     s = session(srv, s["id"])
     assert s["state"] == "Stopped"
@@ -322,14 +338,15 @@ def test_run_with_server_down_keeps_exit_code(server, tmp_path):
     p = ctl(server, tmp_path, "run", "--retry-for", "1", "--", "sh", "-c", "echo still-runs; exit 7", url=url)
     assert p.returncode == 7
     assert "still-runs" in p.stdout
-    assert "could not record the result" in p.stderr
+    assert "was not delivered" in p.stderr and "sessionctl flush" in p.stderr
     assert time.monotonic() - t0 < 20
 
 
-def test_run_refuses_without_permission(server, tmp_path):
-    p = ctl(server, tmp_path, "run", "--", "sh", "-c", "touch ran", user="viewer", timeout=30)
-    assert p.returncode == 1
-    assert "reporter" in p.stderr and "not run" in p.stderr
+def test_run_without_permission_still_runs(server, tmp_path):
+    p = ctl(server, tmp_path, "run", "--", "sh", "-c", "touch %s/ran; exit 4" % tmp_path, user="viewer", timeout=30)
+    assert p.returncode == 4                                     # the child's code, not sessionctl's
+    assert (tmp_path / "ran").exists()
+    assert "reporter" in p.stderr and "spool" in p.stderr
 
 
 def test_run_exports_session_id_to_child(server, tmp_path):
@@ -405,7 +422,7 @@ def test_errors_and_exit_codes(server, tmp_path):
 def test_help(server, tmp_path):
     p = ctl(server, tmp_path, "--help")
     assert p.returncode == 0
-    for c in ("login", "run", "start", "progress", "log", "finish", "ls", "show", "logs", "stop", "watch",
+    for c in ("login", "run", "flush", "start", "progress", "log", "finish", "ls", "show", "logs", "stop", "watch",
               "export"):
         assert "\n  %s " % c in p.stdout
         h = ctl(server, tmp_path, c, "--help")

@@ -17,7 +17,7 @@
 #include "util/mem.h"
 #include "util/timefmt.h"
 
-#define REPLY_MAX ((size_t)64 << 20)
+#define REPLY_MAX ((size_t)256 << 20)
 #define EXPIRY_MARGIN_US (60 * 1000000LL)   /* refresh this long before expiry */
 
 void ctl_msg(const char *fmt, ...)
@@ -48,7 +48,7 @@ static void seterr(struct ctl *c, const char *fmt, ...)
 void ctl_init(struct ctl *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->timeout_s = 60;
+	c->timeout_s = CTL_TIMEOUT_S;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	c->curl = curl_easy_init();
 	if(!c->curl) {
@@ -91,6 +91,13 @@ struct reply {
 	struct buf body;
 };
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const int *flag = ud;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+}
+
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
 	struct buf *b = ud;
@@ -126,10 +133,21 @@ static enum rc http(struct ctl *c, const char *method, const char *path, const c
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "sessionctl/1.0");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "sessionctl/" SESSIOND_VERSION);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 5 ? c->timeout_s : 5L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_s);
+	if(c->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+	if(c->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if(c->abort_flag) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)c->abort_flag);
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &rep->body);
 	if(strcmp(method, "GET"))
@@ -149,9 +167,17 @@ static enum rc http(struct ctl *c, const char *method, const char *path, const c
 		if(cc == CURLE_COULDNT_CONNECT)
 			seterr(c, "cannot connect to %s: %s (is sessiond running? set --server or SESSIOND_URL)", c->server,
 			       curl_easy_strerror(cc));
+		else if(cc == CURLE_OPERATION_TIMEDOUT)
+			seterr(c, "%s did not answer %s %s within %ld s (--timeout)", c->server, method, path, c->timeout_s);
+		else if(cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+			seterr(c, "cannot verify the TLS certificate of %s: %s (name the CA with --cacert FILE, or use "
+			          "--insecure for a test server)", c->server, curl_easy_strerror(cc));
+		else if(cc == CURLE_ABORTED_BY_CALLBACK)
+			seterr(c, "%s %s: abandoned", method, path);
 		else
 			seterr(c, "%s %s: %s", method, buf_cstr(&url), curl_easy_strerror(cc));
-		rc = RC_BUSY;
+		/* an untrusted certificate does not heal by retrying */
+		rc = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ? RC_FORBIDDEN : RC_BUSY;
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
 	}
@@ -497,7 +523,7 @@ static enum rc authenticate(struct ctl *c, int force)
 	enum rc rc = RC_UNAUTHORIZED;
 	if(c->refresh) {
 		rc = refresh_grant(c);
-		if(rc == RC_BUSY)
+		if(rc == RC_BUSY || rc == RC_FORBIDDEN)
 			return rc;
 	}
 	if(rc) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
@@ -31,14 +32,40 @@ double ctl_seconds(const char *s)
 	return v;
 }
 
-static int check_id(const char *cmd, const char *id)
+void ctl_list_values(struct buf *b, const char *(*name)(int), int n)
 {
-	struct uuid u;
-	if(uuid_parse(id, strlen(id), &u))
-		return ctl_usage(cmd, "'%s' is not a session id (a UUID as `sessionctl ls` shows it)", id);
-	return 0;
+	for(int i = 0; i < n; i++) {
+		if(i)
+			buf_addstr(b, i == n - 1 ? " or " : ", ");
+		buf_addstr(b, name(i));
+	}
 }
 
+/* A usage error "OPT: unknown WHAT 'V'; valid: a, b or c". */
+static int unknown_value(const char *cmd, const char *opt, const char *what, const char *v,
+                         const char *(*name)(int), int n, const char *more)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	ctl_list_values(&b, name, n);
+	int code = ctl_usage(cmd, "%s: unknown %s '%s'; valid: %s%s", opt, what, v, buf_cstr(&b), more ? more : "");
+	buf_free(&b);
+	return code;
+}
+
+static const char *const formats[] = {"csv", "json"};
+static const char *format_name(int i)
+{
+	return formats[i];
+}
+
+/* A state name, or "Running" for Working. */
+static int state_parse(const char *s)
+{
+	if(!strcasecmp(s, "Running"))
+		return ST_WORKING;
+	return catalog_state_parse(s, -1);
+}
 static void print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -176,7 +203,8 @@ int ctl_cmd_start(struct ctl *c, struct ctl_args *a)
 		return ctl_usage("start", "a session name is needed: sessionctl start NAME or --job NAME");
 	int type = catalog_type_parse(a->v[OPT_TYPE] ? a->v[OPT_TYPE] : "BackupJob");
 	if(type < 0)
-		return ctl_usage("start", "--type: unknown session type '%s'", a->v[OPT_TYPE]);
+		return unknown_value("start", "--type", "session type", a->v[OPT_TYPE], catalog_type_name,
+		                     catalog_type_count(), NULL);
 	struct buf b;
 	buf_init(&b, 0);
 	struct jw w;
@@ -211,15 +239,17 @@ static int stop_exit(json_t *j, const char *id)
 
 int ctl_cmd_progress(struct ctl *c, struct ctl_args *a)
 {
-	const char *id = a->argv[0];
-	if(check_id("progress", id))
-		return CTL_EXIT_USAGE;
 	char *end;
-	long p = strtol(a->argv[1], &end, 10);
+	const char *pct = a->argv[a->argc - 1];
+	long p = strtol(pct, &end, 10);
 	if(*end == '%')
 		end++;
-	if(end == a->argv[1] || *end || p < 0 || p > 100)
+	if(end == pct || *end || p < 0 || p > 100)
 		return ctl_usage("progress", "PERCENT must be an integer from 0 to 100");
+	char id[UUID_STR_LEN + 1];
+	int code = ctl_take_id(c, a, "progress", id);
+	if(code)
+		return code;
 	char path[128], body[64];
 	snprintf(path, sizeof(path), "/api/v1/sessions/%s", id);
 	snprintf(body, sizeof(body), "{\"progressPercent\":%ld}", p);
@@ -267,17 +297,21 @@ static enum rc post_records(struct ctl *c, const char *id, char **titles, size_t
 
 int ctl_cmd_log(struct ctl *c, struct ctl_args *a)
 {
-	const char *id = a->argv[0];
-	if(check_id("log", id))
-		return CTL_EXIT_USAGE;
 	int st = LOG_NONE;
 	if(a->v[OPT_STATUS] && (st = catalog_log_status_parse(a->v[OPT_STATUS])) < 0)
-		return ctl_usage("log", "--status must be None, Succeeded, Warning or Failed");
+		return unknown_value("log", "--status", "status", a->v[OPT_STATUS], catalog_log_status_name, LOG__COUNT,
+		                     NULL);
+	char id[UUID_STR_LEN + 1];
+	int code = ctl_take_id(c, a, "log", id);
+	if(code)
+		return code;
+	if(a->argc < 1)
+		return ctl_usage("log", "the text of the record is missing");
 	const char *status = catalog_log_status_name(st);
 	c->need_role = ROLE_INGEST;
 	int stop = 0;
 	enum rc rc = RC_OK;
-	if(a->argc == 2 && !strcmp(a->argv[1], "-")) {
+	if(a->argc == 1 && !strcmp(a->argv[0], "-")) {
 		char *batch[1000];
 		size_t n = 0;
 		char line[8192];
@@ -302,8 +336,8 @@ int ctl_cmd_log(struct ctl *c, struct ctl_args *a)
 	} else {
 		struct buf t;
 		buf_init(&t, 0);
-		for(int i = 1; i < a->argc; i++) {
-			if(i > 1)
+		for(int i = 0; i < a->argc; i++) {
+			if(i > 0)
 				buf_addc(&t, ' ');
 			buf_addstr(&t, a->argv[i]);
 		}
@@ -322,14 +356,15 @@ int ctl_cmd_log(struct ctl *c, struct ctl_args *a)
 
 int ctl_cmd_finish(struct ctl *c, struct ctl_args *a)
 {
-	const char *id = a->argv[0];
-	if(check_id("finish", id))
-		return CTL_EXIT_USAGE;
 	if(!a->v[OPT_RESULT])
 		return ctl_usage("finish", "--result is required (Success, Warning, Failed or None)");
 	int res = catalog_result_parse(a->v[OPT_RESULT]);
 	if(res < 0)
-		return ctl_usage("finish", "--result must be Success, Warning, Failed or None");
+		return unknown_value("finish", "--result", "result", a->v[OPT_RESULT], catalog_result_name, RES__COUNT, NULL);
+	char id[UUID_STR_LEN + 1];
+	int code = ctl_take_id(c, a, "finish", id);
+	if(code)
+		return code;
 	struct buf b;
 	buf_init(&b, 0);
 	struct jw w;
@@ -357,9 +392,10 @@ int ctl_cmd_finish(struct ctl *c, struct ctl_args *a)
 
 int ctl_cmd_stop(struct ctl *c, struct ctl_args *a)
 {
-	const char *id = a->argv[0];
-	if(check_id("stop", id))
-		return CTL_EXIT_USAGE;
+	char id[UUID_STR_LEN + 1];
+	int code = ctl_take_id(c, a, "stop", id);
+	if(code)
+		return code;
 	char path[128];
 	snprintf(path, sizeof(path), "/api/v1/sessions/%s/stop", id);
 	c->need_role = ROLE_STOP;
@@ -413,8 +449,9 @@ static void add_param(struct buf *q, const char *k, const char *v)
 	ctl_urlenc(q, v);
 }
 
-/* The job id of a job name (exact match), through /api/v1/jobs/states. 0, or -1 with
- * *rc set (RC_NOTFOUND when no job has that name). */
+/* The job id of a job name, matched without regard to case (an exact match wins over
+ * others), through /api/v1/jobs/states. 0, or -1 with *rc set: RC_NOTFOUND when no job
+ * has that name, RC_CONFLICT (c->err names them) when several differ only in case. */
 static int job_id(struct ctl *c, const char *name, char *out, enum rc *rc)
 {
 	struct uuid u;
@@ -422,38 +459,176 @@ static int job_id(struct ctl *c, const char *name, char *out, enum rc *rc)
 		uuid_format(&u, out);
 		return 0;
 	}
+	int found = 0, exact = 0;
+	struct buf names;
+	buf_init(&names, 0);
 	for(int64_t skip = 0;; skip += CTL_PAGE) {
 		struct buf q;
 		buf_init(&q, 0);
-		buf_addstr(&q, "/api/v1/jobs/states");
-		struct buf p;
-		buf_init(&p, 0);
-		add_param(&p, "nameFilter", name);
-		buf_printf(&p, "&limit=%d&skip=%lld", CTL_PAGE, (long long)skip);
-		buf_addstr(&q, buf_cstr(&p));
-		buf_free(&p);
+		buf_addstr(&q, "/api/v1/jobs/states?nameFilter=");
+		ctl_urlenc(&q, name);
+		buf_printf(&q, "&limit=%d&skip=%lld", CTL_PAGE, (long long)skip);
 		json_t *j;
 		*rc = ctl_call(c, "GET", buf_cstr(&q), NULL, &j);
 		buf_free(&q);
-		if(*rc)
+		if(*rc) {
+			buf_free(&names);
 			return -1;
+		}
 		json_t *data = json_object_get(j, "data"), *e;
 		size_t i;
 		json_array_foreach(data, i, e) {
 			const char *n = ctl_jstr(e, "name"), *id = ctl_jstr(e, "id");
-			if(n && id && !strcmp(n, name) && strlen(id) == UUID_STR_LEN) {
+			if(!n || !id || strlen(id) != UUID_STR_LEN || strcasecmp(n, name) || exact)
+				continue;
+			if(!strcmp(n, name)) {
+				exact = 1;
+				found = 1;
 				memcpy(out, id, UUID_STR_LEN + 1);
-				json_decref(j);
-				return 0;
+				continue;
 			}
+			if(!found++)
+				memcpy(out, id, UUID_STR_LEN + 1);
+			buf_printf(&names, "%s'%s'", names.len ? ", " : "", n);
 		}
 		size_t count = json_array_size(data);
 		json_decref(j);
 		if(count < CTL_PAGE)
 			break;
 	}
+	if(found > 1 && !exact) {
+		snprintf(c->err, sizeof(c->err), "the job name '%s' matches several jobs that differ only in case: %s; give "
+		         "the exact name", name, buf_cstr(&names));
+		buf_free(&names);
+		*rc = RC_CONFLICT;
+		return -1;
+	}
+	buf_free(&names);
+	if(found)
+		return 0;
 	*rc = RC_NOTFOUND;
 	return -1;
+}
+
+static int is_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+/* The hex digits of s, lower case, without dashes, into out (33 bytes); -1 if s has other characters. */
+static int hex_of(const char *s, char *out)
+{
+	size_t n = 0;
+	for(; *s; s++) {
+		if(*s == '-')
+			continue;
+		if(!is_hex(*s) || n == 32)
+			return -1;
+		out[n++] = (char)(*s >= 'A' && *s <= 'F' ? *s + 32 : *s);
+	}
+	out[n] = 0;
+	return 0;
+}
+
+int ctl_take_id(struct ctl *c, struct ctl_args *a, const char *cmd, char out[UUID_STR_LEN + 1])
+{
+	const char *arg = a->argv[0];
+	const char *need = c->need_role;
+	if(!strcmp(arg, "last") && a->argc >= 2) {
+		const char *jobname = a->argv[1];
+		a->argv += 2;
+		a->argc -= 2;
+		c->need_role = ROLE_READ;
+		char jid[UUID_STR_LEN + 1];
+		enum rc rc;
+		if(job_id(c, jobname, jid, &rc)) {
+			c->need_role = need;
+			if(rc == RC_NOTFOUND) {
+				ctl_msg("%s: no job is named '%s' (see `sessionctl ls`)", cmd, jobname);
+				return CTL_EXIT_API;
+			}
+			return ctl_fail(c);
+		}
+		char path[200];
+		snprintf(path, sizeof(path), "/api/v1/sessions?jobIdFilter=%s&orderColumn=CreationTime&orderAsc=false&limit=1",
+		         jid);
+		json_t *j;
+		rc = ctl_call(c, "GET", path, NULL, &j);
+		c->need_role = need;
+		if(rc)
+			return ctl_fail(c);
+		const char *id = ctl_jstr(json_array_get(json_object_get(j, "data"), 0), "id");
+		if(!id || strlen(id) != UUID_STR_LEN) {
+			json_decref(j);
+			ctl_msg("%s: job '%s' has no sessions", cmd, jobname);
+			return CTL_EXIT_API;
+		}
+		memcpy(out, id, UUID_STR_LEN + 1);
+		json_decref(j);
+		return 0;
+	}
+	a->argv++;
+	a->argc--;
+	struct uuid u;
+	if(!uuid_parse(arg, strlen(arg), &u)) {
+		uuid_format(&u, out);
+		return 0;
+	}
+	char want[40];
+	if(hex_of(arg, want) || strlen(want) < 8)
+		return ctl_usage(cmd, "'%s' is not a session id: give the id as `sessionctl ls` shows it, a unique prefix of "
+		                      "at least 8 characters, or `last JOB`", arg);
+	/* A prefix: look through every session's id. */
+	size_t wl = strlen(want);
+	int matches = 0;
+	struct buf seen;
+	buf_init(&seen, 0);
+	c->need_role = ROLE_READ;
+	enum rc rc = RC_OK;
+	for(int64_t skip = 0; !rc;) {
+		char path[200];
+		snprintf(path, sizeof(path), "/api/v1/sessions?orderColumn=CreationTime&orderAsc=false&skip=%lld&limit=%d",
+		         (long long)skip, CTL_PAGE);
+		json_t *j;
+		if((rc = ctl_call(c, "GET", path, NULL, &j)))
+			break;
+		json_t *data = json_object_get(j, "data"), *e;
+		size_t i;
+		json_array_foreach(data, i, e) {
+			const char *id = ctl_jstr(e, "id");
+			char h[40];
+			if(!id || hex_of(id, h) || strncmp(h, want, wl))
+				continue;
+			if(!matches++)
+				memcpy(out, id, UUID_STR_LEN + 1);
+			if(matches <= 5)
+				buf_printf(&seen, "%s%s", seen.len ? ", " : "", id);
+		}
+		size_t n = json_array_size(data);
+		json_decref(j);
+		if(n < CTL_PAGE)
+			break;
+		skip += (int64_t)n;
+	}
+	c->need_role = need;
+	if(rc) {
+		buf_free(&seen);
+		if(rc == RC_FORBIDDEN)
+			ctl_msg("%s: finding the session of an id prefix needs the viewer role: give the full id", cmd);
+		else
+			ctl_fail(c);
+		return CTL_EXIT_API;
+	}
+	int code = 0;
+	if(!matches) {
+		ctl_msg("%s: no session id starts with '%s'", cmd, arg);
+		code = CTL_EXIT_API;
+	} else if(matches > 1) {
+		code = ctl_usage(cmd, "the id prefix '%s' is ambiguous: %d sessions match (%s%s); give more characters", arg,
+		                 matches, buf_cstr(&seen), matches > 5 ? ", ..." : "");
+	}
+	buf_free(&seen);
+	return code;
 }
 
 /* Builds the query string of the filter options into q. Returns CTL_EXIT_OK, a
@@ -466,15 +641,17 @@ static int filters(struct ctl *c, struct ctl_args *a, const char *cmd, struct bu
 	if(a->v[OPT_TYPE]) {
 		int t = catalog_type_parse(a->v[OPT_TYPE]);
 		if(t < 0) {
-			*exit_code = ctl_usage(cmd, "--type: unknown session type '%s'", a->v[OPT_TYPE]);
+			*exit_code = unknown_value(cmd, "--type", "session type", a->v[OPT_TYPE], catalog_type_name,
+			                           catalog_type_count(), NULL);
 			return -1;
 		}
 		add_param(q, "typeFilter", catalog_type_vbr(t, VBR_13));
 	}
 	if(a->v[OPT_STATE]) {
-		int s = catalog_state_parse(a->v[OPT_STATE], -1);
+		int s = state_parse(a->v[OPT_STATE]);
 		if(s < 0) {
-			*exit_code = ctl_usage(cmd, "--state: unknown state '%s'", a->v[OPT_STATE]);
+			*exit_code = unknown_value(cmd, "--state", "state", a->v[OPT_STATE], catalog_state_name, ST__COUNT,
+			                           " (Running means Working)");
 			return -1;
 		}
 		add_param(q, "stateFilter", catalog_state_name(s));
@@ -482,7 +659,8 @@ static int filters(struct ctl *c, struct ctl_args *a, const char *cmd, struct bu
 	if(a->v[OPT_RESULT]) {
 		int r = catalog_result_parse(a->v[OPT_RESULT]);
 		if(r < 0) {
-			*exit_code = ctl_usage(cmd, "--result must be Success, Warning, Failed or None");
+			*exit_code = unknown_value(cmd, "--result", "result", a->v[OPT_RESULT], catalog_result_name, RES__COUNT,
+			                           NULL);
 			return -1;
 		}
 		add_param(q, "resultFilter", catalog_result_name(r));
@@ -499,7 +677,9 @@ static int filters(struct ctl *c, struct ctl_args *a, const char *cmd, struct bu
 		char id[UUID_STR_LEN + 1];
 		enum rc rc;
 		if(job_id(c, a->v[OPT_JOB], id, &rc)) {
-			if(rc != RC_NOTFOUND)
+			if(rc == RC_CONFLICT)
+				*exit_code = ctl_usage(cmd, "--job: %s", c->err);
+			else if(rc != RC_NOTFOUND)
 				*exit_code = ctl_fail(c);
 			return -1;
 		}
@@ -634,9 +814,10 @@ static enum rc get_session(struct ctl *c, const char *id, json_t **j)
 
 int ctl_cmd_show(struct ctl *c, struct ctl_args *a)
 {
-	const char *id = a->argv[0];
-	if(check_id("show", id))
-		return CTL_EXIT_USAGE;
+	char id[UUID_STR_LEN + 1];
+	int code = ctl_take_id(c, a, "show", id);
+	if(code)
+		return code;
 	c->need_role = ROLE_READ;
 	json_t *s;
 	if(get_session(c, id, &s))
@@ -672,6 +853,28 @@ int ctl_cmd_show(struct ctl *c, struct ctl_args *a)
 }
 
 /* ---------- logs ---------- */
+
+/* A request failed. When the server is away (a restart), says so once, waits a
+ * little longer each time and returns 1: try again. 0 for any other failure. */
+static int lost(struct ctl *c, enum rc rc, int *down)
+{
+	if(rc != RC_BUSY)
+		return 0;
+	if(!*down)
+		ctl_msg("lost the connection to %s (%s); reconnecting", c->server, c->err);
+	int ms = 250 << (*down < 5 ? *down : 5);
+	usleep((useconds_t)(ms > 5000 ? 5000 : ms) * 1000);
+	(*down)++;
+	return 1;
+}
+
+/* Says that the server is back after lost(). */
+static void back(struct ctl *c, int *down)
+{
+	if(*down)
+		ctl_msg("reconnected to %s", c->server);
+	*down = 0;
+}
 
 static int by_id(const void *x, const void *y)
 {
@@ -729,7 +932,7 @@ static enum rc wait_change(struct ctl *c, int64_t *feed_usn, json_t **changes)
 	snprintf(path, sizeof(path), "/api/v1/sessions?usnGreaterThan=%lld&wait=%d&limit=%d", (long long)*feed_usn,
 	         LONG_POLL_S, CTL_PAGE);
 	long saved = c->timeout_s;
-	c->timeout_s = LONG_POLL_S + 15;
+	c->timeout_s = LONG_POLL_S + saved;
 	int64_t t0 = time_now_us();
 	json_t *j;
 	enum rc rc = ctl_call(c, "GET", path, NULL, &j);
@@ -758,9 +961,10 @@ static enum rc wait_change(struct ctl *c, int64_t *feed_usn, json_t **changes)
 
 int ctl_cmd_logs(struct ctl *c, struct ctl_args *a)
 {
-	const char *id = a->argv[0];
-	if(check_id("logs", id))
-		return CTL_EXIT_USAGE;
+	char id[UUID_STR_LEN + 1];
+	int code = ctl_take_id(c, a, "logs", id);
+	if(code)
+		return code;
 	c->need_role = ROLE_READ;
 	int follow = a->v[OPT_FOLLOW] != NULL;
 	int64_t last = 0;
@@ -770,26 +974,33 @@ int ctl_cmd_logs(struct ctl *c, struct ctl_args *a)
 	if(get_session(c, id, &s))
 		return ctl_fail(c);
 	int64_t feed = ctl_jint(s, "usn", 0), seen = -1;
+	int down = 0;
 	for(;;) {
 		int64_t usn = ctl_jint(s, "usn", 0);
 		const char *state = ctl_jstr(s, "state");
 		int stopped = state && !strcmp(state, "Stopped");
-		if(usn != seen && print_logs(c, id, &last, 1)) {
+		enum rc rc = RC_OK;
+		if(usn != seen && (rc = print_logs(c, id, &last, 1)) && !lost(c, rc, &down)) {
 			json_decref(s);
 			return ctl_fail(c);
 		}
-		seen = usn;
-		if(stopped) {
-			if(!c->json)
-				fprintf(stderr, "-- session ended: %s%s%s%s\n", ctl_result(s), *ctl_result_message(s) ? " (" : "",
-				        ctl_result_message(s), *ctl_result_message(s) ? ")" : "");
-			json_decref(s);
-			return CTL_EXIT_OK;
+		if(!rc) {
+			seen = usn;
+			if(stopped) {
+				if(!c->json)
+					fprintf(stderr, "-- session ended: %s%s%s%s\n", ctl_result(s), *ctl_result_message(s) ? " (" : "",
+					        ctl_result_message(s), *ctl_result_message(s) ? ")" : "");
+				json_decref(s);
+				return CTL_EXIT_OK;
+			}
 		}
 		json_decref(s);
 		s = NULL;
-		if(wait_change(c, &feed, NULL) || get_session(c, id, &s))
-			return ctl_fail(c);
+		/* resume from the usn and the record id seen last, through any number of restarts */
+		while((rc = wait_change(c, &feed, NULL)) || (rc = get_session(c, id, &s)))
+			if(!lost(c, rc, &down))
+				return ctl_fail(c);
+		back(c, &down);
 	}
 }
 
@@ -990,7 +1201,7 @@ int ctl_cmd_watch(struct ctl *c, struct ctl_args *a)
 		}
 	}
 	int tty = isatty(1) && !c->json;
-	int code = CTL_EXIT_OK;
+	int code = CTL_EXIT_OK, down = 0;
 	for(;;) {
 		qsort(b.v, b.n, sizeof(*b.v), by_creation);
 		if(a->v[OPT_ONCE] && c->json) {
@@ -1006,10 +1217,14 @@ int ctl_cmd_watch(struct ctl *c, struct ctl_args *a)
 		if(a->v[OPT_ONCE])
 			break;
 		json_t *changes;
-		if(wait_change(c, &feed, &changes)) {
+		enum rc rc = wait_change(c, &feed, &changes);
+		if(rc && lost(c, rc, &down))
+			continue;
+		if(rc) {
 			code = ctl_fail(c);
 			break;
 		}
+		back(c, &down);
 		json_t *s;
 		size_t i;
 		json_array_foreach(changes, i, s)
@@ -1074,7 +1289,14 @@ int ctl_cmd_export(struct ctl *c, struct ctl_args *a)
 	const char *fmt = a->v[OPT_FORMAT] ? a->v[OPT_FORMAT] : c->json ? "json" : "csv";
 	int json = !strcmp(fmt, "json");
 	if(!json && strcmp(fmt, "csv"))
-		return ctl_usage("export", "--format must be csv or json");
+		return unknown_value("export", "--format", "format", fmt, format_name, 2, NULL);
+	long limit = -1;
+	if(a->v[OPT_LIMIT]) {
+		char *end;
+		limit = strtol(a->v[OPT_LIMIT], &end, 10);
+		if(*end || end == a->v[OPT_LIMIT] || limit < 1)
+			return ctl_usage("export", "--limit must be a positive integer");
+	}
 	c->need_role = ROLE_READ;
 	struct buf f;
 	buf_init(&f, 0);
@@ -1099,11 +1321,12 @@ int ctl_cmd_export(struct ctl *c, struct ctl_args *a)
 		buf_addstr(&o, "\r\n");
 	}
 	int64_t count = 0;
-	for(int64_t skip = 0; !none;) {
+	for(int64_t skip = 0; !none && (limit < 0 || count < limit);) {
+		int64_t page = limit < 0 || limit - count > CTL_PAGE ? CTL_PAGE : limit - count;
 		struct buf p;
 		buf_init(&p, 0);
-		buf_printf(&p, "/api/v1/sessions?orderColumn=CreationTime&orderAsc=true&skip=%lld&limit=%d%s%s",
-		           (long long)skip, CTL_PAGE, f.len ? "&" : "", f.len ? buf_cstr(&f) + 1 : "");
+		buf_printf(&p, "/api/v1/sessions?orderColumn=CreationTime&orderAsc=true&skip=%lld&limit=%lld%s%s",
+		           (long long)skip, (long long)page, f.len ? "&" : "", f.len ? buf_cstr(&f) + 1 : "");
 		json_t *j;
 		enum rc rc = ctl_call(c, "GET", buf_cstr(&p), NULL, &j);
 		buf_free(&p);
@@ -1131,7 +1354,7 @@ int ctl_cmd_export(struct ctl *c, struct ctl_args *a)
 		json_decref(j);
 		fwrite(o.p ? o.p : "", 1, o.len, stdout);
 		buf_reset(&o);
-		if(n < CTL_PAGE)
+		if((int64_t)n < page)
 			break;
 		skip += (int64_t)n;
 	}
@@ -1142,4 +1365,27 @@ int ctl_cmd_export(struct ctl *c, struct ctl_args *a)
 	buf_free(&o);
 	buf_free(&f);
 	return ferror(stdout) ? CTL_EXIT_API : CTL_EXIT_OK;
+}
+
+/* ---------- flush ---------- */
+
+int ctl_cmd_flush(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	char dir[4096];
+	if(ctl_spool_dir_existing(c, dir, sizeof(dir))) {
+		fprintf(stderr, "sessionctl: nothing to deliver (no spool folder %s)\n", dir);
+		return CTL_EXIT_OK;
+	}
+	c->need_role = ROLE_INGEST;
+	int delivered;
+	int left = ctl_flush(c, dir, 1, NULL, &delivered);
+	if(c->json) {
+		json_t *j = json_pack("{s:i,s:i,s:s}", "delivered", delivered, "left", left, "spool", dir);
+		print_json(j);
+		json_decref(j);
+	} else
+		fprintf(stderr, "sessionctl: %d session%s delivered, %d left in %s\n", delivered, delivered == 1 ? "" : "s",
+		        left, dir);
+	return left ? CTL_EXIT_API : CTL_EXIT_OK;
 }

@@ -15,6 +15,10 @@
 #define CTL_API_VERSION CATALOG_VBR_DEFAULT
 #define CTL_DEFAULT_URL "http://127.0.0.1:9419"
 #define CTL_PAGE 200            /* the server's largest page */
+#define CTL_TIMEOUT_S 10        /* default --timeout */
+#ifndef SESSIOND_VERSION
+#define SESSIOND_VERSION "unknown"   /* the Makefile passes the version of sessiond */
+#endif
 
 /* Exit codes (docs/sessionctl.md). `run` exits with the child's code instead. */
 enum ctl_exit {
@@ -29,7 +33,11 @@ struct ctl {
 	const char *user;         /* --user or SESSIOND_USER; NULL: use the token cache */
 	const char *password_file;
 	int json;                 /* --json: machine-readable output */
-	long timeout_s;           /* whole-request timeout */
+	long timeout_s;           /* whole-request timeout, seconds (--timeout; default 10) */
+	const char *cacert;       /* --cacert: PEM file of the CA that signed the server's certificate */
+	int insecure;             /* --insecure: do not verify the server's certificate */
+	const char *spool_dir;    /* --spool; NULL: the default folder (ctl_spool_dir) */
+	const int *abort_flag;    /* when set and nonzero, a request in flight is abandoned (RC_BUSY) */
 	const char *need_role;    /* named in the 403 message, e.g. "operator or admin" */
 
 	char *password;           /* resolved lazily from the file or SESSIOND_PASSWORD */
@@ -91,6 +99,7 @@ enum ctl_opt {
 	OPT_JOB, OPT_NAME, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_STATUS,
 	OPT_STATUS, OPT_DESCRIPTION, OPT_RESULT, OPT_MESSAGE, OPT_CANCELED,
 	OPT_STATE, OPT_SINCE, OPT_LIMIT, OPT_FORMAT, OPT_ONCE,
+	OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_SPOOL_MAX, OPT_STDERR_WARNINGS, OPT_QUIET,
 	OPT__COUNT
 };
 
@@ -116,8 +125,65 @@ int ctl_cmd_logs(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_stop(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_watch(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_export(struct ctl *c, struct ctl_args *a);
+int ctl_cmd_flush(struct ctl *c, struct ctl_args *a);
 
 /** Parses a number of seconds ("10", "2.5"); -1 when s is not one. */
 double ctl_seconds(const char *s);
+
+/** Resolves a session reference at a->argv[0] into a full id and removes it from
+ *  a->argv: a full id, a unique prefix of at least 8 characters, or the two words
+ *  `last JOB` (the newest session of that job). 0, or an exit code after a message. */
+int ctl_take_id(struct ctl *c, struct ctl_args *a, const char *cmd, char out[37]);
+
+/** Writes "a, b or c" of the n names from name(i) into b (for "unknown value" errors). */
+void ctl_list_values(struct buf *b, const char *(*name)(int), int n);
+
+/* ---- the spool (spool.c) ---- */
+
+#define SPOOL_BATCH_RECORDS 1000                 /* the server takes at most 1000 records per call */
+#define SPOOL_BATCH_BYTES ((size_t)768 << 10)    /* and a body of at most 1 MiB */
+
+/* One session's spool file, open and locked (flock) by its writer. */
+struct spool {
+	int fd;                 /* -1 when closed */
+	int persistent;         /* a file in the spool folder; 0: an unnamed temporary file */
+	char path[4096];
+	int64_t data_start;     /* offset of the first record line */
+	int64_t read_off;       /* first byte the server does not have yet */
+	int64_t write_off;      /* end of the lines written */
+	int created;            /* the server has the session */
+	int64_t punched;        /* the delivered bytes below this offset no longer take disk space */
+};
+
+/** The spool folder (--spool, $XDG_STATE_HOME/sessionctl, ~/.local/state/sessionctl, or
+ *  /var/lib/sessionctl for root), created mode 0700. 0, or -1 with c->err set. */
+int ctl_spool_dir(struct ctl *c, char *out, size_t n);
+/** The same folder without creating it; -1 when it does not exist. */
+int ctl_spool_dir_existing(struct ctl *c, char *out, size_t n);
+/** Creates and locks dir/ID.spool (an unnamed temporary file when dir is NULL or
+ *  unusable: then s->persistent is 0) holding the server and the create body. */
+enum rc spool_open_new(struct spool *s, const char *dir, const char *id, const char *server, const char *create_json,
+                       char *err, size_t errlen);
+/** Appends whole lines at write_off. -1 on a write error (disk full). */
+int spool_append(struct spool *s, const void *p, size_t n);
+/** Records created and read_off in the file's head. */
+void spool_ack(struct spool *s);
+/** Once everything was delivered, cuts the file back to its head; while behind, frees the
+ *  disk blocks of what was delivered (a hole; offsets stay). */
+void spool_compact(struct spool *s);
+/** Closes (and with remove, deletes) the file; the lock goes with it. */
+void spool_close(struct spool *s, int remove);
+/** Reads the lines in [from, to) of fd: the R records (at most one batch) go into body as
+ *  {"records":[...]} (*n of them); *next is the offset after what was used; *end receives
+ *  the E line (caller decrefs) when it was reached. */
+int spool_batch(int fd, int64_t from, int64_t to, struct buf *body, size_t *n, int64_t *next, json_t **end);
+/** POSTs a batch of records (a 400 skips them with a warning). */
+enum rc spool_post_logs(struct ctl *c, const char *id, const char *body, size_t n, json_t **reply);
+/** Sends an E line: the final progress, then /complete (409 counts as done). */
+enum rc spool_post_end(struct ctl *c, const char *id, json_t *end);
+/** Delivers every spooled session of c->server in dir (oldest first, skipping skip_id and
+ *  files a running sessionctl holds) and removes what the server has. Stops at the first
+ *  failure. Returns how many stay; *delivered counts the ones delivered. */
+int ctl_flush(struct ctl *c, const char *dir, int verbose, const char *skip_id, int *delivered);
 
 #endif

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
-#define VERSION "1.0"
 
 struct opt {
 	enum ctl_opt key;
@@ -26,29 +26,37 @@ static const struct opt opts[] = {
 	{OPT_JSON, "json", NULL, "machine-readable JSON output"},
 	{OPT_HELP, "help", NULL, "show this help"},
 	{OPT_VERSION, "version", NULL, "print the version"},
-	{OPT_JOB, "job", "NAME", "job name (also the session name)"},
+	{OPT_CACERT, "cacert", "FILE", "trust the server's certificate when this PEM CA (or the certificate itself) signed it"},
+	{OPT_INSECURE, "insecure", NULL, "do not verify the server's TLS certificate (test servers only)"},
+	{OPT_TIMEOUT, "timeout", "SECONDS", "give up on a request after this long (default 10; run never waits for it)"},
+	{OPT_SPOOL, "spool", "DIR", "where undelivered sessions wait (default $XDG_STATE_HOME/sessionctl, ~/.local/state/sessionctl; root: /var/lib/sessionctl)"},
+	{OPT_JOB, "job", "NAME", "job name (also the session name); matched without regard to case"},
 	{OPT_NAME, "name", "PATTERN", "session name; '*' matches any text"},
 	{OPT_TYPE, "type", "TYPE", "session type, e.g. BackupJob (the default for run/start), ReplicaJob, RestoreVm"},
 	{OPT_REGEX, "progress-regex", "RE", "POSIX extended regex; its first group is the progress percentage"},
 	{OPT_GRACE, "grace", "SECONDS", "after a stop request, SIGKILL this long after SIGTERM (default 10)"},
-	{OPT_RETRY_FOR, "retry-for", "SECONDS", "after the command ended, keep retrying an unreachable server this long (default 120)"},
-	{OPT_STDERR_STATUS, "stderr-status", "STATUS", "log status of stderr lines (default Warning; None stops them counting as warnings)"},
+	{OPT_RETRY_FOR, "retry-for", "SECONDS", "after the command ended, keep trying an unreachable server this long before leaving the session in the spool (default 10)"},
+	{OPT_STDERR_WARNINGS, "stderr-warnings", NULL, "stderr lines are warnings: a run that prints any ends as Warning"},
+	{OPT_STDERR_STATUS, "stderr-status", "STATUS", "log status of stderr lines: None (default), Succeeded, Warning or Failed; Warning/Failed count as warnings"},
+	{OPT_QUIET, "quiet", NULL, "show the command's output only when it fails (for cron)"},
+	{OPT_SPOOL_MAX, "spool-max", "SIZE", "undelivered output kept on disk before lines are dropped (default 1G; K, M, G)"},
 	{OPT_STATUS, "status", "STATUS", "log record status: None (default), Succeeded, Warning, Failed"},
 	{OPT_DESCRIPTION, "description", "TEXT", "log record description"},
 	{OPT_RESULT, "result", "RESULT", "Success, Warning, Failed or None"},
 	{OPT_MESSAGE, "message", "TEXT", "result message"},
 	{OPT_CANCELED, "canceled", NULL, "mark the session as canceled"},
-	{OPT_STATE, "state", "STATE", "only sessions in this state (Working, Stopped, ...)"},
+	{OPT_STATE, "state", "STATE", "only sessions in this state (Working, Stopped, ...; Running means Working)"},
 	{OPT_SINCE, "since", "WHEN", "only sessions created since WHEN: 30m, 12h, 7d, 2024-05-01 or an RFC 3339 time"},
-	{OPT_LIMIT, "limit", "N", "show at most N sessions (default 50)"},
+	{OPT_LIMIT, "limit", "N", "at most N sessions (ls: default 50; export: default all)"},
 	{OPT_FORMAT, "format", "FMT", "csv (default) or json"},
 	{OPT_FOLLOW, "follow", NULL, "keep printing new records until the session stops"},
 	{OPT_ONCE, "once", NULL, "print the current state once and exit"},
 	{0, NULL, NULL, NULL},
 };
 
-#define GLOBAL OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_JSON, OPT_HELP
+#define GLOBAL OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_JSON, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_HELP
 #define FILTERS OPT_JOB, OPT_NAME, OPT_TYPE, OPT_STATE, OPT_RESULT, OPT_SINCE
+#define ID_HELP "ID is a session id, a unique prefix of it (8 characters or more), or `last JOB`: the newest session of JOB."
 
 struct cmd {
 	const char *name;
@@ -56,46 +64,60 @@ struct cmd {
 	const char *summary;
 	int (*fn)(struct ctl *c, struct ctl_args *a);
 	int min_args, max_args;      /* positional arguments; max -1: any */
-	enum ctl_opt keys[16];       /* 0-terminated */
+	int takes_id;                /* the first argument is a session (`last JOB` counts as one) */
+	enum ctl_opt keys[24];       /* 0-terminated */
 };
 
 static const struct cmd cmds[] = {
 	{"login", "login [--user NAME] [--password-file FILE]",
 	 "Log in and keep the tokens in $XDG_CONFIG_HOME/sessiond/token.json (mode 0600).\n"
 	 "The password comes from --password-file, SESSIOND_PASSWORD, a prompt on a terminal, or stdin.",
-	 ctl_cmd_login, 0, 0, {GLOBAL, 0}},
-	{"logout", "logout", "Revoke the cached tokens of this server and forget them.", ctl_cmd_logout, 0, 0, {GLOBAL, 0}},
-	{"run", "run [--job NAME] [--type T] [--progress-regex RE] [--grace S] -- CMD [ARGS...]",
-	 "Run CMD as a session: its output lines become log records (stderr lines are warnings),\n"
-	 "NN% in the output becomes progress, a stop request ends it (SIGTERM, then SIGKILL), and\n"
-	 "its exit status becomes the result. Exits with CMD's exit code (128+N for signal N).",
-	 ctl_cmd_run, 1, -1, {GLOBAL, OPT_JOB, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_STATUS, 0}},
+	 ctl_cmd_login, 0, 0, 0, {GLOBAL, 0}},
+	{"logout", "logout", "Revoke the cached tokens of this server and forget them.", ctl_cmd_logout, 0, 0, 0,
+	 {GLOBAL, 0}},
+	{"run", "run [--job NAME] [--type T] [--quiet] [--stderr-warnings] [OPTIONS] -- CMD [ARGS...]",
+	 "Run CMD as a session; CMD always runs, and sessionctl exits with its exit code.\n"
+	 "Its output lines become log records, NN% in the output becomes progress, a stop request\n"
+	 "ends it (SIGTERM, then SIGKILL), and its exit status becomes the result; a failed run's\n"
+	 "message quotes the last error-looking line. When the server is down, hangs or refuses the\n"
+	 "login, the session waits in the spool until the next sessionctl command or `sessionctl\n"
+	 "flush` delivers it with its original times. Exit code 128+N: CMD died of signal N.",
+	 ctl_cmd_run, 1, -1, 0,
+	 {GLOBAL, OPT_JOB, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_WARNINGS, OPT_STDERR_STATUS,
+	  OPT_QUIET, OPT_SPOOL_MAX, 0}},
+	{"flush", "flush", "Deliver the sessions that wait in the spool for this server (oldest first).\n"
+	 "Exits 1 when some stay because the server is away or refuses them.",
+	 ctl_cmd_flush, 0, 0, 0, {GLOBAL, 0}},
 	{"start", "start [--type T] [--job NAME] [NAME]",
 	 "Create a running session and print its id (for shell scripts; see progress, log, finish).", ctl_cmd_start,
-	 0, 1, {GLOBAL, OPT_JOB, OPT_TYPE, 0}},
+	 0, 1, 0, {GLOBAL, OPT_JOB, OPT_TYPE, 0}},
 	{"progress", "progress ID PERCENT",
-	 "Set a session's progress. Exits 3 when the session was asked to stop.", ctl_cmd_progress, 2, 2,
+	 "Set a session's progress. Exits 3 when the session was asked to stop.\n" ID_HELP, ctl_cmd_progress, 2, 2, 1,
 	 {GLOBAL, 0}},
 	{"log", "log ID [--status S] [--description D] TEXT... | -",
 	 "Add a log record to a session; with '-', one record per line of stdin.\n"
-	 "Exits 3 when the session was asked to stop.",
-	 ctl_cmd_log, 2, -1, {GLOBAL, OPT_STATUS, OPT_DESCRIPTION, 0}},
-	{"finish", "finish ID --result R [--message M] [--canceled]", "Complete a session with a result.",
-	 ctl_cmd_finish, 1, 1, {GLOBAL, OPT_RESULT, OPT_MESSAGE, OPT_CANCELED, 0}},
+	 "Exits 3 when the session was asked to stop.\n" ID_HELP,
+	 ctl_cmd_log, 2, -1, 1, {GLOBAL, OPT_STATUS, OPT_DESCRIPTION, 0}},
+	{"finish", "finish ID --result R [--message M] [--canceled]", "Complete a session with a result.\n" ID_HELP,
+	 ctl_cmd_finish, 1, 1, 1, {GLOBAL, OPT_RESULT, OPT_MESSAGE, OPT_CANCELED, 0}},
 	{"ls", "ls [--job NAME] [--name P] [--type T] [--state S] [--result R] [--since WHEN] [--limit N]",
-	 "List sessions, newest first.", ctl_cmd_ls, 0, 0, {GLOBAL, FILTERS, OPT_LIMIT, 0}},
-	{"show", "show ID", "Show one session.", ctl_cmd_show, 1, 1, {GLOBAL, 0}},
-	{"logs", "logs ID [-f]", "Print a session's log records, oldest first; -f follows until the session stops.",
-	 ctl_cmd_logs, 1, 1, {GLOBAL, OPT_FOLLOW, 0}},
-	{"stop", "stop ID", "Ask the reporter of a running session to stop it (operator or admin).", ctl_cmd_stop, 1,
-	 1, {GLOBAL, 0}},
+	 "List sessions, newest first.", ctl_cmd_ls, 0, 0, 0, {GLOBAL, FILTERS, OPT_LIMIT, 0}},
+	{"show", "show ID", "Show one session.\n" ID_HELP, ctl_cmd_show, 1, 1, 1, {GLOBAL, 0}},
+	{"logs", "logs ID [-f]",
+	 "Print a session's log records, oldest first.\n"
+	 "-f follows until the session stops, reconnecting when the server restarts.\n" ID_HELP,
+	 ctl_cmd_logs, 1, 1, 1, {GLOBAL, OPT_FOLLOW, 0}},
+	{"stop", "stop ID", "Ask the reporter of a running session to stop it (operator or admin).\n" ID_HELP,
+	 ctl_cmd_stop, 1, 1, 1, {GLOBAL, 0}},
 	{"watch", "watch [--once]",
-	 "Live progress of running sessions: redrawn in place on a terminal, one line per change otherwise.",
-	 ctl_cmd_watch, 0, 0, {GLOBAL, OPT_ONCE, 0}},
-	{"export", "export [--format csv|json] [filters]",
-	 "Write every session (oldest first) to stdout as CSV (RFC 4180) or a JSON array.", ctl_cmd_export, 0, 0,
-	 {GLOBAL, FILTERS, OPT_FORMAT, 0}},
-	{NULL, NULL, NULL, NULL, 0, 0, {0}},
+	 "Live progress of running sessions.\n"
+	 "Redrawn in place on a terminal, one line per change otherwise. Reconnects and resumes\n"
+	 "when the server restarts.",
+	 ctl_cmd_watch, 0, 0, 0, {GLOBAL, OPT_ONCE, 0}},
+	{"export", "export [--format csv|json] [--limit N] [filters]",
+	 "Write every session (oldest first) to stdout as CSV (RFC 4180) or a JSON array.", ctl_cmd_export, 0, 0, 0,
+	 {GLOBAL, FILTERS, OPT_FORMAT, OPT_LIMIT, 0}},
+	{NULL, NULL, NULL, NULL, 0, 0, 0, {0}},
 };
 
 static const struct opt *opt_of(enum ctl_opt k)
@@ -118,7 +140,8 @@ static void print_opt(FILE *f, const struct opt *o)
 
 static void tool_help(FILE *f)
 {
-	fprintf(f, "usage: sessionctl [--server URL] [--user NAME] [--password-file FILE] [--json] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: sessionctl [--server URL] [--user NAME] [--password-file FILE] [--json] [--cacert FILE]\n"
+	           "                  [--insecure] [--timeout S] [--spool DIR] COMMAND [ARGS]\n\n"
 	           "The command-line client of sessiond.\n\ncommands:\n");
 	for(const struct cmd *c = cmds; c->name; c++) {
 		const char *nl = strchr(c->summary, '\n');
@@ -126,11 +149,13 @@ static void tool_help(FILE *f)
 		fprintf(f, "  %-10s %.*s\n", c->name, n, c->summary);
 	}
 	fprintf(f, "\noptions:\n");
-	for(enum ctl_opt k = OPT_SERVER; k <= OPT_VERSION; k++)
-		print_opt(f, opt_of(k));
-	print_opt(f, opt_of(OPT_HELP));
+	static const enum ctl_opt global[] = {GLOBAL, OPT_VERSION, 0};
+	for(const enum ctl_opt *k = global; *k; k++)
+		print_opt(f, opt_of(*k));
 	fprintf(f, "\nexit codes: 0 ok, 1 server or API error, 2 usage error, 3 stop requested (progress/log);\n"
 	           "run exits with the command's own exit code.\n"
+	           "environment: SESSIOND_URL, SESSIOND_USER, SESSIOND_PASSWORD, XDG_CONFIG_HOME (token cache),\n"
+	           "XDG_STATE_HOME (spool).\n"
 	           "`sessionctl COMMAND --help` describes a command; docs/sessionctl.md has the details.\n");
 }
 
@@ -214,7 +239,7 @@ int main(int argc, char **argv)
 	if(first < 0)
 		return CTL_EXIT_USAGE;
 	if(a.v[OPT_VERSION]) {
-		printf("sessionctl %s (API %s)\n", VERSION, CTL_API_VERSION);
+		printf("sessionctl %s (API %s)\n", SESSIOND_VERSION, CTL_API_VERSION);
 		return 0;
 	}
 	if(first >= argc) {
@@ -252,9 +277,13 @@ int main(int argc, char **argv)
 	}
 	a.argc = sub_argc - pos;
 	a.argv = sub_argv + pos;
-	if(a.argc < cmd->min_args || (cmd->max_args >= 0 && a.argc > cmd->max_args))
+	int extra = cmd->takes_id && a.argc >= 2 && !strcmp(a.argv[0], "last");   /* `last JOB` is one id */
+	if(a.argc - extra < cmd->min_args || (cmd->max_args >= 0 && a.argc - extra > cmd->max_args))
 		return ctl_usage(cmd->name, "%s arguments: usage: sessionctl %s",
-		                 a.argc < cmd->min_args ? "missing" : "too many", cmd->usage);
+		                 a.argc - extra < cmd->min_args ? "missing" : "too many", cmd->usage);
+	double timeout = CTL_TIMEOUT_S;
+	if(a.v[OPT_TIMEOUT] && ((timeout = ctl_seconds(a.v[OPT_TIMEOUT])) < 1 || timeout > 86400))
+		return ctl_usage(cmd->name, "--timeout must be a number of seconds from 1 to 86400");
 
 	struct ctl c;
 	ctl_init(&c);
@@ -271,6 +300,29 @@ int main(int argc, char **argv)
 		return ctl_usage(cmd->name, "--password-file needs --user NAME (or SESSIOND_USER)");
 	}
 	c.json = a.v[OPT_JSON] != NULL;
+	c.timeout_s = (long)(timeout + 0.5);
+	c.cacert = a.v[OPT_CACERT];
+	c.insecure = a.v[OPT_INSECURE] != NULL;
+	c.spool_dir = a.v[OPT_SPOOL];
+	/* run runs its command anyway: there an unreadable CA file keeps the session in the spool */
+	if(c.cacert && access(c.cacert, R_OK) && cmd->fn != ctl_cmd_run) {
+		ctl_free(&c);
+		free(server);
+		return ctl_usage(cmd->name, "--cacert: cannot read %s", a.v[OPT_CACERT]);
+	}
+	/* Sessions that earlier runs could not deliver go first, quietly (run and flush do it themselves). */
+	if(cmd->fn != ctl_cmd_run && cmd->fn != ctl_cmd_flush && cmd->fn != ctl_cmd_login && cmd->fn != ctl_cmd_logout) {
+		char dir[4096];
+		const char *save = c.need_role;
+		if(!ctl_spool_dir_existing(&c, dir, sizeof(dir))) {
+			int delivered;
+			ctl_flush(&c, dir, 0, NULL, &delivered);
+			if(delivered)
+				ctl_msg("delivered %d spooled session%s", delivered, delivered == 1 ? "" : "s");
+		}
+		c.need_role = save;
+		c.err[0] = 0;
+	}
 	int rc = cmd->fn(&c, &a);
 	fflush(stdout);
 	ctl_free(&c);

@@ -1,13 +1,20 @@
 /* sessionctl run: wraps a command in a session.
  *
- * Two threads. The main thread owns the child: it reads the child's stdout and
- * stderr pipes, echoes them, cuts them into lines and queues one log record per
- * line; it also handles signals and kills the child's process group on a stop.
- * It never waits on the network. The shipper thread owns the HTTP handle: it
- * creates the session (retrying), posts queued lines in batches every 200 ms,
- * reports progress at most once a second, polls for a stop request when it has
- * had nothing to say for 1.5 s, and finally completes the session, retrying
- * with backoff while the server is unreachable. */
+ * The command always runs, whatever the server does. Two threads share one
+ * spool file (spool.c) that holds the session's lines in order:
+ * - The main thread owns the child. It reads the child's stdout and stderr,
+ *   echoes them (or keeps them for --quiet), cuts them into lines and appends
+ *   one log record per line to the spool. It never waits on the network: while
+ *   the server keeps up but is behind by more than BP_BYTES it stops reading
+ *   (the pipe fills and the child slows down); while the server is away,
+ *   refuses the login or hangs, it keeps appending until the spool holds
+ *   --spool-max bytes, and only then drops lines, counting them.
+ * - The shipper thread owns the HTTP handle. It sleeps until there is work
+ *   (lines, progress, the end, a stop poll every POLL_US), creates the session,
+ *   posts the lines in batches from the spool, and completes the session with
+ *   the end line. While the server is unreachable it backs off and retries.
+ * When the session cannot be delivered by the time the command ended (plus
+ * --retry-for), the spool file stays for the next sessionctl to deliver. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,46 +36,43 @@
 #include "util/uuid.h"
 
 #define LINE_BYTES 8192                  /* longer lines are split into records */
-#define QUEUE_RECORDS 100000             /* buffered records while the server is away */
-#define QUEUE_BYTES ((size_t)32 << 20)
-#define BATCH 1000                       /* the server takes at most 1000 records per call */
-#define FLUSH_US 200000
+#define FLUSH_US 200000                  /* a trickle of lines is posted at most this often */
+#define SHIP_BYTES ((int64_t)64 << 10)   /* ... unless this much waits */
 #define PROGRESS_US 1000000
-#define POLL_US 1500000
+#define POLL_US 1500000                  /* ask for a stop request after this long without contact */
 #define BACKOFF_MIN_US 250000
 #define BACKOFF_MAX_US 5000000
 #define DRAIN_US 1000000                 /* read output this long after the child exited */
-#define RUN_TIMEOUT_S 15
-
-struct rec {
-	int status;          /* enum log_status */
-	int64_t time_us;     /* when the line was read */
-	char *text;
-};
+#define BP_BYTES ((int64_t)4 << 20)      /* undelivered bytes before the child is slowed down */
+#define STALL_US 2000000                 /* a request this old: the server hangs, spool instead */
+#define SPOOL_MAX_DEFAULT ((int64_t)1 << 30)
+#define MESSAGE_LINE 200                 /* bytes of an output line quoted in the result message */
 
 struct run {
 	struct ctl *c;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* guarded by mu */
-	struct rec *q;       /* ring of undelivered records */
-	size_t head, len, cap, bytes;
-	size_t dropped;      /* lines not queued because the queue was full */
-	int progress;        /* latest percentage seen in the output, -1: none yet */
-	int finished;        /* the command is over; result/message/canceled are final */
-	int result;
-	char message[256];
-	int canceled;
-	int abandon;         /* stop reporting at once */
-	int stop_seen;       /* the server asked for a stop */
-	int created, completed, gave_up;
-	size_t undelivered;  /* records still queued when the shipper ended */
+	struct spool sp;           /* the session's lines: main appends, the shipper delivers */
+	size_t dropped_noted;      /* dropped lines already noted in the log */
+	size_t dropped;            /* lines not recorded because the spool was full */
+	int progress;              /* latest percentage seen in the output, -1: none yet */
+	int finished;              /* the end line is in the spool */
+	int abandon;               /* stop at once; also aborts a request in flight */
+	int stop_seen;             /* the server asked for a stop */
+	int completed;             /* the server has the whole session */
+	int offline;               /* login refused or not allowed: everything stays in the spool */
+	int gave_up;               /* the server refused the session itself: reporting stopped */
+	int outage;                /* the last request found no server */
+	int shipper_done;
 	char last_err[1024];
+	int64_t inflight_since;    /* start of the request in flight, 0: none (atomic) */
 	/* fixed before the shipper starts */
 	char id[UUID_STR_LEN + 1];
-	char *create_body;
-	int64_t retry_for_us;
-	int wake[2];         /* shipper -> main: 's' stop seen, 'd' shipper done */
+	int64_t spool_max;
+	char *create_body;         /* the POST /api/v1/sessions body */
+	json_t *end_mem;           /* the end, when the spool could not take it (guarded by mu) */
+	int wake[2];               /* shipper -> main: 's' stop seen, 'p' progress in the spool, 'd' done */
 };
 
 static int sigpipe_fd[2] = {-1, -1};
@@ -95,54 +100,63 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* ---------- the queue (callers hold mu) ---------- */
-
-static void q_push(struct run *r, int status, int64_t t, const char *text, size_t n, int force)
+static void poke(struct run *r, char what)
 {
-	if(!force && (r->gave_up || r->len >= QUEUE_RECORDS || r->bytes + n > QUEUE_BYTES)) {
-		if(!r->gave_up)
-			r->dropped++;
-		return;
+	if(write(r->wake[1], &what, 1) < 0) {
+		/* the pipe is full: main wakes up anyway */
 	}
-	if(r->len == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 256;
-		struct rec *nq = xcalloc(ncap, sizeof(*nq));
-		for(size_t i = 0; i < r->len; i++)
-			nq[i] = r->q[(r->head + i) % r->cap];
-		free(r->q);
-		r->q = nq;
-		r->head = 0;
-		r->cap = ncap;
-	}
-	struct rec *e = &r->q[(r->head + r->len) % r->cap];
-	e->status = status;
-	e->time_us = t;
-	e->text = xstrndup(text, n);
-	r->len++;
-	r->bytes += n;
 }
 
-static void q_note_dropped(struct run *r, int force)
+/* Appends one "R {record}" line to b. */
+static void encode_record(struct buf *b, int status, int64_t t, const char *text, size_t n)
 {
-	if(!r->dropped || (!force && r->len > QUEUE_RECORDS / 2))
-		return;
-	char note[160];
-	int n = snprintf(note, sizeof(note),
-	                 "sessionctl: %zu output lines were not recorded (the server was unreachable and the buffer was full)",
-	                 r->dropped);
-	r->dropped = 0;
-	q_push(r, LOG_WARNING, time_now_us(), note, (size_t)n, 1);
+	char ts[TIME_STR_MAX];
+	time_format(t, 3, ts);
+	buf_addstr(b, "R ");
+	struct jw w;
+	jw_init(&w, b);
+	jw_obj(&w);
+	jw_kstr(&w, "status", catalog_log_status_name(status));
+	jw_key(&w, "title");
+	jw_strn(&w, text, n);
+	jw_kstr(&w, "startTime", ts);
+	jw_obj_end(&w);
+	buf_addc(b, '\n');
 }
 
-static void q_pop(struct run *r, size_t n)
+/* Appends a record even over --spool-max (sessionctl's own notes; caller holds mu). */
+static void append_forced(struct run *r, int status, const char *text)
 {
-	for(size_t i = 0; i < n && r->len; i++) {
-		struct rec *e = &r->q[r->head];
-		r->bytes -= strlen(e->text);
-		free(e->text);
-		r->head = (r->head + 1) % r->cap;
-		r->len--;
-	}
+	struct buf b;
+	buf_init(&b, 0);
+	encode_record(&b, status, time_now_us(), text, strlen(text));
+	if(!r->gave_up)
+		spool_append(&r->sp, b.p, b.len);
+	buf_free(&b);
+	pthread_cond_signal(&r->cv);
+}
+
+/* Notes lines dropped since the last note (caller holds mu). */
+static void note_dropped(struct run *r)
+{
+	if(r->dropped == r->dropped_noted)
+		return;
+	char note[200];
+	snprintf(note, sizeof(note), "sessionctl: %zu output lines were not recorded (the spool was full: --spool-max)",
+	         r->dropped - r->dropped_noted);
+	r->dropped_noted = r->dropped;
+	append_forced(r, LOG_WARNING, note);
+}
+
+/* Whether main should stop reading the child: the server keeps up but is behind. */
+static int throttled(struct run *r)
+{
+	if(r->finished || r->offline || r->gave_up || r->outage)
+		return 0;
+	if(r->sp.write_off - r->sp.read_off < BP_BYTES)
+		return 0;
+	int64_t since = __atomic_load_n(&r->inflight_since, __ATOMIC_RELAXED);
+	return !(since && time_now_us() - since > STALL_US);
 }
 
 /* ---------- the shipper thread ---------- */
@@ -156,57 +170,25 @@ static void saw_stop(struct run *r, json_t *reply)
 	int first = !r->stop_seen;
 	r->stop_seen = 1;
 	pthread_mutex_unlock(&r->mu);
-	if(first && write(r->wake[1], "s", 1) < 0) {
-		/* main polls stop_seen anyway */
-	}
+	if(first)
+		poke(r, 's');
 }
 
-/* Sends one batch of queued records; RC_OK also when there was nothing to send. */
-static enum rc ship_logs(struct run *r)
+/* ctl_call with the start of the request visible to main (stall detection). */
+static enum rc call(struct run *r, const char *method, const char *path, const char *body, json_t **out)
 {
-	struct buf b;
-	buf_init(&b, 0);
-	struct jw w;
-	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_key(&w, "records");
-	jw_arr(&w);
-	pthread_mutex_lock(&r->mu);
-	size_t n = r->len < BATCH ? r->len : BATCH;
-	for(size_t i = 0; i < n; i++) {
-		struct rec *e = &r->q[(r->head + i) % r->cap];
-		char t[TIME_STR_MAX];
-		time_format(e->time_us, 3, t);
-		jw_obj(&w);
-		jw_kstr(&w, "status", catalog_log_status_name(e->status));
-		jw_kstr(&w, "title", e->text);
-		jw_kstr(&w, "startTime", t);
-		jw_obj_end(&w);
-	}
-	pthread_mutex_unlock(&r->mu);
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	enum rc rc = RC_OK;
-	if(n) {
-		char path[128];
-		snprintf(path, sizeof(path), "/api/v1/sessions/%s/logs", r->id);
-		json_t *j;
-		rc = ctl_call(r->c, "POST", path, buf_cstr(&b), &j);
-		if(rc == RC_INVALID) {
-			ctl_msg("warning: the server refused %zu log records (%s); they are skipped", n, r->c->err);
-			rc = RC_OK;
-		}
-		if(!rc) {
-			pthread_mutex_lock(&r->mu);
-			q_pop(r, n);
-			pthread_mutex_unlock(&r->mu);
-			saw_stop(r, j);
-			json_decref(j);
-		}
-	}
-	buf_free(&b);
+	__atomic_store_n(&r->inflight_since, time_now_us(), __ATOMIC_RELAXED);
+	enum rc rc = ctl_call(r->c, method, path, body, out);
+	__atomic_store_n(&r->inflight_since, 0, __ATOMIC_RELAXED);
 	return rc;
 }
+
+struct ship {
+	int64_t last_contact, last_progress, last_ship;
+	int sent_progress;
+	int can_read;      /* the user may GET the session (else a stop poll is an empty PATCH) */
+	struct buf body;
+};
 
 static enum rc ship_patch(struct run *r, int progress)
 {
@@ -217,7 +199,7 @@ static enum rc ship_patch(struct run *r, int progress)
 	else
 		snprintf(body, sizeof(body), "{}");
 	json_t *j;
-	enum rc rc = ctl_call(r->c, "PATCH", path, body, &j);
+	enum rc rc = call(r, "PATCH", path, body, &j);
 	if(!rc)
 		saw_stop(r, j);
 	json_decref(j);
@@ -225,18 +207,18 @@ static enum rc ship_patch(struct run *r, int progress)
 }
 
 /* Asks whether a stop was requested: GET when the user may read, else an empty PATCH. */
-static enum rc ship_poll(struct run *r, int *can_read)
+static enum rc ship_poll(struct run *r, struct ship *st)
 {
-	if(!*can_read)
+	if(!st->can_read)
 		return ship_patch(r, -1);
 	char path[128];
 	snprintf(path, sizeof(path), "/api/v1/sessions/%s", r->id);
 	json_t *j;
 	const char *need = r->c->need_role;
-	enum rc rc = ctl_call(r->c, "GET", path, NULL, &j);
+	enum rc rc = call(r, "GET", path, NULL, &j);
 	r->c->need_role = need;
 	if(rc == RC_FORBIDDEN) {
-		*can_read = 0;
+		st->can_read = 0;
 		return ship_patch(r, -1);
 	}
 	if(!rc)
@@ -245,125 +227,186 @@ static enum rc ship_poll(struct run *r, int *can_read)
 	return rc;
 }
 
-static enum rc ship_complete(struct run *r)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	struct jw w;
-	jw_init(&w, &b);
-	pthread_mutex_lock(&r->mu);
-	jw_obj(&w);
-	jw_kstr(&w, "result", catalog_result_name(r->result));
-	jw_kstr(&w, "message", r->message);
-	jw_kbool(&w, "isCanceled", r->canceled);
-	jw_obj_end(&w);
-	pthread_mutex_unlock(&r->mu);
-	char path[128];
-	snprintf(path, sizeof(path), "/api/v1/sessions/%s/complete", r->id);
-	enum rc rc = ctl_call(r->c, "POST", path, buf_cstr(&b), NULL);
-	buf_free(&b);
-	/* 409: already stopped, most likely by our own earlier attempt whose reply was lost */
-	return rc == RC_CONFLICT ? RC_OK : rc;
-}
-
-/* One round of work. RC_BUSY: retry later; another rc: give up. */
-static enum rc ship_round(struct run *r, int64_t *last_contact, int64_t *last_progress, int *sent_progress,
-                          int *can_read)
+/* One unit of work; RC_OK also when there was nothing to do. */
+static enum rc ship_round(struct run *r, struct ship *st)
 {
 	enum rc rc;
-	if(!r->created) {
-		rc = ctl_call(r->c, "POST", "/api/v1/sessions", r->create_body, NULL);
+	int64_t now = time_now_us();
+	pthread_mutex_lock(&r->mu);
+	int created = r->sp.created;
+	int64_t from = r->sp.read_off, to = r->sp.write_off;
+	int progress = __atomic_load_n(&r->progress, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&r->mu);
+	if(!created) {
+		rc = call(r, "POST", "/api/v1/sessions", r->create_body, NULL);
 		if(rc && rc != RC_CONFLICT)   /* 409: our id exists: an earlier attempt got through */
 			return rc;
-		r->created = 1;
-	}
-	pthread_mutex_lock(&r->mu);
-	int finished = r->finished;
-	int progress = r->progress;
-	size_t queued = r->len;
-	pthread_mutex_unlock(&r->mu);
-	int64_t now = time_now_us();
-	while(queued) {
-		if((rc = ship_logs(r)))
-			return rc;
-		*last_contact = now;
 		pthread_mutex_lock(&r->mu);
-		queued = finished ? r->len : 0;
+		r->sp.created = 1;
+		spool_ack(&r->sp);
 		pthread_mutex_unlock(&r->mu);
+		st->last_contact = now;
+		return RC_OK;
 	}
-	if(progress >= 0 && progress != *sent_progress && (finished || now - *last_progress >= PROGRESS_US)) {
+	/* progress first (at most once a second), so that a flood of lines cannot hold it back */
+	if(progress >= 0 && progress != st->sent_progress && now - st->last_progress >= PROGRESS_US) {
 		if((rc = ship_patch(r, progress)))
 			return rc;
-		*sent_progress = progress;
-		*last_progress = *last_contact = now;
+		st->sent_progress = progress;
+		st->last_progress = st->last_contact = now;
+		return RC_OK;
 	}
-	if(!finished && now - *last_contact >= POLL_US) {
-		if((rc = ship_poll(r, can_read)))
-			return rc;
-		*last_contact = now;
+	if(to > from) {
+		size_t n;
+		int64_t next;
+		json_t *end;
+		spool_batch(r->sp.fd, from, to, &st->body, &n, &next, &end);
+		if(n) {
+			json_t *j = NULL;
+			__atomic_store_n(&r->inflight_since, time_now_us(), __ATOMIC_RELAXED);
+			rc = spool_post_logs(r->c, r->id, buf_cstr(&st->body), n, &j);
+			__atomic_store_n(&r->inflight_since, 0, __ATOMIC_RELAXED);
+			if(rc) {
+				json_decref(end);
+				return rc;
+			}
+			saw_stop(r, j);
+			json_decref(j);
+			pthread_mutex_lock(&r->mu);
+			r->sp.read_off = next;
+			spool_ack(&r->sp);
+			spool_compact(&r->sp);
+			pthread_mutex_unlock(&r->mu);
+			poke(r, 'p');
+			st->last_ship = st->last_contact = now;
+			json_decref(end);
+			return RC_OK;
+		}
+		if(end) {
+			__atomic_store_n(&r->inflight_since, time_now_us(), __ATOMIC_RELAXED);
+			rc = spool_post_end(r->c, r->id, end);
+			__atomic_store_n(&r->inflight_since, 0, __ATOMIC_RELAXED);
+			json_decref(end);
+			if(rc)
+				return rc;
+			pthread_mutex_lock(&r->mu);
+			r->sp.read_off = next;
+			r->completed = 1;
+			pthread_mutex_unlock(&r->mu);
+			return RC_OK;
+		}
+		/* only lines of other kinds: skip them */
+		pthread_mutex_lock(&r->mu);
+		r->sp.read_off = next > from ? next : to;
+		pthread_mutex_unlock(&r->mu);
+		return RC_OK;
 	}
-	if(finished) {
-		if((rc = ship_complete(r)))
+	pthread_mutex_lock(&r->mu);
+	json_t *end_mem = r->finished ? json_incref(r->end_mem) : NULL;
+	pthread_mutex_unlock(&r->mu);
+	if(end_mem) {
+		rc = spool_post_end(r->c, r->id, end_mem);
+		json_decref(end_mem);
+		if(rc)
 			return rc;
+		pthread_mutex_lock(&r->mu);
 		r->completed = 1;
+		pthread_mutex_unlock(&r->mu);
+		return RC_OK;
+	}
+	if(now - st->last_contact >= POLL_US) {
+		if((rc = ship_poll(r, st)))
+			return rc;
+		st->last_contact = now;
 	}
 	return RC_OK;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* When the shipper has work next (caller holds mu); 0: now. */
+static int64_t next_work(struct run *r, struct ship *st, int64_t now)
+{
+	if(!r->sp.created)
+		return 0;
+	int64_t backlog = r->sp.write_off - r->sp.read_off;
+	if(backlog && (r->finished || backlog >= SHIP_BYTES || now - st->last_ship >= FLUSH_US))
+		return 0;
+	if(!backlog && r->finished && r->end_mem)
+		return 0;
+	int64_t at = INT64_MAX;
+	if(backlog)
+		at = st->last_ship + FLUSH_US;
+	int progress = __atomic_load_n(&r->progress, __ATOMIC_RELAXED);
+	if(progress >= 0 && progress != st->sent_progress)
+		at = min64(at, st->last_progress + PROGRESS_US);
+	if(!r->finished)
+		at = min64(at, st->last_contact + POLL_US);
+	return at <= now ? 0 : at;
 }
 
 static void *shipper(void *arg)
 {
 	struct run *r = arg;
-	int64_t next_try = 0, backoff = 0, deadline = 0;
-	int64_t last_contact = time_now_us(), last_progress = 0;
-	int sent_progress = -1, can_read = 1, outage = 0;
+	struct ship st = {.last_contact = time_now_us(), .sent_progress = -1, .can_read = 1};
+	buf_init(&st.body, 0);
+	int64_t next_try = 0, backoff = 0;
 	pthread_mutex_lock(&r->mu);
-	while(!r->abandon && !r->completed && !(r->gave_up && r->finished)) {
+	while(!r->abandon && !r->completed && !r->offline && !r->gave_up) {
 		int64_t now = time_now_us();
-		if(r->finished && !deadline)
-			deadline = now + r->retry_for_us;
-		if(deadline && now > deadline && next_try > now)
-			break;
-		if(!r->gave_up && now >= next_try) {
-			pthread_mutex_unlock(&r->mu);
-			enum rc rc = ship_round(r, &last_contact, &last_progress, &sent_progress, &can_read);
-			pthread_mutex_lock(&r->mu);
-			if(rc == RC_BUSY) {
-				snprintf(r->last_err, sizeof(r->last_err), "%s", r->c->err);
-				if(!outage)
-					ctl_msg("warning: %s; buffering the output and retrying", r->c->err);
-				outage = 1;
-				backoff = backoff ? backoff * 2 : BACKOFF_MIN_US;
-				if(backoff > BACKOFF_MAX_US)
-					backoff = BACKOFF_MAX_US;
-				next_try = time_now_us() + backoff;
-			} else if(rc) {
-				snprintf(r->last_err, sizeof(r->last_err), "%s", r->c->err);
-				ctl_msg("warning: %s; the session is no longer reported (the command keeps running)", r->c->err);
-				r->gave_up = 1;
-			} else {
-				if(outage)
-					ctl_msg("the server is reachable again; buffered output delivered");
-				outage = 0;
-				backoff = 0;
-				next_try = 0;
-			}
+		int64_t at = next_try > now ? next_try : next_work(r, &st, now);
+		if(at) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t wait_us = at == INT64_MAX ? 3600000000LL : at - now;
+			ts.tv_sec += (time_t)(wait_us / 1000000);
+			ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
+			ts.tv_sec += ts.tv_nsec / 1000000000;
+			ts.tv_nsec %= 1000000000;
+			pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 			continue;
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		int64_t wait_us = FLUSH_US;
-		if(next_try > now && next_try - now < wait_us)
-			wait_us = next_try - now;
-		ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
-		ts.tv_sec += (time_t)(wait_us / 1000000) + ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+		pthread_mutex_unlock(&r->mu);
+		enum rc rc = ship_round(r, &st);
+		pthread_mutex_lock(&r->mu);
+		if(r->abandon)
+			break;
+		if(rc == RC_BUSY) {
+			snprintf(r->last_err, sizeof(r->last_err), "%s", r->c->err);
+			if(!r->outage)
+				ctl_msg("warning: %s; the command keeps running, its output is spooled in %s and sent when the "
+				        "server answers again",
+				        r->c->err, r->sp.persistent ? r->sp.path : "a temporary file");
+			r->outage = 1;
+			backoff = backoff ? backoff * 2 : BACKOFF_MIN_US;
+			if(backoff > BACKOFF_MAX_US)
+				backoff = BACKOFF_MAX_US;
+			next_try = time_now_us() + backoff;
+		} else if(rc == RC_UNAUTHORIZED || rc == RC_EXPIRED || rc == RC_FORBIDDEN) {
+			snprintf(r->last_err, sizeof(r->last_err), "%s", r->c->err);
+			ctl_msg("warning: %s; the command keeps running and the session is kept in the spool (%s) until "
+			        "`sessionctl flush` can deliver it",
+			        r->c->err, r->sp.persistent ? r->sp.path : "a temporary file");
+			r->offline = 1;
+		} else if(rc) {
+			snprintf(r->last_err, sizeof(r->last_err), "%s", r->c->err);
+			ctl_msg("warning: %s; the session is no longer reported (the command keeps running)", r->c->err);
+			r->gave_up = 1;
+		} else {
+			if(r->outage)
+				ctl_msg("the server is reachable again; delivering the spooled output");
+			r->outage = 0;
+			backoff = 0;
+			next_try = 0;
+		}
 	}
-	r->undelivered = r->len;
+	r->shipper_done = 1;
 	pthread_mutex_unlock(&r->mu);
-	if(write(r->wake[1], "d", 1) < 0) {
-		/* main also notices through the join */
-	}
+	buf_free(&st.body);
+	poke(r, 'd');
 	return NULL;
 }
 
@@ -383,6 +426,13 @@ struct child_ctx {
 	regex_t *re;         /* --progress-regex, or NULL */
 	int stderr_status;   /* log status of stderr lines */
 	size_t warnings;     /* lines recorded with a warning or failure status */
+	struct buf pend;     /* records of the current read, appended at once */
+	size_t pend_lines;
+	int64_t room;        /* bytes the spool may still take (at the start of the read) */
+	size_t dropped;      /* lines of the current read that did not fit */
+	char err_line[MESSAGE_LINE + 8];    /* last error-looking line */
+	char err_stream[MESSAGE_LINE + 8];  /* last stderr line */
+	char warn_line[MESSAGE_LINE + 8];   /* last line counted as a warning */
 };
 
 /* The last "NN%", "NN.N%" or "NN %" in s that is a percentage (0..100), or -1. */
@@ -434,6 +484,44 @@ static int progress_of(struct child_ctx *cx, const char *s)
 	return v > 100 ? 100 : (int)v;
 }
 
+/* Words that make an output line look like the reason of a failure. */
+static const char *const error_words[] = {
+	"error", "fail", "fatal", "denied", "cannot", "can't", "could not", "couldn't", "unable", "no such",
+	"not found", "refused", "timed out", "timeout", "abort", "panic", "exception", "invalid", "no space",
+	"killed", "segmentation", "traceback", NULL,
+};
+
+static int looks_like_error(const char *s)
+{
+	for(int i = 0; error_words[i]; i++)
+		if(strcasestr(s, error_words[i]))
+			return 1;
+	return 0;
+}
+
+/* Copies s (trimmed) into out (MESSAGE_LINE bytes at most, cut at a character
+ * boundary with "..." when longer). */
+static void keep_line(char *out, const char *s, size_t n)
+{
+	while(n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while(n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	int cut = 0;
+	if(n > MESSAGE_LINE) {
+		n = MESSAGE_LINE - 3;
+		while(n && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+		cut = 1;
+	}
+	memcpy(out, s, n);
+	if(cut)
+		memcpy(out + n, "...", 3), n += 3;
+	out[n] = 0;
+}
+
 /* A complete segment of output: logged when it ended with a newline (a '\r'
  * alone marks a progress redraw, which only updates progress). */
 static void segment(struct child_ctx *cx, struct stream *s, int logged)
@@ -441,21 +529,54 @@ static void segment(struct child_ctx *cx, struct stream *s, int logged)
 	struct run *r = cx->r;
 	s->line[s->len] = 0;
 	int p = progress_of(cx, s->line);
+	if(p >= 0)
+		__atomic_store_n(&r->progress, p, __ATOMIC_RELAXED);
 	int blank = 1;
 	for(size_t i = 0; i < s->len && blank; i++)
 		blank = s->line[i] == ' ' || s->line[i] == '\t' || s->line[i] == '\f' || s->line[i] == '\v';
-	int status = s->is_err ? cx->stderr_status : LOG_NONE;
-	pthread_mutex_lock(&r->mu);
-	if(p >= 0)
-		r->progress = p;
 	if(logged && !blank) {
-		q_note_dropped(r, 0);
-		q_push(r, status, time_now_us(), s->line, s->len, 0);
-		if(status == LOG_WARNING || status == LOG_FAILED)
+		int status = s->is_err ? cx->stderr_status : LOG_NONE;
+		if(status == LOG_WARNING || status == LOG_FAILED) {
 			cx->warnings++;
+			keep_line(cx->warn_line, s->line, s->len);
+		}
+		if(looks_like_error(s->line))
+			keep_line(cx->err_line, s->line, s->len);
+		if(s->is_err)
+			keep_line(cx->err_stream, s->line, s->len);
+		size_t mark = cx->pend.len;
+		encode_record(&cx->pend, status, time_now_us(), s->line, s->len);
+		if((int64_t)cx->pend.len > cx->room) {
+			cx->pend.len = mark;
+			cx->pend.p[mark] = 0;
+			cx->dropped++;
+		} else {
+			cx->pend_lines++;
+		}
 	}
-	pthread_mutex_unlock(&r->mu);
 	s->len = 0;
+}
+
+/* Moves the records of the last read into the spool. */
+static void commit(struct child_ctx *cx)
+{
+	struct run *r = cx->r;
+	if(!cx->pend.len && !cx->dropped)
+		return;
+	pthread_mutex_lock(&r->mu);
+	if(!r->gave_up) {
+		r->dropped += cx->dropped;
+		if(r->dropped != r->dropped_noted && r->sp.write_off - r->sp.read_off + (int64_t)cx->pend.len < r->spool_max)
+			note_dropped(r);
+		if(cx->pend.len && spool_append(&r->sp, cx->pend.p, cx->pend.len))
+			r->dropped += cx->pend_lines;   /* the disk is full */
+		pthread_cond_signal(&r->cv);
+	}
+	cx->room = r->spool_max - (r->sp.write_off - r->sp.read_off);
+	pthread_mutex_unlock(&r->mu);
+	buf_reset(&cx->pend);
+	cx->pend_lines = 0;
+	cx->dropped = 0;
 }
 
 static void consume(struct child_ctx *cx, struct stream *s, const char *p, size_t n)
@@ -480,6 +601,7 @@ static void consume(struct child_ctx *cx, struct stream *s, const char *p, size_
 				segment(cx, s, 1);
 		}
 	}
+	commit(cx);
 }
 
 static void read_stream(struct child_ctx *cx, struct stream *s)
@@ -491,6 +613,7 @@ static void read_stream(struct child_ctx *cx, struct stream *s)
 	if(n <= 0) {
 		if(s->len || s->cr)
 			segment(cx, s, 1);
+		commit(cx);
 		close(s->fd);
 		s->fd = -1;
 		return;
@@ -528,43 +651,62 @@ static pid_t spawn(char **argv, int out[2], int err[2], const char *id)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-static int make_pipe(int p[2], int nonblock)
-{
-	if(pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)))
-		return -1;
-	return 0;
-}
-
 static const char *sig_name(int sig)
 {
 	const char *n = sigabbrev_np(sig);
 	return n ? n : "?";
 }
 
-static void describe_end(struct run *r, int st, int canceled, int cancel_sig, size_t warnings, int *code)
+struct outcome {
+	int result;
+	int canceled;
+	int code;            /* sessionctl's exit code: the child's */
+	char message[512];
+};
+
+static void describe_end(struct child_ctx *cx, int st, int canceled, int cancel_sig, size_t dropped,
+                         struct outcome *o)
 {
 	char how[96];
+	int failed;
 	if(WIFEXITED(st)) {
-		*code = WEXITSTATUS(st);
-		snprintf(how, sizeof(how), "exit status %d", *code);
+		o->code = WEXITSTATUS(st);
+		snprintf(how, sizeof(how), "exit status %d", o->code);
+		failed = o->code != 0;
 	} else {
-		*code = 128 + WTERMSIG(st);
+		o->code = 128 + WTERMSIG(st);
 		snprintf(how, sizeof(how), "killed by signal %d (SIG%s)", WTERMSIG(st), sig_name(WTERMSIG(st)));
+		failed = 1;
 	}
-	r->canceled = canceled;
+	o->canceled = canceled;
 	if(canceled) {
-		r->result = RES_FAILED;
+		o->result = RES_FAILED;
 		if(cancel_sig)
-			snprintf(r->message, sizeof(r->message), "canceled: sessionctl received SIG%s; %s", sig_name(cancel_sig),
+			snprintf(o->message, sizeof(o->message), "canceled: sessionctl received SIG%s; %s", sig_name(cancel_sig),
 			         how);
 		else
-			snprintf(r->message, sizeof(r->message), "canceled by a stop request; %s", how);
-	} else if(*code == 0 && warnings) {
-		r->result = RES_WARNING;
-		snprintf(r->message, sizeof(r->message), "%s, %zu warning%s", how, warnings, warnings == 1 ? "" : "s");
+			snprintf(o->message, sizeof(o->message), "canceled by a stop request; %s", how);
+	} else if(failed) {
+		o->result = RES_FAILED;
+		const char *why = cx->err_line[0] ? cx->err_line : cx->err_stream;
+		if(WIFEXITED(st) && why[0])
+			snprintf(o->message, sizeof(o->message), "%s (%s)", why, how);
+		else
+			snprintf(o->message, sizeof(o->message), "%s", how);
+	} else if(cx->warnings) {
+		o->result = RES_WARNING;
+		snprintf(o->message, sizeof(o->message), "%zu warning%s, the last: %s (%s)", cx->warnings,
+		         cx->warnings == 1 ? "" : "s", cx->warn_line, how);
 	} else {
-		r->result = *code == 0 ? RES_SUCCESS : RES_FAILED;
-		snprintf(r->message, sizeof(r->message), "%s", how);
+		o->result = RES_SUCCESS;
+		snprintf(o->message, sizeof(o->message), "%s", how);
+	}
+	if(dropped) {
+		if(o->result == RES_SUCCESS)
+			o->result = RES_WARNING;
+		size_t len = strlen(o->message);
+		snprintf(o->message + len, sizeof(o->message) - len, "; %zu output line%s not recorded (the spool was full)",
+		         dropped, dropped == 1 ? " was" : "s were");
 	}
 }
 
@@ -586,23 +728,54 @@ static char *create_body(const char *id, const char *name, const char *type)
 	return buf_take(&b, NULL);
 }
 
-static int run(struct ctl *c, char **argv, const char *job, const char *type, const char *regex, double grace_s,
-               double retry_for_s, int stderr_status)
+/* Copies what --quiet kept back to where it belongs. */
+static void replay(int from, int to)
+{
+	char buf[65536];
+	ssize_t n;
+	off_t off = 0;
+	while((n = pread(from, buf, sizeof(buf), off)) > 0) {
+		write_all(to, buf, (size_t)n);
+		off += n;
+	}
+}
+
+static int quiet_file(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if(fd < 0) {
+		FILE *f = tmpfile();
+		fd = f ? dup(fileno(f)) : -1;
+		if(f)
+			fclose(f);
+	}
+	return fd;
+}
+
+struct run_opts {
+	const char *job, *type, *regex;
+	double grace_s, retry_for_s;
+	int stderr_status;
+	int quiet;
+	int64_t spool_max;
+};
+
+static int run(struct ctl *c, char **argv, const struct run_opts *o)
 {
 	regex_t re;
-	if(regex) {
-		int e = regcomp(&re, regex, REG_EXTENDED);
+	if(o->regex) {
+		int e = regcomp(&re, o->regex, REG_EXTENDED);
 		if(e) {
 			char msg[256];
 			regerror(e, &re, msg, sizeof(msg));
-			ctl_msg("--progress-regex: %s", msg);
-			return CTL_EXIT_USAGE;
+			return ctl_usage("run", "--progress-regex: %s", msg);
 		}
 	}
 	struct run *r = xcalloc(1, sizeof(*r));
 	r->c = c;
 	r->progress = -1;
-	r->retry_for_us = (int64_t)(retry_for_s * 1e6);
+	r->spool_max = o->spool_max;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	struct uuid u;
@@ -610,29 +783,31 @@ static int run(struct ctl *c, char **argv, const char *job, const char *type, co
 	uuid_format(&u, r->id);
 	const char *base = strrchr(argv[0], '/');
 	base = base && base[1] ? base + 1 : argv[0];
-	r->create_body = create_body(r->id, job ? job : base, type);
+	char *body = create_body(r->id, o->job ? o->job : base, o->type);
 
-	c->timeout_s = RUN_TIMEOUT_S;
-	c->need_role = "reporter or admin";
-	enum rc rc = ctl_call(c, "POST", "/api/v1/sessions", r->create_body, NULL);
-	if(rc == RC_BUSY) {
-		ctl_msg("warning: %s; running the command anyway and creating session %s when the server is back", c->err,
-		        r->id);
-	} else if(rc && rc != RC_CONFLICT) {
-		ctl_msg("cannot create the session: %s (the command was not run)", c->err);
-		if(regex)
-			regfree(&re);
-		free(r->create_body);
-		free(r);
-		return CTL_EXIT_API;
-	} else {
-		r->created = 1;
+	/* The spool first: nothing here waits on the network. */
+	char dir[4096], why[1200] = "", err[1200] = "";
+	int have_dir = !ctl_spool_dir(c, dir, sizeof(dir));
+	if(!have_dir)
+		snprintf(why, sizeof(why), "%s", c->err);
+	enum rc rc = spool_open_new(&r->sp, have_dir ? dir : NULL, r->id, c->server, body, err, sizeof(err));
+	r->create_body = body;
+	if(!rc && !r->sp.persistent)
+		ctl_msg("warning: %s; the output is buffered in a temporary file that is lost if the server cannot be "
+		        "reached (set --spool DIR)",
+		        why[0] ? why : err);
+	if(rc) {
+		ctl_msg("warning: %s; the command runs without being reported", why[0] ? why : err);
+		r->gave_up = 1;
 	}
 
-	int out[2], err[2];
-	if(make_pipe(out, 0) || make_pipe(err, 0) || make_pipe(sigpipe_fd, 1) || make_pipe(r->wake, 1)) {
+	c->need_role = "reporter or admin";
+	c->abort_flag = &r->abandon;
+	int out[2], errp[2];
+	if(pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) ||
+	   pipe2(r->wake, O_CLOEXEC | O_NONBLOCK)) {
 		ctl_msg("cannot create pipes: %s", strerror(errno));
-		return CTL_EXIT_API;
+		abort();
 	}
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -642,41 +817,72 @@ static int run(struct ctl *c, char **argv, const char *job, const char *type, co
 		sigaction(handled[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	pid_t pid = spawn(argv, out, err, r->id);
+	int qout = -1, qerr = -1;
+	if(o->quiet && ((qout = quiet_file()) < 0 || (qerr = quiet_file()) < 0))
+		ctl_msg("warning: --quiet: cannot create a temporary file (%s); the output is shown", strerror(errno));
+
+	pid_t pid = spawn(argv, out, errp, r->id);
 	if(pid < 0) {
 		ctl_msg("cannot start %s: %s", argv[0], strerror(errno));
-		return CTL_EXIT_API;
+		abort();
 	}
 	setpgid(pid, pid);   /* also here: the child may not have run yet when we signal it */
 	close(out[1]);
-	close(err[1]);
+	close(errp[1]);
+	pthread_mutex_lock(&r->mu);
 	{
 		char note[256];
-		int n = snprintf(note, sizeof(note), "Started %s (pid %ld)", base, (long)pid);
-		pthread_mutex_lock(&r->mu);
-		q_push(r, LOG_NONE, time_now_us(), note, (size_t)n, 1);
-		pthread_mutex_unlock(&r->mu);
+		snprintf(note, sizeof(note), "Started %s (pid %ld)", base, (long)pid);
+		append_forced(r, LOG_NONE, note);
 	}
+	pthread_mutex_unlock(&r->mu);
 	pthread_t th;
-	if(pthread_create(&th, NULL, shipper, r)) {
+	int threaded = !r->gave_up;
+	if(threaded && pthread_create(&th, NULL, shipper, r)) {
 		ctl_msg("cannot start a thread");
 		abort();
 	}
 
-	struct child_ctx cx = {.r = r, .re = regex ? &re : NULL, .stderr_status = stderr_status};
-	struct stream so = {.fd = out[0], .out_fd = 1}, se = {.fd = err[0], .out_fd = 2, .is_err = 1};
+	struct child_ctx cx = {.r = r, .re = o->regex ? &re : NULL, .stderr_status = o->stderr_status,
+	                       .room = r->spool_max};
+	buf_init(&cx.pend, 0);
+	int quiet = qout >= 0 && qerr >= 0;
+	struct stream so = {.fd = out[0], .out_fd = quiet ? qout : 1};
+	struct stream se = {.fd = errp[0], .out_fd = quiet ? qerr : 2, .is_err = 1};
 	int exited = 0, status = 0, canceled = 0, cancel_sig = 0, signals = 0;
 	int64_t exit_at = 0, kill_at = 0;
 	for(;;) {
+		pthread_mutex_lock(&r->mu);
+		int thr = !exited && throttled(r);
+		int stop = r->stop_seen;
+		pthread_mutex_unlock(&r->mu);
+		if(stop && !canceled && !exited) {
+			canceled = 1;
+			char note[128];
+			snprintf(note, sizeof(note), "Stop requested: sending SIGTERM to %s", base);
+			pthread_mutex_lock(&r->mu);
+			append_forced(r, LOG_WARNING, note);
+			pthread_mutex_unlock(&r->mu);
+			kill(-pid, SIGTERM);
+			kill_at = time_now_us() + (int64_t)(o->grace_s * 1e6);
+		}
 		struct pollfd pf[4];
 		int n = 0;
 		pf[n++] = (struct pollfd){.fd = sigpipe_fd[0], .events = POLLIN};
 		pf[n++] = (struct pollfd){.fd = r->wake[0], .events = POLLIN};
-		if(so.fd >= 0)
+		if(so.fd >= 0 && !thr)
 			pf[n++] = (struct pollfd){.fd = so.fd, .events = POLLIN};
-		if(se.fd >= 0)
+		if(se.fd >= 0 && !thr)
 			pf[n++] = (struct pollfd){.fd = se.fd, .events = POLLIN};
-		if(poll(pf, (nfds_t)n, 100) < 0 && errno != EINTR)
+		int64_t now = time_now_us(), until = INT64_MAX;
+		if(thr)
+			until = now + 200000;   /* look again whether the server stalls */
+		if(kill_at)
+			until = min64(until, kill_at);
+		if(exited)
+			until = min64(until, exit_at + DRAIN_US);
+		int timeout = until == INT64_MAX ? -1 : until <= now ? 0 : (int)((until - now + 999) / 1000);
+		if(poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
 		unsigned char sig[64];
 		ssize_t ns = read(sigpipe_fd[0], sig, sizeof(sig));
@@ -688,27 +894,14 @@ static int run(struct ctl *c, char **argv, const char *job, const char *type, co
 				canceled = 1;
 				cancel_sig = sig[i];
 				kill(-pid, sig[i] == SIGHUP ? SIGTERM : sig[i]);
-				kill_at = time_now_us() + (int64_t)(grace_s * 1e6);
+				kill_at = time_now_us() + (int64_t)(o->grace_s * 1e6);
 			} else {
 				kill(-pid, SIGKILL);
 			}
 		}
-		char wk[16];
+		char wk[64];
 		if(read(r->wake[0], wk, sizeof(wk)) < 0) {
 			/* nothing from the shipper */
-		}
-		pthread_mutex_lock(&r->mu);
-		int stop = r->stop_seen;
-		pthread_mutex_unlock(&r->mu);
-		if(stop && !canceled && !exited) {
-			canceled = 1;
-			char note[128];
-			int len = snprintf(note, sizeof(note), "Stop requested: sending SIGTERM to %s", base);
-			pthread_mutex_lock(&r->mu);
-			q_push(r, LOG_WARNING, time_now_us(), note, (size_t)len, 1);
-			pthread_mutex_unlock(&r->mu);
-			kill(-pid, SIGTERM);
-			kill_at = time_now_us() + (int64_t)(grace_s * 1e6);
 		}
 		for(int i = 2; i < n; i++)
 			if(pf[i].revents)
@@ -717,7 +910,7 @@ static int run(struct ctl *c, char **argv, const char *job, const char *type, co
 			exited = 1;
 			exit_at = time_now_us();
 		}
-		int64_t now = time_now_us();
+		now = time_now_us();
 		if(kill_at && now >= kill_at) {
 			kill(-pid, SIGKILL);
 			kill_at = 0;
@@ -731,48 +924,118 @@ static int run(struct ctl *c, char **argv, const char *job, const char *type, co
 				segment(&cx, s, 1);
 			close(s->fd);
 		}
+	commit(&cx);
+	int64_t end_us = time_now_us();
 
-	int code;
+	struct outcome oc;
 	pthread_mutex_lock(&r->mu);
-	describe_end(r, status, canceled, cancel_sig, cx.warnings, &code);
-	char note[300];
-	int len = snprintf(note, sizeof(note), "Command finished: %s", r->message);
-	q_note_dropped(r, 1);
-	q_push(r, r->result == RES_SUCCESS ? LOG_SUCCEEDED : r->result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
-	       time_now_us(), note, (size_t)len, 1);
+	describe_end(&cx, status, canceled, cancel_sig, r->dropped, &oc);
+	{
+		char note[600];
+		snprintf(note, sizeof(note), "Command finished: %s", oc.message);
+		note_dropped(r);
+		append_forced(r, oc.result == RES_SUCCESS ? LOG_SUCCEEDED : oc.result == RES_WARNING ? LOG_WARNING : LOG_FAILED,
+		              note);
+		struct buf e;
+		buf_init(&e, 0);
+		char t[TIME_STR_MAX];
+		time_format(end_us, 3, t);
+		buf_addstr(&e, "E ");
+		struct jw w;
+		jw_init(&w, &e);
+		jw_obj(&w);
+		jw_key(&w, "complete");
+		jw_obj(&w);
+		jw_kstr(&w, "result", catalog_result_name(oc.result));
+		jw_kstr(&w, "message", oc.message);
+		jw_kbool(&w, "isCanceled", oc.canceled);
+		jw_kstr(&w, "endTime", t);
+		jw_obj_end(&w);
+		jw_kint(&w, "progress", __atomic_load_n(&r->progress, __ATOMIC_RELAXED));
+		jw_obj_end(&w);
+		buf_addc(&e, '\n');
+		if(!r->gave_up && spool_append(&r->sp, e.p, e.len)) {
+			ctl_msg("warning: cannot write the end of the session to the spool: %s", strerror(errno));
+			r->end_mem = json_loadb(e.p + 2, e.len - 3, 0, NULL);
+		}
+		buf_free(&e);
+	}
 	r->finished = 1;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	buf_free(&cx.pend);
 
-	/* Wait for the shipper; a further signal gives up reporting at once. */
-	for(int done = 0; !done;) {
-		struct pollfd pf[2] = {{.fd = sigpipe_fd[0], .events = POLLIN}, {.fd = r->wake[0], .events = POLLIN}};
-		if(poll(pf, 2, 1000) < 0 && errno != EINTR)
+	if(quiet) {
+		if(oc.result == RES_FAILED) {
+			replay(qout, 1);
+			replay(qerr, 2);
+		}
+		close(qout);
+		close(qerr);
+	} else if(qout >= 0 || qerr >= 0) {
+		if(qout >= 0)
+			close(qout);
+		if(qerr >= 0)
+			close(qerr);
+	}
+
+	/* Wait for the shipper while the server takes the rest; give up waiting
+	 * --retry-for after the end while it is away, at once on a further signal. */
+	int64_t give_up_at = end_us + (int64_t)(o->retry_for_s * 1e6);
+	while(threaded) {
+		pthread_mutex_lock(&r->mu);
+		int done = r->shipper_done;
+		int64_t since = __atomic_load_n(&r->inflight_since, __ATOMIC_RELAXED);
+		int away = r->outage || (since && time_now_us() - since > STALL_US);
+		pthread_mutex_unlock(&r->mu);
+		if(done)
 			break;
+		int leave = away && time_now_us() >= give_up_at;
+		struct pollfd pf[2] = {{.fd = sigpipe_fd[0], .events = POLLIN}, {.fd = r->wake[0], .events = POLLIN}};
+		if(!leave && poll(pf, 2, 200) < 0 && errno != EINTR)
+			leave = 1;
 		unsigned char buf[64];
 		ssize_t ns = read(sigpipe_fd[0], buf, sizeof(buf));
 		for(ssize_t i = 0; i < ns; i++)
-			if(buf[i] != SIGCHLD) {
-				ctl_msg("warning: interrupted: the result of session %s was not recorded; the command ended with %s",
-				        r->id, r->message);
-				fflush(stdout);
-				_exit(code);
-			}
-		ns = read(r->wake[0], buf, sizeof(buf));
-		for(ssize_t i = 0; i < ns; i++)
-			done |= buf[i] == 'd';
+			leave |= buf[i] != SIGCHLD;
+		if(read(r->wake[0], buf, sizeof(buf)) < 0) {
+			/* nothing new */
+		}
+		if(leave) {
+			pthread_mutex_lock(&r->mu);
+			r->abandon = 1;
+			pthread_cond_signal(&r->cv);
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
 	}
-	pthread_join(th, NULL);
-	if(!r->completed)
-		ctl_msg("warning: could not record the result of session %s on %s (%s); %zu log records were not "
-		        "delivered; the command ended with %s",
-		        r->id, c->server, r->last_err[0] ? r->last_err : "gave up", r->undelivered, r->message);
-	pthread_mutex_lock(&r->mu);
-	q_pop(r, r->len);
-	pthread_mutex_unlock(&r->mu);
-	free(r->q);
-	free(r->create_body);
-	if(regex)
+	if(threaded)
+		pthread_join(th, NULL);
+	c->abort_flag = NULL;
+
+	int delivered_here = r->completed;
+	if(r->completed || r->gave_up) {
+		spool_close(&r->sp, 1);
+	} else {
+		spool_ack(&r->sp);
+		const char *cause = r->last_err[0] ? r->last_err : "the server did not take it in time";
+		if(r->sp.persistent)
+			ctl_msg("warning: session %s was not delivered (%s); it is kept with its output in %s, and the next "
+			        "sessionctl command or `sessionctl flush` delivers it. The command ended with %s",
+			        r->id, cause, r->sp.path, oc.message);
+		else
+			ctl_msg("warning: session %s was not delivered (%s) and there is no spool to keep it; its output is "
+			        "lost. The command ended with %s",
+			        r->id, cause, oc.message);
+		spool_close(&r->sp, 0);
+	}
+	/* The server answers: deliver what earlier runs left behind. */
+	if(delivered_here && have_dir) {
+		int delivered;
+		ctl_flush(c, dir, 1, r->id, &delivered);
+	}
+	fflush(stdout);
+	if(o->regex)
 		regfree(&re);
 	for(int i = 0; i < 2; i++) {
 		close(r->wake[i]);
@@ -780,8 +1043,30 @@ static int run(struct ctl *c, char **argv, const char *job, const char *type, co
 	}
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
+	free(r->create_body);
+	json_decref(r->end_mem);
 	free(r);
-	return code;
+	return oc.code;
+}
+
+/* "1024", "64K", "512M", "2G" → bytes; -1 when not a size. */
+static int64_t parse_size(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if(end == s || errno || v < 0)
+		return -1;
+	double mult = 1;
+	if(*end && strchr("kKmMgG", *end)) {
+		mult = *end == 'k' || *end == 'K' ? 1024.0 : *end == 'm' || *end == 'M' ? 1048576.0 : 1073741824.0;
+		end++;
+		if(*end == 'B' || *end == 'b')
+			end++;
+	}
+	if(*end || v * mult > 1e15)
+		return -1;
+	return (int64_t)(v * mult);
 }
 
 int ctl_cmd_run(struct ctl *c, struct ctl_args *a)
@@ -789,18 +1074,35 @@ int ctl_cmd_run(struct ctl *c, struct ctl_args *a)
 	if(a->argc < 1)
 		return ctl_usage("run", "the command to run is missing: sessionctl run [OPTIONS] -- CMD [ARGS...]");
 	int type = catalog_type_parse(a->v[OPT_TYPE] ? a->v[OPT_TYPE] : "BackupJob");
-	if(type < 0)
-		return ctl_usage("run", "--type: unknown session type '%s'", a->v[OPT_TYPE]);
-	double grace = a->v[OPT_GRACE] ? ctl_seconds(a->v[OPT_GRACE]) : 10;
-	if(grace < 0)
+	if(type < 0) {
+		struct buf b;
+		buf_init(&b, 0);
+		ctl_list_values(&b, catalog_type_name, catalog_type_count());
+		int code = ctl_usage("run", "--type: unknown session type '%s'; valid: %s", a->v[OPT_TYPE], buf_cstr(&b));
+		buf_free(&b);
+		return code;
+	}
+	struct run_opts o = {.job = a->v[OPT_JOB], .type = catalog_type_name(type), .regex = a->v[OPT_REGEX],
+	                     .grace_s = 10, .retry_for_s = 10, .stderr_status = LOG_NONE, .quiet = a->v[OPT_QUIET] != NULL,
+	                     .spool_max = SPOOL_MAX_DEFAULT};
+	if(a->v[OPT_GRACE] && (o.grace_s = ctl_seconds(a->v[OPT_GRACE])) < 0)
 		return ctl_usage("run", "--grace must be a number of seconds");
-	double retry = a->v[OPT_RETRY_FOR] ? ctl_seconds(a->v[OPT_RETRY_FOR]) : 120;
-	if(retry < 0)
+	if(a->v[OPT_RETRY_FOR] && (o.retry_for_s = ctl_seconds(a->v[OPT_RETRY_FOR])) < 0)
 		return ctl_usage("run", "--retry-for must be a number of seconds");
-	int st = LOG_WARNING;
-	if(a->v[OPT_STDERR_STATUS] && (st = catalog_log_status_parse(a->v[OPT_STDERR_STATUS])) < 0)
-		return ctl_usage("run", "--stderr-status must be None, Succeeded, Warning or Failed");
+	if(a->v[OPT_STDERR_WARNINGS])
+		o.stderr_status = LOG_WARNING;
+	if(a->v[OPT_STDERR_STATUS] && (o.stderr_status = catalog_log_status_parse(a->v[OPT_STDERR_STATUS])) < 0) {
+		struct buf b;
+		buf_init(&b, 0);
+		ctl_list_values(&b, catalog_log_status_name, LOG__COUNT);
+		int code = ctl_usage("run", "--stderr-status: unknown status '%s'; valid: %s", a->v[OPT_STDERR_STATUS],
+		                     buf_cstr(&b));
+		buf_free(&b);
+		return code;
+	}
+	if(a->v[OPT_SPOOL_MAX] && (o.spool_max = parse_size(a->v[OPT_SPOOL_MAX])) < 0)
+		return ctl_usage("run", "--spool-max must be a size in bytes, e.g. 65536, 64K, 512M or 2G");
 	if(a->v[OPT_JOB] && !*a->v[OPT_JOB])
 		return ctl_usage("run", "--job must not be empty");
-	return run(c, a->argv, a->v[OPT_JOB], catalog_type_name(type), a->v[OPT_REGEX], grace, retry, st);
+	return run(c, a->argv, &o);
 }
