@@ -110,3 +110,43 @@ def test_lease_ends_a_silent_session_and_writes_renew_it(srv):
     s = admin.get("/api/v1/sessions/" + stopped["id"], schema="SessionModel").body
     assert s["state"] == "Stopped" and s["result"]["isCanceled"] is True   # a stop nobody acknowledged
     assert "stopped reporting" in open(srv.stderr_path).read()
+
+
+def test_sessionctl_with_api_key_and_lease_after_kill(srv, tmp_path):
+    import signal
+    from conftest import LATEST as _L  # noqa: F401
+    ctl_bin = os.environ.get("SESSIONCTL_BIN") or os.path.join(os.path.dirname(srv.binary), "sessionctl")
+    key = key_cmd(srv, "add", "host", "--role", "reporter").stdout.strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIOND_")}
+    env.update(SESSIOND_URL=srv.base_url, SESSIOND_API_KEY=key, XDG_STATE_HOME=str(tmp_path / "state"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
+    # a whole run with the key: no login, nothing cached
+    p = subprocess.run([ctl_bin, "run", "--job", "keyed", "--", "sh", "-c", "echo hello"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    admin = srv.api("admin")
+    got = admin.get("/api/v1/sessions", params={"nameFilter": "keyed"}, schema=False).body["data"]
+    assert got and got[0]["state"] == "Stopped" and got[0]["result"]["result"] == "Success"
+    # sessionctl killed mid-run: its session ends by its lease (2 s here), as Failed
+    proc = subprocess.Popen([ctl_bin, "run", "--heartbeat", "2", "--job", "killed", "--", "sleep", "30"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    sid = None
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not sid:
+        rows = admin.get("/api/v1/sessions", params={"nameFilter": "killed"}, schema=False).body["data"]
+        sid = rows[0]["id"] if rows else None
+        time.sleep(0.1)
+    assert sid, "sessionctl did not create its session"
+    time.sleep(2.5)   # alive: its PATCHes renew the lease
+    assert admin.get("/api/v1/sessions/" + sid, schema="SessionModel").body["state"] == "Working"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    end = time.monotonic() + 10
+    s = None
+    while time.monotonic() < end:
+        s = admin.get("/api/v1/sessions/" + sid, schema="SessionModel").body
+        if s["state"] == "Stopped":
+            break
+        time.sleep(0.2)
+    assert s["state"] == "Stopped" and s["result"]["result"] == "Failed", s
+    assert s["result"]["message"] == "the reporter stopped reporting"

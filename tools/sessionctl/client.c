@@ -64,6 +64,10 @@ void ctl_free(struct ctl *c)
 		memset(c->password, 0, strlen(c->password));
 		free(c->password);
 	}
+	if(c->api_key) {
+		memset(c->api_key, 0, strlen(c->api_key));
+		free(c->api_key);
+	}
 	free(c->access);
 	free(c->refresh);
 	curl_global_cleanup();
@@ -516,6 +520,16 @@ static enum rc from_cache(struct ctl *c, int force)
  * one is no longer valid. */
 static enum rc authenticate(struct ctl *c, int force)
 {
+	if(c->api_key) {   /* a key does not expire: a refusal is final */
+		if(force) {
+			seterr(c, "the API key was refused (revoked, or not this server's)");
+			return RC_UNAUTHORIZED;
+		}
+		if(!c->access)
+			c->access = xstrdup(c->api_key);
+		c->access_exp_us = INT64_MAX;
+		return RC_OK;
+	}
 	if(c->access && !force && c->access_exp_us - EXPIRY_MARGIN_US > time_now_us())
 		return RC_OK;
 	if(!c->user)

@@ -31,6 +31,7 @@ enum ctl_exit {
 struct ctl {
 	const char *server;       /* base URL, no trailing slash */
 	const char *user;         /* --user or SESSIOND_USER; NULL: use the token cache */
+	char *api_key;            /* --api-key-file or SESSIOND_API_KEY: sent as the bearer, no login */
 	const char *password_file;
 	int json;                 /* --json: machine-readable output */
 	long timeout_s;           /* whole-request timeout, seconds (--timeout; default 10) */
@@ -100,6 +101,7 @@ enum ctl_opt {
 	OPT_STATUS, OPT_DESCRIPTION, OPT_RESULT, OPT_MESSAGE, OPT_CANCELED,
 	OPT_STATE, OPT_SINCE, OPT_LIMIT, OPT_FORMAT, OPT_ONCE,
 	OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_SPOOL_MAX, OPT_STDERR_WARNINGS, OPT_QUIET,
+	OPT_HEARTBEAT, OPT_API_KEY_FILE,
 	OPT__COUNT
 };
 

@@ -23,6 +23,7 @@ static const struct opt opts[] = {
 	{OPT_SERVER, "server", "URL", "sessiond base URL (env SESSIOND_URL; default " CTL_DEFAULT_URL ")"},
 	{OPT_USER, "user", "NAME", "log in as NAME (env SESSIOND_USER) instead of using the token cache"},
 	{OPT_PASSWORD_FILE, "password-file", "FILE", "read the password from the first line of FILE (else env SESSIOND_PASSWORD)"},
+	{OPT_API_KEY_FILE, "api-key-file", "FILE", "authenticate with the API key on the first line of FILE (else env SESSIOND_API_KEY; see `sessiond key add`)"},
 	{OPT_JSON, "json", NULL, "machine-readable JSON output"},
 	{OPT_HELP, "help", NULL, "show this help"},
 	{OPT_VERSION, "version", NULL, "print the version"},
@@ -39,6 +40,7 @@ static const struct opt opts[] = {
 	{OPT_STDERR_WARNINGS, "stderr-warnings", NULL, "stderr lines are warnings: a run that prints any ends as Warning"},
 	{OPT_STDERR_STATUS, "stderr-status", "STATUS", "log status of stderr lines: None (default), Succeeded, Warning or Failed; Warning/Failed count as warnings"},
 	{OPT_QUIET, "quiet", NULL, "show the command's output only when it fails (for cron)"},
+	{OPT_HEARTBEAT, "heartbeat", "SECONDS", "the session's lease: if sessionctl is gone (killed, host down) this long, the server ends the session as Failed (default 300; renewed at a third of it)"},
 	{OPT_SPOOL_MAX, "spool-max", "SIZE", "undelivered output kept on disk before lines are dropped (default 1G; K, M, G)"},
 	{OPT_STATUS, "status", "STATUS", "log record status: None (default), Succeeded, Warning, Failed"},
 	{OPT_DESCRIPTION, "description", "TEXT", "log record description"},
@@ -54,7 +56,7 @@ static const struct opt opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
-#define GLOBAL OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_JSON, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_HELP
+#define GLOBAL OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_API_KEY_FILE, OPT_JSON, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_HELP
 #define FILTERS OPT_JOB, OPT_NAME, OPT_TYPE, OPT_STATE, OPT_RESULT, OPT_SINCE
 #define ID_HELP "ID is a session id, a unique prefix of it (8 characters or more), or `last JOB`: the newest session of JOB."
 
@@ -84,7 +86,7 @@ static const struct cmd cmds[] = {
 	 "flush` delivers it with its original times. Exit code 128+N: CMD died of signal N.",
 	 ctl_cmd_run, 1, -1, 0,
 	 {GLOBAL, OPT_JOB, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_WARNINGS, OPT_STDERR_STATUS,
-	  OPT_QUIET, OPT_SPOOL_MAX, 0}},
+	  OPT_QUIET, OPT_SPOOL_MAX, OPT_HEARTBEAT, 0}},
 	{"flush", "flush", "Deliver the sessions that wait in the spool for this server (oldest first).\n"
 	 "Exits 1 when some stay because the server is away or refuses them.",
 	 ctl_cmd_flush, 0, 0, 0, {GLOBAL, 0}},
@@ -298,6 +300,25 @@ int main(int argc, char **argv)
 		ctl_free(&c);
 		free(server);
 		return ctl_usage(cmd->name, "--password-file needs --user NAME (or SESSIOND_USER)");
+	}
+	if(a.v[OPT_API_KEY_FILE] || (getenv("SESSIOND_API_KEY") && *getenv("SESSIOND_API_KEY") && !a.v[OPT_USER])) {
+		char line[256] = "";
+		if(a.v[OPT_API_KEY_FILE]) {
+			FILE *f = fopen(a.v[OPT_API_KEY_FILE], "r");
+			if(!f || !fgets(line, sizeof(line), f)) {
+				if(f)
+					fclose(f);
+				ctl_free(&c);
+				free(server);
+				return ctl_usage(cmd->name, "--api-key-file: cannot read %s", a.v[OPT_API_KEY_FILE]);
+			}
+			fclose(f);
+		} else {
+			snprintf(line, sizeof(line), "%s", getenv("SESSIOND_API_KEY"));
+		}
+		line[strcspn(line, "\r\n \t")] = 0;
+		c.api_key = xstrdup(line);
+		memset(line, 0, sizeof(line));
 	}
 	c.json = a.v[OPT_JSON] != NULL;
 	c.timeout_s = (long)(timeout + 0.5);

@@ -39,6 +39,8 @@
 #define FLUSH_US 200000                  /* a trickle of lines is posted at most this often */
 #define SHIP_BYTES ((int64_t)64 << 10)   /* ... unless this much waits */
 #define PROGRESS_US 1000000
+#define HEARTBEAT_DEFAULT_S 300             /* the lease asked for: the server ends the session
+                                             when sessionctl is gone this long */
 #define POLL_US 1500000                  /* ask for a stop request after this long without contact */
 #define BACKOFF_MIN_US 250000
 #define BACKOFF_MAX_US 5000000
@@ -50,6 +52,7 @@
 
 struct run {
 	struct ctl *c;
+	int heartbeat_s;           /* the session's lease: renewed at a third of it */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* guarded by mu */
@@ -184,7 +187,7 @@ static enum rc call(struct run *r, const char *method, const char *path, const c
 }
 
 struct ship {
-	int64_t last_contact, last_progress, last_ship;
+	int64_t last_contact, last_progress, last_ship, last_renew;
 	int sent_progress;
 	int can_read;      /* the user may GET the session (else a stop poll is an empty PATCH) */
 	struct buf body;
@@ -206,11 +209,18 @@ static enum rc ship_patch(struct run *r, int progress)
 	return rc;
 }
 
-/* Asks whether a stop was requested: GET when the user may read, else an empty PATCH. */
+/* Asks whether a stop was requested: GET when the user may read, else an empty PATCH.
+ * A PATCH (a write) renews the session's lease on the server; reads do not, so one goes
+ * out at least every third of the lease while the command runs. */
 static enum rc ship_poll(struct run *r, struct ship *st)
 {
-	if(!st->can_read)
-		return ship_patch(r, -1);
+	int64_t now = time_now_us();
+	if(!st->can_read || now - st->last_renew >= (int64_t)r->heartbeat_s * 1000000 / 3) {
+		enum rc rc = ship_patch(r, -1);
+		if(!rc)
+			st->last_renew = now;
+		return rc;
+	}
 	char path[128];
 	snprintf(path, sizeof(path), "/api/v1/sessions/%s", r->id);
 	json_t *j;
@@ -710,7 +720,7 @@ static void describe_end(struct child_ctx *cx, int st, int canceled, int cancel_
 	}
 }
 
-static char *create_body(const char *id, const char *name, const char *type)
+static char *create_body(const char *id, const char *name, const char *type, int heartbeat_s)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -724,6 +734,7 @@ static char *create_body(const char *id, const char *name, const char *type)
 	jw_kstr(&w, "jobName", name);
 	jw_kstr(&w, "sessionType", type);
 	jw_kstr(&w, "creationTime", t);
+	jw_kint(&w, "heartbeatSeconds", heartbeat_s);
 	jw_obj_end(&w);
 	return buf_take(&b, NULL);
 }
@@ -756,6 +767,7 @@ static int quiet_file(void)
 struct run_opts {
 	const char *job, *type, *regex;
 	double grace_s, retry_for_s;
+	int heartbeat_s;           /* the session's lease, seconds */
 	int stderr_status;
 	int quiet;
 	int64_t spool_max;
@@ -783,7 +795,8 @@ static int run(struct ctl *c, char **argv, const struct run_opts *o)
 	uuid_format(&u, r->id);
 	const char *base = strrchr(argv[0], '/');
 	base = base && base[1] ? base + 1 : argv[0];
-	char *body = create_body(r->id, o->job ? o->job : base, o->type);
+	r->heartbeat_s = o->heartbeat_s;
+	char *body = create_body(r->id, o->job ? o->job : base, o->type, o->heartbeat_s);
 
 	/* The spool first: nothing here waits on the network. */
 	char dir[4096], why[1200] = "", err[1200] = "";
@@ -1084,7 +1097,13 @@ int ctl_cmd_run(struct ctl *c, struct ctl_args *a)
 	}
 	struct run_opts o = {.job = a->v[OPT_JOB], .type = catalog_type_name(type), .regex = a->v[OPT_REGEX],
 	                     .grace_s = 10, .retry_for_s = 10, .stderr_status = LOG_NONE, .quiet = a->v[OPT_QUIET] != NULL,
-	                     .spool_max = SPOOL_MAX_DEFAULT};
+	                     .spool_max = SPOOL_MAX_DEFAULT, .heartbeat_s = HEARTBEAT_DEFAULT_S};
+	if(a->v[OPT_HEARTBEAT]) {
+		double h = ctl_seconds(a->v[OPT_HEARTBEAT]);
+		if(h < 1 || h > 86400)
+			return ctl_usage("run", "--heartbeat must be from 1 to 86400 seconds");
+		o.heartbeat_s = (int)h;
+	}
 	if(a->v[OPT_GRACE] && (o.grace_s = ctl_seconds(a->v[OPT_GRACE])) < 0)
 		return ctl_usage("run", "--grace must be a number of seconds");
 	if(a->v[OPT_RETRY_FOR] && (o.retry_for_s = ctl_seconds(a->v[OPT_RETRY_FOR])) < 0)
