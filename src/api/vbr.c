@@ -574,6 +574,13 @@ static void lp_cont(struct req *r)
 	lp->handler(r);
 }
 
+/* The request ends (answered, or its client left while it waited). */
+static void lp_done(struct req *r)
+{
+	struct longpoll *lp = r->work;
+	feed_cancel(&lp->fw);
+}
+
 #define LONG_POLL_MAX_S 300
 
 /* With ?usnGreaterThan=N&wait=S a request whose answer shows nothing newer than N
@@ -606,6 +613,7 @@ static int long_poll(struct req *r, int64_t seen_usn, void (*handler)(struct req
 		lp->handler = handler;
 		lp->deadline_us = r->now_us + (int64_t)wait * 1000000;
 		r->work = lp;
+		r->stream_done = lp_done;   /* lets the http layer end the wait early */
 	}
 	if(time_now_us() >= lp->deadline_us)
 		return 0;

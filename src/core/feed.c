@@ -8,11 +8,13 @@
 
 static struct {
 	pthread_mutex_t lock;
+	pthread_cond_t fired;      /* a batch of fire() calls ended */
+	int firing;                /* batches of fire() calls in progress */
 	struct feed_waiter *head;
 	struct ticker deadlines;
 	int closed;
 	int64_t usn;
-} feed = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} feed = {.lock = PTHREAD_MUTEX_INITIALIZER, .fired = PTHREAD_COND_INITIALIZER};
 
 static void unlink_waiter(struct feed_waiter *w)
 {
@@ -44,6 +46,11 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 		}
 		w = next;
 	}
+	if(!due) {
+		pthread_mutex_unlock(&feed.lock);
+		return;
+	}
+	feed.firing++;
 	pthread_mutex_unlock(&feed.lock);
 	while(due) {
 		struct feed_waiter *next = due->next;
@@ -51,6 +58,10 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 		due->fire(due);
 		due = next;
 	}
+	pthread_mutex_lock(&feed.lock);
+	if(!--feed.firing)
+		pthread_cond_broadcast(&feed.fired);
+	pthread_mutex_unlock(&feed.lock);
 }
 
 static void check_deadlines(void *ctx)
@@ -108,6 +119,11 @@ void feed_cancel(struct feed_waiter *w)
 	if(w->queued) {
 		unlink_waiter(w);
 		w->fired = 1;
+	} else {
+		/* It may have been taken out for firing a moment ago: wait until that
+		 * batch ran, so that its fire() never runs after we return. */
+		while(feed.firing)
+			pthread_cond_wait(&feed.fired, &feed.lock);
 	}
 	pthread_mutex_unlock(&feed.lock);
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "http/guard.h"
 #include "http/router.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -37,6 +39,11 @@ struct hreq {
 	struct buf part;           /* a streamed body: the piece being sent */
 	size_t part_off;
 	int stream_more;           /* 1: ask stream() again; 0: finished; -1: aborted */
+	struct guard_conn *gc;     /* the connection's guard record */
+	int answered;              /* an answer was queued before the body was read */
+	int waiting;               /* a long poll or event stream: its client is watched */
+	int counted;               /* counted in waiters for r.who.uid */
+	int gone;                  /* the client closed while waiting (set under lock) */
 };
 
 static struct {
@@ -47,7 +54,61 @@ static struct {
 	char *tls_key_pem;
 	int inflight;              /* requests between first call and completion (atomic) */
 	int draining;              /* set by http_stop: new requests get 503 and a closed connection */
+	unsigned max_params;       /* query parameters a request may have */
 } srv;
+
+/* ---------- waiting requests per user ---------- */
+
+/* Long polls and event streams in progress per user (by uid). A fixed table: when
+ * more distinct users wait at once than it holds, the others are not counted. */
+#define WAITERS_SLOTS 1024
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		int64_t uid;
+		int n;
+	} slot[WAITERS_SLOTS];
+} waiters = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Counts one more waiting request of uid; -1 (and nothing counted) over the cap. */
+static int waiters_take(int64_t uid)
+{
+	unsigned cap = srv.cfg.waiting_per_user;
+	if(!cap)
+		return 0;
+	int rc = 0, free_slot = -1, found = -1;
+	pthread_mutex_lock(&waiters.lock);
+	for(int i = 0; i < WAITERS_SLOTS && found < 0; i++) {
+		if(waiters.slot[i].n && waiters.slot[i].uid == uid)
+			found = i;
+		else if(!waiters.slot[i].n && free_slot < 0)
+			free_slot = i;
+	}
+	if(found < 0 && free_slot >= 0) {
+		found = free_slot;
+		waiters.slot[found].uid = uid;
+	}
+	if(found >= 0) {
+		if((unsigned)waiters.slot[found].n >= cap)
+			rc = -1;
+		else
+			waiters.slot[found].n++;
+	}
+	pthread_mutex_unlock(&waiters.lock);
+	return found < 0 ? 1 : rc;   /* 1: counted nowhere (table full) */
+}
+
+static void waiters_give(int64_t uid)
+{
+	pthread_mutex_lock(&waiters.lock);
+	for(int i = 0; i < WAITERS_SLOTS; i++)
+		if(waiters.slot[i].n && waiters.slot[i].uid == uid) {
+			waiters.slot[i].n--;
+			break;
+		}
+	pthread_mutex_unlock(&waiters.lock);
+}
 
 /* ---------- req_io ---------- */
 
@@ -162,6 +223,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct hreq *h = cls;
+	if(__atomic_load_n(&h->gone, __ATOMIC_ACQUIRE))
+		return MHD_CONTENT_READER_END_WITH_ERROR;   /* the client left: free the slot */
 	while(h->part_off >= h->part.len) {
 		if(h->stream_more <= 0)
 			return h->stream_more ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
@@ -194,6 +257,49 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 	return (ssize_t)n;
 }
 
+/* Replaces whatever the handler left with a dialect error. */
+static void answer_error(struct hreq *h, enum rc rc, int status, const char *msg)
+{
+	struct req *r = &h->r;
+	buf_free(&r->out);
+	buf_init(&r->out, srv.cfg.response_max);
+	r->nheaders = 0;
+	r->ctype = NULL;
+	r->stream = NULL;
+	api_dialect_for(r)->error(r, rc, status, msg);
+}
+
+/* A long poll or event stream starts waiting: over the per-user cap it is
+ * answered 429 instead (1); else its client is watched from now on (0). The
+ * handler's wait must already be cancellable (stream_done set). */
+static void client_gone(void *arg);
+
+static int begin_waiting(struct hreq *h)
+{
+	struct req *r = &h->r;
+	int t = waiters_take(r->who.uid);
+	if(t < 0) {
+		r->stream_done(r);   /* cancels the wait: no resume() comes after it */
+		r->stream_done = NULL;
+		r->cont = NULL;
+		h->pending = 0;
+		h->completed = 0;
+		answer_error(h, RC_BUSY, 429, "too many waiting requests (long polls, event streams) for this user; "
+		                              "try again later");
+		req_add_header(r, "Retry-After", "5");
+		return 1;
+	}
+	h->counted = t == 0;
+	h->waiting = 1;
+	guard_watch(h->gc, client_gone, h);
+	return 0;
+}
+
+static int is_event_stream(const struct req *r)
+{
+	return r->ctype && !strncmp(r->ctype, "text/event-stream", 17);
+}
+
 static enum MHD_Result send_answer(struct hreq *h)
 {
 	struct req *r = &h->r;
@@ -202,6 +308,16 @@ static enum MHD_Result send_answer(struct hreq *h)
 		r->status = 500;
 	if(r->login && r->status == 401)
 		auth_login_failed(r->client, r->now_us);
+	if(r->stream && r->method == M_HEAD) {
+		/* HEAD: the headers of the streamed answer, no body (a chunked one would desync). */
+		if(r->stream_done)
+			r->stream_done(r);
+		r->stream = NULL;
+		r->stream_done = NULL;
+		buf_reset(&r->out);
+	}
+	if(r->stream && r->stream_done && is_event_stream(r) && !h->waiting)
+		begin_waiting(h);
 	if(r->stream) {
 		h->stream_more = 1;
 		struct MHD_Response *sr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
@@ -215,6 +331,14 @@ static enum MHD_Result send_answer(struct hreq *h)
 		MHD_destroy_response(sr);
 		return sret;
 	}
+	if(r->out.failed) {
+		/* Never a 200 with an empty body: the answer outgrew --max-response. */
+		fprintf(stderr, "sessiond: http: %s %s: the answer exceeded %zu bytes (--max-response); answered 413\n",
+		        h->method, h->url, r->out.max);
+		answer_error(h, RC_TOOLARGE, 413,
+		             arena_printf(r->arena, "the answer would be larger than %zu bytes; ask for fewer items "
+		                                    "(limit, paging or filters)", srv.cfg.response_max));
+	}
 	char *data = buf_take(&r->out, &len);
 	h->sent = len;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -222,7 +346,7 @@ static enum MHD_Result send_answer(struct hreq *h)
 		free(data);
 		return MHD_NO;
 	}
-	if(r->ctype && len)
+	if(r->ctype && (len || r->method == M_HEAD))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
 	for(int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
@@ -245,13 +369,32 @@ static const char *client_addr(struct MHD_Connection *c, struct arena *a)
 	return arena_strdup(a, tmp);
 }
 
-/* scheme://host[:port] as the client addressed us (for absolute links). */
-static const char *base_url(struct MHD_Connection *c, struct arena *a)
+/* scheme://host[:port] as the client addressed us (for absolute links): the
+ * authority of an absolute-form request target, else the Host header. */
+static const char *base_url(struct MHD_Connection *c, struct arena *a, const char *authority)
 {
-	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *host = authority;
+	if(!host)
+		host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if(!host || !*host || strlen(host) > 255 || strpbrk(host, "/\\ \"<>"))
 		return "";
 	return arena_printf(a, "%s://%s", srv.tls_cert_pem ? "https" : "http", host);
+}
+
+/* The path of a request target: an absolute-form target (RFC 9112 3.2.2,
+ * "http://host:port/path") loses its scheme and authority, which *authority gets. */
+static const char *origin_path(const char *url, struct arena *a, const char **authority)
+{
+	*authority = NULL;
+	size_t skip = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
+	if(!skip)
+		return url;
+	const char *host = url + skip;
+	const char *slash = strchr(host, '/');
+	size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+	if(hl)
+		*authority = arena_strndup(a, host, hl);
+	return slash ? slash : "/";
 }
 
 /* Suspends the connection unless the awaited work already completed; 1 when parked. */
@@ -267,6 +410,20 @@ static int park(struct hreq *h)
 	return wait;
 }
 
+/* The guard saw the client of a waiting request close: wake the request so that
+ * it ends now rather than when its wait would have. */
+static void client_gone(void *arg)
+{
+	struct hreq *h = arg;
+	pthread_mutex_lock(&h->lock);
+	__atomic_store_n(&h->gone, 1, __ATOMIC_RELEASE);
+	if(h->suspended) {
+		h->suspended = 0;
+		MHD_resume_connection(h->conn);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* The awaited work is done: the continuation writes the answer, or waits again. */
 static void run_continuation(struct hreq *h)
 {
@@ -275,6 +432,70 @@ static void run_continuation(struct hreq *h)
 	void (*cont)(struct req *) = r->cont;
 	r->cont = NULL;
 	cont(r);
+}
+
+/* ---------- framing (RFC 9112), checked once the headers are in ---------- */
+
+struct framing {
+	int ncl;                   /* Content-Length headers */
+	int cl_conflict;           /* two of them disagree */
+	const char *cl;
+	int nte;                   /* Transfer-Encoding headers */
+	int te_unknown;            /* a coding other than chunked */
+};
+
+static enum MHD_Result framing_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if(!key)
+		return MHD_YES;
+	if(!value)
+		value = "";
+	if(!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if(f->ncl++ && strcmp(f->cl, value))
+			f->cl_conflict = 1;
+		f->cl = value;
+	} else if(!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->nte++;
+		while(*value == ' ' || *value == '\t')
+			value++;
+		size_t n = strlen(value);
+		while(n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+			n--;
+		if(n != 7 || strncasecmp(value, "chunked", 7))
+			f->te_unknown = 1;
+	}
+	return MHD_YES;
+}
+
+/* An answer before the body is read, and the connection closes after it: a
+ * request whose framing is ambiguous or over a limit. 0 when the request is fine. */
+static int framing_refused(struct hreq *h, enum rc *rc, int *status, const char **msg)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(h->conn, MHD_HEADER_KIND, framing_iter, &f);
+	*rc = RC_INVALID;
+	if(guard_too_many_params(h->gc)) {
+		*status = 414;
+		*msg = arena_printf(h->r.arena, "the query string has more than %u parameters", srv.max_params);
+	} else if(f.cl_conflict) {
+		*status = 400;
+		*msg = "the request has conflicting Content-Length headers";
+	} else if(f.ncl && f.nte) {
+		*status = 400;
+		*msg = "the request has both Content-Length and Transfer-Encoding";
+	} else if(f.nte > 1 || f.te_unknown) {
+		*status = 501;
+		*msg = "the only transfer coding this server accepts is chunked";
+	} else if(f.ncl && strtoull(f.cl, NULL, 10) > srv.cfg.body_max) {
+		*rc = RC_TOOLARGE;
+		*status = 413;
+		*msg = "the request body is larger than the server accepts";
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -295,33 +516,51 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		h->method = method;
 		h->url = url;
 		h->start_us = time_now_us();
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		h->gc = ci ? ci->socket_context : NULL;
 		struct req *r = &h->r;
 		r->io = &io;
 		r->http = h;
 		r->arena = &h->arena;
 		r->method = api_method(method);
-		r->path = url;
+		const char *authority;
+		r->path = origin_path(url, r->arena, &authority);
 		r->now_us = h->start_us;
-		buf_init(&r->out, 0);
+		buf_init(&r->out, srv.cfg.response_max);
 		__atomic_add_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
 		*con_cls = h;
+		r->base_url = base_url(conn, r->arena, authority);
+		enum rc rc;
+		int status;
+		const char *msg;
+		if(framing_refused(h, &rc, &status, &msg)) {
+			/* Answering on the first call makes libmicrohttpd skip the body and close. */
+			h->dispatched = h->answered = 1;
+			r->client = client_addr(conn, r->arena);
+			guard_request_received(h->gc);
+			answer_error(h, rc, status, msg);
+			req_add_header(r, "Connection", "close");
+			return send_answer(h);
+		}
 		return MHD_YES;
 	}
 	if(*upload_data_size) {
-		if(!h->too_large && buf_add(&h->body, upload_data, *upload_data_size))
+		if(!h->too_large && !h->answered && buf_add(&h->body, upload_data, *upload_data_size))
 			h->too_large = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if(h->answered)
+		return MHD_YES;
 	struct req *r = &h->r;
 	if(!h->dispatched) {
 		h->dispatched = 1;
+		guard_request_received(h->gc);
 		r->client = client_addr(conn, r->arena);
 		if(h->body.len) {
 			r->body = h->body.p;
 			r->body_len = h->body.len;
 		}
-		r->base_url = base_url(conn, r->arena);
 		if(__atomic_load_n(&srv.draining, __ATOMIC_RELAXED)) {
 			api_dialect_for(r)->error(r, RC_BUSY, 503, "the server is shutting down");
 			req_add_header(r, "Connection", "close");
@@ -329,7 +568,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return send_answer(h);
 		}
 		router_dispatch(r, h->too_large);
+		if(h->too_large)
+			req_add_header(r, "Connection", "close");
 	} else {
+		if(__atomic_load_n(&h->gone, __ATOMIC_ACQUIRE))
+			return MHD_NO;   /* the client of a waiting request left: close, free the slot */
 		pthread_mutex_lock(&h->lock);
 		int done = h->completed;
 		pthread_mutex_unlock(&h->lock);
@@ -337,8 +580,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		run_continuation(h);
 	}
-	/* Answer now, or park until resume(); work that finished before we parked runs at once. */
+	/* Answer now, or park until resume(); work that finished before we parked runs at once.
+	 * A wait that can be cancelled (stream_done set: a long poll) is a waiting request. */
 	while(h->pending) {
+		if(r->stream_done && !h->waiting && begin_waiting(h))
+			break;
 		if(park(h))
 			return MHD_YES;
 		run_continuation(h);
@@ -349,10 +595,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	guard_request_done(ci ? ci->socket_context : NULL);
 	struct hreq *h = *con_cls;
 	if(!h)
 		return;
+	if(h->waiting)
+		guard_unwatch(h->gc);   /* client_gone() cannot run after this */
+	if(h->counted)
+		waiters_give(h->r.who.uid);
 	if(srv.cfg.access_log) {
 		int64_t us = time_now_us() - h->start_us;
 		fprintf(stderr, "%s \"%s %s\" %d %zu %lld.%03lldms%s%s%s\n", h->r.client ? h->r.client : "-",
@@ -370,6 +621,43 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(h);
 	*con_cls = NULL;
 	__atomic_sub_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
+}
+
+/* A connection opens or closes: the guard keeps its record. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	if(code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? guard_conn_new(ci->connect_fd, srv.tls_cert_pem != NULL) : NULL;
+	} else {
+		guard_conn_closed(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* The request line is in (before the query string is parsed): the receive
+ * deadline starts, and a query string with too many parameters is cut off here,
+ * since libmicrohttpd would run out of connection memory storing them and then
+ * not answer at all; the first call of on_request answers 414. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct guard_conn *gc = ci ? ci->socket_context : NULL;
+	guard_request_line(gc);
+	char *q = strchr(uri, '?');
+	if(q) {
+		unsigned n = 1;
+		for(const char *p = q + 1; *p && n <= srv.max_params; p++)
+			n += *p == '&';
+		if(n > srv.max_params) {
+			guard_set_too_many_params(gc, 1);
+			q[1] = 0;   /* libmicrohttpd's own buffer, parsed right after this returns */
+		}
+	}
+	return NULL;   /* on_request allocates the request on its first call */
 }
 
 /* Percent-decoding of the path and query values; %00 stays as it is. */
@@ -460,6 +748,19 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		   !(srv.tls_key_pem = read_file(c->tls_key, err, errlen)))
 			return RC_INVALID;
 	}
+	if(!srv.cfg.response_max)
+		srv.cfg.response_max = BUF_DEFAULT_MAX;
+	if(!srv.cfg.header_timeout_s)
+		srv.cfg.header_timeout_s = 10;
+	/* Each query parameter costs libmicrohttpd a record of about 50 bytes in the
+	 * --max-header buffer; a quarter of that buffer goes to them at most. */
+	srv.max_params = (unsigned)(c->header_max / 256);
+	if(srv.max_params < 32)
+		srv.max_params = 32;
+	if(guard_start(srv.cfg.header_timeout_s)) {
+		snprintf(err, errlen, "cannot start the connection guard thread");
+		return RC_BACKEND;
+	}
 	unsigned threads = c->threads;
 	if(!threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -490,6 +791,9 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_CONNECTION_LIMIT, c->conn_limit,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_addr_limit,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->header_max,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -502,6 +806,12 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 			return RC_BACKEND;
 		}
 		srv.n = i + 1;
+		/* Accept only once the client sent something (or the deadline passed): idle
+		 * connects never take a slot, and the first byte is there to check for TLS. */
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.d[i], MHD_DAEMON_INFO_LISTEN_FD);
+		int defer = (int)srv.cfg.header_timeout_s;
+		if(di)
+			setsockopt(di->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
 	}
 	return RC_OK;
 }
@@ -527,6 +837,7 @@ void http_stop(unsigned drain_ms)
 			close(quiesced[i]);
 	}
 	srv.n = 0;
+	guard_stop();
 	free(srv.tls_cert_pem);
 	free(srv.tls_key_pem);
 	srv.tls_cert_pem = srv.tls_key_pem = NULL;
