@@ -24,17 +24,17 @@ enum phase { PH_IDLE, PH_RECEIVING, PH_HANDLING, PH_KILLED };
 
 struct guard_conn {
 	int fd;
-	int tls;                   /* TLS listener: never write plain text */
-	int phase;                 /* enum phase (atomic) */
-	int64_t line_us;           /* when the current request line arrived (atomic) */
-	unsigned done;             /* requests completed on this connection (atomic) */
-	int too_many_params;       /* the connection's worker only */
+	int tls;             /* TLS listener: never write plain text */
+	int phase;           /* enum phase (atomic) */
+	int64_t line_us;     /* when the current request line arrived (atomic) */
+	unsigned done;       /* requests completed on this connection (atomic) */
+	int too_many_params; /* the connection's worker only */
 	/* guarded by g.lock */
-	unsigned seen_done;        /* `done` at the last scan */
-	uint64_t base_bytes;       /* bytes received when the scan saw `done` change */
-	int64_t first_byte_us;     /* when a scan first saw bytes of the next request; 0: none yet */
-	int closed;                /* guard_conn_closed ran: waiting in the grave list */
-	int watched;               /* fd is in the epoll set */
+	unsigned seen_done;    /* `done` at the last scan */
+	uint64_t base_bytes;   /* bytes received when the scan saw `done` change */
+	int64_t first_byte_us; /* when a scan first saw bytes of the next request; 0: none yet */
+	int closed;            /* guard_conn_closed ran: waiting in the grave list */
+	int watched;           /* fd is in the epoll set */
 	void (*gone)(void *arg);
 	void *gone_arg;
 	struct guard_conn *prev, *next;
@@ -42,14 +42,14 @@ struct guard_conn {
 
 static struct {
 	pthread_mutex_t lock;
-	struct guard_conn *head;   /* live connections */
-	struct guard_conn *grave;  /* closed; freed by the thread before its next epoll_wait */
-	int efd;                   /* epoll: parked connections' sockets, and wake */
-	int wake;                  /* eventfd to stop the thread */
+	struct guard_conn *head;  /* live connections */
+	struct guard_conn *grave; /* closed; freed by the thread before its next epoll_wait */
+	int efd;                  /* epoll: parked connections' sockets, and wake */
+	int wake;                 /* eventfd to stop the thread */
 	int stop;
 	int running;
 	pthread_t thread;
-	int64_t receive_us;        /* the request receive deadline */
+	int64_t receive_us; /* the request receive deadline */
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1, .wake = -1};
 
 static const char timeout_answer[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
@@ -71,7 +71,7 @@ static uint64_t bytes_received(int fd)
 static void kill_conn(struct guard_conn *c, int phase)
 {
 	if(!__atomic_compare_exchange_n(&c->phase, &phase, PH_KILLED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return;   /* the request moved on meanwhile */
+		return; /* the request moved on meanwhile */
 	if(!c->tls)
 		(void)!send(c->fd, timeout_answer, sizeof(timeout_answer) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	shutdown(c->fd, SHUT_RDWR);
@@ -97,7 +97,7 @@ static void scan(int64_t now)
 			if(!start || line < start)
 				start = line;
 		} else if(!start && bytes_received(c->fd) > c->base_bytes) {
-			c->first_byte_us = now;   /* the next request began (within one scan interval) */
+			c->first_byte_us = now; /* the next request began (within one scan interval) */
 			continue;
 		}
 		if(start && now - start > g.receive_us)
@@ -229,7 +229,7 @@ void guard_conn_closed(struct guard_conn *c)
 	c->prev = NULL;
 	c->next = g.grave;
 	g.grave = c;
-	if(!g.running) {   /* no thread to free it (stopping) */
+	if(!g.running) { /* no thread to free it (stopping) */
 		g.grave = c->next;
 		free(c);
 	}
