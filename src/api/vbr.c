@@ -766,8 +766,9 @@ static int sse_stream(struct req *r, struct buf *out)
 static void sse_done(struct req *r)
 {
 	struct sse *e = r->work;
-	if(e->armed)
-		feed_cancel(&e->fw);
+	/* Always: the waiter can still be queued when a batch was sent after a stale
+	 * wake-up (armed is 0 then); cancelling one that is not queued is harmless. */
+	feed_cancel(&e->fw);
 	arena_free(&e->a);
 }
 

@@ -8,8 +8,7 @@
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t fired;      /* a batch of fire() calls ended */
-	int firing;                /* batches of fire() calls in progress */
+	pthread_cond_t fired;      /* a waiter's fire() returned */
 	struct feed_waiter *head;
 	struct ticker deadlines;
 	int closed;
@@ -41,27 +40,36 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 		if(all || feed.usn > w->after_usn || (w->deadline_us && w->deadline_us <= now_us)) {
 			unlink_waiter(w);
 			w->fired = 1;
+			w->firing = 1;
 			w->next = due;
 			due = w;
 		}
 		w = next;
 	}
-	if(!due) {
-		pthread_mutex_unlock(&feed.lock);
-		return;
-	}
-	feed.firing++;
 	pthread_mutex_unlock(&feed.lock);
 	while(due) {
 		struct feed_waiter *next = due->next;
 		due->next = NULL;
 		due->fire(due);
+		/* Its owner may have asked to wait again before this fire() reached it
+		 * (feed_wait saw it firing): queue it now. It is due at the latest on the
+		 * next deadline tick. After the unlock w may be gone. */
+		pthread_mutex_lock(&feed.lock);
+		due->firing = 0;
+		if(due->requeue) {
+			due->requeue = 0;
+			due->fired = 0;
+			due->prev = NULL;
+			due->next = feed.head;
+			if(feed.head)
+				feed.head->prev = due;
+			feed.head = due;
+			due->queued = 1;
+		}
+		pthread_cond_broadcast(&feed.fired);
+		pthread_mutex_unlock(&feed.lock);
 		due = next;
 	}
-	pthread_mutex_lock(&feed.lock);
-	if(!--feed.firing)
-		pthread_cond_broadcast(&feed.fired);
-	pthread_mutex_unlock(&feed.lock);
 }
 
 static void check_deadlines(void *ctx)
@@ -95,6 +103,13 @@ void feed_wait(struct feed_waiter *w)
 		pthread_mutex_unlock(&feed.lock);
 		return;
 	}
+	if(w->firing) {
+		/* Taken out for firing and not fired yet: its links belong to fire_due,
+		 * which queues it again once its fire() ran. */
+		w->requeue = 1;
+		pthread_mutex_unlock(&feed.lock);
+		return;
+	}
 	w->fired = 0;
 	w->prev = NULL;
 	int now = feed.closed || feed.usn > w->after_usn;
@@ -120,10 +135,12 @@ void feed_cancel(struct feed_waiter *w)
 		unlink_waiter(w);
 		w->fired = 1;
 	} else {
-		/* It may have been taken out for firing a moment ago: wait until that
-		 * batch ran, so that its fire() never runs after we return. */
-		while(feed.firing)
+		/* It may have been taken out for firing a moment ago: wait until its
+		 * fire() ran, so that it never runs after we return. */
+		w->requeue = 0;
+		while(w->firing)
 			pthread_cond_wait(&feed.fired, &feed.lock);
+		w->requeue = 0;
 	}
 	pthread_mutex_unlock(&feed.lock);
 }

@@ -12,6 +12,8 @@ struct feed_waiter {
 	void *ctx;
 	int fired;
 	int queued;                 /* in the feed's list (guarded by the feed) */
+	int firing;                 /* taken out of the list, fire() not returned yet (guarded) */
+	int requeue;                /* feed_wait() while firing: queue again after fire() (guarded) */
 	struct feed_waiter *prev, *next;
 };
 

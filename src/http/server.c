@@ -71,12 +71,13 @@ static struct {
 	} slot[WAITERS_SLOTS];
 } waiters = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Counts one more waiting request of uid; -1 (and nothing counted) over the cap. */
+/* Counts one more waiting request of uid: 0, or -1 (nothing counted) over the cap,
+ * or 1 when nothing is counted (no cap, or the table is full). */
 static int waiters_take(int64_t uid)
 {
 	unsigned cap = srv.cfg.waiting_per_user;
 	if(!cap)
-		return 0;
+		return 1;
 	int rc = 0, free_slot = -1, found = -1;
 	pthread_mutex_lock(&waiters.lock);
 	for(int i = 0; i < WAITERS_SLOTS && found < 0; i++) {
@@ -239,13 +240,14 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 			if(h->part.len)
 				break;
 			pthread_mutex_lock(&h->lock);
-			if(!h->completed) {
+			int gone = __atomic_load_n(&h->gone, __ATOMIC_ACQUIRE);
+			if(!h->completed && !gone) {
 				h->suspended = 1;
 				MHD_suspend_connection(h->conn);
 			}
 			h->completed = 0;
 			pthread_mutex_unlock(&h->lock);
-			return 0;
+			return gone ? MHD_CONTENT_READER_END_WITH_ERROR : 0;
 		}
 	}
 	size_t n = h->part.len - h->part_off;
@@ -397,12 +399,13 @@ static const char *origin_path(const char *url, struct arena *a, const char **au
 	return slash ? slash : "/";
 }
 
-/* Suspends the connection unless the awaited work already completed; 1 when parked. */
+/* Suspends the connection unless the awaited work already completed; 1 when
+ * parked, -1 when the client of a waiting request already left. */
 static int park(struct hreq *h)
 {
 	pthread_mutex_lock(&h->lock);
-	int wait = !h->completed;
-	if(wait) {
+	int wait = __atomic_load_n(&h->gone, __ATOMIC_ACQUIRE) ? -1 : !h->completed;
+	if(wait > 0) {
 		h->suspended = 1;
 		MHD_suspend_connection(h->conn);
 	}
@@ -585,8 +588,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	while(h->pending) {
 		if(r->stream_done && !h->waiting && begin_waiting(h))
 			break;
-		if(park(h))
-			return MHD_YES;
+		int parked = park(h);
+		if(parked)
+			return parked > 0 ? MHD_YES : MHD_NO;
 		run_continuation(h);
 	}
 	return send_answer(h);
