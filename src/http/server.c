@@ -271,11 +271,11 @@ static void answer_error(struct hreq *h, enum rc rc, int status, const char *msg
 	api_dialect_for(r)->error(r, rc, status, msg);
 }
 
+static void client_gone(void *arg);
+
 /* A long poll or event stream starts waiting: over the per-user cap it is
  * answered 429 instead (1); else its client is watched from now on (0). The
  * handler's wait must already be cancellable (stream_done set). */
-static void client_gone(void *arg);
-
 static int begin_waiting(struct hreq *h)
 {
 	struct req *r = &h->r;
