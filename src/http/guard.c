@@ -28,7 +28,6 @@ struct guard_conn {
 	int phase;           /* enum phase (atomic) */
 	int64_t line_us;     /* when the current request line arrived (atomic) */
 	unsigned done;       /* requests completed on this connection (atomic) */
-	int too_many_params; /* the connection's worker only */
 	/* guarded by g.lock */
 	unsigned seen_done;    /* `done` at the last scan */
 	uint64_t base_bytes;   /* bytes received when the scan saw `done` change */
@@ -274,7 +273,6 @@ void guard_request_done(struct guard_conn *c)
 	while(cur != PH_KILLED && cur != PH_IDLE &&
 	      !__atomic_compare_exchange_n(&c->phase, &cur, PH_IDLE, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		;
-	c->too_many_params = 0;
 }
 
 void guard_watch(struct guard_conn *c, void (*gone)(void *arg), void *arg)
@@ -304,15 +302,4 @@ void guard_unwatch(struct guard_conn *c)
 		epoll_ctl(g.efd, EPOLL_CTL_DEL, c->fd, NULL);
 	c->watched = 0;
 	pthread_mutex_unlock(&g.lock);
-}
-
-void guard_set_too_many_params(struct guard_conn *c, int on)
-{
-	if(c)
-		c->too_many_params = on;
-}
-
-int guard_too_many_params(const struct guard_conn *c)
-{
-	return c ? c->too_many_params : 0;
 }

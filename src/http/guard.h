@@ -43,9 +43,4 @@ void guard_watch(struct guard_conn *c, void (*gone)(void *arg), void *arg);
 /** Stops watching; after it returns gone() is not running and will not run. */
 void guard_unwatch(struct guard_conn *c);
 
-/** Marks the request in progress as having more query parameters than allowed
- *  (the URI callback saw them); read back by guard_too_many_params(). */
-void guard_set_too_many_params(struct guard_conn *c, int on);
-int guard_too_many_params(const struct guard_conn *c);
-
 #endif

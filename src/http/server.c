@@ -44,7 +44,16 @@ struct hreq {
 	int waiting;               /* a long poll or event stream: its client is watched */
 	int counted;               /* counted in waiters for r.who.uid */
 	int gone;                  /* the client closed while waiting (set under lock) */
+	int started;               /* on_request's first call ran (the headers are in) */
+	struct qparam {
+		const char *k, *v;     /* decoded; v NULL for a parameter without '=' */
+	} *qp;                     /* the query parameters, in order (arena) */
+	int nqp;
+	int too_many_params;       /* more than HTTP_MAX_QUERY_PARAMS: answered 414 */
 };
+
+/* Query parameters a request may have; more get 414. */
+#define HTTP_MAX_QUERY_PARAMS 256
 
 static struct {
 	struct MHD_Daemon *d[HTTP_MAX_LISTEN];
@@ -54,7 +63,6 @@ static struct {
 	char *tls_key_pem;
 	int inflight;              /* requests between first call and completion (atomic) */
 	int draining;              /* set by http_stop: new requests get 503 and a closed connection */
-	unsigned max_params;       /* query parameters a request may have */
 } srv;
 
 /* ---------- waiting requests per user ---------- */
@@ -111,68 +119,68 @@ static void waiters_give(int64_t uid)
 	pthread_mutex_unlock(&waiters.lock);
 }
 
+/* ---------- requests ---------- */
+
+static const struct req_io io;
+
+/* A request's state, from its request line (on_uri) to its end (on_completed). */
+static struct hreq *hreq_new(struct MHD_Connection *conn)
+{
+	struct hreq *h = xcalloc(1, sizeof(*h));
+	arena_init(&h->arena);
+	buf_init(&h->body, srv.cfg.body_max);
+	buf_init(&h->part, 0);
+	buf_init(&h->r.out, srv.cfg.response_max);
+	pthread_mutex_init(&h->lock, NULL);
+	h->conn = conn;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	h->gc = ci ? ci->socket_context : NULL;
+	h->r.io = &io;
+	h->r.http = h;
+	h->r.arena = &h->arena;
+	return h;
+}
+
+static void hreq_free(struct hreq *h)
+{
+	buf_free(&h->part);
+	buf_free(&h->r.out);
+	buf_free(&h->body);
+	arena_free(&h->arena);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
 /* ---------- req_io ---------- */
 
-struct lookup {
-	const char *name;
-	const char **out;
-	int max;
-	int n;
-};
-
-static enum MHD_Result lookup_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct lookup *l = cls;
-	if(key && !strcasecmp(key, l->name)) {
-		if(l->n < l->max)
-			l->out[l->n] = value ? value : "";
-		l->n++;
-		if(l->n >= l->max)
-			return MHD_NO;
-	}
-	return MHD_YES;
-}
-
-static int values(struct req *r, enum MHD_ValueKind kind, const char *name, const char **out, int max)
-{
-	struct hreq *h = r->http;
-	struct lookup l = {.name = name, .out = out, .max = max};
-	MHD_get_connection_values(h->conn, kind, lookup_iter, &l);
-	return l.n < max ? l.n : max;
-}
-
+/* The query string is parsed here, not by libmicrohttpd: storing many parameters in
+ * its fixed connection memory makes 0.9.75 stop answering (see on_uri). */
 static const char *io_query(struct req *r, const char *name)
 {
-	const char *v = NULL;
-	return values(r, MHD_GET_ARGUMENT_KIND, name, &v, 1) ? v : NULL;
+	struct hreq *h = r->http;
+	for(int i = 0; i < h->nqp; i++)
+		if(!strcasecmp(h->qp[i].k, name))
+			return h->qp[i].v ? h->qp[i].v : "";
+	return NULL;
 }
 
 static int io_query_all(struct req *r, const char *name, const char **out, int max)
 {
-	return values(r, MHD_GET_ARGUMENT_KIND, name, out, max);
-}
-
-struct each {
-	int (*cb)(void *, const char *, const char *);
-	void *ctx;
-	int rc;
-};
-
-static enum MHD_Result each_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct each *e = cls;
-	e->rc = e->cb(e->ctx, key ? key : "", value ? value : "");
-	return e->rc ? MHD_NO : MHD_YES;
+	struct hreq *h = r->http;
+	int n = 0;
+	for(int i = 0; i < h->nqp && n < max; i++)
+		if(!strcasecmp(h->qp[i].k, name))
+			out[n++] = h->qp[i].v ? h->qp[i].v : "";
+	return n;
 }
 
 static int io_query_each(struct req *r, int (*cb)(void *, const char *, const char *), void *ctx)
 {
 	struct hreq *h = r->http;
-	struct each e = {.cb = cb, .ctx = ctx};
-	MHD_get_connection_values(h->conn, MHD_GET_ARGUMENT_KIND, each_iter, &e);
-	return e.rc;
+	int rc = 0;
+	for(int i = 0; i < h->nqp && !rc; i++)
+		rc = cb(ctx, h->qp[i].k, h->qp[i].v ? h->qp[i].v : "");
+	return rc;
 }
 
 static const char *io_header(struct req *r, const char *name)
@@ -479,9 +487,9 @@ static int framing_refused(struct hreq *h, enum rc *rc, int *status, const char 
 	struct framing f = {0};
 	MHD_get_connection_values(h->conn, MHD_HEADER_KIND, framing_iter, &f);
 	*rc = RC_INVALID;
-	if(guard_too_many_params(h->gc)) {
+	if(h->too_many_params) {
 		*status = 414;
-		*msg = arena_printf(h->r.arena, "the query string has more than %u parameters", srv.max_params);
+		*msg = arena_printf(h->r.arena, "the query string has more than %d parameters", HTTP_MAX_QUERY_PARAMS);
 	} else if(f.cl_conflict) {
 		*status = 400;
 		*msg = "the request has conflicting Content-Length headers";
@@ -508,30 +516,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)cls;
 	(void)version;
 	struct hreq *h = *con_cls;
-	if(!h) {
+	if(!h)
+		*con_cls = h = hreq_new(conn);   /* on_uri made it, unless libmicrohttpd skipped it */
+	if(!h->started) {
 		/* First call: headers only. Answering now would close keep-alive connections. */
-		h = xcalloc(1, sizeof(*h));
-		arena_init(&h->arena);
-		buf_init(&h->body, srv.cfg.body_max);
-		buf_init(&h->part, 0);
-		pthread_mutex_init(&h->lock, NULL);
-		h->conn = conn;
+		h->started = 1;
 		h->method = method;
 		h->url = url;
 		h->start_us = time_now_us();
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-		h->gc = ci ? ci->socket_context : NULL;
 		struct req *r = &h->r;
-		r->io = &io;
-		r->http = h;
-		r->arena = &h->arena;
 		r->method = api_method(method);
 		const char *authority;
 		r->path = origin_path(url, r->arena, &authority);
 		r->now_us = h->start_us;
-		buf_init(&r->out, srv.cfg.response_max);
 		__atomic_add_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
-		*con_cls = h;
 		r->base_url = base_url(conn, r->arena, authority);
 		enum rc rc;
 		int status;
@@ -604,6 +602,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct hreq *h = *con_cls;
 	if(!h)
 		return;
+	*con_cls = NULL;
+	if(!h->started) {   /* ended before its headers were in (libmicrohttpd answered, or the client left) */
+		hreq_free(h);
+		return;
+	}
 	if(h->waiting)
 		guard_unwatch(h->gc);   /* client_gone() cannot run after this */
 	if(h->counted)
@@ -617,13 +620,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if(h->r.stream_done)
 		h->r.stream_done(&h->r);
-	buf_free(&h->part);
-	buf_free(&h->r.out);
-	buf_free(&h->body);
-	arena_free(&h->arena);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	*con_cls = NULL;
+	hreq_free(h);
 	__atomic_sub_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
 }
 
@@ -641,27 +638,62 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 }
 
-/* The request line is in (before the query string is parsed): the receive
- * deadline starts, and a query string with too many parameters is cut off here,
- * since libmicrohttpd would run out of connection memory storing them and then
- * not answer at all; the first call of on_request answers 414. */
+/* '+' means a space in a query string (as libmicrohttpd's own parser has it). */
+static void unescape_query(char *s)
+{
+	for(char *p = s; *p; p++)
+		if(*p == '+')
+			*p = ' ';
+	text_unescape(s);
+}
+
+/* Splits a query string into h->qp the way libmicrohttpd 0.9.75 does: '&'
+ * separates, the first '=' splits key and value, "k" alone has no value, an empty
+ * piece between two '&' is an empty key, a trailing '&' adds nothing. */
+static void parse_query(struct hreq *h, const char *qs)
+{
+	int n = 1;
+	for(const char *p = qs; *p; p++)
+		n += *p == '&';
+	if(n > HTTP_MAX_QUERY_PARAMS) {
+		h->too_many_params = 1;
+		return;
+	}
+	h->qp = arena_alloc(&h->arena, (size_t)n * sizeof(*h->qp));
+	char *s = arena_strdup(&h->arena, qs);
+	while(s && *s) {
+		char *amp = strchr(s, '&');
+		if(amp)
+			*amp++ = 0;
+		char *eq = strchr(s, '=');
+		if(eq) {
+			*eq++ = 0;
+			unescape_query(eq);
+		}
+		unescape_query(s);
+		h->qp[h->nqp].k = s;
+		h->qp[h->nqp].v = eq;
+		h->nqp++;
+		s = amp;
+	}
+}
+
+/* The request line is in: the receive deadline starts, and the request is made.
+ * Its query string is taken here and cut off before libmicrohttpd parses it:
+ * 0.9.75 stores each parameter in the connection's fixed memory (--max-header),
+ * and when that runs out (~470 parameters, or fewer with a long URL) it neither
+ * answers nor closes. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	(void)cls;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct guard_conn *gc = ci ? ci->socket_context : NULL;
-	guard_request_line(gc);
+	struct hreq *h = hreq_new(c);
+	guard_request_line(h->gc);
 	char *q = strchr(uri, '?');
 	if(q) {
-		unsigned n = 1;
-		for(const char *p = q + 1; *p && n <= srv.max_params; p++)
-			n += *p == '&';
-		if(n > srv.max_params) {
-			guard_set_too_many_params(gc, 1);
-			q[1] = 0;   /* libmicrohttpd's own buffer, parsed right after this returns */
-		}
+		parse_query(h, q + 1);
+		q[1] = 0;   /* libmicrohttpd's own buffer, parsed right after this returns */
 	}
-	return NULL;   /* on_request allocates the request on its first call */
+	return h;
 }
 
 /* Percent-decoding of the path and query values; %00 stays as it is. */
@@ -756,11 +788,6 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		srv.cfg.response_max = BUF_DEFAULT_MAX;
 	if(!srv.cfg.header_timeout_s)
 		srv.cfg.header_timeout_s = 10;
-	/* Each query parameter costs libmicrohttpd a record of about 50 bytes in the
-	 * --max-header buffer; a quarter of that buffer goes to them at most. */
-	srv.max_params = (unsigned)(c->header_max / 256);
-	if(srv.max_params < 32)
-		srv.max_params = 32;
 	if(guard_start(srv.cfg.header_timeout_s)) {
 		snprintf(err, errlen, "cannot start the connection guard thread");
 		return RC_BACKEND;
