@@ -676,6 +676,13 @@ static void lp_cont(struct req *r)
 	lp->handler(r);
 }
 
+/* The request ends (answered, or its client left while it waited). */
+static void lp_done(struct req *r)
+{
+	struct longpoll *lp = r->work;
+	feed_cancel(&lp->fw);
+}
+
 #define LONG_POLL_MAX_S 300
 
 /* With ?usnGreaterThan=N&wait=S a request whose answer holds nothing (found == 0) waits up
@@ -708,6 +715,7 @@ static int long_poll(struct req *r, int found, int64_t mark, void (*handler)(str
 		lp->handler = handler;
 		lp->deadline_us = r->now_us + (int64_t)wait * 1000000;
 		r->work = lp;
+		r->stream_done = lp_done;   /* lets the http layer end the wait early */
 	}
 	if(time_now_us() >= lp->deadline_us)
 		return 0;
@@ -849,8 +857,9 @@ static int sse_stream(struct req *r, struct buf *out)
 static void sse_done(struct req *r)
 {
 	struct sse *e = r->work;
-	if(e->armed)
-		feed_cancel(&e->fw);
+	/* Always: the waiter can still be queued when a batch was sent after a stale
+	 * wake-up (armed is 0 then); cancelling one that is not queued is harmless. */
+	feed_cancel(&e->fw);
 	arena_free(&e->a);
 }
 

@@ -8,11 +8,12 @@
 
 static struct {
 	pthread_mutex_t lock;
+	pthread_cond_t fired;      /* a waiter's fire() returned */
 	struct feed_waiter *head;
 	struct ticker deadlines;
 	int closed;
 	int64_t usn;
-} feed = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} feed = {.lock = PTHREAD_MUTEX_INITIALIZER, .fired = PTHREAD_COND_INITIALIZER};
 
 static void unlink_waiter(struct feed_waiter *w)
 {
@@ -39,6 +40,7 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 		if(all || feed.usn > w->after_usn || (w->deadline_us && w->deadline_us <= now_us)) {
 			unlink_waiter(w);
 			w->fired = 1;
+			w->firing = 1;
 			w->next = due;
 			due = w;
 		}
@@ -49,6 +51,23 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 		struct feed_waiter *next = due->next;
 		due->next = NULL;
 		due->fire(due);
+		/* Its owner may have asked to wait again before this fire() reached it
+		 * (feed_wait saw it firing): queue it now. It is due at the latest on the
+		 * next deadline tick. After the unlock w may be gone. */
+		pthread_mutex_lock(&feed.lock);
+		due->firing = 0;
+		if(due->requeue) {
+			due->requeue = 0;
+			due->fired = 0;
+			due->prev = NULL;
+			due->next = feed.head;
+			if(feed.head)
+				feed.head->prev = due;
+			feed.head = due;
+			due->queued = 1;
+		}
+		pthread_cond_broadcast(&feed.fired);
+		pthread_mutex_unlock(&feed.lock);
 		due = next;
 	}
 }
@@ -84,6 +103,13 @@ void feed_wait(struct feed_waiter *w)
 		pthread_mutex_unlock(&feed.lock);
 		return;
 	}
+	if(w->firing) {
+		/* Taken out for firing and not fired yet: its links belong to fire_due,
+		 * which queues it again once its fire() ran. */
+		w->requeue = 1;
+		pthread_mutex_unlock(&feed.lock);
+		return;
+	}
 	w->fired = 0;
 	w->prev = NULL;
 	int now = feed.closed || feed.usn > w->after_usn;
@@ -108,6 +134,13 @@ void feed_cancel(struct feed_waiter *w)
 	if(w->queued) {
 		unlink_waiter(w);
 		w->fired = 1;
+	} else {
+		/* It may have been taken out for firing a moment ago: wait until its
+		 * fire() ran, so that it never runs after we return. */
+		w->requeue = 0;
+		while(w->firing)
+			pthread_cond_wait(&feed.fired, &feed.lock);
+		w->requeue = 0;
 	}
 	pthread_mutex_unlock(&feed.lock);
 }

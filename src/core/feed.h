@@ -12,6 +12,8 @@ struct feed_waiter {
 	void *ctx;
 	int fired;
 	int queued;                 /* in the feed's list (guarded by the feed) */
+	int firing;                 /* taken out of the list, fire() not returned yet (guarded) */
+	int requeue;                /* feed_wait() while firing: queue again after fire() (guarded) */
 	struct feed_waiter *prev, *next;
 };
 
@@ -22,7 +24,10 @@ void feed_shutdown(void);
 /** Adds a waiter; fires it at once when the usn already passed its mark. A
  *  waiter that is still queued stays as it is. */
 void feed_wait(struct feed_waiter *w);
-/** Removes a waiter that has not fired (safe if it already fired). */
+/** Removes a waiter that has not fired (safe if it already fired). Once it
+ *  returns, w's fire() is not running and will not run (it waits for a firing
+ *  in progress, so it must not be called from a fire() callback or while holding
+ *  a lock that fire() takes). */
 void feed_cancel(struct feed_waiter *w);
 /** Whether w is queued (has not fired yet). */
 int feed_queued(struct feed_waiter *w);

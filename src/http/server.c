@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "http/guard.h"
 #include "http/router.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -37,7 +39,21 @@ struct hreq {
 	struct buf part;           /* a streamed body: the piece being sent */
 	size_t part_off;
 	int stream_more;           /* 1: ask stream() again; 0: finished; -1: aborted */
+	struct guard_conn *gc;     /* the connection's guard record */
+	int answered;              /* an answer was queued before the body was read */
+	int waiting;               /* a long poll or event stream: its client is watched */
+	int counted;               /* counted in waiters for r.who.uid */
+	int gone;                  /* the client closed while waiting (set under lock) */
+	int started;               /* on_request's first call ran (the headers are in) */
+	struct qparam {
+		const char *k, *v;     /* decoded; v NULL for a parameter without '=' */
+	} *qp;                     /* the query parameters, in order (arena) */
+	int nqp;
+	int too_many_params;       /* more than HTTP_MAX_QUERY_PARAMS: answered 414 */
 };
+
+/* Query parameters a request may have; more get 414. */
+#define HTTP_MAX_QUERY_PARAMS 256
 
 static struct {
 	struct MHD_Daemon *d[HTTP_MAX_LISTEN];
@@ -49,68 +65,122 @@ static struct {
 	int draining;              /* set by http_stop: new requests get 503 and a closed connection */
 } srv;
 
+/* ---------- waiting requests per user ---------- */
+
+/* Long polls and event streams in progress per user (by uid). A fixed table: when
+ * more distinct users wait at once than it holds, the others are not counted. */
+#define WAITERS_SLOTS 1024
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		int64_t uid;
+		int n;
+	} slot[WAITERS_SLOTS];
+} waiters = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Counts one more waiting request of uid: 0, or -1 (nothing counted) over the cap,
+ * or 1 when nothing is counted (no cap, or the table is full). */
+static int waiters_take(int64_t uid)
+{
+	unsigned cap = srv.cfg.waiting_per_user;
+	if(!cap)
+		return 1;
+	int rc = 0, free_slot = -1, found = -1;
+	pthread_mutex_lock(&waiters.lock);
+	for(int i = 0; i < WAITERS_SLOTS && found < 0; i++) {
+		if(waiters.slot[i].n && waiters.slot[i].uid == uid)
+			found = i;
+		else if(!waiters.slot[i].n && free_slot < 0)
+			free_slot = i;
+	}
+	if(found < 0 && free_slot >= 0) {
+		found = free_slot;
+		waiters.slot[found].uid = uid;
+	}
+	if(found >= 0) {
+		if((unsigned)waiters.slot[found].n >= cap)
+			rc = -1;
+		else
+			waiters.slot[found].n++;
+	}
+	pthread_mutex_unlock(&waiters.lock);
+	return found < 0 ? 1 : rc;   /* 1: counted nowhere (table full) */
+}
+
+static void waiters_give(int64_t uid)
+{
+	pthread_mutex_lock(&waiters.lock);
+	for(int i = 0; i < WAITERS_SLOTS; i++)
+		if(waiters.slot[i].n && waiters.slot[i].uid == uid) {
+			waiters.slot[i].n--;
+			break;
+		}
+	pthread_mutex_unlock(&waiters.lock);
+}
+
+/* ---------- requests ---------- */
+
+static const struct req_io io;
+
+/* A request's state, from its request line (on_uri) to its end (on_completed). */
+static struct hreq *hreq_new(struct MHD_Connection *conn)
+{
+	struct hreq *h = xcalloc(1, sizeof(*h));
+	arena_init(&h->arena);
+	buf_init(&h->body, srv.cfg.body_max);
+	buf_init(&h->part, 0);
+	buf_init(&h->r.out, srv.cfg.response_max);
+	pthread_mutex_init(&h->lock, NULL);
+	h->conn = conn;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	h->gc = ci ? ci->socket_context : NULL;
+	h->r.io = &io;
+	h->r.http = h;
+	h->r.arena = &h->arena;
+	return h;
+}
+
+static void hreq_free(struct hreq *h)
+{
+	buf_free(&h->part);
+	buf_free(&h->r.out);
+	buf_free(&h->body);
+	arena_free(&h->arena);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
 /* ---------- req_io ---------- */
 
-struct lookup {
-	const char *name;
-	const char **out;
-	int max;
-	int n;
-};
-
-static enum MHD_Result lookup_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct lookup *l = cls;
-	if(key && !strcasecmp(key, l->name)) {
-		if(l->n < l->max)
-			l->out[l->n] = value ? value : "";
-		l->n++;
-		if(l->n >= l->max)
-			return MHD_NO;
-	}
-	return MHD_YES;
-}
-
-static int values(struct req *r, enum MHD_ValueKind kind, const char *name, const char **out, int max)
-{
-	struct hreq *h = r->http;
-	struct lookup l = {.name = name, .out = out, .max = max};
-	MHD_get_connection_values(h->conn, kind, lookup_iter, &l);
-	return l.n < max ? l.n : max;
-}
-
+/* The query string is parsed here, not by libmicrohttpd: storing many parameters in
+ * its fixed connection memory makes 0.9.75 stop answering (see on_uri). */
 static const char *io_query(struct req *r, const char *name)
 {
-	const char *v = NULL;
-	return values(r, MHD_GET_ARGUMENT_KIND, name, &v, 1) ? v : NULL;
+	struct hreq *h = r->http;
+	for(int i = 0; i < h->nqp; i++)
+		if(!strcasecmp(h->qp[i].k, name))
+			return h->qp[i].v ? h->qp[i].v : "";
+	return NULL;
 }
 
 static int io_query_all(struct req *r, const char *name, const char **out, int max)
 {
-	return values(r, MHD_GET_ARGUMENT_KIND, name, out, max);
-}
-
-struct each {
-	int (*cb)(void *, const char *, const char *);
-	void *ctx;
-	int rc;
-};
-
-static enum MHD_Result each_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct each *e = cls;
-	e->rc = e->cb(e->ctx, key ? key : "", value ? value : "");
-	return e->rc ? MHD_NO : MHD_YES;
+	struct hreq *h = r->http;
+	int n = 0;
+	for(int i = 0; i < h->nqp && n < max; i++)
+		if(!strcasecmp(h->qp[i].k, name))
+			out[n++] = h->qp[i].v ? h->qp[i].v : "";
+	return n;
 }
 
 static int io_query_each(struct req *r, int (*cb)(void *, const char *, const char *), void *ctx)
 {
 	struct hreq *h = r->http;
-	struct each e = {.cb = cb, .ctx = ctx};
-	MHD_get_connection_values(h->conn, MHD_GET_ARGUMENT_KIND, each_iter, &e);
-	return e.rc;
+	int rc = 0;
+	for(int i = 0; i < h->nqp && !rc; i++)
+		rc = cb(ctx, h->qp[i].k, h->qp[i].v ? h->qp[i].v : "");
+	return rc;
 }
 
 static const char *io_header(struct req *r, const char *name)
@@ -162,6 +232,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct hreq *h = cls;
+	if(__atomic_load_n(&h->gone, __ATOMIC_ACQUIRE))
+		return MHD_CONTENT_READER_END_WITH_ERROR;   /* the client left: free the slot */
 	while(h->part_off >= h->part.len) {
 		if(h->stream_more <= 0)
 			return h->stream_more ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
@@ -176,13 +248,14 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 			if(h->part.len)
 				break;
 			pthread_mutex_lock(&h->lock);
-			if(!h->completed) {
+			int gone = __atomic_load_n(&h->gone, __ATOMIC_ACQUIRE);
+			if(!h->completed && !gone) {
 				h->suspended = 1;
 				MHD_suspend_connection(h->conn);
 			}
 			h->completed = 0;
 			pthread_mutex_unlock(&h->lock);
-			return 0;
+			return gone ? MHD_CONTENT_READER_END_WITH_ERROR : 0;
 		}
 	}
 	size_t n = h->part.len - h->part_off;
@@ -192,6 +265,49 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 	h->part_off += n;
 	h->sent += n;
 	return (ssize_t)n;
+}
+
+/* Replaces whatever the handler left with a dialect error. */
+static void answer_error(struct hreq *h, enum rc rc, int status, const char *msg)
+{
+	struct req *r = &h->r;
+	buf_free(&r->out);
+	buf_init(&r->out, srv.cfg.response_max);
+	r->nheaders = 0;
+	r->ctype = NULL;
+	r->stream = NULL;
+	api_dialect_for(r)->error(r, rc, status, msg);
+}
+
+static void client_gone(void *arg);
+
+/* A long poll or event stream starts waiting: over the per-user cap it is
+ * answered 429 instead (1); else its client is watched from now on (0). The
+ * handler's wait must already be cancellable (stream_done set). */
+static int begin_waiting(struct hreq *h)
+{
+	struct req *r = &h->r;
+	int t = waiters_take(r->who.uid);
+	if(t < 0) {
+		r->stream_done(r);   /* cancels the wait: no resume() comes after it */
+		r->stream_done = NULL;
+		r->cont = NULL;
+		h->pending = 0;
+		h->completed = 0;
+		answer_error(h, RC_BUSY, 429, "too many waiting requests (long polls, event streams) for this user; "
+		                              "try again later");
+		req_add_header(r, "Retry-After", "5");
+		return 1;
+	}
+	h->counted = t == 0;
+	h->waiting = 1;
+	guard_watch(h->gc, client_gone, h);
+	return 0;
+}
+
+static int is_event_stream(const struct req *r)
+{
+	return r->ctype && !strncmp(r->ctype, "text/event-stream", 17);
 }
 
 static enum MHD_Result send_answer(struct hreq *h)
@@ -207,6 +323,16 @@ static enum MHD_Result send_answer(struct hreq *h)
 		if(!has)
 			req_add_header(r, "Retry-After", "5");
 	}
+	if(r->stream && r->method == M_HEAD) {
+		/* HEAD: the headers of the streamed answer, no body (a chunked one would desync). */
+		if(r->stream_done)
+			r->stream_done(r);
+		r->stream = NULL;
+		r->stream_done = NULL;
+		buf_reset(&r->out);
+	}
+	if(r->stream && r->stream_done && is_event_stream(r) && !h->waiting)
+		begin_waiting(h);
 	if(r->stream) {
 		h->stream_more = 1;
 		struct MHD_Response *sr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
@@ -220,6 +346,14 @@ static enum MHD_Result send_answer(struct hreq *h)
 		MHD_destroy_response(sr);
 		return sret;
 	}
+	if(r->out.failed) {
+		/* Never a 200 with an empty body: the answer outgrew --max-response. */
+		fprintf(stderr, "sessiond: http: %s %s: the answer exceeded %zu bytes (--max-response); answered 413\n",
+		        h->method, h->url, r->out.max);
+		answer_error(h, RC_TOOLARGE, 413,
+		             arena_printf(r->arena, "the answer would be larger than %zu bytes; ask for fewer items "
+		                                    "(limit, paging or filters)", srv.cfg.response_max));
+	}
 	char *data = buf_take(&r->out, &len);
 	h->sent = len;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -227,7 +361,7 @@ static enum MHD_Result send_answer(struct hreq *h)
 		free(data);
 		return MHD_NO;
 	}
-	if(r->ctype && len)
+	if(r->ctype && (len || r->method == M_HEAD))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
 	for(int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
@@ -250,26 +384,60 @@ static const char *client_addr(struct MHD_Connection *c, struct arena *a)
 	return arena_strdup(a, tmp);
 }
 
-/* scheme://host[:port] as the client addressed us (for absolute links). */
-static const char *base_url(struct MHD_Connection *c, struct arena *a)
+/* scheme://host[:port] as the client addressed us (for absolute links): the
+ * authority of an absolute-form request target, else the Host header. */
+static const char *base_url(struct MHD_Connection *c, struct arena *a, const char *authority)
 {
-	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *host = authority;
+	if(!host)
+		host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if(!host || !*host || strlen(host) > 255 || strpbrk(host, "/\\ \"<>"))
 		return "";
 	return arena_printf(a, "%s://%s", srv.tls_cert_pem ? "https" : "http", host);
 }
 
-/* Suspends the connection unless the awaited work already completed; 1 when parked. */
+/* The path of a request target: an absolute-form target (RFC 9112 3.2.2,
+ * "http://host:port/path") loses its scheme and authority, which *authority gets. */
+static const char *origin_path(const char *url, struct arena *a, const char **authority)
+{
+	*authority = NULL;
+	size_t skip = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
+	if(!skip)
+		return url;
+	const char *host = url + skip;
+	const char *slash = strchr(host, '/');
+	size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+	if(hl)
+		*authority = arena_strndup(a, host, hl);
+	return slash ? slash : "/";
+}
+
+/* Suspends the connection unless the awaited work already completed; 1 when
+ * parked, -1 when the client of a waiting request already left. */
 static int park(struct hreq *h)
 {
 	pthread_mutex_lock(&h->lock);
-	int wait = !h->completed;
-	if(wait) {
+	int wait = __atomic_load_n(&h->gone, __ATOMIC_ACQUIRE) ? -1 : !h->completed;
+	if(wait > 0) {
 		h->suspended = 1;
 		MHD_suspend_connection(h->conn);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return wait;
+}
+
+/* The guard saw the client of a waiting request close: wake the request so that
+ * it ends now rather than when its wait would have. */
+static void client_gone(void *arg)
+{
+	struct hreq *h = arg;
+	pthread_mutex_lock(&h->lock);
+	__atomic_store_n(&h->gone, 1, __ATOMIC_RELEASE);
+	if(h->suspended) {
+		h->suspended = 0;
+		MHD_resume_connection(h->conn);
+	}
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* The awaited work is done: the continuation writes the answer, or waits again. */
@@ -282,6 +450,70 @@ static void run_continuation(struct hreq *h)
 	cont(r);
 }
 
+/* ---------- framing (RFC 9112), checked once the headers are in ---------- */
+
+struct framing {
+	int ncl;                   /* Content-Length headers */
+	int cl_conflict;           /* two of them disagree */
+	const char *cl;
+	int nte;                   /* Transfer-Encoding headers */
+	int te_unknown;            /* a coding other than chunked */
+};
+
+static enum MHD_Result framing_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if(!key)
+		return MHD_YES;
+	if(!value)
+		value = "";
+	if(!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if(f->ncl++ && strcmp(f->cl, value))
+			f->cl_conflict = 1;
+		f->cl = value;
+	} else if(!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->nte++;
+		while(*value == ' ' || *value == '\t')
+			value++;
+		size_t n = strlen(value);
+		while(n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+			n--;
+		if(n != 7 || strncasecmp(value, "chunked", 7))
+			f->te_unknown = 1;
+	}
+	return MHD_YES;
+}
+
+/* An answer before the body is read, and the connection closes after it: a
+ * request whose framing is ambiguous or over a limit. 0 when the request is fine. */
+static int framing_refused(struct hreq *h, enum rc *rc, int *status, const char **msg)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(h->conn, MHD_HEADER_KIND, framing_iter, &f);
+	*rc = RC_INVALID;
+	if(h->too_many_params) {
+		*status = 414;
+		*msg = arena_printf(h->r.arena, "the query string has more than %d parameters", HTTP_MAX_QUERY_PARAMS);
+	} else if(f.cl_conflict) {
+		*status = 400;
+		*msg = "the request has conflicting Content-Length headers";
+	} else if(f.ncl && f.nte) {
+		*status = 400;
+		*msg = "the request has both Content-Length and Transfer-Encoding";
+	} else if(f.nte > 1 || f.te_unknown) {
+		*status = 501;
+		*msg = "the only transfer coding this server accepts is chunked";
+	} else if(f.ncl && strtoull(f.cl, NULL, 10) > srv.cfg.body_max) {
+		*rc = RC_TOOLARGE;
+		*status = 413;
+		*msg = "the request body is larger than the server accepts";
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -289,44 +521,52 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)cls;
 	(void)version;
 	struct hreq *h = *con_cls;
-	if(!h) {
+	if(!h)
+		*con_cls = h = hreq_new(conn);   /* on_uri made it, unless libmicrohttpd skipped it */
+	if(!h->started) {
 		/* First call: headers only. Answering now would close keep-alive connections. */
-		h = xcalloc(1, sizeof(*h));
-		arena_init(&h->arena);
-		buf_init(&h->body, srv.cfg.body_max);
-		buf_init(&h->part, 0);
-		pthread_mutex_init(&h->lock, NULL);
-		h->conn = conn;
+		h->started = 1;
 		h->method = method;
 		h->url = url;
 		h->start_us = time_now_us();
 		struct req *r = &h->r;
-		r->io = &io;
-		r->http = h;
-		r->arena = &h->arena;
 		r->method = api_method(method);
-		r->path = url;
+		const char *authority;
+		r->path = origin_path(url, r->arena, &authority);
 		r->now_us = h->start_us;
-		buf_init(&r->out, 0);
 		__atomic_add_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
-		*con_cls = h;
+		r->base_url = base_url(conn, r->arena, authority);
+		enum rc rc;
+		int status;
+		const char *msg;
+		if(framing_refused(h, &rc, &status, &msg)) {
+			/* Answering on the first call makes libmicrohttpd skip the body and close. */
+			h->dispatched = h->answered = 1;
+			r->client = client_addr(conn, r->arena);
+			guard_request_received(h->gc);
+			answer_error(h, rc, status, msg);
+			req_add_header(r, "Connection", "close");
+			return send_answer(h);
+		}
 		return MHD_YES;
 	}
 	if(*upload_data_size) {
-		if(!h->too_large && buf_add(&h->body, upload_data, *upload_data_size))
+		if(!h->too_large && !h->answered && buf_add(&h->body, upload_data, *upload_data_size))
 			h->too_large = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if(h->answered)
+		return MHD_YES;
 	struct req *r = &h->r;
 	if(!h->dispatched) {
 		h->dispatched = 1;
+		guard_request_received(h->gc);
 		r->client = client_addr(conn, r->arena);
 		if(h->body.len) {
 			r->body = h->body.p;
 			r->body_len = h->body.len;
 		}
-		r->base_url = base_url(conn, r->arena);
 		if(__atomic_load_n(&srv.draining, __ATOMIC_RELAXED)) {
 			api_dialect_for(r)->error(r, RC_BUSY, 503, "the server is shutting down");
 			req_add_header(r, "Connection", "close");
@@ -334,7 +574,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return send_answer(h);
 		}
 		router_dispatch(r, h->too_large);
+		if(h->too_large)
+			req_add_header(r, "Connection", "close");
 	} else {
+		if(__atomic_load_n(&h->gone, __ATOMIC_ACQUIRE))
+			return MHD_NO;   /* the client of a waiting request left: close, free the slot */
 		pthread_mutex_lock(&h->lock);
 		int done = h->completed;
 		pthread_mutex_unlock(&h->lock);
@@ -342,10 +586,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		run_continuation(h);
 	}
-	/* Answer now, or park until resume(); work that finished before we parked runs at once. */
+	/* Answer now, or park until resume(); work that finished before we parked runs at once.
+	 * A wait that can be cancelled (stream_done set: a long poll) is a waiting request. */
 	while(h->pending) {
-		if(park(h))
-			return MHD_YES;
+		if(r->stream_done && !h->waiting && begin_waiting(h))
+			break;
+		int parked = park(h);
+		if(parked)
+			return parked > 0 ? MHD_YES : MHD_NO;
 		run_continuation(h);
 	}
 	return send_answer(h);
@@ -354,10 +602,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	guard_request_done(ci ? ci->socket_context : NULL);
 	struct hreq *h = *con_cls;
 	if(!h)
 		return;
+	*con_cls = NULL;
+	if(!h->started) {   /* ended before its headers were in (libmicrohttpd answered, or the client left) */
+		hreq_free(h);
+		return;
+	}
+	if(h->waiting)
+		guard_unwatch(h->gc);   /* client_gone() cannot run after this */
+	if(h->counted)
+		waiters_give(h->r.who.uid);
 	if(srv.cfg.access_log) {
 		int64_t us = time_now_us() - h->start_us;
 		fprintf(stderr, "%s \"%s %s\" %d %zu %lld.%03lldms%s%s%s\n", h->r.client ? h->r.client : "-",
@@ -367,14 +625,80 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if(h->r.stream_done)
 		h->r.stream_done(&h->r);
-	buf_free(&h->part);
-	buf_free(&h->r.out);
-	buf_free(&h->body);
-	arena_free(&h->arena);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	*con_cls = NULL;
+	hreq_free(h);
 	__atomic_sub_fetch(&srv.inflight, 1, __ATOMIC_RELAXED);
+}
+
+/* A connection opens or closes: the guard keeps its record. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	if(code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? guard_conn_new(ci->connect_fd, srv.tls_cert_pem != NULL) : NULL;
+	} else {
+		guard_conn_closed(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* '+' means a space in a query string (as libmicrohttpd's own parser has it). */
+static void unescape_query(char *s)
+{
+	for(char *p = s; *p; p++)
+		if(*p == '+')
+			*p = ' ';
+	text_unescape(s);
+}
+
+/* Splits a query string into h->qp the way libmicrohttpd 0.9.75 does: '&'
+ * separates, the first '=' splits key and value, "k" alone has no value, an empty
+ * piece between two '&' is an empty key, a trailing '&' adds nothing. */
+static void parse_query(struct hreq *h, const char *qs)
+{
+	int n = 1;
+	for(const char *p = qs; *p; p++)
+		n += *p == '&';
+	if(n > HTTP_MAX_QUERY_PARAMS) {
+		h->too_many_params = 1;
+		return;
+	}
+	h->qp = arena_alloc(&h->arena, (size_t)n * sizeof(*h->qp));
+	char *s = arena_strdup(&h->arena, qs);
+	while(s && *s) {
+		char *amp = strchr(s, '&');
+		if(amp)
+			*amp++ = 0;
+		char *eq = strchr(s, '=');
+		if(eq) {
+			*eq++ = 0;
+			unescape_query(eq);
+		}
+		unescape_query(s);
+		h->qp[h->nqp].k = s;
+		h->qp[h->nqp].v = eq;
+		h->nqp++;
+		s = amp;
+	}
+}
+
+/* The request line is in: the receive deadline starts, and the request is made.
+ * Its query string is taken here and cut off before libmicrohttpd parses it:
+ * 0.9.75 stores each parameter in the connection's fixed memory (--max-header),
+ * and when that runs out (~470 parameters, or fewer with a long URL) it neither
+ * answers nor closes. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	struct hreq *h = hreq_new(c);
+	guard_request_line(h->gc);
+	char *q = strchr(uri, '?');
+	if(q) {
+		parse_query(h, q + 1);
+		q[1] = 0;   /* libmicrohttpd's own buffer, parsed right after this returns */
+	}
+	return h;
 }
 
 /* Percent-decoding of the path and query values; %00 stays as it is. */
@@ -465,6 +789,14 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		   !(srv.tls_key_pem = read_file(c->tls_key, err, errlen)))
 			return RC_INVALID;
 	}
+	if(!srv.cfg.response_max)
+		srv.cfg.response_max = BUF_DEFAULT_MAX;
+	if(!srv.cfg.header_timeout_s)
+		srv.cfg.header_timeout_s = 10;
+	if(guard_start(srv.cfg.header_timeout_s)) {
+		snprintf(err, errlen, "cannot start the connection guard thread");
+		return RC_BACKEND;
+	}
 	unsigned threads = c->threads;
 	if(!threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -495,6 +827,9 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_CONNECTION_LIMIT, c->conn_limit,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_addr_limit,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->header_max,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -507,6 +842,12 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 			return RC_BACKEND;
 		}
 		srv.n = i + 1;
+		/* Accept only once the client sent something (or the deadline passed): idle
+		 * connects never take a slot, and the first byte is there to check for TLS. */
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.d[i], MHD_DAEMON_INFO_LISTEN_FD);
+		int defer = (int)srv.cfg.header_timeout_s;
+		if(di)
+			setsockopt(di->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
 	}
 	return RC_OK;
 }
@@ -532,6 +873,7 @@ void http_stop(unsigned drain_ms)
 			close(quiesced[i]);
 	}
 	srv.n = 0;
+	guard_stop();
 	free(srv.tls_cert_pem);
 	free(srv.tls_key_pem);
 	srv.tls_cert_pem = srv.tls_key_pem = NULL;

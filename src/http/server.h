@@ -15,10 +15,14 @@ struct http_config {
 	const char *tls_key;
 	unsigned threads;          /* worker threads per listener; 0 = one per core */
 	unsigned conn_limit;       /* open connections per listener */
-	unsigned timeout_s;        /* idle connection timeout */
+	unsigned timeout_s;        /* idle connection timeout, seconds */
 	size_t body_max;           /* request body bytes */
 	size_t header_max;         /* per-connection buffer for the request line and headers */
 	int access_log;            /* one line per request on stderr */
+	unsigned header_timeout_s; /* a started request must be fully received within this; 0: 10 */
+	unsigned per_addr_limit;   /* open connections per client address (0: no limit) */
+	unsigned waiting_per_user; /* long polls and event streams per user at once (0: no limit) */
+	size_t response_max;       /* largest buffered answer in bytes (0: BUF_DEFAULT_MAX) */
 };
 
 /** Starts every listener; on failure nothing stays running. */

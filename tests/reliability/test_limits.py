@@ -5,7 +5,8 @@
   (--max-header), with a small HTML body of its own (the dialect is not known yet) and
   Connection: close. A body over --max-body gets 413 in the dialect's error format.
 - 1000 connections that send part of a request and then stall do not keep another client
-  from being served quickly; they are closed after --timeout.
+  from being served quickly; they are closed after --timeout (here shorter than
+  --header-timeout; test_hostile_http.py covers clients that keep trickling bytes).
 - At the connection cap (--max-connections, split evenly over the worker threads)
   libmicrohttpd 0.9.75 stops accepting: a new client waits in the kernel's listen backlog
   until a slot frees (a stalled connection times out), then it is served. There is no 503 +
@@ -98,7 +99,8 @@ def test_1000_stalled_connections_do_not_stop_other_clients(srv):
     socks = []
     try:
         for i in range(1000):
-            s = socket.create_connection(("127.0.0.1", srv.port))
+            # from 127.0.0.2 and up, 100 per address (under --max-connections-per-address)
+            s = socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.%d" % (2 + i // 100), 0))
             # a request cut off in the middle of its headers, or of its body
             if i % 2:
                 s.sendall(b"GET /api/v1/sessions HTTP/1.1\r\nHost: x\r\nx-api-ver")
