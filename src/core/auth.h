@@ -61,7 +61,7 @@ void auth_issue(struct principal *who, int short_refresh, struct token_pair *out
 /** auth_issue as if the time were now_us (tests make expired tokens with it). */
 void auth_issue_at(struct principal *who, int short_refresh, int64_t now_us, struct token_pair *out);
 
-#define AUTH_KEY_MAX 80
+#define AUTH_KEY_MAX 96
 /** Makes a new API key: fills k's id and hash (the hash is static to the calling thread
  *  until its next call) and writes the key's text, shown once, into text. The caller
  *  sets name, role and times and stores it with core_key_add. */
