@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/auth.h"
-#include "store/store.h"
+#include "core/core.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/rc.h"

@@ -13,7 +13,7 @@
 #define SESSIOND_API_EM_FILTER_H
 #include <stddef.h>
 
-#include "store/store.h"
+#include "core/core.h"
 #include "util/rc.h"
 
 enum em_fkind {
