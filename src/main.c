@@ -313,26 +313,38 @@ static enum rc open_db(char *err, size_t errlen)
 	return rc;
 }
 
-static int cmd_user(const char **args, int nargs)
+/* The words of `sessiond user|key VERB [NAME] [--role ROLE]`, and the database opened:
+ * -1 when the command goes on, else the exit status to return. */
+static int admin_args(const char **args, int nargs, const char **verb, const char **name, int *role)
 {
 	if(nargs < 2) {
 		usage(stderr);
 		return 2;
 	}
-	const char *verb = args[1];
-	const char *name = nargs > 2 ? args[2] : NULL;
-	int role = -1;
+	*verb = args[1];
+	*name = nargs > 2 ? args[2] : NULL;
+	*role = -1;
 	for(int i = 2; i < nargs; i++)
 		if(!strcmp(args[i], "--role") && i + 1 < nargs)
-			role = auth_role_parse(args[i + 1]);
+			*role = auth_role_parse(args[i + 1]);
 		else if(!strncmp(args[i], "--role=", 7))
-			role = auth_role_parse(args[i] + 7);
+			*role = auth_role_parse(args[i] + 7);
 	char err[512] = "";
 	if(open_db(err, sizeof(err))) {
 		fprintf(stderr, "sessiond: %s\n", err);
 		return 1;
 	}
-	int status = 0;
+	return -1;
+}
+
+static int cmd_user(const char **args, int nargs)
+{
+	const char *verb, *name;
+	int role, status = admin_args(args, nargs, &verb, &name, &role);
+	if(status >= 0)
+		return status;
+	status = 0;
+	char err[512] = "";
 	char password[512];
 	struct arena a;
 	arena_init(&a);
@@ -409,24 +421,11 @@ static int print_key(void *ctx, const struct key_rec *k)
 
 static int cmd_key(const char **args, int nargs)
 {
-	if(nargs < 2) {
-		usage(stderr);
-		return 2;
-	}
-	const char *verb = args[1];
-	const char *name = nargs > 2 ? args[2] : NULL;
-	int role = -1;
-	for(int i = 2; i < nargs; i++)
-		if(!strcmp(args[i], "--role") && i + 1 < nargs)
-			role = auth_role_parse(args[i + 1]);
-		else if(!strncmp(args[i], "--role=", 7))
-			role = auth_role_parse(args[i] + 7);
-	char err[512] = "";
-	if(open_db(err, sizeof(err))) {
-		fprintf(stderr, "sessiond: %s\n", err);
-		return 1;
-	}
-	int status = 0;
+	const char *verb, *name;
+	int role, status = admin_args(args, nargs, &verb, &name, &role);
+	if(status >= 0)
+		return status;
+	status = 0;
 	struct arena a;
 	arena_init(&a);
 	if(!strcmp(verb, "list") || !strcmp(verb, "ls")) {
