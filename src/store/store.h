@@ -58,6 +58,10 @@ struct store_ops {
 	enum rc (*open)(const char *uri, struct store **out, char *err, size_t errlen);
 	/** Closes every connection; the writer must be stopped first. */
 	void (*close)(struct store *s);
+	/** Optional (NULL: one process owns the database): calls on_usn, on a thread of the
+	 *  store, with the newest usn whenever a commit of another process on the same
+	 *  database is heard of, so waiters and caches see every instance's writes. */
+	void (*watch)(struct store *s, void (*on_usn)(int64_t usn));
 
 	/* ---- reads, on any thread ---- */
 	enum rc (*session_get)(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out);
@@ -159,6 +163,7 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite;
+extern const struct store_ops store_pg;
 
 /** Picks the backend for a --db value and opens it. */
 enum rc store_open(const char *uri, const struct store_ops **ops, struct store **s, char *err, size_t errlen);

@@ -1,0 +1,1041 @@
+/* PostgreSQL driver: any number of sessiond instances on one database. A read
+ * connection per thread with its statements prepared once, one write connection
+ * that the writer (store/writer.c) drives through the tx_* operations (pg_tx.c),
+ * and a listener connection that hears every instance's commits (LISTEN/NOTIFY)
+ * and hands their usn to core's feed (watch). List queries are compiled by
+ * store/sqlgen.c; rules are core's. A lost connection fails the call in hand
+ * (RC_BACKEND: core answers 503) and is opened again on the next one. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/pg.h"
+#include "store/store_sql.h"
+#include "util/buf.h"
+
+#define USER_COLS "uid,name,hash,role,gen,created"
+#define LOGON_COLS "sid,uid,gen,role,\"user\",created,last"
+#define EMTASK_COLS "id,session_id,uid,success,message,created"
+#define KEY_COLS "id,name,role,hash,created,last_used"
+
+const struct sqlgen_dialect pg_dialect = {.dollar = 1, .like = "ILIKE", .text_eq = "", .fold = 1, .nulls = 1};
+
+/* ---------- parameters and columns ---------- */
+
+void pgp_int(struct pg_params *p, int64_t v)
+{
+	int i = p->n++;
+	snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
+	p->v[i] = p->num[i];
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+}
+
+void pgp_null(struct pg_params *p)
+{
+	int i = p->n++;
+	p->v[i] = NULL;
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+}
+
+void pgp_time(struct pg_params *p, int64_t v)
+{
+	if(v)
+		pgp_int(p, v);
+	else
+		pgp_null(p);
+}
+
+void pgp_text(struct pg_params *p, const char *s)
+{
+	int i = p->n++;
+	p->v[i] = s;
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+}
+
+void pgp_uuid(struct pg_params *p, const struct uuid *u)
+{
+	if(!u || uuid_is_nil(u)) {
+		pgp_null(p);
+		return;
+	}
+	int i = p->n++;
+	p->v[i] = (const char *)u->b;
+	p->len[i] = 16;
+	p->fmt[i] = 1;
+}
+
+int64_t pg_int(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *pg_text(const PGresult *r, int row, int col, struct arena *a)
+{
+	if(PQgetisnull(r, row, col))
+		return NULL;
+	return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* bytea in its text form: "\x" and 32 hex digits. */
+void pg_uuid(const PGresult *r, int row, int col, struct uuid *u)
+{
+	memset(u, 0, sizeof(*u));
+	if(PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 34)
+		return;
+	const char *v = PQgetvalue(r, row, col);
+	if(v[0] != '\\' || v[1] != 'x')
+		return;
+	for(int i = 0; i < 16; i++) {
+		int hi = hexval(v[2 + 2 * i]), lo = hexval(v[3 + 2 * i]);
+		if(hi < 0 || lo < 0) {
+			memset(u, 0, sizeof(*u));
+			return;
+		}
+		u->b[i] = (uint8_t)(hi << 4 | lo);
+	}
+}
+
+void pg_read_sess(const PGresult *r, int row, struct arena *a, struct sess_rec *s)
+{
+	memset(s, 0, sizeof(*s));
+	pg_uuid(r, row, 0, &s->id);
+	s->usn = pg_int(r, row, 1);
+	s->name = pg_text(r, row, 2, a);
+	s->type = (int)pg_int(r, row, 3);
+	s->state = (int)pg_int(r, row, 4);
+	s->result = (int)pg_int(r, row, 5);
+	s->progress = (int)pg_int(r, row, 6);
+	s->is_canceled = (int)pg_int(r, row, 7);
+	s->is_retry = (int)pg_int(r, row, 8);
+	s->stop_requested = (int)pg_int(r, row, 9);
+	s->creation_us = pg_int(r, row, 10);
+	s->end_us = pg_int(r, row, 11);
+	pg_uuid(r, row, 12, &s->job_id);
+	pg_uuid(r, row, 13, &s->parent_id);
+	pg_uuid(r, row, 14, &s->resource_id);
+	s->job_name = pg_text(r, row, 15, a);
+	s->resource_ref = pg_text(r, row, 16, a);
+	s->platform_name = pg_text(r, row, 17, a);
+	s->initiated_by = pg_text(r, row, 18, a);
+	s->message = pg_text(r, row, 19, a);
+	s->backup_server = pg_text(r, row, 20, a);
+	s->extra = pg_text(r, row, 21, a);
+	s->lease_us = pg_int(r, row, 22);
+	s->heartbeat_s = (int)pg_int(r, row, 23);
+}
+
+void pg_bind_sess(struct pg_params *p, const struct sess_rec *s)
+{
+	p->n = 0;
+	pgp_uuid(p, &s->id);
+	pgp_int(p, s->usn);
+	pgp_text(p, s->name ? s->name : "");
+	pgp_int(p, s->type);
+	pgp_int(p, s->state);
+	pgp_int(p, s->result);
+	pgp_int(p, s->progress);
+	pgp_int(p, s->is_canceled);
+	pgp_int(p, s->is_retry);
+	pgp_int(p, s->stop_requested);
+	pgp_int(p, s->creation_us);
+	pgp_time(p, s->end_us);
+	pgp_uuid(p, &s->job_id);
+	pgp_uuid(p, &s->parent_id);
+	pgp_uuid(p, &s->resource_id);
+	pgp_text(p, s->job_name);
+	pgp_text(p, s->resource_ref);
+	pgp_text(p, s->platform_name);
+	pgp_text(p, s->initiated_by);
+	pgp_text(p, s->message);
+	pgp_text(p, s->backup_server);
+	pgp_text(p, s->extra);
+	pgp_time(p, s->lease_us);
+	pgp_int(p, s->heartbeat_s);
+}
+
+void pg_read_task(const PGresult *r, int row, struct arena *a, struct task_rec *t)
+{
+	memset(t, 0, sizeof(*t));
+	pg_uuid(r, row, 0, &t->id);
+	t->usn = pg_int(r, row, 1);
+	pg_uuid(r, row, 2, &t->session_id);
+	t->name = pg_text(r, row, 3, a);
+	t->type = (int)pg_int(r, row, 4);
+	t->session_type = (int)pg_int(r, row, 5);
+	t->state = (int)pg_int(r, row, 6);
+	t->result = (int)pg_int(r, row, 7);
+	t->progress = (int)pg_int(r, row, 8);
+	t->is_canceled = (int)pg_int(r, row, 9);
+	t->total_size = pg_int(r, row, 10);
+	t->creation_us = pg_int(r, row, 11);
+	t->end_us = pg_int(r, row, 12);
+	pg_uuid(r, row, 13, &t->restore_point_id);
+	pg_uuid(r, row, 14, &t->repository_id);
+	t->message = pg_text(r, row, 15, a);
+	t->reason = pg_text(r, row, 16, a);
+	t->extra = pg_text(r, row, 17, a);
+}
+
+void pg_bind_task(struct pg_params *p, const struct task_rec *t)
+{
+	p->n = 0;
+	pgp_uuid(p, &t->id);
+	pgp_int(p, t->usn);
+	pgp_uuid(p, &t->session_id);
+	pgp_text(p, t->name ? t->name : "");
+	pgp_int(p, t->type);
+	pgp_int(p, t->session_type);
+	pgp_int(p, t->state);
+	pgp_int(p, t->result);
+	pgp_int(p, t->progress);
+	pgp_int(p, t->is_canceled);
+	pgp_int(p, t->total_size);
+	pgp_int(p, t->creation_us);
+	pgp_time(p, t->end_us);
+	pgp_uuid(p, &t->restore_point_id);
+	pgp_uuid(p, &t->repository_id);
+	pgp_text(p, t->message);
+	pgp_text(p, t->reason);
+	pgp_text(p, t->extra);
+}
+
+void pg_read_user(const PGresult *r, int row, struct arena *a, struct user_rec *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->uid = pg_int(r, row, 0);
+	u->name = pg_text(r, row, 1, a);
+	u->hash = pg_text(r, row, 2, a);
+	u->role = (int)pg_int(r, row, 3);
+	u->gen = pg_int(r, row, 4);
+	u->created_us = pg_int(r, row, 5);
+}
+
+void pg_read_logon(const PGresult *r, int row, struct arena *a, struct logon_rec *l)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->sid, sizeof(l->sid), "%s", PQgetvalue(r, row, 0));
+	l->uid = pg_int(r, row, 1);
+	l->gen = pg_int(r, row, 2);
+	l->role = (int)pg_int(r, row, 3);
+	l->user = pg_text(r, row, 4, a);
+	l->created_us = pg_int(r, row, 5);
+	l->last_us = pg_int(r, row, 6);
+}
+
+void pg_read_emtask(const PGresult *r, int row, struct arena *a, struct emtask_rec *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = pg_int(r, row, 0);
+	pg_uuid(r, row, 1, &e->session_id);
+	e->uid = pg_int(r, row, 2);
+	e->success = (int)pg_int(r, row, 3);
+	e->message = pg_text(r, row, 4, a);
+	e->created_us = pg_int(r, row, 5);
+}
+
+void pg_read_key(const PGresult *r, int row, struct arena *a, struct key_rec *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->id, sizeof(k->id), "%s", PQgetvalue(r, row, 0));
+	k->name = pg_text(r, row, 1, a);
+	k->role = (int)pg_int(r, row, 2);
+	k->hash = pg_text(r, row, 3, a);
+	k->created_us = pg_int(r, row, 4);
+	k->last_used_us = pg_int(r, row, 5);
+}
+
+/* ---------- connections ---------- */
+
+static void notice_quiet(void *arg, const PGresult *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen)
+{
+	if(c->db)
+		PQfinish(c->db);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	for(int i = 0; i < PG_LIST_CACHE; i++) {
+		free(c->lc[i].sql);
+		c->lc[i].sql = NULL;
+	}
+	c->db = PQconnectdb(uri);
+	if(PQstatus(c->db) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to %s: %s", uri, PQerrorMessage(c->db));
+		char *nl = strchr(err, '\n');
+		if(nl)
+			*nl = 0;
+		return -1;
+	}
+	PQsetNoticeReceiver(c->db, notice_quiet, NULL);
+	PGresult *r = PQexec(c->db, "SET client_min_messages=warning; SET TIME ZONE 'UTC'");
+	PQclear(r);
+	return 0;
+}
+
+/* A connection that was lost is opened again before it is used. */
+static int conn_ready(struct pg_conn *c, const char *uri)
+{
+	if(c->db && PQstatus(c->db) == CONNECTION_OK)
+		return 0;
+	char err[256];
+	return pg_connect(c, uri, err, sizeof(err));
+}
+
+static void conn_close(struct pg_conn *c)
+{
+	if(c->db)
+		PQfinish(c->db);
+	for(int i = 0; i < PG_LIST_CACHE; i++)
+		free(c->lc[i].sql);
+	free(c);
+}
+
+PGresult *pg_exec_prepared(struct pg_conn *c, const char *name, unsigned char *prepared, const char *sql,
+                           const struct pg_params *p)
+{
+	if(!*prepared) {
+		PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
+		if(PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		*prepared = 1;
+	}
+	return PQexecPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0);
+}
+
+int pg_state_is(const PGresult *r, const char *state)
+{
+	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	return s && !strcmp(s, state);
+}
+
+static struct pg_conn *reader(struct store *s)
+{
+	struct pg_conn *c = pthread_getspecific(s->key);
+	if(c)
+		return conn_ready(c, s->uri) ? NULL : c;
+	c = xcalloc(1, sizeof(*c));
+	char err[256];
+	if(pg_connect(c, s->uri, err, sizeof(err))) {
+		/* kept: the next call on this thread tries again */
+	}
+	pthread_mutex_lock(&s->conns_lock);
+	c->next = s->conns;
+	s->conns = c;
+	pthread_mutex_unlock(&s->conns_lock);
+	pthread_setspecific(s->key, c);
+	return PQstatus(c->db) == CONNECTION_OK ? c : NULL;
+}
+
+static int res_ok(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* A kept read statement of this thread's connection, run with p. */
+static PGresult *rexec(struct store *s, enum pg_rstmt which, const struct pg_params *p)
+{
+	struct pg_conn *c = reader(s);
+	if(!c)
+		return NULL;
+	char name[16];
+	snprintf(name, sizeof(name), "r%d", (int)which);
+	return pg_exec_prepared(c, name, &c->prepared[which], pg_rstmt_sql[which], p);
+}
+
+typedef void (*pg_row_reader)(const PGresult *r, int row, struct arena *a, void *rec);
+
+static void rd_sess(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_sess(r, i, a, rec); }
+static void rd_task(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_task(r, i, a, rec); }
+static void rd_user(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_user(r, i, a, rec); }
+static void rd_logon(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_logon(r, i, a, rec); }
+static void rd_emtask(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_emtask(r, i, a, rec); }
+static void rd_key(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_key(r, i, a, rec); }
+
+/* One row by a uuid, a text or an integer key (whichever is given). */
+static enum rc get_one(struct store *s, enum pg_rstmt which, const struct uuid *id, const char *text, int64_t i,
+                       struct arena *a, pg_row_reader rd, void *out)
+{
+	struct pg_params p = {0};
+	if(id)
+		pgp_uuid(&p, id);
+	else if(text)
+		pgp_text(&p, text);
+	else
+		pgp_int(&p, i);
+	PGresult *r = rexec(s, which, &p);
+	enum rc rc = !r || !res_ok(r) ? RC_BACKEND : PQntuples(r) ? RC_OK : RC_NOTFOUND;
+	if(!rc)
+		rd(r, 0, a, out);
+	PQclear(r);
+	return rc;
+}
+
+static enum rc pg_session_get(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
+{
+	return get_one(s, PR_SESS_GET, id, NULL, 0, a, rd_sess, out);
+}
+
+static enum rc pg_task_get(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out)
+{
+	return get_one(s, PR_TASK_GET, id, NULL, 0, a, rd_task, out);
+}
+
+static enum rc pg_user_get(struct store *s, const char *name, struct arena *a, struct user_rec *out)
+{
+	return get_one(s, PR_USER_GET, NULL, name, 0, a, rd_user, out);
+}
+
+static enum rc pg_user_get_uid(struct store *s, int64_t uid, struct arena *a, struct user_rec *out)
+{
+	return get_one(s, PR_USER_GET_UID, NULL, NULL, uid, a, rd_user, out);
+}
+
+static enum rc pg_logon_get(struct store *s, const char *sid, struct arena *a, struct logon_rec *out)
+{
+	return get_one(s, PR_LOGON_GET, NULL, sid, 0, a, rd_logon, out);
+}
+
+static enum rc pg_emtask_get(struct store *s, int64_t id, struct arena *a, struct emtask_rec *out)
+{
+	return get_one(s, PR_EMTASK_GET, NULL, NULL, id, a, rd_emtask, out);
+}
+
+static enum rc pg_key_get(struct store *s, const char *id, struct arena *a, struct key_rec *out)
+{
+	return get_one(s, PR_KEY_GET, NULL, id, 0, a, rd_key, out);
+}
+
+static enum rc pg_kv_get(struct store *s, const char *key, struct arena *a, const char **value)
+{
+	struct pg_params p = {0};
+	pgp_text(&p, key);
+	PGresult *r = rexec(s, PR_KV_GET, &p);
+	enum rc rc = !r || !res_ok(r) ? RC_BACKEND : PQntuples(r) ? RC_OK : RC_NOTFOUND;
+	if(!rc)
+		*value = pg_text(r, 0, 0, a) ? pg_text(r, 0, 0, a) : "";
+	PQclear(r);
+	return rc;
+}
+
+/* ---------- list queries (compiled by sqlgen) ---------- */
+
+static const char *const sess_field_col[QF__COUNT] = {
+	[QF_ID] = "id", [QF_NAME] = "name", [QF_TYPE] = "type", [QF_STATE] = "state",
+	[QF_RESULT] = "result", [QF_CREATION] = "creation", [QF_END] = "end_time",
+	[QF_JOB_ID] = "job_id", [QF_JOB_NAME] = "job_name", [QF_PARENT_ID] = "parent_id",
+	[QF_RESOURCE_ID] = "resource_id", [QF_USN] = "usn", [QF_PROGRESS] = "progress",
+	[QF_INITIATED_BY] = "initiated_by", [QF_IS_RETRY] = "is_retry",
+	[QF_BACKUP_SERVER] = "backup_server", [QF_PLATFORM] = "platform",
+	[QF_IS_CANCELED] = "is_canceled", [QF_STOP_REQUESTED] = "stop_requested", [QF_LEASE] = "lease",
+};
+
+static const char *const task_field_col[QF__COUNT] = {
+	[QF_ID] = "id", [QF_NAME] = "name", [QF_STATE] = "state", [QF_RESULT] = "result",
+	[QF_CREATION] = "creation", [QF_END] = "end_time", [QF_USN] = "usn",
+	[QF_PROGRESS] = "progress", [QF_IS_CANCELED] = "is_canceled",
+	[QF_SESSION_ID] = "session_id", [QF_TASK_TYPE] = "type", [QF_SESSION_TYPE] = "session_type",
+};
+
+static const char *const sess_order_col[QO__COUNT] = {
+	[QO_CREATION] = "creation", [QO_NAME] = "name", [QO_TYPE] = "type", [QO_END] = "end_time",
+	[QO_STATE] = "state", [QO_RESULT] = "result", [QO_INITIATED_BY] = "initiated_by",
+	[QO_USN] = "usn", [QO_JOB_NAME] = "job_name", [QO_PROGRESS] = "progress",
+	[QO_TASK_TYPE] = "type", [QO_SESSION_TYPE] = "type",
+};
+
+static const char *const task_order_col[QO__COUNT] = {
+	[QO_CREATION] = "creation", [QO_NAME] = "name", [QO_TYPE] = "type", [QO_END] = "end_time",
+	[QO_STATE] = "state", [QO_RESULT] = "result", [QO_USN] = "usn", [QO_PROGRESS] = "progress",
+	[QO_TASK_TYPE] = "type", [QO_SESSION_TYPE] = "session_type", [QO_INITIATED_BY] = "name",
+	[QO_JOB_NAME] = "name",
+};
+
+static const struct sqlgen_table sess_table = {
+	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
+	.counts = "session_counts",
+};
+static const struct sqlgen_table task_table = {
+	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,
+};
+
+/* A list statement of this connection, prepared once per distinct text as "l<slot>". */
+static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
+{
+	char name[16];
+	int i;
+	for(i = 0; i < PG_LIST_CACHE; i++)
+		if(c->lc[i].sql && !strcmp(c->lc[i].sql, sql))
+			break;
+	if(i == PG_LIST_CACHE) {
+		i = c->lc_next;
+		c->lc_next = (i + 1) % PG_LIST_CACHE;
+		snprintf(name, sizeof(name), "l%d", i);
+		if(c->lc[i].sql) {
+			char dealloc[32];
+			snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", name);
+			PQclear(PQexec(c->db, dealloc));
+			free(c->lc[i].sql);
+			c->lc[i].sql = NULL;
+		}
+		PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
+		if(PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		c->lc[i].sql = xstrdup(sql);
+	}
+	snprintf(name, sizeof(name), "l%d", i);
+	return PQexecPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0);
+}
+
+static void bind_gen(struct pg_params *p, const struct sqlgen *g)
+{
+	p->n = 0;
+	for(int i = 0; i < g->np && i < PG_MAX_PARAMS - 2; i++) {
+		const struct sqlgen_param *q = &g->p[i];
+		if(q->kind == QV_INT)
+			pgp_int(p, q->i);
+		else if(q->kind == QV_TEXT)
+			pgp_text(p, q->s);
+		else
+			pgp_uuid(p, &q->u);
+	}
+}
+
+static enum rc run_list(struct store *s, const struct sqlgen_table *t, const struct query *q, struct arena *a,
+                        pg_row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *total)
+{
+	struct pg_conn *c = reader(s);
+	if(!c)
+		return RC_BACKEND;
+	struct sqlgen g;
+	sqlgen_init(&g, &pg_dialect, t, q, a);
+	struct buf text;
+	buf_init(&text, 0);
+	struct pg_params p;
+	enum rc rc = RC_OK;
+	PGresult *r = NULL;
+	int in_txn = 0;
+	if(g.bad || g.np > PG_MAX_PARAMS - 2) {
+		rc = RC_INVALID;
+		goto out;
+	}
+	if(total) {
+		/* The total and the page come from one snapshot. */
+		r = PQexec(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		if(!res_ok(r)) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		PQclear(r);
+		in_txn = 1;
+		sqlgen_count(&g, &text);
+		bind_gen(&p, &g);
+		r = list_exec(c, buf_cstr(&text), &p);
+		if(!res_ok(r) || PQntuples(r) != 1) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		*total = pg_int(r, 0, 0);
+		PQclear(r);
+		buf_reset(&text);
+	}
+	sqlgen_page(&g, q, total ? *total : -1, &text);
+	bind_gen(&p, &g);
+	if(g.paged) {
+		if(g.limit >= 0)
+			pgp_int(&p, g.limit);
+		else
+			pgp_null(&p);   /* LIMIT NULL: no limit */
+		pgp_int(&p, g.offset);
+	}
+	r = list_exec(c, buf_cstr(&text), &p);
+	if(!res_ok(r)) {
+		rc = RC_BACKEND;
+		goto out;
+	}
+	int n = PQntuples(r);
+	void *rec = arena_alloc(a, recsize);
+	for(int i = 0; i < n; i++) {
+		rd(r, g.reverse ? n - 1 - i : i, a, rec);
+		if(cb(ctx, rec))
+			break;
+	}
+out:
+	PQclear(r);
+	if(in_txn)
+		PQclear(PQexec(c->db, rc == RC_BACKEND ? "ROLLBACK" : "COMMIT"));
+	sqlgen_free(&g);
+	buf_free(&text);
+	return rc;
+}
+
+static enum rc pg_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
+                               void *ctx, int64_t *total)
+{
+	return run_list(s, &sess_table, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	                total);
+}
+
+static enum rc pg_task_list(struct store *s, const struct query *q, struct arena *a, store_task_cb cb,
+                            void *ctx, int64_t *total)
+{
+	return run_list(s, &task_table, q, a, rd_task, sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx,
+	                total);
+}
+
+/* Runs a one-off statement with p and hands each row, read by rd, to cb; *count (if
+ * given) receives the number of rows. */
+static enum rc each_row(struct store *s, const char *sql, const struct pg_params *p, struct arena *a,
+                        pg_row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *count)
+{
+	struct pg_conn *c = reader(s);
+	if(!c)
+		return RC_BACKEND;
+	PGresult *r = PQexecParams(c->db, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
+	                           p ? p->fmt : NULL, 0);
+	if(!res_ok(r)) {
+		PQclear(r);
+		return RC_BACKEND;
+	}
+	int n = PQntuples(r);
+	void *rec = arena_alloc(a, recsize);
+	for(int i = 0; i < n; i++) {
+		rd(r, i, a, rec);
+		if(cb(ctx, rec))
+			break;
+	}
+	if(count)
+		*count = n;
+	PQclear(r);
+	return RC_OK;
+}
+
+struct log_args {
+	const struct uuid *owner;
+	store_log_cb cb;
+	void *ctx;
+};
+
+static int log_row(void *ctx, const void *rec)
+{
+	const struct log_args *la = ctx;
+	struct log_rec *r = (struct log_rec *)rec;
+	r->owner = *la->owner;
+	return la->cb(la->ctx, r);
+}
+
+static void rd_log(const PGresult *r, int i, struct arena *a, void *rec)
+{
+	struct log_rec *l = rec;
+	memset(l, 0, sizeof(*l));
+	l->id = pg_int(r, i, 0);
+	l->status = (int)pg_int(r, i, 1);
+	l->title = pg_text(r, i, 2, a);
+	l->description = pg_text(r, i, 3, a);
+	l->start_us = pg_int(r, i, 4);
+	l->update_us = pg_int(r, i, 5);
+}
+
+static enum rc pg_log_list(struct store *s, const struct uuid *owner, int status, struct arena *a,
+                           store_log_cb cb, void *ctx, int64_t *total)
+{
+	const char *sql = status < 0
+		? "SELECT id,status,title,description,start_time,update_time FROM logs WHERE owner=$1 ORDER BY id DESC"
+		: "SELECT id,status,title,description,start_time,update_time FROM logs WHERE owner=$1 AND status=$2 "
+		  "ORDER BY id DESC";
+	struct pg_params p = {0};
+	pgp_uuid(&p, owner);
+	if(status >= 0)
+		pgp_int(&p, status);
+	struct log_args la = {owner, cb, ctx};
+	int64_t n = 0;
+	enum rc rc = each_row(s, sql, &p, a, rd_log, sizeof(struct log_rec), log_row, &la, &n);
+	if(total)
+		*total = n;
+	return rc;
+}
+
+static enum rc pg_job_latest(struct store *s, struct arena *a, store_sess_cb cb, void *ctx)
+{
+	static const char sql[] =
+		"SELECT " SESS_COLS " FROM (SELECT DISTINCT ON (job_id) * FROM sessions WHERE job_id IS NOT NULL "
+		"ORDER BY job_id, creation DESC, id DESC) j ORDER BY lower(coalesce(job_name, name)), job_id";
+	return each_row(s, sql, NULL, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
+static int64_t pg_usn_current(struct store *s)
+{
+	return __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
+}
+
+static enum rc pg_user_list(struct store *s, struct arena *a, store_user_cb cb, void *ctx)
+{
+	return each_row(s, "SELECT " USER_COLS " FROM users ORDER BY name COLLATE \"C\"", NULL, a, rd_user,
+	                sizeof(struct user_rec), (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
+static void rd_count(const PGresult *r, int i, struct arena *a, void *rec)
+{
+	(void)a;
+	*(int64_t *)rec = pg_int(r, i, 0);
+}
+
+static int take_count(void *ctx, const void *rec)
+{
+	*(int64_t *)ctx = *(const int64_t *)rec;
+	return 1;
+}
+
+static enum rc pg_user_count(struct store *s, int64_t *n)
+{
+	struct arena a;
+	arena_init(&a);
+	*n = 0;
+	enum rc rc = each_row(s, "SELECT count(*) FROM users", NULL, &a, rd_count, sizeof(int64_t), take_count, n, NULL);
+	arena_free(&a);
+	return rc;
+}
+
+static enum rc pg_revoked_list(struct store *s, int kind, int64_t now_us, int64_t after, int64_t *last,
+                               store_revoked_cb cb, void *ctx)
+{
+	struct pg_conn *c = reader(s);
+	if(!c)
+		return RC_BACKEND;
+	struct pg_params p = {0};
+	pgp_int(&p, kind);
+	pgp_int(&p, now_us);
+	pgp_int(&p, after);
+	PGresult *r = PQexecParams(c->db, "SELECT seq, key, expires FROM revoked WHERE kind=$1 AND expires > $2 "
+	                                  "AND seq > $3 ORDER BY seq", p.n, NULL, p.v, p.len, p.fmt, 0);
+	if(!res_ok(r)) {
+		PQclear(r);
+		return RC_BACKEND;
+	}
+	for(int i = 0; i < PQntuples(r); i++) {
+		*last = pg_int(r, i, 0);
+		if(cb(ctx, PQgetvalue(r, i, 1), pg_int(r, i, 2)))
+			break;
+	}
+	PQclear(r);
+	return RC_OK;
+}
+
+static enum rc pg_logon_list(struct store *s, int64_t uid, struct arena *a,
+                             int (*cb)(void *, const struct logon_rec *), void *ctx)
+{
+	struct pg_params p = {0};
+	pgp_int(&p, uid);
+	return each_row(s, uid ? "SELECT " LOGON_COLS " FROM logons WHERE uid=$1 ORDER BY created DESC, sid COLLATE \"C\""
+	                       : "SELECT " LOGON_COLS " FROM logons ORDER BY created DESC, sid COLLATE \"C\"",
+	                uid ? &p : NULL, a, rd_logon, sizeof(struct logon_rec), (int (*)(void *, const void *))cb, ctx,
+	                NULL);
+}
+
+static enum rc pg_emtask_list(struct store *s, int64_t uid, struct arena *a,
+                              int (*cb)(void *, const struct emtask_rec *), void *ctx)
+{
+	struct pg_params p = {0};
+	pgp_int(&p, uid);
+	return each_row(s, uid ? "SELECT " EMTASK_COLS " FROM em_tasks WHERE uid=$1 ORDER BY id DESC"
+	                       : "SELECT " EMTASK_COLS " FROM em_tasks ORDER BY id DESC",
+	                uid ? &p : NULL, a, rd_emtask, sizeof(struct emtask_rec), (int (*)(void *, const void *))cb,
+	                ctx, NULL);
+}
+
+static enum rc pg_key_list(struct store *s, struct arena *a, int (*cb)(void *, const struct key_rec *), void *ctx)
+{
+	return each_row(s, "SELECT " KEY_COLS " FROM api_keys ORDER BY name COLLATE \"C\"", NULL, a, rd_key,
+	                sizeof(struct key_rec), (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
+static const char *pg_read_error(struct store *s)
+{
+	struct pg_conn *c = pthread_getspecific(s->key);
+	return c && c->db ? PQerrorMessage(c->db) : "cannot open a read connection";
+}
+
+/* ---------- the listener: every instance's commits ---------- */
+
+/* Raises usn_seen to usn (never lowers it); whether it rose. */
+static int usn_raise(struct store *s, int64_t usn)
+{
+	int64_t cur = __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
+	while(usn > cur)
+		if(__atomic_compare_exchange_n(&s->usn_seen, &cur, usn, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return 1;
+	return 0;
+}
+
+/* The stored usn: the highest any instance committed. -1 when it cannot be read. */
+static int64_t stored_usn(PGconn *db)
+{
+	PGresult *r = PQexec(db, "SELECT value::bigint FROM meta WHERE key='usn'");
+	int64_t v = res_ok(r) && PQntuples(r) == 1 ? pg_int(r, 0, 0) : -1;
+	PQclear(r);
+	return v;
+}
+
+/* Waits up to ms for the stop pipe; 1 when stopping. */
+static int stop_wait(struct store *s, int fd, int ms)
+{
+	struct pollfd pf[2] = {{.fd = s->stop_pipe[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+	int n = poll(pf, fd >= 0 ? 2 : 1, ms);
+	return n > 0 && (pf[0].revents & POLLIN);
+}
+
+static void heard(struct store *s, int64_t usn)
+{
+	if(usn_raise(s, usn) && s->on_usn)
+		s->on_usn(__atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE));
+}
+
+static void *listener_main(void *arg)
+{
+	struct store *s = arg;
+	struct pg_conn c = {0};
+	char err[256];
+	while(!stop_wait(s, -1, 0)) {
+		if(!c.db || PQstatus(c.db) != CONNECTION_OK) {
+			/* (Re)connect; a write missed meanwhile is caught up from the stored usn. */
+			if(pg_connect(&c, s->uri, err, sizeof(err))) {
+				if(stop_wait(s, -1, 500))
+					break;
+				continue;
+			}
+			PGresult *r = PQexec(c.db, "LISTEN " PG_CHANNEL);
+			int ok = res_ok(r);
+			PQclear(r);
+			int64_t u = ok ? stored_usn(c.db) : -1;
+			if(u < 0) {
+				PQfinish(c.db);
+				c.db = NULL;
+				continue;
+			}
+			heard(s, u);
+		}
+		if(stop_wait(s, PQsocket(c.db), 1000))
+			break;
+		if(!PQconsumeInput(c.db)) {
+			PQfinish(c.db);
+			c.db = NULL;
+			continue;
+		}
+		PGnotify *n;
+		int64_t newest = 0;
+		while((n = PQnotifies(c.db))) {
+			int64_t u = strtoll(n->extra, NULL, 10);
+			if(u > newest)
+				newest = u;
+			PQfreemem(n);
+		}
+		if(newest)
+			heard(s, newest);
+	}
+	if(c.db)
+		PQfinish(c.db);
+	return NULL;
+}
+
+static void pg_watch(struct store *s, void (*on_usn)(int64_t usn))
+{
+	if(s->listening)
+		return;
+	s->on_usn = on_usn;
+	if(pipe(s->stop_pipe))
+		return;
+	if(pthread_create(&s->listener, NULL, listener_main, s)) {
+		close(s->stop_pipe[0]);
+		close(s->stop_pipe[1]);
+		return;
+	}
+	s->listening = 1;
+}
+
+/* ---------- open / close ---------- */
+
+static void conn_destroy_key(void *p)
+{
+	(void)p; /* connections are closed with the store */
+}
+
+/* Runs sql (no parameters) on db; 0 on success, else err says why. */
+static int exec_ok(PGconn *db, const char *sql, const char *what, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(db, sql);
+	int ok = res_ok(r);
+	if(!ok)
+		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* Forward migrations, counted in schema_version; instances starting together take
+ * turns (a session-level advisory lock). */
+static enum rc migrate(PGconn *db, char *err, size_t errlen)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_WRITE_LOCK + 1);
+	if(exec_ok(db, sql, "lock the schema", err, errlen) ||
+	   exec_ok(db, "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
+	               "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+	           "schema version", err, errlen))
+		return RC_BACKEND;
+	PGresult *r = PQexec(db, "SELECT max(version) FROM schema_version");
+	int version = res_ok(r) && PQntuples(r) == 1 ? (int)pg_int(r, 0, 0) : -1;
+	PQclear(r);
+	enum rc rc = RC_OK;
+	if(version < 0) {
+		snprintf(err, errlen, "cannot read the schema version");
+		rc = RC_BACKEND;
+	} else if(version > pg_migration_count) {
+		snprintf(err, errlen, "database schema version %d is newer than this sessiond (%d)", version,
+		         pg_migration_count);
+		rc = RC_BACKEND;
+	}
+	for(int v = version; !rc && v < pg_migration_count; v++) {
+		char what[64], done[96];
+		snprintf(what, sizeof(what), "migration %d failed", v + 1);
+		snprintf(done, sizeof(done), "UPDATE schema_version SET version=%d", v + 1);
+		if(exec_ok(db, "BEGIN", what, err, errlen) || exec_ok(db, pg_migrations[v][0] ? pg_migrations[v] : "SELECT 1",
+		                                                      what, err, errlen) ||
+		   exec_ok(db, done, what, err, errlen) || exec_ok(db, "COMMIT", what, err, errlen)) {
+			PQclear(PQexec(db, "ROLLBACK"));
+			rc = RC_BACKEND;
+		}
+	}
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", PG_WRITE_LOCK + 1);
+	PQclear(PQexec(db, sql));
+	return rc;
+}
+
+static void pg_close(struct store *s);
+
+static enum rc pg_open(const char *uri, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->uri = xstrdup(uri);
+	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	pthread_key_create(&s->key, conn_destroy_key);
+	pthread_mutex_init(&s->conns_lock, NULL);
+	s->wconn = xcalloc(1, sizeof(*s->wconn));
+	if(pg_connect(s->wconn, uri, err, errlen)) {
+		pg_close(s);
+		return RC_BACKEND;
+	}
+	enum rc rc = migrate(s->wconn->db, err, errlen);
+	if(rc) {
+		pg_close(s);
+		return rc;
+	}
+	int64_t u = stored_usn(s->wconn->db);
+	if(u < 0) {
+		snprintf(err, errlen, "cannot read the update sequence number: %s", PQerrorMessage(s->wconn->db));
+		pg_close(s);
+		return RC_BACKEND;
+	}
+	s->usn = s->usn_seen = u;
+	*out = s;
+	return RC_OK;
+}
+
+static void pg_close(struct store *s)
+{
+	if(!s)
+		return;
+	if(s->listening) {
+		ssize_t w = write(s->stop_pipe[1], "x", 1);
+		(void)w;
+		pthread_join(s->listener, NULL);
+		close(s->stop_pipe[0]);
+		close(s->stop_pipe[1]);
+	}
+	struct pg_conn *c = s->conns;
+	while(c) {
+		struct pg_conn *next = c->next;
+		conn_close(c);
+		c = next;
+	}
+	if(s->wconn)
+		conn_close(s->wconn);
+	pthread_key_delete(s->key);
+	pthread_mutex_destroy(&s->conns_lock);
+	free(s->uri);
+	free(s);
+}
+
+const struct store_ops store_pg = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.watch = pg_watch,
+	.session_get = pg_session_get,
+	.session_list = pg_session_list,
+	.task_get = pg_task_get,
+	.task_list = pg_task_list,
+	.job_latest = pg_job_latest,
+	.log_list = pg_log_list,
+	.usn_current = pg_usn_current,
+	.user_get = pg_user_get,
+	.user_get_uid = pg_user_get_uid,
+	.user_list = pg_user_list,
+	.user_count = pg_user_count,
+	.kv_get = pg_kv_get,
+	.revoked_list = pg_revoked_list,
+	.logon_get = pg_logon_get,
+	.logon_list = pg_logon_list,
+	.emtask_get = pg_emtask_get,
+	.emtask_list = pg_emtask_list,
+	.key_get = pg_key_get,
+	.key_list = pg_key_list,
+	.read_error = pg_read_error,
+	.tx_begin = pg_tx_begin,
+	.tx_commit = pg_tx_commit,
+	.tx_rollback = pg_tx_rollback,
+	.tx_savepoint = pg_tx_savepoint,
+	.tx_error = pg_tx_error,
+	.tx_usn_next = pg_tx_usn_next,
+	.tx_session_load = pg_tx_session_load,
+	.tx_session_insert = pg_tx_session_insert,
+	.tx_session_update = pg_tx_session_update,
+	.tx_session_delete = pg_tx_session_delete,
+	.tx_sessions_ended = pg_tx_sessions_ended,
+	.tx_task_load = pg_tx_task_load,
+	.tx_task_insert = pg_tx_task_insert,
+	.tx_task_update = pg_tx_task_update,
+	.tx_log_last = pg_tx_log_last,
+	.tx_log_insert = pg_tx_log_insert,
+	.tx_log_update = pg_tx_log_update,
+	.tx_user_put = pg_tx_user_put,
+	.tx_user_load = pg_tx_user_load,
+	.tx_user_delete = pg_tx_user_delete,
+	.tx_kv_put = pg_tx_kv_put,
+	.tx_revoke = pg_tx_revoke,
+	.tx_revoked_purge = pg_tx_revoked_purge,
+	.tx_logon_put = pg_tx_logon_put,
+	.tx_logon_load = pg_tx_logon_load,
+	.tx_logon_delete = pg_tx_logon_delete,
+	.tx_logon_of_user = pg_tx_logon_of_user,
+	.tx_emtask_put = pg_tx_emtask_put,
+	.tx_emtask_delete = pg_tx_emtask_delete,
+	.tx_key_put = pg_tx_key_put,
+	.tx_key_load = pg_tx_key_load,
+	.tx_key_delete = pg_tx_key_delete,
+};
