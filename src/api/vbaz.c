@@ -63,6 +63,10 @@ static enum rc vbaz_authenticate(struct req *r)
 	while(len && h[len - 1] == ' ')
 		len--;
 	enum rc rc = len ? auth_verify(h, len, TOK_ACCESS, &r->who) : RC_UNAUTHORIZED;
+	if(rc == RC_BACKEND) {   /* the store could not say: not the caller's fault */
+		vbaz__problem(r, 503, NULL, "cannot check the access token");
+		return rc;
+	}
 	if(rc) {
 		vbaz__problem(r, 401, NULL, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
 		return rc;

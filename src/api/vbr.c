@@ -257,6 +257,10 @@ static enum rc vbr_authenticate(struct req *r)
 		return RC_UNAUTHORIZED;
 	}
 	enum rc rc = auth_verify(tok, len, TOK_ACCESS, &r->who);
+	if(rc == RC_BACKEND) {   /* the store could not say: not the caller's fault */
+		vbr_error(r, rc, 503, "cannot check the access token");
+		return rc;
+	}
 	if(rc) {
 		vbr_error(r, rc, 401, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
 		return rc;
