@@ -1,6 +1,7 @@
 /* VBR REST dialect: route table and the mapping between the domain model and
  * VBR's JSON, in the shape of the x-api-version the client asked for. */
 #include "api/vbr.h"
+#include "api/estate.h"
 
 #include "api/cache.h"
 #include "api/token.h"
@@ -1604,6 +1605,11 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/automation/sessions/{id}", PERM_READ, h_auto_session},
 	{M_GET, "/api/v1/automation/sessions/{id}/logs", PERM_READ, h_auto_session_logs},
 	{M_POST, "/api/v1/automation/sessions/{id}/stop", PERM_STOP, h_auto_session_stop},
+	{M_GET, "/api/v1/estate", PERM_READ, estate_h_changes},
+	{M_GET, "/api/v1/estate/{kind}", PERM_READ, estate_h_list},
+	{M_GET, "/api/v1/estate/{kind}/{id}", PERM_READ, estate_h_get},
+	{M_PUT, "/api/v1/estate/{kind}/{id}", PERM_INGEST, estate_h_put},
+	{M_DELETE, "/api/v1/estate/{kind}/{id}", PERM_INGEST, estate_h_del},
 };
 
 const struct dialect dialect_vbr = {

@@ -200,3 +200,13 @@ enum rc core_key_list(struct arena *a, int (*cb)(void *, const struct key_rec *)
 {
 	return seen(core.ops->key_list(core.st, a, cb, ctx), "cannot list API keys");
 }
+
+enum rc core_estate_get(int kind, const struct uuid *id, struct arena *a, struct estate_rec *out)
+{
+	return seen(core.ops->estate_get(core.st, kind, id, a, out), "cannot read the estate");
+}
+
+enum rc core_estate_list(const struct estate_query *q, struct arena *a, store_estate_cb cb, void *ctx, int64_t *total)
+{
+	return seen(core.ops->estate_list(core.st, q, a, cb, ctx, total), "cannot list the estate");
+}

@@ -51,6 +51,14 @@ enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out);
 enum rc core_emtask_list(int64_t uid, struct arena *a, int (*cb)(void *ctx, const struct emtask_rec *e), void *ctx);
 enum rc core_key_get(const char *id, struct arena *a, struct key_rec *out);
 enum rc core_key_list(struct arena *a, int (*cb)(void *ctx, const struct key_rec *k), void *ctx);
+/** A live estate object of kind. */
+enum rc core_estate_get(int kind, const struct uuid *id, struct arena *a, struct estate_rec *out);
+/** Estate objects as q selects them; *total (when not NULL) counts every match. */
+enum rc core_estate_list(const struct estate_query *q, struct arena *a, store_estate_cb cb, void *ctx,
+                         int64_t *total);
+/** The live estate object of kind named name (case-insensitively; the first by id when
+ *  several share it). */
+enum rc core_estate_find(int kind, const char *name, struct arena *a, struct estate_rec *out);
 
 /* ---- leases ----
  * A running session holds a lease that every write of its reporter renews (for its
@@ -98,6 +106,7 @@ struct core_write {
 	struct emtask_rec emtask;   /* core_session_stop_em: the task recorded */
 	struct logon_rec logon;     /* core_logon_create: the logon stored */
 	struct user_rec user;       /* user verbs: the user after the write */
+	struct estate_rec estate;   /* estate verbs: the object after the write */
 	/* private to core */
 	struct store_op op;
 	struct core_write_in {
@@ -116,6 +125,7 @@ struct core_write {
 		int64_t i, n;
 		struct logon_rec logon;
 		struct key_rec key;
+		struct estate_rec estate;
 		void *waiter;
 		void (*user_done)(struct core_write *w);
 	} in;
@@ -156,6 +166,13 @@ enum rc core_user_add(struct core_write *w, const char *name, const char *hash, 
 enum rc core_user_change(struct core_write *w, const char *name, const char *hash, int role);
 /** Removes a user; its uid is never given again. */
 enum rc core_user_del(struct core_write *w, const char *name);
+/** Stores an estate object (e->kind, e->id): created when new (or deleted before), else
+ *  replaced with its creation time kept; updated now, a new usn. A parent_id must name a
+ *  live object of the kind's parent kind (RC_INVALID otherwise). Properties (e->props, a
+ *  JSON object of the kind's fields) are the caller's, checked against model/estate.h. */
+enum rc core_estate_put(struct core_write *w, const struct estate_rec *e);
+/** Deletes an estate object (a tombstone with a new usn); RC_NOTFOUND when there is none. */
+enum rc core_estate_del(struct core_write *w, int kind, const struct uuid *id);
 /** Removes an EM task; RC_NOTFOUND when there is none. */
 enum rc core_emtask_del(struct core_write *w, int64_t id);
 /** Adds an API key (RC_CONFLICT when the name is taken). */

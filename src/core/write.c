@@ -12,14 +12,16 @@
 
 #include "core/core.h"
 #include "core/health.h"
+#include "core/write.h"
 #include "model/catalog.h"
 #include "util/timefmt.h"
 
 struct store_writer *core__writer(void);
 
+#define refuse core__refuse
 #define PURGE_MAX 1000          /* sessions removed by one core_purge at most */
 
-static enum rc refuse(struct core_write *w, enum rc rc, const char *fmt, ...)
+enum rc core__refuse(struct core_write *w, enum rc rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -831,4 +833,26 @@ enum rc core_logon_expire(struct core_write *w, int64_t idle_before_us, int64_t 
 	w->in.i = idle_before_us;
 	w->in.n = started_before_us;
 	return submit(w, apply_logon_expire);
+}
+
+/* ---------- for the other write modules of core (core/write.h) ---------- */
+
+enum rc core__submit(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *))
+{
+	return submit(w, apply);
+}
+
+enum rc core__reject(struct core_write *w, enum rc rc)
+{
+	return reject(w, rc);
+}
+
+enum rc core__backend(struct core_write *w, struct store_tx *tx, enum rc rc, const char *what)
+{
+	return backend(w, tx, rc, what);
+}
+
+const char *core__dup(struct core_write *w, const char *s)
+{
+	return dup(w, s);
 }

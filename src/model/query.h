@@ -71,4 +71,17 @@ const struct qexpr *q_in(struct arena *a, enum qfield f, const int64_t *list, in
 const struct qexpr *q_in_ints(struct arena *a, enum qfield f, const int *list, int n);
 const struct qexpr *q_null(struct arena *a, enum qfield f, int is_null);
 
+/* Which estate objects a list reads. Without after_usn (-1), live objects ordered by
+ * name; with after_usn >= 0, the change feed: objects and tombstones whose usn is
+ * greater, by usn. */
+struct estate_query {
+	int kind;                   /* enum estate_kind; 0: every kind */
+	struct uuid parent_id;      /* nil: any parent */
+	const char *name;           /* NULL: any; else equal (case-insensitively), or a LIKE
+	                               pattern (name_like; '\\' escapes) */
+	int name_like;
+	int64_t after_usn;
+	int64_t offset, limit;      /* limit <= 0: no limit */
+};
+
 #endif

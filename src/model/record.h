@@ -111,4 +111,20 @@ struct emtask_rec {
 	int64_t created_us;
 };
 
+/* An object of the backup estate (model/estate.h names the kinds and their
+ * properties). Deleting one keeps a tombstone with the delete's usn, so the change
+ * feed can tell; reads other than the feed never see tombstones. */
+struct estate_rec {
+	int kind;                   /* enum estate_kind (stored code) */
+	struct uuid id;             /* unique within its kind */
+	struct uuid parent_id;      /* an object of estate_kind_parent(kind), or nil */
+	const char *name;
+	const char *reporter;       /* who reported it last */
+	const char *props;          /* JSON object of the kind's properties, as core checked them */
+	int deleted;
+	int64_t created_us;
+	int64_t updated_us;
+	int64_t usn;
+};
+
 #endif

@@ -18,10 +18,11 @@
 #define LOGON_COLS "sid,uid,gen,role,user,created,last"
 #define EMTASK_COLS "id,session_id,uid,success,message,created"
 #define KEY_COLS "id,name,role,hash,created,last_used"
+#define ESTATE_COLS "kind,id,parent,name,reporter,props,deleted,created,updated,usn"
 
 /* Statements of the read connections, prepared once per connection. */
 enum rstmt {
-	R_SESS_GET, R_TASK_GET, R_USER_GET, R_USER_GET_UID, R_KV_GET, R_LOGON_GET, R_EMTASK_GET, R_KEY_GET, R_STMT_COUNT
+	R_SESS_GET, R_TASK_GET, R_USER_GET, R_USER_GET_UID, R_KV_GET, R_LOGON_GET, R_EMTASK_GET, R_KEY_GET, R_ESTATE_GET, R_STMT_COUNT
 };
 
 static const char *const rstmt_sql[R_STMT_COUNT] = {
@@ -33,6 +34,7 @@ static const char *const rstmt_sql[R_STMT_COUNT] = {
 	[R_LOGON_GET] = "SELECT " LOGON_COLS " FROM logons WHERE sid=?1",
 	[R_EMTASK_GET] = "SELECT " EMTASK_COLS " FROM em_tasks WHERE id=?1",
 	[R_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id=?1",
+	[R_ESTATE_GET] = "SELECT " ESTATE_COLS " FROM estate WHERE kind=?2 AND id=?1 AND deleted=0",
 };
 
 /* Statements of the write connection, prepared once. */
@@ -42,7 +44,7 @@ enum wstmt {
 	W_TASKS_DEL, W_TASK_LOGS_DEL, W_LOGS_DEL, W_LOG_LAST, W_LOG_INS, W_LOG_UPD,
 	W_USER_INS, W_USER_UPD, W_USER_GET, W_USER_DEL, W_KV_PUT, W_REVOKE, W_REVOKED_PURGE,
 	W_LOGON_PUT, W_LOGON_GET, W_LOGON_DEL, W_LOGON_DEL_OLD, W_LOGON_OF_USER, W_EMTASK_INS,
-	W_KEY_INS, W_KEY_REPLACE, W_KEY_GET, W_KEY_DEL, W_EMTASK_DEL, W_STMT_COUNT
+	W_KEY_INS, W_KEY_REPLACE, W_KEY_GET, W_KEY_DEL, W_EMTASK_DEL, W_ESTATE_GET, W_ESTATE_PUT, W_STMT_COUNT
 };
 
 static const char *const wstmt_sql[W_STMT_COUNT] = {
@@ -85,6 +87,8 @@ static const char *const wstmt_sql[W_STMT_COUNT] = {
 	[W_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE name=?1",
 	[W_KEY_DEL] = "DELETE FROM api_keys WHERE name=?1",
 	[W_EMTASK_DEL] = "DELETE FROM em_tasks WHERE id=?1",
+	[W_ESTATE_GET] = "SELECT " ESTATE_COLS " FROM estate WHERE kind=?2 AND id=?1",
+	[W_ESTATE_PUT] = "REPLACE INTO estate(" ESTATE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 };
 
 #define LIST_CACHE 16
@@ -371,6 +375,21 @@ static void read_key(sqlite3_stmt *st, struct arena *a, struct key_rec *k)
 	k->last_used_us = sqlite3_column_int64(st, 5);
 }
 
+static void read_estate(sqlite3_stmt *st, struct arena *a, struct estate_rec *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = sqlite3_column_int(st, 0);
+	col_uuid(st, 1, &e->id);
+	col_uuid(st, 2, &e->parent_id);
+	e->name = col_text(st, 3, a);
+	e->reporter = col_text(st, 4, a);
+	e->props = col_text(st, 5, a);
+	e->deleted = sqlite3_column_int(st, 6);
+	e->created_us = sqlite3_column_int64(st, 7);
+	e->updated_us = sqlite3_column_int64(st, 8);
+	e->usn = sqlite3_column_int64(st, 9);
+}
+
 /* ---------- list queries (compiled by sqlgen) ---------- */
 
 static const char *const sess_field_col[QF__COUNT] = {
@@ -531,6 +550,7 @@ static void rd_user(sqlite3_stmt *st, struct arena *a, void *rec) { read_user(st
 static void rd_logon(sqlite3_stmt *st, struct arena *a, void *rec) { read_logon(st, a, rec); }
 static void rd_emtask(sqlite3_stmt *st, struct arena *a, void *rec) { read_emtask(st, a, rec); }
 static void rd_key(sqlite3_stmt *st, struct arena *a, void *rec) { read_key(st, a, rec); }
+static void rd_estate(sqlite3_stmt *st, struct arena *a, void *rec) { read_estate(st, a, rec); }
 
 /* Steps a bound single-row statement into out through rd. */
 static enum rc step_one(sqlite3_stmt *st, struct arena *a, row_reader rd, void *out)
@@ -800,6 +820,99 @@ static enum rc sq_key_list(struct store *s, struct arena *a, int (*cb)(void *, c
 {
 	return each_row(s, "SELECT " KEY_COLS " FROM api_keys ORDER BY name", NULL, NULL, a, rd_key,
 	                sizeof(struct key_rec), (int (*)(void *, const void *))cb, ctx, NULL);
+}
+
+static enum rc sq_estate_get(struct store *s, int kind, const struct uuid *id, struct arena *a,
+                            struct estate_rec *out)
+{
+	struct conn *c = reader(s);
+	sqlite3_stmt *st = c ? stmt(c, R_ESTATE_GET) : NULL;
+	if(!st)
+		return RC_BACKEND;
+	bind_uuid(st, 1, id);
+	sqlite3_bind_int(st, 2, kind);
+	return step_one(st, a, rd_estate, out);
+}
+
+/* The WHERE clause of an estate query; parameters ?1 kind, ?2 parent, ?3 name, ?4 usn. */
+static void estate_where(const struct estate_query *q, struct buf *b)
+{
+	buf_addstr(b, q->after_usn >= 0 ? " WHERE usn > ?4" : " WHERE deleted = 0");
+	if(q->kind)
+		buf_addstr(b, " AND kind = ?1");
+	if(!uuid_is_nil(&q->parent_id))
+		buf_addstr(b, " AND parent = ?2");
+	if(q->name)
+		buf_addstr(b, q->name_like ? " AND name LIKE ?3 ESCAPE '\\'" : " AND name = ?3 COLLATE NOCASE");
+}
+
+static void estate_bind(sqlite3_stmt *st, const struct estate_query *q)
+{
+	if(q->kind)
+		sqlite3_bind_int(st, 1, q->kind);
+	if(!uuid_is_nil(&q->parent_id))
+		bind_uuid(st, 2, &q->parent_id);
+	if(q->name)
+		bind_text(st, 3, q->name);
+	if(q->after_usn >= 0)
+		sqlite3_bind_int64(st, 4, q->after_usn);
+}
+
+static enum rc sq_estate_list(struct store *s, const struct estate_query *q, struct arena *a, store_estate_cb cb,
+                              void *ctx, int64_t *total)
+{
+	struct conn *c = reader(s);
+	if(!c)
+		return RC_BACKEND;
+	struct buf text;
+	buf_init(&text, 0);
+	enum rc rc = RC_OK;
+	int in_txn = 0;
+	sqlite3_stmt *st;
+	if(total) {
+		/* The total and the page come from one snapshot. */
+		if(!(st = list_stmt(c, "BEGIN")) || sqlite3_step(st) != SQLITE_DONE) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		in_txn = 1;
+		buf_addstr(&text, "SELECT count(*) FROM estate");
+		estate_where(q, &text);
+		if(!(st = list_stmt(c, buf_cstr(&text)))) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		estate_bind(st, q);
+		*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		buf_reset(&text);
+	}
+	buf_addstr(&text, "SELECT " ESTATE_COLS " FROM estate");
+	estate_where(q, &text);
+	buf_addstr(&text, q->after_usn >= 0 ? " ORDER BY usn" : " ORDER BY name COLLATE NOCASE, name, id");
+	buf_addstr(&text, " LIMIT ?5 OFFSET ?6");
+	if(!(st = list_stmt(c, buf_cstr(&text)))) {
+		rc = RC_BACKEND;
+		goto out;
+	}
+	estate_bind(st, q);
+	sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : -1);
+	sqlite3_bind_int64(st, 6, q->offset > 0 ? q->offset : 0);
+	struct estate_rec e;
+	int step;
+	while((step = sqlite3_step(st)) == SQLITE_ROW) {
+		read_estate(st, a, &e);
+		if(cb(ctx, &e))
+			break;
+	}
+	if(step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = RC_BACKEND;
+	sqlite3_reset(st);
+out:
+	if(in_txn && (st = list_stmt(c, "COMMIT")))
+		sqlite3_step(st);
+	buf_free(&text);
+	return rc;
 }
 
 static const char *sq_read_error(struct store *s)
@@ -1302,6 +1415,36 @@ static enum rc sq_tx_key_delete(struct store *s, const char *name)
 	return rc;
 }
 
+static enum rc sq_tx_estate_load(struct store *s, int kind, const struct uuid *id, struct arena *a,
+                                 struct estate_rec *out)
+{
+	sqlite3_stmt *st = wst(s, W_ESTATE_GET);
+	if(!st)
+		return RC_BACKEND;
+	bind_uuid(st, 1, id);
+	sqlite3_bind_int(st, 2, kind);
+	enum rc rc = step_one(st, a, rd_estate, out);
+	return rc == RC_BACKEND ? werr(s, "load estate object") : rc;
+}
+
+static enum rc sq_tx_estate_put(struct store *s, const struct estate_rec *e)
+{
+	sqlite3_stmt *st = wst(s, W_ESTATE_PUT);
+	if(!st)
+		return RC_BACKEND;
+	sqlite3_bind_int(st, 1, e->kind);
+	bind_uuid(st, 2, &e->id);
+	bind_uuid(st, 3, &e->parent_id);
+	bind_text(st, 4, e->name);
+	bind_text(st, 5, e->reporter);
+	bind_text(st, 6, e->props ? e->props : "{}");
+	sqlite3_bind_int(st, 7, e->deleted);
+	sqlite3_bind_int64(st, 8, e->created_us);
+	sqlite3_bind_int64(st, 9, e->updated_us);
+	sqlite3_bind_int64(st, 10, e->usn);
+	return wdone(s, st, "store estate object");
+}
+
 /* ---------- open / close ---------- */
 
 static void conn_destroy_key(void *p)
@@ -1458,6 +1601,8 @@ const struct store_ops store_sqlite = {
 	.emtask_list = sq_emtask_list,
 	.key_get = sq_key_get,
 	.key_list = sq_key_list,
+	.estate_get = sq_estate_get,
+	.estate_list = sq_estate_list,
 	.read_error = sq_read_error,
 	.tx_begin = sq_tx_begin,
 	.tx_commit = sq_tx_commit,
@@ -1491,4 +1636,6 @@ const struct store_ops store_sqlite = {
 	.tx_key_put = sq_tx_key_put,
 	.tx_key_load = sq_tx_key_load,
 	.tx_key_delete = sq_tx_key_delete,
+	.tx_estate_load = sq_tx_estate_load,
+	.tx_estate_put = sq_tx_estate_put,
 };

@@ -26,6 +26,7 @@ typedef int (*store_task_cb)(void *ctx, const struct task_rec *r);
 typedef int (*store_log_cb)(void *ctx, const struct log_rec *r);
 typedef int (*store_user_cb)(void *ctx, const struct user_rec *u);
 typedef int (*store_revoked_cb)(void *ctx, const char *key, int64_t expires_us);
+typedef int (*store_estate_cb)(void *ctx, const struct estate_rec *e);
 
 struct store;
 struct store_ops;
@@ -99,6 +100,12 @@ struct store_ops {
 	enum rc (*key_get)(struct store *s, const char *id, struct arena *a, struct key_rec *out);
 	/** Every API key, by name. */
 	enum rc (*key_list)(struct store *s, struct arena *a, int (*cb)(void *ctx, const struct key_rec *k), void *ctx);
+	/** An estate object of kind (tombstones are not found). */
+	enum rc (*estate_get)(struct store *s, int kind, const struct uuid *id, struct arena *a, struct estate_rec *out);
+	/** Estate objects as q selects them (estate_query in model/query.h); *total (when not
+	 *  NULL) counts every match, not only the page. */
+	enum rc (*estate_list)(struct store *s, const struct estate_query *q, struct arena *a, store_estate_cb cb,
+	                       void *ctx, int64_t *total);
 	/** The backend's text for the last failed read of this thread. */
 	const char *(*read_error)(struct store *s);
 
@@ -158,6 +165,11 @@ struct store_ops {
 	enum rc (*tx_key_load)(struct store *s, const char *name, struct arena *a, struct key_rec *out);
 	/** Removes the key named name; RC_NOTFOUND when there is none. */
 	enum rc (*tx_key_delete)(struct store *s, const char *name);
+	/** An estate object of kind, tombstones included. */
+	enum rc (*tx_estate_load)(struct store *s, int kind, const struct uuid *id, struct arena *a,
+	                          struct estate_rec *out);
+	/** Inserts or replaces the estate object (kind, id) as e has it (a tombstone too). */
+	enum rc (*tx_estate_put)(struct store *s, const struct estate_rec *e);
 	/** Inserts an EM task; e->id = 0 gets the next id, returned in e->id. */
 	enum rc (*tx_emtask_put)(struct store *s, struct emtask_rec *e);
 };

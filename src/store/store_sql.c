@@ -97,6 +97,14 @@ const char *const store_sql_migrations[] = {
 	"CREATE INDEX sessions_lease ON sessions(lease) WHERE lease IS NOT NULL;"
 	"CREATE TABLE api_keys(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role INTEGER NOT NULL,"
 	" hash TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 5: the backup estate (model/estate.def names the kinds by their permanent codes).
+	 * A delete keeps a tombstone (deleted = 1) with the delete's usn for the change feed. */
+	"CREATE TABLE estate(kind INTEGER NOT NULL, id BLOB NOT NULL, parent BLOB, name TEXT NOT NULL,"
+	" reporter TEXT, props TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL, usn INTEGER NOT NULL, PRIMARY KEY(kind, id)) WITHOUT ROWID;"
+	"CREATE INDEX estate_name ON estate(kind, deleted, name COLLATE NOCASE, name, id);"
+	"CREATE INDEX estate_parent ON estate(parent, kind) WHERE parent IS NOT NULL;"
+	"CREATE INDEX estate_usn ON estate(usn);",
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);

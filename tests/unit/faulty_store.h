@@ -16,6 +16,7 @@ enum {
 	FAIL_USER_GET_UID = 1 << 8, FAIL_USER_LIST = 1 << 9, FAIL_USER_COUNT = 1 << 10, FAIL_KV_GET = 1 << 11,
 	FAIL_REVOKED_LIST = 1 << 12, FAIL_LOGON_GET = 1 << 13, FAIL_LOGON_LIST = 1 << 14, FAIL_EMTASK_GET = 1 << 15,
 	FAIL_EMTASK_LIST = 1 << 16, FAIL_KEY_GET = 1 << 17, FAIL_KEY_LIST = 1 << 18,
+	FAIL_ESTATE_GET = 1 << 19, FAIL_ESTATE_LIST = 1 << 20,
 };
 
 /* The transaction primitives, by bit of faulty.fail_tx. */
@@ -24,7 +25,7 @@ enum ftx {
 	FTX_SESSION_DELETE, FTX_SESSIONS_ENDED, FTX_TASK_LOAD, FTX_TASK_INSERT, FTX_TASK_UPDATE, FTX_LOG_LAST,
 	FTX_LOG_INSERT, FTX_LOG_UPDATE, FTX_USER_PUT, FTX_USER_LOAD, FTX_USER_DELETE, FTX_KV_PUT, FTX_REVOKE,
 	FTX_REVOKED_PURGE, FTX_LOGON_PUT, FTX_LOGON_LOAD, FTX_LOGON_DELETE, FTX_LOGON_OF_USER, FTX_EMTASK_PUT,
-	FTX_EMTASK_DELETE, FTX_KEY_PUT, FTX_KEY_LOAD, FTX_KEY_DELETE,
+	FTX_EMTASK_DELETE, FTX_KEY_PUT, FTX_KEY_LOAD, FTX_KEY_DELETE, FTX_ESTATE_LOAD, FTX_ESTATE_PUT,
 	FTX__COUNT
 };
 
@@ -40,7 +41,7 @@ static const char *const faulty_tx_names[FTX__COUNT] = {
 	[FTX_LOGON_LOAD] = "tx_logon_load", [FTX_LOGON_DELETE] = "tx_logon_delete",
 	[FTX_LOGON_OF_USER] = "tx_logon_of_user", [FTX_EMTASK_PUT] = "tx_emtask_put",
 	[FTX_EMTASK_DELETE] = "tx_emtask_delete", [FTX_KEY_PUT] = "tx_key_put", [FTX_KEY_LOAD] = "tx_key_load",
-	[FTX_KEY_DELETE] = "tx_key_delete",
+	[FTX_KEY_DELETE] = "tx_key_delete", [FTX_ESTATE_LOAD] = "tx_estate_load", [FTX_ESTATE_PUT] = "tx_estate_put",
 };
 
 static struct {
@@ -199,6 +200,20 @@ static enum rc faulty_key_list(struct store *s, struct arena *a, int (*cb)(void 
 {
 	FAULTY_CHECK(FAIL_KEY_LIST);
 	return faulty.inner->key_list(s, a, cb, ctx);
+}
+
+static enum rc faulty_estate_get(struct store *s, int kind, const struct uuid *id, struct arena *a,
+                                 struct estate_rec *out)
+{
+	FAULTY_CHECK(FAIL_ESTATE_GET);
+	return faulty.inner->estate_get(s, kind, id, a, out);
+}
+
+static enum rc faulty_estate_list(struct store *s, const struct estate_query *q, struct arena *a, store_estate_cb cb,
+                                  void *ctx, int64_t *total)
+{
+	FAULTY_CHECK(FAIL_ESTATE_LIST);
+	return faulty.inner->estate_list(s, q, a, cb, ctx, total);
 }
 
 static const char *faulty_read_error(struct store *s)
@@ -388,6 +403,19 @@ static enum rc faulty_tx_key_delete(struct store *s, const char *name)
 	return faulty.inner->tx_key_delete(s, name);
 }
 
+static enum rc faulty_tx_estate_load(struct store *s, int kind, const struct uuid *id, struct arena *a,
+                                     struct estate_rec *out)
+{
+	FAULTY_TX(FTX_ESTATE_LOAD);
+	return faulty.inner->tx_estate_load(s, kind, id, a, out);
+}
+
+static enum rc faulty_tx_estate_put(struct store *s, const struct estate_rec *e)
+{
+	FAULTY_TX(FTX_ESTATE_PUT);
+	return faulty.inner->tx_estate_put(s, e);
+}
+
 static enum rc faulty_tx_emtask_put(struct store *s, struct emtask_rec *e)
 {
 	FAULTY_TX(FTX_EMTASK_PUT);
@@ -417,6 +445,8 @@ static const struct store_ops store_faulty = {
 	.emtask_list = faulty_emtask_list,
 	.key_get = faulty_key_get,
 	.key_list = faulty_key_list,
+	.estate_get = faulty_estate_get,
+	.estate_list = faulty_estate_list,
 	.read_error = faulty_read_error,
 	.tx_begin = faulty_tx_begin,
 	.tx_commit = faulty_tx_commit,
@@ -450,6 +480,8 @@ static const struct store_ops store_faulty = {
 	.tx_key_put = faulty_tx_key_put,
 	.tx_key_load = faulty_tx_key_load,
 	.tx_key_delete = faulty_tx_key_delete,
+	.tx_estate_load = faulty_tx_estate_load,
+	.tx_estate_put = faulty_tx_estate_put,
 };
 
 #endif

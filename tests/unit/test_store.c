@@ -21,6 +21,7 @@
 
 #include "core/auth.h"
 #include "model/catalog.h"
+#include "model/estate.h"
 #include "model/query.h"
 #include "store/store.h"
 #include "store/store_sql.h"
@@ -1513,6 +1514,126 @@ static void c_kv(const struct store_ops *ops)
 	fx_close(&f);
 }
 
+struct estate_rows {
+	int n;
+	char name[8][32];
+	int64_t usn[8];
+	int deleted[8];
+};
+
+static int collect_estate(void *ctx, const struct estate_rec *e)
+{
+	struct estate_rows *r = ctx;
+	assert_true(r->n < 8);
+	r->usn[r->n] = e->usn;
+	r->deleted[r->n] = e->deleted;
+	snprintf(r->name[r->n++], 32, "%s", e->name);
+	return 0;
+}
+
+static enum rc estate_put(int kind, unsigned n, unsigned parent, const char *name, const char *props,
+                          struct estate_rec *out)
+{
+	struct estate_rec e = {.kind = kind, .id = mkid(n), .name = name, .props = props, .reporter = "r1"};
+	if(parent)
+		e.parent_id = mkid(parent);
+	struct core_write w = {0};
+	enum rc rc = core_estate_put(&w, &e);
+	if(out)
+		*out = w.estate;
+	return rc;
+}
+
+/* The estate: upsert keeps the creation time and takes a new usn; a parent must be live and
+ * of the parent kind; delete leaves a tombstone that only the change feed sees; lists filter
+ * by kind, parent and name (exact, case-insensitive, or a pattern) and count every match. */
+static void c_estate(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	struct estate_rec e, g;
+	assert_int_equal(estate_put(EK_repository, 1, 0, "Repo-B", "{\"freeBytes\":5}", &e), RC_OK);
+	assert_true(e.usn > 0);
+	assert_int_equal(ops->estate_get(f.s, EK_repository, &e.id, &f.a, &g), RC_OK);
+	assert_string_equal(g.name, "Repo-B");
+	assert_string_equal(g.props, "{\"freeBytes\":5}");
+	assert_string_equal(g.reporter, "r1");
+	assert_int_equal(g.usn, e.usn);
+	/* the same id under another kind is another object */
+	assert_int_equal(ops->estate_get(f.s, EK_proxy, &e.id, &f.a, &g), RC_NOTFOUND);
+	struct estate_rec e2;
+	assert_int_equal(estate_put(EK_repository, 1, 0, "Repo-B", "{\"freeBytes\":4}", &e2), RC_OK);
+	assert_true(e2.usn > e.usn);
+	assert_int_equal(e2.created_us, e.created_us);
+	assert_int_equal(estate_put(EK_repository, 2, 0, "repo-a", "{}", NULL), RC_OK);
+	assert_int_equal(estate_put(EK_repository, 3, 0, "Other", "{}", NULL), RC_OK);
+	/* parents */
+	assert_int_equal(estate_put(EK_backup, 10, 20, "b", "{}", NULL), RC_INVALID);
+	assert_int_equal(estate_put(EK_job, 20, 0, "job", "{}", NULL), RC_OK);
+	assert_int_equal(estate_put(EK_backup, 10, 20, "b", "{}", NULL), RC_OK);
+	assert_int_equal(estate_put(EK_backup, 11, 1, "b2", "{}", NULL), RC_INVALID);   /* 1 is a repository */
+	assert_int_equal(estate_put(EK_job, 21, 20, "j", "{}", NULL), RC_INVALID);      /* jobs have none */
+	/* lists */
+	struct estate_rows rows = {0};
+	int64_t total = -1;
+	struct estate_query q = {.kind = EK_repository, .after_usn = -1};
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, &total), RC_OK);
+	assert_int_equal(total, 3);
+	assert_int_equal(rows.n, 3);
+	assert_string_equal(rows.name[0], "Other");
+	assert_string_equal(rows.name[1], "repo-a");
+	assert_string_equal(rows.name[2], "Repo-B");
+	memset(&rows, 0, sizeof(rows));
+	q.offset = 1;
+	q.limit = 1;
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, &total), RC_OK);
+	assert_int_equal(total, 3);
+	assert_int_equal(rows.n, 1);
+	assert_string_equal(rows.name[0], "repo-a");
+	memset(&rows, 0, sizeof(rows));
+	q = (struct estate_query){.kind = EK_repository, .after_usn = -1, .name = "REPO-%", .name_like = 1};
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, &total), RC_OK);
+	assert_int_equal(total, 2);
+	memset(&rows, 0, sizeof(rows));
+	q = (struct estate_query){.kind = EK_repository, .after_usn = -1, .name = "repo-b"};
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, &total), RC_OK);
+	assert_int_equal(total, 1);
+	memset(&rows, 0, sizeof(rows));
+	q = (struct estate_query){.kind = EK_backup, .after_usn = -1, .parent_id = mkid(20)};
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, &total), RC_OK);
+	assert_int_equal(total, 1);
+	assert_string_equal(rows.name[0], "b");
+	/* delete: a tombstone */
+	struct core_write w = {0};
+	struct uuid id1 = mkid(1);
+	assert_int_equal(core_estate_del(&w, EK_repository, &id1), RC_OK);
+	int64_t del_usn = w.usn;
+	struct core_write w2 = {0};
+	assert_int_equal(core_estate_del(&w2, EK_repository, &id1), RC_NOTFOUND);
+	assert_int_equal(ops->estate_get(f.s, EK_repository, &id1, &f.a, &g), RC_NOTFOUND);
+	memset(&rows, 0, sizeof(rows));
+	q = (struct estate_query){.kind = EK_repository, .after_usn = -1};
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, &total), RC_OK);
+	assert_int_equal(total, 2);
+	/* the change feed, by usn, with the tombstone */
+	memset(&rows, 0, sizeof(rows));
+	q = (struct estate_query){.after_usn = e2.usn};
+	assert_int_equal(ops->estate_list(f.s, &q, &f.a, collect_estate, &rows, NULL), RC_OK);
+	assert_int_equal(rows.n, 5);   /* repo-a, Other, job, b, the tombstone of Repo-B */
+	for(int i = 1; i < rows.n; i++)
+		assert_true(rows.usn[i] > rows.usn[i - 1]);
+	assert_int_equal(rows.usn[4], del_usn);
+	assert_true(rows.deleted[4]);
+	/* kept over a reopen, and put again it lives anew */
+	fx_shut(&f);
+	fx_reopen(&f);
+	assert_int_equal(ops->estate_get(f.s, EK_repository, &id1, &f.a, &g), RC_NOTFOUND);
+	assert_int_equal(estate_put(EK_repository, 1, 0, "Repo-B", "{}", &e), RC_OK);
+	assert_true(e.created_us >= e2.created_us);
+	assert_int_equal(ops->estate_get(f.s, EK_repository, &id1, &f.a, &g), RC_OK);
+	fx_close(&f);
+}
+
 struct revs {
 	int n;
 	char key[8][40];
@@ -2227,6 +2348,7 @@ static const struct {
 	{"users", c_users},
 	{"user_uid_never_reused", c_user_uid_never_reused},
 	{"kv", c_kv},
+	{"estate", c_estate},
 	{"revoke", c_revoke},
 	{"logons", c_logons},
 	{"logon_expire", c_logon_expire},
