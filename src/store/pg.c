@@ -24,238 +24,6 @@
 
 const struct sqlgen_dialect pg_dialect = {.dollar = 1, .like = "ILIKE", .text_eq = "", .fold = 1, .nulls = 1};
 
-/* ---------- parameters and columns ---------- */
-
-void pgp_int(struct pg_params *p, int64_t v)
-{
-	int i = p->n++;
-	snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
-	p->v[i] = p->num[i];
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_null(struct pg_params *p)
-{
-	int i = p->n++;
-	p->v[i] = NULL;
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_time(struct pg_params *p, int64_t v)
-{
-	if(v)
-		pgp_int(p, v);
-	else
-		pgp_null(p);
-}
-
-void pgp_text(struct pg_params *p, const char *s)
-{
-	int i = p->n++;
-	p->v[i] = s;
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_uuid(struct pg_params *p, const struct uuid *u)
-{
-	if(!u || uuid_is_nil(u)) {
-		pgp_null(p);
-		return;
-	}
-	int i = p->n++;
-	p->v[i] = (const char *)u->b;
-	p->len[i] = 16;
-	p->fmt[i] = 1;
-}
-
-int64_t pg_int(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-const char *pg_text(const PGresult *r, int row, int col, struct arena *a)
-{
-	if(PQgetisnull(r, row, col))
-		return NULL;
-	return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* bytea in its text form: "\x" and 32 hex digits. */
-void pg_uuid(const PGresult *r, int row, int col, struct uuid *u)
-{
-	memset(u, 0, sizeof(*u));
-	if(PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 34)
-		return;
-	const char *v = PQgetvalue(r, row, col);
-	if(v[0] != '\\' || v[1] != 'x')
-		return;
-	for(int i = 0; i < 16; i++) {
-		int hi = hexval(v[2 + 2 * i]), lo = hexval(v[3 + 2 * i]);
-		if(hi < 0 || lo < 0) {
-			memset(u, 0, sizeof(*u));
-			return;
-		}
-		u->b[i] = (uint8_t)(hi << 4 | lo);
-	}
-}
-
-void pg_read_sess(const PGresult *r, int row, struct arena *a, struct sess_rec *s)
-{
-	memset(s, 0, sizeof(*s));
-	pg_uuid(r, row, 0, &s->id);
-	s->usn = pg_int(r, row, 1);
-	s->name = pg_text(r, row, 2, a);
-	s->type = (int)pg_int(r, row, 3);
-	s->state = (int)pg_int(r, row, 4);
-	s->result = (int)pg_int(r, row, 5);
-	s->progress = (int)pg_int(r, row, 6);
-	s->is_canceled = (int)pg_int(r, row, 7);
-	s->is_retry = (int)pg_int(r, row, 8);
-	s->stop_requested = (int)pg_int(r, row, 9);
-	s->creation_us = pg_int(r, row, 10);
-	s->end_us = pg_int(r, row, 11);
-	pg_uuid(r, row, 12, &s->job_id);
-	pg_uuid(r, row, 13, &s->parent_id);
-	pg_uuid(r, row, 14, &s->resource_id);
-	s->job_name = pg_text(r, row, 15, a);
-	s->resource_ref = pg_text(r, row, 16, a);
-	s->platform_name = pg_text(r, row, 17, a);
-	s->initiated_by = pg_text(r, row, 18, a);
-	s->message = pg_text(r, row, 19, a);
-	s->backup_server = pg_text(r, row, 20, a);
-	s->extra = pg_text(r, row, 21, a);
-	s->lease_us = pg_int(r, row, 22);
-	s->heartbeat_s = (int)pg_int(r, row, 23);
-}
-
-void pg_bind_sess(struct pg_params *p, const struct sess_rec *s)
-{
-	p->n = 0;
-	pgp_uuid(p, &s->id);
-	pgp_int(p, s->usn);
-	pgp_text(p, s->name ? s->name : "");
-	pgp_int(p, s->type);
-	pgp_int(p, s->state);
-	pgp_int(p, s->result);
-	pgp_int(p, s->progress);
-	pgp_int(p, s->is_canceled);
-	pgp_int(p, s->is_retry);
-	pgp_int(p, s->stop_requested);
-	pgp_int(p, s->creation_us);
-	pgp_time(p, s->end_us);
-	pgp_uuid(p, &s->job_id);
-	pgp_uuid(p, &s->parent_id);
-	pgp_uuid(p, &s->resource_id);
-	pgp_text(p, s->job_name);
-	pgp_text(p, s->resource_ref);
-	pgp_text(p, s->platform_name);
-	pgp_text(p, s->initiated_by);
-	pgp_text(p, s->message);
-	pgp_text(p, s->backup_server);
-	pgp_text(p, s->extra);
-	pgp_time(p, s->lease_us);
-	pgp_int(p, s->heartbeat_s);
-}
-
-void pg_read_task(const PGresult *r, int row, struct arena *a, struct task_rec *t)
-{
-	memset(t, 0, sizeof(*t));
-	pg_uuid(r, row, 0, &t->id);
-	t->usn = pg_int(r, row, 1);
-	pg_uuid(r, row, 2, &t->session_id);
-	t->name = pg_text(r, row, 3, a);
-	t->type = (int)pg_int(r, row, 4);
-	t->session_type = (int)pg_int(r, row, 5);
-	t->state = (int)pg_int(r, row, 6);
-	t->result = (int)pg_int(r, row, 7);
-	t->progress = (int)pg_int(r, row, 8);
-	t->is_canceled = (int)pg_int(r, row, 9);
-	t->total_size = pg_int(r, row, 10);
-	t->creation_us = pg_int(r, row, 11);
-	t->end_us = pg_int(r, row, 12);
-	pg_uuid(r, row, 13, &t->restore_point_id);
-	pg_uuid(r, row, 14, &t->repository_id);
-	t->message = pg_text(r, row, 15, a);
-	t->reason = pg_text(r, row, 16, a);
-	t->extra = pg_text(r, row, 17, a);
-}
-
-void pg_bind_task(struct pg_params *p, const struct task_rec *t)
-{
-	p->n = 0;
-	pgp_uuid(p, &t->id);
-	pgp_int(p, t->usn);
-	pgp_uuid(p, &t->session_id);
-	pgp_text(p, t->name ? t->name : "");
-	pgp_int(p, t->type);
-	pgp_int(p, t->session_type);
-	pgp_int(p, t->state);
-	pgp_int(p, t->result);
-	pgp_int(p, t->progress);
-	pgp_int(p, t->is_canceled);
-	pgp_int(p, t->total_size);
-	pgp_int(p, t->creation_us);
-	pgp_time(p, t->end_us);
-	pgp_uuid(p, &t->restore_point_id);
-	pgp_uuid(p, &t->repository_id);
-	pgp_text(p, t->message);
-	pgp_text(p, t->reason);
-	pgp_text(p, t->extra);
-}
-
-void pg_read_user(const PGresult *r, int row, struct arena *a, struct user_rec *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->uid = pg_int(r, row, 0);
-	u->name = pg_text(r, row, 1, a);
-	u->hash = pg_text(r, row, 2, a);
-	u->role = (int)pg_int(r, row, 3);
-	u->gen = pg_int(r, row, 4);
-	u->created_us = pg_int(r, row, 5);
-}
-
-void pg_read_logon(const PGresult *r, int row, struct arena *a, struct logon_rec *l)
-{
-	memset(l, 0, sizeof(*l));
-	snprintf(l->sid, sizeof(l->sid), "%s", PQgetvalue(r, row, 0));
-	l->uid = pg_int(r, row, 1);
-	l->gen = pg_int(r, row, 2);
-	l->role = (int)pg_int(r, row, 3);
-	l->user = pg_text(r, row, 4, a);
-	l->created_us = pg_int(r, row, 5);
-	l->last_us = pg_int(r, row, 6);
-}
-
-void pg_read_emtask(const PGresult *r, int row, struct arena *a, struct emtask_rec *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->id = pg_int(r, row, 0);
-	pg_uuid(r, row, 1, &e->session_id);
-	e->uid = pg_int(r, row, 2);
-	e->success = (int)pg_int(r, row, 3);
-	e->message = pg_text(r, row, 4, a);
-	e->created_us = pg_int(r, row, 5);
-}
-
-void pg_read_key(const PGresult *r, int row, struct arena *a, struct key_rec *k)
-{
-	memset(k, 0, sizeof(*k));
-	snprintf(k->id, sizeof(k->id), "%s", PQgetvalue(r, row, 0));
-	k->name = pg_text(r, row, 1, a);
-	k->role = (int)pg_int(r, row, 2);
-	k->hash = pg_text(r, row, 3, a);
-	k->created_us = pg_int(r, row, 4);
-	k->last_used_us = pg_int(r, row, 5);
-}
-
 /* ---------- connections ---------- */
 
 static void notice_quiet(void *arg, const PGresult *r)
@@ -766,107 +534,109 @@ static enum rc pg_key_list(struct store *s, struct arena *a, int (*cb)(void *, c
 	                sizeof(struct key_rec), (int (*)(void *, const void *))cb, ctx, NULL);
 }
 
+
+static enum rc pg_estate_get(struct store *s, int kind, const struct uuid *id, struct arena *a,
+                             struct estate_rec *out)
+{
+	struct pg_params p = {0};
+	pgp_uuid(&p, id);
+	pgp_int(&p, kind);
+	PGresult *r = rexec(s, PR_ESTATE_GET, &p);
+	enum rc rc = !r || !res_ok(r) ? RC_BACKEND : PQntuples(r) ? RC_OK : RC_NOTFOUND;
+	if(!rc)
+		pg_read_estate(r, 0, a, out);
+	PQclear(r);
+	return rc;
+}
+
+/* The WHERE clause of an estate query, its parameters into p. */
+static void estate_where(const struct estate_query *q, struct buf *b, struct pg_params *p)
+{
+	p->n = 0;
+	if(q->after_usn >= 0) {
+		pgp_int(p, q->after_usn);
+		buf_printf(b, " WHERE usn > $%d", p->n);
+	} else {
+		buf_addstr(b, " WHERE deleted = 0");
+	}
+	if(q->kind) {
+		pgp_int(p, q->kind);
+		buf_printf(b, " AND kind = $%d", p->n);
+	}
+	if(!uuid_is_nil(&q->parent_id)) {
+		pgp_uuid(p, &q->parent_id);
+		buf_printf(b, " AND parent = $%d", p->n);
+	}
+	if(q->name) {
+		pgp_text(p, q->name);
+		buf_printf(b, q->name_like ? " AND name ILIKE $%d ESCAPE '\\'" : " AND lower(name) = lower($%d::text)", p->n);
+	}
+}
+
+static enum rc pg_estate_list(struct store *s, const struct estate_query *q, struct arena *a, store_estate_cb cb,
+                              void *ctx, int64_t *total)
+{
+	struct pg_conn *c = reader(s);
+	if(!c)
+		return RC_BACKEND;
+	struct buf text;
+	buf_init(&text, 0);
+	struct pg_params p;
+	enum rc rc = RC_OK;
+	PGresult *r = NULL;
+	int in_txn = 0;
+	if(total) {
+		/* The total and the page come from one snapshot. */
+		r = PQexec(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		if(!res_ok(r)) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		PQclear(r);
+		in_txn = 1;
+		buf_addstr(&text, "SELECT count(*) FROM estate");
+		estate_where(q, &text, &p);
+		r = list_exec(c, buf_cstr(&text), &p);
+		if(!res_ok(r) || PQntuples(r) != 1) {
+			rc = RC_BACKEND;
+			goto out;
+		}
+		*total = pg_int(r, 0, 0);
+		PQclear(r);
+		buf_reset(&text);
+	}
+	buf_addstr(&text, "SELECT " PG_ESTATE_COLS " FROM estate");
+	estate_where(q, &text, &p);
+	buf_addstr(&text, q->after_usn >= 0 ? " ORDER BY usn" : " ORDER BY lower(name), name, id");
+	if(q->limit > 0)
+		pgp_int(&p, q->limit);
+	else
+		pgp_null(&p);
+	pgp_int(&p, q->offset > 0 ? q->offset : 0);
+	buf_printf(&text, " LIMIT $%d OFFSET $%d", p.n - 1, p.n);
+	r = list_exec(c, buf_cstr(&text), &p);
+	if(!res_ok(r)) {
+		rc = RC_BACKEND;
+		goto out;
+	}
+	struct estate_rec e;
+	for(int i = 0; i < PQntuples(r); i++) {
+		pg_read_estate(r, i, a, &e);
+		if(cb(ctx, &e))
+			break;
+	}
+out:
+	PQclear(r);
+	if(in_txn)
+		PQclear(PQexec(c->db, rc == RC_BACKEND ? "ROLLBACK" : "COMMIT"));
+	buf_free(&text);
+	return rc;
+}
+
 static const char *pg_read_error(struct store *s)
 {
 	struct pg_conn *c = pthread_getspecific(s->key);
 	return c && c->db ? PQerrorMessage(c->db) : "cannot open a read connection";
-}
-
-/* ---------- the listener: every instance's commits ---------- */
-
-/* Raises usn_seen to usn (never lowers it); whether it rose. */
-static int usn_raise(struct store *s, int64_t usn)
-{
-	int64_t cur = __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
-	while(usn > cur)
-		if(__atomic_compare_exchange_n(&s->usn_seen, &cur, usn, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return 1;
-	return 0;
-}
-
-/* The stored usn: the highest any instance committed. -1 when it cannot be read. */
-static int64_t stored_usn(PGconn *db)
-{
-	PGresult *r = PQexec(db, "SELECT value::bigint FROM meta WHERE key='usn'");
-	int64_t v = res_ok(r) && PQntuples(r) == 1 ? pg_int(r, 0, 0) : -1;
-	PQclear(r);
-	return v;
-}
-
-/* Waits up to ms for the stop pipe; 1 when stopping. */
-static int stop_wait(struct store *s, int fd, int ms)
-{
-	struct pollfd pf[2] = {{.fd = s->stop_pipe[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
-	int n = poll(pf, fd >= 0 ? 2 : 1, ms);
-	return n > 0 && (pf[0].revents & POLLIN);
-}
-
-static void heard(struct store *s, int64_t usn)
-{
-	if(usn_raise(s, usn) && s->on_usn)
-		s->on_usn(__atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE));
-}
-
-static void *listener_main(void *arg)
-{
-	struct store *s = arg;
-	struct pg_conn c = {0};
-	char err[256];
-	while(!stop_wait(s, -1, 0)) {
-		if(!c.db || PQstatus(c.db) != CONNECTION_OK) {
-			/* (Re)connect; a write missed meanwhile is caught up from the stored usn. */
-			if(pg_connect(&c, s->uri, err, sizeof(err))) {
-				if(stop_wait(s, -1, 500))
-					break;
-				continue;
-			}
-			PGresult *r = PQexec(c.db, "LISTEN " PG_CHANNEL);
-			int ok = res_ok(r);
-			PQclear(r);
-			int64_t u = ok ? stored_usn(c.db) : -1;
-			if(u < 0) {
-				PQfinish(c.db);
-				c.db = NULL;
-				continue;
-			}
-			heard(s, u);
-		}
-		if(stop_wait(s, PQsocket(c.db), 1000))
-			break;
-		if(!PQconsumeInput(c.db)) {
-			PQfinish(c.db);
-			c.db = NULL;
-			continue;
-		}
-		PGnotify *n;
-		int64_t newest = 0;
-		while((n = PQnotifies(c.db))) {
-			int64_t u = strtoll(n->extra, NULL, 10);
-			if(u > newest)
-				newest = u;
-			PQfreemem(n);
-		}
-		if(newest)
-			heard(s, newest);
-	}
-	if(c.db)
-		PQfinish(c.db);
-	return NULL;
-}
-
-static void pg_watch(struct store *s, void (*on_usn)(int64_t usn))
-{
-	if(s->listening)
-		return;
-	s->on_usn = on_usn;
-	if(pipe(s->stop_pipe))
-		return;
-	if(pthread_create(&s->listener, NULL, listener_main, s)) {
-		close(s->stop_pipe[0]);
-		close(s->stop_pipe[1]);
-		return;
-	}
-	s->listening = 1;
 }
 
 /* ---------- open / close ---------- */
@@ -945,7 +715,7 @@ static enum rc pg_open(const char *uri, struct store **out, char *err, size_t er
 		pg_close(s);
 		return rc;
 	}
-	int64_t u = stored_usn(s->wconn->db);
+	int64_t u = pg_stored_usn(s->wconn->db);
 	if(u < 0) {
 		snprintf(err, errlen, "cannot read the update sequence number: %s", PQerrorMessage(s->wconn->db));
 		pg_close(s);
@@ -1005,6 +775,8 @@ const struct store_ops store_pg = {
 	.emtask_list = pg_emtask_list,
 	.key_get = pg_key_get,
 	.key_list = pg_key_list,
+	.estate_get = pg_estate_get,
+	.estate_list = pg_estate_list,
 	.read_error = pg_read_error,
 	.tx_begin = pg_tx_begin,
 	.tx_commit = pg_tx_commit,
@@ -1038,4 +810,6 @@ const struct store_ops store_pg = {
 	.tx_key_put = pg_tx_key_put,
 	.tx_key_load = pg_tx_key_load,
 	.tx_key_delete = pg_tx_key_delete,
+	.tx_estate_load = pg_tx_estate_load,
+	.tx_estate_put = pg_tx_estate_put,
 };

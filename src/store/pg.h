@@ -18,7 +18,7 @@
 /* Statements a read connection prepares once (pg_sql.c). */
 enum pg_rstmt {
 	PR_SESS_GET, PR_TASK_GET, PR_USER_GET, PR_USER_GET_UID, PR_KV_GET, PR_LOGON_GET, PR_EMTASK_GET,
-	PR_KEY_GET, PR_STMT_COUNT
+	PR_KEY_GET, PR_ESTATE_GET, PR_STMT_COUNT
 };
 
 /* Statements of the write connection, prepared once per connection (pg_sql.c). */
@@ -27,7 +27,7 @@ enum pg_wstmt {
 	PW_TASKS_DEL, PW_TASK_LOGS_DEL, PW_LOGS_DEL, PW_LOG_LAST, PW_LOG_INS, PW_LOG_UPD, PW_USER_INS, PW_USER_UPD,
 	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
 	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
-	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_STMT_COUNT
+	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_STMT_COUNT
 };
 
 extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
@@ -96,6 +96,8 @@ void pg_read_user(const PGresult *r, int row, struct arena *a, struct user_rec *
 void pg_read_logon(const PGresult *r, int row, struct arena *a, struct logon_rec *l);
 void pg_read_emtask(const PGresult *r, int row, struct arena *a, struct emtask_rec *e);
 void pg_read_key(const PGresult *r, int row, struct arena *a, struct key_rec *k);
+#define PG_ESTATE_COLS "kind,id,parent,name,reporter,props,deleted,created,updated,usn"
+void pg_read_estate(const PGresult *r, int row, struct arena *a, struct estate_rec *e);
 void pg_bind_sess(struct pg_params *p, const struct sess_rec *s);
 void pg_bind_task(struct pg_params *p, const struct task_rec *t);
 
@@ -109,6 +111,11 @@ int pg_state_is(const PGresult *r, const char *state);
 int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen);
 
 extern const struct sqlgen_dialect pg_dialect;
+
+/* The listener (pg_listen.c). */
+void pg_watch(struct store *s, void (*on_usn)(int64_t usn));
+/** The stored usn: the highest any instance committed; -1 when it cannot be read. */
+int64_t pg_stored_usn(PGconn *db);
 
 /* The write transaction (pg_tx.c). */
 enum rc pg_tx_begin(struct store *s);
@@ -143,5 +150,7 @@ enum rc pg_tx_emtask_delete(struct store *s, int64_t id);
 enum rc pg_tx_key_put(struct store *s, const struct key_rec *k, int replace);
 enum rc pg_tx_key_load(struct store *s, const char *name, struct arena *a, struct key_rec *out);
 enum rc pg_tx_key_delete(struct store *s, const char *name);
+enum rc pg_tx_estate_load(struct store *s, int kind, const struct uuid *id, struct arena *a, struct estate_rec *out);
+enum rc pg_tx_estate_put(struct store *s, const struct estate_rec *e);
 
 #endif

@@ -87,6 +87,14 @@ const char *const pg_migrations[] = {
 	"",
 	"",
 	"",
+	/* 5: the backup estate (model/estate.def names the kinds by their permanent codes).
+	 * A delete keeps a tombstone (deleted = 1) with the delete's usn for the change feed. */
+	"CREATE TABLE estate(kind integer NOT NULL, id bytea NOT NULL, parent bytea, name text COLLATE \"C\" NOT NULL,"
+	" reporter text, props text NOT NULL, deleted integer NOT NULL DEFAULT 0, created bigint NOT NULL,"
+	" updated bigint NOT NULL, usn bigint NOT NULL, PRIMARY KEY(kind, id));"
+	"CREATE INDEX estate_name ON estate(kind, deleted, lower(name), name, id);"
+	"CREATE INDEX estate_parent ON estate(parent, kind) WHERE parent IS NOT NULL;"
+	"CREATE INDEX estate_usn ON estate(usn);",
 };
 
 const int pg_migration_count = sizeof(pg_migrations) / sizeof(pg_migrations[0]);
@@ -100,6 +108,7 @@ const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
 	[PR_LOGON_GET] = "SELECT " LOGON_COLS " FROM logons WHERE sid=$1",
 	[PR_EMTASK_GET] = "SELECT " EMTASK_COLS " FROM em_tasks WHERE id=$1",
 	[PR_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id=$1",
+	[PR_ESTATE_GET] = "SELECT " PG_ESTATE_COLS " FROM estate WHERE kind=$2 AND id=$1 AND deleted=0",
 };
 
 /* Inserts that may meet a taken key say so by inserting nothing (ON CONFLICT DO
@@ -145,4 +154,7 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_KEY_DEL] = "DELETE FROM api_keys WHERE name=$1",
 	[PW_EMTASK_DEL] = "DELETE FROM em_tasks WHERE id=$1",
 	[PW_USER_NAME_TAKEN] = "SELECT 1 FROM users WHERE name=$1 AND uid<>$2",
+	[PW_ESTATE_GET] = "SELECT " PG_ESTATE_COLS " FROM estate WHERE kind=$2 AND id=$1",
+	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
 };

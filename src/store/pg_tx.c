@@ -442,3 +442,32 @@ enum rc pg_tx_key_delete(struct store *s, const char *name)
 	pgp_text(&p, name);
 	return wdo_some(s, PW_KEY_DEL, &p, "delete key", RC_NOTFOUND);
 }
+
+enum rc pg_tx_estate_load(struct store *s, int kind, const struct uuid *id, struct arena *a, struct estate_rec *out)
+{
+	struct pg_params p = {0};
+	pgp_uuid(&p, id);
+	pgp_int(&p, kind);
+	PGresult *r = wexec(s, PW_ESTATE_GET, &p);
+	enum rc rc = !res_ok(r) ? werr(s, "load estate object", r) : PQntuples(r) ? RC_OK : RC_NOTFOUND;
+	if(!rc)
+		pg_read_estate(r, 0, a, out);
+	PQclear(r);
+	return rc;
+}
+
+enum rc pg_tx_estate_put(struct store *s, const struct estate_rec *e)
+{
+	struct pg_params p = {0};
+	pgp_int(&p, e->kind);
+	pgp_uuid(&p, &e->id);
+	pgp_uuid(&p, &e->parent_id);
+	pgp_text(&p, e->name ? e->name : "");
+	pgp_text(&p, e->reporter);
+	pgp_text(&p, e->props ? e->props : "{}");
+	pgp_int(&p, e->deleted);
+	pgp_int(&p, e->created_us);
+	pgp_int(&p, e->updated_us);
+	pgp_int(&p, e->usn);
+	return wdo(s, PW_ESTATE_PUT, &p, "store estate object", NULL);
+}
