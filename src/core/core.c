@@ -67,8 +67,7 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 		core_close();
 		return rc;
 	}
-	if(ops->watch)
-		ops->watch(st, feed_committed);   /* commits of other instances on the same database */
+	ops->watch(st, feed_committed);   /* commits of other instances on the same database */
 	if((rc = ensure_install_id(err, errlen))) {
 		core_close();
 		return rc;

@@ -789,6 +789,7 @@ const struct store_ops store_pg = {
 	.tx_session_update = pg_tx_session_update,
 	.tx_session_delete = pg_tx_session_delete,
 	.tx_sessions_ended = pg_tx_sessions_ended,
+	.tx_sessions_drop_ended = pg_tx_sessions_drop_ended,
 	.tx_task_load = pg_tx_task_load,
 	.tx_task_insert = pg_tx_task_insert,
 	.tx_task_update = pg_tx_task_update,

@@ -61,6 +61,9 @@ struct store {
 	int64_t usn_seen;           /* highest usn known committed by any instance (atomic) */
 	char errmsg[256];           /* the last failure's text (tx_error) */
 
+	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
+	int nparts;
+
 	/* the listener (LISTEN/NOTIFY): wakes this instance on every instance's commits */
 	void (*on_usn)(int64_t usn);
 	pthread_t listener;
@@ -128,6 +131,7 @@ enum rc pg_tx_session_load(struct store *s, const struct uuid *id, struct arena 
 enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r);
 enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
 enum rc pg_tx_session_delete(struct store *s, const struct uuid *id);
+enum rc pg_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n);
 enum rc pg_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n);
 enum rc pg_tx_task_load(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out);
 enum rc pg_tx_task_insert(struct store *s, const struct task_rec *t);

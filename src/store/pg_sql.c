@@ -11,6 +11,10 @@
 #define KEY_COLS "id,name,role,hash,created,last_used"
 
 #define SESS_DOLLARS "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24"
+/* The session parameters with their types: an INSERT … SELECT does not infer them. */
+#define SESS_TYPED "$1::bytea,$2::bigint,$3::text,$4::int,$5::int,$6::int,$7::int,$8::int,$9::int,$10::int," \
+	"$11::bigint,$12::bigint,$13::bytea,$14::bytea,$15::bytea,$16::text,$17::text,$18::text,$19::text,$20::text," \
+	"$21::text,$22::text,$23::bigint,$24::int"
 #define TASK_DOLLARS "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18"
 
 /* Text columns that lists sort by are COLLATE "C": the byte order SQLite sorts by.
@@ -21,14 +25,18 @@ const char *const pg_migrations[] = {
 	 * begin at this release); 2 to 4 have nothing left to do. */
 	"CREATE TABLE meta(key text PRIMARY KEY, value text);"
 	"INSERT INTO meta VALUES('usn', '0');"
+	/* sessions: partitioned by creation month (partitions sessions_YYYY_MM, made by the
+	 * driver before the first insert into a month), so that retention drops whole months.
+	 * The key includes the partition key: an id is kept unique by the insert itself. */
 	"CREATE TABLE sessions("
-	" id bytea PRIMARY KEY, usn bigint NOT NULL, name text COLLATE \"C\" NOT NULL, type integer NOT NULL,"
+	" id bytea NOT NULL, usn bigint NOT NULL, name text COLLATE \"C\" NOT NULL, type integer NOT NULL,"
 	" state integer NOT NULL, result integer NOT NULL, progress integer NOT NULL,"
 	" is_canceled integer NOT NULL, is_retry integer NOT NULL, stop_requested integer NOT NULL,"
 	" creation bigint NOT NULL, end_time bigint, job_id bytea, parent_id bytea, resource_id bytea,"
 	" job_name text COLLATE \"C\", resource_ref text, platform text, initiated_by text COLLATE \"C\","
-	" message text, backup_server text, extra text, lease bigint, heartbeat integer NOT NULL DEFAULT 0);"
-	"CREATE UNIQUE INDEX sessions_usn ON sessions(usn);"
+	" message text, backup_server text, extra text, lease bigint, heartbeat integer NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(id, creation)) PARTITION BY RANGE (creation);"
+	"CREATE INDEX sessions_usn ON sessions(usn);"
 	"CREATE INDEX sessions_creation ON sessions(creation NULLS FIRST, id NULLS FIRST, type, state, result);"
 	"CREATE INDEX sessions_end ON sessions(end_time NULLS FIRST, id NULLS FIRST);"
 	"CREATE INDEX sessions_type ON sessions(type, creation NULLS FIRST, id NULLS FIRST, state, result);"
@@ -115,7 +123,8 @@ const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
  * NOTHING): an error would abort the whole transaction, not just the statement. */
 const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
-	[PW_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") VALUES(" SESS_DOLLARS ") ON CONFLICT DO NOTHING",
+	[PW_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
+	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea)",
 	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1",
 	[PW_SESS_DEL] = "DELETE FROM sessions WHERE id=$1",
 	[PW_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < $1 ORDER BY end_time LIMIT $2",

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/pg.h"
 
@@ -127,6 +128,7 @@ void pg_tx_rollback(struct store *s)
 	if(PQstatus(s->wconn->db) == CONNECTION_OK)
 		PQclear(PQexec(s->wconn->db, "ROLLBACK"));
 	s->usn = s->usn_batch;
+	s->nparts = 0;
 }
 
 void pg_tx_savepoint(struct store *s, enum store_sp step)
@@ -138,6 +140,7 @@ void pg_tx_savepoint(struct store *s, enum store_sp step)
 		break;
 	case SP_ROLLBACK:
 		s->usn = s->usn_sp;
+		s->nparts = 0;   /* a partition it made is gone */
 		wexec_simple(s, "ROLLBACK TO w");
 		break;
 	case SP_RELEASE:
@@ -192,8 +195,107 @@ enum rc pg_tx_task_load(struct store *s, const struct uuid *id, struct arena *a,
 	return wload(s, PW_TASK_GET, id, NULL, a, rd_task, out);
 }
 
+/* ---------- partitions: sessions by creation month ---------- */
+
+static int month_of(int64_t us, int *y, int *m)
+{
+	time_t t = (time_t)(us / 1000000 - (us % 1000000 < 0));
+	struct tm tm;
+	if(!gmtime_r(&t, &tm))
+		return -1;
+	*y = tm.tm_year + 1900;
+	*m = tm.tm_mon + 1;
+	return 0;
+}
+
+static int64_t month_start_us(int y, int m)
+{
+	struct tm tm = {.tm_year = y - 1900 + (m - 1) / 12, .tm_mon = (m - 1) % 12, .tm_mday = 1};
+	return (int64_t)timegm(&tm) * 1000000;
+}
+
+/* The partition holding sessions created in the month of creation_us, made if missing.
+ * It is made inside the write transaction under the write lock, so two instances never
+ * race; a rollback forgets what this process believed made. */
+static enum rc ensure_partition(struct store *s, int64_t creation_us)
+{
+	int y, m;
+	if(month_of(creation_us, &y, &m))
+		return RC_INVALID;
+	int key = y * 12 + m - 1;
+	for(int i = 0; i < s->nparts; i++)
+		if(s->parts[i] == key)
+			return RC_OK;
+	char sql[192];
+	snprintf(sql, sizeof(sql),
+	         "CREATE TABLE IF NOT EXISTS \"sessions_%04d_%02d\" PARTITION OF sessions FOR VALUES FROM (%" PRId64
+	         ") TO (%" PRId64 ")",
+	         y, m, month_start_us(y, m), month_start_us(y, m + 1));
+	PGresult *r = PQexec(s->wconn->db, sql);
+	enum rc rc = res_ok(r) ? RC_OK : werr(s, "make partition", r);
+	PQclear(r);
+	if(!rc)
+		s->parts[s->nparts++ % 64] = key;
+	if(s->nparts > 64)
+		s->nparts = 64;
+	return rc;
+}
+
+enum rc pg_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n)
+{
+	*n = 0;
+	PGresult *r = PQexec(s->wconn->db, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+	                                   "WHERE i.inhparent = 'sessions'::regclass ORDER BY 1");
+	if(!res_ok(r)) {
+		enum rc rc = werr(s, "list partitions", r);
+		PQclear(r);
+		return rc;
+	}
+	enum rc rc = RC_OK;
+	for(int i = 0; !rc && i < PQntuples(r); i++) {
+		const char *name = PQgetvalue(r, i, 0);
+		int y, m;
+		if(sscanf(name, "sessions_%d_%d", &y, &m) != 2 || month_start_us(y, m + 1) > cutoff_us)
+			continue;   /* a month that is not over before the cutoff keeps its partition */
+		char sql[1400];
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FILTER (WHERE end_time IS NULL OR end_time >= %" PRId64 "), count(*) FROM \"%s\"",
+		         cutoff_us, name);
+		PGresult *c = PQexec(s->wconn->db, sql);
+		if(!res_ok(c) || PQntuples(c) != 1) {
+			rc = werr(s, "count partition", c);
+			PQclear(c);
+			break;
+		}
+		int64_t keep = pg_int(c, 0, 0), all = pg_int(c, 0, 1);
+		PQclear(c);
+		if(keep)
+			continue;   /* some of it stays: retention deletes the rest in batches */
+		snprintf(sql, sizeof(sql),
+		         "DELETE FROM logs WHERE owner IN (SELECT t.id FROM task_sessions t JOIN \"%s\" p ON t.session_id = p.id);"
+		         "DELETE FROM logs WHERE owner IN (SELECT id FROM \"%s\");"
+		         "DELETE FROM task_sessions WHERE session_id IN (SELECT id FROM \"%s\");"
+		         "UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
+		         " GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result;"
+		         "DROP TABLE \"%s\"",
+		         name, name, name, name, name);
+		c = PQexec(s->wconn->db, sql);
+		if(!res_ok(c))
+			rc = werr(s, "drop partition", c);
+		else
+			*n += all;
+		PQclear(c);
+	}
+	PQclear(r);
+	s->nparts = 0;   /* forget what was dropped */
+	return rc;
+}
+
 enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r)
 {
+	enum rc rc = ensure_partition(s, r->creation_us);
+	if(rc)
+		return rc;
 	struct pg_params p;
 	pg_bind_sess(&p, r);
 	return wdo_some(s, PW_SESS_INS, &p, "insert session", RC_CONFLICT);
@@ -203,7 +305,11 @@ enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r)
  * indexes of columns whose value did not change alone only when none changed. */
 enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const struct sess_rec *r)
 {
-	(void)old;
+	if(r->creation_us != old->creation_us) {
+		enum rc rc = ensure_partition(s, r->creation_us);
+		if(rc)
+			return rc;
+	}
 	struct pg_params p;
 	pg_bind_sess(&p, r);
 	return wdo(s, PW_SESS_UPD, &p, "update session", NULL);

@@ -225,6 +225,76 @@ static void test_watch_hears_the_other_store(void **state)
 	store_pg.close(b);
 }
 
+/* ---------- retention: whole months go at once ---------- */
+
+struct drop_op {
+	struct store_op op;
+	int64_t cutoff, n;
+	int phase;                  /* 0: insert the rows, 1: drop */
+};
+
+#define JAN2020 1577836800000000LL
+#define FEB2020 1580515200000000LL
+#define DAY 86400000000LL
+
+static enum rc drop_apply(struct store_op *op, struct store_tx *tx)
+{
+	struct drop_op *d = (struct drop_op *)op;
+	const struct store_ops *o = tx->ops;
+	struct store *s = tx->s;
+	enum rc rc = RC_OK;
+	if(d->phase == 1)
+		return o->tx_sessions_drop_ended(s, d->cutoff, &d->n);
+	for(unsigned i = 0; i < 20 && !rc; i++) {
+		struct sess_rec r = {.name = "month", .state = 3, .result = 1};
+		r.id.b[0] = 0x20;
+		r.id.b[15] = (unsigned char)(i + 1);
+		/* ten in January 2020, all ended; ten in February, one of them still running */
+		r.creation_us = (i < 10 ? JAN2020 : FEB2020) + (int64_t)i * DAY;
+		r.end_us = i == 15 ? 0 : r.creation_us + DAY;
+		if(!r.end_us)
+			r.state = 1, r.result = 0;
+		struct task_rec t = {.name = "task", .session_id = r.id, .creation_us = r.creation_us, .state = 3};
+		t.id = r.id;
+		t.id.b[0] = 0x21;
+		struct log_rec l = {.owner = t.id, .id = 1, .title = "step", .start_us = 1, .update_us = 1};
+		struct log_rec sl = {.owner = r.id, .id = 1, .title = "step", .start_us = 1, .update_us = 1};
+		if(!(rc = o->tx_usn_next(s, &r.usn)) && !(rc = o->tx_session_insert(s, &r)) &&
+		   !(rc = o->tx_task_insert(s, &t)) && !(rc = o->tx_log_insert(s, &l)))
+			rc = o->tx_log_insert(s, &sl);
+	}
+	return rc;
+}
+
+static void drop_done(struct store_op *op)
+{
+	(void)op;
+}
+
+static void test_retention_drops_whole_months(void **state)
+{
+	struct store *s = open_store();
+	struct store_writer *w;
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct drop_op d = {.op = {.apply = drop_apply, .done = drop_done}, .cutoff = JAN2020 + 365 * DAY};
+	store_writer_submit(w, &d.op);
+	store_writer_stop(w);   /* commits what is queued */
+	assert_int_equal(d.op.rc, RC_OK);
+	assert_int_equal(one("SELECT count(*) FROM pg_inherits WHERE inhparent = 'sessions'::regclass"), 2);
+	assert_true(store_writer_start(&store_pg, s, NULL, &w) == RC_OK);
+	d.phase = 1;
+	store_writer_submit(w, &d.op);
+	store_writer_stop(w);
+	assert_int_equal(d.op.rc, RC_OK);
+	assert_int_equal(d.n, 10);   /* January went whole; February keeps its running session */
+	assert_int_equal(one("SELECT count(*) FROM pg_inherits WHERE inhparent = 'sessions'::regclass"), 1);
+	assert_int_equal(one("SELECT count(*) FROM sessions"), 10);
+	assert_int_equal(one("SELECT count(*) FROM task_sessions"), 10);
+	assert_int_equal(one("SELECT count(*) FROM logs"), 20);
+	assert_int_equal(one("SELECT sum(n) FROM session_counts"), 10);
+	store_pg.close(s);
+}
+
 /* ---------- migrations ---------- */
 
 static void test_migrations(void **state)
@@ -256,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_hears_the_other_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
 }
