@@ -244,9 +244,9 @@ static const struct sqlgen_table task_table = {
 };
 
 /* A list statement of this connection, prepared once per distinct text as "l<slot>". */
-static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
+/* The name of sql prepared on c as "l<slot>" (into name); -1 when it cannot be. */
+static int list_prepare(struct pg_conn *c, const char *sql, char name[16])
 {
-	char name[16];
 	int i;
 	for(i = 0; i < PG_LIST_CACHE; i++)
 		if(c->lc[i].sql && !strcmp(c->lc[i].sql, sql))
@@ -254,7 +254,7 @@ static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_p
 	if(i == PG_LIST_CACHE) {
 		i = c->lc_next;
 		c->lc_next = (i + 1) % PG_LIST_CACHE;
-		snprintf(name, sizeof(name), "l%d", i);
+		snprintf(name, 16, "l%d", i);
 		if(c->lc[i].sql) {
 			char dealloc[32];
 			snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", name);
@@ -263,13 +263,63 @@ static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_p
 			c->lc[i].sql = NULL;
 		}
 		PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
-		if(PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		PQclear(r);
+		if(!ok)
+			return -1;
 		c->lc[i].sql = xstrdup(sql);
 	}
-	snprintf(name, sizeof(name), "l%d", i);
+	snprintf(name, 16, "l%d", i);
+	return 0;
+}
+
+static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
+{
+	char name[16];
+	if(list_prepare(c, sql, name))
+		return NULL;
 	return PQexecPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0);
+}
+
+/* Runs a list statement row by row (libpq's single-row mode): a list of any length
+ * holds one row in memory at a time, not the whole answer. Each row goes to
+ * row(ctx, r); once it returns non-zero the rest are read and dropped. */
+static enum rc list_stream(struct pg_conn *c, const char *sql, const struct pg_params *p,
+                           int (*row)(void *ctx, const PGresult *r), void *ctx)
+{
+	char name[16];
+	if(list_prepare(c, sql, name) || !PQsendQueryPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0))
+		return RC_BACKEND;
+	PQsetSingleRowMode(c->db);
+	enum rc rc = RC_OK;
+	int stop = 0;
+	PGresult *r;
+	while((r = PQgetResult(c->db))) {
+		ExecStatusType st = PQresultStatus(r);
+		if(st == PGRES_SINGLE_TUPLE) {
+			if(!stop)
+				stop = row(ctx, r);
+		} else if(st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			rc = RC_BACKEND;
+		}
+		PQclear(r);
+	}
+	return rc;
+}
+
+struct list_rows {
+	pg_row_reader rd;
+	struct arena *a;
+	void *rec;
+	int (*cb)(void *, const void *);
+	void *ctx;
+};
+
+static int list_row(void *ctx, const PGresult *r)
+{
+	struct list_rows *l = ctx;
+	l->rd(r, 0, l->a, l->rec);
+	return l->cb(l->ctx, l->rec);
 }
 
 static void bind_gen(struct pg_params *p, const struct sqlgen *g)
@@ -312,6 +362,7 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 			goto out;
 		}
 		PQclear(r);
+		r = NULL;
 		in_txn = 1;
 		sqlgen_count(&g, &text);
 		bind_gen(&p, &g);
@@ -322,6 +373,7 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 		}
 		*total = pg_int(r, 0, 0);
 		PQclear(r);
+		r = NULL;
 		buf_reset(&text);
 	}
 	sqlgen_page(&g, q, total ? *total : -1, &text);
@@ -333,15 +385,21 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 			pgp_null(&p);   /* LIMIT NULL: no limit */
 		pgp_int(&p, g.offset);
 	}
+	void *rec = arena_alloc(a, recsize);
+	if(!g.reverse) {
+		struct list_rows l = {rd, a, rec, cb, ctx};
+		rc = list_stream(c, buf_cstr(&text), &p, list_row, &l);
+		goto out;
+	}
+	/* a page read from the far end (at most 10000 rows): handed out backwards */
 	r = list_exec(c, buf_cstr(&text), &p);
 	if(!res_ok(r)) {
 		rc = RC_BACKEND;
 		goto out;
 	}
 	int n = PQntuples(r);
-	void *rec = arena_alloc(a, recsize);
 	for(int i = 0; i < n; i++) {
-		rd(r, g.reverse ? n - 1 - i : i, a, rec);
+		rd(r, n - 1 - i, a, rec);
 		if(cb(ctx, rec))
 			break;
 	}
@@ -368,6 +426,22 @@ static enum rc pg_task_list(struct store *s, const struct query *q, struct arena
 	                total);
 }
 
+/* Counts every row; hands rows to list_row until it says stop. */
+struct counted {
+	struct list_rows *l;
+	int64_t n;
+	int stopped;
+};
+
+static int counted_row(void *ctx, const PGresult *r)
+{
+	struct counted *k = ctx;
+	k->n++;
+	if(!k->stopped)
+		k->stopped = list_row(k->l, r);
+	return 0;
+}
+
 /* Runs a one-off statement with p and hands each row, read by rd, to cb; *count (if
  * given) receives the number of rows. */
 static enum rc each_row(struct store *s, const char *sql, const struct pg_params *p, struct arena *a,
@@ -376,23 +450,13 @@ static enum rc each_row(struct store *s, const char *sql, const struct pg_params
 	struct pg_conn *c = reader(s);
 	if(!c)
 		return RC_BACKEND;
-	PGresult *r = PQexecParams(c->db, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
-	                           p ? p->fmt : NULL, 0);
-	if(!res_ok(r)) {
-		PQclear(r);
-		return RC_BACKEND;
-	}
-	int n = PQntuples(r);
-	void *rec = arena_alloc(a, recsize);
-	for(int i = 0; i < n; i++) {
-		rd(r, i, a, rec);
-		if(cb(ctx, rec))
-			break;
-	}
+	struct list_rows l = {rd, a, arena_alloc(a, recsize), cb, ctx};
+	struct counted k = {.l = &l};
+	struct pg_params none = {0};
+	enum rc rc = list_stream(c, sql, p ? p : &none, counted_row, &k);
 	if(count)
-		*count = n;
-	PQclear(r);
-	return RC_OK;
+		*count = k.n;
+	return rc;
 }
 
 struct log_args {
@@ -549,6 +613,8 @@ static enum rc pg_estate_get(struct store *s, int kind, const struct uuid *id, s
 	return rc;
 }
 
+static void rd_estate(const PGresult *r, int i, struct arena *a, void *rec) { pg_read_estate(r, i, a, rec); }
+
 /* The WHERE clause of an estate query, its parameters into p. */
 static void estate_where(const struct estate_query *q, struct buf *b, struct pg_params *p)
 {
@@ -593,6 +659,7 @@ static enum rc pg_estate_list(struct store *s, const struct estate_query *q, str
 			goto out;
 		}
 		PQclear(r);
+		r = NULL;
 		in_txn = 1;
 		buf_addstr(&text, "SELECT count(*) FROM estate");
 		estate_where(q, &text, &p);
@@ -603,6 +670,7 @@ static enum rc pg_estate_list(struct store *s, const struct estate_query *q, str
 		}
 		*total = pg_int(r, 0, 0);
 		PQclear(r);
+		r = NULL;
 		buf_reset(&text);
 	}
 	buf_addstr(&text, "SELECT " PG_ESTATE_COLS " FROM estate");
@@ -614,17 +682,9 @@ static enum rc pg_estate_list(struct store *s, const struct estate_query *q, str
 		pgp_null(&p);
 	pgp_int(&p, q->offset > 0 ? q->offset : 0);
 	buf_printf(&text, " LIMIT $%d OFFSET $%d", p.n - 1, p.n);
-	r = list_exec(c, buf_cstr(&text), &p);
-	if(!res_ok(r)) {
-		rc = RC_BACKEND;
-		goto out;
-	}
 	struct estate_rec e;
-	for(int i = 0; i < PQntuples(r); i++) {
-		pg_read_estate(r, i, a, &e);
-		if(cb(ctx, &e))
-			break;
-	}
+	struct list_rows l = {rd_estate, a, &e, (int (*)(void *, const void *))cb, ctx};
+	rc = list_stream(c, buf_cstr(&text), &p, list_row, &l);
 out:
 	PQclear(r);
 	if(in_txn)

@@ -58,6 +58,7 @@ struct store {
 	int64_t usn;                /* last usn given (writer thread only) */
 	int64_t usn_batch;          /* the stored usn at tx_begin, restored by a rollback */
 	int64_t usn_sp;             /* usn at the op's savepoint */
+	int release_due;            /* the last op's savepoint is to be released (with the next one) */
 	int64_t usn_seen;           /* highest usn known committed by any instance (atomic) */
 	char errmsg[256];           /* the last failure's text (tx_error) */
 
