@@ -63,10 +63,6 @@ static enum rc vbaz_authenticate(struct req *r)
 	while(len && h[len - 1] == ' ')
 		len--;
 	enum rc rc = len ? auth_verify(h, len, TOK_ACCESS, &r->who) : RC_UNAUTHORIZED;
-	if(rc == RC_BACKEND) {   /* the store could not say: not the caller's fault */
-		vbaz__problem(r, 503, NULL, "cannot check the access token");
-		return rc;
-	}
 	if(rc) {
 		const char *msg;
 		int status = api_token_refused(r, rc, "access token", &msg);

@@ -258,10 +258,6 @@ static enum rc vbr_authenticate(struct req *r)
 		return RC_UNAUTHORIZED;
 	}
 	enum rc rc = auth_verify(tok, len, TOK_ACCESS, &r->who);
-	if(rc == RC_BACKEND) {   /* the store could not say: not the caller's fault */
-		vbr_error(r, rc, 503, "cannot check the access token");
-		return rc;
-	}
 	if(rc) {
 		const char *msg;
 		int status = api_token_refused(r, rc, "access token", &msg);
