@@ -26,35 +26,6 @@ const struct sqlgen_dialect pg_dialect = {.dollar = 1, .like = "ILIKE", .text_eq
 
 /* ---------- connections ---------- */
 
-static void notice_quiet(void *arg, const PGresult *r)
-{
-	(void)arg;
-	(void)r;
-}
-
-int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen)
-{
-	if(c->db)
-		PQfinish(c->db);
-	memset(c->prepared, 0, sizeof(c->prepared));
-	for(int i = 0; i < PG_LIST_CACHE; i++) {
-		free(c->lc[i].sql);
-		c->lc[i].sql = NULL;
-	}
-	c->db = PQconnectdb(uri);
-	if(PQstatus(c->db) != CONNECTION_OK) {
-		snprintf(err, errlen, "cannot connect to %s: %s", uri, PQerrorMessage(c->db));
-		char *nl = strchr(err, '\n');
-		if(nl)
-			*nl = 0;
-		return -1;
-	}
-	PQsetNoticeReceiver(c->db, notice_quiet, NULL);
-	PGresult *r = PQexec(c->db, "SET client_min_messages=warning; SET TIME ZONE 'UTC'");
-	PQclear(r);
-	return 0;
-}
-
 /* A connection that was lost is opened again before it is used. */
 static int conn_ready(struct pg_conn *c, const char *uri)
 {
@@ -71,25 +42,6 @@ static void conn_close(struct pg_conn *c)
 	for(int i = 0; i < PG_LIST_CACHE; i++)
 		free(c->lc[i].sql);
 	free(c);
-}
-
-PGresult *pg_exec_prepared(struct pg_conn *c, const char *name, unsigned char *prepared, const char *sql,
-                           const struct pg_params *p)
-{
-	if(!*prepared) {
-		PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
-		if(PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
-		PQclear(r);
-		*prepared = 1;
-	}
-	return PQexecPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0);
-}
-
-int pg_state_is(const PGresult *r, const char *state)
-{
-	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	return s && !strcmp(s, state);
 }
 
 static struct pg_conn *reader(struct store *s)
@@ -706,56 +658,6 @@ static void conn_destroy_key(void *p)
 	(void)p; /* connections are closed with the store */
 }
 
-/* Runs sql (no parameters) on db; 0 on success, else err says why. */
-static int exec_ok(PGconn *db, const char *sql, const char *what, char *err, size_t errlen)
-{
-	PGresult *r = PQexec(db, sql);
-	int ok = res_ok(r);
-	if(!ok)
-		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(r));
-	PQclear(r);
-	return ok ? 0 : -1;
-}
-
-/* Forward migrations, counted in schema_version; instances starting together take
- * turns (a session-level advisory lock). */
-static enum rc migrate(PGconn *db, char *err, size_t errlen)
-{
-	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_WRITE_LOCK + 1);
-	if(exec_ok(db, sql, "lock the schema", err, errlen) ||
-	   exec_ok(db, "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
-	               "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
-	           "schema version", err, errlen))
-		return RC_BACKEND;
-	PGresult *r = PQexec(db, "SELECT max(version) FROM schema_version");
-	int version = res_ok(r) && PQntuples(r) == 1 ? (int)pg_int(r, 0, 0) : -1;
-	PQclear(r);
-	enum rc rc = RC_OK;
-	if(version < 0) {
-		snprintf(err, errlen, "cannot read the schema version");
-		rc = RC_BACKEND;
-	} else if(version > pg_migration_count) {
-		snprintf(err, errlen, "database schema version %d is newer than this sessiond (%d)", version,
-		         pg_migration_count);
-		rc = RC_BACKEND;
-	}
-	for(int v = version; !rc && v < pg_migration_count; v++) {
-		char what[64], done[96];
-		snprintf(what, sizeof(what), "migration %d failed", v + 1);
-		snprintf(done, sizeof(done), "UPDATE schema_version SET version=%d", v + 1);
-		if(exec_ok(db, "BEGIN", what, err, errlen) || exec_ok(db, pg_migrations[v][0] ? pg_migrations[v] : "SELECT 1",
-		                                                      what, err, errlen) ||
-		   exec_ok(db, done, what, err, errlen) || exec_ok(db, "COMMIT", what, err, errlen)) {
-			PQclear(PQexec(db, "ROLLBACK"));
-			rc = RC_BACKEND;
-		}
-	}
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", PG_WRITE_LOCK + 1);
-	PQclear(PQexec(db, sql));
-	return rc;
-}
-
 static void pg_close(struct store *s);
 
 static enum rc pg_open(const char *uri, struct store **out, char *err, size_t errlen)
@@ -770,7 +672,7 @@ static enum rc pg_open(const char *uri, struct store **out, char *err, size_t er
 		pg_close(s);
 		return RC_BACKEND;
 	}
-	enum rc rc = migrate(s->wconn->db, err, errlen);
+	enum rc rc = pg_migrate(s->wconn->db, err, errlen);
 	if(rc) {
 		pg_close(s);
 		return rc;

@@ -36,6 +36,8 @@ extern const char *const pg_wstmt_sql[PW_STMT_COUNT];
  *  numbering as the SQLite migrations of store_sql.c). */
 extern const char *const pg_migrations[];
 extern const int pg_migration_count;
+/** Brings the schema of db to the last migration (pg_sql.c). */
+enum rc pg_migrate(PGconn *db, char *err, size_t errlen);
 
 #define PG_LIST_CACHE 16
 

@@ -1,4 +1,5 @@
-/* The PostgreSQL driver's rows: statement parameters (text, or 16-byte binary ids)
+/* The PostgreSQL driver's connections and rows: connecting, running prepared
+ * statements, statement parameters (text, or 16-byte binary ids)
  * and the records read from text-format results, in the column order of the
  * SESS_COLS / TASK_COLS lists and the driver's own lists (pg.h). */
 #include <inttypes.h>
@@ -253,3 +254,54 @@ void pg_read_estate(const PGresult *r, int row, struct arena *a, struct estate_r
 	e->updated_us = pg_int(r, row, 8);
 	e->usn = pg_int(r, row, 9);
 }
+
+/* ---------- connections ---------- */
+
+static void notice_quiet(void *arg, const PGresult *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen)
+{
+	if(c->db)
+		PQfinish(c->db);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	for(int i = 0; i < PG_LIST_CACHE; i++) {
+		free(c->lc[i].sql);
+		c->lc[i].sql = NULL;
+	}
+	c->db = PQconnectdb(uri);
+	if(PQstatus(c->db) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to %s: %s", uri, PQerrorMessage(c->db));
+		char *nl = strchr(err, '\n');
+		if(nl)
+			*nl = 0;
+		return -1;
+	}
+	PQsetNoticeReceiver(c->db, notice_quiet, NULL);
+	PGresult *r = PQexec(c->db, "SET client_min_messages=warning; SET TIME ZONE 'UTC'");
+	PQclear(r);
+	return 0;
+}
+
+PGresult *pg_exec_prepared(struct pg_conn *c, const char *name, unsigned char *prepared, const char *sql,
+                           const struct pg_params *p)
+{
+	if(!*prepared) {
+		PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
+		if(PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		*prepared = 1;
+	}
+	return PQexecPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0);
+}
+
+int pg_state_is(const PGresult *r, const char *state)
+{
+	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	return s && !strcmp(s, state);
+}
+

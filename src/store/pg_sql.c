@@ -2,6 +2,8 @@
  * statements each connection prepares. Times are bigint microseconds since the
  * epoch (UTC), ids 16-byte bytea, enumerations the codes of the catalog: the same
  * logical schema as the SQLite one (store_sql.c), numbered the same way. */
+#include <stdio.h>
+
 #include "store/pg.h"
 #include "store/store_sql.h"
 
@@ -167,3 +169,60 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
 	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
 };
+
+static int res_ok(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* Runs sql (no parameters) on db; 0 on success, else err says why. */
+static int exec_ok(PGconn *db, const char *sql, const char *what, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(db, sql);
+	int ok = res_ok(r);
+	if(!ok)
+		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* Forward migrations, counted in schema_version; instances starting together take
+ * turns (a session-level advisory lock). */
+enum rc pg_migrate(PGconn *db, char *err, size_t errlen)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_WRITE_LOCK + 1);
+	if(exec_ok(db, sql, "lock the schema", err, errlen) ||
+	   exec_ok(db, "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
+	               "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+	           "schema version", err, errlen))
+		return RC_BACKEND;
+	PGresult *r = PQexec(db, "SELECT max(version) FROM schema_version");
+	int version = res_ok(r) && PQntuples(r) == 1 ? (int)pg_int(r, 0, 0) : -1;
+	PQclear(r);
+	enum rc rc = RC_OK;
+	if(version < 0) {
+		snprintf(err, errlen, "cannot read the schema version");
+		rc = RC_BACKEND;
+	} else if(version > pg_migration_count) {
+		snprintf(err, errlen, "database schema version %d is newer than this sessiond (%d)", version,
+		         pg_migration_count);
+		rc = RC_BACKEND;
+	}
+	for(int v = version; !rc && v < pg_migration_count; v++) {
+		char what[64], done[96];
+		snprintf(what, sizeof(what), "migration %d failed", v + 1);
+		snprintf(done, sizeof(done), "UPDATE schema_version SET version=%d", v + 1);
+		if(exec_ok(db, "BEGIN", what, err, errlen) || exec_ok(db, pg_migrations[v][0] ? pg_migrations[v] : "SELECT 1",
+		                                                      what, err, errlen) ||
+		   exec_ok(db, done, what, err, errlen) || exec_ok(db, "COMMIT", what, err, errlen)) {
+			PQclear(PQexec(db, "ROLLBACK"));
+			rc = RC_BACKEND;
+		}
+	}
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", PG_WRITE_LOCK + 1);
+	PQclear(PQexec(db, sql));
+	return rc;
+}
+
