@@ -77,12 +77,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=2000)
     ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--sqlite", action="store_true", help="the same on a SQLite file, for comparison")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
     procs = []
     try:
-        uri = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True,
-                             env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
+        if a.sqlite:
+            uri = os.path.join(d, "bench.db")
+        else:
+            uri = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True,
+                                 env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
         a_port = start(uri, procs)
         tok = token(a_port)
         auth = {"Authorization": "Bearer " + tok}
@@ -101,6 +105,8 @@ def main():
         path = "/api/v1/sessions?limit=100"
         one, bad1 = wrk(a_port, path, a.duration, 2, 32, auth_lua, env)
         print("reads, one instance: %.0f requests/s (%d not 2xx)" % (one, bad1))
+        if a.sqlite:
+            return 0   # one process per SQLite file
         b_port = start(uri, procs)
         with concurrent.futures.ThreadPoolExecutor(2) as ex:
             fa = ex.submit(wrk, a_port, path, a.duration, 1, 16, auth_lua, env)
