@@ -16,6 +16,7 @@
 #include "store/pg.h"
 #include "store/store_sql.h"
 #include "util/buf.h"
+#include "util/timefmt.h"
 
 #define USER_COLS "uid,name,hash,role,gen,created"
 #define LOGON_COLS "sid,uid,gen,role,\"user\",created,last"
@@ -37,6 +38,8 @@ static int conn_ready(struct pg_conn *c, const char *uri)
 
 static void conn_close(struct pg_conn *c)
 {
+	if(c->primary)
+		conn_close(c->primary);
 	if(c->db)
 		PQfinish(c->db);
 	for(int i = 0; i < PG_LIST_CACHE; i++)
@@ -44,14 +47,41 @@ static void conn_close(struct pg_conn *c)
 	free(c);
 }
 
+#define REPLICA_WAIT_US 200000   /* how long a read waits for the replica before the primary serves it */
+
+/* Read your writes on a replica: the replica serves a read once it has replayed every usn
+ * this process knows committed (its own writes, and what the listener heard of others');
+ * a replica still behind after REPLICA_WAIT_US leaves the read to the primary. */
+static struct pg_conn *caught_up(struct store *s, struct pg_conn *c)
+{
+	int64_t want = __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
+	int64_t t0 = time_now_us();
+	while(c->replica_usn < want) {
+		int64_t u = pg_stored_usn(c->db);
+		if(u < 0)
+			return NULL;
+		c->replica_usn = u;
+		if(u >= want)
+			break;
+		if(time_now_us() - t0 > REPLICA_WAIT_US) {
+			if(!c->primary)
+				c->primary = xcalloc(1, sizeof(*c->primary));
+			return conn_ready(c->primary, s->uri) ? NULL : c->primary;
+		}
+		usleep(2000);
+	}
+	return c;
+}
+
 static struct pg_conn *reader(struct store *s)
 {
+	const char *uri = s->read_uri ? s->read_uri : s->uri;
 	struct pg_conn *c = pthread_getspecific(s->key);
 	if(c)
-		return conn_ready(c, s->uri) ? NULL : c;
+		return conn_ready(c, uri) ? NULL : s->read_uri ? caught_up(s, c) : c;
 	c = xcalloc(1, sizeof(*c));
 	char err[256];
-	if(pg_connect(c, s->uri, err, sizeof(err))) {
+	if(pg_connect(c, uri, err, sizeof(err))) {
 		/* kept: the next call on this thread tries again */
 	}
 	pthread_mutex_lock(&s->conns_lock);
@@ -59,7 +89,9 @@ static struct pg_conn *reader(struct store *s)
 	s->conns = c;
 	pthread_mutex_unlock(&s->conns_lock);
 	pthread_setspecific(s->key, c);
-	return PQstatus(c->db) == CONNECTION_OK ? c : NULL;
+	if(PQstatus(c->db) != CONNECTION_OK)
+		return NULL;
+	return s->read_uri ? caught_up(s, c) : c;
 }
 
 static int res_ok(const PGresult *r)
@@ -662,8 +694,14 @@ static void pg_close(struct store *s);
 
 static enum rc pg_open(const char *uri, struct store **out, char *err, size_t errlen)
 {
+	return store_pg_open(uri, NULL, out, err, errlen);
+}
+
+enum rc store_pg_open(const char *uri, const char *read_uri, struct store **out, char *err, size_t errlen)
+{
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->uri = xstrdup(uri);
+	s->read_uri = read_uri ? xstrdup(read_uri) : NULL;
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	pthread_key_create(&s->key, conn_destroy_key);
 	pthread_mutex_init(&s->conns_lock, NULL);
@@ -710,6 +748,7 @@ static void pg_close(struct store *s)
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->conns_lock);
 	free(s->uri);
+	free(s->read_uri);
 	free(s);
 }
 

@@ -47,10 +47,15 @@ struct pg_conn {
 	struct { char *sql; } lc[PG_LIST_CACHE];   /* list statements prepared as "l<slot>" */
 	int lc_next;
 	struct pg_conn *next;       /* every read connection of the store, for close */
+	/* with a read replica: */
+	struct pg_conn *primary;    /* this thread's connection to the primary, for reads the replica
+	                               has not caught up with */
+	int64_t replica_usn;        /* the usn the replica had replayed when last asked */
 };
 
 struct store {
 	char *uri;
+	char *read_uri;             /* a streaming replica for reads, or NULL */
 	pthread_key_t key;          /* this thread's struct pg_conn */
 	pthread_mutex_t conns_lock;
 	struct pg_conn *conns;

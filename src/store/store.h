@@ -184,6 +184,13 @@ extern const struct store_ops store_pg;
 
 /** Picks the backend for a --db value and opens it. */
 enum rc store_open(const char *uri, const struct store_ops **ops, struct store **s, char *err, size_t errlen);
+/** The same, with reads sent to read_uri (NULL: none), a PostgreSQL streaming replica of a
+ *  PostgreSQL uri: a read waits until the replica replayed every usn this process knows
+ *  committed, or goes to the primary (read your writes). */
+enum rc store_open_read(const char *uri, const char *read_uri, const struct store_ops **ops, struct store **s,
+                        char *err, size_t errlen);
+/** PostgreSQL with a read replica (store_open_read). */
+enum rc store_pg_open(const char *uri, const char *read_uri, struct store **s, char *err, size_t errlen);
 
 /* ---- the writer (store/writer.c): group commit over any backend ---- */
 
