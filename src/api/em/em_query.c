@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/em.h"
-#include "api/em_filter.h"
+#include "api/em/em.h"
+#include "api/em/em_filter.h"
 #include "model/catalog.h"
 #include "core/core.h"
 #include "model/query.h"

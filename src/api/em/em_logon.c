@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/em.h"
+#include "api/em/em.h"
 #include "core/core.h"
 #include "core/logon.h"
 

@@ -1,5 +1,6 @@
 /* Enterprise Manager dialect: what tests and other modules see of it, then what
- * em.c (routes, logon, rendering, collections) shares with em_query.c (the query service).
+ * the files of src/api/em/ share: em.c (routes, emitter, errors, shared rendering,
+ * collections), em_sessions.c, em_tasks.c, em_infra.c, em_jobs.c, em_query.c (the query service).
  * Logon sessions live in a process-local table (mutex-protected, sliding
  * 15-minute idle expiry); they do not survive a restart and are not shared
  * between instances. */
@@ -25,7 +26,7 @@ int em_token_sid(const char *token, char sid[40]);
 /** The stable uid (a name-based uuid) of the backup server called name. */
 void em_server_uuid(const char *name, struct uuid *out);
 
-/* ---- shared by em.c and em_query.c only ---- */
+/* ---- shared by the files of the dialect (src/api/em/) only ---- */
 
 /* One emitter for XML and JSON: XML attributes become JSON properties, list elements
  * hold their items under the plural property, Links is an array. */
@@ -149,5 +150,87 @@ void em__logon_get(struct req *r);       /* GET /api/logonSessions/{id} */
 void em__logons(struct req *r);          /* GET /api/logonSessions */
 void em__logoff(struct req *r);          /* DELETE /api/logonSessions/{id} */
 void em__query_svc(struct req *r);       /* GET /api/querySvc */
+
+/* ---- em.c: shared rendering and helpers ---- */
+
+#define EM__DAYS30_US ((int64_t)30 * 24 * 3600 * 1000000)
+
+/** Typed elements (JSON: properties) and a boolean attribute. */
+void em__attr_bool(struct em__out *o, const char *k, int v);
+void em__int(struct em__out *o, const char *k, int64_t v);
+void em__bool(struct em__out *o, const char *k, int v);
+void em__time(struct em__out *o, const char *k, int64_t us);
+
+/* What an EM family is called on the wire. */
+struct em__family {
+	const char *entity;      /* BackupJobSession, … */
+	const char *plural;      /* BackupJobSessions */
+	int task_replica;        /* its task sessions are ReplicaTaskSessions */
+	const char *path;        /* where one session is: file share and agent backup sessions are
+	                          * backup sessions (their own collections list them too) */
+	unsigned listed;         /* the families the collection of this one lists (EM__FAM mask) */
+};
+extern const struct em__family em__families[EMF__COUNT];
+/** The family of a session type, backup for types of no family. */
+int em__fam_of(int type);
+/** The family named by the path after /api/ ("nas/backupSessions/…"). */
+int em__family_of_path(const char *path);
+
+/** "urn:veeam:type:uuid" in r->arena. */
+const char *em__uid(struct req *r, const char *type, const struct uuid *u);
+/** The uuid (or urn:veeam:…:uuid) of path parameter idx; answers 400 when it is none. */
+enum rc em__path_uuid(struct req *r, int idx, struct uuid *u);
+/** The backup server a session was reported from (sessiond's name when none). */
+const char *em__server_of(const struct sess_rec *s);
+const char *em__job_name(const struct sess_rec *s);
+/** "job@time": the Name EM shows for a session. */
+const char *em__session_name(struct req *r, const struct sess_rec *s);
+const char *em__session_href(struct req *r, const struct sess_rec *s, int fam);
+/** The Up link to the backup server called server. */
+void em__server_link(struct req *r, struct em__out *o, const char *server);
+/** The reference to entity ent (an EntityRef at the root, else a Ref in a list): it links
+ *  up to its backup server when server is set, and to its entity form. */
+void em__render_ref(struct req *r, struct em__out *o, int root, const char *ent, const char *u, const char *name,
+                    const char *h, const char *server);
+/** Opens entity ent (reference form at h) up to its open Links list. */
+void em__entity_begin(struct req *r, struct em__out *o, const char *ent, const char *u, const char *name,
+                      const char *h);
+
+/** Checks ?format and starts a collection's answer: the plural list of entities
+ *  (?format=Entity) or EntityReferences. 0/1: references/entities; -1: answered 400. */
+int em__collection_begin(struct req *r, struct em__out *o, const char *plural);
+/** Ends the collection, or answers the error of the read that filled it. */
+void em__collection_end(struct req *r, struct em__out *o, enum rc rc, const char *what);
+/** Sends the sessions or task sessions (tasks) matching where, newest first, as a
+ *  collection named plural; answers 400 for a bad ?format. */
+void em__send_collection(struct req *r, int tasks, const struct qexpr *where, const char *plural,
+                         const struct sess_rec *parent);
+
+/* ---- em_sessions.c ---- */
+/** The session named in the path if it is in family fam's collection; else answered. */
+enum rc em__load_session(struct req *r, int fam, struct sess_rec *s);
+void em__h_sessions(struct req *r);
+void em__h_session(struct req *r);
+void em__h_session_action(struct req *r);
+void em__h_system_events(struct req *r);
+
+/* ---- em_tasks.c ---- */
+/** Answers r with the task t (status). */
+void em__render_task_obj(struct req *r, const struct emtask_rec *t, int status);
+void em__h_session_tasks(struct req *r);
+void em__h_task_get(struct req *r);
+void em__h_task_list(struct req *r);
+void em__h_task_delete(struct req *r);
+void em__h_tasks(struct req *r);
+void em__h_task(struct req *r);
+
+/* ---- em_infra.c ---- */
+void em__h_servers(struct req *r);
+void em__h_server(struct req *r);
+
+/* ---- em_jobs.c ---- */
+void em__h_jobs(struct req *r);
+void em__h_job(struct req *r);
+void em__h_job_sessions(struct req *r);
 
 #endif
