@@ -198,10 +198,10 @@ def test_unreadable_user_answers_503_not_401():
         srv.term()
         pages, size = leaf_pages(srv.db, "users")
         assert pages
-        with open(srv.db, "r+b") as f:   # garbage over the users table; its name index intact
+        with open(srv.db, "r+b") as f:   # no b-tree page type: the users table is unreadable
             for p in pages:
                 f.seek((p - 1) * size)
-                f.write(os.urandom(size))
+                f.write(b"\xff" * size)
         srv.env.pop("SESSIOND_ADMIN_PASSWORD")   # so start-up looks no user up by name
         srv.start()
         r = requests.get(srv.base + "/api/v1/sessions", headers=vbr_h)
