@@ -102,6 +102,26 @@ void em__list_end(struct em__out *o)
 		xw_end(&o->x);
 }
 
+/* Repeated elements without a wrapper in XML (a choice of maxOccurs unbounded); JSON: an
+ * array under name. */
+void em__seq(struct em__out *o, const char *name)
+{
+	if(o->json) {
+		if(o->depth > 0 && !o->in_list[o->depth])
+			jw_key(&o->j, name);
+		jw_arr(&o->j);
+	}
+	o->depth++;
+	o->in_list[o->depth] = 2;
+}
+
+void em__seq_end(struct em__out *o)
+{
+	o->depth--;
+	if(o->json)
+		jw_arr_end(&o->j);
+}
+
 void em__attr(struct em__out *o, const char *k, const char *v)
 {
 	if(!v)
@@ -528,6 +548,25 @@ static const struct route routes[] = {
 	{M_GET, "/api/jobs", PERM_READ, em__h_jobs},
 	{M_GET, "/api/jobs/{id}", PERM_READ, em__h_job},
 	{M_GET, "/api/jobs/{id}/backupSessions", PERM_READ, em__h_job_sessions},
+	{M_GET, "/api/nas/jobs", PERM_READ, em__h_jobs},
+	{M_GET, "/api/nas/jobs/{id}", PERM_READ, em__h_job},
+	{M_GET, "/api/nas/jobs/{id}/backupSessions", PERM_READ, em__h_job_sessions},
+	{M_GET, "/api/backupServers/{id}/jobs", PERM_READ, em__h_server_jobs},
+	{M_GET, "/api/backupServers/{id}/repositories", PERM_READ, em__h_repositories},
+	{M_GET, "/api/repositories", PERM_READ, em__h_repositories},
+	{M_GET, "/api/repositories/{id}", PERM_READ, em__h_repository},
+	{M_GET, "/api/repositories/{id}/backups", PERM_READ, em__h_repository_backups},
+	{M_GET, "/api/backups", PERM_READ, em__h_backups},
+	{M_GET, "/api/backups/{id}", PERM_READ, em__h_backup},
+	{M_GET, "/api/backups/{id}/restorePoints", PERM_READ, em__h_backup_points},
+	{M_GET, "/api/restorePoints", PERM_READ, em__h_restore_points},
+	{M_GET, "/api/restorePoints/{id}", PERM_READ, em__h_restore_point},
+	{M_GET, "/api/agents/discoveredComputers", PERM_READ, em__h_computers},
+	{M_GET, "/api/agents/discoveredComputers/{id}", PERM_READ, em__h_computer},
+	{M_GET, "/api/reports/summary/overview", PERM_READ, em__h_report_overview},
+	{M_GET, "/api/reports/summary/vms_overview", PERM_READ, em__h_report_vms},
+	{M_GET, "/api/reports/summary/job_statistics", PERM_READ, em__h_report_jobs},
+	{M_GET, "/api/reports/summary/repository", PERM_READ, em__h_report_repositories},
 	{M_GET, "/api/query", PERM_READ, em__query},
 	{M_GET, "/api/querySvc", PERM_READ, em__query_svc},
 	{M_GET, "/api/tasks", PERM_AUTH, em__h_task_list},

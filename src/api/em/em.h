@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "core/auth.h"
+#include "core/jobs.h"
 #include "model/catalog.h"
 #include "util/jw.h"
 #include "util/rc.h"
@@ -127,8 +128,8 @@ struct em__list {
 /** Answers r with the list (status 200), buffered or streamed; on a store failure
  *  before anything was sent, the EM error what. */
 void em__list_send(struct req *r, const struct em__list *l, const char *what);
-/** Renders the job of s (its newest session) when s is of a job family. */
-int em__emit_job(void *ctx, const struct sess_rec *s);
+/** Renders job j (em__emit ctx) when EM shows it (em__job_shown). */
+int em__emit_job(void *ctx, const struct job_view *j);
 
 /** An element holding text (JSON: a string property). */
 void em__str(struct em__out *o, const char *k, const char *v);
@@ -228,9 +229,71 @@ void em__h_task(struct req *r);
 void em__h_servers(struct req *r);
 void em__h_server(struct req *r);
 
+/** Repeated elements with no wrapper element in XML (JSON: an array under name). */
+void em__seq(struct em__out *o, const char *name);
+void em__seq_end(struct em__out *o);
+
+/* The Veeam build and port sessiond shows as its own backup server. */
+#define EM__SELF_VERSION "12.3.0.310"
+#define EM__SELF_PORT 9392
+
+/* ---- em_infra.c ---- */
+/** The name of the backup server with uid id; NULL when there is none (answered 404 or 503). */
+const char *em__server_check(struct req *r, const struct uuid *id);
+/** The estate object of kind named in the path (after ?format is checked); -1 when answered. */
+int em__load_estate(struct req *r, int kind, struct estate_rec *e, const char *what);
+void em__render_repository(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root);
+void em__h_repositories(struct req *r);   /* also /api/backupServers/{id}/repositories */
+void em__h_repository(struct req *r);
+
 /* ---- em_jobs.c ---- */
-void em__h_jobs(struct req *r);
+/** Whether EM shows job j: jobs of the job families, and declared jobs of no family. */
+int em__job_shown(const struct job_view *j);
+/** The backup server of j: its newest session's, else sessiond's. */
+const char *em__job_server(const struct job_view *j);
+/** A request's jobs (core_jobs, those EM shows), read at the first lookup, found by
+ *  id (the job's, or the one its sessions carry) or by name (case-insensitively). */
+struct em__jobidx {
+	struct arena *a;            /* set by the caller; the rest starts zeroed */
+	int loaded;
+	enum rc rc;
+	struct job_view *v;
+	size_t n, cap, shown;
+	const struct job_view **by_id, **by_sid, **by_name;
+};
+const struct job_view *em__jobidx_id(struct em__jobidx *x, const struct uuid *id);
+const struct job_view *em__jobidx_name(struct em__jobidx *x, const char *name);
+void em__h_jobs(struct req *r);           /* also /api/nas/jobs */
 void em__h_job(struct req *r);
 void em__h_job_sessions(struct req *r);
+void em__h_server_jobs(struct req *r);
+
+/* ---- em_points.c ---- */
+/** Estate rows of a list, read before they are rendered (rendering reads the store). */
+struct em__rows {
+	struct arena *a;
+	struct estate_rec *v;
+	size_t n, cap;
+};
+int em__rows_add(void *ctx, const struct estate_rec *e);
+/** A backup or a restore point (jobs: the request's job index). */
+void em__render_backup(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root,
+                       struct em__jobidx *jobs);
+void em__render_restore_point(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root,
+                              struct em__jobidx *jobs);
+void em__h_backups(struct req *r);
+void em__h_backup(struct req *r);
+void em__h_backup_points(struct req *r);
+void em__h_repository_backups(struct req *r);
+void em__h_restore_points(struct req *r);
+void em__h_restore_point(struct req *r);
+void em__h_computers(struct req *r);
+void em__h_computer(struct req *r);
+
+/* ---- em_reports.c ---- */
+void em__h_report_overview(struct req *r);
+void em__h_report_vms(struct req *r);
+void em__h_report_jobs(struct req *r);
+void em__h_report_repositories(struct req *r);
 
 #endif

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "model/catalog.h"
+#include "model/estate.h"
 #include "model/query.h"
 #include "util/jw.h"
 #include "util/timefmt.h"
@@ -59,6 +60,12 @@ static void render_task(struct req *r, struct em__out *o, const struct task_rec 
 		         arena_printf(r->arena, "%sReference", em__families[fam].entity));
 	}
 	em__link(o, "Alternate", h, t->name, arena_printf(r->arena, "%sReference", ent));
+	struct estate_rec rp;   /* the restore point the task made, when the estate has it */
+	if(!uuid_is_nil(&t->restore_point_id) && !core_estate_get(EK_restorePoint, &t->restore_point_id, r->arena, &rp)) {
+		char rid[UUID_STR_LEN + 1];
+		uuid_format(&rp.id, rid);
+		em__link(o, "Related", em__href(r, "/api/restorePoints/%s?format=Entity", rid), rp.name, "RestorePoint");
+	}
 	em__list_end(o);
 	em__str(o, "JobSessionUid", em__uid(r, em__families[fam].entity, &t->session_id));
 	em__time(o, "CreationTimeUTC", t->creation_us);
