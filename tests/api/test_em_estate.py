@@ -340,16 +340,20 @@ def test_query_estate_types(est):
     names, _ = qnames(em, "type=Repository&filter=UID==urn:veeam:Repository:%s,Name==RepoC-%s" % (d["repoA"], t))
     assert names == ["RepoA-" + t, "RepoC-" + t]
     listed = [r.get("Name") for r in em.xml("/api/repositories")]
+    assert listed == ["RepoA-" + t, "RepoB-" + t, "RepoC-" + t]     # this module's server holds these only
     names, _ = qnames(em, "type=Repository&sortDesc=Name")
     assert names == listed[::-1]
-    pages = []
-    for page in (1, 2):
-        names, root = qnames(em, "type=Repository&pageSize=2&page=%d" % page)
-        info = root.find(q("PagingInfo"))
-        assert info.get("PagesCount") == str((len(listed) + 1) // 2) and len(names) <= 2
-        pages += names
-    if len(listed) <= 4:
-        assert pages == listed[:4]
+    # pages: unfiltered (read from the store page by page) and filtered, in both orders
+    for qs, want in [("", listed), ("&sortDesc=Name", listed[::-1]), ("&sortAsc=name", listed),
+                     ("&filter=Name!=RepoB-" + t, [listed[0], listed[2]]),
+                     ("&filter=Name!=RepoB-%s&sortDesc=Name" % t, [listed[2], listed[0]])]:
+        pages = []
+        for page in (1, 2, 3):
+            names, root = qnames(em, "type=Repository&pageSize=2&page=%d%s" % (page, qs))
+            info = root.find(q("PagingInfo"))
+            assert info.get("PagesCount") == str((len(want) + 1) // 2) and info.get("PageNum") == str(page)
+            pages.append(names)
+        assert pages == [want[:2], want[2:], []], qs
     ent = em.xml("/api/query?type=RestorePoint&format=Entities&filter=Name>=vm1-%s@0;Name<=vm1-%s@9" % (t, t))
     got = [p.get("Name") for p in ent.find(q("Entities")).find(q("RestorePoints"))]
     assert got == ["vm1-%s@0" % t, "vm1-%s@1" % t]

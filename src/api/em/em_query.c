@@ -490,6 +490,13 @@ struct estate_rows {
 	struct em__rows rows;
 };
 
+static int stop_at_first(void *ctx, const struct estate_rec *x)
+{
+	(void)ctx;
+	(void)x;
+	return 1;
+}
+
 static int estate_row(void *ctx, const struct estate_rec *x)
 {
 	struct estate_rows *s = ctx;
@@ -515,23 +522,36 @@ static void query_estate(struct req *r, const struct qtype *qt, int entity, int6
 		em__error(r, RC_INVALID, 400, err.msg);
 		return;
 	}
-	struct estate_query q = {.kind = qt->kind, .after_usn = -1};
-	enum rc rc = core_estate_list(&q, r->arena, estate_row, &s, NULL);
+	/* Unfiltered pages are read from the store as pages (the name order is the store's);
+	 * a filter is applied here, to every object of the kind. */
+	int paged = !s.where && page_size > 0;
+	struct estate_query q = {.kind = qt->kind, .after_usn = -1, .limit = paged ? 1 : 0};
+	int64_t total = 0;
+	enum rc rc = core_estate_list(&q, r->arena, paged ? stop_at_first : estate_row, &s, paged ? &total : NULL);
+	if(!paged)
+		total = (int64_t)s.rows.n;
+	int64_t from = page_size > 0 ? (page - 1) * page_size : 0;
+	int64_t end = page_size > 0 && from + page_size < total ? from + page_size : total;
+	if(!rc && paged && end > from) {
+		q.offset = sd ? total - end : from;
+		q.limit = end - from;
+		rc = core_estate_list(&q, r->arena, em__rows_add, &s.rows, NULL);
+	}
 	if(rc) {
 		em__error(r, rc, 0, "cannot run the query");
 		return;
 	}
-	int64_t total = (int64_t)s.rows.n;
-	int64_t from = page_size > 0 ? (page - 1) * page_size : 0;
-	int64_t end = page_size > 0 && from + page_size < total ? from + page_size : total;
 	struct em__out o;
 	em__out_begin(r, &o, 200);
 	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page, .total = total};
 	page_head(&o, &pc);
 	struct em__emit e = {.r = r, .o = &o, .entity = entity};
 	struct em__jobidx jobs = {.a = r->arena};
-	for(int64_t i = from; i < end; i++)
-		estate_emit(&e, qt->kind, &s.rows.v[sd ? s.rows.n - 1 - (size_t)i : (size_t)i], &jobs);
+	size_t base = paged ? 0 : (size_t)from, n = end > from ? (size_t)(end - from) : 0;
+	for(size_t i = 0; i < n && base + i < s.rows.n; i++) {
+		size_t k = sd ? (paged ? n - 1 - i : s.rows.n - 1 - base - i) : base + i;
+		estate_emit(&e, qt->kind, &s.rows.v[k], &jobs);
+	}
 	page_tail(&o, end > from ? end - from : 0, &pc);
 }
 
