@@ -251,18 +251,6 @@ void em__h_repository(struct req *r);
 int em__job_shown(const struct job_view *j);
 /** The backup server of j: its newest session's, else sessiond's. */
 const char *em__job_server(const struct job_view *j);
-/** A request's jobs (core_jobs, those EM shows), read at the first lookup, found by
- *  id (the job's, or the one its sessions carry) or by name (case-insensitively). */
-struct em__jobidx {
-	struct arena *a;            /* set by the caller; the rest starts zeroed */
-	int loaded;
-	enum rc rc;
-	struct job_view *v;
-	size_t n, cap, shown;
-	const struct job_view **by_id, **by_sid, **by_name;
-};
-const struct job_view *em__jobidx_id(struct em__jobidx *x, const struct uuid *id);
-const struct job_view *em__jobidx_name(struct em__jobidx *x, const char *name);
 void em__h_jobs(struct req *r);           /* also /api/nas/jobs */
 void em__h_job(struct req *r);
 void em__h_job_sessions(struct req *r);
@@ -276,11 +264,9 @@ struct em__rows {
 	size_t n, cap;
 };
 int em__rows_add(void *ctx, const struct estate_rec *e);
-/** A backup or a restore point (jobs: the request's job index). */
-void em__render_backup(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root,
-                       struct em__jobidx *jobs);
-void em__render_restore_point(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root,
-                              struct em__jobidx *jobs);
+/** A backup or a restore point, as a Ref (EntityRef at the root) or an entity. */
+void em__render_backup(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root);
+void em__render_restore_point(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root);
 void em__h_backups(struct req *r);
 void em__h_backup(struct req *r);
 void em__h_backup_points(struct req *r);

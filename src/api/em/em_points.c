@@ -10,7 +10,6 @@
 #include "api/api.h"
 #include "api/estate.h"
 #include "core/core.h"
-#include "core/jobs.h"
 #include "model/estate.h"
 #include "util/timefmt.h"
 
@@ -32,18 +31,29 @@ static const char *href_of(struct req *r, const char *coll, const struct uuid *i
 	return em__href(r, "/api/%s/%s", coll, s);
 }
 
-/* The job an object belongs to: its parent job, else the job named name, else the job of
- * session sid; NULL when none is known. */
-static const struct job_view *job_of(struct req *r, struct em__jobidx *jobs, const struct uuid *parent,
-                                     const char *name, const struct uuid *sid)
+/* The job an object belongs to, as its links name it. */
+struct job_ref {
+	struct uuid id;
+	const char *name;
+};
+
+/* The job of an object: its parent job, else the declared job named name, else the job of
+ * session sid; 0 when none is known. Point reads only, so a long list stays cheap. */
+static int job_of(struct req *r, const struct uuid *parent, const char *name, const struct uuid *sid,
+                  struct job_ref *j)
 {
-	const struct job_view *j = parent ? em__jobidx_id(jobs, parent) : NULL;
-	if(!j && name)
-		j = em__jobidx_name(jobs, name);
+	struct estate_rec e;
 	struct sess_rec s;
-	if(!j && sid && !uuid_is_nil(sid) && !core_session_get(sid, r->arena, &s))
-		j = em__jobidx_id(jobs, &s.job_id);
-	return j;
+	if((parent && !uuid_is_nil(parent) && !core_estate_get(EK_job, parent, r->arena, &e)) ||
+	   (name && !core_estate_find(EK_job, name, r->arena, &e))) {
+		*j = (struct job_ref){.id = e.id, .name = e.name};
+		return 1;
+	}
+	if(sid && !uuid_is_nil(sid) && !core_session_get(sid, r->arena, &s)) {
+		*j = (struct job_ref){.id = s.job_id, .name = em__job_name(&s)};
+		return 1;
+	}
+	return 0;
 }
 
 int em__rows_add(void *ctx, const struct estate_rec *e)
@@ -60,7 +70,7 @@ int em__rows_add(void *ctx, const struct estate_rec *e)
 	return 0;
 }
 
-static void job_link(struct req *r, struct em__out *o, const struct job_view *j)
+static void job_link(struct req *r, struct em__out *o, const struct job_ref *j)
 {
 	em__link(o, "Up", href_of(r, "jobs", &j->id), j->name, "JobReference");
 }
@@ -77,12 +87,11 @@ static void repository_link(struct req *r, struct em__out *o, const char *name)
 
 /* A backup: links to its repository, the backup server, the job, its restore points; the
  * entity's Ref is its job (else the backup server), Platform as reported. */
-void em__render_backup(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root,
-                       struct em__jobidx *jobs)
+void em__render_backup(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root)
 {
 	const char *h = href_of(r, "backups", &e->id);
 	json_t *p = estate_props(e);
-	const struct job_view *j = job_of(r, jobs, &e->parent_id, NULL, NULL);
+	struct job_ref jr, *j = job_of(r, &e->parent_id, NULL, NULL, &jr) ? &jr : NULL;
 	if(entity)
 		em__entity_begin(r, o, "Backup", em__uid(r, "Backup", &e->id), e->name, h);
 	else {
@@ -120,8 +129,7 @@ void em__render_backup(struct req *r, struct em__out *o, const struct estate_rec
 
 /* A restore point: links to its backup, the backup server, its job; the entity's Ref is
  * its backup (else its job, else the backup server), BackupDateUTC its time. */
-void em__render_restore_point(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root,
-                              struct em__jobidx *jobs)
+void em__render_restore_point(struct req *r, struct em__out *o, const struct estate_rec *e, int entity, int root)
 {
 	const char *h = href_of(r, "restorePoints", &e->id);
 	json_t *p = estate_props(e);
@@ -130,8 +138,8 @@ void em__render_restore_point(struct req *r, struct em__out *o, const struct est
 	struct uuid sid;
 	const char *sids = estate_pstr(p, "sessionId");
 	int has_sid = sids && !uuid_parse(sids, strlen(sids), &sid);
-	const struct job_view *j = job_of(r, jobs, has_backup ? &b.parent_id : NULL, estate_pstr(p, "job"),
-	                                  has_sid ? &sid : NULL);
+	struct job_ref jr, *j = job_of(r, has_backup ? &b.parent_id : NULL, estate_pstr(p, "job"),
+	                               has_sid ? &sid : NULL, &jr) ? &jr : NULL;
 	if(entity)
 		em__entity_begin(r, o, "RestorePoint", em__uid(r, "RestorePoint", &e->id), e->name, h);
 	else {
@@ -239,13 +247,12 @@ static void send_list(struct req *r, int kind, const struct uuid *parent, const 
 	}
 	struct em__out o;
 	int entity = em__collection_begin(r, &o, names[i].plural);
-	struct em__jobidx jobs = {.a = r->arena};
 	for(size_t k = 0; k < rows.n; k++) {
 		const struct estate_rec *e = &rows.v[k];
 		if(kind == EK_backup && in_repository(e, repository))
-			em__render_backup(r, &o, e, entity, 0, &jobs);
+			em__render_backup(r, &o, e, entity, 0);
 		else if(kind == EK_restorePoint)
-			em__render_restore_point(r, &o, e, entity, 0, &jobs);
+			em__render_restore_point(r, &o, e, entity, 0);
 		else if(kind == EK_protectedObject && is_computer(e))
 			render_computer(r, &o, e, entity, 0);
 	}
@@ -279,8 +286,7 @@ void em__h_backup(struct req *r)
 		return;
 	struct em__out o;
 	em__out_begin(r, &o, 200);
-	struct em__jobidx jobs = {.a = r->arena};
-	em__render_backup(r, &o, &e, em__format_entity(r, "format", "Entity"), 1, &jobs);
+	em__render_backup(r, &o, &e, em__format_entity(r, "format", "Entity"), 1);
 }
 
 void em__h_restore_point(struct req *r)
@@ -290,8 +296,7 @@ void em__h_restore_point(struct req *r)
 		return;
 	struct em__out o;
 	em__out_begin(r, &o, 200);
-	struct em__jobidx jobs = {.a = r->arena};
-	em__render_restore_point(r, &o, &e, em__format_entity(r, "format", "Entity"), 1, &jobs);
+	em__render_restore_point(r, &o, &e, em__format_entity(r, "format", "Entity"), 1);
 }
 
 void em__h_computer(struct req *r)

@@ -474,14 +474,14 @@ static int estate_match(const struct estate_rec *e, const struct qexpr *x)
 	}
 }
 
-static void estate_emit(struct em__emit *e, int kind, const struct estate_rec *x, struct em__jobidx *jobs)
+static void estate_emit(struct em__emit *e, int kind, const struct estate_rec *x)
 {
 	if(kind == EK_repository)
 		em__render_repository(e->r, e->o, x, e->entity, 0);
 	else if(kind == EK_backup)
-		em__render_backup(e->r, e->o, x, e->entity, 0, jobs);
+		em__render_backup(e->r, e->o, x, e->entity, 0);
 	else
-		em__render_restore_point(e->r, e->o, x, e->entity, 0, jobs);
+		em__render_restore_point(e->r, e->o, x, e->entity, 0);
 }
 
 /* The matches, read before any is rendered (rendering reads the store). */
@@ -546,11 +546,10 @@ static void query_estate(struct req *r, const struct qtype *qt, int entity, int6
 	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page, .total = total};
 	page_head(&o, &pc);
 	struct em__emit e = {.r = r, .o = &o, .entity = entity};
-	struct em__jobidx jobs = {.a = r->arena};
 	size_t base = paged ? 0 : (size_t)from, n = end > from ? (size_t)(end - from) : 0;
 	for(size_t i = 0; i < n && base + i < s.rows.n; i++) {
 		size_t k = sd ? (paged ? n - 1 - i : s.rows.n - 1 - base - i) : base + i;
-		estate_emit(&e, qt->kind, &s.rows.v[k], &jobs);
+		estate_emit(&e, qt->kind, &s.rows.v[k]);
 	}
 	page_tail(&o, end > from ? end - from : 0, &pc);
 }

@@ -323,12 +323,18 @@ struct repo_row {
 	int64_t capacity, free, backup_size;
 };
 
+/* A backup's repository, by the backup's id. */
+struct backup_repo {
+	struct uuid id;
+	const char *repository;
+};
+
 struct repos {
 	struct arena *a;
 	struct repo_row *v;
 	size_t n, cap;
-	struct estate_rec last_backup;  /* the backup last looked up (points of one backup come together) */
-	int have_backup;
+	struct backup_repo *b;      /* every backup that names its repository, by id */
+	size_t nb, capb;
 };
 
 static int add_repo(void *ctx, const struct estate_rec *e)
@@ -348,9 +354,33 @@ static int add_repo(void *ctx, const struct estate_rec *e)
 	return 0;
 }
 
+static int add_backup(void *ctx, const struct estate_rec *e)
+{
+	struct repos *s = ctx;
+	json_t *p = estate_props(e);
+	const char *repo = estate_pstr(p, "repository");
+	if(repo) {
+		if(s->nb == s->capb) {
+			s->capb = s->capb ? 2 * s->capb : 16;
+			struct backup_repo *nv = arena_alloc(s->a, sizeof(*nv) * s->capb);
+			if(s->nb)
+				memcpy(nv, s->b, sizeof(*nv) * s->nb);
+			s->b = nv;
+		}
+		s->b[s->nb++] = (struct backup_repo){.id = e->id, .repository = arena_strdup(s->a, repo)};
+	}
+	json_decref(p);
+	return 0;
+}
+
 static int cmp_repo(const void *x, const void *y)
 {
 	return strcasecmp(((const struct repo_row *)x)->name, ((const struct repo_row *)y)->name);
+}
+
+static int cmp_backup(const void *x, const void *y)
+{
+	return memcmp(((const struct backup_repo *)x)->id.b, ((const struct backup_repo *)y)->id.b, sizeof(struct uuid));
 }
 
 /* A restore point's size counts in its repository: its own, else its backup's. */
@@ -359,14 +389,10 @@ static int add_point_size(void *ctx, const struct estate_rec *e)
 	struct repos *s = ctx;
 	json_t *p = estate_props(e);
 	const char *repo = estate_pstr(p, "repository");
-	json_t *bp = NULL;
-	if(!repo && !uuid_is_nil(&e->parent_id)) {
-		if(!s->have_backup || !uuid_eq(&s->last_backup.id, &e->parent_id))
-			s->have_backup = !core_estate_get(EK_backup, &e->parent_id, s->a, &s->last_backup);
-		if(s->have_backup) {
-			bp = estate_props(&s->last_backup);
-			repo = estate_pstr(bp, "repository");
-		}
+	if(!repo && !uuid_is_nil(&e->parent_id) && s->nb) {
+		struct backup_repo key = {.id = e->parent_id};
+		const struct backup_repo *b = bsearch(&key, s->b, s->nb, sizeof(*s->b), cmp_backup);
+		repo = b ? b->repository : NULL;
 	}
 	if(repo && s->n) {
 		struct repo_row key = {.name = repo};
@@ -374,7 +400,6 @@ static int add_point_size(void *ctx, const struct estate_rec *e)
 		if(hit)
 			hit->backup_size += estate_pint(p, "sizeBytes", 0);
 	}
-	json_decref(bp);
 	json_decref(p);
 	return 0;
 }
@@ -387,6 +412,12 @@ void em__h_report_repositories(struct req *r)
 	enum rc rc = core_estate_list(&q, r->arena, add_repo, &s, NULL);
 	if(!rc && s.n) {
 		qsort(s.v, s.n, sizeof(*s.v), cmp_repo);
+		q.kind = EK_backup;
+		rc = core_estate_list(&q, r->arena, add_backup, &s, NULL);
+	}
+	if(!rc && s.n) {
+		if(s.nb)
+			qsort(s.b, s.nb, sizeof(*s.b), cmp_backup);
 		q.kind = EK_restorePoint;
 		rc = core_estate_list(&q, r->arena, add_point_size, &s, NULL);
 	}
