@@ -80,7 +80,8 @@ static inline unsigned em__task_families(int replica)
 /** Field f IN the session types of the EM families in the EM__FAM mask fams. */
 const struct qexpr *em__types_where(struct arena *a, enum qfield f, unsigned fams);
 
-/** Backup servers, derived from sessions (names in the arena). */
+/** Backup servers: sessiond itself, the servers sessions name, the reported backupServer
+ *  objects (names in the arena). */
 struct em__servers {
 	struct arena *a;
 	const char **names;
