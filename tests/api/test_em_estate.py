@@ -381,6 +381,8 @@ def test_auth_and_bad_input(est, p):
     assert r.status_code == 401
     err = validate_xml(r.text)
     assert local(err.tag) == "Error" and err.get("StatusCode") == "401"
+    rj = requests.get(srv.base_url + full, headers={"Accept": "application/json"})
+    assert rj.status_code == 401 and rj.json()["StatusCode"] == 401 and rj.json()["Status"] == "Unauthorized"
     assert EM(srv.base_url, "reporter").req("GET", full, status=403).doc.get("StatusCode") == "403"
     if "%s" in p:
         bad = em.req("GET", p.replace("%s", "not-a-uuid", 1).replace("%s", str(uuid.uuid4())), status=400)
