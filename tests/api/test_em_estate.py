@@ -363,6 +363,29 @@ def test_query_estate_types(est):
     assert names == ["Nightly-%s backup" % t]
 
 
+def test_query_jobs_declared_and_seen(est):
+    """type=Job lists what /api/jobs lists; a declared job that never ran matches a filter
+    on what is known of it (id, name, type, sessiond's server), never one on its platform."""
+    srv, d, em = est
+    t = d["tag"]
+    names, _ = qnames(em, "type=Job")
+    assert names == [j.get("Name") for j in em.xml("/api/jobs")]
+    names, _ = qnames(em, "type=Job&filter=Name==Weekly-" + t)
+    assert names == ["Weekly-" + t]
+    names, _ = qnames(em, "type=Job&filter=UID==urn:veeam:Job:" + d["weekly"])
+    assert names == ["Weekly-" + t]
+    names, _ = qnames(em, "type=Job&filter=JobType==Replica")
+    assert names == ["Weekly-" + t]
+    names, _ = qnames(em, "type=Job&filter=JobType==Backup")
+    assert names == ["Nightly-" + t, "Off-" + t]
+    names, _ = qnames(em, "type=Job&filter=Platform==VMware")
+    assert names == ["Nightly-" + t]
+    names, _ = qnames(em, "type=Job&filter=BackupServerName==vbr-remote-" + t)
+    assert names == ["Shares-" + t]
+    names, _ = qnames(em, "type=Job&filter=JobType!=Replica;Name<Sh")
+    assert names == ["Nightly-" + t, "Off-" + t]
+
+
 # ---------------------------------------------------------------- errors
 
 NEW = ["/api/repositories", "/api/repositories/%s", "/api/repositories/%s/backups", "/api/backups",

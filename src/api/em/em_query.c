@@ -191,7 +191,44 @@ static int collect_job_id(void *ctx, const struct sess_rec *s)
 	return 0;
 }
 
+/* A declared job that never ran, against the filter (jobs that ran match through their
+ * sessions): its id, name, type and server (sessiond's) are known, its platform is not. */
+static int declared_match(const struct job_view *j, const struct qexpr *x)
+{
+	switch(x->op) {
+	case Q_AND: return declared_match(j, x->a) && declared_match(j, x->b);
+	case Q_OR: return declared_match(j, x->a) || declared_match(j, x->b);
+	case Q_NOT: return !declared_match(j, x->a);
+	default: break;
+	}
+	int c;
+	if(x->field == QF_TYPE && x->op == Q_IN) {
+		for(int i = 0; i < x->nlist; i++)
+			if(x->list[i] == j->type)
+				return 1;
+		return 0;
+	}
+	if(x->field == QF_JOB_ID)
+		c = memcmp(j->id.b, x->u.b, sizeof(x->u.b));
+	else if(x->field == QF_JOB_NAME)
+		c = strcasecmp(j->name, x->s ? x->s : "");
+	else if(x->field == QF_BACKUP_SERVER)
+		c = strcasecmp(core_info()->server_name, x->s ? x->s : "");
+	else
+		return 0;
+	switch(x->op) {
+	case Q_EQ: return c == 0;
+	case Q_NE: return c != 0;
+	case Q_LT: return c < 0;
+	case Q_GT: return c > 0;
+	case Q_LE: return c <= 0;
+	case Q_GE: return c >= 0;
+	default: return 0;
+	}
+}
+
 struct jobs {
+	const struct qexpr *filter;   /* the filter as given: for declared jobs that never ran */
 	const struct idset *only;     /* NULL: every job */
 	struct arena *a;
 	struct job_view *v;
@@ -201,7 +238,9 @@ struct jobs {
 static int collect_job(void *ctx, const struct job_view *jv)
 {
 	struct jobs *j = ctx;
-	if(!em__job_shown(jv) || (j->only && !(jv->has_last && id_has(j->only, &jv->last.job_id))))
+	if(!em__job_shown(jv))
+		return 0;
+	if(j->only && !(jv->has_last ? id_has(j->only, &jv->last.job_id) : declared_match(jv, j->filter)))
 		return 0;
 	if(j->n == j->cap) {
 		j->cap = j->cap ? 2 * j->cap : 64;
@@ -222,13 +261,13 @@ static int by_job_type(const void *a, const void *b)
 }
 
 /* Jobs as GET /api/jobs shows them (core/jobs.h), those with a session matching where
- * when where is set; in name order unless sorted says q's order; q's skip and limit
+ * when where is set (a job that never ran: matching filter); in name order unless sorted says q's order; q's skip and limit
  * page them. */
-static enum rc query_jobs(struct req *r, const struct qexpr *where, const struct query *q, int sorted,
-                          struct em__emit *e, int64_t *total)
+static enum rc query_jobs(struct req *r, const struct qexpr *where, const struct qexpr *filter, const struct query *q,
+                          int sorted, struct em__emit *e, int64_t *total)
 {
 	struct idset ids = {.a = r->arena};
-	struct jobs j = {.a = r->arena, .only = where ? &ids : NULL};
+	struct jobs j = {.a = r->arena, .only = where ? &ids : NULL, .filter = filter};
 	enum rc rc = RC_OK;
 	if(where) {
 		struct query all = {.where = where, .order = QO_CREATION, .limit = -1};
@@ -716,7 +755,7 @@ void em__query(struct req *r)
 	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page};
 	page_head(&o, &pc);
 	struct em__emit e = {.r = r, .o = &o, .entity = entity};
-	enum rc rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &pc.total);
+	enum rc rc = query_jobs(r, where ? q.where : NULL, where, &q, sa || sd, &e, &pc.total);
 	if(rc) {
 		em__error(r, rc, 0, "cannot run the query");
 		return;
