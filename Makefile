@@ -45,7 +45,7 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(BUILD)/obj/%.o: src/%.S docs/openapi.json
+$(BUILD)/obj/%.o: src/%.S docs/openapi.json $(wildcard ui/*)
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
 
