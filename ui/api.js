@@ -277,11 +277,19 @@ SD.ROLES = {1: "viewer", 2: "operator", 3: "reporter", 4: "admin"};
 
   SD.DASH = "\u2014";
 
+  /* Labels each cell of a row with its column's heading (narrow screens show them). */
+  SD.labelCells = function (tr, headings) {
+    Array.prototype.forEach.call(tr.cells, function (c, i) {
+      if (c.tagName === "TD" && headings[i]) c.setAttribute("data-label", headings[i]);
+    });
+    return tr;
+  };
+
   SD.fmtTime = function (iso) {
     if (!iso) return SD.DASH;
     var d = new Date(iso);
     if (isNaN(d)) return SD.DASH;
-    return d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    return d.toISOString().slice(0, 16).replace("T", " ");   /* UTC, as the headings say */
   };
 
   SD.fmtDuration = function (ms) {

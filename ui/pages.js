@@ -43,6 +43,9 @@
       }));
   }
 
+  var JOB_COLUMNS = ["Job", "Type", "Last result", "Last run (UTC)", "Duration", "Next run (UTC)", "Missed runs", "Last 30 results"];
+  var SESSION_COLUMNS = ["Name", "Type", "State", "Progress", "Result", "Created (UTC)", "Duration"];
+
   SD.pages.jobs = {
     title: "Jobs",
     render: function (view) {
@@ -53,9 +56,9 @@
       page.jobs = {};
       page.tbody = h("tbody");
       view.appendChild(heading("Jobs"));
-      view.appendChild(h("div.scroll", h("table#jobs-table",
+      view.appendChild(h("div.scroll", h("table#jobs-table.cards",
         h("caption.sr-only", "Every job with its last result"),
-        h("thead", h("tr", ["Job", "Type", "Last result", "Last run", "Duration", "Next run", "Missed runs", "Last 30 results"]
+        h("thead", h("tr", JOB_COLUMNS
           .map(function (t, i) { return h("th" + (i === 1 || i === 5 ? ".hide-narrow" : ""), {scope: "col"}, t); }))),
         page.tbody)));
       return page.refresh();
@@ -104,6 +107,7 @@
         h("td.hide-narrow", j.nextRun ? SD.fmtTime(j.nextRun) : (j.nextRunPolicy || DASH)),
         h("td.num", count(j.missedRuns !== undefined ? j.missedRuns : j.missedRunsCount)),
         h("td", runs ? stripOf(runs) : h("span.note", "loading…")));
+      SD.labelCells(tr, JOB_COLUMNS);
       if (e.row && e.row.parentNode) e.row.parentNode.replaceChild(tr, e.row);
       else this.tbody.appendChild(tr);
       e.row = tr;
@@ -178,9 +182,9 @@
       page.next = h("button.secondary#next", {type: "button", onclick: function () { page.go(1); }}, "Next");
       page.err = h("p.error", {role: "alert"});
       view.appendChild(page.err);
-      view.appendChild(h("div.scroll", h("table#sessions-table",
+      view.appendChild(h("div.scroll", h("table#sessions-table.cards",
         h("caption.sr-only", "Sessions, newest first"),
-        h("thead", h("tr", ["Name", "Type", "State", "Progress", "Result", "Created", "Duration"].map(function (t, i) {
+        h("thead", h("tr", SESSION_COLUMNS.map(function (t, i) {
           return h("th" + (i === 1 || i === 6 ? ".hide-narrow" : ""), {scope: "col"}, t);
         }))), page.tbody)));
       view.appendChild(h("nav.pager", {"aria-label": "Pages of sessions"}, page.prev, page.info, page.next));
@@ -227,6 +231,7 @@
         h("td", SD.badge(SD.outcome(s))),
         h("td.nw", SD.fmtTime(s.creationTime)),
         h("td.hide-narrow.nw", SD.fmtDuration(SD.durationOf(s))));
+      SD.labelCells(tr, SESSION_COLUMNS);
       if (old) old.parentNode.replaceChild(tr, old);
       else this.tbody.appendChild(tr);
       this.rows[s.id] = tr;
@@ -252,13 +257,15 @@
 
   var FIELD_ORDER = [["id", "Id"], ["name", "Name"], ["jobId", "Job id"], ["sessionType", "Type"],
     ["state", "State"], ["progressPercent", "Progress"], ["result.result", "Result"], ["result.message", "Message"],
-    ["result.isCanceled", "Canceled"], ["creationTime", "Created"], ["endTime", "Ended"],
+    ["result.isCanceled", "Canceled"], ["creationTime", "Created (UTC)"], ["endTime", "Ended (UTC)"],
     ["progress.duration", "Duration"], ["parentSessionId", "Parent session"], ["initiatedBy", "Initiated by"],
     ["platformName", "Platform"], ["resourceId", "Resource id"], ["resourceReference", "Resource"], ["usn", "Change number (usn)"]];
 
   function pick(o, path) {
     return path.split(".").reduce(function (a, k) { return a && a[k] !== undefined ? a[k] : undefined; }, o);
   }
+
+  var TASK_COLUMNS = ["Name", "Type", "State", "Progress", "Result"];
 
   SD.pages.session = {
     title: "Session",
@@ -276,12 +283,12 @@
       view.appendChild(h("div.actions", page.stop, page.msg));
       view.appendChild(page.fields);
       view.appendChild(h("h2", "Task sessions"));
-      view.appendChild(h("div.scroll", h("table#tasks-table",
-        h("thead", h("tr", ["Name", "Type", "State", "Progress", "Result"].map(function (t) { return h("th", {scope: "col"}, t); }))),
+      view.appendChild(h("div.scroll", h("table#tasks-table.cards",
+        h("thead", h("tr", TASK_COLUMNS.map(function (t) { return h("th", {scope: "col"}, t); }))),
         page.taskBody)));
       view.appendChild(h("h2", "Log"));
       view.appendChild(h("div.log.scroll", {tabindex: "0", "aria-label": "Session log"}, h("table#log-table",
-        h("thead", h("tr", ["Time", "Status", "Entry"].map(function (t) { return h("th", {scope: "col"}, t); }))),
+        h("thead", h("tr", ["Time (UTC)", "Status", "Entry"].map(function (t) { return h("th", {scope: "col"}, t); }))),
         page.logBody)));
       return page.refresh();
     },
@@ -309,7 +316,7 @@
         var recs = ((b && b.records) || []).slice().sort(function (a, c) { return a.id - c.id; });
         recs.forEach(function (r) {
           page.logBody.appendChild(h("tr", {"data-log": r.id},
-            h("td", SD.fmtTime(r.startTime).replace(" UTC", "") + ":" + (r.startTime || "").slice(17, 19)),
+            h("td", SD.fmtTime(r.startTime) + ":" + (r.startTime || "").slice(17, 19)),
             h("td", SD.badge(r.status === "Succeeded" ? "Success" : r.status === "Failed" ? "Failed" : r.status === "Warning" ? "Warning" : "None")),
             h("td", r.title, r.description ? h("div.note", r.description) : null)));
         });
@@ -323,11 +330,12 @@
       page.fields.textContent = "";
       FIELD_ORDER.forEach(function (f) {
         var v = pick(s, f[0]), dd;
-        if (v === undefined || v === null) return;
+        if (v === undefined || v === null || v === "") return;
         if (f[0] === "parentSessionId") dd = h("a", {href: "#/session/" + v}, v);
         else if (f[0] === "progressPercent") dd = SD.progress(v, "Session progress");
         else if (f[0] === "result.result") dd = SD.badge(SD.outcome(s));
         else if (/Time$/.test(f[0])) dd = SD.fmtTime(v);
+        else if (f[0] === "progress.duration") dd = SD.fmtDuration(SD.durationOf(s));
         else dd = String(v);
         page.fields.appendChild(h("dt", f[1]));
         page.fields.appendChild(h("dd", {"data-field": f[0]}, dd));
@@ -337,10 +345,10 @@
     putTask: function (t) {
       var old = this.tasks[t.id];
       var pct = t.progress ? t.progress.progressPercent : t.progressPercent;
-      var tr = h("tr", {"data-task": t.id},
+      var tr = SD.labelCells(h("tr", {"data-task": t.id},
         h("th", {scope: "row"}, t.name), h("td", t.type), h("td", t.state),
         h("td", SD.progress(pct, "Progress of " + t.name)),
-        h("td", SD.badge(t.state && t.state !== "Stopped" ? "Running" : (t.result && t.result.result) || "None")));
+        h("td", SD.badge(t.state && t.state !== "Stopped" ? "Running" : (t.result && t.result.result) || "None"))), TASK_COLUMNS);
       if (old) old.parentNode.replaceChild(tr, old);
       else {
         var empty = this.taskBody.querySelector("td.note");
