@@ -43,7 +43,7 @@
       }));
   }
 
-  var JOB_COLUMNS = ["Job", "Type", "Last result", "Last run (UTC)", "Duration", "Next run (UTC)", "Missed runs", "Last 30 results"];
+  var JOB_COLUMNS = ["Job", "Type", "Last result", "Last run (UTC)", "Duration", "Next run (UTC)", "Missed", "Last 30 results"];
   var SESSION_COLUMNS = ["Name", "Type", "State", "Progress", "Result", "Created (UTC)", "Duration"];
 
   SD.pages.jobs = {
@@ -99,8 +99,8 @@
       var result = running ? "Running" : (last ? SD.outcome(last) : j.lastResult || "None");
       var tr = h("tr", {"data-job": id},
         h("th", {scope: "row"}, h("a", {href: "#/sessions?" + "name=" + encodeURIComponent(j.name)}, j.name)),
-        h("td.hide-narrow", j.type),
-        h("td", h("a", {href: "#/session/" + (last ? last.id : j.sessionId), "aria-label": "Last run of " + j.name + ": " + result},
+        h("td.hide-narrow.type", j.type),
+        h("td.nw", h("a", {href: "#/session/" + (last ? last.id : j.sessionId), "aria-label": "Last run of " + j.name + ": " + result},
           SD.badge(result)), running ? SD.progress(last ? last.progressPercent : j.progressPercent, "Progress of " + j.name) : null),
         h("td.nw", SD.fmtTime(last ? last.creationTime : j.lastRun)),
         h("td.nw", last ? SD.fmtDuration(SD.durationOf(last)) : DASH),
