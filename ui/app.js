@@ -64,6 +64,7 @@
     $("top").hidden = false;
     $("user").textContent = a.user + " (" + a.role + ")";
     document.body.setAttribute("data-role", a.role);
+    document.body.setAttribute("data-live", "0");
     SD.feed.start();
     if (!location.hash) location.hash = "#/jobs";
     route();

@@ -63,7 +63,8 @@
         page.tbody)));
       return page.refresh();
     },
-    refresh: function () {
+    /* newOnly: read the 30-run strips only of jobs not seen before (the events keep the rest). */
+    refresh: function (newOnly) {
       var page = this;
       return SD.api("/api/v1/jobs/states" + SD.query({limit: 1000})).then(function (body) {
         var first = !page.tbody.firstChild;
@@ -80,7 +81,7 @@
           performance.mark("jobs:painted");
           performance.measure("jobs:first-paint", "jobs:requested", "jobs:painted");
         });
-        list.forEach(function (j) { page.loadRuns(j.id); });
+        list.forEach(function (j) { if (!newOnly || !page.jobs[j.id].runs) page.loadRuns(j.id); });
       }, function (err) { errorBox(page.tbody.closest("div").parentNode, err); });
     },
     loadRuns: function (id) {
@@ -95,7 +96,7 @@
     row: function (id) {
       var e = this.jobs[id], j = e.job, runs = e.runs;
       var last = runs && runs[0];
-      var running = j.status === "Running" || (last && last.state !== "Stopped");
+      var running = last ? last.state !== "Stopped" : j.status === "Running";
       var result = running ? "Running" : (last ? SD.outcome(last) : j.lastResult || "None");
       var tr = h("tr", {"data-job": id},
         h("th", {scope: "row"}, h("a", {href: "#/sessions?" + "name=" + encodeURIComponent(j.name)}, j.name)),
@@ -114,8 +115,11 @@
     },
     event: function (ev) {
       if (ev.kind !== "session") return;
-      var s = ev.data, e = this.jobs[s.jobId];
-      if (!e) return;
+      var s = ev.data, e = this.jobs[s.jobId], page = this;
+      if (!e) {   /* a job seen for the first time: read the list again (once per burst) */
+        if (!page.pending) page.pending = setTimeout(function () { page.pending = null; page.refresh(true); }, 300);
+        return;
+      }
       var runs = e.runs || [];
       var i = runs.findIndex(function (r) { return r.id === s.id; });
       if (i >= 0) runs[i] = s;
@@ -125,7 +129,8 @@
       }
       e.runs = runs;
       this.row(s.jobId);
-    }
+    },
+    cleanup: function () { clearTimeout(this.pending); this.pending = null; }
   };
 
   /* -------------------------------------------------------------- Sessions */

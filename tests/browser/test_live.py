@@ -4,10 +4,12 @@ ingest API by the test itself, so every change is known."""
 import time
 import uuid
 
+import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import api, shot, sign_in, wait_for
+from conftest import LATEST, PASSWORDS, _finish, _start, api, shot, sign_in, wait_for
 
 
 def report(srv, **fields):
@@ -86,6 +88,9 @@ def test_progress_moves_live_without_polling(browser, quiet):
     css = '#sessions-table tr[data-id="%s"]' % s["id"]
     assert progress_of(browser, css) == 10
     browser.execute_script("window.sameDocument = true")
+    # a session reported now appears at the top of the first page
+    s2 = report(quiet, progressPercent=1)
+    wait_for(lambda: table(browser)[0][0] == s2["id"], what="the new session on top")
     before = len(api_requests(browser))
     quiet.api("reporter").patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 55},
                                 schema="SessionModel", status=200)
@@ -158,3 +163,69 @@ def test_viewer_has_no_stop(browser, quiet):
     quiet.api("viewer").post("/api/v1/sessions/%s/stop" % s["id"], status=403)
     got = quiet.api("viewer").get("/api/v1/sessions/" + s["id"], schema="SessionModel", status=200).body
     assert got["state"] == "Working"
+
+
+def test_names_are_shown_as_text(browser, quiet):
+    evil = '<img src=x onerror="window.pwned=1">'
+    s = report(quiet, name=evil)
+    quiet.api("reporter").post("/api/v1/sessions/%s/logs" % s["id"], schema=False, status=201,
+                               json={"records": [{"status": "Failed", "title": "<b id=bold>not bold</b>"}]})
+    sign_in(browser, quiet)
+    browser.execute_script("location.hash = '#/sessions'")
+    wait_for(lambda: evil in row(browser, s["id"]).text, what="the name shown as typed")
+    browser.execute_script("location.hash = arguments[0]", "#/session/" + s["id"])
+    wait_for(lambda: "<b id=bold>" in browser.find_element(By.ID, "log-table").text, what="the log line as text")
+    assert browser.execute_script("return window.pwned === undefined && !document.getElementById('bold')")
+
+
+def test_jobs_page_follows_the_feed(browser, quiet):
+    sign_in(browser, quiet)
+    wait_for(lambda: browser.find_element(By.ID, "jobs-table"))
+    job = "ui-job-" + uuid.uuid4().hex[:6]
+    s = report(quiet, name=job, jobName=job, progressPercent=20)
+    jid = api.job_id_of(s)
+    css = '#jobs-table tr[data-job="%s"]' % jid
+    wait_for(lambda: job in browser.find_element(By.CSS_SELECTOR, css).text, what="the new job's row")
+    wait_for(lambda: progress_of(browser, css) == 20)
+    quiet.api("reporter").patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 65},
+                                schema="SessionModel", status=200)
+    wait_for(lambda: progress_of(browser, css) == 65, what="the job's progress over the feed")
+    quiet.api("reporter").post("/api/v1/sessions/%s/complete" % s["id"], json={"result": "Warning"},
+                               schema="SessionModel", status=200)
+    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, css + " .badge").text == "Warning",
+             what="the finished run's result")
+    marks = browser.find_elements(By.CSS_SELECTOR, css + " .strip li")
+    assert [m.get_attribute("data-result") for m in marks] == ["Warning"]
+
+
+@pytest.fixture
+def refused():
+    """A server that allows one event stream per user, and the admin's stream held open here:
+    the page's own feed gets 429."""
+    srv = _start(extra_args=["--max-waiting-per-user", "1"])
+    try:
+        hold = requests.get(srv.base_url + "/api/v1/sessions/events", stream=True, timeout=60,
+                            headers={"x-api-version": LATEST, "Authorization": "Bearer " + srv.api("admin").bearer})
+        assert hold.status_code == 200
+        yield srv
+        hold.close()
+    finally:
+        _finish(srv)
+
+
+def test_falls_back_to_refreshing_while_the_feed_is_refused(browser, refused):
+    """The page says it is offline and refreshes every 15 s, so a change still shows."""
+    s = report(refused, progressPercent=10)
+    browser.get(refused.base_url + "/")
+    wait_for(lambda: browser.find_element(By.ID, "login-user").is_displayed())
+    browser.find_element(By.ID, "login-user").send_keys("admin")
+    browser.find_element(By.ID, "login-password").send_keys(PASSWORDS["admin"] + "\n")
+    wait_for(lambda: browser.find_element(By.ID, "top").is_displayed())
+    browser.execute_script("location.hash = '#/sessions'")
+    css = '#sessions-table tr[data-id="%s"]' % s["id"]
+    wait_for(lambda: progress_of(browser, css) == 10)
+    assert browser.find_element(By.ID, "live").text == "offline"
+    refused.api("reporter").patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 90},
+                                  schema="SessionModel", status=200)
+    wait_for(lambda: progress_of(browser, css) == 90, timeout=20, what="the fallback refresh")
+    assert browser.execute_script("return document.body.dataset.live") == "0"
