@@ -258,7 +258,7 @@
       /* A run that ended changes today's bar and maybe the selected job's durations. */
       var page = this;
       if (ev.kind !== "session" || ev.data.state !== "Stopped" || page.pending) return;
-      page.pending = setTimeout(function () { page.pending = null; page.drawPerDay(); page.drawDuration(); }, 1000);
+      page.pending = setTimeout(function () { page.pending = null; page.drawPerDay(); page.drawDuration(); }, 5000);
     },
     cleanup: function () { clearTimeout(this.pending); this.pending = null; }
   };

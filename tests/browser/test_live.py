@@ -83,6 +83,7 @@ def test_bad_filter_is_explained(browser, quiet):
 def test_progress_moves_live_without_polling(browser, quiet):
     s = report(quiet, progressPercent=10)
     sign_in(browser, quiet)
+    browser.execute_script("performance.setResourceTimingBufferSize(100000)")   # count every request
     browser.execute_script("location.hash = '#/sessions'")
     wait_for(lambda: row(browser, s["id"]))
     css = '#sessions-table tr[data-id="%s"]' % s["id"]
