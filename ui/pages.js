@@ -52,6 +52,7 @@
       var page = this;
       performance.clearMarks("jobs:requested");
       performance.clearMarks("jobs:painted");
+      performance.clearMeasures("jobs:first-paint");
       performance.mark("jobs:requested");
       page.jobs = {};
       page.tbody = h("tbody");
@@ -77,11 +78,15 @@
           page.jobs[j.id] = {job: j, runs: old ? old.runs : null, row: null};
           page.row(j.id);
         });
-        if (first) afterPaint(function () {
+        function strips() {
+          list.forEach(function (j) { if (page.jobs[j.id] && (!newOnly || !page.jobs[j.id].runs)) page.loadRuns(j.id); });
+        }
+        if (!first) return strips();
+        afterPaint(function () {   /* the strips fill in once the table is on screen */
           performance.mark("jobs:painted");
           performance.measure("jobs:first-paint", "jobs:requested", "jobs:painted");
+          strips();
         });
-        list.forEach(function (j) { if (!newOnly || !page.jobs[j.id].runs) page.loadRuns(j.id); });
       }, function (err) { errorBox(page.tbody.closest("div").parentNode, err); });
     },
     loadRuns: function (id) {
