@@ -285,6 +285,16 @@ SD.ROLES = {1: "viewer", 2: "operator", 3: "reporter", 4: "admin"};
     return tr;
   };
 
+  /* A CamelCase word with line-break opportunities between its parts (<wbr>). */
+  SD.camel = function (word) {
+    var out = [];
+    String(word || "").split(/(?=[A-Z][a-z])/).forEach(function (part, i) {
+      if (i) out.push(document.createElement("wbr"));
+      out.push(part);
+    });
+    return out;
+  };
+
   SD.fmtTime = function (iso) {
     if (!iso) return SD.DASH;
     var d = new Date(iso);

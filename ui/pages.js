@@ -105,7 +105,7 @@
       var result = running ? "Running" : (last ? SD.outcome(last) : j.lastResult || "None");
       var tr = h("tr", {"data-job": id},
         h("th", {scope: "row"}, h("a", {href: "#/sessions?" + "name=" + encodeURIComponent(j.name)}, j.name)),
-        h("td.hide-narrow.type", j.type),
+        h("td.hide-narrow.type", SD.camel(j.type)),
         h("td.nw", h("a", {href: "#/session/" + (last ? last.id : j.sessionId), "aria-label": "Last run of " + j.name + ": " + result},
           SD.badge(result)), running ? SD.progress(last ? last.progressPercent : j.progressPercent, "Progress of " + j.name) : null),
         h("td.nw", SD.fmtTime(last ? last.creationTime : j.lastRun)),
@@ -235,7 +235,7 @@
       var old = this.rows[s.id];
       var tr = h("tr" + (fresh ? ".fresh" : ""), {"data-id": s.id, "data-state": s.state},
         h("th", {scope: "row"}, h("a", {href: "#/session/" + s.id}, s.name)),
-        h("td.hide-narrow", s.sessionType),
+        h("td.hide-narrow.type", SD.camel(s.sessionType)),
         h("td", s.state),
         h("td", SD.progress(s.progressPercent, "Progress of " + s.name)),
         h("td", SD.badge(SD.outcome(s))),
