@@ -27,9 +27,19 @@
     requestAnimationFrame(function () { requestAnimationFrame(fn); });
   }
 
-  function count(v) {
+  /* The job field that carries missed runs: sessiond's jobs/states extension (VBR has none). */
+  var MISSED_FIELDS = ["missedRuns", "missedRunsCount", "missedRunCount", "missed"];
+
+  function firstOf(o, names) {
+    for (var i = 0; i < names.length; i++) if (o[names[i]] !== undefined) return o[names[i]];
+    return undefined;
+  }
+
+  /* Missed runs as the server reports them (a count or a list): a warning when there are any. */
+  function missed(v) {
     if (v === undefined || v === null) return DASH;
-    return String(Array.isArray(v) ? v.length : v);
+    var n = Array.isArray(v) ? v.length : +v;
+    return n > 0 ? h("span.badge.r-Warning", {title: n + " missed run" + (n > 1 ? "s" : "")}, String(n)) : "0";
   }
 
   /* ------------------------------------------------------------------ Jobs */
@@ -111,7 +121,7 @@
         h("td.nw", SD.fmtTime(last ? last.creationTime : j.lastRun)),
         h("td.nw", last ? SD.fmtDuration(SD.durationOf(last)) : DASH),
         h("td.hide-narrow", j.nextRun ? SD.fmtTime(j.nextRun) : (j.nextRunPolicy || DASH)),
-        h("td.num", count(j.missedRuns !== undefined ? j.missedRuns : j.missedRunsCount)),
+        h("td.num", missed(firstOf(j, MISSED_FIELDS))),
         h("td", runs ? stripOf(runs) : h("span.note", "loading…")));
       SD.labelCells(tr, JOB_COLUMNS);
       if (e.row && e.row.parentNode) e.row.parentNode.replaceChild(tr, e.row);
