@@ -77,11 +77,10 @@ def test_duration_per_run(browser, demo):
             ended = [s for s in runs if "endTime" in s]
             drawn = bars(browser, "#chart-duration")
             label = browser.find_element(By.CSS_SELECTOR, "#chart-duration svg").get_attribute("aria-label")
-            return len(drawn) == len(ended) and job["name"] in label and ended
-        ended = wait_for(agrees, what="one bar per finished run of %s" % job["name"])
-        drawn = bars(browser, "#chart-duration")
-        # oldest on the left; each bar coloured by its run's result
-        assert [list(d[2])[0] for d in drawn] == [s["result"]["result"] for s in reversed(ended)]
+            # oldest on the left; each bar coloured by its run's result
+            return (job["name"] in label and
+                    [list(d[2])[0] for d in drawn] == [s["result"]["result"] for s in reversed(ended)])
+        wait_for(agrees, what="one bar per finished run of %s, coloured by result" % job["name"])
     assert sel is not None
 
 

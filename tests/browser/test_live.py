@@ -131,8 +131,10 @@ def test_detail_log_and_tasks_live(browser, quiet):
              what="the new log line")
     rep.patch("/api/v1/taskSessions/" + t["id"], json={"progressPercent": 70}, schema="TaskSessionModel", status=200)
     wait_for(lambda: progress_of(browser, task_css) == 70, what="task progress over the feed")
-    rows = browser.find_elements(By.CSS_SELECTOR, "#log-table tbody tr")
-    assert [r.text.split("\n")[-1] for r in rows][-2:] == ["Preparing the job", "Guest credentials missing"]
+    # oldest first (the log is re-drawn as events come: read it in one go)
+    titles = browser.execute_script("""return Array.from(document.querySelectorAll('#log-table tbody tr'))
+        .map(function (r) { return r.cells[2].textContent; });""")
+    assert titles == ["Preparing the job", "Guest credentials missing"]
     shot(browser, "session")
 
 
