@@ -103,7 +103,7 @@ const char *const pg_migrations[] = {
 	" reporter text, props text NOT NULL, deleted integer NOT NULL DEFAULT 0, created bigint NOT NULL,"
 	" updated bigint NOT NULL, usn bigint NOT NULL, PRIMARY KEY(kind, id));"
 	"CREATE INDEX estate_name ON estate(kind, deleted, lower(name), name, id);"
-	"CREATE INDEX estate_parent ON estate(parent, kind) WHERE parent IS NOT NULL;"
+	"CREATE INDEX estate_parent ON estate(parent, kind, deleted, lower(name), name, id);"
 	"CREATE INDEX estate_usn ON estate(usn);",
 };
 
