@@ -1,9 +1,11 @@
-/* VB for Azure dialect: what its modules offer one another. vbaz.c has the routes,
- * authentication, list filters and handlers; vbaz_types.c the API versions and the
- * JobSessionType values of each; vbaz_wire.c problem+json errors, a JobSession in JSON,
- * CSV and XML, and the row feed that streams lists and exports; vbaz_export.c the export
- * endpoint; vbaz_items.c the item pages under a session (protectedItems, …). Nothing
- * outside src/api/vbaz*.c includes it; the dialect itself is dialect_vbaz in api.h. */
+/* VB for Azure dialect: what its modules offer one another. routes.c has the route
+ * table, the version of the path, authentication and the token endpoint; wire.c
+ * problem+json errors, JSON answers, times and query parameters; types.c the API
+ * versions and the JobSessionType values of each; session.c a JobSession in JSON, CSV
+ * and XML; feed.c the row feed that streams lists and exports; sessions.c the
+ * jobSessions resources; export.c the export endpoint; items.c the item pages under a
+ * session (protectedItems, …); overview.c the overview and system resources. Nothing
+ * outside src/api/vbaz/ includes it; the dialect itself is dialect_vbaz in api.h. */
 #ifndef SESSIOND_API_VBAZ_H
 #define SESSIOND_API_VBAZ_H
 #include <stdint.h>
@@ -34,6 +36,11 @@ int vbaz__type_match(const char *s, int version, int *out, int max);
 int vbaz__has_word(const char *list, const char *w);
 /** scheme://host/api/vN for r, in r->arena. */
 const char *vbaz__api_base(struct req *r);
+
+/** Starts a 200-or-other JSON answer written through w. */
+void vbaz__json_answer(struct req *r, int status, struct jw *w);
+/** A uuid property. */
+void vbaz__kuuid(struct jw *w, const char *key, const struct uuid *u);
 
 /** Answers a ProblemDetails of status; field names the offending field (400 only). */
 void vbaz__problem(struct req *r, int status, const char *field, const char *msg);
@@ -85,6 +92,20 @@ enum rc vbaz__no_body(struct req *r, const char *model);
 /** An integer query parameter of at least min (default def when absent); answers 400. */
 enum rc vbaz__int_param(struct req *r, const char *name, int64_t min, int64_t def, int64_t *out);
 
+/** A CSV header line, and a session as a CSV line or an XML JobSession element (export). */
+void vbaz__csv_header(struct buf *b);
+void vbaz__csv_row(struct buf *b, const struct sess_rec *s, const struct vbaz__render_ctx *c);
+struct xw;
+void vbaz__xml_row(struct xw *w, const struct sess_rec *s, const struct vbaz__render_ctx *c);
+
+/* Handlers (routes.c has the paths). */
+void vbaz__h_sessions(struct req *r);
+void vbaz__h_session(struct req *r);
+void vbaz__h_session_log(struct req *r);
+void vbaz__h_session_stop(struct req *r);
+void vbaz__h_summary(struct req *r);
+void vbaz__h_server_info(struct req *r);
+void vbaz__h_about(struct req *r);
 /** POST /api/{v}/jobSessions/export. */
 void vbaz__export(struct req *r);
 /** GET /api/{v}/jobSessions/{id}/<items>: the item page the last path segment names. */
