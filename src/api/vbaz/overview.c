@@ -5,6 +5,7 @@
 #include "api/vbaz/vbaz.h"
 #include "core/core.h"
 #include "model/query.h"
+#include "util/jw.h"
 
 /* ---------- overview and system ---------- */
 
@@ -96,5 +97,101 @@ void vbaz__h_about(struct req *r)
 		jw_kstr(&w, "databaseId", NIL_UUID);
 	jw_kstr(&w, "copyright", "sessiond, a session recorder speaking the VB for Azure REST API");
 	jw_kstr(&w, "deploymentSubscriptionId", NIL_UUID);
+	jw_obj_end(&w);
+}
+
+/* ---------- the estate's overview and the license ---------- */
+
+static const char *const periods[] = {"Day", "Week", "Month", "Year", "Unknown", NULL};
+
+/* Per workload: how many there are, how many have a restore point since `since`. */
+static void count_workloads(const struct vbaz__estate *es, int64_t since, int64_t total[AZW__END],
+                            int64_t protected_[AZW__END])
+{
+	for(int i = 0; i < AZW__END; i++)
+		total[i] = protected_[i] = 0;
+	for(size_t i = 0; i < es->nobj; i++) {
+		const struct vbaz__object *o = &es->obj[i];
+		total[o->workload]++;
+		if(o->points && o->last_point_us >= since)
+			protected_[o->workload]++;
+	}
+}
+
+void vbaz__h_protected_workloads(struct req *r)
+{
+	const char *v = req_query(r, "PeriodFlag");
+	int period = v && *v ? vbaz__enum_index(periods, v) : -2;
+	if(period < 0) {
+		vbaz__bad(r, "PeriodFlag", period == -2 ? "%s is required: Day, Week, Month or Year%.0s"
+		                                        : "%s: unknown value '%.100s' (Day, Week, Month or Year)", v);
+		return;
+	}
+	static const int64_t days[] = {1, 7, 30, 365, 0};
+	int64_t since = days[period] ? r->now_us - days[period] * 86400LL * 1000000 : 0;
+	struct vbaz__estate es;
+	if(vbaz__estate_read(r, &es))
+		return;
+	int64_t total[AZW__END], prot[AZW__END];
+	count_workloads(&es, since, total, prot);
+	struct jw w;
+	vbaz__json_answer(r, 200, &w);
+	jw_obj(&w);
+	jw_kint(&w, "virtualMachinesTotalCount", total[AZW_VM]);
+	jw_kint(&w, "virtualMachinesProtectedCount", prot[AZW_VM]);
+	if(r->version >= vbaz__workload_since(AZW_SQL)) {
+		jw_kint(&w, "sqlDatabasesTotalCount", total[AZW_SQL]);
+		jw_kint(&w, "sqlDatabasesProtectedCount", prot[AZW_SQL]);
+		jw_kint(&w, "fileSharesTotalCount", total[AZW_SHARE]);
+		jw_kint(&w, "fileSharesProtectedCount", prot[AZW_SHARE]);
+	}
+	jw_obj_end(&w);
+}
+
+void vbaz__h_storage_usage(struct req *r)
+{
+	struct vbaz__estate es;
+	if(vbaz__estate_read(r, &es))
+		return;
+	int64_t backups = 0;
+	for(size_t i = 0; i < es.npt; i++)
+		backups += es.pt[i].repository != NULL;
+	struct jw w;
+	vbaz__json_answer(r, 200, &w);
+	jw_obj(&w);
+	jw_kint(&w, "backupCount", backups);
+	jw_obj_end(&w);
+}
+
+/* sessiond needs no license: it describes itself as free, never expiring, without an
+ * instance limit (instances absent); the uses are its protected workloads. */
+void vbaz__h_license(struct req *r)
+{
+	struct vbaz__estate es;
+	if(vbaz__estate_read(r, &es))
+		return;
+	int64_t total[AZW__END], prot[AZW__END];
+	count_workloads(&es, 0, total, prot);
+	static const struct {
+		const char *key;
+		int workload;
+	} uses[] = {
+		{"vmsInstancesUses", AZW_VM}, {"sqlInstancesUses", AZW_SQL},
+		{"fileShareInstancesUses", AZW_SHARE}, {"cosmosDbInstancesUses", AZW_COSMOS},
+	};
+	int64_t all = 0;
+	for(size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+		if(r->version >= vbaz__workload_since(uses[i].workload) || uses[i].workload == AZW_VM)
+			all += prot[uses[i].workload];
+	struct jw w;
+	vbaz__json_answer(r, 200, &w);
+	jw_obj(&w);
+	jw_kstr(&w, "licenseType", "Free");
+	jw_kbool(&w, "isFreeEdition", 1);
+	jw_kint(&w, "totalInstancesUses", all);
+	for(size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+		if(r->version >= vbaz__workload_since(uses[i].workload) || uses[i].workload == AZW_VM)
+			jw_kint(&w, uses[i].key, prot[uses[i].workload]);
+	jw_knull(&w, "licenseExpires");
 	jw_obj_end(&w);
 }

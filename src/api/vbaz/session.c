@@ -208,7 +208,12 @@ static const struct {
 
 const char *vbaz__policy_type(const struct sess_rec *s)
 {
-	const char *t = vbaz__az_type(s->type, AZ_V81);
+	return vbaz__policy_type_of(s->type);
+}
+
+const char *vbaz__policy_type_of(int type)
+{
+	const char *t = vbaz__az_type(type, AZ_V81);
 	if(!strstr(t, "Policy"))
 		return NULL;
 	for(size_t i = 0; i < sizeof(policy_types_of) / sizeof(policy_types_of[0]); i++)

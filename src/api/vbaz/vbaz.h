@@ -106,6 +106,96 @@ void vbaz__h_session_stop(struct req *r);
 void vbaz__h_summary(struct req *r);
 void vbaz__h_server_info(struct req *r);
 void vbaz__h_about(struct req *r);
+/* ---------- estate resources (the backup estate as Azure shows it) ---------- */
+
+/** Whether enum value s (case-insensitive) is in the NULL-terminated values; its index or -1. */
+int vbaz__enum_index(const char *const *values, const char *s);
+/** An array query parameter of enum values (repeated and/or comma-separated) as a bit
+ *  mask of their indexes in values (0 when absent); answers 400 for an unknown value. */
+enum rc vbaz__enum_param(struct req *r, const char *name, const char *const *values, unsigned *mask);
+/** A boolean query parameter: -1 absent, else 0 or 1; answers 400. */
+enum rc vbaz__bool_param(struct req *r, const char *name, int *out);
+/** A uuid query parameter: 0 absent, 1 and *u set; answers 400. */
+enum rc vbaz__uuid_param(struct req *r, const char *name, struct uuid *u, int *present);
+/** Offset and Limit (default VBAZ_DEFAULT_LIMIT, -1: all); answers 400. */
+enum rc vbaz__paging(struct req *r, int64_t *offset, int64_t *limit);
+/** Whether index i (0-based, of n matches) is on the page offset/limit. */
+int vbaz__on_page(int64_t i, int64_t offset, int64_t limit);
+/** The head of a PageOf<…> object up to the results array, and its end with _links.self. */
+void vbaz__page_head(struct jw *w, int64_t offset, int64_t limit, int64_t total);
+void vbaz__page_tail(struct jw *w, const char *self);
+/** A _links object with self and, when rel is not NULL, the link rel → href. */
+void vbaz__links(struct jw *w, const char *self, const char *rel, const char *href);
+/** The 404 of an id that names nothing here. */
+void vbaz__not_found(struct req *r, const char *what);
+/** Whether version v serves a path (since: first version; until: last, 0 for none);
+ *  answers 404 naming the versions that have it otherwise. */
+int vbaz__path_in(struct req *r, int since, int until);
+/** The policyType of the policy sessions of type t ("VirtualMachines", …), NULL if t
+ *  is no policy type. */
+const char *vbaz__policy_type_of(int t);
+
+/* The Azure workloads of the estate: protected objects of platform Azure (model/estate.def)
+ * by their type, and the restore points of each (matched by object name). */
+enum vbaz__workload { AZW_VM, AZW_SQL, AZW_SHARE, AZW_COSMOS, AZW__END };
+
+struct vbaz__object {
+	const struct estate_rec *e;
+	int workload;                 /* enum vbaz__workload */
+	int64_t size_bytes;           /* reported sizeBytes, -1 when not */
+	const char *host;             /* reported host, or NULL */
+	int64_t points;               /* restore points */
+	int64_t last_point_us;        /* the newest restore point's time, 0 when none */
+	int64_t backup_bytes;         /* reported sizes of its restore points */
+	int64_t repo_points;          /* restore points in a repository (reported repository) */
+};
+
+struct vbaz__point {
+	const struct estate_rec *e;
+	size_t object;                /* index into vbaz__estate.obj */
+	int64_t time_us;
+	int64_t size_bytes;           /* -1 when not reported */
+	const char *point_type;       /* reported pointType, or NULL */
+	const char *repository;       /* reported repository name, or NULL */
+	const char *job;              /* reported job name, or NULL */
+	struct uuid session_id;       /* nil when not reported */
+};
+
+struct vbaz__estate {
+	struct vbaz__object *obj;     /* by name */
+	size_t nobj;
+	struct vbaz__point *pt;       /* newest first */
+	size_t npt;
+};
+
+/** Reads the Azure workloads and their restore points into r->arena; answers 500 itself. */
+enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out);
+/** The path word of workload w under protectedItem/ and restorePoints/ ("sql", …). */
+const char *vbaz__workload_word(int w);
+/** The workload whose path word follows prefix in path ("/protectedItem/"), -1 if none. */
+int vbaz__workload_in_path(const char *path, const char *prefix);
+/** Whether name has pattern as a substring, case-insensitively (an empty one: always). */
+int vbaz__name_matches(const char *name, const char *pattern);
+/** The first version with the resources of workload w (its typed paths, such as
+ *  restorePoints/sql, start with v4 at the earliest). */
+int vbaz__workload_since(int w);
+/** The object of workload w with id, NULL if none. */
+const struct vbaz__object *vbaz__estate_object(const struct vbaz__estate *es, int w, const struct uuid *id);
+
+void vbaz__h_vms(struct req *r);
+void vbaz__h_vm(struct req *r);
+void vbaz__h_protected(struct req *r);
+void vbaz__h_protected_one(struct req *r);
+void vbaz__h_protected_workloads(struct req *r);
+void vbaz__h_storage_usage(struct req *r);
+void vbaz__h_license(struct req *r);
+void vbaz__h_policies(struct req *r);
+void vbaz__h_policy(struct req *r);
+void vbaz__h_repositories(struct req *r);
+void vbaz__h_repository(struct req *r);
+void vbaz__h_points(struct req *r);
+void vbaz__h_point(struct req *r);
+
 /** POST /api/{v}/jobSessions/export. */
 void vbaz__export(struct req *r);
 /** GET /api/{v}/jobSessions/{id}/<items>: the item page the last path segment names. */

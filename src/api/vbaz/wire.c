@@ -229,3 +229,119 @@ const struct qexpr *vbaz__status_where(struct arena *a, const char *const *names
 			}
 	return matched ? any : q_in_ints(a, QF_STATE, NULL, 0);
 }
+
+/* ---------- query parameters and pages of the estate resources ---------- */
+
+int vbaz__enum_index(const char *const *values, const char *s)
+{
+	for(int i = 0; values[i]; i++)
+		if(!strcasecmp(values[i], s))
+			return i;
+	return -1;
+}
+
+enum rc vbaz__enum_param(struct req *r, const char *name, const char *const *values, unsigned *mask)
+{
+	const char *vals[64];
+	int nv = req_query_all(r, name, vals, 64);
+	*mask = 0;
+	for(int i = 0; i < nv; i++)
+		for(const char *p = vals[i]; *p;) {
+			size_t len = strcspn(p, ",");
+			char *one = arena_strndup(r->arena, p, len);
+			int k = vbaz__enum_index(values, one);
+			if(k < 0 || k >= 32)
+				return vbaz__bad(r, name, "%s: unknown value '%.100s'", one);
+			*mask |= 1u << k;
+			p += len + (p[len] == ',');
+		}
+	return RC_OK;
+}
+
+enum rc vbaz__bool_param(struct req *r, const char *name, int *out)
+{
+	const char *v = req_query(r, name);
+	*out = -1;
+	if(!v || !*v)
+		return RC_OK;
+	if(!strcasecmp(v, "true"))
+		*out = 1;
+	else if(!strcasecmp(v, "false"))
+		*out = 0;
+	else
+		return vbaz__bad(r, name, "%s must be true or false, not '%.100s'", v);
+	return RC_OK;
+}
+
+enum rc vbaz__uuid_param(struct req *r, const char *name, struct uuid *u, int *present)
+{
+	const char *v = req_query(r, name);
+	*present = 0;
+	if(!v || !*v)
+		return RC_OK;
+	if(uuid_parse(v, strlen(v), u))
+		return vbaz__bad(r, name, "%s must be a UUID, not '%.100s'", v);
+	*present = 1;
+	return RC_OK;
+}
+
+enum rc vbaz__paging(struct req *r, int64_t *offset, int64_t *limit)
+{
+	enum rc rc = vbaz__int_param(r, "Offset", 0, 0, offset);
+	return rc ? rc : vbaz__int_param(r, "Limit", -1, VBAZ_DEFAULT_LIMIT, limit);
+}
+
+int vbaz__on_page(int64_t i, int64_t offset, int64_t limit)
+{
+	return i >= offset && (limit < 0 || i < offset + limit);
+}
+
+void vbaz__page_head(struct jw *w, int64_t offset, int64_t limit, int64_t total)
+{
+	jw_obj(w);
+	jw_kint(w, "offset", offset);
+	jw_kint(w, "limit", limit);
+	jw_kint(w, "totalCount", total);
+	jw_key(w, "results");
+	jw_arr(w);
+}
+
+void vbaz__links(struct jw *w, const char *self, const char *rel, const char *href)
+{
+	jw_key(w, "_links");
+	jw_obj(w);
+	jw_key(w, "self");
+	jw_obj(w);
+	jw_kstr(w, "href", self);
+	jw_obj_end(w);
+	if(rel) {
+		jw_key(w, rel);
+		jw_obj(w);
+		jw_kstr(w, "href", href);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+void vbaz__page_tail(struct jw *w, const char *self)
+{
+	jw_arr_end(w);
+	vbaz__links(w, self, NULL, NULL);
+	jw_obj_end(w);
+}
+
+void vbaz__not_found(struct req *r, const char *what)
+{
+	vbaz__problem(r, 404, NULL, arena_printf(r->arena, "no %s has this id", what));
+}
+
+int vbaz__path_in(struct req *r, int since, int until)
+{
+	if(r->version >= since && (!until || r->version <= until))
+		return 1;
+	const char *msg = until ? arena_printf(r->arena, "this resource is in API versions %s to %s", vbaz__version_name(since),
+	                                       vbaz__version_name(until))
+	                        : arena_printf(r->arena, "this resource is in API versions %s and later", vbaz__version_name(since));
+	vbaz__problem(r, 404, NULL, msg);
+	return 0;
+}

@@ -1,0 +1,185 @@
+/* VB for Azure: the Azure workloads of the backup estate, read once per request. A
+ * workload is a protected object of platform Azure (case-insensitive) whose type names
+ * one of the workloads below; its restore points are the restorePoint objects whose
+ * `object` names it (case-insensitively). Everything shown by the estate resources is
+ * one of these objects' reported properties, or counted from them. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/estate.h"
+#include "api/vbaz/vbaz.h"
+#include "core/core.h"
+#include "model/estate.h"
+#include "util/timefmt.h"
+
+/* The protectedObject types of each workload (space-separated, case-insensitive). */
+static const char *const workload_types[AZW__END] = {
+	[AZW_VM] = "Vm VirtualMachine",
+	[AZW_SQL] = "Database SqlDatabase",
+	[AZW_SHARE] = "Share FileShare",
+	[AZW_COSMOS] = "CosmosDb CosmosDbAccount",
+};
+
+/* The typed paths (protectedItem/virtualMachines, restorePoints/sql, …) from v4, when SQL
+ * databases and file shares came (the types of their sessions did); Cosmos DB accounts
+ * from v6 (docs/azure.md: inferred). v1–v3 have VMs only, under untyped paths. */
+static const int workload_since[AZW__END] = {
+	[AZW_VM] = AZ_V4, [AZW_SQL] = AZ_V4, [AZW_SHARE] = AZ_V4, [AZW_COSMOS] = AZ_V6,
+};
+
+int vbaz__workload_since(int w)
+{
+	return w >= 0 && w < AZW__END ? workload_since[w] : AZ__END;
+}
+
+static int workload_of(const char *type)
+{
+	if(!type)
+		return -1;
+	size_t n = strlen(type);
+	for(int w = 0; w < AZW__END; w++)
+		for(const char *p = workload_types[w]; *p;) {
+			size_t len = strcspn(p, " ");
+			if(len == n && !strncasecmp(p, type, n))
+				return w;
+			p += len + (p[len] == ' ');
+		}
+	return -1;
+}
+
+struct reader {
+	struct arena *a;
+	struct vbaz__estate *es;
+	size_t cap_obj, cap_pt;
+};
+
+static void *grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	if(n < *cap)
+		return v;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *nv = arena_alloc(a, c * size);
+	if(n)
+		memcpy(nv, v, n * size);
+	*cap = c;
+	return nv;
+}
+
+static int add_object(void *ctx, const struct estate_rec *e)
+{
+	struct reader *rd = ctx;
+	json_t *p = estate_props(e);
+	const char *platform = estate_pstr(p, "platform");
+	int w = platform && !strcasecmp(platform, "Azure") ? workload_of(estate_pstr(p, "type")) : -1;
+	if(w >= 0) {
+		struct vbaz__estate *es = rd->es;
+		es->obj = grow(rd->a, es->obj, es->nobj, &rd->cap_obj, sizeof(*es->obj));
+		struct vbaz__object *o = &es->obj[es->nobj++];
+		struct estate_rec *copy = arena_alloc(rd->a, sizeof(*copy));
+		*copy = *e;
+		memset(o, 0, sizeof(*o));
+		o->e = copy;
+		o->workload = w;
+		o->size_bytes = estate_pint(p, "sizeBytes", -1);
+		o->host = arena_strdup(rd->a, estate_pstr(p, "host"));
+	}
+	json_decref(p);
+	return 0;
+}
+
+static int by_name(const void *x, const void *y)
+{
+	const struct vbaz__object *a = x, *b = y;
+	int c = strcasecmp(a->e->name, b->e->name);
+	return c ? c : memcmp(&a->e->id, &b->e->id, sizeof(a->e->id));
+}
+
+static const struct vbaz__object *find_name(const struct vbaz__estate *es, const char *name)
+{
+	size_t lo = 0, hi = es->nobj;
+	while(lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcasecmp(name, es->obj[mid].e->name);
+		if(c > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < es->nobj && !strcasecmp(name, es->obj[lo].e->name) ? &es->obj[lo] : NULL;
+}
+
+static int add_point(void *ctx, const struct estate_rec *e)
+{
+	struct reader *rd = ctx;
+	struct vbaz__estate *es = rd->es;
+	json_t *p = estate_props(e);
+	const char *object = estate_pstr(p, "object");
+	const char *t = estate_pstr(p, "time");
+	const struct vbaz__object *o = object ? find_name(es, object) : NULL;
+	int64_t us;
+	if(o && t && !time_parse(t, strlen(t), &us)) {
+		es->pt = grow(rd->a, es->pt, es->npt, &rd->cap_pt, sizeof(*es->pt));
+		struct vbaz__point *pt = &es->pt[es->npt++];
+		struct estate_rec *copy = arena_alloc(rd->a, sizeof(*copy));
+		*copy = *e;
+		memset(pt, 0, sizeof(*pt));
+		pt->e = copy;
+		pt->object = (size_t)(o - es->obj);
+		pt->time_us = us;
+		pt->size_bytes = estate_pint(p, "sizeBytes", -1);
+		pt->point_type = arena_strdup(rd->a, estate_pstr(p, "pointType"));
+		pt->repository = arena_strdup(rd->a, estate_pstr(p, "repository"));
+		pt->job = arena_strdup(rd->a, estate_pstr(p, "job"));
+		const char *sid = estate_pstr(p, "sessionId");
+		if(sid)
+			uuid_parse(sid, strlen(sid), &pt->session_id);
+		struct vbaz__object *mo = &es->obj[pt->object];
+		mo->points++;
+		if(us > mo->last_point_us)
+			mo->last_point_us = us;
+		if(pt->size_bytes > 0)
+			mo->backup_bytes += pt->size_bytes;
+		if(pt->repository)
+			mo->repo_points++;
+	}
+	json_decref(p);
+	return 0;
+}
+
+static int newest_first(const void *x, const void *y)
+{
+	const struct vbaz__point *a = x, *b = y;
+	if(a->time_us != b->time_us)
+		return a->time_us < b->time_us ? 1 : -1;
+	return memcmp(&a->e->id, &b->e->id, sizeof(a->e->id));
+}
+
+enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct reader rd = {.a = r->arena, .es = out};
+	struct estate_query q = {.kind = EK_protectedObject, .after_usn = -1};
+	enum rc rc = core_estate_list(&q, r->arena, add_object, &rd, NULL);
+	if(!rc) {
+		if(out->nobj)
+			qsort(out->obj, out->nobj, sizeof(*out->obj), by_name);
+		q.kind = EK_restorePoint;
+		rc = core_estate_list(&q, r->arena, add_point, &rd, NULL);
+	}
+	if(rc) {
+		vbaz__error(r, rc, 500, "cannot read the estate");
+		return rc;
+	}
+	if(out->npt)
+		qsort(out->pt, out->npt, sizeof(*out->pt), newest_first);
+	return RC_OK;
+}
+
+const struct vbaz__object *vbaz__estate_object(const struct vbaz__estate *es, int w, const struct uuid *id)
+{
+	for(size_t i = 0; i < es->nobj; i++)
+		if(es->obj[i].workload == w && uuid_eq(&es->obj[i].e->id, id))
+			return &es->obj[i];
+	return NULL;
+}
