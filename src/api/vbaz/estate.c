@@ -2,7 +2,14 @@
  * workload is a protected object of platform Azure (case-insensitive) whose type names
  * one of the workloads below; its restore points are the restorePoint objects whose
  * `object` names it (case-insensitively). Everything shown by the estate resources is
- * one of these objects' reported properties, or counted from them. */
+ * one of these objects' reported properties, or counted from them.
+ *
+ * Reading and parsing every object costs O(estate) per request, so the parsed estate is
+ * a snapshot shared by every request until the store's usn moves (any write). A request
+ * holds a reference to the snapshot it reads until it ends (r->stream_done), so a newer
+ * snapshot can replace it meanwhile. A snapshot keeps only what is shown: ids, names,
+ * the parsed properties; rows are read into a scratch arena freed after the build. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,10 +56,21 @@ static int workload_of(const char *type)
 }
 
 struct reader {
-	struct arena *a;
+	struct arena *a;              /* the snapshot's */
 	struct vbaz__estate *es;
 	size_t cap_obj, cap_pt;
 };
+
+/* A copy of a row in the snapshot: what is shown of it (no properties, no reporter). */
+static const struct estate_rec *keep(struct arena *a, const struct estate_rec *e)
+{
+	struct estate_rec *copy = arena_alloc(a, sizeof(*copy));
+	*copy = *e;
+	copy->name = arena_strdup(a, e->name);
+	copy->props = NULL;
+	copy->reporter = NULL;
+	return copy;
+}
 
 static void *grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
 {
@@ -76,10 +94,8 @@ static int add_object(void *ctx, const struct estate_rec *e)
 		struct vbaz__estate *es = rd->es;
 		es->obj = grow(rd->a, es->obj, es->nobj, &rd->cap_obj, sizeof(*es->obj));
 		struct vbaz__object *o = &es->obj[es->nobj++];
-		struct estate_rec *copy = arena_alloc(rd->a, sizeof(*copy));
-		*copy = *e;
 		memset(o, 0, sizeof(*o));
-		o->e = copy;
+		o->e = keep(rd->a, e);
 		o->workload = w;
 		o->size_bytes = estate_pint(p, "sizeBytes", -1);
 		o->host = arena_strdup(rd->a, estate_pstr(p, "host"));
@@ -121,10 +137,8 @@ static int add_point(void *ctx, const struct estate_rec *e)
 	if(o && t && !time_parse(t, strlen(t), &us)) {
 		es->pt = grow(rd->a, es->pt, es->npt, &rd->cap_pt, sizeof(*es->pt));
 		struct vbaz__point *pt = &es->pt[es->npt++];
-		struct estate_rec *copy = arena_alloc(rd->a, sizeof(*copy));
-		*copy = *e;
 		memset(pt, 0, sizeof(*pt));
-		pt->e = copy;
+		pt->e = keep(rd->a, e);
 		pt->object = (size_t)(o - es->obj);
 		pt->time_us = us;
 		pt->size_bytes = estate_pint(p, "sizeBytes", -1);
@@ -155,24 +169,90 @@ static int newest_first(const void *x, const void *y)
 	return memcmp(&a->e->id, &b->e->id, sizeof(a->e->id));
 }
 
-enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out)
+static enum rc build(struct arena *a, struct vbaz__estate *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct reader rd = {.a = r->arena, .es = out};
+	struct reader rd = {.a = a, .es = out};
+	struct arena scratch;
+	arena_init(&scratch);
 	struct estate_query q = {.kind = EK_protectedObject, .after_usn = -1};
-	enum rc rc = core_estate_list(&q, r->arena, add_object, &rd, NULL);
+	enum rc rc = core_estate_list(&q, &scratch, add_object, &rd, NULL);
 	if(!rc) {
 		if(out->nobj)
 			qsort(out->obj, out->nobj, sizeof(*out->obj), by_name);
+		arena_reset(&scratch);
 		q.kind = EK_restorePoint;
-		rc = core_estate_list(&q, r->arena, add_point, &rd, NULL);
+		rc = core_estate_list(&q, &scratch, add_point, &rd, NULL);
 	}
-	if(rc) {
-		vbaz__error(r, rc, 500, "cannot read the estate");
-		return rc;
-	}
-	if(out->npt)
+	arena_free(&scratch);
+	if(!rc && out->npt)
 		qsort(out->pt, out->npt, sizeof(*out->pt), newest_first);
+	return rc;
+}
+
+/* ---------- the shared snapshot ---------- */
+
+struct snapshot {
+	int64_t usn;                  /* the store's usn before it was read */
+	int refs;                     /* the cache's own, and one per request reading it */
+	struct arena a;
+	struct vbaz__estate es;
+};
+
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *snap_current;
+
+static void snap_put_locked(struct snapshot *s)
+{
+	if(s && !--s->refs) {
+		arena_free(&s->a);
+		free(s);
+	}
+}
+
+static void snap_release(struct req *r)
+{
+	pthread_mutex_lock(&snap_lock);
+	snap_put_locked(r->work);
+	pthread_mutex_unlock(&snap_lock);
+	r->work = NULL;
+}
+
+enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out)
+{
+	if(r->stream_done == snap_release) {   /* this request holds one already */
+		*out = ((struct snapshot *)r->work)->es;
+		return RC_OK;
+	}
+	int64_t usn = core_usn();
+	pthread_mutex_lock(&snap_lock);
+	struct snapshot *s = snap_current && snap_current->usn == usn ? snap_current : NULL;
+	if(s)
+		s->refs++;
+	pthread_mutex_unlock(&snap_lock);
+	if(!s) {
+		s = xcalloc(1, sizeof(*s));
+		arena_init(&s->a);
+		s->usn = usn;
+		s->refs = 1;
+		enum rc rc = build(&s->a, &s->es);
+		if(rc) {
+			arena_free(&s->a);
+			free(s);
+			vbaz__error(r, rc, 500, "cannot read the estate");
+			return rc;
+		}
+		pthread_mutex_lock(&snap_lock);
+		if(!snap_current || snap_current->usn < usn) {
+			snap_put_locked(snap_current);
+			snap_current = s;
+			s->refs++;
+		}
+		pthread_mutex_unlock(&snap_lock);
+	}
+	r->work = s;
+	r->stream_done = snap_release;
+	*out = s->es;
 	return RC_OK;
 }
 
