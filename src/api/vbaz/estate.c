@@ -185,9 +185,25 @@ static enum rc build(struct arena *a, struct vbaz__estate *out)
 		rc = core_estate_list(&q, &scratch, add_point, &rd, NULL);
 	}
 	arena_free(&scratch);
-	if(!rc && out->npt)
+	if(rc)
+		return rc;
+	if(out->npt)
 		qsort(out->pt, out->npt, sizeof(*out->pt), newest_first);
-	return rc;
+	/* the indexes the lists read instead of scanning every point */
+	for(size_t i = 0; i < out->nobj; i++)
+		out->obj[i].first_point = VBAZ_NONE;
+	for(int w = 0; w < AZW__END; w++)
+		out->points_of[w] = arena_alloc(a, (out->npt + 1) * sizeof(size_t));
+	for(size_t i = out->npt; i-- > 0;) {   /* oldest first: each point goes in front */
+		struct vbaz__object *o = &out->obj[out->pt[i].object];
+		out->pt[i].next = o->first_point;
+		o->first_point = i;
+	}
+	for(size_t i = 0; i < out->npt; i++) {
+		int w = out->obj[out->pt[i].object].workload;
+		out->points_of[w][out->npoints_of[w]++] = i;
+	}
+	return RC_OK;
 }
 
 /* ---------- the shared snapshot ---------- */

@@ -3,6 +3,7 @@
  * (with usn); v4 on: restorePoints/{virtualMachines,sql,fileShares} (+/{id}) in the
  * v8.1 shapes. A point shows what its reporter gave (time, type, size, the session that
  * made it); its destination is AzureBlob when it names a repository. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -96,84 +97,91 @@ static void render_point(struct req *r, struct jw *w, const struct vbaz__estate 
 	jw_obj_end(w);
 }
 
-struct point_filter {
-	int workload;
-	const char *object;           /* VirtualMachineId, DatabaseId, FileShareId */
-	int only_latest;
-	int has_time;
-	int64_t time_us;              /* PointInTime: points made then (ms) */
-	int none;                     /* a filter on what nobody reported */
-	unsigned char *latest_seen;   /* OnlyLatest: objects whose newest point was taken */
-};
-
-static int point_matches(struct req *r, struct point_filter *f, const struct vbaz__estate *es, const struct vbaz__point *p)
-{
-	const struct vbaz__object *o = &es->obj[p->object];
-	if(f->none || o->workload != f->workload)
-		return 0;
-	if(f->object && strcasecmp(id_of(r, &o->e->id), f->object))
-		return 0;
-	if(f->has_time && p->time_us / 1000 != f->time_us / 1000)
-		return 0;
-	if(f->only_latest) {
-		if(f->latest_seen[p->object])
-			return 0;
-		f->latest_seen[p->object] = 1;
-	}
-	return 1;
-}
-
 static const char *const object_params[AZW__END] = {
 	[AZW_VM] = "VirtualMachineId", [AZW_SQL] = "DatabaseId", [AZW_SHARE] = "FileShareId",
 };
 
+static int by_index(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The points of workload w that the filters select (indexes into es->pt, newest first):
+ * one object's chain, the newest of each object, or the workload's list as it is; then
+ * those made at PointInTime. */
+static size_t *select_points(struct req *r, const struct vbaz__estate *es, int w, const char *object,
+                             int only_latest, int has_time, int64_t time_us, size_t *n)
+{
+	size_t *sel = es->points_of[w];
+	*n = es->npoints_of[w];
+	if(object) {
+		struct uuid u;
+		const struct vbaz__object *o = uuid_parse(object, strlen(object), &u) ? NULL : vbaz__estate_object(es, w, &u);
+		*n = 0;
+		sel = arena_alloc(r->arena, ((o ? o->points : 0) + 1) * sizeof(size_t));
+		for(size_t i = o ? o->first_point : VBAZ_NONE; i != VBAZ_NONE && !(only_latest && *n); i = es->pt[i].next)
+			sel[(*n)++] = i;
+	} else if(only_latest) {
+		sel = arena_alloc(r->arena, (es->nobj + 1) * sizeof(size_t));
+		*n = 0;
+		for(size_t i = 0; i < es->nobj; i++)
+			if(es->obj[i].workload == w && es->obj[i].first_point != VBAZ_NONE)
+				sel[(*n)++] = es->obj[i].first_point;
+		qsort(sel, *n, sizeof(*sel), by_index);   /* pt is newest first: so are its indexes */
+	}
+	if(has_time) {
+		size_t *t = arena_alloc(r->arena, (*n + 1) * sizeof(size_t)), m = 0;
+		for(size_t i = 0; i < *n; i++)
+			if(es->pt[sel[i]].time_us / 1000 == time_us / 1000)
+				t[m++] = sel[i];
+		sel = t;
+		*n = m;
+	}
+	return sel;
+}
+
 void vbaz__h_points(struct req *r)
 {
-	struct point_filter f = {.workload = vbaz__workload_in_path(r->path, "/restorePoints/")};
-	if(f.workload < 0 ? !vbaz__path_in(r, AZ_V1, AZ_V3) : !vbaz__path_in(r, vbaz__workload_since(f.workload), 0))
+	int wl = vbaz__workload_in_path(r->path, "/restorePoints/");
+	if(wl < 0 ? !vbaz__path_in(r, AZ_V1, AZ_V3) : !vbaz__path_in(r, vbaz__workload_since(wl), 0))
 		return;
-	if(f.workload < 0)
-		f.workload = AZW_VM;
-	int64_t offset, limit;
-	int immutable = -1;
+	if(wl < 0)
+		wl = AZW_VM;
+	int64_t offset, limit, time_us = 0;
+	int immutable = -1, only_latest, has_time = 0;
 	unsigned retrieval = 0, tiers = 0;
-	if(vbaz__paging(r, &offset, &limit) || vbaz__bool_param(r, "OnlyLatest", &f.only_latest))
+	if(vbaz__paging(r, &offset, &limit) || vbaz__bool_param(r, "OnlyLatest", &only_latest))
 		return;
-	if(f.workload != AZW_SHARE &&
+	if(wl != AZW_SHARE &&
 	   (vbaz__enum_param(r, "DataRetrievalStatuses", retrieval_statuses, &retrieval) ||
 	    (r->version >= AZ_V4 && (vbaz__enum_param(r, "StorageAccessTier", access_tiers, &tiers) ||
 	                             vbaz__bool_param(r, "ImmutabilityEnabled", &immutable)))))
 		return;
 	const char *v = req_query(r, "PointInTime");
 	if(v && *v) {
-		if(time_parse(v, strlen(v), &f.time_us)) {
+		if(time_parse(v, strlen(v), &time_us)) {
 			vbaz__bad(r, "PointInTime", "%s must be a date-time like 2024-01-31T10:00:00Z, not '%.100s'", v);
 			return;
 		}
-		f.has_time = 1;
+		has_time = 1;
 	}
-	v = req_query(r, object_params[f.workload]);
-	f.object = v && *v ? v : NULL;
-	f.only_latest = f.only_latest == 1;
+	const char *object = req_query(r, object_params[wl]);
 	/* no retrieval status, access tier or immutability is reported for any point */
-	f.none = retrieval || tiers || immutable == 1 ||
-	         (f.workload == AZW_VM && (v = req_query(r, "DiskId")) && *v);
+	int none = retrieval || tiers || immutable == 1 || (wl == AZW_VM && (v = req_query(r, "DiskId")) && *v);
 	struct vbaz__estate es;
 	if(vbaz__estate_read(r, &es))
 		return;
-	f.latest_seen = arena_zalloc(r->arena, es.nobj + 1);
-	int64_t total = 0, n = 0;
-	for(size_t i = 0; i < es.npt; i++)
-		total += point_matches(r, &f, &es, &es.pt[i]);
-	memset(f.latest_seen, 0, es.nobj + 1);
+	size_t n = 0;
+	size_t *sel = none ? NULL : select_points(r, &es, wl, object && *object ? object : NULL, only_latest == 1,
+	                                          has_time, time_us, &n);
 	const char *base = vbaz__api_base(r);
 	struct jw w;
 	vbaz__json_answer(r, 200, &w);
-	vbaz__page_head(&w, offset, limit, total);
-	for(size_t i = 0; i < es.npt; i++)
-		if(point_matches(r, &f, &es, &es.pt[i]) && vbaz__on_page(n++, offset, limit))
-			render_point(r, &w, &es, &es.pt[i], base);
-	vbaz__page_tail(&w, arena_printf(r->arena, "%s/%s", base, point_path(r, f.workload)));
+	vbaz__page_head(&w, offset, limit, (int64_t)n);
+	for(size_t i = (size_t)offset; i < n && (limit < 0 || i < (size_t)(offset + limit)); i++)
+		render_point(r, &w, &es, &es.pt[sel[i]], base);
+	vbaz__page_tail(&w, arena_printf(r->arena, "%s/%s", base, point_path(r, wl)));
 }
 
 void vbaz__h_point(struct req *r)

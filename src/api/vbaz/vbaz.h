@@ -148,7 +148,10 @@ struct vbaz__object {
 	int64_t last_point_us;        /* the newest restore point's time, 0 when none */
 	int64_t backup_bytes;         /* reported sizes of its restore points */
 	int64_t repo_points;          /* restore points in a repository (reported repository) */
+	size_t first_point;           /* its newest restore point (index into pt), VBAZ_NONE if none */
 };
+
+#define VBAZ_NONE ((size_t)-1)
 
 struct vbaz__point {
 	const struct estate_rec *e;
@@ -159,6 +162,7 @@ struct vbaz__point {
 	const char *repository;       /* reported repository name, or NULL */
 	const char *job;              /* reported job name, or NULL */
 	struct uuid session_id;       /* nil when not reported */
+	size_t next;                  /* the object's next older point, VBAZ_NONE after the last */
 };
 
 struct vbaz__estate {
@@ -166,9 +170,12 @@ struct vbaz__estate {
 	size_t nobj;
 	struct vbaz__point *pt;       /* newest first */
 	size_t npt;
+	size_t *points_of[AZW__END];  /* the points of each workload (indexes into pt), newest first */
+	size_t npoints_of[AZW__END];
 };
 
-/** Reads the Azure workloads and their restore points into r->arena; answers 500 itself. */
+/** The Azure workloads and their restore points as of now, shared (read-only) until the
+ *  request ends; answers 500 itself. */
 enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out);
 /** The path word of workload w under protectedItem/ and restorePoints/ ("sql", …). */
 const char *vbaz__workload_word(int w);
