@@ -437,3 +437,29 @@ def test_walk_repository_policy_sessions_points_items(d):
     assert RP_A1 in [p["id"] for p in back["results"]]
     vm = get(az, "virtualMachines/" + item["id"], model="VirtualMachine")
     assert vm["name"] == "az-vm-a"
+
+
+def test_answers_follow_estate_writes_not_session_writes(d):
+    """The parsed estate is shared between requests: an estate write shows at once, a
+    session write keeps it (and changes nothing shown)."""
+    rep = d.srv.api("reporter")
+    before = get(d.az, "restorePoints/virtualMachines")
+    new_session(rep, name="unrelated", sessionType="PolicySnapshot")
+    assert get(d.az, "restorePoints/virtualMachines") == before
+    vm, rp = str(uuid.uuid4()), str(uuid.uuid4())
+    put(rep, "protectedObject", vm, {"name": "az-vm-new", "platform": "Azure", "type": "Vm"})
+    put(rep, "restorePoint", rp, {"name": "n", "object": "az-vm-new", "time": "2030-01-01T00:00:00Z"})
+    assert names(get(d.az, "restorePoints/virtualMachines"), "id")[0] == rp
+    assert "az-vm-new" in names(get(d.az, "virtualMachines?ProtectionStatus=Protected"))
+    rep.delete("/api/v1/estate/restorePoint/" + rp, schema=None, status=204)
+    assert "az-vm-new" in names(get(d.az, "virtualMachines?ProtectionStatus=Unprotected"))
+    rep.delete("/api/v1/estate/protectedObject/" + vm, schema=None, status=204)
+    assert get(d.az, "restorePoints/virtualMachines") == before
+    assert "az-vm-new" not in names(get(d.az, "virtualMachines"))
+
+
+def test_policy_next_run_from_the_reported_schedule(d):
+    vm = get(d.az, "policies/virtualMachines/" + VM_JOB, model="Policy")
+    assert "T02:00:00" in vm["nextExecutionTime"], vm   # "0 2 * * *", UTC
+    sql = get(d.az, "policies/sql/" + SQL_JOB, model="SqlPolicy")
+    assert "nextExecutionTime" not in sql

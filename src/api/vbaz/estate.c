@@ -5,7 +5,9 @@
  * one of these objects' reported properties, or counted from them.
  *
  * Reading and parsing every object costs O(estate) per request, so the parsed estate is
- * a snapshot shared by every request until the store's usn moves (any write). A request
+ * a snapshot shared by every request until an estate object changes: the store's usn
+ * has not moved, or no estate row has a usn above the snapshot's (one indexed read, so
+ * session ingest does not throw it away). A request
  * holds a reference to the snapshot it reads until it ends (r->stream_done), so a newer
  * snapshot can replace it meanwhile. A snapshot keeps only what is shown: ids, names,
  * the parsed properties; rows are read into a scratch arena freed after the build. */
@@ -234,6 +236,20 @@ static void snap_release(struct req *r)
 	r->work = NULL;
 }
 
+static int any_row(void *ctx, const struct estate_rec *e)
+{
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/* Whether no estate object (nor tombstone) has a usn above usn: the change feed's read. */
+static int estate_unchanged(struct req *r, int64_t usn)
+{
+	int changed = 0;
+	struct estate_query q = {.after_usn = usn, .limit = 1};
+	return !core_estate_list(&q, r->arena, any_row, &changed, NULL) && !changed;
+}
+
 enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out)
 {
 	if(r->stream_done == snap_release) {   /* this request holds one already */
@@ -242,10 +258,23 @@ enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out)
 	}
 	int64_t usn = core_usn();
 	pthread_mutex_lock(&snap_lock);
-	struct snapshot *s = snap_current && snap_current->usn == usn ? snap_current : NULL;
+	struct snapshot *s = snap_current;
 	if(s)
 		s->refs++;
 	pthread_mutex_unlock(&snap_lock);
+	if(s && s->usn != usn && !estate_unchanged(r, s->usn)) {
+		pthread_mutex_lock(&snap_lock);
+		snap_put_locked(s);
+		pthread_mutex_unlock(&snap_lock);
+		s = NULL;
+	} else if(s && s->usn != usn) {
+		/* Only sessions moved the usn: the snapshot stands for it too. Every write up to
+		 * usn had committed when it was read, so the check above saw any estate change. */
+		pthread_mutex_lock(&snap_lock);
+		if(s->usn < usn)
+			s->usn = usn;
+		pthread_mutex_unlock(&snap_lock);
+	}
 	if(!s) {
 		s = xcalloc(1, sizeof(*s));
 		arena_init(&s->a);
