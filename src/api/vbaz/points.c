@@ -141,6 +141,18 @@ static size_t *select_points(struct req *r, const struct vbaz__estate *es, int w
 	return sel;
 }
 
+struct page {
+	struct vbaz__estate es;
+	const size_t *sel;            /* the page's first point */
+	const char *base;
+};
+
+static void page_row(struct req *r, struct jw *w, size_t i, void *ctx)
+{
+	struct page *pg = ctx;
+	render_point(r, w, &pg->es, &pg->es.pt[pg->sel[i]], pg->base);
+}
+
 void vbaz__h_points(struct req *r)
 {
 	int wl = vbaz__workload_in_path(r->path, "/restorePoints/");
@@ -175,13 +187,12 @@ void vbaz__h_points(struct req *r)
 	size_t n = 0;
 	size_t *sel = none ? NULL : select_points(r, &es, wl, object && *object ? object : NULL, only_latest == 1,
 	                                          has_time, time_us, &n);
-	const char *base = vbaz__api_base(r);
-	struct jw w;
-	vbaz__json_answer(r, 200, &w);
-	vbaz__page_head(&w, offset, limit, (int64_t)n);
-	for(size_t i = (size_t)offset; i < n && (limit < 0 || i < (size_t)(offset + limit)); i++)
-		render_point(r, &w, &es, &es.pt[sel[i]], base);
-	vbaz__page_tail(&w, arena_printf(r->arena, "%s/%s", base, point_path(r, wl)));
+	struct page *pg = arena_alloc(r->arena, sizeof(*pg));
+	pg->es = es;
+	pg->sel = sel + (offset < (int64_t)n ? offset : 0);
+	pg->base = vbaz__api_base(r);
+	vbaz__send_rows(r, offset, limit, (int64_t)n, vbaz__page_rows((int64_t)n, offset, limit), page_row, pg,
+	                arena_printf(r->arena, "%s/%s", pg->base, point_path(r, wl)));
 }
 
 void vbaz__h_point(struct req *r)

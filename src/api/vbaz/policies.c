@@ -178,6 +178,18 @@ static int collect(void *ctx, const struct job_view *j)
 	return 0;
 }
 
+struct page {
+	const struct kind *k;
+	const struct job_view *v;     /* the page's first policy */
+	const char *base;
+};
+
+static void page_row(struct req *r, struct jw *w, size_t i, void *ctx)
+{
+	struct page *pg = ctx;
+	render(r, w, pg->k, &pg->v[i], pg->base);
+}
+
 void vbaz__h_policies(struct req *r)
 {
 	struct filter f = {.r = r, .k = kind_of(r)};
@@ -210,14 +222,12 @@ void vbaz__h_policies(struct req *r)
 		vbaz__error(r, rc, 500, "cannot read the jobs");
 		return;
 	}
-	const char *base = vbaz__api_base(r);
-	struct jw w;
-	vbaz__json_answer(r, 200, &w);
-	vbaz__page_head(&w, offset, limit, (int64_t)f.n);
-	for(size_t i = 0; i < f.n; i++)
-		if(vbaz__on_page((int64_t)i, offset, limit))
-			render(r, &w, f.k, &f.v[i], base);
-	vbaz__page_tail(&w, arena_printf(r->arena, "%s/%s", base, policy_path(r, f.k)));
+	struct page *pg = arena_alloc(r->arena, sizeof(*pg));
+	pg->k = f.k;
+	pg->v = f.v + (offset < (int64_t)f.n ? offset : 0);
+	pg->base = vbaz__api_base(r);
+	vbaz__send_rows(r, offset, limit, (int64_t)f.n, vbaz__page_rows((int64_t)f.n, offset, limit), page_row, pg,
+	                arena_printf(r->arena, "%s/%s", pg->base, policy_path(r, f.k)));
 }
 
 void vbaz__h_policy(struct req *r)

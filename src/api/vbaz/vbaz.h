@@ -119,11 +119,19 @@ enum rc vbaz__bool_param(struct req *r, const char *name, int *out);
 enum rc vbaz__uuid_param(struct req *r, const char *name, struct uuid *u, int *present);
 /** Offset and Limit (default VBAZ_DEFAULT_LIMIT, -1: all); answers 400. */
 enum rc vbaz__paging(struct req *r, int64_t *offset, int64_t *limit);
-/** Whether index i (0-based, of n matches) is on the page offset/limit. */
-int vbaz__on_page(int64_t i, int64_t offset, int64_t limit);
 /** The head of a PageOf<…> object up to the results array, and its end with _links.self. */
 void vbaz__page_head(struct jw *w, int64_t offset, int64_t limit, int64_t total);
 void vbaz__page_tail(struct jw *w, const char *self);
+/** Renders row i (0-based, of the page) of a page. */
+typedef void (*vbaz__row_fn)(struct req *r, struct jw *w, size_t i, void *ctx);
+/** Answers 200 with a page of n rows (head: offset, limit, total; _links.self self): a
+ *  short page at once, a long one streamed in pieces of about 256 KiB whose rows allocate
+ *  from an arena reset between pieces, so its memory does not grow with the page. ctx and
+ *  what it points to must live until the request ends (r->arena, the estate snapshot). */
+void vbaz__send_rows(struct req *r, int64_t offset, int64_t limit, int64_t total, size_t n, vbaz__row_fn row,
+                     void *ctx, const char *self);
+/** The rows of a page of total matches from offset, at most limit (-1: all). */
+size_t vbaz__page_rows(int64_t total, int64_t offset, int64_t limit);
 /** A _links object with self and, when rel is not NULL, the link rel → href. */
 void vbaz__links(struct jw *w, const char *self, const char *rel, const char *href);
 /** The 404 of an id that names nothing here. */

@@ -291,11 +291,6 @@ enum rc vbaz__paging(struct req *r, int64_t *offset, int64_t *limit)
 	return rc ? rc : vbaz__int_param(r, "Limit", -1, VBAZ_DEFAULT_LIMIT, limit);
 }
 
-int vbaz__on_page(int64_t i, int64_t offset, int64_t limit)
-{
-	return i >= offset && (limit < 0 || i < offset + limit);
-}
-
 void vbaz__page_head(struct jw *w, int64_t offset, int64_t limit, int64_t total)
 {
 	jw_obj(w);
@@ -344,4 +339,93 @@ int vbaz__path_in(struct req *r, int since, int until)
 	                        : arena_printf(r->arena, "this resource is in API versions %s and later", vbaz__version_name(since));
 	vbaz__problem(r, 404, NULL, msg);
 	return 0;
+}
+
+/* ---------- pages of rows, streamed when long ---------- */
+
+#define ROWS_BUFFERED 1000            /* longer pages are streamed */
+#define ROWS_PART_BYTES (256 * 1024)  /* a piece ends at the row that takes it past this */
+
+struct rows {
+	size_t at, n;                 /* the next row, the rows to send */
+	vbaz__row_fn row;
+	void *ctx;
+	int64_t offset, limit, total;
+	const char *self;
+	int started;
+	struct jw jw;                 /* its nesting and commas last across pieces */
+	struct arena chunk;           /* what a piece's rows allocate: reset before each piece */
+	struct arena *req_arena;
+	void *prev_work;              /* r->work and r->stream_done before us: chained */
+	void (*prev_done)(struct req *r);
+};
+
+static int rows_stream(struct req *r, struct buf *part)
+{
+	struct rows *s = r->work;
+	s->jw.b = part;
+	if(!s->started) {
+		s->started = 1;
+		vbaz__page_head(&s->jw, s->offset, s->limit, s->total);
+	}
+	arena_reset(&s->chunk);
+	r->arena = &s->chunk;
+	void *work = r->work;
+	r->work = s->prev_work;       /* what the rows read (the estate snapshot) */
+	while(s->at < s->n && part->len < ROWS_PART_BYTES)
+		s->row(r, &s->jw, s->at++, s->ctx);
+	r->work = work;
+	r->arena = s->req_arena;
+	if(s->at < s->n)
+		return 1;
+	vbaz__page_tail(&s->jw, s->self);
+	return 0;
+}
+
+static void rows_done(struct req *r)
+{
+	struct rows *s = r->work;
+	arena_free(&s->chunk);
+	r->work = s->prev_work;
+	r->stream_done = s->prev_done;
+	if(r->stream_done)
+		r->stream_done(r);
+}
+
+void vbaz__send_rows(struct req *r, int64_t offset, int64_t limit, int64_t total, size_t n, vbaz__row_fn row,
+                     void *ctx, const char *self)
+{
+	struct jw w;
+	vbaz__json_answer(r, 200, &w);
+	if(n <= ROWS_BUFFERED) {
+		vbaz__page_head(&w, offset, limit, total);
+		for(size_t i = 0; i < n; i++)
+			row(r, &w, i, ctx);
+		vbaz__page_tail(&w, self);
+		return;
+	}
+	struct rows *s = arena_zalloc(r->arena, sizeof(*s));
+	s->n = n;
+	s->row = row;
+	s->ctx = ctx;
+	s->offset = offset;
+	s->limit = limit;
+	s->total = total;
+	s->self = self;
+	s->jw = w;
+	arena_init(&s->chunk);
+	s->req_arena = r->arena;
+	s->prev_work = r->work;
+	s->prev_done = r->stream_done;
+	r->work = s;
+	r->stream_done = rows_done;
+	r->stream = rows_stream;
+}
+
+size_t vbaz__page_rows(int64_t total, int64_t offset, int64_t limit)
+{
+	if(offset >= total)
+		return 0;
+	int64_t left = total - offset;
+	return (size_t)(limit < 0 || limit > left ? left : limit);
 }

@@ -66,6 +66,32 @@ static int id_listed(struct req *r, const char *const *vals, int nv, const char 
 	return 0;
 }
 
+/* A page of objects: the matches (indexes into es.obj, by name), rendered by row. */
+struct page {
+	struct vbaz__estate es;
+	size_t *sel;
+	size_t n;
+	size_t first;                 /* the page's first match */
+	const char *base;
+};
+
+static struct page *page_new(struct req *r, const struct vbaz__estate *es)
+{
+	struct page *pg = arena_zalloc(r->arena, sizeof(*pg));
+	pg->es = *es;
+	pg->sel = arena_alloc(r->arena, (es->nobj + 1) * sizeof(size_t));
+	pg->base = vbaz__api_base(r);
+	return pg;
+}
+
+static void page_send(struct req *r, struct page *pg, int64_t offset, int64_t limit, vbaz__row_fn row,
+                      const char *self)
+{
+	pg->first = offset < (int64_t)pg->n ? (size_t)offset : 0;
+	vbaz__send_rows(r, offset, limit, (int64_t)pg->n, vbaz__page_rows((int64_t)pg->n, offset, limit), row, pg,
+	                self);
+}
+
 /* ---------- virtualMachines ---------- */
 
 static const char *points_path(int version)
@@ -84,6 +110,12 @@ static void render_vm(struct req *r, struct jw *w, const struct vbaz__object *o,
 	vbaz__links(w, arena_printf(r->arena, "%s/virtualMachines/%s", base, id), "restorePoints",
 	            arena_printf(r->arena, "%s/%s?VirtualMachineId=%s", base, points_path(r->version), id));
 	jw_obj_end(w);
+}
+
+static void vm_row(struct req *r, struct jw *w, size_t i, void *ctx)
+{
+	struct page *pg = ctx;
+	render_vm(r, w, &pg->es.obj[pg->sel[pg->first + i]], pg->base);
 }
 
 struct vm_filter {
@@ -135,18 +167,11 @@ void vbaz__h_vms(struct req *r)
 	struct vbaz__estate es;
 	if(vbaz__estate_read(r, &es))
 		return;
-	const char *base = vbaz__api_base(r);
-	int64_t total = 0;
-	struct jw w;
+	struct page *pg = page_new(r, &es);
 	for(size_t i = 0; i < es.nobj; i++)
-		total += vm_matches(&f, &es.obj[i]);
-	vbaz__json_answer(r, 200, &w);
-	vbaz__page_head(&w, offset, limit, total);
-	int64_t n = 0;
-	for(size_t i = 0; i < es.nobj; i++)
-		if(vm_matches(&f, &es.obj[i]) && vbaz__on_page(n++, offset, limit))
-			render_vm(r, &w, &es.obj[i], base);
-	vbaz__page_tail(&w, arena_printf(r->arena, "%s/virtualMachines", base));
+		if(vm_matches(&f, &es.obj[i]))
+			pg->sel[pg->n++] = i;
+	page_send(r, pg, offset, limit, vm_row, arena_printf(r->arena, "%s/virtualMachines", pg->base));
 }
 
 /* The object of workload w named by path parameter 1; answers 404 itself. */
@@ -222,6 +247,12 @@ static void render_protected(struct req *r, struct jw *w, const struct vbaz__obj
 	jw_obj_end(w);
 }
 
+static void protected_row(struct req *r, struct jw *w, size_t i, void *ctx)
+{
+	struct page *pg = ctx;
+	render_protected(r, w, &pg->es.obj[pg->sel[pg->first + i]], pg->base);
+}
+
 struct item_filter {
 	int workload;
 	const char *pattern;
@@ -266,17 +297,12 @@ void vbaz__h_protected(struct req *r)
 	struct vbaz__estate es;
 	if(vbaz__estate_read(r, &es))
 		return;
-	const char *base = vbaz__api_base(r);
-	int64_t total = 0, n = 0;
+	struct page *pg = page_new(r, &es);
 	for(size_t i = 0; i < es.nobj; i++)
-		total += item_matches(r, &f, &es.obj[i]);
-	struct jw w;
-	vbaz__json_answer(r, 200, &w);
-	vbaz__page_head(&w, offset, limit, total);
-	for(size_t i = 0; i < es.nobj; i++)
-		if(item_matches(r, &f, &es.obj[i]) && vbaz__on_page(n++, offset, limit))
-			render_protected(r, &w, &es.obj[i], base);
-	vbaz__page_tail(&w, arena_printf(r->arena, "%s/protectedItem/%s", base, workload_words[f.workload]));
+		if(item_matches(r, &f, &es.obj[i]))
+			pg->sel[pg->n++] = i;
+	page_send(r, pg, offset, limit, protected_row,
+	          arena_printf(r->arena, "%s/protectedItem/%s", pg->base, workload_words[f.workload]));
 }
 
 void vbaz__h_protected_one(struct req *r)
