@@ -146,7 +146,6 @@ static int add_point(void *ctx, const struct estate_rec *e)
 		pt->size_bytes = estate_pint(p, "sizeBytes", -1);
 		pt->point_type = arena_strdup(rd->a, estate_pstr(p, "pointType"));
 		pt->repository = arena_strdup(rd->a, estate_pstr(p, "repository"));
-		pt->job = arena_strdup(rd->a, estate_pstr(p, "job"));
 		const char *sid = estate_pstr(p, "sessionId");
 		if(sid)
 			uuid_parse(sid, strlen(sid), &pt->session_id);

@@ -4,7 +4,10 @@
  * versions and the JobSessionType values of each; session.c a JobSession in JSON, CSV
  * and XML; feed.c the row feed that streams lists and exports; sessions.c the
  * jobSessions resources; export.c the export endpoint; items.c the item pages under a
- * session (protectedItems, …); overview.c the overview and system resources. Nothing
+ * session (protectedItems, …); overview.c the overview, system and license resources.
+ * The backup estate (docs/ESTATE.md): estate.c reads the Azure workloads and restore
+ * points into a shared snapshot; workloads.c virtualMachines and protectedItem/…,
+ * policies.c policies/…, repositories.c repositories, points.c restorePoints/…. Nothing
  * outside src/api/vbaz/ includes it; the dialect itself is dialect_vbaz in api.h. */
 #ifndef SESSIOND_API_VBAZ_H
 #define SESSIOND_API_VBAZ_H
@@ -168,7 +171,6 @@ struct vbaz__point {
 	int64_t size_bytes;           /* -1 when not reported */
 	const char *point_type;       /* reported pointType, or NULL */
 	const char *repository;       /* reported repository name, or NULL */
-	const char *job;              /* reported job name, or NULL */
 	struct uuid session_id;       /* nil when not reported */
 	size_t next;                  /* the object's next older point, VBAZ_NONE after the last */
 };

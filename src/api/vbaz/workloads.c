@@ -53,7 +53,7 @@ int vbaz__name_matches(const char *name, const char *pattern)
 }
 
 /* Whether any given value of a list parameter names id (repeated or comma-separated). */
-static int id_listed(struct req *r, const char *const *vals, int nv, const char *id)
+static int id_listed(const char *const *vals, int nv, const char *id)
 {
 	size_t n = strlen(id);
 	for(int i = 0; i < nv; i++)
@@ -268,7 +268,7 @@ static int item_matches(struct req *r, const struct item_filter *f, const struct
 		return 0;
 	if(f->server && (!o->host || strcasecmp(o->host, f->server)))
 		return 0;
-	return !f->nids || id_listed(r, f->ids, f->nids, id_of(r, &o->e->id));
+	return !f->nids || id_listed(f->ids, f->nids, id_of(r, &o->e->id));
 }
 
 void vbaz__h_protected(struct req *r)
