@@ -189,7 +189,7 @@ void vbaz__h_points(struct req *r)
 	                                          has_time, time_us, &n);
 	struct page *pg = arena_alloc(r->arena, sizeof(*pg));
 	pg->es = es;
-	pg->sel = sel + (offset < (int64_t)n ? offset : 0);
+	pg->sel = offset < (int64_t)n ? sel + offset : sel;    /* sel is NULL when none match */
 	pg->base = vbaz__api_base(r);
 	vbaz__send_rows(r, offset, limit, (int64_t)n, vbaz__page_rows((int64_t)n, offset, limit), page_row, pg,
 	                arena_printf(r->arena, "%s/%s", pg->base, point_path(r, wl)));

@@ -150,7 +150,8 @@ static int matches(struct filter *f, const struct job_view *j)
 		return 0;
 	if(f->name && (!j->name || strcasecmp(j->name, f->name)))
 		return 0;
-	if(f->last && !(f->last & (1u << vbaz__enum_index(job_statuses, last_status(j)))))
+	int st = vbaz__enum_index(job_statuses, last_status(j));
+	if(f->last && (st < 0 || !(f->last & (1u << st))))
 		return 0;
 	if(f->enabled && !(f->enabled & (1u << (j->declared ? j->disabled : 2))))
 		return 0;
@@ -224,7 +225,7 @@ void vbaz__h_policies(struct req *r)
 	}
 	struct page *pg = arena_alloc(r->arena, sizeof(*pg));
 	pg->k = f.k;
-	pg->v = f.v + (offset < (int64_t)f.n ? offset : 0);
+	pg->v = offset < (int64_t)f.n ? f.v + offset : f.v;   /* f.v is NULL without matches */
 	pg->base = vbaz__api_base(r);
 	vbaz__send_rows(r, offset, limit, (int64_t)f.n, vbaz__page_rows((int64_t)f.n, offset, limit), page_row, pg,
 	                arena_printf(r->arena, "%s/%s", pg->base, policy_path(r, f.k)));
