@@ -31,7 +31,7 @@ PERM_ROLES = {  # src/api/common.c api_allowed
     "ingest": {"reporter", "admin"},
 }
 # (dialect, method, path, permission); {id} a running session, {tid} its task, {v} a version.
-# VBR and ingest: src/api/vbr.c routes[]; EM: src/api/em/em.c; Azure: src/api/vbaz.c.
+# VBR and ingest: src/api/vbr.c routes[]; EM: src/api/em/em.c; Azure: src/api/vbaz/routes.c.
 ROUTES = [
     ("vbr", "GET", "/api/v1/serverInfo", "auth"),
     ("vbr", "GET", "/api/v1/sessions", "read"),
@@ -74,6 +74,21 @@ ROUTES = [
     ("vbaz", "GET", "/api/v8.1/overview/sessionsSummary", "read"),
     ("vbaz", "GET", "/api/v8.1/system/serverInfo", "auth"),
     ("vbaz", "GET", "/api/v8.1/system/about", "auth"),
+    ("vbaz", "GET", "/api/v8.1/overview/protectedWorkloads?PeriodFlag=Day", "read"),
+    ("vbaz", "GET", "/api/v8.1/overview/storageUsage", "read"),
+    ("vbaz", "GET", "/api/v8.1/license", "read"),
+    ("vbaz", "GET", "/api/v8.1/virtualMachines", "read"),
+    ("vbaz", "GET", "/api/v8.1/virtualMachines/{id}", "read"),
+    ("vbaz", "GET", "/api/v8.1/protectedItem/sql", "read"),
+    ("vbaz", "GET", "/api/v8.1/protectedItem/virtualMachines/{id}", "read"),
+    ("vbaz", "GET", "/api/v8.1/policies/virtualMachines", "read"),
+    ("vbaz", "GET", "/api/v8.1/policies/cosmosDb/{id}", "read"),
+    ("vbaz", "GET", "/api/v3/policies", "read"),
+    ("vbaz", "GET", "/api/v8.1/repositories", "read"),
+    ("vbaz", "GET", "/api/v8.1/repositories/{id}", "read"),
+    ("vbaz", "GET", "/api/v8.1/restorePoints/virtualMachines", "read"),
+    ("vbaz", "GET", "/api/v8.1/restorePoints/sql/{id}", "read"),
+    ("vbaz", "GET", "/api/v3/restorePoints", "read"),
     ("vbaz", "DELETE", "/api/oauth2/token", "auth"),
 ]
 # answering these with a role's token uses the token (or logon) up: each gets a fresh one
