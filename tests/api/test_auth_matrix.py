@@ -13,6 +13,7 @@ import hmac
 import os
 import sqlite3
 import struct
+import subprocess
 import time
 import uuid
 
@@ -102,7 +103,16 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
+def pg_row(db, sql):
+    """One row of a query on a PostgreSQL database (SESSIOND_TEST_DB), as texts."""
+    out = subprocess.run(["psql", db, "-qAt", "-F", "\t", "-c", sql], check=True, capture_output=True,
+                         text=True, timeout=30).stdout
+    return out.strip().split("\t")
+
+
 def token_key(db):
+    if db.startswith("postgres"):
+        return bytes.fromhex(pg_row(db, "SELECT value FROM meta WHERE key='token_key'")[0])
     c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         return bytes.fromhex(c.execute("SELECT value FROM meta WHERE key='token_key'").fetchone()[0])
@@ -112,6 +122,8 @@ def token_key(db):
 
 def user_ids(db, name):
     """(uid, credential generation) of a stored user."""
+    if db.startswith("postgres"):
+        return tuple(int(v) for v in pg_row(db, "SELECT uid, gen FROM users WHERE name='%s'" % name))
     c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         return c.execute("SELECT uid, gen FROM users WHERE name=?", (name,)).fetchone()
