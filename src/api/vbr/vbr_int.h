@@ -80,6 +80,61 @@ void vbr__answer_list(struct req *r, const struct query *q, int tasks, void (*ag
 /** Answers the log records of owner (a session or task session) as {records, totalRecords}. */
 void vbr__render_logs(struct req *r, const struct uuid *owner);
 
+/* ---- the backup estate (listing.c) ---- */
+
+#include <jansson.h>
+
+/* A spelling that some versions have: since..until (enum vbr_ver; until 0: still). */
+struct vbr__word {
+	const char *name;
+	int since, until;
+};
+/** s as the version spells it (case-insensitively among words), NULL when it has no such word. */
+const char *vbr__word(const struct vbr__word *words, const char *s, int ver);
+/** A reported platform as the version's EPlatformType, else "CustomPlatform". */
+const char *vbr__platform(const char *p, int ver);
+/** key: bytes in GB (2 decimals). */
+void vbr__kgb(struct jw *w, const char *key, int64_t bytes);
+/** key: the RFC 3339 time property prop, as VBR shows times; nothing when absent. */
+void vbr__kptime(struct jw *w, const char *key, json_t *props, const char *prop);
+/** The id of the live estate object of kind named name into out (nil when none); 1 if found. */
+int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out);
+
+/* How a filter tests the rendered model's field: equal text (case-insensitive), a value of an
+ * enumeration (values: the accepted spellings), a uuid, a boolean, a number, a time at or
+ * after / at or before. */
+enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE };
+struct vbr__efilter {
+	const char *param;          /* query parameter */
+	const char *field;          /* rendered field: "a.b" walks in, "x|y" takes the first present */
+	enum vbr__fmatch how;
+	int multi;                  /* takes an array (repeated parameter) from 1.3 */
+	const char *const *values;  /* FM_ENUM: the accepted values (NULL-terminated) */
+};
+struct vbr__eorder {
+	const char *name;           /* orderColumn value */
+	const char *field;          /* rendered field it sorts by */
+};
+/* One estate resource of the dialect. */
+struct vbr__elist {
+	int kind;                   /* enum estate_kind */
+	int since;                  /* first family (enum vbr_fam) whose definition has the path */
+	const char *what;           /* "<plural> are", for the 404 of older versions */
+	const char *plural, *one;   /* for messages */
+	const struct vbr__efilter *filters;   /* {NULL}-terminated, or NULL */
+	const struct vbr__eorder *orders;     /* {NULL}-terminated, or NULL */
+	void (*render)(struct req *r, struct jw *w, const struct estate_rec *e, json_t *props);
+};
+/** Answers {data, pagination} of l's objects that base selects (parent; may be NULL), with the
+ *  request's nameFilter, l's filters, orderColumn/orderAsc (default: by name ascending),
+ *  skip and limit; fixed (when not NULL) is one more filter, of value fixed_value. */
+void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct estate_query *base,
+                      const struct vbr__efilter *fixed, const char *fixed_value);
+/** Answers l's object of path parameter 0 (400 bad id, 404 none). */
+void vbr__estate_get(struct req *r, const struct vbr__elist *l);
+/** Reads l's object of path parameter idx into e; answers 400/404 and returns -1 otherwise. */
+int vbr__estate_read(struct req *r, const struct vbr__elist *l, int idx, struct estate_rec *e);
+
 /* ---- handlers (one file per resource family) ---- */
 
 void vbr__h_token(struct req *r);                 /* auth.c */
@@ -101,5 +156,17 @@ void vbr__h_session_tasks(struct req *r);
 void vbr__h_task(struct req *r);
 void vbr__h_task_logs(struct req *r);
 void vbr__h_job_states(struct req *r);            /* jobs.c */
+void vbr__h_servers(struct req *r);          /* infrastructure.c */
+void vbr__h_server(struct req *r);
+void vbr__h_proxies(struct req *r);
+void vbr__h_proxy(struct req *r);
+void vbr__h_proxy_states(struct req *r);
+void vbr__h_repos(struct req *r);
+void vbr__h_repo(struct req *r);
+void vbr__h_repo_states(struct req *r);
+void vbr__h_sobrs(struct req *r);
+void vbr__h_sobr(struct req *r);
+void vbr__h_wans(struct req *r);
+void vbr__h_wan(struct req *r);
 
 #endif

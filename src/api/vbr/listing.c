@@ -1,0 +1,405 @@
+/* VBR dialect: one engine for every list and single object of the backup estate.
+ *
+ * A resource (struct vbr__elist) names its estate kind, its renderer and the filters and
+ * order columns its definition documents. Filters and orders act on the model as it is
+ * rendered (a filter on hostId tests the hostId the answer shows), so what a filter selects
+ * is by construction what the client sees. The plain case (no filter but nameFilter, ordered
+ * by name ascending) pages in the store; any other reads every match, filters and sorts them
+ * here, then pages. */
+#include "api/vbr/vbr_int.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/estate.h"
+#include "util/timefmt.h"
+
+/* ---------- small shared pieces ---------- */
+
+const char *vbr__word(const struct vbr__word *words, const char *s, int ver)
+{
+	if(!s)
+		return NULL;
+	for(const struct vbr__word *w = words; w->name; w++)
+		if(!strcasecmp(w->name, s) && ver >= w->since && (!w->until || ver <= w->until))
+			return w->name;
+	return NULL;
+}
+
+const char *vbr__platform(const char *p, int ver)
+{
+	static const struct vbr__word old[] = {
+		{"VmWare", VBR_V10R1, VBR_V10R1}, {"VMware", VBR_V10R2, VBR_V11R2}, {"HyperV", 0, VBR_V11R2},
+		{"Vcd", 0, VBR_V11R2}, {"WindowsPhysical", 0, VBR_V11R2}, {"LinuxPhysical", 0, VBR_V11R2},
+		{"Tape", 0, VBR_V11R2}, {"NasBackup", 0, VBR_V11R2}, {"CustomPlatform", 0, VBR_V11R2}, {NULL, 0, 0},
+	};
+	if(catalog_vbr_family(ver) < VBR_12) {
+		const char *w = vbr__word(old, p, ver);
+		return w ? w : "CustomPlatform";
+	}
+	return p && catalog_vbr_platform_known(p, ver) ? p : "CustomPlatform";
+}
+
+void vbr__kgb(struct jw *w, const char *key, int64_t bytes)
+{
+	char num[64];
+	int n = snprintf(num, sizeof(num), "%.2f", (double)bytes / (1024.0 * 1024.0 * 1024.0));
+	jw_key(w, key);
+	jw_raw(w, num, (size_t)n);
+}
+
+void vbr__kptime(struct jw *w, const char *key, json_t *props, const char *prop)
+{
+	const char *s = estate_pstr(props, prop);
+	int64_t us;
+	if(s && !time_parse(s, strlen(s), &us))
+		vbr_time(w, key, us);
+}
+
+int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out)
+{
+	struct estate_rec e;
+	memset(out, 0, sizeof(*out));
+	if(!name || core_estate_find(kind, name, r->arena, &e))
+		return 0;
+	*out = e.id;
+	return 1;
+}
+
+/* ---------- query parameters ---------- */
+
+/* nameFilter with * wildcards as a LIKE pattern ('\' escapes % and _); without a wildcard
+ * it matches the whole name, case-insensitively, as the sessions' nameFilter does. */
+static const char *like_pattern(struct req *r, const char *s)
+{
+	char *p = arena_alloc(r->arena, strlen(s) * 2 + 1), *o = p;
+	for(; *s; s++) {
+		if(*s == '*')
+			*o++ = '%';
+		else {
+			if(*s == '%' || *s == '_' || *s == '\\')
+				*o++ = '\\';
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+	return p;
+}
+
+/* A filter the request sends, checked and ready to test. */
+struct want {
+	const struct vbr__efilter *f;
+	const char *vals[16];
+	int n;
+	int b;          /* FM_BOOL */
+	double num;     /* FM_NUMBER */
+	int64_t us;     /* FM_AFTER, FM_BEFORE */
+};
+
+static int read_filter(struct req *r, const struct vbr__efilter *f, struct want *w)
+{
+	w->f = f;
+	w->n = req_query_all(r, f->param, w->vals, 16);
+	if(!w->n)
+		return 0;
+	if(w->n > 1 && !(f->multi && vbr__fam(r) >= VBR_13)) {
+		vbr__bad(r, "query parameter %s takes one value in this API version", f->param);
+		return -1;
+	}
+	const char *v = w->vals[0];
+	char *end;
+	struct uuid u;
+	switch(f->how) {
+	case FM_TEXT:
+		break;
+	case FM_ENUM:
+		for(int i = 0; i < w->n; i++) {
+			const char *const *e = f->values;
+			while(e && *e && strcasecmp(*e, w->vals[i]))
+				e++;
+			if(e && !*e) {
+				vbr__bad(r, "query parameter %s has an unknown value", f->param);
+				return -1;
+			}
+		}
+		break;
+	case FM_UUID:
+		if(uuid_parse(v, strlen(v), &u)) {
+			vbr__bad(r, "query parameter %s must be a UUID", f->param);
+			return -1;
+		}
+		break;
+	case FM_BOOL:
+		if(strcasecmp(v, "true") && strcasecmp(v, "false")) {
+			vbr__bad(r, "query parameter %s must be true or false", f->param);
+			return -1;
+		}
+		w->b = !strcasecmp(v, "true");
+		break;
+	case FM_NUMBER:
+		errno = 0;
+		w->num = strtod(v, &end);
+		if(!*v || *end || errno) {
+			vbr__bad(r, "query parameter %s must be a number", f->param);
+			return -1;
+		}
+		break;
+	case FM_AFTER:
+	case FM_BEFORE:
+		if(time_parse(v, strlen(v), &w->us)) {
+			vbr__bad(r, "query parameter %s must be an RFC 3339 date-time with an offset", f->param);
+			return -1;
+		}
+		break;
+	}
+	return 1;
+}
+
+/* The field of a rendered object: "a.b" walks into objects; "x|y" takes the first present. */
+static json_t *field(json_t *o, const char *path)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	char *save = NULL;
+	for(char *alt = strtok_r(buf, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
+		json_t *v = o;
+		char *s2 = NULL;
+		for(char *k = strtok_r(alt, ".", &s2); k && v; k = strtok_r(NULL, ".", &s2))
+			v = json_object_get(v, k);
+		if(v && !json_is_null(v))
+			return v;
+	}
+	return NULL;
+}
+
+static int test(const struct want *w, json_t *o)
+{
+	json_t *v = field(o, w->f->field);
+	int64_t us;
+	switch(w->f->how) {
+	case FM_TEXT:
+	case FM_ENUM:
+	case FM_UUID:
+		for(int i = 0; i < w->n; i++)
+			if(json_is_string(v) && !strcasecmp(json_string_value(v), w->vals[i]))
+				return 1;
+		return 0;
+	case FM_BOOL:
+		return json_is_boolean(v) && json_is_true(v) == w->b;
+	case FM_NUMBER:
+		return json_is_number(v) && json_number_value(v) == w->num;
+	case FM_AFTER:
+	case FM_BEFORE:
+		if(!json_is_string(v) || time_parse(json_string_value(v), json_string_length(v), &us))
+			return 0;
+		return w->f->how == FM_AFTER ? us >= w->us : us <= w->us;
+	}
+	return 0;
+}
+
+/* ---------- the list ---------- */
+
+struct item {
+	json_t *o;
+	char *text;
+	size_t len;
+};
+
+struct gather {
+	struct req *r;
+	const struct vbr__elist *l;
+	struct want *want;
+	int nwant;
+	struct buf scratch;
+	struct item *items;
+	size_t n, cap;
+	/* the plain case: render straight into the answer */
+	struct jw *out;
+	int64_t count;
+};
+
+static void render(struct gather *g, struct jw *w, const struct estate_rec *e)
+{
+	json_t *props = estate_props(e);
+	g->l->render(g->r, w, e, props);
+	json_decref(props);
+}
+
+static int emit_plain(void *ctx, const struct estate_rec *e)
+{
+	struct gather *g = ctx;
+	render(g, g->out, e);
+	g->count++;
+	return 0;
+}
+
+static int gather_one(void *ctx, const struct estate_rec *e)
+{
+	struct gather *g = ctx;
+	buf_reset(&g->scratch);
+	struct jw w;
+	jw_init(&w, &g->scratch);
+	render(g, &w, e);
+	json_t *o = json_loadb(g->scratch.p, g->scratch.len, 0, NULL);
+	if(!o)
+		return 0;
+	for(int i = 0; i < g->nwant; i++)
+		if(!test(&g->want[i], o)) {
+			json_decref(o);
+			return 0;
+		}
+	if(g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 256;
+		struct item *it = arena_alloc(g->r->arena, cap * sizeof(*it));
+		if(g->n)
+			memcpy(it, g->items, g->n * sizeof(*it));
+		g->items = it;
+		g->cap = cap;
+	}
+	struct item *it = &g->items[g->n++];
+	it->o = o;
+	it->len = g->scratch.len;
+	it->text = arena_alloc(g->r->arena, it->len + 1);
+	memcpy(it->text, g->scratch.p, it->len + 1);
+	return 0;
+}
+
+struct order {
+	const char *field;
+	int asc;
+};
+
+static int cmp_items(const void *x, const void *y, void *ctx)
+{
+	const struct order *o = ctx;
+	json_t *a = field(((const struct item *)x)->o, o->field), *b = field(((const struct item *)y)->o, o->field);
+	int c;
+	if(!a || !b)
+		c = !a - !b;    /* absent values last (ascending) */
+	else if(json_is_number(a) && json_is_number(b))
+		c = (json_number_value(a) > json_number_value(b)) - (json_number_value(a) < json_number_value(b));
+	else if(json_is_boolean(a) && json_is_boolean(b))
+		c = json_is_true(a) - json_is_true(b);
+	else
+		c = strcasecmp(json_is_string(a) ? json_string_value(a) : "", json_is_string(b) ? json_string_value(b) : "");
+	if(!c) {
+		json_t *na = json_object_get(((const struct item *)x)->o, "name");
+		json_t *nb = json_object_get(((const struct item *)y)->o, "name");
+		c = strcasecmp(json_is_string(na) ? json_string_value(na) : "", json_is_string(nb) ? json_string_value(nb) : "");
+	}
+	return o->asc ? c : -c;
+}
+
+void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct estate_query *base,
+                      const struct vbr__efilter *fixed, const char *fixed_value)
+{
+	if(!vbr__available(r, l->since, l->what))
+		return;
+	struct query page = {0};
+	if(vbr__q_limit(r, &page.skip, &page.limit))
+		return;
+	int asc;
+	if(vbr__q_bool(r, "orderAsc", 1, &asc))
+		return;
+	const char *col = req_query(r, "orderColumn"), *order_field = "name";
+	if(col) {
+		const struct vbr__eorder *o = l->orders;
+		while(o && o->name && strcasecmp(o->name, col))
+			o++;
+		if(!o || !o->name) {
+			vbr__bad(r, "query parameter %s has an unknown column", "orderColumn");
+			return;
+		}
+		order_field = o->field;
+	}
+	int nf = 0;
+	for(const struct vbr__efilter *f = l->filters; f && f->param; f++)
+		nf++;
+	struct want *want = arena_zalloc(r->arena, sizeof(*want) * (size_t)(nf + 1));
+	int nwant = 0;
+	for(const struct vbr__efilter *f = l->filters; f && f->param; f++) {
+		int got = read_filter(r, f, &want[nwant]);
+		if(got < 0)
+			return;
+		nwant += got;
+	}
+	if(fixed) {
+		want[nwant].f = fixed;
+		want[nwant].vals[0] = fixed_value;
+		want[nwant].n = 1;
+		nwant++;
+	}
+	struct estate_query q = base ? *base : (struct estate_query){0};
+	q.kind = l->kind;
+	q.after_usn = -1;
+	const char *name = req_query(r, "nameFilter");
+	if(name && *name) {
+		q.name = like_pattern(r, name);
+		q.name_like = 1;
+	}
+	struct jw w;
+	vbr_json(r, 200, &w);
+	jw_obj(&w);
+	jw_key(&w, "data");
+	jw_arr(&w);
+	struct gather g = {.r = r, .l = l, .want = want, .nwant = nwant, .out = &w};
+	int64_t total = 0;
+	enum rc rc;
+	if(!nwant && asc && !strcmp(order_field, "name")) {
+		q.offset = page.skip;
+		q.limit = page.limit;
+		rc = core_estate_list(&q, r->arena, emit_plain, &g, &total);
+	} else {
+		buf_init(&g.scratch, 0);
+		rc = core_estate_list(&q, r->arena, gather_one, &g, NULL);
+		buf_free(&g.scratch);
+		struct order o = {order_field, asc};
+		if(g.n > 1)
+			qsort_r(g.items, g.n, sizeof(*g.items), cmp_items, &o);
+		total = (int64_t)g.n;
+		for(size_t i = 0; i < g.n; i++) {
+			if(!rc && (int64_t)i >= page.skip && g.count < page.limit) {
+				jw_raw(&w, g.items[i].text, g.items[i].len);
+				g.count++;
+			}
+			json_decref(g.items[i].o);
+		}
+	}
+	if(rc) {
+		vbr_error(r, rc, 0, arena_printf(r->arena, "cannot list %s", l->plural));
+		return;
+	}
+	jw_arr_end(&w);
+	vbr__pagination(&w, total, g.count, &page);
+	jw_obj_end(&w);
+}
+
+int vbr__estate_read(struct req *r, const struct vbr__elist *l, int idx, struct estate_rec *e)
+{
+	struct uuid id;
+	if(!vbr__available(r, l->since, l->what) || vbr_path_uuid(r, idx, &id))
+		return -1;
+	enum rc rc = core_estate_get(l->kind, &id, r->arena, e);
+	if(rc) {
+		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? arena_printf(r->arena, "no %s with id %s", l->one, r->params[idx])
+		                                      : arena_printf(r->arena, "cannot read the %s", l->one));
+		return -1;
+	}
+	return 0;
+}
+
+void vbr__estate_get(struct req *r, const struct vbr__elist *l)
+{
+	struct estate_rec e;
+	if(vbr__estate_read(r, l, 0, &e))
+		return;
+	struct jw w;
+	vbr_json(r, 200, &w);
+	json_t *props = estate_props(&e);
+	l->render(r, &w, &e, props);
+	json_decref(props);
+}
