@@ -1,9 +1,12 @@
-/* VBR dialect: jobs. */
+/* VBR dialect: /api/v1/jobs (+ /{id}) and /api/v1/jobs/states, from core's job view
+ * (core/jobs.h: declared in the estate and/or seen in sessions). */
 #include "api/vbr/vbr_int.h"
 
 #include <string.h>
 
-/* ---------- jobs, derived from sessions ---------- */
+#include "core/jobs.h"
+
+/* ---------- what kind of job ---------- */
 
 /* What kind of job a session belongs to, as data: its session type (canonical name) and,
  * when given, its platform (EPlatformType) pick the job's EJobType and EJobWorkload. The
@@ -108,10 +111,10 @@ static const char *job_type_name(const struct job_kind *k, int ver)
 	return set[0];
 }
 
-/* EJobWorkload: capitalized from 1.3-rev1 on, lower camel case before (as the version's words say). */
-static const char *job_workload_name(struct arena *a, enum workload wl, const struct vbr_job_words *words)
+/* A word of the version's case: EJobStatus and EJobWorkload are capitalized from 1.3-rev1 on,
+ * lower camel case before (as the version's words say). */
+static const char *cased(struct arena *a, const char *n, const struct vbr_job_words *words)
 {
-	const char *n = workload_names[wl];
 	if(words->vm[0] >= 'A' && words->vm[0] <= 'Z')
 		return n;
 	char *low = arena_strndup(a, n, strlen(n));
@@ -119,80 +122,197 @@ static const char *job_workload_name(struct arena *a, enum workload wl, const st
 	return low;
 }
 
-struct job_row {
-	struct sess_rec s;
-	struct job_row *next;
-};
-
-struct jobs {
-	struct arena *a;
-	struct job_row *head, *tail;
-	int64_t n;
-};
-
-static int collect_job(void *ctx, const struct sess_rec *s)
+/* The kind of a job: its type (declared, else its last session's) and its last session's
+ * platform pick the row of job_kinds. */
+static const struct job_kind *view_kind(const struct job_view *j)
 {
-	struct jobs *j = ctx;
-	struct job_row *row = arena_zalloc(j->a, sizeof(*row));
-	row->s = *s;
-	if(j->tail)
-		j->tail->next = row;
-	else
-		j->head = row;
-	j->tail = row;
-	j->n++;
+	struct sess_rec s = {.type = j->type, .platform_name = j->has_last ? j->last.platform_name : NULL};
+	return job_kind_of(&s);
+}
+
+/* ---------- jobs/states ---------- */
+
+static void render_state(struct req *r, struct jw *w, const struct job_view *j)
+{
+	const struct vbr_job_words *words = catalog_vbr(r->version)->jobs;
+	const struct job_kind *kind = view_kind(j);
+	int running = j->has_last && j->last.state != ST_STOPPED;
+	jw_obj(w);
+	vbr__kuuid(w, "id", &j->id);
+	jw_kstr(w, "name", j->name);
+	jw_kstr(w, "type", job_type_name(kind, r->version));
+	jw_kstr(w, "description", j->description ? j->description : "");
+	jw_kstr(w, "status", running ? words->running : j->disabled ? cased(r->arena, "Disabled", words) : words->inactive);
+	if(j->has_last)
+		vbr_time(w, "lastRun", j->last.creation_us);
+	jw_kstr(w, "lastResult", catalog_result_name(j->has_last ? j->last.result : RES_NONE));
+	if(j->next_run_us)
+		vbr_time(w, "nextRun", j->next_run_us);
+	jw_kstr(w, "workload", cased(r->arena, workload_names[kind->workload], words));
+	vbr__kuuid_opt(w, "repositoryId", &j->repository_id);
+	if(j->repository)
+		jw_kstr(w, "repositoryName", j->repository);
+	jw_kint(w, "objectsCount", j->objects > 0 ? j->objects : 0);
+	if(j->has_last)
+		vbr__kuuid(w, "sessionId", &j->last.id);
+	if(vbr__fam(r) >= VBR_13) {
+		jw_kbool(w, "highPriority", 0);
+		jw_kint(w, "progressPercent", j->has_last ? j->last.progress : 0);
+	}
+	jw_obj_end(w);
+}
+
+/* Every EJobType of any version, for typeFilter. */
+static const char *const any_job_type[] = {
+	"Backup", JOB_TYPES_13R1, "NutanixAHVBackupJob", "ProxmoxBackupJob", "IrisBackup",
+	"WindowsAgentBackupFailoverCluster", NULL,
+};
+static const char *const results[] = {"None", "Success", "Warning", "Failed", NULL};
+static const char *const statuses[] = {"Running", "Inactive", "Disabled", "Enabled", "Stopping", "Stopped", "Starting", NULL};
+static const char *const workloads[] = {"Application", "CloudVm", "File", "Server", "Workstation", "Vm", NULL};
+
+static const struct vbr__efilter state_filters[] = {
+	{"idFilter", "id", FM_UUID, 0, NULL},
+	{"nameFilter", "name", FM_CONTAINS, 0, NULL},
+	{"typeFilter", "type", FM_ENUM, 0, any_job_type},
+	{"lastResultFilter", "lastResult", FM_ENUM, 0, results},
+	{"statusFilter", "status", FM_ENUM, 0, statuses},
+	{"workloadFilter", "workload", FM_ENUM, 0, workloads},
+	{"lastRunAfterFilter", "lastRun", FM_AFTER, 0, NULL},
+	{"lastRunBeforeFilter", "lastRun", FM_BEFORE, 0, NULL},
+	{"isHighPriorityJobFilter", "highPriority", FM_BOOL, 0, NULL},
+	{"repositoryIdFilter", "repositoryId", FM_UUID, 0, NULL},
+	{"objectsCountFilter", "objectsCount", FM_NUMBER, 0, NULL},
+	{"afterJobIdFilter", "runAfterJob.jobId", FM_UUID, 0, NULL},
+	{"afterJobNameFilter", "runAfterJob.name", FM_TEXT, 0, NULL},
+	{NULL, NULL, 0, 0, NULL},
+};
+static const struct vbr__eorder state_orders[] = {
+	{"Name", "name"}, {"Type", "type"}, {"Status", "status"}, {"LastRun", "lastRun"}, {"LastResult", "lastResult"},
+	{"NextRun", "nextRun"}, {"Description", "description"}, {"RepositoryId", "repositoryId"},
+	{"ObjectsCount", "objectsCount"}, {"RepositoryName", "repositoryName"}, {"AfterJobName", "runAfterJob.name"},
+	{NULL, NULL},
+};
+
+struct pick_jobs {
+	struct req *r;
+	struct vbr__pick *pick;
+	struct buf scratch;
+	void (*render)(struct req *r, struct jw *w, const struct job_view *j);
+};
+
+static int pick_job(void *ctx, const struct job_view *j)
+{
+	struct pick_jobs *p = ctx;
+	buf_reset(&p->scratch);
+	struct jw w;
+	jw_init(&w, &p->scratch);
+	p->render(p->r, &w, j);
+	vbr__pick_add(p->pick, p->scratch.p, p->scratch.len);
 	return 0;
 }
 
-void vbr__h_job_states(struct req *r)
+static void list_jobs(struct req *r, const struct vbr__efilter *filters, const struct vbr__eorder *orders,
+                      void (*render)(struct req *r, struct jw *w, const struct job_view *j))
 {
-	struct query q = {.want_total = 0};
-	if(vbr__q_limit(r, &q.skip, &q.limit))
+	struct pick_jobs p = {.r = r, .render = render};
+	if(!(p.pick = vbr__pick_begin(r, filters, orders, "name")))
 		return;
-	struct jobs j = {.a = r->arena};
-	enum rc rc = core_job_latest(r->arena, collect_job, &j);
+	buf_init(&p.scratch, 0);
+	enum rc rc = core_jobs(r->arena, pick_job, &p);
+	buf_free(&p.scratch);
+	vbr__pick_answer(p.pick, rc, "jobs");
+}
+
+void vbr__h_job_states(struct req *r) { list_jobs(r, state_filters, state_orders, render_state); }
+
+/* ---------- jobs: the job's definition (JobModel) ---------- */
+
+/* The JobModel of a job. Its definition (what it backs up, how, where) is what a reporter
+ * declared; a backup job (Backup, VSphereBackup, HyperVBackup) is shown in that model with
+ * the neutral settings docs/ESTATE.md lists; a job of another type, whose model needs
+ * settings nobody reports, is shown as Unknown (1.3; Backup before). */
+static void render_job(struct req *r, struct jw *w, const struct job_view *j)
+{
+	int fam = vbr__fam(r);
+	const char *type = job_type_name(view_kind(j), r->version);
+	int hyperv = !strcmp(type, "HyperVBackup");
+	int backup = hyperv || !strcmp(type, "VSphereBackup") || !strcmp(type, "Backup");
+	if(!backup)
+		type = fam >= VBR_13 ? "Unknown" : "Backup";
+	backup = backup || fam < VBR_13;
+	jw_obj(w);
+	vbr__kuuid(w, "id", &j->id);
+	jw_kstr(w, "name", j->name);
+	jw_kstr(w, "type", type);
+	jw_kstr(w, "description", j->description ? j->description : "");
+	jw_kbool(w, "isDisabled", j->disabled);
+	if(backup) {
+		jw_kbool(w, "isHighPriority", 0);
+		jw_key(w, "guestProcessing");
+		jw_obj(w);
+		jw_key(w, "appAwareProcessing");
+		jw_obj(w);
+		jw_kbool(w, "isEnabled", 0);
+		jw_obj_end(w);
+		jw_key(w, "guestFSIndexing");
+		jw_obj(w);
+		jw_kbool(w, "isEnabled", 0);
+		jw_obj_end(w);
+		jw_obj_end(w);
+		jw_key(w, "schedule");
+		jw_obj(w);
+		jw_kbool(w, "runAutomatically", j->schedule != NULL);
+		jw_obj_end(w);
+		jw_key(w, "storage");
+		jw_obj(w);
+		jw_key(w, "backupProxies");
+		jw_obj(w);
+		if(hyperv)
+			jw_kstr(w, "proxyType", "OnHost");
+		else
+			jw_kbool(w, fam >= VBR_13 ? "autoSelectEnabled" : "autoSelection", 1);
+		jw_obj_end(w);
+		vbr__kuuid(w, "backupRepositoryId", &j->repository_id);   /* nil when it names none */
+		jw_key(w, "retentionPolicy");
+		jw_obj(w);
+		jw_kstr(w, "type", "RestorePoints");
+		jw_kint(w, "quantity", 0);
+		jw_obj_end(w);
+		jw_obj_end(w);
+		jw_key(w, "virtualMachines");
+		jw_obj(w);
+		jw_key(w, "includes");
+		jw_arr(w);
+		jw_arr_end(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static const struct vbr__efilter job_filters[] = {
+	{"nameFilter", "name", FM_CONTAINS, 0, NULL},
+	{"typeFilter", "type", FM_ENUM, 0, any_job_type},
+	{NULL, NULL, 0, 0, NULL},
+};
+static const struct vbr__eorder job_orders[] = {
+	{"Name", "name"}, {"Type", "type"}, {"Description", "description"}, {NULL, NULL},
+};
+
+void vbr__h_jobs(struct req *r) { list_jobs(r, job_filters, job_orders, render_job); }
+
+void vbr__h_job(struct req *r)
+{
+	struct uuid id;
+	if(vbr_path_uuid(r, 0, &id))
+		return;
+	struct job_view j;
+	enum rc rc = core_job_get(&id, r->arena, &j);
 	if(rc) {
-		vbr_error(r, rc, 0, "cannot list jobs");
+		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "job not found" : "cannot read the job");
 		return;
 	}
-	const char *name = req_query(r, "nameFilter");
-	int fam = vbr__fam(r);
-	const struct vbr_job_words *words = catalog_vbr(r->version)->jobs;
 	struct jw w;
 	vbr_json(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
-	int64_t idx = 0, count = 0, total = 0;
-	for(struct job_row *row = j.head; row; row = row->next) {
-		const struct sess_rec *s = &row->s;
-		const char *job = s->job_name ? s->job_name : s->name;
-		if(name && *name && !strcasestr(job, name))
-			continue;
-		total++;
-		if(idx++ < q.skip || count >= q.limit)
-			continue;
-		count++;
-		int running = s->state != ST_STOPPED;
-		jw_obj(&w);
-		vbr__kuuid(&w, "id", &s->job_id);
-		jw_kstr(&w, "name", job);
-		const struct job_kind *kind = job_kind_of(s);
-		jw_kstr(&w, "type", job_type_name(kind, r->version));
-		jw_kstr(&w, "description", "");
-		jw_kstr(&w, "status", running ? words->running : words->inactive);
-		vbr_time(&w, "lastRun", s->creation_us);
-		jw_kstr(&w, "lastResult", catalog_result_name(s->result));
-		jw_kstr(&w, "workload", job_workload_name(r->arena, kind->workload, words));
-		jw_kint(&w, "objectsCount", 0);
-		vbr__kuuid(&w, "sessionId", &s->id);
-		if(fam >= VBR_13) {
-			jw_kbool(&w, "highPriority", 0);
-			jw_kint(&w, "progressPercent", s->progress);
-		}
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	vbr__pagination(&w, total, count, &q);
-	jw_obj_end(&w);
+	render_job(r, &w, &j);
 }

@@ -9,6 +9,7 @@
 #include "api/vbr/vbr_int.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,7 @@ static int read_filter(struct req *r, const struct vbr__efilter *f, struct want 
 	struct uuid u;
 	switch(f->how) {
 	case FM_TEXT:
+	case FM_CONTAINS:
 		break;
 	case FM_ENUM:
 		for(int i = 0; i < w->n; i++) {
@@ -188,8 +190,14 @@ static int test(const struct want *w, json_t *o)
 			if(json_is_string(v) && !strcasecmp(json_string_value(v), w->vals[i]))
 				return 1;
 		return 0;
-	case FM_BOOL:
-		return json_is_boolean(v) && json_is_true(v) == w->b;
+	case FM_BOOL:   /* an absent flag is false */
+		return (v && json_is_true(v)) == w->b;
+	case FM_CONTAINS:
+		if(!json_is_string(v))
+			return 0;
+		if(strchr(w->vals[0], '*'))
+			return !fnmatch(w->vals[0], json_string_value(v), FNM_CASEFOLD);
+		return strcasestr(json_string_value(v), w->vals[0]) != NULL;
 	case FM_NUMBER:
 		return json_is_number(v) && json_number_value(v) == w->num;
 	case FM_AFTER:
@@ -201,7 +209,7 @@ static int test(const struct want *w, json_t *o)
 	return 0;
 }
 
-/* ---------- the list ---------- */
+/* ---------- picking from rendered models ---------- */
 
 struct item {
 	json_t *o;
@@ -209,63 +217,88 @@ struct item {
 	size_t len;
 };
 
-struct gather {
+struct vbr__pick {
 	struct req *r;
-	const struct vbr__elist *l;
 	struct want *want;
 	int nwant;
-	struct buf scratch;
+	const char *order_field;
+	int asc;
+	struct query page;
 	struct item *items;
 	size_t n, cap;
-	/* the plain case: render straight into the answer */
-	struct jw *out;
-	int64_t count;
 };
 
-static void render(struct gather *g, struct jw *w, const struct estate_rec *e)
+struct vbr__pick *vbr__pick_begin(struct req *r, const struct vbr__efilter *filters, const struct vbr__eorder *orders,
+                                  const char *dflt_order)
 {
-	json_t *props = estate_props(e);
-	g->l->render(g->r, w, e, props);
-	json_decref(props);
-}
-
-static int emit_plain(void *ctx, const struct estate_rec *e)
-{
-	struct gather *g = ctx;
-	render(g, g->out, e);
-	g->count++;
-	return 0;
-}
-
-static int gather_one(void *ctx, const struct estate_rec *e)
-{
-	struct gather *g = ctx;
-	buf_reset(&g->scratch);
-	struct jw w;
-	jw_init(&w, &g->scratch);
-	render(g, &w, e);
-	json_t *o = json_loadb(g->scratch.p, g->scratch.len, 0, NULL);
-	if(!o)
-		return 0;
-	for(int i = 0; i < g->nwant; i++)
-		if(!test(&g->want[i], o)) {
-			json_decref(o);
-			return 0;
+	struct vbr__pick *p = arena_zalloc(r->arena, sizeof(*p));
+	p->r = r;
+	if(vbr__q_limit(r, &p->page.skip, &p->page.limit) || vbr__q_bool(r, "orderAsc", 1, &p->asc))
+		return NULL;
+	const char *col = req_query(r, "orderColumn");
+	p->order_field = dflt_order;
+	if(col) {
+		const struct vbr__eorder *o = orders;
+		while(o && o->name && strcasecmp(o->name, col))
+			o++;
+		if(!o || !o->name) {
+			vbr__bad(r, "query parameter %s has an unknown column", "orderColumn");
+			return NULL;
 		}
-	if(g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 256;
-		struct item *it = arena_alloc(g->r->arena, cap * sizeof(*it));
-		if(g->n)
-			memcpy(it, g->items, g->n * sizeof(*it));
-		g->items = it;
-		g->cap = cap;
+		p->order_field = o->field;
 	}
-	struct item *it = &g->items[g->n++];
+	int nf = 1;
+	for(const struct vbr__efilter *f = filters; f && f->param; f++)
+		nf++;
+	p->want = arena_zalloc(r->arena, sizeof(*p->want) * (size_t)nf);
+	for(const struct vbr__efilter *f = filters; f && f->param; f++) {
+		int got = read_filter(r, f, &p->want[p->nwant]);
+		if(got < 0)
+			return NULL;
+		p->nwant += got;
+	}
+	return p;
+}
+
+int vbr__pick_plain(const struct vbr__pick *p, const char *field)
+{
+	return !p->nwant && p->asc && !strcmp(p->order_field, field);
+}
+
+const struct query *vbr__pick_page(const struct vbr__pick *p) { return &p->page; }
+
+void vbr__pick_fix(struct vbr__pick *p, const struct vbr__efilter *f, const char *value)
+{
+	struct want *w = &p->want[p->nwant++];
+	w->f = f;
+	w->vals[0] = value;
+	w->n = 1;
+}
+
+void vbr__pick_add(struct vbr__pick *p, const char *json, size_t len)
+{
+	json_t *o = json_loadb(json, len, 0, NULL);
+	if(!o)
+		return;
+	for(int i = 0; i < p->nwant; i++)
+		if(!test(&p->want[i], o)) {
+			json_decref(o);
+			return;
+		}
+	if(p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		struct item *it = arena_alloc(p->r->arena, cap * sizeof(*it));
+		if(p->n)
+			memcpy(it, p->items, p->n * sizeof(*it));
+		p->items = it;
+		p->cap = cap;
+	}
+	struct item *it = &p->items[p->n++];
 	it->o = o;
-	it->len = g->scratch.len;
-	it->text = arena_alloc(g->r->arena, it->len + 1);
-	memcpy(it->text, g->scratch.p, it->len + 1);
-	return 0;
+	it->len = len;
+	it->text = arena_alloc(p->r->arena, len + 1);
+	memcpy(it->text, json, len);
+	it->text[len] = 0;
 }
 
 struct order {
@@ -294,45 +327,81 @@ static int cmp_items(const void *x, const void *y, void *ctx)
 	return o->asc ? c : -c;
 }
 
+void vbr__pick_answer(struct vbr__pick *p, enum rc rc, const char *what)
+{
+	struct order o = {p->order_field, p->asc};
+	if(!rc && p->n > 1)
+		qsort_r(p->items, p->n, sizeof(*p->items), cmp_items, &o);
+	struct jw w;
+	vbr_json(p->r, 200, &w);
+	jw_obj(&w);
+	jw_key(&w, "data");
+	jw_arr(&w);
+	int64_t count = 0, total = (int64_t)p->n;
+	for(size_t i = 0; i < p->n; i++) {
+		if(!rc && (int64_t)i >= p->page.skip && count < p->page.limit) {
+			jw_raw(&w, p->items[i].text, p->items[i].len);
+			count++;
+		}
+		json_decref(p->items[i].o);
+	}
+	p->n = 0;
+	if(rc) {
+		vbr_error(p->r, rc, 0, arena_printf(p->r->arena, "cannot list %s", what));
+		return;
+	}
+	jw_arr_end(&w);
+	vbr__pagination(&w, total, count, &p->page);
+	jw_obj_end(&w);
+}
+
+/* ---------- estate lists ---------- */
+
+struct gather {
+	struct req *r;
+	const struct vbr__elist *l;
+	struct vbr__pick *pick;
+	struct buf scratch;
+	struct jw *out;             /* the plain case: rendered straight into the answer */
+	int64_t count;
+};
+
+static void render(struct gather *g, struct jw *w, const struct estate_rec *e)
+{
+	json_t *props = estate_props(e);
+	g->l->render(g->r, w, e, props);
+	json_decref(props);
+}
+
+static int emit_plain(void *ctx, const struct estate_rec *e)
+{
+	struct gather *g = ctx;
+	render(g, g->out, e);
+	g->count++;
+	return 0;
+}
+
+static int gather_one(void *ctx, const struct estate_rec *e)
+{
+	struct gather *g = ctx;
+	buf_reset(&g->scratch);
+	struct jw w;
+	jw_init(&w, &g->scratch);
+	render(g, &w, e);
+	vbr__pick_add(g->pick, g->scratch.p, g->scratch.len);
+	return 0;
+}
+
 void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct estate_query *base,
                       const struct vbr__efilter *fixed, const char *fixed_value)
 {
 	if(!vbr__available(r, l->since, l->what))
 		return;
-	struct query page = {0};
-	if(vbr__q_limit(r, &page.skip, &page.limit))
+	struct vbr__pick *pick = vbr__pick_begin(r, l->filters, l->orders, "name");
+	if(!pick)
 		return;
-	int asc;
-	if(vbr__q_bool(r, "orderAsc", 1, &asc))
-		return;
-	const char *col = req_query(r, "orderColumn"), *order_field = "name";
-	if(col) {
-		const struct vbr__eorder *o = l->orders;
-		while(o && o->name && strcasecmp(o->name, col))
-			o++;
-		if(!o || !o->name) {
-			vbr__bad(r, "query parameter %s has an unknown column", "orderColumn");
-			return;
-		}
-		order_field = o->field;
-	}
-	int nf = 0;
-	for(const struct vbr__efilter *f = l->filters; f && f->param; f++)
-		nf++;
-	struct want *want = arena_zalloc(r->arena, sizeof(*want) * (size_t)(nf + 1));
-	int nwant = 0;
-	for(const struct vbr__efilter *f = l->filters; f && f->param; f++) {
-		int got = read_filter(r, f, &want[nwant]);
-		if(got < 0)
-			return;
-		nwant += got;
-	}
-	if(fixed) {
-		want[nwant].f = fixed;
-		want[nwant].vals[0] = fixed_value;
-		want[nwant].n = 1;
-		nwant++;
-	}
+	if(fixed)
+		vbr__pick_fix(pick, fixed, fixed_value);
 	struct estate_query q = base ? *base : (struct estate_query){0};
 	q.kind = l->kind;
 	q.after_usn = -1;
@@ -341,40 +410,31 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 		q.name = like_pattern(r, name);
 		q.name_like = 1;
 	}
+	struct gather g = {.r = r, .l = l, .pick = pick};
+	if(!vbr__pick_plain(pick, "name")) {
+		buf_init(&g.scratch, 0);
+		enum rc rc = core_estate_list(&q, r->arena, gather_one, &g, NULL);
+		buf_free(&g.scratch);
+		vbr__pick_answer(pick, rc, l->plural);
+		return;
+	}
+	const struct query *page = vbr__pick_page(pick);
 	struct jw w;
 	vbr_json(r, 200, &w);
 	jw_obj(&w);
 	jw_key(&w, "data");
 	jw_arr(&w);
-	struct gather g = {.r = r, .l = l, .want = want, .nwant = nwant, .out = &w};
+	g.out = &w;
+	q.offset = page->skip;
+	q.limit = page->limit;
 	int64_t total = 0;
-	enum rc rc;
-	if(!nwant && asc && !strcmp(order_field, "name")) {
-		q.offset = page.skip;
-		q.limit = page.limit;
-		rc = core_estate_list(&q, r->arena, emit_plain, &g, &total);
-	} else {
-		buf_init(&g.scratch, 0);
-		rc = core_estate_list(&q, r->arena, gather_one, &g, NULL);
-		buf_free(&g.scratch);
-		struct order o = {order_field, asc};
-		if(g.n > 1)
-			qsort_r(g.items, g.n, sizeof(*g.items), cmp_items, &o);
-		total = (int64_t)g.n;
-		for(size_t i = 0; i < g.n; i++) {
-			if(!rc && (int64_t)i >= page.skip && g.count < page.limit) {
-				jw_raw(&w, g.items[i].text, g.items[i].len);
-				g.count++;
-			}
-			json_decref(g.items[i].o);
-		}
-	}
+	enum rc rc = core_estate_list(&q, r->arena, emit_plain, &g, &total);
 	if(rc) {
 		vbr_error(r, rc, 0, arena_printf(r->arena, "cannot list %s", l->plural));
 		return;
 	}
 	jw_arr_end(&w);
-	vbr__pagination(&w, total, g.count, &page);
+	vbr__pagination(&w, total, g.count, page);
 	jw_obj_end(&w);
 }
 

@@ -101,9 +101,9 @@ void vbr__kptime(struct jw *w, const char *key, json_t *props, const char *prop)
 int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out);
 
 /* How a filter tests the rendered model's field: equal text (case-insensitive), a value of an
- * enumeration (values: the accepted spellings), a uuid, a boolean, a number, a time at or
- * after / at or before. */
-enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE };
+ * enumeration (values: the accepted spellings), a uuid, a boolean (absent: false), a number,
+ * a time at or after / at or before, a name holding the text (or matching its * wildcards). */
+enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS };
 struct vbr__efilter {
 	const char *param;          /* query parameter */
 	const char *field;          /* rendered field: "a.b" walks in, "x|y" takes the first present */
@@ -125,6 +125,24 @@ struct vbr__elist {
 	const struct vbr__eorder *orders;     /* {NULL}-terminated, or NULL */
 	void (*render)(struct req *r, struct jw *w, const struct estate_rec *e, json_t *props);
 };
+/* Picking from rendered models: a list whose items are rendered first, then filtered, sorted
+ * and paged on what they show. */
+struct vbr__pick;
+/** Reads skip, limit, orderAsc (default true), orderColumn (among orders; dflt_order, a
+ *  rendered field, without one) and the filters the request sends; NULL when it answered 400. */
+struct vbr__pick *vbr__pick_begin(struct req *r, const struct vbr__efilter *filters, const struct vbr__eorder *orders,
+                                  const char *dflt_order);
+/** Whether nothing is filtered and the order is field ascending (the store can page). */
+int vbr__pick_plain(const struct vbr__pick *p, const char *field);
+/** The page asked for (skip, limit). */
+const struct query *vbr__pick_page(const struct vbr__pick *p);
+/** One more filter, f of value value. */
+void vbr__pick_fix(struct vbr__pick *p, const struct vbr__efilter *f, const char *value);
+/** Offers one rendered model (JSON text); kept when every filter holds. */
+void vbr__pick_add(struct vbr__pick *p, const char *json, size_t len);
+/** Answers {data, pagination} with what was kept, sorted and paged; or the error of rc. */
+void vbr__pick_answer(struct vbr__pick *p, enum rc rc, const char *what);
+
 /** Answers {data, pagination} of l's objects that base selects (parent; may be NULL), with the
  *  request's nameFilter, l's filters, orderColumn/orderAsc (default: by name ascending),
  *  skip and limit; fixed (when not NULL) is one more filter, of value fixed_value. */
@@ -156,6 +174,8 @@ void vbr__h_session_tasks(struct req *r);
 void vbr__h_task(struct req *r);
 void vbr__h_task_logs(struct req *r);
 void vbr__h_job_states(struct req *r);            /* jobs.c */
+void vbr__h_jobs(struct req *r);
+void vbr__h_job(struct req *r);
 void vbr__h_servers(struct req *r);          /* infrastructure.c */
 void vbr__h_server(struct req *r);
 void vbr__h_proxies(struct req *r);
