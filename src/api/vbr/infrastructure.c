@@ -12,11 +12,9 @@
 
 /* ---------- managed servers ---------- */
 
+/* The types whose model sessiond can fill; another reported type shows as the neutral LinuxHost. */
 static const struct vbr__word server_types[] = {
-	{"WindowsHost", 0, 0}, {"LinuxHost", 0, 0}, {"ViHost", 0, 0}, {"CloudDirectorHost", VBR_V12R0, 0},
-	{"HvServer", VBR_V13R0, 0}, {"HvCluster", VBR_V13R0, 0}, {"SCVMM", VBR_V13R0, 0},
-	{"SmbV3Cluster", VBR_V13R0, 0}, {"SmbV3StandaloneHost", VBR_V13R0, 0}, {"NutanixCluster", VBR_V13R2, 0},
-	{"PrismCentral", VBR_V13R2, 0}, {"ProxmoxNode", VBR_V13R2, 0}, {"ProxmoxCluster", VBR_V13R2, 0}, {NULL, 0, 0},
+	{"WindowsHost", 0, 0}, {"LinuxHost", 0, 0}, {"ViHost", 0, 0}, {NULL, 0, 0},
 };
 static const char *const server_type_values[] = {
 	"WindowsHost", "LinuxHost", "ViHost", "CloudDirectorHost", "HvServer", "HvCluster", "SCVMM", "SmbV3Cluster",
@@ -67,8 +65,7 @@ void vbr__h_server(struct req *r) { vbr__estate_get(r, &servers); }
 /* ---------- proxies ---------- */
 
 static const struct vbr__word proxy_types[] = {
-	{"ViProxy", 0, 0}, {"HvProxy", VBR_V13R0, 0}, {"GeneralPurposeProxy", VBR_V13R0, 0},
-	{"NutanixAHV", VBR_V13R2, 0}, {"PVE", VBR_V13R2, 0}, {NULL, 0, 0},
+	{"ViProxy", 0, 0}, {"HvProxy", VBR_V13R0, 0}, {"GeneralPurposeProxy", VBR_V13R0, 0}, {NULL, 0, 0},
 };
 static const char *const proxy_type_values[] = {"ViProxy", "HvProxy", "GeneralPurposeProxy", "NutanixAHV", "PVE", NULL};
 

@@ -4,7 +4,9 @@
 
 #include <string.h>
 
+#include "api/estate.h"
 #include "core/jobs.h"
+#include "model/estate.h"
 
 /* ---------- what kind of job ---------- */
 
@@ -216,7 +218,7 @@ static void list_jobs(struct req *r, const struct vbr__efilter *filters, const s
                       void (*render)(struct req *r, struct jw *w, const struct job_view *j))
 {
 	struct pick_jobs p = {.r = r, .render = render};
-	if(!(p.pick = vbr__pick_begin(r, filters, orders, "name")))
+	if(!(p.pick = vbr__pick_begin(r, filters, orders, NULL)))
 		return;
 	buf_init(&p.scratch, 0);
 	enum rc rc = core_jobs(r->arena, pick_job, &p);
@@ -229,63 +231,89 @@ void vbr__h_job_states(struct req *r) { list_jobs(r, state_filters, state_orders
 /* ---------- jobs: the job's definition (JobModel) ---------- */
 
 /* The JobModel of a job. Its definition (what it backs up, how, where) is what a reporter
- * declared; a backup job (Backup, VSphereBackup, HyperVBackup) is shown in that model with
- * the neutral settings docs/ESTATE.md lists; a job of another type, whose model needs
- * settings nobody reports, is shown as Unknown (1.3; Backup before). */
+ * declared. A backup job (Backup, VSphereBackup, HyperVBackup), an agent job (1.3) and a file
+ * backup (1.3-rev1) are shown in their model with the neutral settings docs/ESTATE.md lists;
+ * a job of another type, whose model needs settings nobody reports, in the backup job model
+ * (Backup before 1.3, VSphereBackup from 1.3). */
+enum job_shape { JS_BACKUP, JS_HYPERV, JS_AGENT, JS_BASE };
+
+static enum job_shape job_shape(const char **type, int ver)
+{
+	static const struct {
+		const char *type;
+		enum job_shape shape;
+		int since;              /* enum vbr_ver */
+	} shapes[] = {
+		{"Backup", JS_BACKUP, 0}, {"VSphereBackup", JS_BACKUP, 0}, {"HyperVBackup", JS_HYPERV, 0},
+		{"WindowsAgentBackup", JS_AGENT, VBR_V13R0}, {"LinuxAgentBackup", JS_AGENT, VBR_V13R0},
+		{"FileBackup", JS_BASE, VBR_V13R1},
+	};
+	for(size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if(!strcmp(*type, shapes[i].type) && ver >= shapes[i].since)
+			return shapes[i].shape;
+	*type = catalog_vbr_family(ver) >= VBR_13 ? "VSphereBackup" : "Backup";
+	return JS_BACKUP;
+}
+
+static void backup_settings(struct req *r, struct jw *w, const struct job_view *j, int hyperv)
+{
+	jw_kbool(w, "isHighPriority", 0);
+	jw_key(w, "guestProcessing");
+	jw_obj(w);
+	jw_key(w, "appAwareProcessing");
+	jw_obj(w);
+	jw_kbool(w, "isEnabled", 0);
+	jw_obj_end(w);
+	jw_key(w, "guestFSIndexing");
+	jw_obj(w);
+	jw_kbool(w, "isEnabled", 0);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	jw_key(w, "schedule");
+	jw_obj(w);
+	jw_kbool(w, "runAutomatically", j->schedule != NULL);
+	jw_obj_end(w);
+	jw_key(w, "storage");
+	jw_obj(w);
+	jw_key(w, "backupProxies");
+	jw_obj(w);
+	if(hyperv)
+		jw_kstr(w, "proxyType", "OnHost");
+	else
+		jw_kbool(w, vbr__fam(r) >= VBR_12 ? "autoSelectEnabled" : "autoSelection", 1);
+	jw_obj_end(w);
+	vbr__kuuid(w, "backupRepositoryId", &j->repository_id);   /* nil when it names none */
+	jw_key(w, "retentionPolicy");
+	jw_obj(w);
+	jw_kstr(w, "type", "RestorePoints");
+	jw_kint(w, "quantity", 0);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	jw_key(w, "virtualMachines");
+	jw_obj(w);
+	jw_key(w, "includes");
+	jw_arr(w);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
 static void render_job(struct req *r, struct jw *w, const struct job_view *j)
 {
-	int fam = vbr__fam(r);
 	const char *type = job_type_name(view_kind(j), r->version);
-	int hyperv = !strcmp(type, "HyperVBackup");
-	int backup = hyperv || !strcmp(type, "VSphereBackup") || !strcmp(type, "Backup");
-	if(!backup)
-		type = fam >= VBR_13 ? "Unknown" : "Backup";
-	backup = backup || fam < VBR_13;
+	enum job_shape shape = job_shape(&type, r->version);
 	jw_obj(w);
 	vbr__kuuid(w, "id", &j->id);
 	jw_kstr(w, "name", j->name);
 	jw_kstr(w, "type", type);
 	jw_kstr(w, "description", j->description ? j->description : "");
 	jw_kbool(w, "isDisabled", j->disabled);
-	if(backup) {
-		jw_kbool(w, "isHighPriority", 0);
-		jw_key(w, "guestProcessing");
-		jw_obj(w);
-		jw_key(w, "appAwareProcessing");
-		jw_obj(w);
-		jw_kbool(w, "isEnabled", 0);
-		jw_obj_end(w);
-		jw_key(w, "guestFSIndexing");
-		jw_obj(w);
-		jw_kbool(w, "isEnabled", 0);
-		jw_obj_end(w);
-		jw_obj_end(w);
-		jw_key(w, "schedule");
-		jw_obj(w);
-		jw_kbool(w, "runAutomatically", j->schedule != NULL);
-		jw_obj_end(w);
-		jw_key(w, "storage");
-		jw_obj(w);
-		jw_key(w, "backupProxies");
-		jw_obj(w);
-		if(hyperv)
-			jw_kstr(w, "proxyType", "OnHost");
-		else
-			jw_kbool(w, fam >= VBR_13 ? "autoSelectEnabled" : "autoSelection", 1);
-		jw_obj_end(w);
-		vbr__kuuid(w, "backupRepositoryId", &j->repository_id);   /* nil when it names none */
-		jw_key(w, "retentionPolicy");
-		jw_obj(w);
-		jw_kstr(w, "type", "RestorePoints");
-		jw_kint(w, "quantity", 0);
-		jw_obj_end(w);
-		jw_obj_end(w);
-		jw_key(w, "virtualMachines");
-		jw_obj(w);
-		jw_key(w, "includes");
+	if(shape == JS_BACKUP || shape == JS_HYPERV)
+		backup_settings(r, w, j, shape == JS_HYPERV);
+	if(shape == JS_AGENT) {
+		jw_key(w, "computers");
 		jw_arr(w);
 		jw_arr_end(w);
-		jw_obj_end(w);
+		jw_kstr(w, "backupMode", "EntireComputer");
 	}
 	jw_obj_end(w);
 }
@@ -315,4 +343,18 @@ void vbr__h_job(struct req *r)
 	struct jw w;
 	vbr_json(r, 200, &w);
 	render_job(r, &w, &j);
+}
+
+const char *vbr__job_type(struct req *r, const struct uuid *job)
+{
+	struct estate_rec e;
+	struct sess_rec s = {.type = -1};
+	if(!uuid_is_nil(job) && !core_estate_get(EK_job, job, r->arena, &e)) {
+		json_t *p = estate_props(&e);
+		s.type = catalog_type_parse(estate_pstr(p, "type"));
+		json_decref(p);
+	}
+	if(s.type < 0)
+		s.type = catalog_type_parse("BackupJob");
+	return job_type_name(job_kind_of(&s), r->version);
 }

@@ -26,7 +26,7 @@ const char *vbr__word(const struct vbr__word *words, const char *s, int ver)
 	if(!s)
 		return NULL;
 	for(const struct vbr__word *w = words; w->name; w++)
-		if(!strcasecmp(w->name, s) && ver >= w->since && (!w->until || ver <= w->until))
+		if(!strcasecmp(w->name, s) && ver >= w->since && (!w->before || ver < w->before))
 			return w->name;
 	return NULL;
 }
@@ -34,15 +34,27 @@ const char *vbr__word(const struct vbr__word *words, const char *s, int ver)
 const char *vbr__platform(const char *p, int ver)
 {
 	static const struct vbr__word old[] = {
-		{"VmWare", VBR_V10R1, VBR_V10R1}, {"VMware", VBR_V10R2, VBR_V11R2}, {"HyperV", 0, VBR_V11R2},
-		{"Vcd", 0, VBR_V11R2}, {"WindowsPhysical", 0, VBR_V11R2}, {"LinuxPhysical", 0, VBR_V11R2},
-		{"Tape", 0, VBR_V11R2}, {"NasBackup", 0, VBR_V11R2}, {"CustomPlatform", 0, VBR_V11R2}, {NULL, 0, 0},
+		{"VmWare", VBR_V10R1, VBR_V10R2}, {"VMware", VBR_V10R2, 0}, {"HyperV", 0, 0}, {"Vcd", 0, 0},
+		{"WindowsPhysical", 0, 0}, {"LinuxPhysical", 0, 0}, {"Tape", 0, 0}, {"NasBackup", 0, 0},
+		{"CustomPlatform", 0, 0}, {NULL, 0, 0},
 	};
 	if(catalog_vbr_family(ver) < VBR_12) {
 		const char *w = vbr__word(old, p, ver);
 		return w ? w : "CustomPlatform";
 	}
 	return p && catalog_vbr_platform_known(p, ver) ? p : "CustomPlatform";
+}
+
+const char *vbr__object_platform(const char *p, int ver)
+{
+	static const struct vbr__word admitted[] = {
+		{"CloudDirector", VBR_V12R0, 0}, {"EntraID", VBR_V12R0, 0}, {"LinuxPhysical", VBR_V13R0, 0},
+		{"AzureCompute", VBR_V13R1, 0}, {"AWSEC2", VBR_V13R2, 0}, {"GCE", VBR_V13R2, 0}, {"HyperV", VBR_V13R2, 0},
+		{"LinuxPhysicalPpc", VBR_V13R2, 0}, {"Nutanix", VBR_V13R2, 0}, {"Proxmox", VBR_V13R2, 0},
+		{"UnstructuredData", VBR_V13R2, 0}, {"WindowsPhysical", VBR_V13R2, 0}, {NULL, 0, 0},
+	};
+	const char *w = vbr__word(admitted, p, ver);
+	return w ? w : vbr__platform("VMware", ver);
 }
 
 void vbr__kgb(struct jw *w, const char *key, int64_t bytes)
@@ -117,6 +129,7 @@ static int read_filter(struct req *r, const struct vbr__efilter *f, struct want 
 	switch(f->how) {
 	case FM_TEXT:
 	case FM_CONTAINS:
+	case FM_LIKE:
 		break;
 	case FM_ENUM:
 		for(int i = 0; i < w->n; i++) {
@@ -192,6 +205,12 @@ static int test(const struct want *w, json_t *o)
 		return 0;
 	case FM_BOOL:   /* an absent flag is false */
 		return (v && json_is_true(v)) == w->b;
+	case FM_LIKE:
+		if(!json_is_string(v))
+			return 0;
+		if(strchr(w->vals[0], '*'))
+			return !fnmatch(w->vals[0], json_string_value(v), FNM_CASEFOLD);
+		return !strcasecmp(json_string_value(v), w->vals[0]);
 	case FM_CONTAINS:
 		if(!json_is_string(v))
 			return 0;
@@ -260,9 +279,9 @@ struct vbr__pick *vbr__pick_begin(struct req *r, const struct vbr__efilter *filt
 	return p;
 }
 
-int vbr__pick_plain(const struct vbr__pick *p, const char *field)
+int vbr__pick_plain(const struct vbr__pick *p)
 {
-	return !p->nwant && p->asc && !strcmp(p->order_field, field);
+	return !p->nwant && p->asc && !p->order_field;
 }
 
 const struct query *vbr__pick_page(const struct vbr__pick *p) { return &p->page; }
@@ -302,14 +321,15 @@ void vbr__pick_add(struct vbr__pick *p, const char *json, size_t len)
 }
 
 struct order {
-	const char *field;
+	const char *field;          /* NULL: by name */
 	int asc;
 };
 
 static int cmp_items(const void *x, const void *y, void *ctx)
 {
 	const struct order *o = ctx;
-	json_t *a = field(((const struct item *)x)->o, o->field), *b = field(((const struct item *)y)->o, o->field);
+	const char *f = o->field ? o->field : "name";
+	json_t *a = field(((const struct item *)x)->o, f), *b = field(((const struct item *)y)->o, f);
 	int c;
 	if(!a || !b)
 		c = !a - !b;    /* absent values last (ascending) */
@@ -397,7 +417,7 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 {
 	if(!vbr__available(r, l->since, l->what))
 		return;
-	struct vbr__pick *pick = vbr__pick_begin(r, l->filters, l->orders, "name");
+	struct vbr__pick *pick = vbr__pick_begin(r, l->filters, l->orders, NULL);
 	if(!pick)
 		return;
 	if(fixed)
@@ -405,13 +425,18 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 	struct estate_query q = base ? *base : (struct estate_query){0};
 	q.kind = l->kind;
 	q.after_usn = -1;
+	/* nameFilter selects on the stored name, unless the model shows another (then l->filters
+	 * names it and it tests what is shown) */
+	int shown = 0;
+	for(const struct vbr__efilter *f = l->filters; f && f->param; f++)
+		shown |= !strcmp(f->param, "nameFilter");
 	const char *name = req_query(r, "nameFilter");
-	if(name && *name) {
+	if(name && *name && !shown) {
 		q.name = like_pattern(r, name);
 		q.name_like = 1;
 	}
 	struct gather g = {.r = r, .l = l, .pick = pick};
-	if(!vbr__pick_plain(pick, "name")) {
+	if(!vbr__pick_plain(pick)) {
 		buf_init(&g.scratch, 0);
 		enum rc rc = core_estate_list(&q, r->arena, gather_one, &g, NULL);
 		buf_free(&g.scratch);

@@ -84,15 +84,18 @@ void vbr__render_logs(struct req *r, const struct uuid *owner);
 
 #include <jansson.h>
 
-/* A spelling that some versions have: since..until (enum vbr_ver; until 0: still). */
+/* A spelling that some versions have: from since up to before before (enum vbr_ver; before 0:
+ * every later version too). */
 struct vbr__word {
 	const char *name;
-	int since, until;
+	int since, before;
 };
 /** s as the version spells it (case-insensitively among words), NULL when it has no such word. */
 const char *vbr__word(const struct vbr__word *words, const char *s, int ver);
 /** A reported platform as the version's EPlatformType, else "CustomPlatform". */
 const char *vbr__platform(const char *p, int ver);
+/** The same among the platforms the version's BackupObjectModel admits, else "VMware". */
+const char *vbr__object_platform(const char *p, int ver);
 /** key: bytes in GB (2 decimals). */
 void vbr__kgb(struct jw *w, const char *key, int64_t bytes);
 /** key: the RFC 3339 time property prop, as VBR shows times; nothing when absent. */
@@ -102,8 +105,9 @@ int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out);
 
 /* How a filter tests the rendered model's field: equal text (case-insensitive), a value of an
  * enumeration (values: the accepted spellings), a uuid, a boolean (absent: false), a number,
- * a time at or after / at or before, a name holding the text (or matching its * wildcards). */
-enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS };
+ * a time at or after / at or before, a name holding the text (or matching its * wildcards),
+ * a name equal to the text (case-insensitively) or matching its * wildcards. */
+enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS, FM_LIKE };
 struct vbr__efilter {
 	const char *param;          /* query parameter */
 	const char *field;          /* rendered field: "a.b" walks in, "x|y" takes the first present */
@@ -128,12 +132,13 @@ struct vbr__elist {
 /* Picking from rendered models: a list whose items are rendered first, then filtered, sorted
  * and paged on what they show. */
 struct vbr__pick;
-/** Reads skip, limit, orderAsc (default true), orderColumn (among orders; dflt_order, a
- *  rendered field, without one) and the filters the request sends; NULL when it answered 400. */
+/** Reads skip, limit, orderAsc (default true), orderColumn (among orders; without one
+ *  dflt_order, a rendered field, or NULL: the source's own order, by name) and the filters
+ *  the request sends; NULL when it answered 400. */
 struct vbr__pick *vbr__pick_begin(struct req *r, const struct vbr__efilter *filters, const struct vbr__eorder *orders,
                                   const char *dflt_order);
-/** Whether nothing is filtered and the order is field ascending (the store can page). */
-int vbr__pick_plain(const struct vbr__pick *p, const char *field);
+/** Whether nothing is filtered and the order is the source's own, ascending (it can page). */
+int vbr__pick_plain(const struct vbr__pick *p);
 /** The page asked for (skip, limit). */
 const struct query *vbr__pick_page(const struct vbr__pick *p);
 /** One more filter, f of value value. */
@@ -152,6 +157,12 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 void vbr__estate_get(struct req *r, const struct vbr__elist *l);
 /** Reads l's object of path parameter idx into e; answers 400/404 and returns -1 otherwise. */
 int vbr__estate_read(struct req *r, const struct vbr__elist *l, int idx, struct estate_rec *e);
+
+/* ---- jobs (jobs.c) ---- */
+
+/** The EJobType (in the request's version) of the declared job with id job; a job nobody
+ *  declared is a backup job. */
+const char *vbr__job_type(struct req *r, const struct uuid *job);
 
 /* ---- handlers (one file per resource family) ---- */
 
@@ -188,5 +199,15 @@ void vbr__h_sobrs(struct req *r);
 void vbr__h_sobr(struct req *r);
 void vbr__h_wans(struct req *r);
 void vbr__h_wan(struct req *r);
+void vbr__h_backups(struct req *r);          /* backups.c */
+void vbr__h_backup(struct req *r);
+void vbr__h_backup_objects(struct req *r);
+void vbr__h_objects(struct req *r);
+void vbr__h_object(struct req *r);
+void vbr__h_object_points(struct req *r);
+void vbr__h_points(struct req *r);
+void vbr__h_point(struct req *r);
+void vbr__h_replicas(struct req *r);
+void vbr__h_replica(struct req *r);
 
 #endif
