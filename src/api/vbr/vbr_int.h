@@ -209,5 +209,9 @@ void vbr__h_points(struct req *r);
 void vbr__h_point(struct req *r);
 void vbr__h_replicas(struct req *r);
 void vbr__h_replica(struct req *r);
+void vbr__h_license(struct req *r);          /* misc.c */
+void vbr__h_license_instances(struct req *r);
+void vbr__h_config_backup(struct req *r);
+void vbr__h_best_practices(struct req *r);
 
 #endif
