@@ -51,6 +51,7 @@ static void from_estate(struct arena *a, struct job_view *j, const struct estate
 	j->id = e->id;
 	j->name = e->name;
 	j->declared = 1;
+	j->created_us = e->created_us;
 	j->type = -1;
 	json_t *p = e->props ? json_loads(e->props, 0, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(p, "type"));
@@ -156,6 +157,7 @@ static int no_task(void *ctx, const struct task_rec *t)
  * were declared, the newest success. */
 static void finish(struct arena *a, struct job_view *j)
 {
+	core__missed_fill(j, a);
 	if(j->type < 0)
 		j->type = catalog_type_parse("BackupJob");
 	if(j->repository) {
