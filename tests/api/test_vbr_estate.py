@@ -280,6 +280,8 @@ def test_job_states_from_the_job_view(estate, viewer, version):
     assert n["repositoryId"] == REPO[0] and n["repositoryName"] == "Repo-Alpha"
     assert n["lastResult"] == "Success" and n["sessionId"] == estate.seen["s1"]["id"]
     assert n["type"] == ("VSphereBackup" if version.startswith("1.3") else "Backup")
+    # the declared schedule (22:00 every day) gives the next run; a job without one has none
+    assert "T22:00:00" in n["nextRun"] and "nextRun" not in by["Adhoc"]
     cap = version == "1.3-rev2"
     assert by["Hyper"]["status"] == ("Disabled" if cap else "disabled")
     assert by["Hyper"]["lastResult"] == "None" and "lastRun" not in by["Hyper"]
