@@ -143,6 +143,7 @@ static int read_filter(struct req *r, const struct vbr__efilter *f, struct want 
 		}
 		break;
 	case FM_UUID:
+	case FM_PARENT:
 		if(uuid_parse(v, strlen(v), &u)) {
 			vbr__bad(r, "query parameter %s must be a UUID", f->param);
 			return -1;
@@ -199,6 +200,7 @@ static int test(const struct want *w, json_t *o)
 	case FM_TEXT:
 	case FM_ENUM:
 	case FM_UUID:
+	case FM_PARENT:
 		for(int i = 0; i < w->n; i++)
 			if(json_is_string(v) && !strcasecmp(json_string_value(v), w->vals[i]))
 				return 1;
@@ -425,6 +427,19 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 	struct estate_query q = base ? *base : (struct estate_query){0};
 	q.kind = l->kind;
 	q.after_usn = -1;
+	/* a filter on the parent's id selects in the store */
+	int nothing = 0;            /* two different parents asked for */
+	for(int i = 0; i < pick->nwant; i++) {
+		struct uuid parent;
+		if(pick->want[i].f->how != FM_PARENT)
+			continue;
+		uuid_parse(pick->want[i].vals[0], strlen(pick->want[i].vals[0]), &parent);
+		if(uuid_is_nil(&parent))
+			continue;   /* nil: objects without a parent show it, so the rendered field decides */
+		nothing |= !uuid_is_nil(&q.parent_id) && !uuid_eq(&q.parent_id, &parent);
+		q.parent_id = parent;
+		pick->want[i--] = pick->want[--pick->nwant];
+	}
 	/* nameFilter selects on the stored name, unless the model shows another (then l->filters
 	 * names it and it tests what is shown) */
 	int shown = 0;
@@ -438,7 +453,7 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 	struct gather g = {.r = r, .l = l, .pick = pick};
 	if(!vbr__pick_plain(pick)) {
 		buf_init(&g.scratch, 0);
-		enum rc rc = core_estate_list(&q, r->arena, gather_one, &g, NULL);
+		enum rc rc = nothing ? RC_OK : core_estate_list(&q, r->arena, gather_one, &g, NULL);
 		buf_free(&g.scratch);
 		vbr__pick_answer(pick, rc, l->plural);
 		return;
@@ -453,7 +468,7 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 	q.offset = page->skip;
 	q.limit = page->limit;
 	int64_t total = 0;
-	enum rc rc = core_estate_list(&q, r->arena, emit_plain, &g, &total);
+	enum rc rc = nothing ? RC_OK : core_estate_list(&q, r->arena, emit_plain, &g, &total);
 	if(rc) {
 		vbr_error(r, rc, 0, arena_printf(r->arena, "cannot list %s", l->plural));
 		return;

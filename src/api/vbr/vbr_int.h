@@ -106,8 +106,9 @@ int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out);
 /* How a filter tests the rendered model's field: equal text (case-insensitive), a value of an
  * enumeration (values: the accepted spellings), a uuid, a boolean (absent: false), a number,
  * a time at or after / at or before, a name holding the text (or matching its * wildcards),
- * a name equal to the text (case-insensitively) or matching its * wildcards. */
-enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS, FM_LIKE };
+ * a name equal to the text (case-insensitively) or matching its * wildcards, the id of the
+ * object's parent (a uuid field that shows the parent: the store selects on it). */
+enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS, FM_LIKE, FM_PARENT };
 struct vbr__efilter {
 	const char *param;          /* query parameter */
 	const char *field;          /* rendered field: "a.b" walks in, "x|y" takes the first present */
