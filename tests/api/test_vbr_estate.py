@@ -156,6 +156,7 @@ def test_repository_states_capacity(viewer, version):
     ("nameFilter=repo-*", ["Repo-Alpha", "Repo-Beta", "Repo-Share"]),
     ("nameFilter=REPO-ALPHA", ["Repo-Alpha"]),
     ("nameFilter=*a", ["Repo-Alpha", "Repo-Beta"]),
+    ("nameFilter=*e*a*", ["Repo-Alpha", "Repo-Beta", "Repo-Share"]),
     ("typeFilter=LinuxLocal", ["Extent-1", "Repo-Alpha"]),
     ("typeFilter=Nfs", ["Repo-Share"]),
     ("typeFilter=AmazonS3", []),
@@ -219,6 +220,9 @@ def test_managed_servers_filters(viewer):
                       schema="ManagedServersResult", status=200).body
     assert names(body) == ["host-b"]
     body = viewer.get("/api/v1/backupInfrastructure/managedServers?typeFilter=WindowsHost&typeFilter=LinuxHost",
+                      version="1.3-rev2", schema="ManagedServersResult", status=200).body
+    assert names(body) == ["host-a", "host-b"]
+    body = viewer.get("/api/v1/backupInfrastructure/managedServers?typeFilter=WindowsHost,LinuxHost",
                       version="1.3-rev2", schema="ManagedServersResult", status=200).body
     assert names(body) == ["host-a", "host-b"]
     # one value only before 1.3
@@ -392,6 +396,8 @@ def test_restore_points(viewer, version):
     ("createdAfterFilter=2024-03-02T00:00:00Z", [2, 3]),
     ("createdBeforeFilter=2024-03-01T23:00:00Z", [0, 1]),
     ("nameFilter=VM-1", [0, 2]),
+    ("nameFilter=vm-*", [0, 1, 2]),
+    ("nameFilter=vm-", []),
     ("typeFilter=Increment", [2]),
     ("orderColumn=CreationTime&orderAsc=false&limit=2", [3, 2]),
     ("orderColumn=CreationTime&skip=3", [3]),

@@ -9,7 +9,7 @@
 #include "api/vbr/vbr_int.h"
 
 #include <errno.h>
-#include <fnmatch.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +103,29 @@ static const char *like_pattern(struct req *r, const char *s)
 	return p;
 }
 
+/* Whether text matches pattern, case-insensitively, where '*' stands for any run of characters
+ * (and nothing else is special). Linear in the text for each star: no backtracking blow-up. */
+static int wild_match(const char *pat, const char *text)
+{
+	const char *star = NULL, *resume = NULL;
+	while(*text) {
+		if(*pat == '*') {
+			star = ++pat;
+			resume = text;
+		} else if(*pat && tolower((unsigned char)*pat) == tolower((unsigned char)*text)) {
+			pat++;
+			text++;
+		} else if(star) {
+			pat = star;
+			text = ++resume;
+		} else
+			return 0;
+	}
+	while(*pat == '*')
+		pat++;
+	return !*pat;
+}
+
 /* A filter the request sends, checked and ready to test. */
 struct want {
 	const struct vbr__efilter *f;
@@ -113,13 +136,30 @@ struct want {
 	int64_t us;     /* FM_AFTER, FM_BEFORE */
 };
 
+#define WANT_MAX ((int)(sizeof(((struct want *)0)->vals) / sizeof(const char *)))
+
 static int read_filter(struct req *r, const struct vbr__efilter *f, struct want *w)
 {
 	w->f = f;
-	w->n = req_query_all(r, f->param, w->vals, 16);
-	if(!w->n)
+	const char *given[WANT_MAX];
+	int n = req_query_all(r, f->param, given, WANT_MAX), multi = f->multi && vbr__fam(r) >= VBR_13;
+	if(!n)
 		return 0;
-	if(w->n > 1 && !(f->multi && vbr__fam(r) >= VBR_13)) {
+	w->n = 0;
+	for(int i = 0; i < n; i++) {
+		/* an array is the parameter repeated, or one comma-separated value (as some clients send) */
+		const char *p = given[i];
+		do {
+			size_t len = multi ? strcspn(p, ",") : strlen(p);
+			if(w->n == WANT_MAX) {
+				vbr__bad(r, "query parameter %s takes at most 16 values", f->param);
+				return -1;
+			}
+			w->vals[w->n++] = arena_strndup(r->arena, p, len);
+			p += len;
+		} while(multi && *p++ == ',');
+	}
+	if(w->n > 1 && !multi) {
 		vbr__bad(r, "query parameter %s takes one value in this API version", f->param);
 		return -1;
 	}
@@ -210,14 +250,12 @@ static int test(const struct want *w, json_t *o)
 	case FM_LIKE:
 		if(!json_is_string(v))
 			return 0;
-		if(strchr(w->vals[0], '*'))
-			return !fnmatch(w->vals[0], json_string_value(v), FNM_CASEFOLD);
-		return !strcasecmp(json_string_value(v), w->vals[0]);
+		return wild_match(w->vals[0], json_string_value(v));
 	case FM_CONTAINS:
 		if(!json_is_string(v))
 			return 0;
 		if(strchr(w->vals[0], '*'))
-			return !fnmatch(w->vals[0], json_string_value(v), FNM_CASEFOLD);
+			return wild_match(w->vals[0], json_string_value(v));
 		return strcasestr(json_string_value(v), w->vals[0]) != NULL;
 	case FM_NUMBER:
 		return json_is_number(v) && json_number_value(v) == w->num;
@@ -232,10 +270,17 @@ static int test(const struct want *w, json_t *o)
 
 /* ---------- picking from rendered models ---------- */
 
+/* What an item sorts by: its order field and its name, taken from the rendered model. */
+struct key {
+	enum { K_ABSENT, K_NUMBER, K_BOOL, K_STRING } kind;
+	double num;
+	const char *s;
+};
+
 struct item {
-	json_t *o;
-	char *text;
+	char *text;                 /* the rendered model */
 	size_t len;
+	struct key key, name;
 };
 
 struct vbr__pick {
@@ -296,6 +341,18 @@ void vbr__pick_fix(struct vbr__pick *p, const struct vbr__efilter *f, const char
 	w->n = 1;
 }
 
+static struct key key_of(struct arena *a, json_t *v)
+{
+	struct key k = {K_ABSENT, 0, NULL};
+	if(json_is_number(v))
+		k = (struct key){K_NUMBER, json_number_value(v), NULL};
+	else if(json_is_boolean(v))
+		k = (struct key){K_BOOL, json_is_true(v), NULL};
+	else if(json_is_string(v))
+		k = (struct key){K_STRING, 0, arena_strdup(a, json_string_value(v))};
+	return k;
+}
+
 void vbr__pick_add(struct vbr__pick *p, const char *json, size_t len)
 {
 	json_t *o = json_loadb(json, len, 0, NULL);
@@ -315,45 +372,39 @@ void vbr__pick_add(struct vbr__pick *p, const char *json, size_t len)
 		p->cap = cap;
 	}
 	struct item *it = &p->items[p->n++];
-	it->o = o;
 	it->len = len;
 	it->text = arena_alloc(p->r->arena, len + 1);
 	memcpy(it->text, json, len);
 	it->text[len] = 0;
+	it->name = key_of(p->r->arena, json_object_get(o, "name"));
+	it->key = p->order_field ? key_of(p->r->arena, field(o, p->order_field)) : it->name;
+	json_decref(o);
 }
 
-struct order {
-	const char *field;          /* NULL: by name */
-	int asc;
-};
+static int cmp_key(const struct key *a, const struct key *b)
+{
+	if(a->kind == K_ABSENT || b->kind == K_ABSENT)
+		return (a->kind == K_ABSENT) - (b->kind == K_ABSENT);   /* absent values last (ascending) */
+	if(a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	if(a->kind == K_STRING)
+		return strcasecmp(a->s, b->s);
+	return (a->num > b->num) - (a->num < b->num);
+}
 
 static int cmp_items(const void *x, const void *y, void *ctx)
 {
-	const struct order *o = ctx;
-	const char *f = o->field ? o->field : "name";
-	json_t *a = field(((const struct item *)x)->o, f), *b = field(((const struct item *)y)->o, f);
-	int c;
-	if(!a || !b)
-		c = !a - !b;    /* absent values last (ascending) */
-	else if(json_is_number(a) && json_is_number(b))
-		c = (json_number_value(a) > json_number_value(b)) - (json_number_value(a) < json_number_value(b));
-	else if(json_is_boolean(a) && json_is_boolean(b))
-		c = json_is_true(a) - json_is_true(b);
-	else
-		c = strcasecmp(json_is_string(a) ? json_string_value(a) : "", json_is_string(b) ? json_string_value(b) : "");
-	if(!c) {
-		json_t *na = json_object_get(((const struct item *)x)->o, "name");
-		json_t *nb = json_object_get(((const struct item *)y)->o, "name");
-		c = strcasecmp(json_is_string(na) ? json_string_value(na) : "", json_is_string(nb) ? json_string_value(nb) : "");
-	}
-	return o->asc ? c : -c;
+	const struct item *a = x, *b = y;
+	int c = cmp_key(&a->key, &b->key);
+	if(!c)
+		c = cmp_key(&a->name, &b->name);
+	return *(const int *)ctx ? c : -c;
 }
 
 void vbr__pick_answer(struct vbr__pick *p, enum rc rc, const char *what)
 {
-	struct order o = {p->order_field, p->asc};
 	if(!rc && p->n > 1)
-		qsort_r(p->items, p->n, sizeof(*p->items), cmp_items, &o);
+		qsort_r(p->items, p->n, sizeof(*p->items), cmp_items, &p->asc);
 	struct jw w;
 	vbr_json(p->r, 200, &w);
 	jw_obj(&w);
@@ -365,7 +416,6 @@ void vbr__pick_answer(struct vbr__pick *p, enum rc rc, const char *what)
 			jw_raw(&w, p->items[i].text, p->items[i].len);
 			count++;
 		}
-		json_decref(p->items[i].o);
 	}
 	p->n = 0;
 	if(rc) {
