@@ -166,6 +166,8 @@ def test_repository_states_capacity(viewer, version):
     ("orderColumn=Path", ["Repo-Alpha", "Extent-1", "Repo-Beta", "Repo-Share"]),
     ("skip=1&limit=2", ["Repo-Alpha", "Repo-Beta"]),
     ("typeFilter=LinuxLocal&skip=1", ["Repo-Alpha"]),
+    ("excludeExtents=true", ["Repo-Alpha", "Repo-Beta", "Repo-Share"]),
+    ("excludeExtents=false", ["Extent-1", "Repo-Alpha", "Repo-Beta", "Repo-Share"]),
 ])
 def test_repository_filters_and_paging(viewer, query, want):
     body = viewer.get("/api/v1/backupInfrastructure/repositories?" + query, version="1.3-rev2",
@@ -185,6 +187,9 @@ def test_repository_filters_and_paging(viewer, query, want):
     ("idFilter=" + REPO[1], ["Repo-Beta"]),
     ("isOnlineFilter=false", []),
     ("sobrIdFilter=" + SOBR[0], ["Extent-1"]),
+    ("sobrExtentTypeFilter=Performance", ["Extent-1"]),
+    ("sobrExtentTypeFilter=Capacity,Archive", []),
+    ("excludeExtents=true&orderColumn=Name", ["Repo-Alpha", "Repo-Beta", "Repo-Share"]),
 ])
 def test_repository_state_filters(viewer, query, want):
     body = viewer.get("/api/v1/backupInfrastructure/repositories/states?" + query, version="1.3-rev2",
@@ -248,6 +253,8 @@ def test_scale_out_extents(viewer, version):
     "/api/v1/backupInfrastructure/repositories/states?isOnlineFilter=yes",
     "/api/v1/backupInfrastructure/managedServers?typeFilter=Mainframe",
     "/api/v1/backupInfrastructure/proxies/states?isDisabledFilter=1",
+    "/api/v1/backupInfrastructure/repositories?excludeExtents=maybe",
+    "/api/v1/backupInfrastructure/repositories/states?sobrExtentTypeFilter=Cold",
 ])
 def test_bad_query_is_400_in_vbr_shape(viewer, path):
     r = viewer.get(path, version="1.3-rev2", status=400)

@@ -262,12 +262,14 @@ static const struct vbr__efilter repo_filters[] = {
 	{"pathFilter", "repository.path|share.sharePath", FM_TEXT, 0, NULL},
 	{"vmbApiFilter", "vmbApi", FM_TEXT, 0, NULL},
 	{"vmbApiPlatform", "vmbApiPlatform", FM_TEXT, 0, NULL},
+	{"excludeExtents", "", FM_ORPHAN, 0, NULL},
 	{NULL, NULL, 0, 0, NULL},
 };
 static const struct vbr__eorder repo_orders[] = {
 	{"Name", "name"}, {"Description", "description"}, {"Type", "type"}, {"Host", "hostId"},
 	{"Path", "repository.path|share.sharePath"}, {NULL, NULL},
 };
+static const char *const extent_types[] = {"Performance", "Capacity", "Archive", NULL};
 static const struct vbr__efilter repo_state_filters[] = {
 	{"idFilter", "id", FM_UUID, 0, NULL},
 	{"typeFilter", "type", FM_ENUM, 1, repo_type_values},
@@ -277,6 +279,9 @@ static const struct vbr__efilter repo_state_filters[] = {
 	{"isOnlineFilter", "isOnline", FM_BOOL, 0, NULL},
 	{"isOutOfDateFilter", "isOutOfDate", FM_BOOL, 0, NULL},
 	{"sobrIdFilter", "scaleOutRepositoryDetails.scaleOutRepositoryId", FM_UUID, 0, NULL},
+	{"sobrExtentTypeFilter", "scaleOutRepositoryDetails.extentType", FM_ENUM, 1, extent_types},
+	{"sobrMembershipFilter", "scaleOutRepositoryDetails.membership", FM_TEXT, 0, NULL},
+	{"excludeExtents", "", FM_ORPHAN, 0, NULL},
 	{NULL, NULL, 0, 0, NULL},
 };
 static const struct vbr__eorder repo_state_orders[] = {

@@ -190,6 +190,7 @@ static int read_filter(struct req *r, const struct vbr__efilter *f, struct want 
 		}
 		break;
 	case FM_BOOL:
+	case FM_ORPHAN:
 		if(strcasecmp(v, "true") && strcasecmp(v, "false")) {
 			vbr__bad(r, "query parameter %s must be true or false", f->param);
 			return -1;
@@ -245,6 +246,8 @@ static int test(const struct want *w, json_t *o)
 			if(json_is_string(v) && !strcasecmp(json_string_value(v), w->vals[i]))
 				return 1;
 		return 0;
+	case FM_ORPHAN: /* decided on the object (vbr__estate_list) */
+		return 1;
 	case FM_BOOL:   /* an absent flag is false */
 		return (v && json_is_true(v)) == w->b;
 	case FM_LIKE:
@@ -434,6 +437,7 @@ struct gather {
 	const struct vbr__elist *l;
 	struct vbr__pick *pick;
 	struct buf scratch;
+	int orphans;                /* only objects without a parent */
 	struct jw *out;             /* the plain case: rendered straight into the answer */
 	int64_t count;
 };
@@ -456,6 +460,8 @@ static int emit_plain(void *ctx, const struct estate_rec *e)
 static int gather_one(void *ctx, const struct estate_rec *e)
 {
 	struct gather *g = ctx;
+	if(g->orphans && !uuid_is_nil(&e->parent_id))
+		return 0;
 	buf_reset(&g->scratch);
 	struct jw w;
 	jw_init(&w, &g->scratch);
@@ -501,7 +507,12 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 		q.name_like = 1;
 	}
 	struct gather g = {.r = r, .l = l, .pick = pick};
-	if(!vbr__pick_plain(pick)) {
+	for(int i = 0; i < pick->nwant; i++)
+		if(pick->want[i].f->how == FM_ORPHAN) {
+			g.orphans |= pick->want[i].b;
+			pick->want[i--] = pick->want[--pick->nwant];
+		}
+	if(!vbr__pick_plain(pick) || g.orphans) {
 		buf_init(&g.scratch, 0);
 		enum rc rc = nothing ? RC_OK : core_estate_list(&q, r->arena, gather_one, &g, NULL);
 		buf_free(&g.scratch);

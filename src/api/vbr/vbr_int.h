@@ -107,8 +107,11 @@ int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out);
  * enumeration (values: the accepted spellings), a uuid, a boolean (absent: false), a number,
  * a time at or after / at or before, a name holding the text (or matching its * wildcards),
  * a name equal to the text (case-insensitively) or matching its * wildcards, the id of the
- * object's parent (a uuid field that shows the parent: the store selects on it). */
-enum vbr__fmatch { FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS, FM_LIKE, FM_PARENT };
+ * object's parent (a uuid field that shows the parent: the store selects on it), or (true)
+ * only objects without a parent. */
+enum vbr__fmatch {
+	FM_TEXT, FM_ENUM, FM_UUID, FM_BOOL, FM_NUMBER, FM_AFTER, FM_BEFORE, FM_CONTAINS, FM_LIKE, FM_PARENT, FM_ORPHAN
+};
 struct vbr__efilter {
 	const char *param;          /* query parameter */
 	const char *field;          /* rendered field: "a.b" walks in, "x|y" takes the first present */
