@@ -88,13 +88,22 @@ static void render_object(struct req *r, struct jw *w, const struct estate_rec *
 		jw_kstr(w, "type", type);
 	jw_kstr(w, "platformName", platform);
 	jw_kstr(w, "platformId", NIL_ID);
-	vbr__kuuid(w, "objectId", &e->id);   /* the id sessiond knows the object by */
+	/* the models of virtual machines carry objectId: the id sessiond knows the object by */
+	static const char *const with_object_id[] = {"VmWare", "VMware", "CloudDirector", "HyperV", "AzureCompute",
+	                                              "GCE", "AWSEC2", NULL};
+	for(const char *const *x = with_object_id; *x; x++)
+		if(!strcmp(platform, *x))
+			vbr__kuuid(w, "objectId", &e->id);
+	if(r->version == VBR_V10R1) {
+		const char *host = estate_pstr(p, "host");
+		jw_kstr(w, "server", host ? host : "");   /* 1.0-rev1 requires it of a VMware object */
+	}
 	if(!strcmp(platform, "UnstructuredData")) {
 		struct uuid host;
 		vbr__find_id(r, EK_managedServer, estate_pstr(p, "host"), &host);
 		vbr__kuuid(w, "hostId", &host);
 	}
-	if(vbr__fam(r) >= VBR_13 && estate_phas(p, "sizeBytes"))
+	if(r->version >= VBR_V13R2 && estate_phas(p, "sizeBytes"))
 		jw_kint(w, "size", estate_pint(p, "sizeBytes", 0));
 	jw_obj_end(w);
 }

@@ -37,10 +37,10 @@ static void render_server(struct req *r, struct jw *w, const struct estate_rec *
 	const char *type = server_type(p, r->version);
 	jw_kstr(w, "type", type);
 	jw_kstr(w, "credentialsId", NIL_ID);
-	if(vbr__fam(r) >= VBR_12) {
+	if(vbr__fam(r) >= VBR_12)
 		jw_kstr(w, "status", "Available");
+	if(vbr__fam(r) >= VBR_13 || (vbr__fam(r) == VBR_12 && !strcmp(type, "LinuxHost")))
 		jw_kstr(w, "credentialsStorageType", "Permanent");
-	}
 	if(!strcmp(type, "ViHost"))
 		jw_kint(w, "port", 443);
 	jw_obj_end(w);
@@ -101,7 +101,7 @@ static void render_proxy(struct req *r, struct jw *w, const struct estate_rec *e
 	jw_key(w, "server");
 	jw_obj(w);
 	vbr__kuuid(w, "hostId", &host);
-	if(host_name)
+	if(host_name && vbr__fam(r) >= VBR_13)
 		jw_kstr(w, "hostName", host_name);
 	if(estate_phas(p, "maxTasks"))
 		jw_kint(w, "maxTaskCount", estate_pint(p, "maxTasks", 0));
@@ -155,10 +155,10 @@ enum repo_shape { RS_LOCAL, RS_SHARE };
 static const struct {
 	const char *type;
 	enum repo_shape shape;
-	const char *mount;          /* mountServerSettingsType */
+	const char *mount, *mount_low;   /* mountServerSettingsType */
 } repo_types[] = {
-	{"WinLocal", RS_LOCAL, "Windows"}, {"LinuxLocal", RS_LOCAL, "Linux"},
-	{"Smb", RS_SHARE, "Windows"}, {"Nfs", RS_SHARE, "Linux"},
+	{"WinLocal", RS_LOCAL, "Windows", "windows"}, {"LinuxLocal", RS_LOCAL, "Linux", "linux"},
+	{"Smb", RS_SHARE, "Windows", "windows"}, {"Nfs", RS_SHARE, "Linux", "linux"},
 };
 static const char *const repo_type_values[] = {
 	"WinLocal", "LinuxLocal", "Smb", "Nfs", "AzureBlob", "AzureDataBox", "AzureArchive", "AmazonS3",
@@ -207,8 +207,9 @@ static void render_repo(struct req *r, struct jw *w, const struct estate_rec *e,
 	if(r->version < VBR_V13R2) {
 		jw_key(w, "mountServer");
 		jw_obj(w);
-		if(fam >= VBR_13)
-			jw_kstr(w, "mountServerSettingsType", repo_types[t].mount);
+		if(fam >= VBR_13)   /* 1.3-rev0 spells it in lower case */
+			jw_kstr(w, "mountServerSettingsType",
+			        r->version == VBR_V13R0 ? repo_types[t].mount_low : repo_types[t].mount);
 		else {
 			jw_kstr(w, "mountServerId", NIL_ID);
 			jw_kbool(w, "vPowerNFSEnabled", 0);
