@@ -762,7 +762,7 @@ static void h_session_tasks(struct req *r)
 }
 
 /* One <Task> element. */
-static void emit_task_obj(struct req *r, struct em__out *o, const struct emtask_rec *t)
+void em__task_obj(struct req *r, struct em__out *o, const struct emtask_rec *t)
 {
 	const char *h = em__href(r, "/api/tasks/task-%lld", (long long)t->id);
 	em__open(o, "Task");
@@ -772,8 +772,8 @@ static void emit_task_obj(struct req *r, struct em__out *o, const struct emtask_
 	em__link(o, "Delete", h, NULL, "Task");
 	em__list_end(o);
 	e_str(o, "TaskId", arena_printf(r->arena, "task-%lld", (long long)t->id));
-	e_str(o, "State", "Finished");
-	e_str(o, "Operation", "StopJobSession");
+	e_str(o, "State", EM__TASK_STATE);
+	e_str(o, "Operation", EM__TASK_OPERATION);
 	em__open(o, "Result");
 	e_attr_bool(o, "Success", t->success);
 	if(!t->success)
@@ -786,7 +786,7 @@ static void render_task_obj(struct req *r, const struct emtask_rec *t, int statu
 {
 	struct em__out o;
 	em__out_begin(r, &o, status);
-	emit_task_obj(r, &o, t);
+	em__task_obj(r, &o, t);
 }
 
 static void stop_done(struct req *r)
@@ -850,7 +850,7 @@ static void h_task_get(struct req *r)
 static int emit_listed_task(void *ctx, const struct emtask_rec *t)
 {
 	struct em__emit *e = ctx;
-	emit_task_obj(e->r, e->o, t);
+	em__task_obj(e->r, e->o, t);
 	return 0;
 }
 

@@ -132,6 +132,12 @@ int em__emit_job(void *ctx, const struct sess_rec *s);
 /** An element holding text (JSON: a string property). */
 void em__str(struct em__out *o, const char *k, const char *v);
 
+/** A task (the answer to a stop) as a <Task> element; every task sessiond records is a
+ *  finished stop, so its State and Operation are these. */
+#define EM__TASK_STATE "Finished"
+#define EM__TASK_OPERATION "StopJobSession"
+void em__task_obj(struct req *r, struct em__out *o, const struct emtask_rec *t);
+
 /** GET /api/query (em_query.c), and the types it answers (NULL-terminated). */
 void em__query(struct req *r);
 extern const char *const em__query_types[];

@@ -1,6 +1,7 @@
 /* Enterprise Manager query service: GET /api/query?type=…&filter=…&sortAsc|sortDesc=…
  * &pageSize=…&page=…&format=References|Entities. The filter grammar is em_filter.c's;
  * rows are rendered by em.c's row callbacks. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,26 +65,29 @@ static const struct sort_name task_sorts[] = {
 	{"Result", QO_RESULT, 0}, {NULL, 0, 0},
 };
 
-/* Query types: sessions of a family, task sessions of backup / replica sessions, jobs. */
+/* Query types: sessions of a family, task sessions of backup / replica sessions, jobs,
+ * and the caller's tasks (the answers to stops). */
 static const struct qtype {
 	const char *name;
 	int fam;        /* sessions of this family; EMF_NONE for tasks and jobs */
 	int task;       /* 1 backup tasks, 2 replica tasks */
 	const char *plural;
 	int job;
+	int emtask;     /* tasks (type=Task) */
 } qtypes[] = {
-	{"Job", EMF_NONE, 0, "Jobs", 1},
-	{"BackupJobSession", EMF_BACKUP, 0, "BackupJobSessions", 0},
-	{"ReplicaJobSession", EMF_REPLICA, 0, "ReplicaJobSessions", 0},
-	{"RestoreSession", EMF_RESTORE, 0, "RestoreSessions", 0},
-	{"SystemSession", EMF_SYSTEM, 0, "SystemSessions", 0},
-	{"BackupTaskSession", EMF_NONE, 1, "BackupTaskSessions", 0},
-	{"ReplicaTaskSession", EMF_NONE, 2, "ReplicaTaskSessions", 0},
+	{"Job", EMF_NONE, 0, "Jobs", 1, 0},
+	{"Task", EMF_NONE, 0, "Tasks", 0, 1},
+	{"BackupJobSession", EMF_BACKUP, 0, "BackupJobSessions", 0, 0},
+	{"ReplicaJobSession", EMF_REPLICA, 0, "ReplicaJobSessions", 0, 0},
+	{"RestoreSession", EMF_RESTORE, 0, "RestoreSessions", 0, 0},
+	{"SystemSession", EMF_SYSTEM, 0, "SystemSessions", 0, 0},
+	{"BackupTaskSession", EMF_NONE, 1, "BackupTaskSessions", 0, 0},
+	{"ReplicaTaskSession", EMF_NONE, 2, "ReplicaTaskSessions", 0, 0},
 };
 
 const char *const em__query_types[] = {
 	"BackupJobSession", "ReplicaJobSession", "RestoreSession", "SystemSession", "BackupTaskSession",
-	"ReplicaTaskSession", "Job", NULL,
+	"ReplicaTaskSession", "Job", "Task", NULL,
 };
 
 static enum rc q_posint(struct req *r, const char *name, int64_t def, int64_t *out)
@@ -249,13 +253,199 @@ struct page_ctx {
 	int64_t total;             /* paged: every match; else the rows written */
 };
 
+static void page_head(struct em__out *o, void *ctx);
+static void page_tail(struct em__out *o, int64_t rows, void *ctx);
+
+/* ---------- tasks: the caller's own, as GET /api/tasks lists them ----------
+ * Filtered here, not by the store: a user's tasks are few, and their State and Operation
+ * are not stored (every task sessiond records is a finished stop, see EM__TASK_STATE). */
+
+static const struct em_field emtask_fields[] = {
+	{"TaskId", QF_ID, EMK_TEXT}, {"State", QF_STATE, EMK_TEXT}, {"Operation", QF_TYPE, EMK_TEXT},
+	{NULL, 0, 0},
+};
+
+/* The documented task states, in the order a task goes through them. */
+static const char *const emtask_states[] = {"Running", "OperationFinished", EM__TASK_STATE};
+#define EMTASK_STATES (int)(sizeof(emtask_states) / sizeof(emtask_states[0]))
+
+static int emtask_state_rank(const char *v)
+{
+	for(int i = 0; i < EMTASK_STATES; i++)
+		if(!strcasecmp(v, emtask_states[i]))
+			return i;
+	return -1;
+}
+
+/* The number of a task id, task-<n> or <n>; -1 when v is neither. */
+static int64_t emtask_number(const char *v)
+{
+	if(!strncasecmp(v, "task-", 5))
+		v += 5;
+	if(*v < '0' || *v > '9')
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	return *end || errno ? -1 : n;
+}
+
+/* NULL when every comparison of e names a value its field can hold, else why not. */
+static const char *emtask_check(struct arena *a, const struct qexpr *e)
+{
+	if(!e)
+		return NULL;
+	if(e->op == Q_AND || e->op == Q_OR || e->op == Q_NOT) {
+		const char *why = emtask_check(a, e->a);
+		return why ? why : emtask_check(a, e->b);
+	}
+	if(e->field == QF_ID && emtask_number(e->s) < 0)
+		return arena_printf(a, "filter: TaskId takes a task id such as task-1, not '%s'", e->s);
+	if(e->field == QF_STATE && emtask_state_rank(e->s) < 0)
+		return arena_printf(a, "filter: unknown State '%s' (Running, OperationFinished, Finished)", e->s);
+	return NULL;
+}
+
+/* Task t compared with the value of comparison e: TaskId by number, State by the
+ * order of the states, Operation as text (case-insensitive). */
+static int emtask_cmp(const struct emtask_rec *t, const struct qexpr *e)
+{
+	switch(e->field) {
+	case QF_ID: {
+		int64_t v = emtask_number(e->s);
+		return t->id < v ? -1 : t->id > v;
+	}
+	case QF_STATE:
+		return EMTASK_STATES - 1 - emtask_state_rank(e->s);
+	default:
+		return strcasecmp(EM__TASK_OPERATION, e->s);
+	}
+}
+
+static int emtask_match(const struct emtask_rec *t, const struct qexpr *e)
+{
+	if(!e)
+		return 1;
+	switch(e->op) {
+	case Q_AND: return emtask_match(t, e->a) && emtask_match(t, e->b);
+	case Q_OR: return emtask_match(t, e->a) || emtask_match(t, e->b);
+	case Q_NOT: return !emtask_match(t, e->a);
+	default: break;
+	}
+	int c = emtask_cmp(t, e);
+	switch(e->op) {
+	case Q_EQ: return c == 0;
+	case Q_NE: return c != 0;
+	case Q_LT: return c < 0;
+	case Q_GT: return c > 0;
+	case Q_LE: return c <= 0;
+	case Q_GE: return c >= 0;
+	default: return 0;
+	}
+}
+
+struct emtasks {
+	struct arena *a;
+	const struct qexpr *where;
+	struct emtask_rec *v;
+	size_t n, cap;
+};
+
+static int collect_emtask(void *ctx, const struct emtask_rec *t)
+{
+	struct emtasks *c = ctx;
+	if(!emtask_match(t, c->where))
+		return 0;
+	if(c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 32;
+		struct emtask_rec *nv = arena_alloc(c->a, sizeof(*nv) * c->cap);
+		if(c->n)
+			memcpy(nv, c->v, sizeof(*nv) * c->n);
+		c->v = nv;
+	}
+	c->v[c->n++] = *t;
+	return 0;
+}
+
+/* A task's reference: Ref with its id as UID and Name, and its representation. */
+static void emtask_ref(struct req *r, struct em__out *o, const struct emtask_rec *t)
+{
+	const char *id = arena_printf(r->arena, "task-%lld", (long long)t->id);
+	const char *h = em__href(r, "/api/tasks/%s", id);
+	em__open(o, "Ref");
+	em__attr(o, "UID", arena_printf(r->arena, "urn:veeam:Task:%s", id));
+	em__attr(o, "Name", id);
+	em__attr(o, "Href", h);
+	em__attr(o, "Type", "TaskReference");
+	em__links(o);
+	em__link(o, "Alternate", h, id, "Task");
+	em__list_end(o);
+	em__close(o);
+}
+
+/* type=Task. Sorts: TaskUid and TaskId by id; State and Operation are the same for every
+ * task, so they leave the id order. Unsorted: newest first, as GET /api/tasks. */
+static void query_tasks(struct req *r, const struct qtype *qt, int entity, int64_t page_size, int64_t page)
+{
+	static const char *const sorts[] = {"TaskUid", "TaskId", "State", "Operation", NULL};
+	const char *sa = req_query(r, "sortAsc"), *sd = req_query(r, "sortDesc");
+	if(sa && sd) {
+		em__error(r, RC_INVALID, 400, "use sortAsc or sortDesc, not both");
+		return;
+	}
+	int known = !sa && !sd;
+	for(const char *const *k = sorts; *k && !known; k++)
+		known = !strcasecmp(*k, sa ? sa : sd);
+	if(!known) {
+		em__error(r, RC_INVALID, 400, sa ? "query parameter sortAsc names an unknown field (TaskUid, TaskId, "
+		                                   "State, Operation)"
+		                                 : "query parameter sortDesc names an unknown field (TaskUid, TaskId, "
+		                                   "State, Operation)");
+		return;
+	}
+	struct em_filter_ctx fc = {.fields = emtask_fields, .a = r->arena};
+	struct em_filter_err err;
+	struct emtasks c = {.a = r->arena};
+	if(em_filter_parse(&fc, req_query(r, "filter"), &c.where, &err)) {
+		em__error(r, RC_INVALID, 400, err.msg);
+		return;
+	}
+	const char *why = emtask_check(r->arena, c.where);
+	if(why) {
+		em__error(r, RC_INVALID, 400, why);
+		return;
+	}
+	enum rc rc = core_emtask_list(r->who.uid, r->arena, collect_emtask, &c);
+	if(rc) {
+		em__error(r, rc, 0, "cannot run the query");
+		return;
+	}
+	int asc = sa != NULL;      /* the store lists newest first */
+	int64_t total = (int64_t)c.n;
+	int64_t from = page_size > 0 ? (page - 1) * page_size : 0;
+	int64_t end = page_size > 0 && from + page_size < total ? from + page_size : total;
+	struct em__out o;
+	em__out_begin(r, &o, 200);
+	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page,
+	                      .total = total};
+	page_head(&o, &pc);
+	for(int64_t i = from; i < end; i++) {
+		const struct emtask_rec *t = &c.v[asc ? c.n - 1 - (size_t)i : (size_t)i];
+		if(entity)
+			em__task_obj(r, &o, t);
+		else
+			emtask_ref(r, &o, t);
+	}
+	page_tail(&o, end > from ? end - from : 0, &pc);
+}
+
 static void page_head(struct em__out *o, void *ctx)
 {
 	struct page_ctx *pc = ctx;
 	const struct qtype *qt = pc->qt;
 	em__open(o, "QueryResult");
 	if(pc->entity) {
-		em__open(o, "Entities");
+		em__open(o, qt->emtask ? "Resources" : "Entities");   /* a Task is a resource (the XSD) */
 		em__list(o, qt->plural, qt->plural, 0);
 	} else
 		em__list(o, "Refs", "Refs", 0);
@@ -325,7 +515,7 @@ void em__query(struct req *r)
 	if(!qt) {
 		em__error(r, RC_INVALID, 400, type ? "query parameter type names an unsupported type (BackupJobSession, "
 		                                    "ReplicaJobSession, RestoreSession, SystemSession, BackupTaskSession, "
-		                                    "ReplicaTaskSession, Job)"
+		                                    "ReplicaTaskSession, Job, Task)"
 		                                  : "query parameter type is required");
 		return;
 	}
@@ -337,6 +527,10 @@ void em__query(struct req *r)
 		return;
 	if(page < 1) {
 		em__error(r, RC_INVALID, 400, "query parameter page starts at 1");
+		return;
+	}
+	if(qt->emtask) {
+		query_tasks(r, qt, entity, page_size, page);
 		return;
 	}
 	struct query q = {.order = QO_CREATION, .asc = 0, .limit = -1, .want_total = 1};
@@ -399,19 +593,13 @@ void em__query(struct req *r)
 	}
 	struct em__out o;
 	em__out_begin(r, &o, 200);
-	em__open(&o, "QueryResult");
-	if(entity) {
-		em__open(&o, "Entities");
-		em__list(&o, qt->plural, qt->plural, 0);
-	} else
-		em__list(&o, "Refs", "Refs", 0);
-	int64_t total = 0;
+	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page};
+	page_head(&o, &pc);
 	struct em__emit e = {.r = r, .o = &o, .entity = entity};
-	enum rc rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &total);
+	enum rc rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &pc.total);
 	if(rc) {
 		em__error(r, rc, 0, "cannot run the query");
 		return;
 	}
-	struct page_ctx pc = {.r = r, .entity = entity, .page_size = page_size, .page = page, .total = total};
-	page_tail(&o, total, &pc);
+	page_tail(&o, pc.total, &pc);
 }

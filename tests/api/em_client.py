@@ -18,7 +18,7 @@ XSD_ROOTS = {"BackupJobSession", "ReplicaJobSession", "RestoreSession", "BackupT
              "ReplicaTaskSession", "EntityReferences", "EntityRef", "QueryResult", "Task",
              "LogonSession", "Error", "EnterpriseManager", "BackupJobSessions",
              "ReplicaJobSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServer",
-             "BackupServers", "Job", "Jobs", "LogonSessions", "QuerySvc"}
+             "BackupServers", "Job", "Jobs", "LogonSessions", "QuerySvc", "Tasks"}
 _schema = None
 
 
@@ -114,7 +114,7 @@ class EM:
 
 LIST_ROOTS = {"EntityReferences", "BackupJobSessions", "ReplicaJobSessions", "RestoreSessions",
               "SystemSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServers", "Jobs",
-              "LogonSessions"}
+              "LogonSessions", "Tasks"}
 LIST_CHILDREN = LIST_ROOTS | {"Refs", "SupportedVersions"}
 
 
