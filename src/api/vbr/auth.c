@@ -45,8 +45,12 @@ static void code_spent(struct req *r)
 		return;
 	}
 	struct user_rec u;
-	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
-		vbr_error(r, RC_UNAUTHORIZED, 401, "the user of this authorization code no longer exists");
+	enum rc urc = core_user_get_uid(l->who.uid, r->arena, &u);
+	if(urc) {
+		if(urc == RC_NOTFOUND)
+			vbr_error(r, RC_UNAUTHORIZED, 401, "the user of this authorization code no longer exists");
+		else
+			vbr_error(r, urc, 0, "cannot read the user of this authorization code");
 		return;
 	}
 	l->who.role = u.role;

@@ -246,7 +246,9 @@ enum rc vbr__authenticate(struct req *r)
 	}
 	enum rc rc = auth_verify(tok, len, TOK_ACCESS, &r->who);
 	if(rc) {
-		vbr_error(r, rc, 401, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
+		const char *msg;
+		int status = api_token_refused(r, rc, "access token", &msg);
+		vbr_error(r, rc, status, msg);
 		return rc;
 	}
 	return RC_OK;

@@ -201,7 +201,21 @@ struct pick_jobs {
 	struct vbr__pick *pick;
 	struct buf scratch;
 	void (*render)(struct req *r, struct jw *w, const struct job_view *j);
+	/* the plain case: the page rendered straight into the answer, in core's order (by name) */
+	struct jw *out;
+	const struct query *page;
+	int64_t seen, count;
 };
+
+static int page_job(void *ctx, const struct job_view *j)
+{
+	struct pick_jobs *p = ctx;
+	if(p->seen++ >= p->page->skip && p->count < p->page->limit) {
+		p->render(p->r, p->out, j);
+		p->count++;
+	}
+	return 0;
+}
 
 static int pick_job(void *ctx, const struct job_view *j)
 {
@@ -220,6 +234,24 @@ static void list_jobs(struct req *r, const struct vbr__efilter *filters, const s
 	struct pick_jobs p = {.r = r, .render = render};
 	if(!(p.pick = vbr__pick_begin(r, filters, orders, NULL)))
 		return;
+	if(vbr__pick_plain(p.pick)) {
+		struct jw w;
+		vbr_json(r, 200, &w);
+		jw_obj(&w);
+		jw_key(&w, "data");
+		jw_arr(&w);
+		p.out = &w;
+		p.page = vbr__pick_page(p.pick);
+		enum rc rc = core_jobs(r->arena, page_job, &p);
+		if(rc) {
+			vbr_error(r, rc, 0, "cannot list jobs");
+			return;
+		}
+		jw_arr_end(&w);
+		vbr__pagination(&w, p.seen, p.count, p.page);
+		jw_obj_end(&w);
+		return;
+	}
 	buf_init(&p.scratch, 0);
 	enum rc rc = core_jobs(r->arena, pick_job, &p);
 	buf_free(&p.scratch);
