@@ -7,10 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/em.h"
-#include "api/em_filter.h"
+#include "api/em/em.h"
+#include "api/em/em_filter.h"
 #include "model/catalog.h"
 #include "core/core.h"
+#include "model/estate.h"
 #include "model/query.h"
 
 static const struct em_field job_fields[] = {
@@ -74,20 +75,24 @@ static const struct qtype {
 	const char *plural;
 	int job;
 	int emtask;     /* tasks (type=Task) */
+	int kind;       /* estate objects of this kind (model/estate.h) */
 } qtypes[] = {
-	{"Job", EMF_NONE, 0, "Jobs", 1, 0},
-	{"Task", EMF_NONE, 0, "Tasks", 0, 1},
-	{"BackupJobSession", EMF_BACKUP, 0, "BackupJobSessions", 0, 0},
-	{"ReplicaJobSession", EMF_REPLICA, 0, "ReplicaJobSessions", 0, 0},
-	{"RestoreSession", EMF_RESTORE, 0, "RestoreSessions", 0, 0},
-	{"SystemSession", EMF_SYSTEM, 0, "SystemSessions", 0, 0},
-	{"BackupTaskSession", EMF_NONE, 1, "BackupTaskSessions", 0, 0},
-	{"ReplicaTaskSession", EMF_NONE, 2, "ReplicaTaskSessions", 0, 0},
+	{"Job", EMF_NONE, 0, "Jobs", 1, 0, 0},
+	{"Task", EMF_NONE, 0, "Tasks", 0, 1, 0},
+	{"Repository", EMF_NONE, 0, "Repositories", 0, 0, EK_repository},
+	{"Backup", EMF_NONE, 0, "Backups", 0, 0, EK_backup},
+	{"RestorePoint", EMF_NONE, 0, "RestorePoints", 0, 0, EK_restorePoint},
+	{"BackupJobSession", EMF_BACKUP, 0, "BackupJobSessions", 0, 0, 0},
+	{"ReplicaJobSession", EMF_REPLICA, 0, "ReplicaJobSessions", 0, 0, 0},
+	{"RestoreSession", EMF_RESTORE, 0, "RestoreSessions", 0, 0, 0},
+	{"SystemSession", EMF_SYSTEM, 0, "SystemSessions", 0, 0, 0},
+	{"BackupTaskSession", EMF_NONE, 1, "BackupTaskSessions", 0, 0, 0},
+	{"ReplicaTaskSession", EMF_NONE, 2, "ReplicaTaskSessions", 0, 0, 0},
 };
 
 const char *const em__query_types[] = {
 	"BackupJobSession", "ReplicaJobSession", "RestoreSession", "SystemSession", "BackupTaskSession",
-	"ReplicaTaskSession", "Job", "Task", NULL,
+	"ReplicaTaskSession", "Job", "Task", "Repository", "Backup", "RestorePoint", NULL,
 };
 
 static enum rc q_posint(struct req *r, const char *name, int64_t def, int64_t *out)
@@ -186,51 +191,90 @@ static int collect_job_id(void *ctx, const struct sess_rec *s)
 	return 0;
 }
 
+/* A declared job that never ran, against the filter (jobs that ran match through their
+ * sessions): its id, name, type and server (sessiond's) are known, its platform is not. */
+static int declared_match(const struct job_view *j, const struct qexpr *x)
+{
+	switch(x->op) {
+	case Q_AND: return declared_match(j, x->a) && declared_match(j, x->b);
+	case Q_OR: return declared_match(j, x->a) || declared_match(j, x->b);
+	case Q_NOT: return !declared_match(j, x->a);
+	default: break;
+	}
+	int c;
+	if(x->field == QF_TYPE && x->op == Q_IN) {
+		for(int i = 0; i < x->nlist; i++)
+			if(x->list[i] == j->type)
+				return 1;
+		return 0;
+	}
+	if(x->field == QF_JOB_ID)
+		c = memcmp(j->id.b, x->u.b, sizeof(x->u.b));
+	else if(x->field == QF_JOB_NAME)
+		c = strcasecmp(j->name, x->s ? x->s : "");
+	else if(x->field == QF_BACKUP_SERVER)
+		c = strcasecmp(core_info()->server_name, x->s ? x->s : "");
+	else
+		return 0;
+	switch(x->op) {
+	case Q_EQ: return c == 0;
+	case Q_NE: return c != 0;
+	case Q_LT: return c < 0;
+	case Q_GT: return c > 0;
+	case Q_LE: return c <= 0;
+	case Q_GE: return c >= 0;
+	default: return 0;
+	}
+}
+
 struct jobs {
+	const struct qexpr *filter;   /* the filter as given: for declared jobs that never ran */
 	const struct idset *only;     /* NULL: every job */
 	struct arena *a;
-	struct sess_rec *v;
+	struct job_view *v;
 	size_t n, cap;
 };
 
-static int collect_job(void *ctx, const struct sess_rec *s)
+static int collect_job(void *ctx, const struct job_view *jv)
 {
 	struct jobs *j = ctx;
-	if(!(EM__JOB_FAMILIES & EM__FAM(catalog_type_em_family(s->type))) || (j->only && !id_has(j->only, &s->job_id)))
+	if(!em__job_shown(jv))
+		return 0;
+	if(j->only && !(jv->has_last ? id_has(j->only, &jv->last.job_id) : declared_match(jv, j->filter)))
 		return 0;
 	if(j->n == j->cap) {
 		j->cap = j->cap ? 2 * j->cap : 64;
-		struct sess_rec *nv = arena_alloc(j->a, sizeof(*nv) * j->cap);
+		struct job_view *nv = arena_alloc(j->a, sizeof(*nv) * j->cap);
 		if(j->n)
 			memcpy(nv, j->v, sizeof(*nv) * j->n);
 		j->v = nv;
 	}
-	j->v[j->n++] = *s;
+	j->v[j->n++] = *jv;
 	return 0;
 }
 
 static int by_job_type(const void *a, const void *b)
 {
-	const struct sess_rec *x = a, *y = b;
+	const struct job_view *x = a, *y = b;
 	int c = strcmp(catalog_type_em_name(x->type), catalog_type_em_name(y->type));
-	return c ? c : strcasecmp(x->job_name ? x->job_name : x->name, y->job_name ? y->job_name : y->name);
+	return c ? c : strcasecmp(x->name, y->name);
 }
 
-/* Jobs as GET /api/jobs shows them (each from its newest session), those with a
- * session matching where when where is set; in name order unless sorted says q's
- * order; q's skip and limit page them. */
-static enum rc query_jobs(struct req *r, const struct qexpr *where, const struct query *q, int sorted,
-                          struct em__emit *e, int64_t *total)
+/* Jobs as GET /api/jobs shows them (core/jobs.h), those with a session matching where
+ * when where is set (a job that never ran: matching filter); in name order unless sorted says q's order; q's skip and limit
+ * page them. */
+static enum rc query_jobs(struct req *r, const struct qexpr *where, const struct qexpr *filter, const struct query *q,
+                          int sorted, struct em__emit *e, int64_t *total)
 {
 	struct idset ids = {.a = r->arena};
-	struct jobs j = {.a = r->arena, .only = where ? &ids : NULL};
+	struct jobs j = {.a = r->arena, .only = where ? &ids : NULL, .filter = filter};
 	enum rc rc = RC_OK;
 	if(where) {
 		struct query all = {.where = where, .order = QO_CREATION, .limit = -1};
 		rc = core_session_list(&all, r->arena, collect_job_id, &ids, NULL);
 	}
 	if(!rc)
-		rc = core_job_latest(r->arena, collect_job, &j);
+		rc = core_jobs(r->arena, collect_job, &j);
 	if(rc)
 		return rc;
 	if(sorted && q->order == QO_TYPE)
@@ -439,6 +483,116 @@ static void query_tasks(struct req *r, const struct qtype *qt, int entity, int64
 	page_tail(&o, end > from ? end - from : 0, &pc);
 }
 
+/* ---------- estate types: repositories, backups, restore points ----------
+ * Filtered here on UID and Name (the estate's own lists filter by name only), in name
+ * order (sortAsc or sortDesc=Name), paged. */
+
+static const struct em_field estate_fields[] = {
+	{"UID", QF_ID, EMK_UID}, {"Name", QF_NAME, EMK_TEXT}, {NULL, 0, 0},
+};
+
+static int estate_match(const struct estate_rec *e, const struct qexpr *x)
+{
+	if(!x)
+		return 1;
+	switch(x->op) {
+	case Q_AND: return estate_match(e, x->a) && estate_match(e, x->b);
+	case Q_OR: return estate_match(e, x->a) || estate_match(e, x->b);
+	case Q_NOT: return !estate_match(e, x->a);
+	default: break;
+	}
+	int c = x->field == QF_ID ? memcmp(e->id.b, x->u.b, sizeof(x->u.b)) : strcasecmp(e->name, x->s ? x->s : "");
+	switch(x->op) {
+	case Q_EQ: return c == 0;
+	case Q_NE: return c != 0;
+	case Q_LT: return c < 0;
+	case Q_GT: return c > 0;
+	case Q_LE: return c <= 0;
+	case Q_GE: return c >= 0;
+	default: return 0;
+	}
+}
+
+static void estate_emit(struct em__emit *e, int kind, const struct estate_rec *x)
+{
+	if(kind == EK_repository)
+		em__render_repository(e->r, e->o, x, e->entity, 0);
+	else if(kind == EK_backup)
+		em__render_backup(e->r, e->o, x, e->entity, 0);
+	else
+		em__render_restore_point(e->r, e->o, x, e->entity, 0);
+}
+
+/* The matches, read before any is rendered (rendering reads the store). */
+struct estate_rows {
+	const struct qexpr *where;
+	struct em__rows rows;
+};
+
+static int stop_at_first(void *ctx, const struct estate_rec *x)
+{
+	(void)ctx;
+	(void)x;
+	return 1;
+}
+
+static int estate_row(void *ctx, const struct estate_rec *x)
+{
+	struct estate_rows *s = ctx;
+	return estate_match(x, s->where) ? em__rows_add(&s->rows, x) : 0;
+}
+
+static void query_estate(struct req *r, const struct qtype *qt, int entity, int64_t page_size, int64_t page)
+{
+	const char *sa = req_query(r, "sortAsc"), *sd = req_query(r, "sortDesc");
+	if(sa && sd) {
+		em__error(r, RC_INVALID, 400, "use sortAsc or sortDesc, not both");
+		return;
+	}
+	if((sa && strcasecmp(sa, "Name")) || (sd && strcasecmp(sd, "Name"))) {
+		em__error(r, RC_INVALID, 400, sa ? "query parameter sortAsc names an unknown field (Name)"
+		                                 : "query parameter sortDesc names an unknown field (Name)");
+		return;
+	}
+	struct em_filter_ctx fc = {.fields = estate_fields, .a = r->arena};
+	struct em_filter_err err;
+	struct estate_rows s = {.rows = {.a = r->arena}};
+	if(em_filter_parse(&fc, req_query(r, "filter"), &s.where, &err)) {
+		em__error(r, RC_INVALID, 400, err.msg);
+		return;
+	}
+	/* Unfiltered pages are read from the store as pages (the name order is the store's);
+	 * a filter is applied here, to every object of the kind. */
+	int paged = !s.where && page_size > 0;
+	struct estate_query q = {.kind = qt->kind, .after_usn = -1, .limit = paged ? 1 : 0};
+	int64_t total = 0;
+	enum rc rc = core_estate_list(&q, r->arena, paged ? stop_at_first : estate_row, &s, paged ? &total : NULL);
+	if(!paged)
+		total = (int64_t)s.rows.n;
+	int64_t from = page_size > 0 ? (page - 1) * page_size : 0;
+	int64_t end = page_size > 0 && from + page_size < total ? from + page_size : total;
+	if(!rc && paged && end > from) {
+		q.offset = sd ? total - end : from;
+		q.limit = end - from;
+		rc = core_estate_list(&q, r->arena, em__rows_add, &s.rows, NULL);
+	}
+	if(rc) {
+		em__error(r, rc, 0, "cannot run the query");
+		return;
+	}
+	struct em__out o;
+	em__out_begin(r, &o, 200);
+	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page, .total = total};
+	page_head(&o, &pc);
+	struct em__emit e = {.r = r, .o = &o, .entity = entity};
+	size_t base = paged ? 0 : (size_t)from, n = end > from ? (size_t)(end - from) : 0;
+	for(size_t i = 0; i < n && base + i < s.rows.n; i++) {
+		size_t k = sd ? (paged ? n - 1 - i : s.rows.n - 1 - base - i) : base + i;
+		estate_emit(&e, qt->kind, &s.rows.v[k]);
+	}
+	page_tail(&o, end > from ? end - from : 0, &pc);
+}
+
 static void page_head(struct em__out *o, void *ctx)
 {
 	struct page_ctx *pc = ctx;
@@ -515,7 +669,8 @@ void em__query(struct req *r)
 	if(!qt) {
 		em__error(r, RC_INVALID, 400, type ? "query parameter type names an unsupported type (BackupJobSession, "
 		                                    "ReplicaJobSession, RestoreSession, SystemSession, BackupTaskSession, "
-		                                    "ReplicaTaskSession, Job, Task)"
+		                                    "ReplicaTaskSession, Job, Task, Repository, Backup, "
+		                                    "RestorePoint)"
 		                                  : "query parameter type is required");
 		return;
 	}
@@ -531,6 +686,10 @@ void em__query(struct req *r)
 	}
 	if(qt->emtask) {
 		query_tasks(r, qt, entity, page_size, page);
+		return;
+	}
+	if(qt->kind) {
+		query_estate(r, qt, entity, page_size, page);
 		return;
 	}
 	struct query q = {.order = QO_CREATION, .asc = 0, .limit = -1, .want_total = 1};
@@ -596,7 +755,7 @@ void em__query(struct req *r)
 	struct page_ctx pc = {.r = r, .qt = qt, .entity = entity, .page_size = page_size, .page = page};
 	page_head(&o, &pc);
 	struct em__emit e = {.r = r, .o = &o, .entity = entity};
-	enum rc rc = query_jobs(r, where ? q.where : NULL, &q, sa || sd, &e, &pc.total);
+	enum rc rc = query_jobs(r, where ? q.where : NULL, where, &q, sa || sd, &e, &pc.total);
 	if(rc) {
 		em__error(r, rc, 0, "cannot run the query");
 		return;
