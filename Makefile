@@ -108,11 +108,9 @@ $(BUILD)/sessiond-gen: bench/gen.c $(BUILD)/libsessiond.a
 
 bench: $(PROGRAMS) $(BUILD)/sessiond-gen
 	bench/run
-	/usr/bin/python3 bench/vbr_estate.py
 
 bench-quick: $(PROGRAMS) $(BUILD)/sessiond-gen
 	bench/run --quick
-	/usr/bin/python3 bench/vbr_estate.py --quick
 
 # Fuzzing (docs/RELIABILITY.md): `make fuzz` builds every tests/fuzz/fuzz_*.c into build-fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds over its seed corpus.

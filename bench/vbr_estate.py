@@ -1,7 +1,7 @@
 """The VBR dialect's estate lists at scale: repositories, jobs and restore points of a store
 holding 100,000 estate objects (10,000 with --quick), seeded through the ingest API, each list
 against nginx serving the same bytes (the pattern of bench.py, whose servers and wrk runner it
-uses). Run by make bench (after bench/run) or alone: /usr/bin/python3 bench/vbr_estate.py.
+uses). Run by make bench (bench/run, last) or alone: /usr/bin/python3 bench/vbr_estate.py.
 Prints medians and writes build/bench/vbr-estate-{full,quick}.json. Every process it starts is
 stopped on exit."""
 import argparse
@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--objects", type=int)
     ap.add_argument("--duration", type=int)
     ap.add_argument("--runs", type=int, default=3)
-    a = ap.parse_args()
+    a, _ = ap.parse_known_args()   # bench/run hands every script its arguments
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     n = a.objects or (10000 if a.quick else 100000)
