@@ -1,5 +1,5 @@
 /* vbr_int: what the files of the VBR dialect (src/api/vbr/) share and nothing else sees:
- * rendering helpers, query parameters and paging, the long poll, and the handlers the
+ * rendering pieces, query parameters and paging, the long poll, and the handlers the
  * route table (routes.c) names. api/vbr.h is the dialect's public header. */
 #ifndef SESSIOND_API_VBR_INT_H
 #define SESSIOND_API_VBR_INT_H
