@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/vbr.h"
 #include "core/auth.h"
 #include "model/catalog.h"
 #include "core/core.h"
@@ -556,6 +557,8 @@ static int serve(void)
 	auth_login_limit((int)conf_int("login-failures"));
 	auth_login_concurrency((int)conf_int("login-concurrency"));
 	api_init();
+	vbr_self_set(&(struct vbr_self){.tls = conf_str("tls-cert") && *conf_str("tls-cert"),
+	                                .retention_days = (int)conf_int("retention-days"), .db = conf_str("db")});
 	feed_start();
 	struct conf *listen = conf_find("listen", 6);
 	struct http_config hc = {
