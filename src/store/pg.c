@@ -73,23 +73,34 @@ static struct pg_conn *caught_up(struct store *s, struct pg_conn *c)
 	return c;
 }
 
-static struct pg_conn *reader(struct store *s)
+/* A read connection of this thread, linked into the store's list (closed with it). */
+static struct pg_conn *conn_new(struct store *s, const char *uri)
 {
-	const char *uri = s->read_uri ? s->read_uri : s->uri;
-	struct pg_conn *c = pthread_getspecific(s->key);
-	if(c)
-		return conn_ready(c, uri) ? NULL : s->read_uri ? caught_up(s, c) : c;
-	c = xcalloc(1, sizeof(*c));
-	char err[256];
-	if(pg_connect(c, uri, err, sizeof(err))) {
-		/* kept: the next call on this thread tries again */
-	}
+	struct pg_conn *c = xcalloc(1, sizeof(*c));
+	conn_ready(c, uri);   /* a failure is kept: the next call tries again */
 	pthread_mutex_lock(&s->conns_lock);
 	c->next = s->conns;
 	s->conns = c;
 	pthread_mutex_unlock(&s->conns_lock);
-	pthread_setspecific(s->key, c);
-	if(PQstatus(c->db) != CONNECTION_OK)
+	return c;
+}
+
+static struct pg_conn *reader(struct store *s)
+{
+	const char *uri = s->read_uri ? s->read_uri : s->uri;
+	struct pg_conn *c = pthread_getspecific(s->key);
+	if(!c) {
+		c = conn_new(s, uri);
+		pthread_setspecific(s->key, c);
+	}
+	/* A read made from a list's callback, while this thread's connection streams the
+	 * list, takes a connection of its own (one more per level of nesting). */
+	while(c->streaming) {
+		if(!c->nested)
+			c->nested = conn_new(s, uri);
+		c = c->nested;
+	}
+	if(conn_ready(c, uri))
 		return NULL;
 	return s->read_uri ? caught_up(s, c) : c;
 }
@@ -278,6 +289,7 @@ static enum rc list_stream(struct pg_conn *c, const char *sql, const struct pg_p
 	enum rc rc = RC_OK;
 	int stop = 0;
 	PGresult *r;
+	c->streaming = 1;
 	while((r = PQgetResult(c->db))) {
 		ExecStatusType st = PQresultStatus(r);
 		if(st == PGRES_SINGLE_TUPLE) {
@@ -288,6 +300,7 @@ static enum rc list_stream(struct pg_conn *c, const char *sql, const struct pg_p
 		}
 		PQclear(r);
 	}
+	c->streaming = 0;
 	return rc;
 }
 

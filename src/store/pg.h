@@ -51,6 +51,8 @@ struct pg_conn {
 	struct pg_conn *primary;    /* this thread's connection to the primary, for reads the replica
 	                               has not caught up with */
 	int64_t replica_usn;        /* the usn the replica had replayed when last asked */
+	int streaming;              /* a list is being read from it row by row */
+	struct pg_conn *nested;     /* for reads made meanwhile (from the list's callback) */
 };
 
 struct store {

@@ -75,6 +75,7 @@ def practices(srv, version="1.3-rev2"):
     return {p["bestPractice"]: p for p in body["items"]}
 
 
+@pytest.mark.sqlite_only
 def test_best_practices_of_a_plain_server(fresh_server, version):
     if not has12(version):
         fresh_server.api("viewer").get("/api/v1/securityAnalyzer/bestPractices", version=version, status=404)
@@ -90,6 +91,7 @@ def test_best_practices_of_a_plain_server(fresh_server, version):
     assert len({x["id"] for x in p.values()}) == 5
 
 
+@pytest.mark.sqlite_only
 def test_best_practices_that_hold(server_factory):
     srv = server_factory(extra_args=["--retention-days", "30"])
     os.chmod(srv.db, 0o600)
