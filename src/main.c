@@ -356,6 +356,11 @@ static int db_lock(const char *db)
 		return -1;
 	}
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if(fd < 0 && (errno == EROFS || errno == EACCES)) {
+		/* The database cannot be written either: opening it says so with its own cause. */
+		log_warn("cannot create the lock file %s (%s); not locking", path, strerror(errno));
+		return 0;
+	}
 	if(fd < 0) {
 		log_error("cannot open the lock file %s: %s", path, strerror(errno));
 		return -1;
@@ -633,6 +638,10 @@ static int serve(void)
 	const char *db = conf_str("db");
 	if(db_is_file(db) && db_lock(db))
 		return 1;
+	for(size_t i = 0; i < NCONF && log_enabled(LL_DEBUG); i++)
+		for(int k = 0; k < (confs[i].type == C_LIST ? confs[i].nlist : 1); k++)
+			log_debug("config: --%s %s", confs[i].name,
+			          confs[i].type == C_LIST ? confs[i].list[k] : confs[i].value ? confs[i].value : "(unset)");
 	struct conf *listen = conf_find("listen", 6);
 	struct http_config hc = {
 		.nlisten = listen->nlist,

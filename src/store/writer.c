@@ -65,7 +65,8 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 	if(timer)
 		timer(time_now_us() - t0);
 	if(crc) {
-		const char *why = ops->tx_error(w->s);
+		char why[200];   /* copied: the rollback overwrites the backend's message */
+		snprintf(why, sizeof(why), "%s", ops->tx_error(w->s));
 		ops->tx_rollback(w->s);
 		for(struct store_op *op = batch; op; op = op->next)
 			if(!op->rc)
