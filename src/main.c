@@ -693,6 +693,7 @@ static int serve(void)
 	feed_start();
 	if(http_start(&hc, err, sizeof(err))) {
 		feed_shutdown();
+		api_metrics_shutdown();
 		api_shutdown();
 		core_close();
 		return start_failed(1, err);
@@ -718,6 +719,7 @@ static int serve(void)
 	core_lease_stop();
 	feed_shutdown();   /* long polls answer now */
 	http_stop(10000);
+	api_metrics_shutdown();
 	api_shutdown();
 	core_close();
 	log_info("stopped");

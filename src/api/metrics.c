@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -101,12 +102,6 @@ void api_metrics_request(enum metrics_class c, int status, int64_t duration_us)
 
 static void commit_time(int64_t us) { hist_observe(&m.commit, commit_bounds, NCOMMIT_BOUNDS, us); }
 
-void api_metrics_init(const char *version, int64_t started_us)
-{
-	m.version = version;
-	m.started_us = started_us;
-	core_on_commit_time(commit_time);
-}
 
 /* ---------- what the store holds, rendered once per usn ---------- */
 
@@ -115,6 +110,9 @@ static struct {
 	int valid;
 	int64_t usn;
 	struct buf text;           /* the rendered store section */
+	pthread_t warm;            /* reads the store once at start (api_metrics_init) */
+	int warming;
+	int stopping;              /* api_metrics_shutdown: the warm-up ends early */
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void label(struct buf *b, const char *k, const char *v, int comma)
@@ -199,51 +197,154 @@ static void count_split(struct counts *c, const struct qexpr *base, int dim, int
 	count_level(c, base, dim, mid, hi, code, n - left);
 }
 
-struct jobs {
-	struct arena *a;
-	struct buf *b;
-	struct buf success;        /* sessiond_job_last_success_time_seconds lines */
-	enum rc rc;
+/* Every job's newest session and last success, kept from the sessions that changed since
+ * the last refresh (usn above the one seen): the first refresh reads every session once, in
+ * chunks; later ones read only what changed. Guarded by cache.lock. */
+struct job {
+	struct uuid id;
+	char *name;                /* job name (the session's name when it has none); NULL: free slot */
+	struct uuid sid;           /* its newest session (by creation, then id) */
+	int64_t creation_us;
+	int type, state, result;
+	int64_t success_end_us;    /* end of its newest successful session; 0: none */
 };
 
-static int newest_success(void *ctx, const struct sess_rec *s)
+static struct {
+	struct job *v;             /* open addressing by job id; cap a power of two */
+	size_t n, cap;
+	int64_t usn;               /* sessions up to this usn are in */
+} jobs;
+
+#define JOB_CHUNK 2000
+
+static size_t job_slot(const struct job *v, size_t cap, const struct uuid *id)
 {
-	*(int64_t *)ctx = s->end_us;
-	return 1;
+	uint64_t h = 1469598103934665603ull;
+	for(size_t i = 0; i < sizeof(id->b); i++)
+		h = (h ^ id->b[i]) * 1099511628211ull;
+	size_t k = (size_t)h & (cap - 1);
+	while(v[k].name && !uuid_eq(&v[k].id, id))
+		k = (k + 1) & (cap - 1);
+	return k;
 }
 
-static void job_labels(struct buf *b, const struct sess_rec *s)
+static struct job *job_get(const struct uuid *id)
+{
+	if((jobs.n + 1) * 2 > jobs.cap) {
+		size_t cap = jobs.cap ? jobs.cap * 2 : 256;
+		struct job *v = xcalloc(cap, sizeof(*v));
+		for(size_t i = 0; i < jobs.cap; i++)
+			if(jobs.v[i].name)
+				v[job_slot(v, cap, &jobs.v[i].id)] = jobs.v[i];
+		free(jobs.v);
+		jobs.v = v;
+		jobs.cap = cap;
+	}
+	struct job *j = &jobs.v[job_slot(jobs.v, jobs.cap, id)];
+	if(!j->name) {
+		j->id = *id;
+		j->name = xstrdup("");
+		j->creation_us = INT64_MIN;
+		jobs.n++;
+	}
+	return j;
+}
+
+struct delta {
+	int64_t last_usn;
+	int rows;
+};
+
+static int job_seen(void *ctx, const struct sess_rec *s)
+{
+	struct delta *d = ctx;
+	d->last_usn = s->usn;
+	d->rows++;
+	if(uuid_is_nil(&s->job_id))
+		return 0;
+	struct job *j = job_get(&s->job_id);
+	if(s->creation_us > j->creation_us ||
+	   (s->creation_us == j->creation_us && memcmp(s->id.b, j->sid.b, sizeof(s->id.b)) >= 0)) {
+		const char *name = s->job_name ? s->job_name : s->name ? s->name : "";
+		if(strcmp(j->name, name)) {
+			free(j->name);
+			j->name = xstrdup(name);
+		}
+		j->sid = s->id;
+		j->creation_us = s->creation_us;
+		j->type = s->type;
+		j->state = s->state;
+		j->result = s->result;
+	}
+	if(s->result == RES_SUCCESS && s->end_us > j->success_end_us)
+		j->success_end_us = s->end_us;
+	return 0;
+}
+
+/* Reads the sessions that changed since jobs.usn, up to usn. */
+static enum rc jobs_refresh(int64_t usn)
+{
+	struct arena a;
+	arena_init(&a);
+	enum rc rc = RC_OK;
+	while(!rc && jobs.usn < usn) {
+		if(__atomic_load_n(&cache.stopping, __ATOMIC_RELAXED)) {
+			rc = RC_BUSY;
+			break;
+		}
+		struct delta d = {.last_usn = jobs.usn};
+		struct query q = {.where = q_int(&a, QF_USN, Q_GT, jobs.usn), .order = QO_USN, .asc = 1, .limit = JOB_CHUNK};
+		rc = core_session_list(&q, &a, job_seen, &d, NULL);
+		if(!rc)
+			jobs.usn = d.rows < JOB_CHUNK ? usn : d.last_usn;
+		arena_reset(&a);
+	}
+	arena_free(&a);
+	return rc;
+}
+
+static int job_order(const void *x, const void *y)
+{
+	const struct job *a = *(const struct job *const *)x, *b = *(const struct job *const *)y;
+	int c = strcasecmp(a->name, b->name);
+	return c ? c : memcmp(a->id.b, b->id.b, sizeof(a->id.b));
+}
+
+static void job_labels(struct buf *b, const struct job *j)
 {
 	char id[UUID_STR_LEN + 1];
-	uuid_format(&s->job_id, id);
-	label(b, "job", s->job_name ? s->job_name : s->name, 0);
+	uuid_format(&j->id, id);
+	label(b, "job", j->name, 0);
 	label(b, "job_id", id, 1);
 }
 
-static int job_row(void *ctx, const struct sess_rec *s)
+static void render_jobs(struct buf *b)
 {
-	struct jobs *j = ctx;
-	struct buf *b = j->b;
-	buf_addstr(b, "sessiond_job_last_result{");
-	job_labels(b, s);
-	label(b, "type", catalog_type_name(s->type), 1);
-	label(b, "state", catalog_state_name(s->state), 1);
-	label(b, "result", catalog_result_name(s->result), 1);
-	buf_printf(b, "} %d\n", s->result);
-	int64_t end = s->result == RES_SUCCESS ? s->end_us : 0;
-	if(!end) {
-		struct query q = {.where = q_and(j->a, q_uuid(j->a, QF_JOB_ID, Q_EQ, &s->job_id),
-		                                 q_int(j->a, QF_RESULT, Q_EQ, RES_SUCCESS)),
-		                  .order = QO_END, .asc = 0, .limit = 1};
-		if((j->rc = core_session_list(&q, j->a, newest_success, &end, NULL)))
-			return 1;
+	const struct job **v = xcalloc(jobs.n ? jobs.n : 1, sizeof(*v));
+	size_t n = 0;
+	for(size_t i = 0; i < jobs.cap; i++)
+		if(jobs.v[i].name)
+			v[n++] = &jobs.v[i];
+	qsort(v, n, sizeof(*v), job_order);
+	buf_addstr(b, "# HELP sessiond_job_last_result Result code of each job's newest session "
+	              "(0 None: running, 1 Success, 2 Warning, 3 Failed).\n# TYPE sessiond_job_last_result gauge\n");
+	for(size_t i = 0; i < n; i++) {
+		buf_addstr(b, "sessiond_job_last_result{");
+		job_labels(b, v[i]);
+		label(b, "type", catalog_type_name(v[i]->type), 1);
+		label(b, "state", catalog_state_name(v[i]->state), 1);
+		label(b, "result", catalog_result_name(v[i]->result), 1);
+		buf_printf(b, "} %d\n", v[i]->result);
 	}
-	if(end) {
-		buf_addstr(&j->success, "sessiond_job_last_success_time_seconds{");
-		job_labels(&j->success, s);
-		buf_printf(&j->success, "} %.3f\n", (double)end / 1e6);
-	}
-	return 0;
+	buf_addstr(b, "# HELP sessiond_job_last_success_time_seconds End of each job's newest successful session, "
+	              "seconds since the epoch.\n# TYPE sessiond_job_last_success_time_seconds gauge\n");
+	for(size_t i = 0; i < n; i++)
+		if(v[i]->success_end_us) {
+			buf_addstr(b, "sessiond_job_last_success_time_seconds{");
+			job_labels(b, v[i]);
+			buf_printf(b, "} %.3f\n", (double)v[i]->success_end_us / 1e6);
+		}
+	free(v);
 }
 
 /* The store section into b; RC_OK or the failing read's rc. */
@@ -265,18 +366,9 @@ static enum rc render_store(struct buf *b, int64_t usn)
 		           (long long)c.running);
 		buf_printf(b, "# HELP sessiond_usn The newest update sequence number.\n"
 		              "# TYPE sessiond_usn gauge\nsessiond_usn %lld\n", (long long)usn);
-		struct jobs j = {.a = &a, .b = b};
-		buf_init(&j.success, 0);
-		buf_addstr(b, "# HELP sessiond_job_last_result Result code of each job's newest session "
-		              "(0 None: running, 1 Success, 2 Warning, 3 Failed).\n"
-		              "# TYPE sessiond_job_last_result gauge\n");
-		rc = core_job_latest(&a, job_row, &j);
+		rc = jobs_refresh(usn);
 		if(!rc)
-			rc = j.rc;
-		buf_addstr(b, "# HELP sessiond_job_last_success_time_seconds End of each job's newest successful "
-		              "session, seconds since the epoch.\n# TYPE sessiond_job_last_success_time_seconds gauge\n");
-		buf_add(b, j.success.p, j.success.len);
-		buf_free(&j.success);
+			render_jobs(b);
 	}
 	arena_free(&a);
 	return rc;
@@ -293,26 +385,61 @@ static void render_estate(struct buf *b) { (void)b; }
 
 /* ---------- the answer ---------- */
 
+/* Renders the store section again unless it is of the current usn; call with cache.lock. */
+static enum rc cache_refresh(void)
+{
+	int64_t usn = core_usn();
+	if(cache.valid && cache.usn == usn)
+		return RC_OK;
+	struct buf t;
+	buf_init(&t, 0);
+	enum rc rc = render_store(&t, usn);
+	if(rc) {
+		buf_free(&t);
+		return rc;
+	}
+	render_estate(&t);
+	buf_free(&cache.text);
+	cache.text = t;
+	cache.usn = usn;
+	cache.valid = 1;
+	return RC_OK;
+}
+
+/* The first refresh reads every session (seconds for a million): done at start, so the
+ * first scrape does not wait for it (one that comes earlier waits for the lock). */
+static void *warm_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&cache.lock);
+	cache_refresh();
+	pthread_mutex_unlock(&cache.lock);
+	return NULL;
+}
+
+void api_metrics_init(const char *version, int64_t started_us)
+{
+	m.version = version;
+	m.started_us = started_us;
+	core_on_commit_time(commit_time);
+	cache.stopping = 0;
+	cache.warming = pthread_create(&cache.warm, NULL, warm_main, NULL) == 0;
+}
+
+void api_metrics_shutdown(void)
+{
+	core_on_commit_time(NULL);
+	__atomic_store_n(&cache.stopping, 1, __ATOMIC_RELAXED);
+	if(cache.warming)
+		pthread_join(cache.warm, NULL);
+	cache.warming = 0;
+}
+
 void api_metrics(struct req *r)
 {
 	struct buf *b = &r->out;
-	int64_t usn = core_usn();
-	enum rc rc = RC_OK;
 	pthread_mutex_lock(&cache.lock);
-	if(!cache.valid || cache.usn != usn) {
-		struct buf t;
-		buf_init(&t, 0);
-		rc = render_store(&t, usn);
-		if(!rc) {
-			render_estate(&t);
-			buf_free(&cache.text);
-			cache.text = t;
-			cache.usn = usn;
-			cache.valid = 1;
-		} else {
-			buf_free(&t);
-		}
-	}
+	enum rc rc = cache_refresh();
 	if(!rc)
 		buf_add(b, cache.text.p, cache.text.len);
 	pthread_mutex_unlock(&cache.lock);

@@ -15,8 +15,11 @@ enum metrics_class { MC_VBR, MC_EM, MC_VBAZ, MC_INGEST, MC_OTHER, MC__COUNT };
 /** The class of a request answered by dialect d through route rt (NULL: none matched). */
 enum metrics_class api_metrics_class(const struct dialect *d, const struct route *rt);
 
-/** Records build information and the process start time; hooks the store commit timer. */
+/** Records build information and the process start time, hooks the store commit timer and
+ *  starts reading the store for the first scrape (on a thread of its own). */
 void api_metrics_init(const char *version, int64_t started_us);
+/** Ends that reading (before the store closes) and unhooks the commit timer. */
+void api_metrics_shutdown(void);
 
 /** Counts one answered request. Lock-free; any thread. */
 void api_metrics_request(enum metrics_class c, int status, int64_t duration_us);
