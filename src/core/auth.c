@@ -331,14 +331,16 @@ enum rc auth_user_current(int64_t uid, int64_t now_us, int64_t *gen, int *role)
 		arena_init(&a);
 		struct user_rec u;
 		enum rc rc = core_user_get_uid(uid, &a, &u);
-		arena_free(&a);
-		if(rc && rc != RC_NOTFOUND)
+		if(rc && rc != RC_NOTFOUND) {
+			arena_free(&a);
 			return rc;
+		}
 		e->uid = uid;
 		e->gen = rc ? 0 : u.gen;
 		e->role = rc ? ROLE_NONE : u.role;
 		e->fetched_us = now_us;
 		snprintf(e->name, sizeof(e->name), "%s", rc ? "" : u.name);
+		arena_free(&a);
 	}
 	if(!e->gen)
 		return RC_NOTFOUND;
