@@ -95,12 +95,15 @@ static void emit(struct buf *b)
 	}
 }
 
-/* Text lines escape control characters, so a decoded path cannot forge a line. */
+/* Text lines escape control characters (\xNN), '"' and '\\', so a decoded path cannot forge
+ * a line or end a quoted field. */
 static void add_escaped(struct buf *b, const char *s)
 {
 	for(const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if(*p < 0x20 || *p == 0x7f)
 			buf_printf(b, "\\x%02x", *p);
+		else if(*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
 		else
 			buf_addc(b, (char)*p);
 	}
