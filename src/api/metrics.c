@@ -8,6 +8,7 @@
  * found by halving code ranges whose total is not zero. */
 #include "api/metrics.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "core/core.h"
 #include "core/feed.h"
+#include "model/estate.h"
 #include "model/catalog.h"
 #include "util/timefmt.h"
 
@@ -374,14 +376,117 @@ static enum rc render_store(struct buf *b, int64_t usn)
 	return rc;
 }
 
-/* EXTENSION POINT (backup estate): missed runs and repositories. Render here, from core
- * reads, once the estate model exists:
- *   sessiond_missed_runs_total{job,job_id}              counter of recorded missed runs
- *   sessiond_job_next_run_time_seconds{job,job_id}      the next expected run
- *   sessiond_repository_capacity_bytes{repository,id}   gauge
- *   sessiond_repository_free_bytes{repository,id}       gauge
- * They belong in the store section (rendered once per usn, see render_store). */
-static void render_estate(struct buf *b) { (void)b; }
+/* ---------- the backup estate: missed runs and repositories ---------- */
+
+struct estate_pass {
+	struct buf *b;
+	struct buf repo[3];        /* capacity, free, used lines: each family stays together */
+	struct arena *a;
+	struct { struct uuid id; const char *name; int64_t missed; } *job;
+	size_t njob, cap;
+};
+
+static int estate_job(void *ctx, const struct estate_rec *e)
+{
+	struct estate_pass *p = ctx;
+	if(e->deleted)
+		return 0;
+	if(p->njob == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		void *v = arena_alloc(p->a, cap * sizeof(*p->job));
+		if(p->njob)
+			memcpy(v, p->job, p->njob * sizeof(*p->job));
+		p->job = v;
+		p->cap = cap;
+	}
+	p->job[p->njob].id = e->id;
+	p->job[p->njob].name = e->name;
+	p->job[p->njob].missed = 0;
+	p->njob++;
+	return 0;
+}
+
+static int estate_missed(void *ctx, const struct estate_rec *e)
+{
+	struct estate_pass *p = ctx;
+	for(size_t i = 0; i < p->njob && !e->deleted; i++)
+		if(uuid_eq(&p->job[i].id, &e->parent_id)) {
+			p->job[i].missed++;
+			break;
+		}
+	return 0;
+}
+
+/* A repository's capacity, free and used bytes and when they were measured, as reported. */
+static int estate_repository(void *ctx, const struct estate_rec *e)
+{
+	static const char *const fields[] = {"capacityBytes", "freeBytes", "usedBytes"};
+	static const char *const metric[] = {"sessiond_repository_capacity_bytes", "sessiond_repository_free_bytes",
+	                                     "sessiond_repository_used_bytes"};
+	struct estate_pass *p = ctx;
+	json_t *props = e->deleted || !e->props ? NULL : json_loads(e->props, 0, NULL);
+	if(!props)
+		return 0;
+	char id[UUID_STR_LEN + 1];
+	uuid_format(&e->id, id);
+	for(size_t f = 0; f < 3; f++) {
+		json_t *v = json_object_get(props, fields[f]);
+		if(!json_is_integer(v))
+			continue;
+		struct buf *b = &p->repo[f];
+		buf_printf(b, "%s{", metric[f]);
+		label(b, "repository", e->name, 0);
+		label(b, "id", id, 1);
+		buf_printf(b, "} %lld\n", (long long)json_integer_value(v));
+	}
+	json_decref(props);
+	return 0;
+}
+
+/* Missed runs recorded per declared job and each repository's space, from the estate (its
+ * objects carry usns, so this section follows the same cache as the sessions). Next expected
+ * runs change with the clock, not the usn: they are shown by the dialects' job views. */
+static enum rc render_estate(struct buf *b)
+{
+	struct arena a;
+	arena_init(&a);
+	struct estate_pass p = {.b = b, .a = &a};
+	struct estate_query q = {.kind = EK_job};
+	enum rc rc = core_estate_list(&q, &a, estate_job, &p, NULL);
+	q.kind = EK_missedRun;
+	if(!rc)
+		rc = core_estate_list(&q, &a, estate_missed, &p, NULL);
+	if(!rc) {
+		buf_addstr(b, "# HELP sessiond_job_missed_runs Missed runs recorded for each declared job.\n"
+		              "# TYPE sessiond_job_missed_runs gauge\n");
+		for(size_t i = 0; i < p.njob; i++) {
+			char id[UUID_STR_LEN + 1];
+			uuid_format(&p.job[i].id, id);
+			buf_addstr(b, "sessiond_job_missed_runs{");
+			label(b, "job", p.job[i].name, 0);
+			label(b, "job_id", id, 1);
+			buf_printf(b, "} %lld\n", (long long)p.job[i].missed);
+		}
+		static const char *const head[] = {
+			"# HELP sessiond_repository_capacity_bytes Capacity of each repository, as reported.\n"
+			"# TYPE sessiond_repository_capacity_bytes gauge\n",
+			"# HELP sessiond_repository_free_bytes Free space of each repository, as reported.\n"
+			"# TYPE sessiond_repository_free_bytes gauge\n",
+			"# HELP sessiond_repository_used_bytes Space used by backups in each repository, as reported.\n"
+			"# TYPE sessiond_repository_used_bytes gauge\n"};
+		for(int f = 0; f < 3; f++)
+			buf_init(&p.repo[f], 0);
+		q.kind = EK_repository;
+		rc = core_estate_list(&q, &a, estate_repository, &p, NULL);
+		for(int f = 0; f < 3; f++) {
+			buf_addstr(b, head[f]);
+			buf_add(b, p.repo[f].p, p.repo[f].len);
+			buf_free(&p.repo[f]);
+		}
+	}
+	arena_free(&a);
+	return rc;
+}
 
 /* ---------- the answer ---------- */
 
@@ -394,11 +499,12 @@ static enum rc cache_refresh(void)
 	struct buf t;
 	buf_init(&t, 0);
 	enum rc rc = render_store(&t, usn);
+	if(!rc)
+		rc = render_estate(&t);
 	if(rc) {
 		buf_free(&t);
 		return rc;
 	}
-	render_estate(&t);
 	buf_free(&cache.text);
 	cache.text = t;
 	cache.usn = usn;

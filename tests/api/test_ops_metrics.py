@@ -217,3 +217,37 @@ def test_health_and_readiness(fresh_server):
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     r = requests.get(fresh_server.base_url + "/readyz", timeout=5)
     assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_missed_runs_and_repository_space_from_the_estate():
+    srv = Server(extra_args=["--schedule-check", "200"])
+    try:
+        srv.start()
+        rep, viewer = srv.api("reporter"), srv.api("viewer")
+        jid, rid = str(uuid.uuid4()), str(uuid.uuid4())
+        rep.put("/api/v1/estate/job/" + jid, json={"name": "silent", "type": "BackupJob", "schedule": "1s",
+                                                  "graceSeconds": 0}, schema=False, status=200)
+        rep.put("/api/v1/estate/repository/" + rid, json={"name": "repo \"A\"", "capacityBytes": 1000,
+                                                         "freeBytes": 250}, schema=False, status=200)
+
+        def api_missed():
+            r = viewer.get("/api/v1/estate/missedRun?parentId=%s&limit=1000" % jid, schema=False, status=200)
+            return r.body["pagination"]["total"]
+        deadline = time.monotonic() + 15
+        while api_missed() < 2:
+            assert time.monotonic() < deadline, "no missed runs recorded"
+            time.sleep(0.2)
+        # the sweep keeps recording: compare one scrape with the API right after it, twice
+        for _ in range(2):
+            fams = scrape(srv)
+            got = value(fams, "sessiond_job_missed_runs", job="silent", job_id=jid)
+            assert got <= api_missed() and got >= 2
+        rep.delete("/api/v1/estate/job/" + jid, schema=False, status=(200, 204))
+        fams = scrape(srv)
+        assert value(fams, "sessiond_repository_capacity_bytes", repository='repo "A"', id=rid) == 1000
+        assert value(fams, "sessiond_repository_free_bytes", repository='repo "A"', id=rid) == 250
+        assert not [v for n, l, v in fams.get("sessiond_repository_used_bytes", [])]
+        assert not [v for n, l, v in fams.get("sessiond_job_missed_runs", []) if l["job_id"] == jid]
+    finally:
+        srv.stop()
+        srv.cleanup()
