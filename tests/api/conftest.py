@@ -37,6 +37,7 @@ PASSWORDS = {"admin": ADMIN_PASSWORD, **{n: p for n, (_, p) in USERS.items()}}
 VERSIONS = schema.VBR_VERSIONS
 LATEST = "1.3-rev2"
 START_TIMEOUT = 10.0
+TOKEN_REUSE_S = 600     # Server.api() logs in again after this (access tokens last 900 s)
 STOP_TIMEOUT = 5.0
 
 
@@ -321,10 +322,12 @@ class Server:
     # -- clients ---------------------------------------------------------------------------
     def api(self, user="admin", version=LATEST):
         """A client logged in as `user` (token cached per user for speed)."""
-        if user not in self._tokens:
+        cached = self._tokens.get(user)
+        # access tokens last 15 minutes and a slow run (sanitizers) outlasts that: log in again
+        if cached is None or time.monotonic() - cached[1] > TOKEN_REUSE_S:
             tok = self.client.token(user, PASSWORDS[user], version=LATEST)
-            self._tokens[user] = tok["access_token"]
-        return self.client.bound(token=self._tokens[user], version=version)
+            self._tokens[user] = cached = (tok["access_token"], time.monotonic())
+        return self.client.bound(token=cached[0], version=version)
 
     def anon(self, version=LATEST):
         return self.client.bound(token=None, version=version)
