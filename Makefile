@@ -2,7 +2,7 @@
 # every test (scripts/check); `make SAN=1 check` does the same under ASan/UBSan.
 CC      ?= cc
 PKG     := pkg-config
-PKGS    := libmicrohttpd sqlite3 libsodium jansson libpq
+PKGS    := libmicrohttpd sqlite3 libsodium jansson libpq gnutls
 SAN     ?=
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -144,6 +144,52 @@ sanitize:
 sanitize-tests: $(BUILD)/sessiond $(UNIT_BIN)
 	@scripts/check --san $(BUILD)
 
+# Installation (docs/OPERATIONS.md): `make install [PREFIX=/usr/local] [DESTDIR=…]` puts the
+# programs, man pages, the systemd unit (its ExecStart pointed at BINDIR), the sysusers.d entry
+# of the sessiond user, the settings file (not over an existing one), the bash completion of
+# sessionctl and the operations guide in place. `make deb` builds build/sessiond_VERSION_ARCH.deb
+# with dpkg-deb (PREFIX=/usr; postinst makes the user).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/sessiond
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR  ?= /etc
+DEB_ROOT    := $(BUILD)/deb/root
+DEB_ARCH     = $(shell dpkg --print-architecture)
+.PHONY: install deb
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/sessiond.8 $(DESTDIR)$(MANDIR)/man8/sessiond.8
+	install -m 644 man/sessionctl.1 $(DESTDIR)$(MANDIR)/man1/sessionctl.1
+	sed -e 's#/usr/local/bin/#$(BINDIR)/#' -e 's#/etc/default/#$(SYSCONFDIR)/default/#' \
+		packaging/sessiond.service > $(DESTDIR)$(UNITDIR)/sessiond.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/sessiond.service
+	install -m 644 packaging/sessiond.sysusers $(DESTDIR)$(SYSUSERSDIR)/sessiond.conf
+	install -m 644 tools/sessionctl/sessionctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/sessionctl
+	install -m 644 docs/OPERATIONS.md README.md $(DESTDIR)$(DOCDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/sessiond ] || \
+		install -m 644 packaging/sessiond.default $(DESTDIR)$(SYSCONFDIR)/default/sessiond
+
+deb: $(PROGRAMS)
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr UNITDIR=/lib/systemd/system \
+		SYSUSERSDIR=/usr/lib/sysusers.d
+	strip --strip-unneeded $(DEB_ROOT)/usr/bin/*
+	gzip -9n $(DEB_ROOT)/usr/share/man/man8/sessiond.8 $(DEB_ROOT)/usr/share/man/man1/sessionctl.1
+	install -d -m 755 $(DEB_ROOT)/DEBIAN
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' \
+		-e "s/@SIZE@/$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)/" \
+		packaging/debian/control.in > $(DEB_ROOT)/DEBIAN/control
+	echo /etc/default/sessiond > $(DEB_ROOT)/DEBIAN/conffiles
+	install -m 755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm $(DEB_ROOT)/DEBIAN/
+	dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(BUILD)/sessiond_$(VERSION)_$(DEB_ARCH).deb
+
 # Formats C sources with .clang-format (not run by check; the tree is close to it already).
 fmt:
 	clang-format -i $$(find src tools tests/unit tests/fuzz bench -name '*.[ch]')
@@ -151,4 +197,4 @@ fmt:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

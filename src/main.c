@@ -1,15 +1,19 @@
 /* sessiond: flags, configuration, user management, start and stop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "api/vbr.h"
+#include "api/metrics.h"
 #include "core/auth.h"
 #include "model/catalog.h"
 #include "core/core.h"
@@ -19,6 +23,7 @@
 #include "core/retention.h"
 #include "http/server.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 #define VERSION "0.1.0"
@@ -51,7 +56,10 @@ static struct conf confs[] = {
 	{.name = "demo-interval", .type = C_INT, .def = "1000", .min = 50, .max = 600000, .help = "milliseconds between demo simulator steps"},
 	{.name = "retention-days", .type = C_INT, .def = "0", .min = 0, .max = 36500, .help = "purge sessions that ended more than N days ago (0: keep all)"},
 	{.name = "retention-interval", .type = C_INT, .def = "3600", .min = 1, .max = 604800, .help = "seconds between retention runs"},
-	{.name = "log-level", .type = C_ENUM, .def = "info", .min = 0, .max = 0, .choices = "error|warn|info|debug", .help = "info and debug log one line per request"},
+	{.name = "log-level", .type = C_ENUM, .def = "info", .min = 0, .max = 0, .choices = "error|warn|info|debug", .help = "error: failures only; warn: also what an operator should look at; info: also one line per request and start/stop; debug: also details"},
+	{.name = "log-format", .type = C_ENUM, .def = "text", .choices = "text|json", .help = "text: \"TIME LEVEL message\" lines; json: one JSON object per line"},
+	{.name = "log-file", .type = C_STR, .def = NULL, .help = "append the log to this file (mode 0600) instead of stderr; reopened on SIGHUP"},
+	{.name = "metrics-bind", .type = C_STR, .def = NULL, .help = "HOST:PORT of a plain-HTTP listener serving /metrics without authentication (and /healthz, /readyz)"},
 	{.name = "threads", .type = C_INT, .def = "0", .min = 0, .max = 256, .choices = NULL, .help = "HTTP worker threads per listener (0: one per core)"},
 	{.name = "max-connections", .type = C_INT, .def = "1024", .min = 1, .max = 1000000, .choices = NULL, .help = "open connections per listener"},
 	{.name = "login-failures", .type = C_INT, .def = "10", .min = 0, .max = 1000000, .choices = NULL, .help = "failed logons a client address may make per minute before it gets 429; attempts in flight count (0: no limit)"},
@@ -148,6 +156,10 @@ static int conf_set(struct conf *c, const char *v, const char *from)
 			size_t l = bar ? (size_t)(bar - p) : strlen(p);
 			ok = l == vl && !strncasecmp(p, v, l);
 			p += l + (bar ? 1 : 0);
+		}
+		if(!ok && !strcmp(c->name, "log-level") && !strcasecmp(v, "warning")) {
+			v = "warn";   /* the spelling syslog and many tools use */
+			ok = 1;
 		}
 		if(!ok) {
 			fprintf(stderr, "sessiond: %s %s: want one of %s\n", from, c->name, c->choices);
@@ -307,8 +319,75 @@ static int valid_user_name(const char *s)
 	return 1;
 }
 
+/* ---------- the database file: private, and served by one process ---------- */
+
+/* Whether --db names a SQLite file (not a server URI such as postgres://…). */
+static int db_is_file(const char *db)
+{
+	return db && *db && !strstr(db, "://") && strncmp(db, "postgres", 8);
+}
+
+/* The database holds the token-signing key and password hashes: it, its WAL and its
+ * shared-memory index are the owner's alone. Files an older release created readable by
+ * others are tightened (each with a log line). */
+static void db_tighten(const char *db)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", ".lock"};
+	for(size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char path[4096];
+		struct stat st;
+		if(snprintf(path, sizeof(path), "%s%s", db, suffix[i]) >= (int)sizeof(path) || stat(path, &st) ||
+		   !S_ISREG(st.st_mode) || !(st.st_mode & 077))
+			continue;
+		if(chmod(path, st.st_mode & 0700))
+			log_warn("%s is readable by others (mode %03o) and cannot be changed: %s", path,
+			         (unsigned)(st.st_mode & 0777), strerror(errno));
+		else
+			log_warn("%s was mode %03o; now %03o (the database holds the token key and password hashes)",
+			         path, (unsigned)(st.st_mode & 0777), (unsigned)(st.st_mode & 0700));
+	}
+}
+
+/* Takes the exclusive lock "<db>.lock" for the life of the process: a second sessiond on
+ * the same database is refused here, before it does anything. 0, or -1 after saying why. */
+static int db_lock(const char *db)
+{
+	char path[4096];
+	if(snprintf(path, sizeof(path), "%s.lock", db) >= (int)sizeof(path)) {
+		log_error("the database path is too long");
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if(fd < 0 && (errno == EROFS || errno == EACCES)) {
+		/* The database cannot be written either: opening it says so with its own cause. */
+		log_warn("cannot create the lock file %s (%s); not locking", path, strerror(errno));
+		return 0;
+	}
+	if(fd < 0) {
+		log_error("cannot open the lock file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if(flock(fd, LOCK_EX | LOCK_NB)) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\r\n")] = 0;
+		log_error("another sessiond (pid %s) is serving the database %s (it holds %s); stop it first, or give "
+		          "this one its own --db", *pid ? pid : "unknown", db, path);
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if(ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write the pid into %s", path);
+	return 0;   /* fd stays open (and locked) until the process ends */
+}
+
 static enum rc open_db(char *err, size_t errlen)
 {
+	if(db_is_file(conf_str("db")))
+		db_tighten(conf_str("db"));
 	enum rc rc = core_open_read(conf_str("db"), conf_str("db-read"), err, errlen);
 	if(!rc && (rc = auth_init())) {
 		snprintf(err, errlen, "cannot initialise authentication (%s)", rc_name(rc));
@@ -483,7 +562,7 @@ static int first_admin(void)
 	const char *pw = getenv("SESSIOND_ADMIN_PASSWORD");
 	int64_t users = 0;
 	if(core_user_count(&users)) {
-		fprintf(stderr, "sessiond: cannot count the users\n");
+		log_error("cannot count the users");
 		return -1;
 	}
 	if(users != 0) {
@@ -504,17 +583,45 @@ static int first_admin(void)
 	}
 	char err[256];
 	if(put_user(1, "admin", ROLE_ADMIN, pw, err, sizeof(err))) {
-		fprintf(stderr, "sessiond: cannot create the admin user: %s\n", err);
+		log_error("cannot create the admin user: %s", err);
 		return -1;
 	}
-	if(pw == generated)
+	if(pw != generated)
+		log_warn("created user 'admin' with the password from SESSIOND_ADMIN_PASSWORD");
+	else if(log_to_file())   /* the password goes to the operator's terminal, not into a log file */
 		fprintf(stderr, "sessiond: created user 'admin' with password %s (shown once)\n", generated);
 	else
-		fprintf(stderr, "sessiond: created user 'admin' with the password from SESSIOND_ADMIN_PASSWORD\n");
+		log_warn("created user 'admin' with password %s (shown once)", generated);
+	sodium_memzero(generated, sizeof(generated));
 	return 0;
 }
 
 /* ---------- serve ---------- */
+
+/* A failure that ends the start: logged, and also on stderr when the log is a file. */
+static int start_failed(int status, const char *msg)
+{
+	log_error("%s", msg);
+	if(log_to_file())
+		fprintf(stderr, "sessiond: %s\n", msg);
+	return status;
+}
+
+/* SIGHUP: the log file is opened again (after rotation) and the TLS files read again. */
+static void reload(int tls)
+{
+	char err[512];
+	if(log_reopen(err, sizeof(err)))
+		log_error("SIGHUP: %s", err);
+	if(tls) {
+		if(http_tls_reload(err, sizeof(err)))
+			log_error("SIGHUP: TLS files not reloaded, the old certificate stays in use: %s", err);
+		else
+			log_info("SIGHUP: reloaded the TLS certificate %s and key %s for new connections", conf_str("tls-cert"),
+			         conf_str("tls-key"));
+	}
+	log_info("SIGHUP: log reopened%s", tls ? "" : " (no TLS configured)");
+}
 
 static int serve(void)
 {
@@ -528,38 +635,15 @@ static int serve(void)
 
 	char err[512] = "";
 	int64_t t0 = time_now_us();
-	if(open_db(err, sizeof(err))) {
-		fprintf(stderr, "sessiond: %s\n", err);
+	/* Order matters: the lock refuses a second process before it touches anything, and the
+	 * ports are bound before the database is opened or a user created. */
+	const char *db = conf_str("db");
+	if(db_is_file(db) && db_lock(db))
 		return 1;
-	}
-	if(first_admin()) {
-		core_close();
-		return 1;
-	}
-	int demo = conf_bool("demo");
-	if(demo) {
-		int64_t anchor = time_now_us(), n = 0;
-		const char *an = conf_str("demo-anchor");
-		if(an && time_parse(an, strlen(an), &anchor)) {
-			fprintf(stderr, "sessiond: --demo-anchor: want an RFC 3339 date-time\n");
-			core_close();
-			return 2;
-		}
-		if(demo_seed((uint64_t)conf_int("demo-seed"), anchor, &n)) {
-			fprintf(stderr, "sessiond: cannot write the demo history\n");
-			core_close();
-			return 1;
-		}
-		if(n)
-			fprintf(stderr, "sessiond: demo: wrote %lld sessions of history\n", (long long)n);
-	}
-	core_lease_default((int)conf_int("lease-seconds"));
-	auth_login_limit((int)conf_int("login-failures"));
-	auth_login_concurrency((int)conf_int("login-concurrency"));
-	api_init();
-	vbr_self_set(&(struct vbr_self){.tls = conf_str("tls-cert") && *conf_str("tls-cert"),
-	                                .retention_days = (int)conf_int("retention-days"), .db = conf_str("db")});
-	feed_start();
+	for(size_t i = 0; i < NCONF && log_enabled(LL_DEBUG); i++)
+		for(int k = 0; k < (confs[i].type == C_LIST ? confs[i].nlist : 1); k++)
+			log_debug("config: --%s %s", confs[i].name,
+			          confs[i].type == C_LIST ? confs[i].list[k] : confs[i].value ? confs[i].value : "(unset)");
 	struct conf *listen = conf_find("listen", 6);
 	struct http_config hc = {
 		.nlisten = listen->nlist,
@@ -574,22 +658,55 @@ static int serve(void)
 		.per_addr_limit = (unsigned)conf_int("max-connections-per-address"),
 		.waiting_per_user = (unsigned)conf_int("max-waiting-per-user"),
 		.response_max = (size_t)conf_int("max-response"),
+		.metrics_listen = conf_str("metrics-bind"),
 	};
-	const char *level = conf_str("log-level");
-	hc.access_log = !strcasecmp(level, "info") || !strcasecmp(level, "debug");
 	for(int i = 0; i < listen->nlist; i++)
 		hc.listen[i] = listen->list[i];
-	if(http_start(&hc, err, sizeof(err))) {
-		fprintf(stderr, "sessiond: %s\n", err);
-		feed_shutdown();
-		api_shutdown();
+	if((hc.tls_cert == NULL) != (hc.tls_key == NULL))
+		return start_failed(2, "--tls-cert and --tls-key go together");
+	if(http_bind(&hc, err, sizeof(err)))
+		return start_failed(1, err);
+	if(open_db(err, sizeof(err)))
+		return start_failed(1, err);
+	if(first_admin()) {
 		core_close();
 		return 1;
 	}
+	int demo = conf_bool("demo");
+	if(demo) {
+		int64_t anchor = time_now_us(), n = 0;
+		const char *an = conf_str("demo-anchor");
+		if(an && time_parse(an, strlen(an), &anchor)) {
+			core_close();
+			return start_failed(2, "--demo-anchor: want an RFC 3339 date-time");
+		}
+		if(demo_seed((uint64_t)conf_int("demo-seed"), anchor, &n)) {
+			core_close();
+			return start_failed(1, "cannot write the demo history");
+		}
+		if(n)
+			log_info("demo: wrote %lld sessions of history", (long long)n);
+	}
+	core_lease_default((int)conf_int("lease-seconds"));
+	auth_login_limit((int)conf_int("login-failures"));
+	auth_login_concurrency((int)conf_int("login-concurrency"));
+	api_init();
+	api_metrics_init(VERSION, t0);
+	vbr_self_set(&(struct vbr_self){.tls = conf_str("tls-cert") && *conf_str("tls-cert"),
+	                                .retention_days = (int)conf_int("retention-days"), .db = conf_str("db")});
+	feed_start();
+	if(http_start(&hc, err, sizeof(err))) {
+		feed_shutdown();
+		api_metrics_shutdown();
+		api_shutdown();
+		core_close();
+		return start_failed(1, err);
+	}
 	for(int i = 0; i < hc.nlisten; i++)
-		fprintf(stderr, "sessiond %s: serving %s://%s (database %s, started in %lld ms)\n", VERSION,
-		        hc.tls_cert ? "https" : "http", hc.listen[i], conf_str("db"),
-		        (long long)((time_now_us() - t0) / 1000));
+		log_info("sessiond %s: serving %s://%s (database %s, started in %lld ms)", VERSION,
+		         hc.tls_cert ? "https" : "http", hc.listen[i], db, (long long)((time_now_us() - t0) / 1000));
+	if(hc.metrics_listen)
+		log_info("serving /metrics without authentication on http://%s", hc.metrics_listen);
 	if(demo)
 		demo_start((uint64_t)conf_int("demo-seed"), (unsigned)conf_int("demo-interval"));
 	if(conf_int("retention-days") > 0)
@@ -598,17 +715,18 @@ static int serve(void)
 	core_missed_start((unsigned)conf_int("schedule-check"));
 	int sig = 0;
 	while(sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-		;
-	fprintf(stderr, "sessiond: %s: draining requests and stopping\n", strsignal(sig));
+		reload(hc.tls_cert != NULL);
+	log_info("%s: draining requests and stopping", strsignal(sig));
 	demo_stop();
 	retention_stop();
 	core_missed_stop();
 	core_lease_stop();
 	feed_shutdown();   /* long polls answer now */
 	http_stop(10000);
+	api_metrics_shutdown();
 	api_shutdown();
 	core_close();
-	fprintf(stderr, "sessiond: stopped\n");
+	log_info("stopped");
 	return 0;
 }
 
@@ -618,6 +736,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sessiond: libsodium failed to initialise\n");
 		return 1;
 	}
+	umask(077);   /* the database, its WAL, the lock and the log file are the owner's alone */
 	const char **args = xcalloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
 	if(conf_load(argc, argv, args, &nargs)) {
@@ -640,7 +759,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sessiond: unknown command or argument '%s' (see --help)\n", args[0]);
 		status = 2;
 	} else {
-		status = serve();
+		char err[512];
+		if(log_configure(conf_str("log-level"), conf_str("log-format"), conf_str("log-file"), err, sizeof(err))) {
+			fprintf(stderr, "sessiond: %s\n", err);
+			status = 2;
+		} else {
+			status = serve();
+		}
 	}
 	free(args);
 	return status;

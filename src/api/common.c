@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/metrics.h"
 #include "core/auth.h"
 #include "core/core.h"
 #include "util/timefmt.h"
@@ -48,6 +49,8 @@ static const struct dialect *owner(struct req *r)
 	}
 	if(!strncmp(p, "/api", 4) && (p[4] == 0 || p[4] == '/'))
 		return &dialect_em;
+	if(!strcmp(p, "/metrics"))
+		return &dialect_metrics;
 	return &dialect_misc;
 }
 

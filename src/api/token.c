@@ -17,6 +17,7 @@ static void password_checked(struct req *r)
 {
 	struct login *l = r->work;
 	if(l->rc) {
+		snprintf(r->who.user, sizeof(r->who.user), "%s", l->user);   /* the name tried, for the log */
 		l->d->fail(r, l->rc, l->rc == RC_UNAUTHORIZED ? 401 : 0,
 		           l->rc == RC_UNAUTHORIZED ? "the user name or password is wrong" : "cannot check credentials");
 		return;

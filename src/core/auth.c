@@ -306,6 +306,7 @@ struct user_seen {
 	int64_t gen;                /* 0: no such user */
 	int role;
 	int64_t fetched_us;
+	char name[64];              /* the user's name (for the log's request lines) */
 };
 
 static pthread_key_t users_key;
@@ -330,19 +331,30 @@ enum rc auth_user_current(int64_t uid, int64_t now_us, int64_t *gen, int *role)
 		arena_init(&a);
 		struct user_rec u;
 		enum rc rc = core_user_get_uid(uid, &a, &u);
-		arena_free(&a);
-		if(rc && rc != RC_NOTFOUND)
+		if(rc && rc != RC_NOTFOUND) {
+			arena_free(&a);
 			return rc;
+		}
 		e->uid = uid;
 		e->gen = rc ? 0 : u.gen;
 		e->role = rc ? ROLE_NONE : u.role;
 		e->fetched_us = now_us;
+		snprintf(e->name, sizeof(e->name), "%s", rc ? "" : u.name);
+		arena_free(&a);
 	}
 	if(!e->gen)
 		return RC_NOTFOUND;
 	*gen = e->gen;
 	*role = e->role;
 	return RC_OK;
+}
+
+/* The name auth_user_current saw for uid on this thread ("" if none). */
+static void user_name(int64_t uid, char *out, size_t n)
+{
+	struct user_seen *t = pthread_getspecific(users_key);
+	struct user_seen *e = t ? &t[(uint64_t)uid % USER_SLOTS] : NULL;
+	snprintf(out, n, "%s", e && e->uid == uid ? e->name : "");
 }
 
 static enum rc check_live(struct principal *who)
@@ -356,6 +368,8 @@ static enum rc check_live(struct principal *who)
 	enum rc rc = auth_user_current(who->uid, now, &gen, &role);
 	if(rc)
 		return rc == RC_NOTFOUND ? RC_UNAUTHORIZED : rc;
+	if(!who->user[0])
+		user_name(who->uid, who->user, sizeof(who->user));
 	if(gen != who->gen || role != who->role)
 		return RC_UNAUTHORIZED;
 	auth_revoked_refresh(now);

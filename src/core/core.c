@@ -145,6 +145,11 @@ int64_t core_usn(void)
 	return core.ops->usn_current(core.st);
 }
 
+void core_on_commit_time(void (*fn)(int64_t us))
+{
+	store_writer_on_commit_time(fn);
+}
+
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out)
 {
 	return seen(core.ops->user_get(core.st, name, a, out), "cannot read a user");

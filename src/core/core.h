@@ -41,6 +41,8 @@ enum rc core_task_list(const struct query *q, struct arena *a, store_task_cb cb,
 enum rc core_log_list(const struct uuid *owner, int status, struct arena *a, store_log_cb cb, void *ctx, int64_t *total);
 enum rc core_job_latest(struct arena *a, store_sess_cb cb, void *ctx);
 int64_t core_usn(void);
+/** fn (NULL: none) gets the time every store commit took, in µs, on the writer thread. */
+void core_on_commit_time(void (*fn)(int64_t us));
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out);
 enum rc core_user_get_uid(int64_t uid, struct arena *a, struct user_rec *out);
 enum rc core_user_list(struct arena *a, store_user_cb cb, void *ctx);

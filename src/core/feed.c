@@ -13,6 +13,7 @@ static struct {
 	struct ticker deadlines;
 	int closed;
 	int64_t usn;
+	int nqueued;               /* waiters in the list (feed_subscribers) */
 } feed = {.lock = PTHREAD_MUTEX_INITIALIZER, .fired = PTHREAD_COND_INITIALIZER};
 
 static void unlink_waiter(struct feed_waiter *w)
@@ -25,6 +26,7 @@ static void unlink_waiter(struct feed_waiter *w)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
 	w->queued = 0;
+	feed.nqueued--;
 }
 
 /* Takes out every waiter that is due (or all of them) and fires them unlocked. */
@@ -65,6 +67,7 @@ static void fire_due(int64_t usn, int64_t now_us, int all)
 				feed.head->prev = due;
 			feed.head = due;
 			due->queued = 1;
+			feed.nqueued++;
 		}
 		pthread_cond_broadcast(&feed.fired);
 		pthread_mutex_unlock(&feed.lock);
@@ -119,6 +122,7 @@ void feed_wait(struct feed_waiter *w)
 			feed.head->prev = w;
 		feed.head = w;
 		w->queued = 1;
+		feed.nqueued++;
 	}
 	pthread_mutex_unlock(&feed.lock);
 	if(now) {
@@ -170,4 +174,12 @@ void feed_committed(int64_t usn)
 	pthread_mutex_unlock(&feed.lock);
 	if(any)
 		fire_due(usn, time_now_us(), 0);
+}
+
+int feed_subscribers(void)
+{
+	pthread_mutex_lock(&feed.lock);
+	int n = feed.nqueued;
+	pthread_mutex_unlock(&feed.lock);
+	return n;
 }

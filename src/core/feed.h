@@ -33,6 +33,8 @@ void feed_cancel(struct feed_waiter *w);
 int feed_queued(struct feed_waiter *w);
 /** Whether feed_shutdown() ran: event streams end then. */
 int feed_closed(void);
+/** How many waiters (long polls, event streams between events) are queued now. */
+int feed_subscribers(void);
 /** Called after each commit with the newest usn. */
 void feed_committed(int64_t usn);
 

@@ -6,6 +6,7 @@
 #include "core/core.h"
 #include "util/ticker.h"
 #include "util/timefmt.h"
+#include "util/log.h"
 
 static struct {
 	pthread_mutex_t lock;
@@ -26,8 +27,8 @@ void health_failed(const char *cause)
 	}
 	pthread_mutex_unlock(&health.lock);
 	if(start)
-		fprintf(stderr, "sessiond: store failing: %s (answering 503 until it works again)\n",
-		        cause && *cause ? cause : "storage failed");
+		log_error("store failing: %s (answering 503 until it works again)",
+		          cause && *cause ? cause : "storage failed");
 }
 
 int health_ok(void)
@@ -66,7 +67,7 @@ static void probe(void *ctx)
 	health.failing = 0;
 	health.cause[0] = 0;
 	pthread_mutex_unlock(&health.lock);
-	fprintf(stderr, "sessiond: store works again after %.1f s\n", (double)took / 1e6);
+	log_warn("store works again after %.1f s", (double)took / 1e6);
 }
 
 void health_start(void)

@@ -8,6 +8,7 @@
 #include "model/catalog.h"
 #include "util/ticker.h"
 #include "util/timefmt.h"
+#include "util/log.h"
 
 #define SWEEP_BATCH 100
 
@@ -56,7 +57,7 @@ static void sweep(void *ctx)
 	(void)ctx;
 	int n = core_lease_sweep(time_now_us());
 	if(n)
-		fprintf(stderr, "sessiond: leases: ended %d session%s whose reporter stopped reporting\n", n, n == 1 ? "" : "s");
+		log_warn("leases: ended %d session%s whose reporter stopped reporting", n, n == 1 ? "" : "s");
 }
 
 void core_lease_start(unsigned interval_ms)

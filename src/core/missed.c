@@ -14,6 +14,7 @@
 #include "model/schedule.h"
 #include "util/ticker.h"
 #include "util/timefmt.h"
+#include "util/log.h"
 
 #define MISSED_PER_SWEEP 10                    /* per job */
 #define MISSED_HORIZON_US (7 * 86400000000LL)  /* older expected runs are not looked for */
@@ -165,7 +166,7 @@ static void tick(void *ctx)
 	(void)ctx;
 	int n = core_missed_sweep();
 	if(n)
-		fprintf(stderr, "sessiond: schedules: recorded %d missed run%s\n", n, n == 1 ? "" : "s");
+		log_warn("schedules: recorded %d missed run%s", n, n == 1 ? "" : "s");
 }
 
 void core_missed_start(unsigned interval_ms)

@@ -7,6 +7,7 @@
 #include "core/session.h"
 #include "util/ticker.h"
 #include "util/timefmt.h"
+#include "util/log.h"
 
 #define PURGE_BATCH 1000
 
@@ -80,9 +81,9 @@ static void retention_tick(void *ctx)
 	int64_t n = 0;
 	enum rc rc = retention_run(ret.days, time_now_us(), &n);
 	if(rc)
-		fprintf(stderr, "sessiond: retention: %s\n", rc_name(rc));
+		log_error("retention: %s", rc_name(rc));
 	else if(n)
-		fprintf(stderr, "sessiond: retention: purged %lld sessions older than %d days\n", (long long)n, ret.days);
+		log_info("retention: purged %lld sessions older than %d days", (long long)n, ret.days);
 }
 
 void retention_start(int days, unsigned interval_s)

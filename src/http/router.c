@@ -55,35 +55,36 @@ static const struct route *find(const struct dialect *d, struct req *r, int *pat
 	return NULL;
 }
 
-void router_dispatch(struct req *r, int body_too_large)
+const struct route *router_dispatch(struct req *r, int body_too_large)
 {
 	const struct dialect *d = api_dialect_for(r);
 	if(body_too_large) {
 		d->error(r, RC_TOOLARGE, 413, "the request body is larger than the server accepts");
-		return;
+		return NULL;
 	}
 	if(d->prepare && d->prepare(r))
-		return;
+		return NULL;
 	int path_matched = 0;
 	const struct route *rt = find(d, r, &path_matched);
 	if(!rt) {
 		/* An unknown path of a dialect answers an unauthenticated caller with the
 		 * dialect's 401 first: the 404 is for those who may look. */
 		if(!path_matched && d->authenticate && d->authenticate(r))
-			return;
+			return NULL;
 		if(path_matched)
 			d->error(r, RC_INVALID, 405, "this method is not allowed on this resource");
 		else
 			d->error(r, RC_NOTFOUND, 404, "no such resource");
-		return;
+		return NULL;
 	}
 	if(rt->perm != PERM_PUBLIC) {
 		if(d->authenticate(r))
-			return;
+			return rt;
 		if(!api_allowed(&r->who, rt->perm)) {
 			d->error(r, RC_FORBIDDEN, 403, "your role does not allow this operation");
-			return;
+			return rt;
 		}
 	}
 	rt->fn(r);
+	return rt;
 }

@@ -14,8 +14,11 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/metrics.h"
 #include "http/guard.h"
+#include "http/listen.h"
 #include "http/router.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/text.h"
 #include "util/timefmt.h"
@@ -50,17 +53,23 @@ struct hreq {
 	} *qp;                     /* the query parameters, in order (arena) */
 	int nqp;
 	int too_many_params;       /* more than HTTP_MAX_QUERY_PARAMS: answered 414 */
+	enum metrics_class mclass; /* how /metrics counts it */
+	const char *cause;         /* a 5xx: what the answer said (for the log) */
 };
 
 /* Query parameters a request may have; more get 414. */
 #define HTTP_MAX_QUERY_PARAMS 256
 
+/* Listeners: the --listen ones, then the --metrics-listen one (at index nlisten). */
+#define HTTP_MAX_SOCKETS (HTTP_MAX_LISTEN + 1)
+
 static struct {
-	struct MHD_Daemon *d[HTTP_MAX_LISTEN];
+	struct MHD_Daemon *d[HTTP_MAX_SOCKETS];
+	int fd[HTTP_MAX_SOCKETS];  /* bound sockets not yet handed to a daemon (-1: none) */
+	int nfd;
 	int n;
 	struct http_config cfg;
-	char *tls_cert_pem;
-	char *tls_key_pem;
+	int tls;                   /* serving HTTPS */
 	int inflight;              /* requests between first call and completion (atomic) */
 	int draining;              /* set by http_stop: new requests get 503 and a closed connection */
 } srv;
@@ -281,6 +290,21 @@ static void answer_error(struct hreq *h, enum rc rc, int status, const char *msg
 
 static void client_gone(void *arg);
 
+/* The daemon of --metrics-listen passes this as its handler's closure. */
+static int metrics_tag;
+
+/* The --metrics-listen listener answers /metrics without authentication, /healthz and
+ * /readyz as the others do, and nothing else. */
+static void metrics_only(struct req *r)
+{
+	if(!strcmp(r->path, "/metrics") && (r->method == M_GET || r->method == M_HEAD))
+		api_metrics(r);
+	else if(!strcmp(r->path, "/healthz") || !strcmp(r->path, "/readyz"))
+		router_dispatch(r, 0);
+	else
+		dialect_misc.error(r, RC_NOTFOUND, 404, "this listener serves /metrics, /healthz and /readyz only");
+}
+
 /* A long poll or event stream starts waiting: over the per-user cap it is
  * answered 429 instead (1); else its client is watched from now on (0). The
  * handler's wait must already be cancellable (stream_done set). */
@@ -348,12 +372,15 @@ static enum MHD_Result send_answer(struct hreq *h)
 	}
 	if(r->out.failed) {
 		/* Never a 200 with an empty body: the answer outgrew --max-response. */
-		fprintf(stderr, "sessiond: http: %s %s: the answer exceeded %zu bytes (--max-response); answered 413\n",
-		        h->method, h->url, r->out.max);
+		log_warn("http: %s %s: the answer exceeded %zu bytes (--max-response); answered 413", h->method,
+		         h->url, r->out.max);
 		answer_error(h, RC_TOOLARGE, 413,
 		             arena_printf(r->arena, "the answer would be larger than %zu bytes; ask for fewer items "
 		                                    "(limit, paging or filters)", srv.cfg.response_max));
 	}
+	if(r->status >= 500 && !h->cause)
+		h->cause = r->out.len ? arena_strndup(r->arena, r->out.p, r->out.len < 300 ? r->out.len : 300)
+		                      : "the answer has no body";
 	char *data = buf_take(&r->out, &len);
 	h->sent = len;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -393,7 +420,7 @@ static const char *base_url(struct MHD_Connection *c, struct arena *a, const cha
 		host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if(!host || !*host || strlen(host) > 255 || strpbrk(host, "/\\ \"<>"))
 		return "";
-	return arena_printf(a, "%s://%s", srv.tls_cert_pem ? "https" : "http", host);
+	return arena_printf(a, "%s://%s", srv.tls ? "https" : "http", host);
 }
 
 /* The path of a request target: an absolute-form target (RFC 9112 3.2.2,
@@ -518,7 +545,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-	(void)cls;
 	(void)version;
 	struct hreq *h = *con_cls;
 	if(!h)
@@ -567,13 +593,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			r->body = h->body.p;
 			r->body_len = h->body.len;
 		}
+		const struct dialect *d = api_dialect_for(r);
+		h->mclass = api_metrics_class(d, NULL);
 		if(__atomic_load_n(&srv.draining, __ATOMIC_RELAXED)) {
-			api_dialect_for(r)->error(r, RC_BUSY, 503, "the server is shutting down");
+			d->error(r, RC_BUSY, 503, "the server is shutting down");
+			h->cause = "the server is shutting down";
 			req_add_header(r, "Connection", "close");
 			req_add_header(r, "Retry-After", "5");
 			return send_answer(h);
 		}
-		router_dispatch(r, h->too_large);
+		if(cls == &metrics_tag)
+			metrics_only(r);
+		else
+			h->mclass = api_metrics_class(d, router_dispatch(r, h->too_large));
 		if(h->too_large)
 			req_add_header(r, "Connection", "close");
 	} else {
@@ -616,13 +648,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		guard_unwatch(h->gc);   /* client_gone() cannot run after this */
 	if(h->counted)
 		waiters_give(h->r.who.uid);
-	if(srv.cfg.access_log) {
-		int64_t us = time_now_us() - h->start_us;
-		fprintf(stderr, "%s \"%s %s\" %d %zu %lld.%03lldms%s%s%s\n", h->r.client ? h->r.client : "-",
-		        h->method, h->url, h->r.status, h->sent, (long long)(us / 1000), (long long)(us % 1000),
-		        h->r.who.user[0] ? " user=" : "", h->r.who.user,
-		        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-	}
+	int64_t us = time_now_us() - h->start_us;
+	struct log_request lr = {
+		.client = h->r.client ? h->r.client : "-",
+		.method = h->method,
+		.target = h->url,
+		.status = h->r.status,
+		.bytes = h->sent,
+		.duration_us = us,
+		.user = h->r.who.user,
+		.cause = h->r.status >= 500 ? h->cause : NULL,
+		.aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+	};
+	log_request(&lr);
+	api_metrics_request(h->mclass, h->r.status, us);
 	if(h->r.stream_done)
 		h->r.stream_done(&h->r);
 	hreq_free(h);
@@ -636,7 +675,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	(void)cls;
 	if(code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-		*socket_context = ci ? guard_conn_new(ci->connect_fd, srv.tls_cert_pem != NULL) : NULL;
+		*socket_context = ci ? guard_conn_new(ci->connect_fd, srv.tls) : NULL;
 	} else {
 		guard_conn_closed(*socket_context);
 		*socket_context = NULL;
@@ -712,69 +751,35 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	fputs("sessiond: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_warn("http: %s", msg);
 }
 
 /* ---------- start / stop ---------- */
 
-static char *read_file(const char *path, char *err, size_t errlen)
+static void close_bound(void)
 {
-	FILE *f = fopen(path, "rb");
-	if(!f) {
-		snprintf(err, errlen, "cannot read %s", path);
-		return NULL;
-	}
-	struct buf b;
-	buf_init(&b, 1 << 20);
-	char tmp[4096];
-	size_t n;
-	while((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if(buf_add(&b, tmp, n))
-			break;
-	fclose(f);
-	if(b.failed) {
-		snprintf(err, errlen, "%s is too large", path);
-		return NULL;
-	}
-	return buf_take(&b, NULL);
+	for(int i = 0; i < srv.nfd; i++)
+		if(srv.fd[i] >= 0)
+			close(srv.fd[i]);
+	srv.nfd = 0;
 }
 
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+enum rc http_bind(const struct http_config *c, char *err, size_t errlen)
 {
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	if(!colon || colon == spec)
-		return -1;
-	size_t hl = (size_t)(colon - spec);
-	if(hl >= sizeof(host))
-		return -1;
-	memcpy(host, spec, hl);
-	host[hl] = 0;
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if(*end || port < 0 || port > 65535)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	if(host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		host[hl - 1] = 0;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if(inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return -1;
-		*len = sizeof(*s6);
-		return 0;
+	close_bound();
+	int total = c->nlisten + (c->metrics_listen ? 1 : 0);
+	for(int i = 0; i < total; i++) {
+		const char *spec = i < c->nlisten ? c->listen[i] : c->metrics_listen;
+		int fd = http_listen_socket(spec, err, errlen);
+		if(fd < 0) {
+			close_bound();
+			return RC_BACKEND;
+		}
+		srv.fd[srv.nfd++] = fd;
 	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons((uint16_t)port);
-	if(!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	if(inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-		return -1;
-	*len = sizeof(*s4);
-	return 0;
+	return RC_OK;
 }
 
 enum rc http_start(const struct http_config *c, char *err, size_t errlen)
@@ -784,10 +789,12 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "--tls-cert and --tls-key go together");
 		return RC_INVALID;
 	}
-	if(c->tls_cert) {
-		if(!(srv.tls_cert_pem = read_file(c->tls_cert, err, errlen)) ||
-		   !(srv.tls_key_pem = read_file(c->tls_key, err, errlen)))
-			return RC_INVALID;
+	srv.tls = c->tls_cert != NULL;
+	if(srv.tls && http_tls_open(c->tls_cert, c->tls_key, err, errlen))
+		return RC_INVALID;
+	if(!srv.nfd && http_bind(c, err, errlen)) {
+		http_tls_close();
+		return RC_BACKEND;
 	}
 	if(!srv.cfg.response_max)
 		srv.cfg.response_max = BUF_DEFAULT_MAX;
@@ -795,6 +802,7 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		srv.cfg.header_timeout_s = 10;
 	if(guard_start(srv.cfg.header_timeout_s)) {
 		snprintf(err, errlen, "cannot start the connection guard thread");
+		http_stop(0);
 		return RC_BACKEND;
 	}
 	unsigned threads = c->threads;
@@ -802,31 +810,24 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 2;
 	}
-	for(int i = 0; i < c->nlisten; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl;
-		if(parse_listen(c->listen[i], &ss, &sl)) {
-			snprintf(err, errlen, "bad listen address '%s' (want HOST:PORT)", c->listen[i]);
-			http_stop(0);
-			return RC_INVALID;
-		}
+	for(int i = 0; i < srv.nfd; i++) {
+		int metrics = i >= c->nlisten;
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		                 MHD_USE_ERROR_LOG;
-		if(ss.ss_family == AF_INET6)
-			flags |= MHD_USE_IPv6;
-		if(srv.tls_cert_pem)
+		/* The metrics listener speaks plain HTTP: scrapers on a private address. */
+		int tls = srv.tls && !metrics;
+		if(tls)
 			flags |= MHD_USE_TLS;
 		struct MHD_OptionItem tls_opts[] = {
-			{srv.tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv.tls_cert_pem},
-			{srv.tls_key_pem ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv.tls_key_pem},
+			{tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, 0, tls ? http_tls_callback() : NULL},
 			{MHD_OPTION_END, 0, NULL},
 		};
 		srv.d[i] = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, NULL,
+			flags, 0, NULL, NULL, on_request, metrics ? &metrics_tag : NULL,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_CONNECTION_LIMIT, c->conn_limit,
+			MHD_OPTION_LISTEN_SOCKET, srv.fd[i],
+			MHD_OPTION_THREAD_POOL_SIZE, metrics ? 0 : threads,
+			MHD_OPTION_CONNECTION_LIMIT, metrics ? 64 : c->conn_limit,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_addr_limit,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 			MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
@@ -837,10 +838,12 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 			MHD_OPTION_ARRAY, tls_opts,
 			MHD_OPTION_END);
 		if(!srv.d[i]) {
-			snprintf(err, errlen, "cannot listen on %s (address in use, or TLS files invalid)", c->listen[i]);
+			snprintf(err, errlen, "cannot serve on %s (TLS files invalid?)",
+			         metrics ? c->metrics_listen : c->listen[i]);
 			http_stop(0);
 			return RC_BACKEND;
 		}
+		srv.fd[i] = -1;   /* the daemon owns it now */
 		srv.n = i + 1;
 		/* Accept only once the client sent something (or the deadline passed): idle
 		 * connects never take a slot, and the first byte is there to check for TLS. */
@@ -849,6 +852,7 @@ enum rc http_start(const struct http_config *c, char *err, size_t errlen)
 		if(di)
 			setsockopt(di->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
 	}
+	srv.nfd = 0;
 	return RC_OK;
 }
 
@@ -858,7 +862,7 @@ void http_stop(unsigned drain_ms)
 	/* Stop accepting; the listen sockets are closed only after the daemons stopped,
 	 * since their epoll workers still remove them from their sets (closing earlier
 	 * makes libmicrohttpd abort). */
-	MHD_socket quiesced[HTTP_MAX_LISTEN];
+	MHD_socket quiesced[HTTP_MAX_SOCKETS];
 	for(int i = 0; i < srv.n; i++)
 		quiesced[i] = srv.d[i] ? MHD_quiesce_daemon(srv.d[i]) : MHD_INVALID_SOCKET;
 	for(unsigned waited = 0; waited < drain_ms && __atomic_load_n(&srv.inflight, __ATOMIC_RELAXED) > 0; waited += 10) {
@@ -873,8 +877,8 @@ void http_stop(unsigned drain_ms)
 			close(quiesced[i]);
 	}
 	srv.n = 0;
+	close_bound();
 	guard_stop();
-	free(srv.tls_cert_pem);
-	free(srv.tls_key_pem);
-	srv.tls_cert_pem = srv.tls_key_pem = NULL;
+	http_tls_close();
+	srv.tls = 0;
 }

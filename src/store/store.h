@@ -205,5 +205,7 @@ enum rc store_writer_start(const struct store_ops *ops, struct store *s, void (*
 void store_writer_submit(struct store_writer *w, struct store_op *op);
 /** Commits what is queued, stops the thread and frees w. */
 void store_writer_stop(struct store_writer *w);
+/** fn (NULL: none) gets the time every COMMIT took, in µs, on the writer thread. */
+void store_writer_on_commit_time(void (*fn)(int64_t us));
 
 #endif

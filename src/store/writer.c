@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "store/store.h"
+#include "util/timefmt.h"
 
 struct store_writer {
 	const struct store_ops *ops;
@@ -18,6 +19,13 @@ struct store_writer {
 	struct store_op *head, *tail;
 	int stopping;
 };
+
+static void (*commit_timer)(int64_t us);
+
+void store_writer_on_commit_time(void (*fn)(int64_t us))
+{
+	__atomic_store_n(&commit_timer, fn, __ATOMIC_RELEASE);
+}
 
 static enum rc fail(struct store_op *op, enum rc rc, const char *what, const char *why)
 {
@@ -51,8 +59,14 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 		}
 		ops->tx_savepoint(w->s, SP_RELEASE);
 	}
-	if(ops->tx_commit(w->s)) {
-		const char *why = ops->tx_error(w->s);
+	int64_t t0 = time_now_us();
+	enum rc crc = ops->tx_commit(w->s);
+	void (*timer)(int64_t) = __atomic_load_n(&commit_timer, __ATOMIC_ACQUIRE);
+	if(timer)
+		timer(time_now_us() - t0);
+	if(crc) {
+		char why[200];   /* copied: the rollback overwrites the backend's message */
+		snprintf(why, sizeof(why), "%s", ops->tx_error(w->s));
 		ops->tx_rollback(w->s);
 		for(struct store_op *op = batch; op; op = op->next)
 			if(!op->rc)

@@ -37,6 +37,7 @@ PASSWORDS = {"admin": ADMIN_PASSWORD, **{n: p for n, (_, p) in USERS.items()}}
 VERSIONS = schema.VBR_VERSIONS
 LATEST = "1.3-rev2"
 START_TIMEOUT = 10.0 if not os.environ.get("SESSIOND_TEST_DB") else 30.0   # PostgreSQL: the demo seeds slower
+TOKEN_REUSE_S = 600     # Server.api() logs in again after this (access tokens last 900 s)
 STOP_TIMEOUT = 5.0
 
 
@@ -369,10 +370,10 @@ class Server:
 
     # -- clients ---------------------------------------------------------------------------
     def api(self, user="admin", version=LATEST):
-        """A client logged in as `user` (token cached per user for speed, for 10 minutes: an
-        access token lasts 15, and a slow run, under ASan, outlasts that)."""
+        """A client logged in as `user` (token cached per user for speed)."""
         cached = self._tokens.get(user)
-        if cached is None or time.monotonic() - cached[1] > 600:
+        # access tokens last 15 minutes and a slow run (sanitizers) outlasts that: log in again
+        if cached is None or time.monotonic() - cached[1] > TOKEN_REUSE_S:
             tok = self.client.token(user, PASSWORDS[user], version=LATEST)
             self._tokens[user] = cached = (tok["access_token"], time.monotonic())
         return self.client.bound(token=cached[0], version=version)

@@ -127,6 +127,7 @@ static void logon_checked(struct req *r)
 {
 	struct em_logon *l = r->work;
 	if(l->rc) {
+		snprintf(r->who.user, sizeof(r->who.user), "%s", l->user);   /* the name tried, for the log */
 		em__error(r, l->rc == RC_UNAUTHORIZED ? RC_UNAUTHORIZED : l->rc, l->rc == RC_UNAUTHORIZED ? 401 : 0,
 		         l->rc == RC_UNAUTHORIZED ? "the user name or password is wrong" : "cannot check credentials");
 		return;
