@@ -1,6 +1,7 @@
 /* VBR REST dialect: route table and the mapping between the domain model and
  * VBR's JSON, in the shape of the x-api-version the client asked for. */
 #include "api/vbr.h"
+#include "api/alerts.h"
 #include "api/estate.h"
 
 #include "api/cache.h"
@@ -1612,6 +1613,13 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/estate/{kind}/{id}", PERM_READ, estate_h_get},
 	{M_PUT, "/api/v1/estate/{kind}/{id}", PERM_INGEST, estate_h_put},
 	{M_DELETE, "/api/v1/estate/{kind}/{id}", PERM_INGEST, estate_h_del},
+	{M_GET, "/api/v1/alerts", PERM_READ, alerts_h_list},
+	{M_POST, "/api/v1/alerts", PERM_ADMIN, alerts_h_create},
+	{M_GET, "/api/v1/alerts/deliveries", PERM_READ, alerts_h_deliveries},
+	{M_GET, "/api/v1/alerts/{id}", PERM_READ, alerts_h_get},
+	{M_PUT, "/api/v1/alerts/{id}", PERM_ADMIN, alerts_h_put},
+	{M_DELETE, "/api/v1/alerts/{id}", PERM_ADMIN, alerts_h_del},
+	{M_POST, "/api/v1/alerts/{id}/test", PERM_ADMIN, alerts_h_test},
 };
 
 const struct dialect dialect_vbr = {
