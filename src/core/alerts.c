@@ -311,17 +311,69 @@ enum rc core_alert_test(struct core_write *w, const struct estate_rec *rule, str
 	return core_estate_put(w, d);
 }
 
-/* Records an alert once: RC_OK when it was new (the sender is woken), else why not. */
-static enum rc record(const struct rule *r, const struct subject *sub, int64_t occurrence, const char *message,
-                      json_t *details, struct arena *a)
+/* Alerts recorded by one evaluation: queued together, so one commit takes them all. */
+struct recorder {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int pending;                /* queued, not yet committed or refused */
+	int recorded;               /* new deliveries */
+};
+
+static void recorded(struct core_write *w)
+{
+	struct recorder *rec = w->udata;
+	if(w->rc && w->rc != RC_CONFLICT)   /* RC_CONFLICT: recorded before (another instance, a restart) */
+		fprintf(stderr, "sessiond: alerts: cannot record a delivery: %s\n", w->err);
+	pthread_mutex_lock(&rec->lock);
+	rec->recorded += !w->rc;
+	rec->pending--;
+	pthread_cond_broadcast(&rec->cond);
+	pthread_mutex_unlock(&rec->lock);
+}
+
+/* Waits until every queued delivery was committed or refused; wakes the sender for new ones. */
+static void recorder_wait(struct recorder *rec)
+{
+	pthread_mutex_lock(&rec->lock);
+	while(rec->pending)
+		pthread_cond_wait(&rec->cond, &rec->lock);
+	pthread_mutex_unlock(&rec->lock);
+	if(rec->recorded)
+		core__alerts_send_kick();
+}
+
+/* The delivery of an alert into a (its id derived from rule, subject and occurrence). */
+static struct estate_rec *delivery_of(const struct rule *r, const struct subject *sub, int64_t occurrence,
+                                      const char *message, json_t *details, struct arena *a)
 {
 	struct uuid id;
 	const char *ev = event_names[r->event];
 	derive_id(&r->rec.id, &sub->id, ev, occurrence, &id);
-	struct estate_rec d;
-	delivery_build(&r->rec, ev, sub, message, details, &id, a, &d);
+	struct estate_rec *d = arena_alloc(a, sizeof(*d));
+	delivery_build(&r->rec, ev, sub, message, details, &id, a, d);
+	return d;
+}
+
+/* Queues the delivery of an alert, created only when absent (recorded once); a must live
+ *  until recorder_wait returned. */
+static void record(struct recorder *rec, const struct rule *r, const struct subject *sub, int64_t occurrence,
+                   const char *message, json_t *details, struct arena *a)
+{
+	struct core_write *w = arena_zalloc(a, sizeof(*w));
+	w->done = recorded;
+	w->udata = rec;
+	pthread_mutex_lock(&rec->lock);
+	rec->pending++;
+	pthread_mutex_unlock(&rec->lock);
+	core_estate_add(w, delivery_of(r, sub, occurrence, message, details, a));
+}
+
+/* The same, waiting for the commit: RC_OK when it was new, RC_CONFLICT when it was there. */
+static enum rc record_now(const struct rule *r, const struct subject *sub, int64_t occurrence, const char *message,
+                          json_t *details, struct arena *a)
+{
 	struct core_write w = {0};
-	enum rc rc = core_estate_add(&w, &d);
+	enum rc rc = core_estate_add(&w, delivery_of(r, sub, occurrence, message, details, a));
 	if(!rc)
 		core__alerts_send_kick();
 	else if(rc != RC_CONFLICT)
@@ -432,7 +484,8 @@ struct pass {
 	struct arena *a;
 	struct rule *rules;
 	int nrules;
-	int recorded;
+	int recorded;               /* by record_now */
+	struct recorder rec;        /* the rest */
 	int64_t now, top;
 	struct sess_rec *sess;      /* a batch of changed sessions */
 	struct estate_rec *est;     /* a batch of changed estate objects */
@@ -499,8 +552,7 @@ static void on_session(struct pass *p, const struct sess_rec *s)
 		struct subject sub = {.kind = "session", .id = s->id, .name = s->name};
 		const char *msg = arena_printf(p->a, "%s ended with result %s", job ? job : "a session",
 		                               catalog_result_name(s->result));
-		if(!record(r, &sub, 0, msg, session_details(s), p->a))
-			p->recorded++;
+		record(&p->rec, r, &sub, 0, msg, session_details(s), p->a);
 	}
 }
 
@@ -526,8 +578,7 @@ static void on_missed(struct pass *p, const struct estate_rec *m)
 		                               expected ? expected : m->name);
 		int64_t occ = 0;
 		memcpy(&occ, m->id.b, sizeof(occ));   /* one per missed run */
-		if(!record(r, &sub, occ, msg, d, p->a))
-			p->recorded++;
+		record(&p->rec, r, &sub, occ, msg, d, p->a);
 	}
 	json_decref(props);
 }
@@ -564,7 +615,7 @@ static void on_repository(struct pass *p, const struct estate_rec *e)
 			struct subject sub = {.kind = "repository", .id = e->id, .name = e->name};
 			const char *msg = arena_printf(p->a, "repository %s has %.1f%% free, below %lld%%", e->name, pct,
 			                               (long long)r->percent);
-			enum rc rc = record(r, &sub, e->usn, msg, d, p->a);
+			enum rc rc = record_now(r, &sub, e->usn, msg, d, p->a);
 			if(!rc)
 				p->recorded++;
 			else if(rc != RC_CONFLICT)
@@ -598,10 +649,8 @@ static void check_stuck(struct pass *p)
 			struct subject sub = {.kind = "session", .id = s->id, .name = cur.name};
 			const char *msg = arena_printf(p->a, "%s made no progress for %lld s (at %d%%)", s->job,
 			                               (long long)r->stuck_s, s->progress);
-			enum rc rc = record(r, &sub, s->progress_usn, msg, d, p->a);
-			if(!rc)
-				p->recorded++;
-			if((!rc || rc == RC_CONFLICT) && s->nalerted < 8)
+			record(&p->rec, r, &sub, s->progress_usn, msg, d, p->a);
+			if(s->nalerted < 8)
 				s->alerted[s->nalerted++] = r->rec.id;
 		}
 	}
@@ -678,6 +727,7 @@ static enum rc pass_run(struct pass *p)
 		from = p->last;
 	}
 	check_stuck(p);
+	recorder_wait(&p->rec);   /* recorded before the cursor moves past them */
 	if(p->top != ev.cursor) {
 		char text[24];
 		snprintf(text, sizeof(text), "%lld", (long long)p->top);
@@ -693,10 +743,16 @@ int core_alerts_evaluate(void)
 	struct arena a;
 	arena_init(&a);
 	struct pass p = {.a = &a, .now = time_now_us()};
+	pthread_mutex_init(&p.rec.lock, NULL);
+	pthread_cond_init(&p.rec.cond, NULL);
 	p.rules = arena_alloc(&a, MAX_RULES * sizeof(*p.rules));
 	pthread_mutex_lock(&ev.lock);
 	enum rc rc = pass_run(&p);
+	recorder_wait(&p.rec);    /* also after a failed read: the queued writes use a */
 	pthread_mutex_unlock(&ev.lock);
+	p.recorded += p.rec.recorded;
+	pthread_mutex_destroy(&p.rec.lock);
+	pthread_cond_destroy(&p.rec.cond);
 	arena_free(&a);
 	if(rc)
 		fprintf(stderr, "sessiond: alerts: evaluation failed (%s); trying again\n", rc_name(rc));

@@ -2,7 +2,9 @@
  * follows the alertDelivery objects by usn (from 0 at start, so pending deliveries
  * stored before a restart are found again), keeps the pending ones in memory with their
  * next attempt time, and stores every attempt: attempts, last HTTP status or error, next
- * attempt time (exponential backoff), and finally delivered or failed. Ingest never
+ * attempt time (exponential backoff), and finally delivered or failed. While a receiver
+ * fails, the other deliveries of its rule wait with it (one attempt per backoff, not one
+ * per delivery). Ingest never
  * waits for it: it only reads the store and writes through the ordinary writer. When
  * several instances share a database each may post a pending delivery, so a receiver
  * should treat X-Sessiond-Delivery as an idempotency key. */
@@ -24,7 +26,15 @@
 
 struct pending {
 	struct uuid id;
+	struct uuid rule;
 	int64_t next_us;
+};
+
+/* A receiver (rule) that failed: its other deliveries wait until until_us, so a receiver
+ * that is down costs one attempt per backoff, not one per delivery. */
+struct held {
+	struct uuid rule;
+	int64_t until_us;
 };
 
 static struct {
@@ -36,6 +46,8 @@ static struct {
 	int64_t cursor;               /* deliveries seen up to this usn */
 	struct pending *q;
 	size_t n, cap;
+	struct held *held;
+	size_t nheld, capheld;
 } snd = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* ---------- the pending set (only the sending thread touches it) ---------- */
@@ -55,7 +67,7 @@ static void drop(const struct uuid *id)
 		*p = snd.q[--snd.n];
 }
 
-static void upsert(const struct uuid *id, int64_t next_us)
+static void upsert(const struct uuid *id, const struct uuid *rule, int64_t next_us)
 {
 	struct pending *p = find(id);
 	if(!p) {
@@ -66,7 +78,43 @@ static void upsert(const struct uuid *id, int64_t next_us)
 		p = &snd.q[snd.n++];
 		p->id = *id;
 	}
+	p->rule = *rule;
 	p->next_us = next_us;
+}
+
+static struct held *held_of(const struct uuid *rule)
+{
+	for(size_t i = 0; i < snd.nheld; i++)
+		if(uuid_eq(&snd.held[i].rule, rule))
+			return &snd.held[i];
+	return NULL;
+}
+
+/* Holds the deliveries of rule until until_us (0: releases them). */
+static void hold(const struct uuid *rule, int64_t until_us)
+{
+	struct held *h = held_of(rule);
+	if(!until_us) {
+		if(h)
+			*h = snd.held[--snd.nheld];
+		return;
+	}
+	if(!h) {
+		if(snd.nheld == snd.capheld) {
+			snd.capheld = snd.capheld ? snd.capheld * 2 : 16;
+			snd.held = xrealloc(snd.held, snd.capheld * sizeof(*snd.held));
+		}
+		h = &snd.held[snd.nheld++];
+		h->rule = *rule;
+	}
+	h->until_us = until_us;
+}
+
+/* When the delivery p may be attempted: its own time, or later while its rule is held. */
+static int64_t due_at(const struct pending *p)
+{
+	const struct held *h = held_of(&p->rule);
+	return h && h->until_us > p->next_us ? h->until_us : p->next_us;
 }
 
 static int seen(void *ctx, const struct estate_rec *e)
@@ -83,7 +131,7 @@ static int seen(void *ctx, const struct estate_rec *e)
 	if(!e->deleted && status && !strcmp(status, ALERT_PENDING)) {
 		if(next)
 			time_parse(next, strlen(next), &us);
-		upsert(&e->id, us);
+		upsert(&e->id, &e->parent_id, us);
 	} else {
 		drop(&e->id);
 	}
@@ -245,11 +293,12 @@ static void attempt(const struct uuid *id)
 	struct core_write w = {0};
 	enum rc rc = core_estate_put(&w, &d);
 	free(text);
+	hold(&d.parent_id, err[0] ? now + backoff_us(attempts) : 0);
 	if(rc) {
 		fprintf(stderr, "sessiond: alerts: cannot store an attempt of %s: %s\n", ids, w.err);
-		upsert(id, time_now_us() + backoff_us(1));
+		upsert(id, &d.parent_id, time_now_us() + backoff_us(1));
 	} else if(next) {
-		upsert(id, next);
+		upsert(id, &d.parent_id, next);
 	} else {
 		drop(id);
 	}
@@ -271,15 +320,16 @@ static void *run(void *arg)
 		scan();
 		int64_t now = time_now_us(), wake = now + POLL_MS * 1000LL;
 		for(size_t i = 0; i < snd.n && !__atomic_load_n(&snd.stopping, __ATOMIC_ACQUIRE);) {
-			if(snd.q[i].next_us <= now) {
+			int64_t due = due_at(&snd.q[i]);
+			if(due <= now) {
 				struct uuid id = snd.q[i].id;
 				attempt(&id);
 				now = time_now_us();
 				i = 0;   /* the set changed */
 				continue;
 			}
-			if(snd.q[i].next_us < wake)
-				wake = snd.q[i].next_us;
+			if(due < wake)
+				wake = due;
 			i++;
 		}
 		pthread_mutex_lock(&snd.lock);
@@ -327,6 +377,9 @@ void core__alerts_send_stop(void)
 	free(snd.q);
 	snd.q = NULL;
 	snd.n = snd.cap = 0;
+	free(snd.held);
+	snd.held = NULL;
+	snd.nheld = snd.capheld = 0;
 	curl_global_cleanup();
 }
 
