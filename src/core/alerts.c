@@ -7,7 +7,6 @@
  * occurrence) and which is created only when absent, so it is recorded once. */
 #include "core/alerts.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -19,6 +18,7 @@
 #include "core/jobs.h"
 #include "model/catalog.h"
 #include "model/estate.h"
+#include "util/text.h"
 #include "util/ticker.h"
 #include "util/timefmt.h"
 
@@ -57,7 +57,7 @@ enum rc core_alert_rule_read(const char *body, size_t len, const struct estate_r
 	memset(out, 0, sizeof(*out));
 	out->kind = EK_alertRule;
 	if(!json_is_object(root))
-		msg = !root ? "the body must be a JSON object" : "the body must be a JSON object";
+		msg = root || !len ? "must be a JSON object" : "is not valid JSON";
 	if(!msg)
 		json_object_foreach(root, key, v) {
 			*field = key;
@@ -72,6 +72,8 @@ enum rc core_alert_rule_read(const char *body, size_t len, const struct estate_r
 					msg = "must be a non-empty string of at most 256 bytes";
 				else
 					out->name = arena_strdup(a, s);
+				if(msg)
+					break;
 				continue;
 			}
 			if(!estate_field(EK_alertRule, key)) {
@@ -184,32 +186,9 @@ static int rule_load(const struct estate_rec *e, struct arena *a, struct rule *r
 	return r->event < 0 || off ? -1 : 0;
 }
 
-/* Whether s matches pattern p ('*' any run of characters), case-insensitively. */
-static int glob(const char *p, const char *s)
-{
-	const char *star = NULL, *resume = NULL;
-	while(*s) {
-		if(*p == '*') {
-			star = p++;
-			resume = s;
-		} else if(*p && tolower((unsigned char)*p) == tolower((unsigned char)*s)) {
-			p++;
-			s++;
-		} else if(star) {
-			p = star + 1;
-			s = ++resume;
-		} else {
-			return 0;
-		}
-	}
-	while(*p == '*')
-		p++;
-	return !*p;
-}
-
 static int in_scope(const struct rule *r, const char *name, int type)
 {
-	if(r->pattern && !glob(r->pattern, name ? name : ""))
+	if(r->pattern && !text_glob(r->pattern, name ? name : ""))
 		return 0;
 	return r->type < 0 || r->type == type;
 }
@@ -591,7 +570,7 @@ static void on_repository(struct pass *p, const struct estate_rec *e)
 	json_int_t freeb = json_integer_value(fv);
 	for(int i = 0; !e->deleted && cap > 0 && json_is_integer(fv) && i < p->nrules; i++) {
 		const struct rule *r = &p->rules[i];
-		if(r->event != EV_REPO_FREE || (r->pattern && !glob(r->pattern, e->name)))
+		if(r->event != EV_REPO_FREE || (r->pattern && !text_glob(r->pattern, e->name)))
 			continue;
 		double pct = (double)freeb * 100.0 / (double)cap;
 		int below = pct < (double)r->percent;

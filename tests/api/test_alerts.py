@@ -164,6 +164,7 @@ def test_rule_crud_and_the_secret_is_never_shown(srv, rx):
 
 @pytest.mark.parametrize("body,field", [
     ({"event": "failed", "url": "http://127.0.0.1:1/", "secret": SECRET}, "name"),
+    ({"name": "", "event": "failed", "url": "http://127.0.0.1:1/", "secret": SECRET}, "name"),
     ({"name": "x", "url": "http://127.0.0.1:1/", "secret": SECRET}, "event"),
     ({"name": "x", "event": "exploded", "url": "http://127.0.0.1:1/", "secret": SECRET}, "event"),
     ({"name": "x", "event": "failed", "secret": SECRET}, "url"),
