@@ -212,6 +212,8 @@ struct list_ctx {
 static int list_row(void *ctx, const struct estate_rec *e)
 {
 	struct list_ctx *l = ctx;
+	if(!l->render)
+		return 1;   /* limit=0: the total only */
 	l->render(l->w, e);
 	l->count++;
 	return 0;
@@ -249,17 +251,17 @@ void alerts_h_list(struct req *r)
 	if(q_num(r, "skip", 0, &skip) || q_num(r, "limit", 200, &limit))
 		return;
 	struct estate_query q = {.kind = EK_alertRule, .after_usn = -1, .offset = skip,
-	                         .limit = limit > LIST_MAX ? LIST_MAX : limit};
+	                         .limit = limit > LIST_MAX ? LIST_MAX : limit ? limit : 1};
 	struct buf body;
 	struct jw w;
 	buf_init(&body, 0);
 	jw_init(&w, &body);
-	struct list_ctx l = {.w = &w, .render = render_rule};
+	struct list_ctx l = {.w = &w, .render = limit ? render_rule : NULL};
 	jw_obj(&w);
 	jw_key(&w, "data");
 	jw_arr(&w);
 	enum rc rc = core_estate_list(&q, r->arena, list_row, &l, &total);
-	list_end(&w, total, l.count, skip, q.limit);
+	list_end(&w, total, l.count, skip, limit ? q.limit : 0);
 	answer(r, rc, &body);
 }
 

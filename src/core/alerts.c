@@ -1,15 +1,14 @@
-/* alerts: rules and their evaluation (core/alerts.h says the contract, docs/ALERTS.md
- * the wire). A thread follows every change by usn from a cursor kept in the kv store:
+/* alerts: the evaluation of alert rules (core/alerts.h says the contract, docs/ALERTS.md
+ * the wire; alerts_rules.c checks rules and builds deliveries). A thread follows every change by usn from a cursor kept in the kv store:
  * finished sessions with result Failed or Warning, new missedRun objects and repository
  * reports; running sessions' progress is tracked in memory (a restart learns it again,
  * so a session stuck across a restart is seen stuck N minutes after the restart). Each
  * alert is stored as an alertDelivery whose id is derived from (rule, subject,
  * occurrence) and which is created only when absent, so it is recorded once. */
-#include "core/alerts.h"
+#include "core/alerts_int.h"
 
 #include <jansson.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,137 +26,6 @@
 #define BATCH 500
 #define MAX_RULES 1000
 
-enum event { EV_FAILED, EV_WARNING, EV_MISSED, EV_STUCK, EV_REPO_FREE, EV__COUNT };
-static const char *const event_names[EV__COUNT] = {"failed", "warning", "missed", "stuck",
-                                                   "repository-free-below"};
-
-static int event_parse(const char *s)
-{
-	for(int i = 0; s && i < EV__COUNT; i++)
-		if(!strcmp(event_names[i], s))
-			return i;
-	return -1;
-}
-
-/* ---------- rules ---------- */
-
-static const char *take_string(json_t *v, size_t max)
-{
-	return json_is_string(v) && json_string_length(v) <= max ? json_string_value(v) : NULL;
-}
-
-enum rc core_alert_rule_read(const char *body, size_t len, const struct estate_rec *old, struct arena *a,
-                             struct estate_rec *out, const char **field, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je) : NULL;
-	json_t *props = json_object(), *v;
-	const char *msg = NULL, *key;
-	*field = NULL;
-	memset(out, 0, sizeof(*out));
-	out->kind = EK_alertRule;
-	if(!json_is_object(root))
-		msg = root || !len ? "must be a JSON object" : "is not valid JSON";
-	if(!msg)
-		json_object_foreach(root, key, v) {
-			*field = key;
-			if(!strcmp(key, "id") || !strcmp(key, "createdTime") || !strcmp(key, "updatedTime") ||
-			   !strcmp(key, "usn") || !strcmp(key, "hasSecret"))
-				continue;   /* sessiond's own: an echo of a GET may carry them */
-			if(json_is_null(v))
-				continue;
-			if(!strcmp(key, "name")) {
-				const char *s = take_string(v, 256);
-				if(!s || !*s)
-					msg = "must be a non-empty string of at most 256 bytes";
-				else
-					out->name = arena_strdup(a, s);
-				if(msg)
-					break;
-				continue;
-			}
-			if(!estate_field(EK_alertRule, key)) {
-				msg = "is not a field of an alert rule";
-			} else if(!strcmp(key, "event")) {
-				if(event_parse(json_string_value(v)) < 0)
-					msg = "must be one of " ALERT_EVENTS;
-			} else if(!strcmp(key, "jobPattern")) {
-				if(!take_string(v, 256))
-					msg = "must be a string of at most 256 bytes ('*' matches any run of characters)";
-			} else if(!strcmp(key, "sessionType")) {
-				if(!json_is_string(v) || catalog_type_parse(json_string_value(v)) < 0)
-					msg = "must be a session type (docs/TYPES.md)";
-			} else if(!strcmp(key, "minutes")) {
-				if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 525600)
-					msg = "must be an integer from 1 to 525600";
-			} else if(!strcmp(key, "seconds")) {
-				if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 31536000)
-					msg = "must be an integer from 1 to 31536000";
-			} else if(!strcmp(key, "percent")) {
-				if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100)
-					msg = "must be an integer from 1 to 100";
-			} else if(!strcmp(key, "url")) {
-				const char *s = take_string(v, 2048);
-				if(!s || (strncasecmp(s, "http://", 7) && strncasecmp(s, "https://", 8)) || strlen(s) < 9)
-					msg = "must be an http:// or https:// URL of at most 2048 bytes";
-			} else if(!strcmp(key, "secret")) {
-				const char *s = take_string(v, 256);
-				if(!s || strlen(s) < 8)
-					msg = "must be a string of 8 to 256 bytes";
-			} else if(!strcmp(key, "disabled")) {
-				if(!json_is_boolean(v))
-					msg = "must be true or false";
-			}
-			if(msg)
-				break;
-			json_object_set(props, key, v);
-		}
-	if(!msg) {
-		*field = NULL;
-		json_t *ev = json_object_get(props, "event");
-		int e = event_parse(json_string_value(ev));
-		if(!out->name)
-			*field = "name";
-		else if(!ev)
-			*field = "event";
-		else if(!json_object_get(props, "url"))
-			*field = "url";
-		else if(e == EV_STUCK && !json_object_get(props, "minutes") && !json_object_get(props, "seconds"))
-			*field = "minutes";
-		else if(e == EV_REPO_FREE && !json_object_get(props, "percent"))
-			*field = "percent";
-		if(*field)
-			msg = e == EV_STUCK ? "(or seconds) is required for this event"
-			    : e == EV_REPO_FREE ? "is required for this event" : "is required";
-		else if(json_object_get(props, "minutes") && json_object_get(props, "seconds")) {
-			*field = "seconds";
-			msg = "and minutes exclude each other";
-		}
-	}
-	if(!msg && !json_object_get(props, "secret")) {
-		json_t *op = old && old->props ? json_loads(old->props, 0, NULL) : NULL;
-		json_t *s = json_object_get(op, "secret");
-		if(s)
-			json_object_set(props, "secret", s);
-		else {
-			*field = "secret";
-			msg = "is required (8 to 256 bytes)";
-		}
-		json_decref(op);
-	}
-	if(msg) {
-		snprintf(err, errlen, "%s %s", *field ? *field : "body", msg);
-	} else {
-		char *text = json_dumps(props, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		out->props = arena_strdup(a, text);
-		out->reporter = "sessiond";
-		free(text);
-	}
-	json_decref(props);
-	json_decref(root);
-	return msg ? RC_INVALID : RC_OK;
-}
-
 /* A rule as evaluation uses it (strings in the evaluation's arena). */
 struct rule {
 	struct estate_rec rec;
@@ -173,7 +41,7 @@ static int rule_load(const struct estate_rec *e, struct arena *a, struct rule *r
 	json_t *p = e->props ? json_loads(e->props, 0, NULL) : NULL;
 	memset(r, 0, sizeof(*r));
 	r->rec = *e;
-	r->event = event_parse(json_string_value(json_object_get(p, "event")));
+	r->event = core__alert_event_parse(json_string_value(json_object_get(p, "event")));
 	const char *pat = json_string_value(json_object_get(p, "jobPattern"));
 	r->pattern = pat && *pat ? arena_strdup(a, pat) : NULL;
 	const char *t = json_string_value(json_object_get(p, "sessionType"));
@@ -191,103 +59,6 @@ static int in_scope(const struct rule *r, const char *name, int type)
 	if(r->pattern && !text_glob(r->pattern, name ? name : ""))
 		return 0;
 	return r->type < 0 || r->type == type;
-}
-
-/* ---------- deliveries ---------- */
-
-static void derive_id(const struct uuid *rule, const struct uuid *subject, const char *event, int64_t occurrence,
-                      struct uuid *out)
-{
-	crypto_generichash_state st;
-	unsigned char h[16], n[8];
-	for(int i = 0; i < 8; i++)
-		n[i] = (unsigned char)(occurrence >> (8 * i));
-	crypto_generichash_init(&st, (const unsigned char *)"alertDelivery", 13, sizeof(h));
-	crypto_generichash_update(&st, rule->b, 16);
-	crypto_generichash_update(&st, subject->b, 16);
-	crypto_generichash_update(&st, (const unsigned char *)event, strlen(event));
-	crypto_generichash_update(&st, n, sizeof(n));
-	crypto_generichash_final(&st, h, sizeof(h));
-	h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);   /* version 8: custom */
-	h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-	memcpy(out->b, h, 16);
-}
-
-struct subject {
-	const char *kind;           /* session, job, repository */
-	struct uuid id;
-	const char *name;
-};
-
-static void set_uuid(json_t *o, const char *key, const struct uuid *u)
-{
-	char s[UUID_STR_LEN + 1];
-	uuid_format(u, s);
-	json_object_set_new(o, key, uuid_is_nil(u) ? json_null() : json_string(s));
-}
-
-static void set_time(json_t *o, const char *key, int64_t us)
-{
-	char s[40];
-	time_format(us, 3, s);
-	json_object_set_new(o, key, us ? json_string(s) : json_null());
-}
-
-/* The delivery of rule for subject into out (strings in a); details is consumed. */
-static void delivery_build(const struct estate_rec *rule, const char *event, const struct subject *sub,
-                           const char *message, json_t *details, const struct uuid *id, struct arena *a,
-                           struct estate_rec *out)
-{
-	int64_t now = time_now_us() / 1000 * 1000;
-	char when[40], ids[UUID_STR_LEN + 1];
-	time_format(now, 3, when);
-	memset(out, 0, sizeof(*out));
-	out->kind = EK_alertDelivery;
-	out->id = *id;
-	out->parent_id = rule->id;
-	out->name = arena_printf(a, "%s %s", when, event);
-	out->reporter = "sessiond";
-	json_t *body = json_object(), *r = json_object(), *s = json_object();
-	uuid_format(id, ids);
-	json_object_set_new(body, "deliveryId", json_string(ids));
-	json_object_set_new(body, "event", json_string(event));
-	json_object_set_new(body, "time", json_string(when));
-	set_uuid(r, "id", &rule->id);
-	json_object_set_new(r, "name", json_string(rule->name ? rule->name : ""));
-	json_object_set_new(body, "rule", r);
-	json_object_set_new(s, "kind", json_string(sub->kind));
-	set_uuid(s, "id", &sub->id);
-	json_object_set_new(s, "name", sub->name ? json_string(sub->name) : json_null());
-	json_object_set_new(body, "subject", s);
-	json_object_set_new(body, "message", json_string(message));
-	json_object_set_new(body, "details", details ? details : json_object());
-	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_t *p = json_object();
-	json_object_set_new(p, "event", json_string(event));
-	json_object_set_new(p, "subjectKind", json_string(sub->kind));
-	set_uuid(p, "subjectId", &sub->id);
-	if(sub->name)
-		json_object_set_new(p, "subjectName", json_string(sub->name));
-	json_object_set_new(p, "body", json_string(text));
-	json_object_set_new(p, "status", json_string(ALERT_PENDING));
-	json_object_set_new(p, "attempts", json_integer(0));
-	set_time(p, "nextAttemptTime", now);
-	char *ptext = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	out->props = arena_strdup(a, ptext);
-	free(text);
-	free(ptext);
-	json_decref(p);
-	json_decref(body);
-}
-
-enum rc core_alert_test(struct core_write *w, const struct estate_rec *rule, struct arena *a)
-{
-	struct estate_rec *d = arena_zalloc(a, sizeof(*d));
-	struct uuid id;
-	uuid_v7(&id);
-	struct subject sub = {.kind = "rule", .id = rule->id, .name = rule->name};
-	delivery_build(rule, "test", &sub, "a test delivery asked for through the API", NULL, &id, a, d);
-	return core_estate_put(w, d);
 }
 
 /* Alerts recorded by one evaluation: queued together, so one commit takes them all. */
@@ -322,20 +93,20 @@ static void recorder_wait(struct recorder *rec)
 }
 
 /* The delivery of an alert into a (its id derived from rule, subject and occurrence). */
-static struct estate_rec *delivery_of(const struct rule *r, const struct subject *sub, int64_t occurrence,
+static struct estate_rec *delivery_of(const struct rule *r, const struct alert_subject *sub, int64_t occurrence,
                                       const char *message, json_t *details, struct arena *a)
 {
 	struct uuid id;
-	const char *ev = event_names[r->event];
-	derive_id(&r->rec.id, &sub->id, ev, occurrence, &id);
+	const char *ev = core__alert_events[r->event];
+	core__alert_delivery_id(&r->rec.id, &sub->id, ev, occurrence, &id);
 	struct estate_rec *d = arena_alloc(a, sizeof(*d));
-	delivery_build(&r->rec, ev, sub, message, details, &id, a, d);
+	core__alert_delivery(&r->rec, ev, sub, message, details, &id, a, d);
 	return d;
 }
 
 /* Queues the delivery of an alert, created only when absent (recorded once); a must live
  *  until recorder_wait returned. */
-static void record(struct recorder *rec, const struct rule *r, const struct subject *sub, int64_t occurrence,
+static void record(struct recorder *rec, const struct rule *r, const struct alert_subject *sub, int64_t occurrence,
                    const char *message, json_t *details, struct arena *a)
 {
 	struct core_write *w = arena_zalloc(a, sizeof(*w));
@@ -348,7 +119,7 @@ static void record(struct recorder *rec, const struct rule *r, const struct subj
 }
 
 /* The same, waiting for the commit: RC_OK when it was new, RC_CONFLICT when it was there. */
-static enum rc record_now(const struct rule *r, const struct subject *sub, int64_t occurrence, const char *message,
+static enum rc record_now(const struct rule *r, const struct alert_subject *sub, int64_t occurrence, const char *message,
                           json_t *details, struct arena *a)
 {
 	struct core_write w = {0};
@@ -357,43 +128,6 @@ static enum rc record_now(const struct rule *r, const struct subject *sub, int64
 		core__alerts_send_kick();
 	else if(rc != RC_CONFLICT)
 		fprintf(stderr, "sessiond: alerts: cannot record a delivery: %s\n", w.err);
-	return rc;
-}
-
-struct dlist {
-	const char *status;
-	int64_t skip, limit, seen, given;
-	store_estate_cb cb;
-	void *ctx;
-};
-
-static int dlist_row(void *ctx, const struct estate_rec *e)
-{
-	struct dlist *l = ctx;
-	if(l->status) {
-		json_t *p = e->props ? json_loads(e->props, 0, NULL) : NULL;
-		const char *s = json_string_value(json_object_get(p, "status"));
-		int match = s && !strcmp(s, l->status);
-		json_decref(p);
-		if(!match)
-			return 0;
-	}
-	if(l->seen++ < l->skip || (l->limit > 0 && l->given >= l->limit))
-		return 0;
-	l->given++;
-	return l->cb ? l->cb(l->ctx, e) : 0;
-}
-
-enum rc core_alert_deliveries(const struct uuid *rule_id, const char *status, int64_t skip, int64_t limit,
-                              struct arena *a, store_estate_cb cb, void *ctx, int64_t *total)
-{
-	struct estate_query q = {.kind = EK_alertDelivery, .after_usn = -1};
-	if(rule_id)
-		q.parent_id = *rule_id;
-	struct dlist l = {.status = status, .skip = skip, .limit = limit, .cb = cb, .ctx = ctx};
-	enum rc rc = core_estate_list(&q, a, dlist_row, &l, NULL);
-	if(total)
-		*total = l.seen;
 	return rc;
 }
 
@@ -501,17 +235,17 @@ static int take_estate(void *ctx, const struct estate_rec *e)
 static json_t *session_details(const struct sess_rec *s)
 {
 	json_t *d = json_object();
-	set_uuid(d, "sessionId", &s->id);
+	core__json_uuid(d, "sessionId", &s->id);
 	json_object_set_new(d, "sessionName", json_string(s->name ? s->name : ""));
-	set_uuid(d, "jobId", &s->job_id);
+	core__json_uuid(d, "jobId", &s->job_id);
 	json_object_set_new(d, "jobName", s->job_name ? json_string(s->job_name) : json_null());
 	json_object_set_new(d, "sessionType", json_string(catalog_type_name(s->type)));
 	json_object_set_new(d, "state", json_string(catalog_state_name(s->state)));
 	json_object_set_new(d, "result", json_string(catalog_result_name(s->result)));
 	json_object_set_new(d, "progress", json_integer(s->progress));
 	json_object_set_new(d, "resultMessage", s->message ? json_string(s->message) : json_null());
-	set_time(d, "creationTime", s->creation_us);
-	set_time(d, "endTime", s->end_us);
+	core__json_time(d, "creationTime", s->creation_us);
+	core__json_time(d, "endTime", s->end_us);
 	return d;
 }
 
@@ -528,7 +262,7 @@ static void on_session(struct pass *p, const struct sess_rec *s)
 		const struct rule *r = &p->rules[i];
 		if(r->event != e || !in_scope(r, job, s->type))
 			continue;
-		struct subject sub = {.kind = "session", .id = s->id, .name = s->name};
+		struct alert_subject sub = {.kind = "session", .id = s->id, .name = s->name};
 		const char *msg = arena_printf(p->a, "%s ended with result %s", job ? job : "a session",
 		                               catalog_result_name(s->result));
 		record(&p->rec, r, &sub, 0, msg, session_details(s), p->a);
@@ -547,12 +281,12 @@ static void on_missed(struct pass *p, const struct estate_rec *m)
 		if(r->event != EV_MISSED || !in_scope(r, j.name, j.type))
 			continue;
 		json_t *d = json_object();
-		set_uuid(d, "jobId", &j.id);
+		core__json_uuid(d, "jobId", &j.id);
 		json_object_set_new(d, "jobName", json_string(j.name ? j.name : ""));
 		json_object_set_new(d, "expectedTime", expected ? json_string(expected) : json_null());
 		json_object_set_new(d, "schedule", j.schedule ? json_string(j.schedule) : json_null());
-		set_uuid(d, "missedRunId", &m->id);
-		struct subject sub = {.kind = "job", .id = j.id, .name = j.name};
+		core__json_uuid(d, "missedRunId", &m->id);
+		struct alert_subject sub = {.kind = "job", .id = j.id, .name = j.name};
 		const char *msg = arena_printf(p->a, "%s did not run at %s", j.name ? j.name : "a job",
 		                               expected ? expected : m->name);
 		int64_t occ = 0;
@@ -591,7 +325,7 @@ static void on_repository(struct pass *p, const struct estate_rec *e)
 			json_object_set_new(d, "freeBytes", json_integer(freeb));
 			json_object_set_new(d, "freePercent", json_real((double)(int64_t)(pct * 100) / 100));
 			json_object_set_new(d, "thresholdPercent", json_integer(r->percent));
-			struct subject sub = {.kind = "repository", .id = e->id, .name = e->name};
+			struct alert_subject sub = {.kind = "repository", .id = e->id, .name = e->name};
 			const char *msg = arena_printf(p->a, "repository %s has %.1f%% free, below %lld%%", e->name, pct,
 			                               (long long)r->percent);
 			enum rc rc = record_now(r, &sub, e->usn, msg, d, p->a);
@@ -624,8 +358,8 @@ static void check_stuck(struct pass *p)
 				continue;   /* it ended meanwhile: the change will be seen */
 			json_t *d = session_details(&cur);
 			json_object_set_new(d, "stuckSeconds", json_integer(r->stuck_s));
-			set_time(d, "progressSince", s->since_us / 1000 * 1000);
-			struct subject sub = {.kind = "session", .id = s->id, .name = cur.name};
+			core__json_time(d, "progressSince", s->since_us / 1000 * 1000);
+			struct alert_subject sub = {.kind = "session", .id = s->id, .name = cur.name};
 			const char *msg = arena_printf(p->a, "%s made no progress for %lld s (at %d%%)", s->job,
 			                               (long long)r->stuck_s, s->progress);
 			record(&p->rec, r, &sub, s->progress_usn, msg, d, p->a);

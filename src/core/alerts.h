@@ -53,11 +53,4 @@ void core_alerts_stop(void);
 /** One evaluation now (tests and tools); returns the deliveries it recorded. */
 int core_alerts_evaluate(void);
 
-/* ---- shared by alerts.c and alerts_send.c ---- */
-/** Starts/stops the sending thread. */
-void core__alerts_send_start(const struct alerts_config *c);
-void core__alerts_send_stop(void);
-/** Wakes the sending thread to look for new deliveries. */
-void core__alerts_send_kick(void);
-
 #endif

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/alerts.h"
+#include "core/alerts_int.h"
 #include "model/estate.h"
 #include "util/timefmt.h"
 
@@ -144,11 +144,17 @@ static void scan(void)
 {
 	struct arena a;
 	arena_init(&a);
+	int64_t top = core_usn();   /* everything up to here is committed, so this scan sees it */
 	for(;;) {
 		int n = 0;
 		struct estate_query q = {.kind = EK_alertDelivery, .after_usn = snd.cursor, .limit = SCAN_BATCH};
-		if(core_estate_list(&q, &a, seen, &n, NULL) || n < SCAN_BATCH)
+		if(core_estate_list(&q, &a, seen, &n, NULL))
 			break;
+		if(n < SCAN_BATCH) {
+			if(top > snd.cursor)
+				snd.cursor = top;   /* past other changes too: the next look starts here */
+			break;
+		}
 		arena_reset(&a);
 	}
 	arena_free(&a);
@@ -224,13 +230,6 @@ static int64_t backoff_us(int64_t attempts)
 	return (d > snd.conf.retry_max_ms ? snd.conf.retry_max_ms : d) * 1000;
 }
 
-static void set_time(json_t *o, const char *key, int64_t us)
-{
-	char s[40];
-	time_format(us, 3, s);
-	json_object_set_new(o, key, json_string(s));
-}
-
 static void attempt(const struct uuid *id)
 {
 	struct arena a;
@@ -263,7 +262,7 @@ static void attempt(const struct uuid *id)
 	int64_t now = time_now_us() / 1000 * 1000;
 	json_int_t attempts = json_integer_value(json_object_get(p, "attempts")) + 1;
 	json_object_set_new(p, "attempts", json_integer(attempts));
-	set_time(p, "lastAttemptTime", now);
+	core__json_time(p, "lastAttemptTime", now);
 	if(code)
 		json_object_set_new(p, "lastStatus", json_integer(code));
 	else
@@ -277,7 +276,7 @@ static void attempt(const struct uuid *id)
 	int64_t next = 0;
 	if(!err[0]) {
 		json_object_set_new(p, "status", json_string(ALERT_DELIVERED));
-		set_time(p, "deliveredTime", now);
+		core__json_time(p, "deliveredTime", now);
 		json_object_del(p, "nextAttemptTime");
 	} else if(attempts >= snd.conf.attempts) {
 		json_object_set_new(p, "status", json_string(ALERT_FAILED));
@@ -286,7 +285,7 @@ static void attempt(const struct uuid *id)
 		        err);
 	} else {
 		next = now + backoff_us(attempts);
-		set_time(p, "nextAttemptTime", next);
+		core__json_time(p, "nextAttemptTime", next);
 	}
 	char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	d.props = text;

@@ -141,6 +141,8 @@ def test_rule_crud_and_the_secret_is_never_shown(srv, rx):
     assert rid in [r["id"] for r in listed["data"]]
     assert all("secret" not in r for r in listed["data"])
     assert listed["pagination"]["total"] == len(listed["data"])
+    none = viewer.get("/api/v1/alerts?limit=0", schema=False, status=200).body
+    assert none["data"] == [] and none["pagination"]["total"] == len(listed["data"])
     # sessiond's own kinds are readable through the estate API too, but never the secret
     est = viewer.get("/api/v1/estate/alertRule/" + rid, schema=False, status=200).body
     assert est["url"] == rx.url and "secret" not in est
