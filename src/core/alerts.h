@@ -42,7 +42,9 @@ enum rc core_alert_rule_read(const char *body, size_t len, const struct estate_r
  *  record is built in a, which must live until the write is done. */
 enum rc core_alert_test(struct core_write *w, const struct estate_rec *rule, struct arena *a);
 /** Deliveries of rule_id (nil: every rule) with status (NULL: any), oldest first; skip and
- *  limit (<= 0: no limit) count the matching ones; *total counts every match. */
+ *  limit (<= 0: no limit) count the matching ones; *total counts every match. cb may be
+ *  NULL (the total only). Filtered by status, the records cb gets live only during the
+ *  call (read in chunks, each in a scratch arena); else they are in a. */
 enum rc core_alert_deliveries(const struct uuid *rule_id, const char *status, int64_t skip, int64_t limit,
                               struct arena *a, store_estate_cb cb, void *ctx, int64_t *total);
 

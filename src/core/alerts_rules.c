@@ -110,8 +110,9 @@ enum rc core_alert_rule_read(const char *body, size_t len, const struct estate_r
 		else if(e == EV_REPO_FREE && !json_object_get(props, "percent"))
 			*field = "percent";
 		if(*field)
-			msg = e == EV_STUCK ? "(or seconds) is required for this event"
-			    : e == EV_REPO_FREE ? "is required for this event" : "is required";
+			msg = !strcmp(*field, "minutes")   ? "(or seconds) is required for this event"
+			      : !strcmp(*field, "percent") ? "is required for this event"
+			                                   : "is required";
 		else if(json_object_get(props, "minutes") && json_object_get(props, "seconds")) {
 			*field = "seconds";
 			msg = "and minutes exclude each other";
@@ -143,8 +144,8 @@ enum rc core_alert_rule_read(const char *body, size_t len, const struct estate_r
 
 /* ---------- deliveries ---------- */
 
-void core__alert_delivery_id(const struct uuid *rule, const struct uuid *subject, const char *event, int64_t occurrence,
-                      struct uuid *out)
+void core__alert_delivery_id(const struct uuid *rule, const struct uuid *subject, const char *event,
+                             int64_t occurrence, struct uuid *out)
 {
 	crypto_generichash_state st;
 	unsigned char h[16], n[8];
@@ -176,8 +177,8 @@ void core__json_time(json_t *o, const char *key, int64_t us)
 }
 
 void core__alert_delivery(const struct estate_rec *rule, const char *event, const struct alert_subject *sub,
-                           const char *message, json_t *details, const struct uuid *id, struct arena *a,
-                           struct estate_rec *out)
+                          const char *message, json_t *details, const struct uuid *id, struct arena *a,
+                          struct estate_rec *out)
 {
 	int64_t now = time_now_us() / 1000 * 1000;
 	char when[40], ids[UUID_STR_LEN + 1];
@@ -255,14 +256,39 @@ static int dlist_row(void *ctx, const struct estate_rec *e)
 	return l->cb ? l->cb(l->ctx, e) : 0;
 }
 
+static int none(void *ctx, const struct estate_rec *e)
+{
+	(void)ctx, (void)e;
+	return 1;
+}
+
+#define DLIST_CHUNK 500
+
 enum rc core_alert_deliveries(const struct uuid *rule_id, const char *status, int64_t skip, int64_t limit,
                               struct arena *a, store_estate_cb cb, void *ctx, int64_t *total)
 {
 	struct estate_query q = {.kind = EK_alertDelivery, .after_usn = -1};
 	if(rule_id)
 		q.parent_id = *rule_id;
+	if(!status) {   /* the store pages */
+		q.offset = skip;
+		q.limit = cb && limit > 0 ? limit : cb ? 0 : 1;
+		return core_estate_list(&q, a, cb ? cb : none, ctx, total);
+	}
+	/* the status is a property: every delivery is read, in chunks, each in a scratch arena */
 	struct dlist l = {.status = status, .skip = skip, .limit = limit, .cb = cb, .ctx = ctx};
-	enum rc rc = core_estate_list(&q, a, dlist_row, &l, NULL);
+	struct arena chunk;
+	arena_init(&chunk);
+	int64_t all = 0;
+	enum rc rc = RC_OK;
+	for(int64_t off = 0; !rc && (!off || off < all); off += DLIST_CHUNK) {
+		struct estate_query cq = q;
+		cq.offset = off;
+		cq.limit = DLIST_CHUNK;
+		rc = core_estate_list(&cq, &chunk, dlist_row, &l, off ? NULL : &all);
+		arena_reset(&chunk);
+	}
+	arena_free(&chunk);
 	if(total)
 		*total = l.seen;
 	return rc;

@@ -335,6 +335,13 @@ def test_delivery_list_filters(srv, rx):
     page = deliveries(viewer, ruleId=rule["id"], skip=1, limit=1)
     assert page["pagination"] == {"total": 3, "count": 1, "skip": 1, "limit": 1}
     assert page["data"][0]["id"] == d["data"][1]["id"]
+    page = deliveries(viewer, ruleId=rule["id"], status="delivered", skip=2, limit=5)
+    assert page["pagination"] == {"total": 3, "count": 1, "skip": 2, "limit": 5}
+    assert page["data"][0]["id"] == d["data"][2]["id"]
+    for st in (None, "delivered"):
+        q = dict(ruleId=rule["id"], limit=0, **({"status": st} if st else {}))
+        z = deliveries(viewer, **q)
+        assert z["data"] == [] and z["pagination"]["total"] == 3
 
 
 # ---------------------------------------------------------------------------------------------
