@@ -26,7 +26,8 @@
 #define BATCH 500
 #define MAX_RULES 1000
 
-/* A rule as evaluation uses it (strings in the evaluation's arena). */
+/* A rule as evaluation uses it (strings in the evaluation's arena). A change made before
+ * the rule was stored (or last changed: rec.usn) does not raise it. */
 struct rule {
 	struct estate_rec rec;
 	int event;
@@ -260,7 +261,7 @@ static void on_session(struct pass *p, const struct sess_rec *s)
 	const char *job = s->job_name && *s->job_name ? s->job_name : s->name;
 	for(int i = 0; e >= 0 && i < p->nrules; i++) {
 		const struct rule *r = &p->rules[i];
-		if(r->event != e || !in_scope(r, job, s->type))
+		if(r->event != e || s->usn < r->rec.usn || !in_scope(r, job, s->type))
 			continue;
 		struct alert_subject sub = {.kind = "session", .id = s->id, .name = s->name};
 		const char *msg = arena_printf(p->a, "%s ended with result %s", job ? job : "a session",
@@ -278,7 +279,7 @@ static void on_missed(struct pass *p, const struct estate_rec *m)
 	const char *expected = json_string_value(json_object_get(props, "expectedTime"));
 	for(int i = 0; i < p->nrules; i++) {
 		const struct rule *r = &p->rules[i];
-		if(r->event != EV_MISSED || !in_scope(r, j.name, j.type))
+		if(r->event != EV_MISSED || m->usn < r->rec.usn || !in_scope(r, j.name, j.type))
 			continue;
 		json_t *d = json_object();
 		core__json_uuid(d, "jobId", &j.id);
@@ -304,7 +305,7 @@ static void on_repository(struct pass *p, const struct estate_rec *e)
 	json_int_t freeb = json_integer_value(fv);
 	for(int i = 0; !e->deleted && cap > 0 && json_is_integer(fv) && i < p->nrules; i++) {
 		const struct rule *r = &p->rules[i];
-		if(r->event != EV_REPO_FREE || (r->pattern && !text_glob(r->pattern, e->name)))
+		if(r->event != EV_REPO_FREE || e->usn < r->rec.usn || (r->pattern && !text_glob(r->pattern, e->name)))
 			continue;
 		double pct = (double)freeb * 100.0 / (double)cap;
 		int below = pct < (double)r->percent;

@@ -227,6 +227,8 @@ def test_only_admin_writes(srv, rx):
 def test_failed_and_warning_alerts_arrive_signed(srv, rx):
     admin, rep = srv.api("admin"), srv.api("reporter")
     tag = uuid.uuid4().hex[:6]
+    s_early = new_session(rep, name="nightly-%s-0" % tag)   # failed before the rule existed
+    complete(rep, s_early["id"], "Failed")
     failed = add_rule(admin, rx.url, "failed", jobPattern="nightly-%s-*" % tag)
     warning = add_rule(admin, rx.url, "warning", jobPattern="*-%s-*" % tag, sessionType="BackupJob")
     s_fail = new_session(rep, name="nightly-%s-a" % tag)
