@@ -1,7 +1,8 @@
 /* The admin API of alert rules and their deliveries (sessiond's own JSON, routed by the
  * VBR dialect; docs/ALERTS.md):
  *   POST /api/v1/alerts, GET /api/v1/alerts, GET/PUT/DELETE /api/v1/alerts/{id},
- *   POST /api/v1/alerts/{id}/test, GET /api/v1/alerts/deliveries?ruleId=&status=&skip=&limit=
+ *   POST /api/v1/alerts/{id}/test, GET /api/v1/alerts/deliveries?ruleId=&status=&skip=&limit=,
+ *   GET /api/v1/alerts/deliveries/{id}
  * What a rule may say is core's (core_alert_rule_read); a rule's secret is never shown. */
 #include "api/alerts.h"
 
@@ -184,6 +185,22 @@ void alerts_h_test(struct req *r)
 	if(path_rule(r, rule))
 		return;
 	core_alert_test(api_write(r, reply_test), rule, r->arena);
+}
+
+void alerts_h_delivery(struct req *r)
+{
+	struct uuid id;
+	if(vbr_path_uuid(r, 0, &id))
+		return;
+	struct estate_rec e;
+	enum rc rc = core_estate_get(EK_alertDelivery, &id, r->arena, &e);
+	if(rc) {
+		vbr_error(r, rc, 0, rc == RC_NOTFOUND ? "no such delivery" : "cannot read the deliveries");
+		return;
+	}
+	struct jw w;
+	vbr_json(r, 200, &w);
+	render_delivery(&w, &e);
 }
 
 /* A non-negative integer query parameter; answers 400 and returns -1 when it is not one. */

@@ -12,5 +12,6 @@ void alerts_h_put(struct req *r);
 void alerts_h_del(struct req *r);
 void alerts_h_test(struct req *r);
 void alerts_h_deliveries(struct req *r);
+void alerts_h_delivery(struct req *r);
 
 #endif

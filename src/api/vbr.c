@@ -1616,6 +1616,7 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/alerts", PERM_READ, alerts_h_list},
 	{M_POST, "/api/v1/alerts", PERM_ADMIN, alerts_h_create},
 	{M_GET, "/api/v1/alerts/deliveries", PERM_READ, alerts_h_deliveries},
+	{M_GET, "/api/v1/alerts/deliveries/{id}", PERM_READ, alerts_h_delivery},
 	{M_GET, "/api/v1/alerts/{id}", PERM_READ, alerts_h_get},
 	{M_PUT, "/api/v1/alerts/{id}", PERM_ADMIN, alerts_h_put},
 	{M_DELETE, "/api/v1/alerts/{id}", PERM_ADMIN, alerts_h_del},

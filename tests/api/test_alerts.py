@@ -154,6 +154,10 @@ def test_rule_crud_and_the_secret_is_never_shown(srv, rx):
     assert upd["disabled"] is True and upd["jobPattern"] == "other-*" and upd["hasSecret"] is True
     d = admin.post("/api/v1/alerts/%s/test" % rid, schema=False, status=202).body
     assert d["event"] == "test" and d["status"] == "pending" and d["ruleId"] == rid
+    one = viewer.get("/api/v1/alerts/deliveries/" + d["id"], schema=False, status=200).body
+    assert one["id"] == d["id"] and one["body"] == d["body"]
+    viewer.get("/api/v1/alerts/deliveries/%s" % uuid.uuid4(), status=404)
+    viewer.get("/api/v1/alerts/deliveries/nope", status=400)
     ev = rx.wait(lambda: rx.events(rid))
     assert len(ev) == 1
     h, raw, body = ev[0]

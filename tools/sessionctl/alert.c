@@ -232,22 +232,15 @@ static int cmd_test(struct ctl *c, struct ctl_args *a)
 	if(ctl_call(c, "POST", path, NULL, &d))
 		return ctl_fail(c);
 	/* wait a little for the first attempt, to say how it went */
-	char did[UUID_STR_LEN + 1];
-	snprintf(did, sizeof(did), "%s", or_dash(ctl_jstr(d, "id")));
-	snprintf(path, sizeof(path), "/api/v1/alerts/deliveries?ruleId=%s&limit=1000", id);
+	snprintf(path, sizeof(path), "/api/v1/alerts/deliveries/%s", or_dash(ctl_jstr(d, "id")));
+	c->need_role = ROLE_READ;
 	for(int i = 0; i < 40 && !ctl_jint(d, "attempts", 0); i++) {
 		usleep(250000);
-		json_t *list;
-		if(ctl_call(c, "GET", path, NULL, &list))
+		json_t *now;
+		if(ctl_call(c, "GET", path, NULL, &now))
 			break;
-		size_t k;
-		json_t *x;
-		json_array_foreach(json_object_get(list, "data"), k, x)
-			if(!strcmp(or_dash(ctl_jstr(x, "id")), did)) {
-				json_decref(d);
-				d = json_incref(x);
-			}
-		json_decref(list);
+		json_decref(d);
+		d = now;
 	}
 	const char *status = ctl_jstr(d, "status");
 	int ok = status && !strcmp(status, "delivered");
@@ -257,9 +250,10 @@ static int cmd_test(struct ctl *c, struct ctl_args *a)
 		printf(delivery_head, "ID", "CREATED", "EVENT", "STATUS", "ATTEMPTS", "LAST", "SUBJECT");
 		print_delivery(d);
 	}
+	const char *err = ctl_jstr(d, "lastError");
 	if(!ok)
 		ctl_msg("alert: the test delivery is %s%s%s (sessionctl alert deliveries %s shows its attempts)",
-		        or_dash(status), ctl_jstr(d, "lastError") ? ": " : "", ctl_jstr(d, "lastError") ?: "", a->argv[1]);
+		        or_dash(status), err ? ": " : "", err ? err : "", a->argv[1]);
 	json_decref(d);
 	return ok ? CTL_EXIT_OK : CTL_EXIT_API;
 }
