@@ -2,7 +2,7 @@
 # every test (scripts/check); `make SAN=1 check` does the same under ASan/UBSan.
 CC      ?= cc
 PKG     := pkg-config
-PKGS    := libmicrohttpd sqlite3 libsodium jansson libpq gnutls
+PKGS    := libmicrohttpd sqlite3 libsodium jansson libpq gnutls libcurl
 SAN     ?=
 ifeq ($(SAN),1)
 BUILD   ?= build-san

@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "api/vbr.h"
 #include "api/metrics.h"
+#include "core/alerts.h"
 #include "core/auth.h"
 #include "model/catalog.h"
 #include "core/core.h"
@@ -67,6 +68,11 @@ static struct conf confs[] = {
 	{.name = "lease-seconds", .type = C_INT, .def = "600", .min = 1, .max = 31536000, .choices = NULL, .help = "a running session whose reporter writes nothing for this long (or its heartbeatSeconds) ends as Failed"},
 	{.name = "schedule-check", .type = C_INT, .def = "30000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds between looks for missed runs of scheduled jobs"},
 	{.name = "lease-check", .type = C_INT, .def = "5000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds between looks for lapsed leases"},
+	{.name = "alert-check", .type = C_INT, .def = "1000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds between evaluations of the alert rules (docs/ALERTS.md)"},
+	{.name = "alert-retry", .type = C_INT, .def = "5000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds before the first retry of a failed webhook delivery; each next retry waits twice as long"},
+	{.name = "alert-retry-max", .type = C_INT, .def = "600000", .min = 50, .max = 86400000, .choices = NULL, .help = "longest wait between two attempts of a webhook delivery, in milliseconds"},
+	{.name = "alert-attempts", .type = C_INT, .def = "10", .min = 1, .max = 1000, .choices = NULL, .help = "attempts of a webhook delivery before it is marked failed"},
+	{.name = "alert-timeout", .type = C_INT, .def = "10", .min = 1, .max = 300, .choices = NULL, .help = "seconds a webhook receiver has to answer one attempt"},
 	{.name = "timeout", .type = C_INT, .def = "30", .min = 1, .max = 3600, .choices = NULL, .help = "seconds before an idle or slow connection is closed"},
 	{.name = "max-body", .type = C_INT, .def = "1048576", .min = 1024, .max = 1073741824, .choices = NULL, .help = "largest request body, in bytes"},
 	{.name = "max-header", .type = C_INT, .def = "32768", .min = 4096, .max = 1048576, .choices = NULL, .help = "buffer for the request line and headers, in bytes"},
@@ -713,12 +719,21 @@ static int serve(void)
 		retention_start((int)conf_int("retention-days"), (unsigned)conf_int("retention-interval"));
 	core_lease_start((unsigned)conf_int("lease-check"));
 	core_missed_start((unsigned)conf_int("schedule-check"));
+	struct alerts_config ac = {
+		.check_ms = (unsigned)conf_int("alert-check"),
+		.retry_ms = (unsigned)conf_int("alert-retry"),
+		.retry_max_ms = (unsigned)conf_int("alert-retry-max"),
+		.attempts = (int)conf_int("alert-attempts"),
+		.timeout_s = (int)conf_int("alert-timeout"),
+	};
+	core_alerts_start(&ac);
 	int sig = 0;
 	while(sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		reload(hc.tls_cert != NULL);
 	log_info("%s: draining requests and stopping", strsignal(sig));
 	demo_stop();
 	retention_stop();
+	core_alerts_stop();
 	core_missed_stop();
 	core_lease_stop();
 	feed_shutdown();   /* long polls answer now */

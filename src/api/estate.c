@@ -5,6 +5,7 @@
 #include "api/estate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/vbr.h"
@@ -203,7 +204,23 @@ static void kuuid_or_null(struct jw *w, const char *key, const struct uuid *u)
 	jw_kstr(w, key, s);
 }
 
-/* One object: the common fields, then its properties as reported. */
+/* e's properties without its secret ones (EFF_SECRET) as a malloc'd JSON text, or NULL
+ * when its kind has none. */
+static char *shown_props(const struct estate_rec *e)
+{
+	json_t *props = NULL;
+	for(const struct estate_field *f = estate_field_first(e->kind); f; f = estate_field_next(f))
+		if(f->flags & EFF_SECRET) {
+			if(!props)
+				props = estate_props(e);
+			json_object_del(props, f->name);
+		}
+	char *text = props ? json_dumps(props, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(props);
+	return text;
+}
+
+/* One object: the common fields, then its properties as reported (secrets never). */
 static void render(struct jw *w, const struct estate_rec *e, int feed)
 {
 	jw_obj(w);
@@ -218,10 +235,12 @@ static void render(struct jw *w, const struct estate_rec *e, int feed)
 	if(feed)
 		jw_kbool(w, "deleted", e->deleted);
 	/* the stored properties are one JSON object: splice its members in */
-	const char *p = e->props ? e->props : "{}";
+	char *shown = shown_props(e);
+	const char *p = shown ? shown : e->props ? e->props : "{}";
 	size_t n = strlen(p);
 	if(n > 2 && p[0] == '{' && p[n - 1] == '}')
 		jw_raw(w, p + 1, n - 2);   /* after a member: jw puts the comma */
+	free(shown);
 	jw_obj_end(w);
 }
 

@@ -127,6 +127,7 @@ struct core_write {
 		enum core_owner owner;
 		const char *kv_key, *value, *name, *hash;
 		int kind, role, has_role;
+		int create_only;            /* core_estate_add */
 		int64_t i, n;
 		struct logon_rec logon;
 		struct key_rec key;
@@ -176,6 +177,8 @@ enum rc core_user_del(struct core_write *w, const char *name);
  *  live object of the kind's parent kind (RC_INVALID otherwise). Properties (e->props, a
  *  JSON object of the kind's fields) are the caller's, checked against model/estate.h. */
 enum rc core_estate_put(struct core_write *w, const struct estate_rec *e);
+/** The same, only when no live object (e->kind, e->id) exists: RC_CONFLICT otherwise. */
+enum rc core_estate_add(struct core_write *w, const struct estate_rec *e);
 /** Deletes an estate object (a tombstone with a new usn); RC_NOTFOUND when there is none. */
 enum rc core_estate_del(struct core_write *w, int kind, const struct uuid *id);
 /** Removes an EM task; RC_NOTFOUND when there is none. */

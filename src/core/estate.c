@@ -51,6 +51,8 @@ static enum rc apply_estate_put(struct core_write *w, struct store_tx *tx)
 	rc = ops->tx_estate_load(tx->s, e.kind, &e.id, tx->a, &old);
 	if(rc && rc != RC_NOTFOUND)
 		return core__backend(w, tx, rc, "load estate object");
+	if(w->in.create_only && !rc && !old.deleted)
+		return core__refuse(w, RC_CONFLICT, "the %s exists already", estate_kind_name(e.kind));
 	e.created_us = !rc && !old.deleted ? old.created_us : e.updated_us;
 	e.deleted = 0;
 	if((rc = ops->tx_usn_next(tx->s, &e.usn)) || (rc = ops->tx_estate_put(tx->s, &e)))
@@ -60,7 +62,8 @@ static enum rc apply_estate_put(struct core_write *w, struct store_tx *tx)
 	return RC_OK;
 }
 
-enum rc core_estate_put(struct core_write *w, const struct estate_rec *e)
+/* Queues the put of e; create_only refuses an object that exists (RC_CONFLICT). */
+static enum rc estate_submit(struct core_write *w, const struct estate_rec *e, int create_only)
 {
 	if(!estate_kind_name(e->kind) || uuid_is_nil(&e->id) || !e->name || !e->name[0]) {
 		core__refuse(w, RC_INVALID, "an estate object needs a kind, an id and a name");
@@ -71,8 +74,19 @@ enum rc core_estate_put(struct core_write *w, const struct estate_rec *e)
 		return core__reject(w, RC_INVALID);
 	}
 	w->in.estate = *e;
+	w->in.create_only = create_only;
 	w->in.estate.updated_us = time_now_us() / 1000 * 1000;   /* milliseconds, as every time shown */
 	return core__submit(w, apply_estate_put);
+}
+
+enum rc core_estate_put(struct core_write *w, const struct estate_rec *e)
+{
+	return estate_submit(w, e, 0);
+}
+
+enum rc core_estate_add(struct core_write *w, const struct estate_rec *e)
+{
+	return estate_submit(w, e, 1);
 }
 
 static enum rc apply_estate_del(struct core_write *w, struct store_tx *tx)

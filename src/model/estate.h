@@ -18,7 +18,7 @@ enum estate_kind {
 };
 
 enum estate_ftype { EF_STRING, EF_INT, EF_BOOL, EF_UUID, EF_TIME, EF_STRINGS };
-enum { EFF_REQUIRED = 1 };
+enum { EFF_REQUIRED = 1, EFF_SECRET = 2 };   /* EFF_SECRET: stored, never shown */
 enum { EKF_OWN = 1 };
 
 struct estate_field {

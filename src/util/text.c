@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include <ctype.h>
+
 size_t text_utf8_len(const unsigned char *p, size_t n)
 {
 	unsigned char c = p[0];
@@ -48,4 +50,26 @@ size_t text_unescape(char *s)
 	}
 	*o = 0;
 	return (size_t)(o - s);
+}
+
+int text_glob(const char *p, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+	while(*s) {
+		if(*p == '*') {
+			star = p++;
+			resume = s;
+		} else if(*p && tolower((unsigned char)*p) == tolower((unsigned char)*s)) {
+			p++;
+			s++;
+		} else if(star) {
+			p = star + 1;
+			s = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while(*p == '*')
+		p++;
+	return !*p;
 }

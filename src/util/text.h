@@ -14,4 +14,8 @@ int text_hexval(char c);
  *  as it is (a decoded NUL would cut the string short). Returns the new length. */
 size_t text_unescape(char *s);
 
+/** Whether s matches pattern, where '*' stands for any run of characters (also none);
+ *  ASCII letters match without regard to case. */
+int text_glob(const char *pattern, const char *s);
+
 #endif

@@ -102,6 +102,8 @@ enum ctl_opt {
 	OPT_STATE, OPT_SINCE, OPT_LIMIT, OPT_FORMAT, OPT_ONCE,
 	OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_SPOOL_MAX, OPT_STDERR_WARNINGS, OPT_QUIET,
 	OPT_HEARTBEAT, OPT_API_KEY_FILE,
+	OPT_EVENT, OPT_URL, OPT_MINUTES, OPT_SECONDS_N, OPT_PERCENT, OPT_SECRET_FILE, OPT_DISABLED,
+	OPT_DELIVERY_STATUS,   /* sessionctl alert (alert.c) */
 	OPT__COUNT
 };
 
@@ -128,6 +130,7 @@ int ctl_cmd_stop(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_watch(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_export(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_flush(struct ctl *c, struct ctl_args *a);
+int ctl_cmd_alert(struct ctl *c, struct ctl_args *a);   /* alert.c */
 
 /** Parses a number of seconds ("10", "2.5"); -1 when s is not one. */
 double ctl_seconds(const char *s);

@@ -53,6 +53,14 @@ static const struct opt opts[] = {
 	{OPT_FORMAT, "format", "FMT", "csv (default) or json"},
 	{OPT_FOLLOW, "follow", NULL, "keep printing new records until the session stops"},
 	{OPT_ONCE, "once", NULL, "print the current state once and exit"},
+	{OPT_EVENT, "event", "EVENT", "failed, warning, missed, stuck or repository-free-below"},
+	{OPT_URL, "url", "URL", "the webhook the alert is POSTed to (http:// or https://)"},
+	{OPT_MINUTES, "minutes", "N", "stuck: no progress for N minutes"},
+	{OPT_SECONDS_N, "seconds", "N", "stuck: no progress for N seconds (instead of --minutes)"},
+	{OPT_PERCENT, "percent", "N", "repository-free-below: free space under N %"},
+	{OPT_SECRET_FILE, "secret-file", "FILE", "the HMAC secret on the first line of FILE (else env SESSIOND_ALERT_SECRET, else a new one, printed once)"},
+	{OPT_DISABLED, "disabled", NULL, "create the rule disabled"},
+	{OPT_DELIVERY_STATUS, "status", "STATUS", "only deliveries with this status: pending, delivered or failed"},
 	{0, NULL, NULL, NULL},
 };
 
@@ -119,6 +127,19 @@ static const struct cmd cmds[] = {
 	{"export", "export [--format csv|json] [--limit N] [filters]",
 	 "Write every session (oldest first) to stdout as CSV (RFC 4180) or a JSON array.", ctl_cmd_export, 0, 0, 0,
 	 {GLOBAL, FILTERS, OPT_FORMAT, OPT_LIMIT, 0}},
+	{"alert", "alert add NAME --event E --url URL [--job PATTERN] [--type T] [--minutes N|--seconds N]\n"
+	 "                  [--percent N] [--secret-file FILE] [--disabled]\n"
+	 "       sessionctl alert ls | rm RULE | test RULE | deliveries [RULE] [--status S] [--limit N]",
+	 "Manage alert rules (webhooks) and list their deliveries.\n"
+	 "sessiond POSTs an alert when a job fails or warns, misses a run, a session makes no\n"
+	 "progress, or a repository's free space falls below a threshold (docs/ALERTS.md).\n"
+	 "--job and --type scope a rule (--job is a name pattern, '*' any text; for\n"
+	 "repository-free-below it matches the repository name). RULE is an id or a rule's name.\n"
+	 "add prints the new rule's id; test sends a test delivery now and says how it went.\n"
+	 "add, rm and test need the admin role.",
+	 ctl_cmd_alert, 1, -1, 0,
+	 {GLOBAL, OPT_EVENT, OPT_URL, OPT_JOB, OPT_TYPE, OPT_MINUTES, OPT_SECONDS_N, OPT_PERCENT, OPT_SECRET_FILE,
+	  OPT_DISABLED, OPT_DELIVERY_STATUS, OPT_LIMIT, 0}},
 	{NULL, NULL, NULL, NULL, 0, 0, 0, {0}},
 };
 

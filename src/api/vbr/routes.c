@@ -1,6 +1,7 @@
 /* VBR dialect: the route table. */
 #include "api/vbr/vbr_int.h"
 
+#include "api/alerts.h"
 #include "api/estate.h"
 
 /* ---------- the route table ---------- */
@@ -68,6 +69,14 @@ static const struct route routes[] = {
 	{M_GET, "/api/v1/estate/{kind}/{id}", PERM_READ, estate_h_get},
 	{M_PUT, "/api/v1/estate/{kind}/{id}", PERM_INGEST, estate_h_put},
 	{M_DELETE, "/api/v1/estate/{kind}/{id}", PERM_INGEST, estate_h_del},
+	{M_GET, "/api/v1/alerts", PERM_READ, alerts_h_list},
+	{M_POST, "/api/v1/alerts", PERM_ADMIN, alerts_h_create},
+	{M_GET, "/api/v1/alerts/deliveries", PERM_READ, alerts_h_deliveries},
+	{M_GET, "/api/v1/alerts/deliveries/{id}", PERM_READ, alerts_h_delivery},
+	{M_GET, "/api/v1/alerts/{id}", PERM_READ, alerts_h_get},
+	{M_PUT, "/api/v1/alerts/{id}", PERM_ADMIN, alerts_h_put},
+	{M_DELETE, "/api/v1/alerts/{id}", PERM_ADMIN, alerts_h_del},
+	{M_POST, "/api/v1/alerts/{id}/test", PERM_ADMIN, alerts_h_test},
 };
 
 const struct dialect dialect_vbr = {
