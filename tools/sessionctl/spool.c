@@ -8,7 +8,9 @@
  *   "R {log record}\n" ...                     in output order, ready to post
  *   "E {"complete":{...},"progress":N}\n"       the end, once the command ended
  * The writer holds flock(LOCK_EX) on the file while it runs; a file nobody
- * holds is delivered by `sessionctl flush` (and quietly by other commands). */
+ * holds is delivered by `sessionctl flush` (and quietly by other commands).
+ * Estate changes wait beside them as ID.estate (register.c); both kinds are
+ * delivered in the order of their time-ordered ids. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
