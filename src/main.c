@@ -12,6 +12,7 @@
 #include "core/auth.h"
 #include "model/catalog.h"
 #include "core/core.h"
+#include "core/jobs.h"
 #include "core/demo.h"
 #include "core/feed.h"
 #include "core/retention.h"
@@ -54,6 +55,7 @@ static struct conf confs[] = {
 	{.name = "login-failures", .type = C_INT, .def = "10", .min = 0, .max = 1000000, .choices = NULL, .help = "failed logons a client address may make per minute before it gets 429; attempts in flight count (0: no limit)"},
 	{.name = "login-concurrency", .type = C_INT, .def = "4", .min = 1, .max = 1000, .choices = NULL, .help = "logons of one client address checked at once; more get 429 with Retry-After"},
 	{.name = "lease-seconds", .type = C_INT, .def = "600", .min = 1, .max = 31536000, .choices = NULL, .help = "a running session whose reporter writes nothing for this long (or its heartbeatSeconds) ends as Failed"},
+	{.name = "schedule-check", .type = C_INT, .def = "30000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds between looks for missed runs of scheduled jobs"},
 	{.name = "lease-check", .type = C_INT, .def = "5000", .min = 50, .max = 3600000, .choices = NULL, .help = "milliseconds between looks for lapsed leases"},
 	{.name = "timeout", .type = C_INT, .def = "30", .min = 1, .max = 3600, .choices = NULL, .help = "seconds before an idle or slow connection is closed"},
 	{.name = "max-body", .type = C_INT, .def = "1048576", .min = 1024, .max = 1073741824, .choices = NULL, .help = "largest request body, in bytes"},
@@ -589,12 +591,14 @@ static int serve(void)
 	if(conf_int("retention-days") > 0)
 		retention_start((int)conf_int("retention-days"), (unsigned)conf_int("retention-interval"));
 	core_lease_start((unsigned)conf_int("lease-check"));
+	core_missed_start((unsigned)conf_int("schedule-check"));
 	int sig = 0;
 	while(sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		;
 	fprintf(stderr, "sessiond: %s: draining requests and stopping\n", strsignal(sig));
 	demo_stop();
 	retention_stop();
+	core_missed_stop();
 	core_lease_stop();
 	feed_shutdown();   /* long polls answer now */
 	http_stop(10000);

@@ -11,6 +11,7 @@
 #include "core/core.h"
 #include "model/catalog.h"
 #include "model/estate.h"
+#include "model/schedule.h"
 #include "util/timefmt.h"
 
 #define ESTATE_LIST_MAX 1000
@@ -48,6 +49,8 @@ int estate_phas(json_t *props, const char *key)
 static int path_kind(struct req *r)
 {
 	int k = estate_kind_parse(r->params[0]);
+	if(estate_kind_own(k) && r->method != M_GET)
+		k = 0;   /* sessiond's own records: read-only here */
 	if(!k) {
 		char list[512];
 		estate_kind_list(list, sizeof(list));
@@ -99,8 +102,14 @@ static const char *check_value(struct req *r, const struct estate_field *f, json
 }
 
 /* Extra rules of single properties that the type alone does not say. */
-static const char *check_rule(int kind, const char *name, json_t *v)
+static const char *check_rule(struct req *r, int kind, const char *name, json_t *v)
 {
+	if(kind == EK_job && !strcmp(name, "schedule")) {
+		struct schedule sc;
+		char why[200];
+		if(schedule_parse(json_string_value(v), &sc, why, sizeof(why)))
+			return arena_printf(r->arena, "%%s: %s", why);
+	}
 	if(kind == EK_job && !strcmp(name, "type") && catalog_type_parse(json_string_value(v)) < 0)
 		return "%s must be a session type (docs/TYPES.md)";
 	if(kind == EK_restorePoint && !strcmp(name, "pointType") && strcmp(json_string_value(v), "Full") &&
@@ -152,7 +161,7 @@ static int read_object(struct req *r, int kind, struct estate_rec *e)
 					err = arena_printf(r->arena, "unknown field '%%s' for a %s", estate_kind_name(kind));
 				else if(json_is_null(v))
 					continue;   /* absent */
-				else if(!(err = check_value(r, f, v)) && !(err = check_rule(kind, key, v)))
+				else if(!(err = check_value(r, f, v)) && !(err = check_rule(r, kind, key, v)))
 					json_object_set(props, key, v);
 			}
 			if(err)

@@ -16,6 +16,7 @@ struct job_view {
 	const char *name;
 	int type;                   /* catalog session type code: declared, else the last session's */
 	int declared;               /* an estate job object exists */
+	int64_t created_us;         /* when it was declared, 0 if it was not */
 	const char *description;    /* declared, or NULL */
 	const char *schedule;       /* declared, or NULL */
 	int64_t grace_s;            /* declared graceSeconds, or -1 */
@@ -26,13 +27,27 @@ struct job_view {
 	int has_last;               /* it ran: last is its newest session */
 	struct sess_rec last;
 	int64_t last_success_us;    /* end of the newest successful session, 0 if none (in the last 1000) */
-	int64_t next_run_us;        /* the next expected run from the schedule, 0 when unknown */
-	int64_t missed;             /* missed runs recorded, 0 when none */
+	int64_t next_run_us;        /* the next expected run from the schedule (not yet past due), 0 when
+	                               there is none (no schedule, disabled, not declared) */
+	int64_t missed;             /* missed runs recorded */
 };
 
 /** Every job (declared or seen), by name; cb returns non-zero to stop. */
 enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx);
 /** The job with id (declared id or sessions' job id); RC_NOTFOUND when none. */
 enum rc core_job_get(const struct uuid *id, struct arena *a, struct job_view *out);
+
+/* ---- missed runs (core/missed.c) ----
+ * A declared job with a schedule (model/schedule.h) is expected at each time it gives; a
+ * run is missed when none started within the job's grace (graceSeconds, else the lesser of
+ * 10 minutes and half a period) around that time. A sweep records each missed run as an
+ * estate object of kind missedRun (child of the job, named by the expected time). */
+/** One sweep now over every job; returns how many missed runs it recorded. */
+int core_missed_sweep(void);
+/** Sweeps every interval_ms until core_missed_stop. */
+void core_missed_start(unsigned interval_ms);
+void core_missed_stop(void);
+/** Sets j->next_run_us and j->missed (core_jobs does this for every job it gives). */
+void core__missed_fill(struct job_view *j, struct arena *a);
 
 #endif

@@ -6,10 +6,11 @@
 struct kind_row {
 	const char *name;
 	int parent;
+	int flags;
 };
 
 static const struct kind_row kinds[EK__END] = {
-#define KIND(code, kname, kparent) [code] = {#kname, EK_##kparent},
+#define KIND(code, kname, kparent, kflags) [code] = {#kname, EK_##kparent, kflags},
 #define FIELD(kind, name, type, flags)
 #include "model/estate.def"
 #undef KIND
@@ -18,7 +19,7 @@ static const struct kind_row kinds[EK__END] = {
 
 /* Every property, grouped by kind as estate.def lists them; a zero row ends it. */
 static const struct estate_field fields[] = {
-#define KIND(code, name, parent)
+#define KIND(code, name, parent, flags)
 #define FIELD(fkind, fname, ftype, fflags) {EK_##fkind, #fname, ftype, fflags},
 #include "model/estate.def"
 #undef KIND
@@ -30,7 +31,7 @@ static const struct estate_field fields[] = {
 static inline int code_is_kind(int code)
 {
 	switch(code) {
-#define KIND(code, name, parent) case code:
+#define KIND(code, name, parent, flags) case code:
 #define FIELD(kind, name, type, flags)
 #include "model/estate.def"
 #undef KIND
@@ -52,6 +53,11 @@ int estate_kind_parse(const char *s)
 		if(kinds[k].name && !strcmp(kinds[k].name, s))
 			return k;
 	return EK_NONE;
+}
+
+int estate_kind_own(int k)
+{
+	return estate_kind_name(k) && (kinds[k].flags & EKF_OWN);
 }
 
 int estate_kind_parent(int k)
@@ -85,6 +91,6 @@ void estate_kind_list(char *buf, size_t n)
 	size_t used = 0;
 	buf[0] = 0;
 	for(int k = 1; k < EK__END && used < n; k++)
-		if(kinds[k].name)
+		if(kinds[k].name && !(kinds[k].flags & EKF_OWN))
 			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", kinds[k].name);
 }

@@ -7,7 +7,7 @@
 
 enum estate_kind {
 	EK_NONE = 0,
-#define ESTATE__KIND(code, name, parent) EK_##name = code,
+#define ESTATE__KIND(code, name, parent, flags) EK_##name = code,
 #define KIND ESTATE__KIND
 #define FIELD(kind, name, type, flags)
 #include "model/estate.def"
@@ -19,6 +19,7 @@ enum estate_kind {
 
 enum estate_ftype { EF_STRING, EF_INT, EF_BOOL, EF_UUID, EF_TIME, EF_STRINGS };
 enum { EFF_REQUIRED = 1 };
+enum { EKF_OWN = 1 };
 
 struct estate_field {
 	int kind;
@@ -31,6 +32,8 @@ struct estate_field {
 const char *estate_kind_name(int k);
 /** The kind named s (exact), EK_NONE if none. */
 int estate_kind_parse(const char *s);
+/** Whether kind k is one of sessiond's own records (EKF_OWN): not written by reporters. */
+int estate_kind_own(int k);
 /** The kind a parentId of kind k names, EK_NONE when k has no parent. */
 int estate_kind_parent(int k);
 /** The first property of kind k (NULL if it has none); estate_field_next gives the

@@ -1,0 +1,245 @@
+/* core/jobs: the job view (jobs.h). Declared jobs come from the estate, seen jobs
+ * from the newest session of every job id; one job may be both, joined by id or by
+ * name. */
+#include "core/jobs.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core.h"
+#include "model/catalog.h"
+#include "model/estate.h"
+
+struct gather {
+	struct arena *a;
+	struct job_view *v;
+	size_t n, cap;
+	size_t nd;                  /* the first nd are declared */
+	size_t *by_id, *by_name;    /* positions of the declared, sorted for search() */
+	struct job_view probe;      /* what search() looks for: position PROBE */
+};
+
+#define PROBE ((size_t)-1)
+
+static const struct job_view *at(const struct gather *g, size_t i)
+{
+	return i == PROBE ? &g->probe : &g->v[i];
+}
+
+
+static struct job_view *grow(struct gather *g)
+{
+	if(g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct job_view *v = arena_alloc(g->a, cap * sizeof(*v));
+		if(g->n)
+			memcpy(v, g->v, g->n * sizeof(*v));
+		g->v = v;
+		g->cap = cap;
+	}
+	struct job_view *j = &g->v[g->n++];
+	memset(j, 0, sizeof(*j));
+	j->grace_s = -1;
+	return j;
+}
+
+/* A declared job: its properties as reported. */
+static void from_estate(struct arena *a, struct job_view *j, const struct estate_rec *e)
+{
+	j->id = e->id;
+	j->name = e->name;
+	j->declared = 1;
+	j->created_us = e->created_us;
+	j->type = -1;
+	json_t *p = e->props ? json_loads(e->props, 0, NULL) : NULL;
+	const char *type = json_string_value(json_object_get(p, "type"));
+	if(type)
+		j->type = catalog_type_parse(type);
+	j->description = arena_strdup(a, json_string_value(json_object_get(p, "description")));
+	j->schedule = arena_strdup(a, json_string_value(json_object_get(p, "schedule")));
+	j->repository = arena_strdup(a, json_string_value(json_object_get(p, "repository")));
+	json_t *grace = json_object_get(p, "graceSeconds");
+	if(json_is_integer(grace))
+		j->grace_s = json_integer_value(grace);
+	json_t *objects = json_object_get(p, "objects");
+	j->objects = json_is_array(objects) ? (int)json_array_size(objects) : -1;
+	j->disabled = json_is_true(json_object_get(p, "disabled"));
+	json_decref(p);
+}
+
+static int add_declared(void *ctx, const struct estate_rec *e)
+{
+	from_estate(((struct gather *)ctx)->a, grow(ctx), e);
+	return 0;
+}
+
+static const char *session_job_name(const struct sess_rec *s)
+{
+	return s->job_name && *s->job_name ? s->job_name : s->name;
+}
+
+static int cmp_id(const void *x, const void *y, void *ctx)
+{
+	return memcmp(&at(ctx, *(const size_t *)x)->id, &at(ctx, *(const size_t *)y)->id, sizeof(struct uuid));
+}
+
+static int cmp_name(const void *x, const void *y, void *ctx)
+{
+	return strcasecmp(at(ctx, *(const size_t *)x)->name, at(ctx, *(const size_t *)y)->name);
+}
+
+/* Binary search of idx (sorted by cmp) for the entry equal to probe. */
+static size_t *search(struct gather *g, size_t *idx, int (*cmp)(const void *, const void *, void *))
+{
+	size_t lo = 0, hi = g->nd, probe = PROBE;
+	while(lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp(&probe, &idx[mid], g);
+		if(!c)
+			return &idx[mid];
+		if(c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* The declared job with id, else name, not yet joined to sessions; NULL if none. */
+static struct job_view *declared(struct gather *g, const struct uuid *id, const char *name)
+{
+	if(!g->nd)
+		return NULL;
+	g->probe.id = *id;
+	g->probe.name = name ? name : "";
+	size_t *p = uuid_is_nil(id) ? NULL : search(g, g->by_id, cmp_id);
+	if(!p && name)
+		p = search(g, g->by_name, cmp_name);
+	return p && !g->v[*p].has_last ? &g->v[*p] : NULL;
+}
+
+/* A seen job: joined to the declared one with its id, else its name, else new. */
+static int add_seen(void *ctx, const struct sess_rec *s)
+{
+	struct gather *g = ctx;
+	const char *name = session_job_name(s);
+	struct job_view *j = declared(g, &s->job_id, name);
+	if(!j) {
+		j = grow(g);
+		j->id = s->job_id;
+		j->name = name;
+		j->type = -1;
+		j->objects = -1;
+	}
+	j->has_last = 1;
+	j->last = *s;
+	if(j->type < 0)
+		j->type = s->type;
+	return 0;
+}
+
+static int first_sess(void *ctx, const struct sess_rec *s)
+{
+	*(struct sess_rec *)ctx = *s;
+	return 1;
+}
+
+static int no_task(void *ctx, const struct task_rec *t)
+{
+	(void)ctx;
+	(void)t;
+	return 1;
+}
+
+/* What needs a read of its own: the repository's id, the objects of the last run when none
+ * were declared, the newest success. */
+static void finish(struct arena *a, struct job_view *j)
+{
+	core__missed_fill(j, a);
+	if(j->type < 0)
+		j->type = catalog_type_parse("BackupJob");
+	if(j->repository) {
+		struct estate_rec r;
+		if(!core_estate_find(EK_repository, j->repository, a, &r))
+			j->repository_id = r.id;
+	}
+	if(!j->has_last) {
+		if(j->objects < 0)
+			j->objects = 0;
+		return;
+	}
+	if(j->objects < 0) {
+		int64_t n = 0;
+		struct query q = {.where = q_uuid(a, QF_SESSION_ID, Q_EQ, &j->last.id), .limit = 0, .want_total = 1};
+		j->objects = core_task_list(&q, a, no_task, NULL, &n) ? 0 : (int)n;
+	}
+	if(j->last.result == RES_SUCCESS && j->last.end_us) {
+		j->last_success_us = j->last.end_us;
+		return;
+	}
+	struct sess_rec s = {0};
+	struct query q = {
+		.where = q_and(a, q_uuid(a, QF_JOB_ID, Q_EQ, &j->last.job_id), q_int(a, QF_RESULT, Q_EQ, RES_SUCCESS)),
+		.order = QO_CREATION, .asc = 0, .limit = 1,
+	};
+	if(!core_session_list(&q, a, first_sess, &s, NULL) && s.end_us)
+		j->last_success_us = s.end_us;
+}
+
+static int by_name(const void *x, const void *y)
+{
+	const struct job_view *a = x, *b = y;
+	int c = strcasecmp(a->name ? a->name : "", b->name ? b->name : "");
+	return c ? c : memcmp(&a->id, &b->id, sizeof(a->id));
+}
+
+static enum rc gather(struct arena *a, struct gather *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->a = a;
+	struct estate_query q = {.kind = EK_job, .after_usn = -1};
+	enum rc rc = core_estate_list(&q, a, add_declared, g, NULL);
+	if(rc)
+		return rc;
+	g->nd = g->n;
+	g->by_id = arena_alloc(a, (g->nd + 1) * sizeof(size_t));
+	g->by_name = arena_alloc(a, (g->nd + 1) * sizeof(size_t));
+	for(size_t i = 0; i < g->nd; i++)
+		g->by_id[i] = g->by_name[i] = i;
+	qsort_r(g->by_id, g->nd, sizeof(size_t), cmp_id, g);
+	qsort_r(g->by_name, g->nd, sizeof(size_t), cmp_name, g);
+	return core_job_latest(a, add_seen, g);
+}
+
+enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx)
+{
+	struct gather g;
+	enum rc rc = gather(a, &g);
+	if(rc)
+		return rc;
+	if(g.n)
+		qsort(g.v, g.n, sizeof(*g.v), by_name);
+	for(size_t i = 0; i < g.n; i++) {
+		finish(a, &g.v[i]);
+		if(cb(ctx, &g.v[i]))
+			break;
+	}
+	return RC_OK;
+}
+
+enum rc core_job_get(const struct uuid *id, struct arena *a, struct job_view *out)
+{
+	struct gather g;
+	enum rc rc = gather(a, &g);
+	if(rc)
+		return rc;
+	for(size_t i = 0; i < g.n; i++)
+		if(uuid_eq(&g.v[i].id, id) || (g.v[i].has_last && uuid_eq(&g.v[i].last.job_id, id))) {
+			*out = g.v[i];
+			finish(a, out);
+			return RC_OK;
+		}
+	return RC_NOTFOUND;
+}
