@@ -51,12 +51,6 @@ enum rc core_emtask_get(int64_t id, struct arena *a, struct emtask_rec *out);
 enum rc core_emtask_list(int64_t uid, struct arena *a, int (*cb)(void *ctx, const struct emtask_rec *e), void *ctx);
 enum rc core_key_get(const char *id, struct arena *a, struct key_rec *out);
 enum rc core_key_list(struct arena *a, int (*cb)(void *ctx, const struct key_rec *k), void *ctx);
-/** The id an estate object of kind named name gets when its reporter gives none
- *  (sessionctl, the demo): a version-8 UUID of the first 16 bytes of BLAKE2b keyed
- *  "sessiond-estate-id" over "<kind>/<name>" (exact bytes, case kept). A job's is the job
- *  id its sessions get (BLAKE2b keyed "sessiond-job-id" over the name), so a declared job
- *  and its sessions share one id. Permanent: stored ids depend on it. */
-void core_estate_name_id(int kind, const char *name, struct uuid *out);
 /** A live estate object of kind. */
 enum rc core_estate_get(int kind, const struct uuid *id, struct arena *a, struct estate_rec *out);
 /** Estate objects as q selects them; *total (when not NULL) counts every match. */

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
 #include "model/catalog.h"
 #include "model/estate.h"
 
@@ -62,7 +61,7 @@ enum rc session_prepare_new(struct sess_rec *r, int64_t now_us, char *err, size_
 		return RC_INVALID;
 	if(uuid_is_nil(&r->job_id)) {
 		/* Sessions of the same job name share a job id, so jobs can be derived. */
-		core_estate_name_id(EK_job, r->job_name ? r->job_name : r->name, &r->job_id);
+		estate_name_id(EK_job, r->job_name ? r->job_name : r->name, &r->job_id);
 	}
 	r->stop_requested = 0;
 	if(r->state == ST_STOPPED) {

@@ -122,6 +122,8 @@ def test_server_refusal_is_exit_1(server, tmp_path):
     assert p.returncode == 2 and "a job has no parent" in p.stderr
     p = ctl(server, tmp_path, "estate", "put", "repository", "r", "--parent", "no-such-sobr")
     assert p.returncode == 1 and "parentId names no scaleOutRepository" in p.stderr
+    p = ctl(server, tmp_path, "estate", "put", "missedRun", "x")
+    assert p.returncode == 2 and "sessiond's own" in p.stderr
     p = ctl(server, tmp_path, "estate", "put", "bogusKind", "x")
     assert p.returncode == 2 and "kinds:" in p.stderr
     p = ctl(server, tmp_path, "estate", "put", "repository", "r", user="viewer")

@@ -152,7 +152,7 @@ void ctl_list_values(struct buf *b, const char *(*name)(int), int n);
 
 /** Resolves ID|NAME of an estate kind into out: a UUID as given; else the id of the object
  *  of kind named ref (case-insensitively) when one exists and the caller may read the
- *  estate; else the id derived from kind and name (core_estate_name_id). *named is set when
+ *  estate; else the id derived from kind and name (estate_name_id). *named is set when
  *  ref was a name. RC_OK, or the failure of the look-up (c->err says it). */
 enum rc ctl_estate_resolve(struct ctl *c, int kind, const char *ref, char out[37], int *named);
 /** Reads the estate object kind/id: RC_OK with *out (caller decrefs), or ctl_call's failure. */

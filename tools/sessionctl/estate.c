@@ -11,7 +11,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "core/core.h"
 #include "ctl.h"
 #include "model/estate.h"
 #include "util/mem.h"
@@ -31,9 +30,14 @@ static int own_member(const char *k)
 	return 0;
 }
 
-static int kind_arg(const char *cmd, const char *s)
+/* The kind named s; 0 after a usage message. Writes refuse sessiond's own kinds. */
+static int kind_arg(const char *cmd, const char *s, int write)
 {
 	int k = estate_kind_parse(s);
+	if(k && write && estate_kind_own(k)) {
+		ctl_usage(cmd, "%s records are sessiond's own: they can be read, not written", s);
+		return 0;
+	}
 	if(!k) {
 		char list[512];
 		estate_kind_list(list, sizeof(list));
@@ -71,7 +75,7 @@ enum rc ctl_estate_resolve(struct ctl *c, int kind, const char *ref, char out[UU
 	enum rc rc = ctl_call(c, "GET", buf_cstr(&q), NULL, &j);
 	c->need_role = need;
 	buf_free(&q);
-	core_estate_name_id(kind, ref, &u);
+	estate_name_id(kind, ref, &u);
 	uuid_format(&u, out);
 	if(rc == RC_FORBIDDEN) {
 		c->err[0] = 0;
@@ -237,7 +241,7 @@ static void print_row(json_t *o)
 int ctl_cmd_estate_put(struct ctl *c, struct ctl_args *a)
 {
 	const char *cmd = "estate put";
-	int kind = kind_arg(cmd, a->argv[0]);
+	int kind = kind_arg(cmd, a->argv[0], 1);
 	if(!kind)
 		return CTL_EXIT_USAGE;
 	int code = 0;
@@ -267,7 +271,7 @@ int ctl_cmd_estate_put(struct ctl *c, struct ctl_args *a)
 int ctl_cmd_estate_ls(struct ctl *c, struct ctl_args *a)
 {
 	const char *cmd = "estate ls";
-	int kind = kind_arg(cmd, a->argv[0]);
+	int kind = kind_arg(cmd, a->argv[0], 0);
 	if(!kind)
 		return CTL_EXIT_USAGE;
 	int64_t limit = -1;
@@ -331,7 +335,7 @@ int ctl_cmd_estate_ls(struct ctl *c, struct ctl_args *a)
 
 int ctl_cmd_estate_get(struct ctl *c, struct ctl_args *a)
 {
-	int kind = kind_arg("estate get", a->argv[0]);
+	int kind = kind_arg("estate get", a->argv[0], 0);
 	if(!kind)
 		return CTL_EXIT_USAGE;
 	char id[UUID_STR_LEN + 1];
@@ -349,7 +353,7 @@ int ctl_cmd_estate_get(struct ctl *c, struct ctl_args *a)
 
 int ctl_cmd_estate_rm(struct ctl *c, struct ctl_args *a)
 {
-	int kind = kind_arg("estate rm", a->argv[0]);
+	int kind = kind_arg("estate rm", a->argv[0], 1);
 	if(!kind)
 		return CTL_EXIT_USAGE;
 	char id[UUID_STR_LEN + 1], path[160];

@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/core.h"
 #include "ctl.h"
 #include "model/estate.h"
 #include "util/mem.h"
@@ -44,7 +43,7 @@ static void name_id(int kind, const char *a, const char *b, char out[UUID_STR_LE
 	struct uuid u;
 	char *key = xmalloc(strlen(a) + strlen(b) + 2);
 	sprintf(key, "%s/%s", a, b);
-	core_estate_name_id(kind, key, &u);
+	estate_name_id(kind, key, &u);
 	free(key);
 	uuid_format(&u, out);
 }
@@ -121,7 +120,7 @@ static enum rc apply_run(struct ctl *c, json_t *op)
 	/* is the job declared? a reporter cannot read: then the backup's parent check tells */
 	char jid[UUID_STR_LEN + 1], bid[UUID_STR_LEN + 1], rid[UUID_STR_LEN + 1];
 	struct uuid u;
-	core_estate_name_id(EK_job, job, &u);
+	estate_name_id(EK_job, job, &u);
 	uuid_format(&u, jid);
 	int declared = -1;
 	struct buf q;
