@@ -19,6 +19,7 @@
 
 #define ROLE_READ "viewer, operator or admin"
 #define ROLE_INGEST "reporter or admin"
+#define ESTATE_PAGE 1000        /* the largest page of the estate lists */
 
 /* Members every object has that are sessiond's own or the path's, not properties. */
 static int own_member(const char *k)
@@ -296,7 +297,7 @@ int ctl_cmd_estate_ls(struct ctl *c, struct ctl_args *a)
 	for(;;) {
 		struct buf q;
 		buf_init(&q, 0);
-		int64_t page = limit > 0 && limit - shown < CTL_PAGE ? limit - shown : CTL_PAGE;
+		int64_t page = limit > 0 && limit - shown < ESTATE_PAGE ? limit - shown : ESTATE_PAGE;
 		buf_printf(&q, "/api/v1/estate/%s?skip=%lld&limit=%lld", estate_kind_name(kind), (long long)skip,
 		           (long long)page);
 		if(a->v[OPT_ENAME]) {
