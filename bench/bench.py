@@ -506,8 +506,8 @@ def estate(dur, runs, quick):
     log("  seeded: %.0f restore-point PUT/s (4 connections)" % out["put_per_s"])
     paths = {"repositories": "/api/v1/estate/repository?limit=100",
              "jobs": "/api/v1/estate/job?limit=100",
-             "restorePoints": "/api/v1/estate/restorePoint?limit=100",
-             "restorePoints, deep page": "/api/v1/estate/restorePoint?limit=100&skip=%d" % (n // 2)}
+             "restorePoints": "/api/v1/estate/restorePoint?limit=100"}
+    deep = "/api/v1/estate/restorePoint?limit=100&skip=%d" % (n // 2)
     www = os.path.join(tmpdir, "www-estate")
     files = {}
     for i, (name, path) in enumerate(paths.items()):
@@ -525,7 +525,7 @@ def estate(dur, runs, quick):
         g = {"nginx": [], "sessiond": [], "ratio": []}
         for i in range(runs):
             a = wrk(ngx.port, files[name], dur, env={"BENCH_TOKEN": tok})
-            b = wrk(s.port, path, dur, env={"BENCH_TOKEN": s.token()})
+            b = wrk(s.port, path, dur, env={"BENCH_TOKEN": tok})
             g["nginx"].append(a["rps"]), g["sessiond"].append(b["rps"]), g["ratio"].append(b["rps"] / a["rps"])
         out["lists"][name] = {k: med(v) for k, v in g.items()}
         log("  GET %s: nginx %.0f/s, sessiond %.0f/s (%.2fx)" % (path, out["lists"][name]["nginx"],
@@ -533,6 +533,13 @@ def estate(dur, runs, quick):
     ngx.p.terminate()
     ngx.p.wait(10)
     procs.remove(ngx.p)
+    # a deep page (skip = half the restore points), one connection: latency, not queueing
+    p50, p99 = [], []
+    for i in range(runs):
+        x = wrk(s.port, deep, dur, threads=1, conns=1, latency=True, env={"BENCH_TOKEN": tok})
+        p50.append(x.get("p50", float("nan"))), p99.append(x.get("p99", float("nan")))
+    out["deep"] = {"p50_ms": med(p50), "p99_ms": med(p99)}
+    log("  GET %s (one connection): p50 %.2f ms, p99 %.2f ms" % (deep, out["deep"]["p50_ms"], out["deep"]["p99_ms"]))
     ctl = os.path.join(BUILD, "sessionctl")
     if os.access(ctl, os.X_OK):
         env = dict(os.environ, SESSIOND_URL="http://127.0.0.1:%d" % s.port, SESSIOND_USER="admin",
@@ -591,6 +598,8 @@ def report(results, main_n):
         for name, x in e["lists"].items():
             print(line % ("estate %s (100 of %d objects), sessiond/nginx" % (name, e["objects"]),
                           "%.2fx" % x["ratio"], "(%.0f/%.0f req/s)" % (x["sessiond"], x["nginx"])))
+        print(line % ("estate restore points, deep page (skip=%d) p50 / p99" % (e["objects"] // 2),
+                      "%.2f/%.2f ms" % (e["deep"]["p50_ms"], e["deep"]["p99_ms"]), ""))
         print(line % ("estate restore-point PUT/s, durable (4 connections)", "%.0f" % e["put_per_s"], ""))
         if "sessionctl_ls_per_s" in e:
             print(line % ("sessionctl estate ls restorePoint, objects/s", "%.0f" % e["sessionctl_ls_per_s"], ""))
