@@ -177,6 +177,10 @@ def test_name_ids_are_stable_and_a_jobs_is_its_sessions(server, tmp_path):
     p = ctl(server, tmp_path, "estate", "put", "job", name, "--field", "type=BackupJob", "--field", "graceSeconds=5")
     assert json.loads(p.stdout)["id"] == jid
     assert estate(server, "job", jid)["graceSeconds"] == 5
+    # --merge needs to read: a reporter is told that the object gets only what it gives
+    p = ctl(server, tmp_path, "estate", "put", "job", name, "--field", "description=d", "--merge")
+    assert p.returncode == 0 and "cannot read the estate" in p.stderr
+    assert "graceSeconds" not in estate(server, "job", jid)
 
 
 # ---------------------------------------------------------------------------------------------

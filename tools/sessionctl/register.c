@@ -72,6 +72,9 @@ static enum rc apply_put(struct ctl *c, json_t *op)
 			json_decref(body);
 			return rc;
 		}
+		if(rc == RC_FORBIDDEN && json_is_true(json_object_get(op, "print")))
+			ctl_msg("warning: --merge: this login cannot read the estate; the %s gets only what is given",
+			        estate_kind_name(kind));
 		const char *k;
 		json_t *v;
 		json_object_foreach(old, k, v) {
