@@ -324,3 +324,20 @@ def test_help_and_usage(server, tmp_path):
     assert p.returncode == 2 and "put, ls, get or rm" in p.stderr
     p = ctl(server, tmp_path, "estate", "ls")
     assert p.returncode == 2 and "missing arguments" in p.stderr
+
+
+def test_run_as_admin_finds_a_job_declared_under_another_id(server, tmp_path):
+    """A reader looks the job up by name: a job a reporter declared under an id of its own gets
+    the backup, and nothing is declared twice."""
+    name, repo = job(), "repo-" + uuid.uuid4().hex[:8]
+    jid = str(uuid.uuid4())
+    server.api("reporter").put("/api/v1/estate/job/" + jid, json={"name": name, "type": "BackupJob"},
+                               schema=False, status=200)
+    p = ctl(server, tmp_path, "run", "--job", name.upper(), "--repository", repo, "--object", "vm1", "--", "true",
+            user="admin")
+    assert p.returncode == 0, p.stderr
+    assert [j["id"] for j in estate_list(server, "job", nameFilter=name)] == [jid]
+    b = estate_list(server, "backup", parentId=jid)
+    assert len(b) == 1 and b[0]["repository"] == repo and b[0]["name"] == name     # the job's own spelling
+    rp = estate_list(server, "restorePoint", parentId=b[0]["id"])[0]
+    assert rp["object"] == "vm1" and rp["job"] == name

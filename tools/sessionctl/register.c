@@ -126,6 +126,8 @@ static enum rc apply_run(struct ctl *c, json_t *op)
 	estate_name_id(EK_job, job, &u);
 	uuid_format(&u, jid);
 	int declared = -1;
+	char jname[1100];   /* the job's name as declared (a look-up matches without regard to case) */
+	snprintf(jname, sizeof(jname), "%s", job);
 	struct buf q;
 	buf_init(&q, 0);
 	buf_addstr(&q, "/api/v1/estate/job?limit=1000&nameFilter=");
@@ -150,6 +152,7 @@ static enum rc apply_run(struct ctl *c, json_t *op)
 		json_array_foreach(json_object_get(list, "data"), i, o)
 			if(ctl_jstr(o, "name") && !strcasecmp(ctl_jstr(o, "name"), job) && ctl_jstr(o, "id")) {
 				snprintf(jid, sizeof(jid), "%s", ctl_jstr(o, "id"));
+				snprintf(jname, sizeof(jname), "%s", ctl_jstr(o, "name"));
 				declared = 1;
 				break;
 			}
@@ -163,7 +166,7 @@ static enum rc apply_run(struct ctl *c, json_t *op)
 		return rc;
 	}
 	name_id(EK_backup, jid, repo, bid);
-	json_t *body = json_pack("{s:s,s:s,s:s}", "name", job, "parentId", jid, "repository", repo);
+	json_t *body = json_pack("{s:s,s:s,s:s}", "name", jname, "parentId", jid, "repository", repo);
 	rc = put_object(c, EK_backup, bid, body, NULL);
 	if(rc == RC_INVALID && declared < 0 && strstr(c->err, "parentId")) {
 		/* no job by that id: declare it, then the backup again */
@@ -176,7 +179,7 @@ static enum rc apply_run(struct ctl *c, json_t *op)
 		return rc;
 	name_id(EK_restorePoint, sid, object, rid);
 	body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", object, "parentId", bid, "object", object, "time", t,
-	                 "pointType", "Full", "repository", repo, "job", job, "sessionId", sid);
+	                 "pointType", "Full", "repository", repo, "job", jname, "sessionId", sid);
 	json_t *size = json_object_get(op, "sizeBytes");
 	if(json_is_integer(size))
 		json_object_set(body, "sizeBytes", size);
