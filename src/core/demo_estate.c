@@ -85,10 +85,10 @@ static const struct {
 	{"lt-chen", "Computer", "WindowsPhysical", NULL},
 	{"app-lx01", "Computer", "LinuxPhysical", "app-lx01.corp.local"},
 	{"app-lx02", "Computer", "LinuxPhysical", "app-lx02.corp.local"},
-	{"az-web01", "Vm", "AzureCompute", NULL},
-	{"az-api01", "Vm", "AzureCompute", NULL},
-	{"sqldb-orders", "Database", NULL, NULL},
-	{"share-finance", "Share", NULL, NULL},
+	{"az-web01", "Vm", "Azure", NULL},            /* Azure workloads: platform Azure */
+	{"az-api01", "Vm", "Azure", NULL},
+	{"sqldb-orders", "Database", "Azure", "sqlsrv-prod"},
+	{"share-finance", "Share", "Azure", NULL},
 	{"ora-prod", "Database", NULL, "ora01.corp.local"},
 };
 

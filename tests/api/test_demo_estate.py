@@ -157,8 +157,9 @@ def test_azure_policies_and_protected_items(demo):
     types = {j["type"] for j in estate_all(viewer, "job")}
     assert {"PolicyBackup", "PolicySnapshot", "SqlPolicyBackup", "FileSharePolicySnapshot"} <= types
     items = {o["name"]: o for o in estate_all(viewer, "protectedObject")}
-    assert items["az-web01"]["platform"] == "AzureCompute" and items["az-web01"]["type"] == "Vm"
+    assert items["az-web01"]["platform"] == "Azure" and items["az-web01"]["type"] == "Vm"
     assert items["sqldb-orders"]["type"] == "Database" and items["share-finance"]["type"] == "Share"
+    assert {items[n]["platform"] for n in ("az-api01", "sqldb-orders", "share-finance")} == {"Azure"}
     # snapshots are restore points too, kept without a repository
     snaps = [p for p in estate_all(viewer, "restorePoint") if p["job"] == "Azure VM Snapshots"]
     assert snaps and all("repository" not in p for p in snaps)

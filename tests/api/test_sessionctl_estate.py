@@ -341,3 +341,107 @@ def test_run_as_admin_finds_a_job_declared_under_another_id(server, tmp_path):
     assert len(b) == 1 and b[0]["repository"] == repo and b[0]["name"] == name     # the job's own spelling
     rp = estate_list(server, "restorePoint", parentId=b[0]["id"])[0]
     assert rp["object"] == "vm1" and rp["job"] == name
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end: what repo report and run registered, as each dialect shows it
+
+def gib(n):
+    return round(n / 2 ** 30, 2)
+
+
+def served(reply):
+    """The body of a dialect's answer, or None while that dialect does not serve the path (404)."""
+    return reply.body if reply.status == 200 else None
+
+
+def check_vbr(server, repo, name, sid, point):
+    v = server.api("viewer")
+    states = served(v.get("/api/v1/backupInfrastructure/repositories/states", params={"nameFilter": repo["name"]},
+                          schema="RepositoryStatesResult", status=(200, 404)))
+    if states is None:
+        return 0
+    r = [x for x in states["data"] if x["name"] == repo["name"]]
+    assert len(r) == 1 and r[0]["id"] == repo["id"]
+    assert (r[0]["capacityGB"], r[0]["freeGB"]) == (gib(repo["capacityBytes"]), gib(repo["freeBytes"]))
+    assert r[0]["path"] == repo["path"]
+    jobs = v.get("/api/v1/jobs/states", params={"nameFilter": name}, schema="JobStatesResult", status=200).body
+    j = [x for x in jobs["data"] if x["name"] == name]
+    assert len(j) == 1 and j[0]["lastResult"] == "Success" and j[0]["sessionId"] == sid
+    assert j[0]["repositoryName"] == repo["name"] and j[0]["repositoryId"] == repo["id"]
+    p = v.get("/api/v1/restorePoints/" + point["id"], schema="ObjectRestorePointModel", status=200).body
+    assert (p["name"], p["type"], p["sessionId"], p["backupId"]) == (point["object"], "Full", sid, point["parentId"])
+    return 1
+
+
+def check_em(server, repo, name, sid, point, jid):
+    from em_client import EM, q
+    em = EM(server.base_url, user="viewer")
+    r = em.req("GET", "/api/repositories/%s?format=Entity" % repo["id"], status=None)
+    if r.status_code == 404:
+        return 0
+    assert r.status_code == 200, r.text
+    assert r.doc.get("Name") == repo["name"]
+    assert int(r.doc.find(q("Capacity")).text) == repo["capacityBytes"]
+    assert int(r.doc.find(q("FreeSpace")).text) == repo["freeBytes"]
+    p = em.xml("/api/restorePoints/%s?format=Entity" % point["id"])
+    assert p.get("Name") == point["name"] and p.find(q("BackupDateUTC")).text == point["time"]
+    sess = em.xml("/api/jobs/%s/backupSessions?format=Entity" % jid)
+    newest = list(sess)[0]
+    assert newest.get("UID") == "urn:veeam:BackupJobSession:" + sid
+    assert newest.find(q("Result")).text == "Success"
+    return 1
+
+
+def check_vbaz(server, repo, name, sid, point, vm):
+    from vbaz_client import Az
+    az = Az.login(server, "viewer")
+    r = az.get("/api/v8.1/repositories/" + repo["id"], status=(200, 404), model=None)
+    if r.status_code == 404:
+        return 0
+    assert r.json()["name"] == repo["name"]
+    pols = az.get("/api/v8.1/policies/virtualMachines", params={"PolicyName": name}, model="PageOfPolicy").json()
+    assert [(p["name"], p["backupStatus"]) for p in pols["results"]] == [(name, "Success")]
+    vms = az.get("/api/v8.1/virtualMachines", params={"SearchPattern": vm}, model="PageOfVirtualMachine").json()
+    vid = [x["id"] for x in vms["results"] if x["name"] == vm]
+    assert len(vid) == 1
+    pts = az.get("/api/v8.1/restorePoints/virtualMachines", params={"VirtualMachineId": vid[0]},
+                 model="PageOfVirtualMachineRestorePoint").json()["results"]
+    assert [(p["id"], p["jobSessionId"], p["backupSizeBytes"], p["type"]) for p in pts] == \
+        [(point["id"], sid, point["sizeBytes"], "Full")]
+    assert pts[0]["pointInTime"][:23] == point["time"][:23]          # Azure writes 7 fraction digits
+    assert pts[0]["backupDestination"] == "AzureBlob"
+    return 1
+
+
+def test_run_and_repo_report_in_every_dialect(server, tmp_path):
+    """repo report on a real folder, then a run that backs an object up into it: the repository's
+    free space, the restore point and the job's last result agree in the ingest API and in every
+    dialect that serves them."""
+    name, repo_name, obj = job(), "repo-" + uuid.uuid4().hex[:8], "vm-" + uuid.uuid4().hex[:6]
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    assert ctl(server, tmp_path, "repo", "report", repo_name, str(folder)).returncode == 0
+    p = ctl(server, tmp_path, "run", "--job", name, "--repository", repo_name, "--object", obj, "--size-from",
+            str(folder / "full.vbk"), "--", "sh", "-c", "head -c 300000 /dev/urandom > %s/full.vbk" % folder)
+    assert p.returncode == 0, p.stderr
+    s = only_session(server, name)
+    repo = by_name(server, "repository", repo_name)
+    j = by_name(server, "job", name)
+    point = estate_list(server, "restorePoint", parentId=estate_list(server, "backup", parentId=j["id"])[0]["id"])[0]
+    assert point["sizeBytes"] == 300000 and point["sessionId"] == s["id"] and s["result"]["result"] == "Success"
+    assert repo["freeBytes"] <= repo["capacityBytes"]
+    shown = check_vbr(server, repo, name, s["id"], point) + check_em(server, repo, name, s["id"], point, j["id"])
+    # Azure shows Azure workloads and policies: the same again for an Azure VM under a policy
+    az_name, vm = job(), "az-" + uuid.uuid4().hex[:6]
+    assert ctl(server, tmp_path, "estate", "put", "protectedObject", vm, "--field", "platform=Azure",
+               "--field", "type=Vm").returncode == 0
+    p = ctl(server, tmp_path, "run", "--job", az_name, "--type", "PolicyBackup", "--repository", repo_name,
+            "--object", vm, "--size-from", str(folder / "full.vbk"), "--", "true")
+    assert p.returncode == 0, p.stderr
+    s2 = only_session(server, az_name)
+    j2 = by_name(server, "job", az_name)
+    assert j2["type"] == "PolicyBackup"
+    point2 = estate_list(server, "restorePoint", parentId=estate_list(server, "backup", parentId=j2["id"])[0]["id"])[0]
+    shown += check_vbaz(server, repo, az_name, s2["id"], point2, vm)
+    print("\ndialects that show the estate: %d" % shown)
