@@ -38,14 +38,14 @@ CTL_PKGS := libcurl
 
 PROGRAMS := $(BUILD)/sessiond $(if $(CTL_SRC),$(BUILD)/sessionctl)
 
-.PHONY: all check unit api demo bench bench-quick clean deps fmt
+.PHONY: all check unit api browser screenshots demo bench bench-quick clean deps fmt
 all: $(PROGRAMS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(BUILD)/obj/%.o: src/%.S docs/openapi.json
+$(BUILD)/obj/%.o: src/%.S docs/openapi.json $(wildcard ui/*)
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
 
@@ -79,6 +79,19 @@ unit: $(UNIT_BIN)
 api: $(PROGRAMS)
 	SESSIOND_BIN=$(abspath $(BUILD)/sessiond) SESSIONCTL_BIN=$(abspath $(BUILD)/sessionctl) \
 		/usr/bin/python3 -m pytest -q tests/api
+
+# The dashboard in headless Chromium (tests/browser); BROWSER_ARGS=... goes to pytest
+# (e.g. BROWSER_ARGS="-k live"). Screenshots of each page are kept in build/screenshots/.
+browser: $(PROGRAMS)
+	SESSIOND_BIN=$(abspath $(BUILD)/sessiond) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		tests/browser $(BROWSER_ARGS)
+
+# Regenerates the README's picture of the jobs page from a --demo server.
+screenshots: $(PROGRAMS)
+	SESSIOND_BIN=$(abspath $(BUILD)/sessiond) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		tests/browser/test_dashboard.py -k test_jobs_page_shows_every_job_fast
+	@mkdir -p docs/screenshots
+	cp build/screenshots/jobs.png docs/screenshots/jobs.png
 
 check: $(PROGRAMS) $(UNIT_BIN)
 	@scripts/check $(BUILD)

@@ -130,6 +130,11 @@ int api_method(const char *name);
 /** The HTTP status an rc stands for in every dialect (500 for anything unknown). */
 int api_status(enum rc rc);
 
+/** How a dialect refuses a token (what: "access token", "refresh_token") that auth_verify
+ *  did not accept (rc): 503 when the store could not be read to check it, so the client
+ *  retries (Retry-After), else 401. *msg (in r's arena) says why, for the error body. */
+int api_token_refused(struct req *r, enum rc rc, const char *what, const char **msg);
+
 /** Whether a principal's role grants a permission. */
 int api_allowed(const struct principal *who, enum perm p);
 

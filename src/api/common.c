@@ -98,6 +98,16 @@ int api_status(enum rc rc)
 	return 500;
 }
 
+int api_token_refused(struct req *r, enum rc rc, const char *what, const char **msg)
+{
+	if(rc == RC_BACKEND || rc == RC_BUSY) {
+		*msg = arena_printf(r->arena, "cannot check the %s now (the store is failing); try again later", what);
+		return 503;
+	}
+	*msg = arena_printf(r->arena, rc == RC_EXPIRED ? "the %s has expired" : "the %s is not valid", what);
+	return 401;
+}
+
 int api_allowed(const struct principal *who, enum perm p)
 {
 	if(p == PERM_PUBLIC)

@@ -1,9 +1,10 @@
 /* Paths outside the Veeam dialects: the ingest API description, liveness (/healthz:
- * the process answers) and readiness (/readyz: the store works). */
+ * the process answers), readiness (/readyz: the store works) and the dashboard (api/ui.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/ui.h"
 #include "core/core.h"
 #include "core/health.h"
 #include "util/jw.h"
@@ -65,6 +66,8 @@ static const struct route routes[] = {
 	{M_GET, "/openapi.json", PERM_PUBLIC, h_openapi},
 	{M_GET, "/healthz", PERM_PUBLIC, h_health},
 	{M_GET, "/readyz", PERM_PUBLIC, h_ready},
+	{M_GET, "/", PERM_PUBLIC, ui_page},
+	{M_GET, "/ui/{file}", PERM_PUBLIC, ui_asset},
 };
 
 const struct dialect dialect_misc = {

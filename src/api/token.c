@@ -39,8 +39,12 @@ static void refresh_revoked(struct req *r)
 	}
 	/* The user may have been removed or changed role since the token was issued. */
 	struct user_rec u;
-	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
-		l->d->fail(r, RC_UNAUTHORIZED, 401, "the user of this refresh_token no longer exists");
+	enum rc urc = core_user_get_uid(l->who.uid, r->arena, &u);
+	if(urc) {
+		if(urc == RC_NOTFOUND)
+			l->d->fail(r, RC_UNAUTHORIZED, 401, "the user of this refresh_token no longer exists");
+		else
+			l->d->fail(r, urc, 0, "cannot read the user of this refresh_token");
 		return;
 	}
 	l->who.role = u.role;
@@ -81,7 +85,9 @@ void token_grant(struct req *r, const struct token_dialect *d)
 		}
 		enum rc rc = auth_verify(tok, strlen(tok), TOK_REFRESH, &l->who);
 		if(rc) {
-			d->fail(r, rc, 401, rc == RC_EXPIRED ? "the refresh_token has expired" : "the refresh_token is not valid");
+			const char *msg;
+			int status = api_token_refused(r, rc, "refresh_token", &msg);
+			d->fail(r, rc, status, msg);
 			return;
 		}
 		/* Single use: record this token as spent; a second use finds it there. */

@@ -64,7 +64,9 @@ static enum rc vbaz_authenticate(struct req *r)
 		len--;
 	enum rc rc = len ? auth_verify(h, len, TOK_ACCESS, &r->who) : RC_UNAUTHORIZED;
 	if(rc) {
-		vbaz__problem(r, 401, NULL, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
+		const char *msg;
+		int status = api_token_refused(r, rc, "access token", &msg);
+		vbaz__problem(r, status, NULL, msg);
 		return rc;
 	}
 	return RC_OK;

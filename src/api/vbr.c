@@ -259,7 +259,9 @@ static enum rc vbr_authenticate(struct req *r)
 	}
 	enum rc rc = auth_verify(tok, len, TOK_ACCESS, &r->who);
 	if(rc) {
-		vbr_error(r, rc, 401, rc == RC_EXPIRED ? "the access token has expired" : "the access token is not valid");
+		const char *msg;
+		int status = api_token_refused(r, rc, "access token", &msg);
+		vbr_error(r, rc, status, msg);
 		return rc;
 	}
 	return RC_OK;
@@ -303,8 +305,12 @@ static void code_spent(struct req *r)
 		return;
 	}
 	struct user_rec u;
-	if(core_user_get_uid(l->who.uid, r->arena, &u)) {
-		vbr_error(r, RC_UNAUTHORIZED, 401, "the user of this authorization code no longer exists");
+	enum rc urc = core_user_get_uid(l->who.uid, r->arena, &u);
+	if(urc) {
+		if(urc == RC_NOTFOUND)
+			vbr_error(r, RC_UNAUTHORIZED, 401, "the user of this authorization code no longer exists");
+		else
+			vbr_error(r, urc, 0, "cannot read the user of this authorization code");
 		return;
 	}
 	l->who.role = u.role;

@@ -19,6 +19,11 @@ struct gather {
 	size_t nd;                  /* the first nd are declared */
 	size_t *by_id, *by_name;    /* positions of the declared, sorted for search() */
 	struct job_view probe;      /* what search() looks for: position PROBE */
+	struct repo_memo {          /* repositories looked up by name so far (jobs share a few) */
+		const char *name;
+		struct uuid id;
+	} *repos;
+	size_t nrepos, caprepos;
 };
 
 #define PROBE ((size_t)-1)
@@ -153,18 +158,39 @@ static int no_task(void *ctx, const struct task_rec *t)
 	return 1;
 }
 
+/* The estate id of the repository named name (nil when there is none), read once per list. */
+static struct uuid repo_id(struct gather *g, const char *name)
+{
+	for(size_t i = 0; i < g->nrepos; i++)
+		if(!strcasecmp(g->repos[i].name, name))
+			return g->repos[i].id;
+	if(g->nrepos == g->caprepos) {
+		size_t cap = g->caprepos ? g->caprepos * 2 : 16;
+		struct repo_memo *m = arena_alloc(g->a, cap * sizeof(*m));
+		if(g->nrepos)
+			memcpy(m, g->repos, g->nrepos * sizeof(*m));
+		g->repos = m;
+		g->caprepos = cap;
+	}
+	struct estate_rec r;
+	struct repo_memo *m = &g->repos[g->nrepos++];
+	m->name = name;
+	memset(&m->id, 0, sizeof(m->id));
+	if(!core_estate_find(EK_repository, name, g->a, &r))
+		m->id = r.id;
+	return m->id;
+}
+
 /* What needs a read of its own: the repository's id, the objects of the last run when none
  * were declared, the newest success. */
-static void finish(struct arena *a, struct job_view *j)
+static void finish(struct gather *g, struct job_view *j)
 {
+	struct arena *a = g->a;
 	core__missed_fill(j, a);
 	if(j->type < 0)
 		j->type = catalog_type_parse("BackupJob");
-	if(j->repository) {
-		struct estate_rec r;
-		if(!core_estate_find(EK_repository, j->repository, a, &r))
-			j->repository_id = r.id;
-	}
+	if(j->repository)
+		j->repository_id = repo_id(g, j->repository);
 	if(!j->has_last) {
 		if(j->objects < 0)
 			j->objects = 0;
@@ -222,7 +248,7 @@ enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j
 	if(g.n)
 		qsort(g.v, g.n, sizeof(*g.v), by_name);
 	for(size_t i = 0; i < g.n; i++) {
-		finish(a, &g.v[i]);
+		finish(&g, &g.v[i]);
 		if(cb(ctx, &g.v[i]))
 			break;
 	}
@@ -238,7 +264,7 @@ enum rc core_job_get(const struct uuid *id, struct arena *a, struct job_view *ou
 	for(size_t i = 0; i < g.n; i++)
 		if(uuid_eq(&g.v[i].id, id) || (g.v[i].has_last && uuid_eq(&g.v[i].last.job_id, id))) {
 			*out = g.v[i];
-			finish(a, out);
+			finish(&g, out);
 			return RC_OK;
 		}
 	return RC_NOTFOUND;

@@ -697,23 +697,52 @@ enum rc core_emtask_del(struct core_write *w, int64_t id)
 	return submit(w, apply_emtask_del);
 }
 
+/* ---------- touches: a last use, stored at most once a minute ---------- */
+
+enum { TOUCH_KEY, TOUCH_LOGON };
+
+/* An API key's (w->in.kind TOUCH_KEY) or a logon session's (TOUCH_LOGON) last use moves
+ * forward only, and only on a record still stored: a touch never brings back a deleted
+ * one, nor touches a key made since under the same name. */
+static enum rc apply_touch(struct core_write *w, struct store_tx *tx)
+{
+	const struct store_ops *ops = tx->ops;
+	int key = w->in.kind == TOUCH_KEY;
+	struct key_rec k;
+	struct logon_rec l;
+	enum rc rc = key ? ops->tx_key_load(tx->s, w->in.key.name, tx->a, &k)
+	                 : ops->tx_logon_load(tx->s, w->in.logon.sid, tx->a, &l);
+	if(rc == RC_NOTFOUND)
+		return refuse(w, rc, key ? "no such key" : "no such logon session");
+	if(rc)
+		return backend(w, tx, rc, key ? "load key" : "load logon");
+	int64_t *last = key ? &k.last_used_us : &l.last_us;
+	int64_t used = key ? w->in.key.last_used_us : w->in.logon.last_us;
+	if((key && strcmp(k.id, w->in.key.id)) || *last >= used)
+		return RC_OK;
+	*last = used;
+	rc = key ? ops->tx_key_put(tx->s, &k, 1) : ops->tx_logon_put(tx->s, &l);
+	return rc ? backend(w, tx, rc, key ? "store key" : "store logon") : RC_OK;
+}
+
+enum rc core_key_touch(struct core_write *w, const struct key_rec *k)
+{
+	w->in.key = *k;
+	w->in.kind = TOUCH_KEY;
+	return submit(w, apply_touch);
+}
+
+enum rc core_logon_touch(struct core_write *w, const struct logon_rec *l)
+{
+	w->in.logon = *l;
+	w->in.kind = TOUCH_LOGON;
+	return submit(w, apply_touch);
+}
+
 /* ---------- API keys ---------- */
 
-static enum rc apply_key_put(struct core_write *w, struct store_tx *tx)
+static enum rc apply_key_add(struct core_write *w, struct store_tx *tx)
 {
-	int replace = w->in.kind;
-	if(replace) {
-		/* a touch: only forward, and only a key still stored */
-		struct key_rec cur;
-		enum rc rc = tx->ops->tx_key_load(tx->s, w->in.key.name, tx->a, &cur);
-		if(rc)
-			return rc == RC_NOTFOUND ? refuse(w, rc, "no such key") : backend(w, tx, rc, "load key");
-		if(strcmp(cur.id, w->in.key.id) || cur.last_used_us >= w->in.key.last_used_us)
-			return RC_OK;
-		cur.last_used_us = w->in.key.last_used_us;
-		rc = tx->ops->tx_key_put(tx->s, &cur, 1);
-		return rc ? backend(w, tx, rc, "store key") : RC_OK;
-	}
 	enum rc rc = tx->ops->tx_key_put(tx->s, &w->in.key, 0);
 	if(rc == RC_CONFLICT)
 		return refuse(w, rc, "a key named %s exists", w->in.key.name);
@@ -727,15 +756,7 @@ enum rc core_key_add(struct core_write *w, const struct key_rec *k)
 		return reject(w, RC_INVALID);
 	}
 	w->in.key = *k;
-	w->in.kind = 0;
-	return submit(w, apply_key_put);
-}
-
-enum rc core_key_touch(struct core_write *w, const struct key_rec *k)
-{
-	w->in.key = *k;
-	w->in.kind = 1;
-	return submit(w, apply_key_put);
+	return submit(w, apply_key_add);
 }
 
 static enum rc apply_key_del(struct core_write *w, struct store_tx *tx)
@@ -784,28 +805,6 @@ enum rc core_logon_create(struct core_write *w, const struct logon_rec *l, int m
 	w->in.logon = *l;
 	w->in.n = max;
 	return submit(w, apply_logon_create);
-}
-
-static enum rc apply_logon_touch(struct core_write *w, struct store_tx *tx)
-{
-	/* Only a logon still stored is touched: a touch never brings back a deleted one. */
-	struct logon_rec cur;
-	enum rc rc = tx->ops->tx_logon_load(tx->s, w->in.logon.sid, tx->a, &cur);
-	if(rc == RC_NOTFOUND)
-		return refuse(w, rc, "no such logon session");
-	if(rc)
-		return backend(w, tx, rc, "load logon");
-	if(cur.last_us >= w->in.logon.last_us)
-		return RC_OK;
-	cur.last_us = w->in.logon.last_us;
-	rc = tx->ops->tx_logon_put(tx->s, &cur);
-	return rc ? backend(w, tx, rc, "store logon") : RC_OK;
-}
-
-enum rc core_logon_touch(struct core_write *w, const struct logon_rec *l)
-{
-	w->in.logon = *l;
-	return submit(w, apply_logon_touch);
 }
 
 static enum rc apply_logon_delete(struct core_write *w, struct store_tx *tx)

@@ -103,7 +103,7 @@ const char *const store_sql_migrations[] = {
 	" reporter TEXT, props TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
 	" updated INTEGER NOT NULL, usn INTEGER NOT NULL, PRIMARY KEY(kind, id)) WITHOUT ROWID;"
 	"CREATE INDEX estate_name ON estate(kind, deleted, name COLLATE NOCASE, name, id);"
-	"CREATE INDEX estate_parent ON estate(parent, kind) WHERE parent IS NOT NULL;"
+	"CREATE INDEX estate_parent ON estate(parent, kind, deleted, name COLLATE NOCASE, name, id);"
 	"CREATE INDEX estate_usn ON estate(usn);",
 };
 

@@ -320,11 +320,13 @@ class Server:
 
     # -- clients ---------------------------------------------------------------------------
     def api(self, user="admin", version=LATEST):
-        """A client logged in as `user` (token cached per user for speed)."""
-        if user not in self._tokens:
+        """A client logged in as `user` (token cached per user for speed, for 10 minutes: an
+        access token lasts 15, and a slow run, under ASan, outlasts that)."""
+        cached = self._tokens.get(user)
+        if cached is None or time.monotonic() - cached[1] > 600:
             tok = self.client.token(user, PASSWORDS[user], version=LATEST)
-            self._tokens[user] = tok["access_token"]
-        return self.client.bound(token=self._tokens[user], version=version)
+            self._tokens[user] = cached = (tok["access_token"], time.monotonic())
+        return self.client.bound(token=cached[0], version=version)
 
     def anon(self, version=LATEST):
         return self.client.bound(token=None, version=version)

@@ -18,7 +18,9 @@ XSD_ROOTS = {"BackupJobSession", "ReplicaJobSession", "RestoreSession", "BackupT
              "ReplicaTaskSession", "EntityReferences", "EntityRef", "QueryResult", "Task",
              "LogonSession", "Error", "EnterpriseManager", "BackupJobSessions",
              "ReplicaJobSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServer",
-             "BackupServers", "Job", "Jobs", "LogonSessions", "QuerySvc"}
+             "BackupServers", "Job", "Jobs", "LogonSessions", "QuerySvc", "Tasks", "Repository",
+             "Repositories", "Backup", "Backups", "RestorePoint", "RestorePoints", "OverviewReportFrame",
+             "VmsOverviewReportFrame", "JobStatisticsReportFrame", "RepositoryReportFrame"}
 _schema = None
 
 
@@ -114,8 +116,11 @@ class EM:
 
 LIST_ROOTS = {"EntityReferences", "BackupJobSessions", "ReplicaJobSessions", "RestoreSessions",
               "SystemSessions", "BackupTaskSessions", "ReplicaTaskSessions", "BackupServers", "Jobs",
-              "LogonSessions"}
+              "LogonSessions", "Tasks", "Repositories", "Backups", "RestorePoints", "NASJobs",
+              "DiscoveredComputers"}
 LIST_CHILDREN = LIST_ROOTS | {"Refs", "SupportedVersions"}
+# Elements that repeat with no wrapper (a choice of maxOccurs unbounded): a JSON array.
+SEQUENCES = {"Period"}
 
 
 def to_plain(root):
@@ -130,7 +135,9 @@ def xml_to_plain(el):
         name = local(child.tag)
         if name in ("Links", "Events"):
             out[name] = [xml_to_plain(k) for k in child]
-        elif name in LIST_CHILDREN:
+        elif name in SEQUENCES:
+            out.setdefault(name, []).append(xml_to_plain(child))
+        elif name in LIST_CHILDREN and (len(child) or not (child.text or "").strip()):   # not a count
             out[name] = list_to_plain(child)
         elif len(child) or child.attrib:
             out[name] = xml_to_plain(child)

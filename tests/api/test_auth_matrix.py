@@ -30,7 +30,7 @@ PERM_ROLES = {  # src/api/common.c api_allowed
     "ingest": {"reporter", "admin"},
 }
 # (dialect, method, path, permission); {id} a running session, {tid} its task, {v} a version.
-# VBR and ingest: src/api/vbr.c routes[]; EM: src/api/em.c; Azure: src/api/vbaz.c.
+# VBR and ingest: src/api/vbr.c routes[]; EM: src/api/em/em.c; Azure: src/api/vbaz.c.
 ROUTES = [
     ("vbr", "GET", "/api/v1/serverInfo", "auth"),
     ("vbr", "GET", "/api/v1/sessions", "read"),

@@ -77,6 +77,34 @@ def test_demo_simulator_keeps_sessions_moving(server_factory):
     assert moved, seen
 
 
+def test_demo_stop_ends_the_session_as_canceled(server_factory):
+    """A stop asked of a running demo session is honoured by the simulator: the session ends
+    Stopped and canceled within seconds (it does not sit in Stopping, its next update refused)."""
+    srv = server_factory(extra_args=["--demo", "--demo-interval", "200"])
+    viewer, op = srv.api("viewer"), srv.api("operator")
+    deadline = time.monotonic() + 15
+    running = []
+    while time.monotonic() < deadline and not running:
+        running = [s for s in viewer.get("/api/v1/sessions?stateFilter=Working&limit=5",
+                                         schema="SessionsResult").body["data"]]
+        time.sleep(0.2)
+    assert running, "the simulator started no session"
+    sid = running[0]["id"]
+    op.post("/api/v1/sessions/%s/stop" % sid, schema=None, status=200)
+    deadline = time.monotonic() + 10
+    s = None
+    while time.monotonic() < deadline:
+        s = viewer.get("/api/v1/sessions/" + sid, schema="SessionModel").body
+        if s["state"] == "Stopped":
+            break
+        assert s["state"] == "Stopping", s["state"]   # never back to Working
+        time.sleep(0.2)
+    assert s["state"] == "Stopped", s
+    assert s["result"]["isCanceled"] is True and s["result"]["result"] == "Failed", s["result"]
+    logs = viewer.get("/api/v1/sessions/%s/logs" % sid, schema="SessionLogResult").body
+    assert "Job stopped by user" in [x["title"] for x in logs["records"]]
+
+
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 

@@ -90,11 +90,12 @@ def test_jobs_list_entities_and_one_job(jobs_data):
     same_data(to_plain(one), em.json("/api/jobs/%s?format=Entity" % jid))
     ref = em.xml("/api/jobs/urn:veeam:Job:%s" % jid)
     assert local(ref.tag) == "EntityRef" and ref.get("Type") == "JobReference"
-    # Down: the job's sessions through the query service
+    # Down: the job's sessions, /api/jobs/{id}/backupSessions as documented
     down = [l.get("Href") for l in one.iter(q("Link")) if l.get("Rel") == "Down"]
-    assert len(down) == 1
+    assert len(down) == 1 and down[0].endswith("/api/jobs/%s/backupSessions" % jid)
     got = em.xml(urlsplit(down[0])._replace(scheme="", netloc="").geturl())
-    assert {r.get("UID").rsplit(":", 1)[1] for r in got.find(q("Refs"))} == \
+    assert local(got.tag) == "EntityReferences"
+    assert {r.get("UID").rsplit(":", 1)[1] for r in got} == \
         {made["nightly-1"]["id"], made["nightly-2"]["id"]}
 
 

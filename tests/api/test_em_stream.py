@@ -1,7 +1,6 @@
 """Enterprise Manager lists of any length: unpaged collections and queries return every row,
 in order across the chunks they are read in, while the server's memory stays bounded."""
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -12,6 +11,7 @@ import requests
 from lxml import etree
 
 from em_client import EM, q
+from memwatch import MemWatch
 
 N = 4000            # sessions, ~5 KiB each in the entity form (a 20 MB answer)
 N_TASKS = 700       # task sessions (more than one chunk)
@@ -144,14 +144,6 @@ def test_task_sessions_by_name_across_chunks(big):
     assert all(x.find(q("Links"))[0].get("Type") == "BackupServerReference" for x in ents)
 
 
-def rss_anon_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    raise AssertionError("no RssAnon in /proc/%d/status" % pid)
-
-
 @pytest.mark.parametrize("path,accept", [
     ("/api/backupSessions?format=Entity", "application/xml"),
     ("/api/query?type=BackupJobSession&format=Entities&sortAsc=Name", "application/json"),
@@ -162,19 +154,7 @@ def test_memory_stays_bounded(big, path, accept):
     srv, ids, tag = big
     em = EM(srv.base_url, "viewer")
     em.req("GET", "/api/replicaSessions")
-    pid = srv.proc.pid
-    before = rss_anon_kib(pid)
-    peak = [before]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], rss_anon_kib(pid))
-            time.sleep(0.005)
-
-    t = threading.Thread(target=sample)
-    t.start()
-    try:
+    with MemWatch(srv.proc.pid) as m:
         r = requests.get(srv.base_url + path, stream=True, timeout=300,
                          headers={"X-RestSvcSessionId": em.token, "Accept": accept})
         assert r.status_code == 200
@@ -183,9 +163,6 @@ def test_memory_stays_bounded(big, path, accept):
         for chunk in r.iter_content(1 << 16):
             size += len(chunk)
             body.append(chunk)
-    finally:
-        stop.set()
-        t.join()
     data = b"".join(body)
     if accept == "application/json":
         import json
@@ -193,10 +170,7 @@ def test_memory_stays_bounded(big, path, accept):
         assert len(doc["Entities"]["BackupJobSessions"]["BackupJobSessions"]) == N
     else:
         assert len(parse(data)) == N
-    growth = peak[0] - before
-    print("EM list %s: %.1f MB sent, RssAnon %d -> peak %d KiB (+%d KiB)" % (path, size / 1e6, before, peak[0],
-                                                                           growth))
+    print("EM list %s: %.1f MB sent, RssAnon %d -> peak %d KiB (+%d KiB)" % (path, size / 1e6, m.before, m.peak,
+                                                                           m.growth_kib))
     assert size > 18e6
-    with open("/proc/%d/maps" % pid) as f:
-        sanitized = "libasan" in f.read()  # ASan's quarantine keeps freed memory resident
-    assert sanitized or growth < 16 * 1024, "RssAnon grew by %d KiB" % growth
+    assert m.sanitized or m.growth_kib < 16 * 1024, "RssAnon grew by %d KiB" % m.growth_kib

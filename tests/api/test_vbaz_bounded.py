@@ -3,25 +3,18 @@ Limit, or a page of up to 1000 rows that happen to be large, and the export, all
 pieces of a bounded size, so the server's anonymous memory stays flat while thousands of
 sessions of ~32 KiB each go out (a 1000-row chunk alone would be ~60 MiB)."""
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+import memwatch
+from memwatch import MemWatch
 from vbaz_client import Az
 
 N = 3000
 PAD = "p" * 32000
 GROWTH_MIB = 24
-
-
-def rss_anon_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    raise AssertionError("no RssAnon in /proc/%d/status" % pid)
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +43,7 @@ def big(server_factory):
 
 def measure(srv, method, path, **kw):
     """Streams the answer, returns (bytes, body head, body tail, RssAnon growth in MiB)."""
-    pid = srv.proc.pid
-    before = rss_anon_kib(pid)
-    peak = [before]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], rss_anon_kib(pid))
-            time.sleep(0.005)
-
-    t = threading.Thread(target=sample)
-    t.start()
-    try:
+    with MemWatch(srv.proc.pid) as m:
         r = requests.request(method, srv.base_url + path, stream=True, timeout=300,
                              headers={"Authorization": "Bearer " + srv.az.token}, **kw)
         assert r.status_code == 200, r.text[:300]
@@ -72,18 +53,13 @@ def measure(srv, method, path, **kw):
             if len(head) < 200:
                 head += chunk[:200]
             tail = (tail + chunk)[-200:]
-            peak[0] = max(peak[0], rss_anon_kib(pid))
-    finally:
-        stop.set()
-        t.join()
-    growth = (peak[0] - before) / 1024
-    print("%s %s: %.1f MiB streamed, RssAnon +%.1f MiB" % (method, path, size / 2**20, growth))
-    return size, head, tail, growth
+            m.sample()
+    print("%s %s: %.1f MiB streamed, RssAnon +%.1f MiB" % (method, path, size / 2**20, m.growth_mib))
+    return size, head, tail, m.growth_mib
 
 
 def sanitized(srv):
-    with open("/proc/%d/maps" % srv.proc.pid) as f:
-        return "libasan" in f.read()  # ASan's quarantine keeps freed memory resident
+    return memwatch.sanitized(srv.proc.pid)
 
 
 @pytest.mark.parametrize("query,rows", [("Limit=-1", N), ("Limit=2147483647", N), ("Limit=1000", 1000),

@@ -4,7 +4,6 @@ JobSessionExportOptions filters, bad options, and memory on a large store (strea
 import csv
 import io
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +12,7 @@ import requests
 from lxml import etree
 
 from conftest import new_session
+from memwatch import MemWatch
 from vbaz_client import Az, check_v1_session
 
 BASE_COLS = ["id", "type", "localizedType", "executionStartTime", "executionStopTime",
@@ -148,14 +148,6 @@ N_LARGE = 20000
 PAD = "x" * 2000
 
 
-def rss_anon_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    raise AssertionError("no RssAnon in /proc/%d/status" % pid)
-
-
 def test_export_memory_large_store(fresh_server):
     """20k sessions of ~4 KiB each (an ~80 MiB CSV): the server's anonymous memory must not
     grow by more than 32 MiB while it exports, which a buffered export could not meet."""
@@ -178,19 +170,7 @@ def test_export_memory_large_store(fresh_server):
     with ThreadPoolExecutor(32) as ex:
         list(ex.map(ingest, range(N_LARGE)))
     az = Az.login(srv)
-    pid = srv.proc.pid
-    before = rss_anon_kib(pid)
-    peak = [before]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], rss_anon_kib(pid))
-            time.sleep(0.005)
-
-    t = threading.Thread(target=sample)
-    t.start()
-    try:
+    with MemWatch(srv.proc.pid) as m:
         r = requests.post(srv.base_url + "/api/v8.1/jobSessions/export", stream=True, timeout=300,
                           headers={"Authorization": "Bearer " + az.token})
         assert r.status_code == 200
@@ -200,16 +180,11 @@ def test_export_memory_large_store(fresh_server):
             size += len(chunk)
             rows += chunk.count(b"\r\n")
             tail = (tail + chunk)[-4:]
-            peak[0] = max(peak[0], rss_anon_kib(pid))
-    finally:
-        stop.set()
-        t.join()
+            m.sample()
     assert rows == N_LARGE + 1 and tail.endswith(b"\r\n")
     assert size > 64 << 20, size
-    growth = (peak[0] - before) / 1024
-    with open("/proc/%d/maps" % pid) as f:
-        sanitized = "libasan" in f.read()  # ASan's quarantine keeps freed memory resident
-    assert sanitized or growth < 32, "RssAnon grew by %.1f MiB during a %.0f MiB export" % (growth, size / 2**20)
+    assert m.sanitized or m.growth_mib < 32, \
+        "RssAnon grew by %.1f MiB during a %.0f MiB export" % (m.growth_mib, size / 2**20)
     # the JSON list with Limit=-1 streams through the same feed
     r = az.get("/api/v8.1/jobSessions?Limit=-1&Filter=bulk-0000")
     assert r.json()["totalCount"] == 10 and len(r.json()["results"]) == 10

@@ -106,6 +106,27 @@ def test_limit_default_per_version(many, version, default):
     assert b["pagination"]["limit"] == default == len(b["data"])
 
 
+@pytest.mark.parametrize("version,default", [("1.0-rev2", LIST_MAX), ("1.1-rev0", LIST_MAX),
+                                             ("1.2-rev1", LIST_MAX), ("1.3-rev0", 200), ("1.3-rev1", 200),
+                                             ("1.3-rev2", 200)])
+def test_limit_default_of_every_list_per_version(many, version, default):
+    """Each list's limit default is its own definition's: 200 for sessions, task sessions,
+    job states and automation sessions in 1.3-rev0 … rev2; none before (all, up to the cap)."""
+    srv, _ = many
+    v = srv.api("viewer", version=version)
+    lists = ["/api/v1/sessions", "/api/v1/jobs/states", "/api/v1/automation/sessions"]
+    if version >= "1.2":
+        lists.append("/api/v1/taskSessions")
+    for p in lists:
+        b = v.get(p, schema=False).body
+        assert b["pagination"]["limit"] == default, (p, b["pagination"])
+        assert len(b["data"]) == min(default, b["pagination"]["total"]), p
+    # the demo history holds hundreds of task sessions: in 1.3 the default cuts the page
+    if version >= "1.3":
+        b = v.get("/api/v1/taskSessions", schema=False).body
+        assert b["pagination"]["total"] > default and len(b["data"]) == default
+
+
 def test_huge_limit_keeps_memory_bounded(many):
     srv, _ = many
 

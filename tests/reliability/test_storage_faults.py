@@ -170,3 +170,63 @@ def test_corrupt_pages_answer_503_not_500():
     finally:
         srv.kill()
         srv.cleanup()
+
+
+def test_unreadable_user_answers_503_not_401():
+    """Every token check reads its user (a deleted user, or one whose role or password
+    changed, loses its tokens). When the store cannot read the user, the token may well be
+    good: each dialect answers 503 with Retry-After in its own error shape, never 401, and
+    a token that is bad by itself is still 401."""
+    srv = Server()
+    try:
+        srv.start()
+        vbr = requests.post(srv.base + "/api/oauth2/token", headers={"x-api-version": VERSION},
+                            data={"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD})
+        assert vbr.status_code == 200, vbr.text
+        az = requests.post(srv.base + "/api/oauth2/token",
+                           data={"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD})
+        assert az.status_code == 200, az.text
+        em = requests.post(srv.base + "/api/sessionMngr/?v=latest", auth=("admin", ADMIN_PASSWORD))
+        assert em.status_code == 201, em.text
+        vbr_h = {"x-api-version": VERSION, "Authorization": "Bearer " + vbr.json()["access_token"]}
+        az_h = {"Authorization": "Bearer " + az.json()["access_token"]}
+        em_h = {"X-RestSvcSessionId": em.headers["X-RestSvcSessionId"]}
+        checks = [("GET", "/api/v1/sessions", vbr_h), ("GET", "/api/v8.1/jobSessions", az_h),
+                  ("GET", "/api/backupSessions", em_h)]
+        for method, path, h in checks:
+            assert requests.request(method, srv.base + path, headers=h).status_code == 200
+        srv.term()
+        pages, size = leaf_pages(srv.db, "users")
+        assert pages
+        with open(srv.db, "r+b") as f:   # no b-tree page type: the users table is unreadable
+            for p in pages:
+                f.seek((p - 1) * size)
+                f.write(b"\xff" * size)
+        srv.env.pop("SESSIOND_ADMIN_PASSWORD")   # so start-up looks no user up by name
+        srv.start()
+        r = requests.get(srv.base + "/api/v1/sessions", headers=vbr_h)
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert int(r.headers["Retry-After"]) > 0
+        assert r.json()["errorCode"] and "access token" in r.json()["message"], r.text   # VBR Error
+        r = requests.get(srv.base + "/api/v8.1/jobSessions", headers=az_h)
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert int(r.headers["Retry-After"]) > 0
+        assert r.headers["Content-Type"].startswith("application/problem+json")
+        assert r.json()["status"] == 503 and r.json()["title"], r.text                 # Azure problem
+        r = requests.get(srv.base + "/api/backupSessions", headers=em_h)
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert int(r.headers["Retry-After"]) > 0
+        assert b"<Error" in r.content and b'StatusCode="503"' in r.content, r.text      # EM Error
+        # the refresh grant reads the user as well
+        r = requests.post(srv.base + "/api/oauth2/token", headers={"x-api-version": VERSION},
+                          data={"grant_type": "refresh_token", "refresh_token": vbr.json()["refresh_token"]})
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0, (r.status_code, r.text)
+        # a forged token needs no store to be refused
+        r = requests.get(srv.base + "/api/v1/sessions",
+                         headers={"x-api-version": VERSION, "Authorization": "Bearer x.y"})
+        assert r.status_code == 401 and r.json()["errorCode"], r.text
+        r = requests.get(srv.base + "/api/v8.1/jobSessions", headers={"Authorization": "Bearer x.y"})
+        assert r.status_code == 401, r.text
+    finally:
+        srv.kill()
+        srv.cleanup()

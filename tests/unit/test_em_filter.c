@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "api/em.h"
-#include "api/em_filter.h"
+#include "api/em/em.h"
+#include "api/em/em_filter.h"
 #include "model/catalog.h"
 #include "util/buf.h"
 #include "util/timefmt.h"

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "api/em_filter.h"
+#include "api/em/em_filter.h"
 #include "util/timefmt.h"
 
 static const struct em_field fields[] = {{"Name", QF_NAME, EMK_SHOWN_NAME}, {NULL, 0, 0}};

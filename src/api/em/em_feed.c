@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/em.h"
+#include "api/em/em.h"
 #include "core/core.h"
 #include "model/catalog.h"
 #include "model/query.h"

@@ -1,5 +1,5 @@
 /* Enterprise Manager filter grammar → struct qexpr (see em_filter.h). */
-#include "api/em_filter.h"
+#include "api/em/em_filter.h"
 
 #include <stdio.h>
 #include <stdlib.h>

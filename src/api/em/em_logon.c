@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/em.h"
+#include "api/em/em.h"
 #include "core/core.h"
 #include "core/logon.h"
 
@@ -59,6 +59,9 @@ static const struct {
 } down_links[] = {
 	{"backupServers", "BackupServerReferenceList"},
 	{"jobs", "JobReferenceList"},
+	{"repositories", "RepositoryReferenceList"},
+	{"backups", "BackupReferenceList"},
+	{"restorePoints", "RestorePointReferenceList"},
 	{"backupSessions", "BackupJobSessionReferenceList"},
 	{"restoreSessions", "RestoreSessionReferenceList"},
 	{"replicaSessions", "ReplicaJobSessionReferenceList"},
@@ -68,6 +71,9 @@ static const struct {
 	{"querySvc", "QueryService"},
 	{"backupServers?format=Entity", "BackupServerList"},
 	{"jobs?format=Entity", "JobList"},
+	{"repositories?format=Entity", "RepositoryList"},
+	{"backups?format=Entity", "BackupList"},
+	{"restorePoints?format=Entity", "RestorePointList"},
 	{"backupSessions?format=Entity", "BackupJobSessionList"},
 	{"restoreSessions?format=Entity", "RestoreSessionList"},
 	{"replicaSessions?format=Entity", "ReplicaJobSessionList"},
