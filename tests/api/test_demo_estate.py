@@ -163,3 +163,45 @@ def test_azure_policies_and_protected_items(demo):
     # snapshots are restore points too, kept without a repository
     snaps = [p for p in estate_all(viewer, "restorePoint") if p["job"] == "Azure VM Snapshots"]
     assert snaps and all("repository" not in p for p in snaps)
+
+
+def test_the_demo_estate_in_every_dialect(demo):
+    """Each dialect that serves the estate shows the demo's: the repositories' space as reported,
+    every restore point, and the Azure workloads; bodies valid against the references."""
+    srv, viewer = demo
+    repos = {r["name"]: r for r in estate_all(viewer, "repository")}
+    points = estate_all(viewer, "restorePoint")
+    shown = 0
+    # Enterprise Manager (XML validated against the XSD by em_client)
+    from em_client import EM, q
+    em = EM(srv.base_url, user="viewer")
+    r = em.req("GET", "/api/repositories?format=Entity", status=None)
+    if r.status_code == 200:
+        shown += 1
+        got = {x.get("Name"): (int(x.find(q("Capacity")).text), int(x.find(q("FreeSpace")).text)) for x in r.doc}
+        assert got == {n: (x["capacityBytes"], x["freeBytes"]) for n, x in repos.items()}
+        assert len(list(em.xml("/api/restorePoints"))) == len(points)
+    # VBR
+    st = viewer.get("/api/v1/backupInfrastructure/repositories/states", schema="RepositoryStatesResult",
+                    status=(200, 404))
+    if st.status == 200:
+        shown += 1
+        got = {x["name"]: x["freeGB"] for x in st.body["data"]}
+        assert got == {n: round(x["freeBytes"] / 2 ** 30, 2) for n, x in repos.items()}
+        rp = viewer.get("/api/v1/restorePoints", params={"limit": 1}, schema="ObjectRestorePointsResult",
+                        status=200).body
+        assert rp["pagination"]["total"] == len(points)
+    # VB for Azure: the Azure workloads and their points
+    from vbaz_client import Az
+    az = Az.login(srv, "viewer")
+    vms = az.get("/api/v8.1/virtualMachines", status=(200, 404), model=None)
+    if vms.status_code == 200:
+        shown += 1
+        page = az.get("/api/v8.1/virtualMachines", model="PageOfVirtualMachine").json()
+        assert sorted(x["name"] for x in page["results"]) == ["az-api01", "az-web01"]
+        for vm in page["results"]:
+            pts = az.get("/api/v8.1/restorePoints/virtualMachines", params={"VirtualMachineId": vm["id"], "Limit": 999},
+                         model="PageOfVirtualMachineRestorePoint").json()
+            assert pts["totalCount"] == len([p for p in points if p["object"] == vm["name"]])
+    print("\ndialects that show the demo's estate: %d" % shown)
+    assert shown >= 1
