@@ -2,7 +2,7 @@
 # every test (scripts/check); `make SAN=1 check` does the same under ASan/UBSan.
 CC      ?= cc
 PKG     := pkg-config
-PKGS    := libmicrohttpd sqlite3 libsodium jansson
+PKGS    := libmicrohttpd sqlite3 libsodium jansson libpq
 SAN     ?=
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -111,6 +111,11 @@ bench: $(PROGRAMS) $(BUILD)/sessiond-gen
 
 bench-quick: $(PROGRAMS) $(BUILD)/sessiond-gen
 	bench/run --quick
+
+# The PostgreSQL figures (docs/SCALING.md): durable ingest on one instance, reads through 1 and 2.
+.PHONY: bench-pg
+bench-pg: $(PROGRAMS)
+	/usr/bin/python3 bench/pg.py
 
 # Fuzzing (docs/RELIABILITY.md): `make fuzz` builds every tests/fuzz/fuzz_*.c into build-fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds over its seed corpus.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/vbr.h"
 #include "core/auth.h"
 #include "model/catalog.h"
 #include "core/core.h"
@@ -40,7 +41,8 @@ struct conf {
 
 static struct conf confs[] = {
 	{.name = "listen", .type = C_LIST, .def = "127.0.0.1:9419", .min = 0, .max = 0, .choices = NULL, .help = "HOST:PORT to serve on (repeat, or comma-separate in the environment)"},
-	{.name = "db", .type = C_STR, .def = "./sessiond.db", .min = 0, .max = 0, .choices = NULL, .help = "SQLite database file"},
+	{.name = "db", .type = C_STR, .def = "./sessiond.db", .min = 0, .max = 0, .choices = NULL, .help = "SQLite database file, or postgres://… (docs/SCALING.md)"},
+	{.name = "db-read", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "postgres://… streaming replica of --db for reads (read your writes by usn)"},
 	{.name = "tls-cert", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM certificate: serve HTTPS"},
 	{.name = "tls-key", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM private key for --tls-cert"},
 	{.name = "demo", .type = C_BOOL, .def = "false", .help = "seed a 30-day demo history into an empty database and keep sessions running"},
@@ -307,7 +309,7 @@ static int valid_user_name(const char *s)
 
 static enum rc open_db(char *err, size_t errlen)
 {
-	enum rc rc = core_open(conf_str("db"), err, errlen);
+	enum rc rc = core_open_read(conf_str("db"), conf_str("db-read"), err, errlen);
 	if(!rc && (rc = auth_init())) {
 		snprintf(err, errlen, "cannot initialise authentication (%s)", rc_name(rc));
 		core_close();
@@ -555,6 +557,8 @@ static int serve(void)
 	auth_login_limit((int)conf_int("login-failures"));
 	auth_login_concurrency((int)conf_int("login-concurrency"));
 	api_init();
+	vbr_self_set(&(struct vbr_self){.tls = conf_str("tls-cert") && *conf_str("tls-cert"),
+	                                .retention_days = (int)conf_int("retention-days"), .db = conf_str("db")});
 	feed_start();
 	struct conf *listen = conf_find("listen", 6);
 	struct http_config hc = {

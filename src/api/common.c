@@ -17,7 +17,9 @@ static int seg_is(const char *p, const char *name)
 
 /* Which dialect owns a path (DESIGN §5): /api/oauth2/… by the x-api-version header (logout
  * and authorization_code are VBR's alone), /api/v<N>/jobSessions|system|overview and any
- * /api/v<N>/… with N > 1 Azure, every other /api/v1/… VBR, the rest of /api/ Enterprise Manager. */
+ * /api/v<N>/… with N > 1 Azure, and Azure's v1 estate resources (those VBR has not, and
+ * license and restorePoints, which both have, without x-api-version); every other
+ * /api/v1/… VBR, the rest of /api/ Enterprise Manager. */
 static const struct dialect *owner(struct req *r)
 {
 	const char *p = r->path;
@@ -36,6 +38,10 @@ static const struct dialect *owner(struct req *r)
 			int v1 = d - p == 7 && p[6] == '1';
 			const char *seg = *d ? d + 1 : d;
 			if(seg_is(seg, "jobSessions") || seg_is(seg, "system") || seg_is(seg, "overview") || !v1)
+				return &dialect_vbaz;
+			if(seg_is(seg, "virtualMachines") || seg_is(seg, "policies") || seg_is(seg, "protectedItem") ||
+			   seg_is(seg, "repositories") ||
+			   ((seg_is(seg, "license") || seg_is(seg, "restorePoints")) && !req_header(r, "x-api-version")))
 				return &dialect_vbaz;
 			return &dialect_vbr;
 		}

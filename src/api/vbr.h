@@ -22,6 +22,15 @@ void vbr_render_task(struct jw *w, const struct task_rec *t, int ver, const int 
 /** Parses path parameter idx as a uuid; on failure answers 400 and returns RC_INVALID. */
 enum rc vbr_path_uuid(struct req *r, int idx, struct uuid *u);
 
+/* What sessiond was started with, for its checks of itself (securityAnalyzer/bestPractices). */
+struct vbr_self {
+	int tls;                    /* the listeners speak HTTPS */
+	int retention_days;         /* sessions are purged after this many days; 0: kept for ever */
+	const char *db;             /* the database as given (--db): a path or a file: URI */
+};
+/** Sets what vbr_self says; main calls it once before serving. */
+void vbr_self_set(const struct vbr_self *s);
+
 /* ingest handlers (api/ingest.c), routed by the VBR dialect */
 void ingest_session_create(struct req *r);
 void ingest_session_patch(struct req *r);

@@ -48,9 +48,14 @@ static enum rc ensure_install_id(char *err, size_t errlen)
 
 enum rc core_open(const char *db_uri, char *err, size_t errlen)
 {
+	return core_open_read(db_uri, NULL, err, errlen);
+}
+
+enum rc core_open_read(const char *db_uri, const char *read_uri, char *err, size_t errlen)
+{
 	const struct store_ops *ops;
 	struct store *st;
-	enum rc rc = store_open(db_uri, &ops, &st, err, errlen);
+	enum rc rc = store_open_read(db_uri, read_uri, &ops, &st, err, errlen);
 	return rc ? rc : core_open_store(ops, st, err, errlen);
 }
 
@@ -67,6 +72,7 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 		core_close();
 		return rc;
 	}
+	ops->watch(st, feed_committed);   /* commits of other instances on the same database */
 	if((rc = ensure_install_id(err, errlen))) {
 		core_close();
 		return rc;

@@ -22,6 +22,9 @@ struct core_info {
 /** Opens the database (creating it) and starts its writer. Authentication is
  *  initialised on top of it by auth_init(). */
 enum rc core_open(const char *db_uri, char *err, size_t errlen);
+/** core_open with reads sent to read_uri (NULL: none), a PostgreSQL streaming replica of
+ *  db_uri (docs/SCALING.md). */
+enum rc core_open_read(const char *db_uri, const char *read_uri, char *err, size_t errlen);
 /** The same on a store already opened through ops (tests hand in a fault-injecting
  *  backend this way); core owns st from here and closes it. */
 enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err, size_t errlen);

@@ -552,17 +552,22 @@ static enum rc apply_purge(struct core_write *w, struct store_tx *tx)
 	const struct store_ops *ops = tx->ops;
 	struct uuid ids[PURGE_MAX];
 	int max = w->in.n > 0 && w->in.n < PURGE_MAX ? (int)w->in.n : PURGE_MAX, n = 0;
-	enum rc rc = ops->tx_sessions_ended(tx->s, w->in.i, max, ids, &n);
+	int64_t dropped = 0;
+	/* where the store keeps sessions in groups (PostgreSQL: creation months), a group
+	 * that ended before the cutoff goes at once; the rest in batches */
+	enum rc rc = ops->tx_sessions_drop_ended(tx->s, w->in.i, &dropped);
 	if(rc)
+		return backend(w, tx, rc, "drop ended sessions");
+	if((rc = ops->tx_sessions_ended(tx->s, w->in.i, max, ids, &n)))
 		return backend(w, tx, rc, "find ended sessions");
 	for(int i = 0; i < n; i++)
 		if((rc = ops->tx_session_delete(tx->s, &ids[i])))
 			return backend(w, tx, rc, "purge");
 	if((rc = ops->tx_revoked_purge(tx->s, time_now_us())))
 		return backend(w, tx, rc, "purge revocations");
-	w->affected = n;
+	w->affected = n + dropped;
 	/* The store changed: whatever keys on the usn must see it. */
-	if(n && (rc = ops->tx_usn_next(tx->s, &w->usn)))
+	if(w->affected && (rc = ops->tx_usn_next(tx->s, &w->usn)))
 		return backend(w, tx, rc, "usn");
 	return RC_OK;
 }

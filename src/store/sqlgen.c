@@ -121,6 +121,12 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 			g->bad = 1;
 			return;
 		}
+		if(e->kind == QV_TEXT && g->d->fold) {
+			buf_printf(w, "lower(%s) %s lower(", col, opsym[e->op]);
+			add_param(g, &p);
+			buf_addstr(w, "::text)");
+			break;
+		}
 		buf_printf(w, "%s %s ", col, opsym[e->op]);
 		add_param(g, &p);
 		if(e->kind == QV_TEXT)
@@ -190,7 +196,8 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 		skip = total - end;
 		g->reverse = 1;
 	}
-	const char *dir = q->asc != g->reverse ? "ASC" : "DESC";
+	int up = q->asc != g->reverse;
+	const char *dir = g->d->nulls ? (up ? "ASC NULLS FIRST" : "DESC NULLS LAST") : up ? "ASC" : "DESC";
 	const char *where = buf_cstr(&g->where);
 	g->paged = limit >= 0 || skip > 0;
 	g->limit = limit >= 0 ? limit : -1;

@@ -14,6 +14,9 @@ struct sqlgen_dialect {
 	int dollar;                 /* placeholders: 0 "?N" (SQLite), 1 "$N" (PostgreSQL) */
 	const char *like;           /* case-insensitive LIKE operator: "LIKE" or "ILIKE" */
 	const char *text_eq;        /* appended to a text comparison: " COLLATE NOCASE" or "" */
+	int fold;                   /* text comparisons as lower(col) op lower(param::text) */
+	int nulls;                  /* say NULLS FIRST (ascending) / NULLS LAST (descending) in
+	                               ORDER BY: the order SQLite gives NULLs by itself */
 };
 
 struct sqlgen_table {

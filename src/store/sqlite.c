@@ -1155,6 +1155,22 @@ static enum rc sq_tx_session_delete(struct store *s, const struct uuid *id)
 	return rc;
 }
 
+/* A file has one process: there is no other instance to hear. */
+static void sq_watch(struct store *s, void (*on_usn)(int64_t usn))
+{
+	(void)s;
+	(void)on_usn;
+}
+
+/* Sessions are not kept in groups here: retention deletes them in batches. */
+static enum rc sq_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n)
+{
+	(void)s;
+	(void)cutoff_us;
+	*n = 0;
+	return RC_OK;
+}
+
 static enum rc sq_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n)
 {
 	sqlite3_stmt *st = wst(s, W_SESS_ENDED);
@@ -1582,6 +1598,7 @@ const struct store_ops store_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.watch = sq_watch,
 	.session_get = sq_session_get,
 	.session_list = sq_session_list,
 	.task_get = sq_task_get,
@@ -1615,6 +1632,7 @@ const struct store_ops store_sqlite = {
 	.tx_session_update = sq_tx_session_update,
 	.tx_session_delete = sq_tx_session_delete,
 	.tx_sessions_ended = sq_tx_sessions_ended,
+	.tx_sessions_drop_ended = sq_tx_sessions_drop_ended,
 	.tx_task_load = sq_tx_task_load,
 	.tx_task_insert = sq_tx_task_insert,
 	.tx_task_update = sq_tx_task_update,

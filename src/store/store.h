@@ -59,6 +59,10 @@ struct store_ops {
 	enum rc (*open)(const char *uri, struct store **out, char *err, size_t errlen);
 	/** Closes every connection; the writer must be stopped first. */
 	void (*close)(struct store *s);
+	/** Calls on_usn, on a thread of the store, with the newest usn whenever a commit of
+	 *  another process on the same database is heard of, so waiters and caches see every
+	 *  instance's writes (SQLite: a file has one process, nothing to hear). */
+	void (*watch)(struct store *s, void (*on_usn)(int64_t usn));
 
 	/* ---- reads, on any thread ---- */
 	enum rc (*session_get)(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out);
@@ -125,6 +129,11 @@ struct store_ops {
 	enum rc (*tx_session_update)(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
 	/** Removes a session with its task sessions and every log of either. */
 	enum rc (*tx_session_delete)(struct store *s, const struct uuid *id);
+	/** Removes at once every stored group of sessions (a PostgreSQL partition: a creation
+	 *  month) all of which ended before cutoff_us, with their task sessions and logs; *n
+	 *  receives how many sessions went (SQLite keeps no groups: 0). Retention then deletes
+	 *  the rest in batches (tx_sessions_ended, tx_session_delete). */
+	enum rc (*tx_sessions_drop_ended)(struct store *s, int64_t cutoff_us, int64_t *n);
 	/** Up to max ids of sessions that ended before cutoff_us, oldest first. */
 	enum rc (*tx_sessions_ended)(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n);
 	enum rc (*tx_task_load)(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out);
@@ -171,9 +180,17 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite;
+extern const struct store_ops store_pg;
 
 /** Picks the backend for a --db value and opens it. */
 enum rc store_open(const char *uri, const struct store_ops **ops, struct store **s, char *err, size_t errlen);
+/** The same, with reads sent to read_uri (NULL: none), a PostgreSQL streaming replica of a
+ *  PostgreSQL uri: a read waits until the replica replayed every usn this process knows
+ *  committed, or goes to the primary (read your writes). */
+enum rc store_open_read(const char *uri, const char *read_uri, const struct store_ops **ops, struct store **s,
+                        char *err, size_t errlen);
+/** PostgreSQL with a read replica (store_open_read). */
+enum rc store_pg_open(const char *uri, const char *read_uri, struct store **s, char *err, size_t errlen);
 
 /* ---- the writer (store/writer.c): group commit over any backend ---- */
 

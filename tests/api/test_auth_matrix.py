@@ -13,6 +13,7 @@ import hmac
 import os
 import sqlite3
 import struct
+import subprocess
 import time
 import uuid
 
@@ -30,7 +31,7 @@ PERM_ROLES = {  # src/api/common.c api_allowed
     "ingest": {"reporter", "admin"},
 }
 # (dialect, method, path, permission); {id} a running session, {tid} its task, {v} a version.
-# VBR and ingest: src/api/vbr.c routes[]; EM: src/api/em/em.c; Azure: src/api/vbaz.c.
+# VBR and ingest: src/api/vbr/routes.c routes[]; EM: src/api/em/em.c; Azure: src/api/vbaz/routes.c.
 ROUTES = [
     ("vbr", "GET", "/api/v1/serverInfo", "auth"),
     ("vbr", "GET", "/api/v1/sessions", "read"),
@@ -73,6 +74,21 @@ ROUTES = [
     ("vbaz", "GET", "/api/v8.1/overview/sessionsSummary", "read"),
     ("vbaz", "GET", "/api/v8.1/system/serverInfo", "auth"),
     ("vbaz", "GET", "/api/v8.1/system/about", "auth"),
+    ("vbaz", "GET", "/api/v8.1/overview/protectedWorkloads?PeriodFlag=Day", "read"),
+    ("vbaz", "GET", "/api/v8.1/overview/storageUsage", "read"),
+    ("vbaz", "GET", "/api/v8.1/license", "read"),
+    ("vbaz", "GET", "/api/v8.1/virtualMachines", "read"),
+    ("vbaz", "GET", "/api/v8.1/virtualMachines/{id}", "read"),
+    ("vbaz", "GET", "/api/v8.1/protectedItem/sql", "read"),
+    ("vbaz", "GET", "/api/v8.1/protectedItem/virtualMachines/{id}", "read"),
+    ("vbaz", "GET", "/api/v8.1/policies/virtualMachines", "read"),
+    ("vbaz", "GET", "/api/v8.1/policies/cosmosDb/{id}", "read"),
+    ("vbaz", "GET", "/api/v3/policies", "read"),
+    ("vbaz", "GET", "/api/v8.1/repositories", "read"),
+    ("vbaz", "GET", "/api/v8.1/repositories/{id}", "read"),
+    ("vbaz", "GET", "/api/v8.1/restorePoints/virtualMachines", "read"),
+    ("vbaz", "GET", "/api/v8.1/restorePoints/sql/{id}", "read"),
+    ("vbaz", "GET", "/api/v3/restorePoints", "read"),
     ("vbaz", "DELETE", "/api/oauth2/token", "auth"),
 ]
 # answering these with a role's token uses the token (or logon) up: each gets a fresh one
@@ -87,7 +103,16 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
+def pg_row(db, sql):
+    """One row of a query on a PostgreSQL database (SESSIOND_TEST_DB), as texts."""
+    out = subprocess.run(["psql", db, "-qAt", "-F", "\t", "-c", sql], check=True, capture_output=True,
+                         text=True, timeout=30).stdout
+    return out.strip().split("\t")
+
+
 def token_key(db):
+    if db.startswith("postgres"):
+        return bytes.fromhex(pg_row(db, "SELECT value FROM meta WHERE key='token_key'")[0])
     c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         return bytes.fromhex(c.execute("SELECT value FROM meta WHERE key='token_key'").fetchone()[0])
@@ -97,6 +122,8 @@ def token_key(db):
 
 def user_ids(db, name):
     """(uid, credential generation) of a stored user."""
+    if db.startswith("postgres"):
+        return tuple(int(v) for v in pg_row(db, "SELECT uid, gen FROM users WHERE name='%s'" % name))
     c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         return c.execute("SELECT uid, gen FROM users WHERE name=?", (name,)).fetchone()

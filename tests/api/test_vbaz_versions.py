@@ -1,5 +1,5 @@
 """VB for Azure, what differs between API versions: the JobSessionType values each version
-accepts in Types and shows in `type` (one table, src/api/vbaz_types.c; docs/azure.md says
+accepts in Types and shows in `type` (one table, src/api/vbaz/types.c; docs/azure.md says
 where each range comes from), the backupJobInfo every policy session carries and PolicyId
 filters on, the v1 shapes (BackupJobInfo without policyType, the export page "offset 0,
 limit -1") and v1 request bodies parsed as strictly as later ones.

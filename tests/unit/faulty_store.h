@@ -26,7 +26,7 @@ enum ftx {
 	FTX_LOG_INSERT, FTX_LOG_UPDATE, FTX_USER_PUT, FTX_USER_LOAD, FTX_USER_DELETE, FTX_KV_PUT, FTX_REVOKE,
 	FTX_REVOKED_PURGE, FTX_LOGON_PUT, FTX_LOGON_LOAD, FTX_LOGON_DELETE, FTX_LOGON_OF_USER, FTX_EMTASK_PUT,
 	FTX_EMTASK_DELETE, FTX_KEY_PUT, FTX_KEY_LOAD, FTX_KEY_DELETE, FTX_ESTATE_LOAD, FTX_ESTATE_PUT,
-	FTX__COUNT
+	FTX_SESSIONS_DROP, FTX__COUNT
 };
 
 static const char *const faulty_tx_names[FTX__COUNT] = {
@@ -42,6 +42,7 @@ static const char *const faulty_tx_names[FTX__COUNT] = {
 	[FTX_LOGON_OF_USER] = "tx_logon_of_user", [FTX_EMTASK_PUT] = "tx_emtask_put",
 	[FTX_EMTASK_DELETE] = "tx_emtask_delete", [FTX_KEY_PUT] = "tx_key_put", [FTX_KEY_LOAD] = "tx_key_load",
 	[FTX_KEY_DELETE] = "tx_key_delete", [FTX_ESTATE_LOAD] = "tx_estate_load", [FTX_ESTATE_PUT] = "tx_estate_put",
+	[FTX_SESSIONS_DROP] = "tx_sessions_drop_ended",
 };
 
 static struct {
@@ -276,6 +277,17 @@ static enum rc faulty_tx_session_delete(struct store *s, const struct uuid *id)
 	return faulty.inner->tx_session_delete(s, id);
 }
 
+static enum rc faulty_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n)
+{
+	FAULTY_TX(FTX_SESSIONS_DROP);
+	return faulty.inner->tx_sessions_drop_ended(s, cutoff_us, n);
+}
+
+static void faulty_watch(struct store *s, void (*on_usn)(int64_t usn))
+{
+	faulty.inner->watch(s, on_usn);
+}
+
 static enum rc faulty_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n)
 {
 	FAULTY_TX(FTX_SESSIONS_ENDED);
@@ -426,6 +438,7 @@ static const struct store_ops store_faulty = {
 	.name = "faulty",
 	.open = faulty_open,
 	.close = faulty_close,
+	.watch = faulty_watch,
 	.session_get = faulty_session_get,
 	.session_list = faulty_session_list,
 	.task_get = faulty_task_get,
@@ -459,6 +472,7 @@ static const struct store_ops store_faulty = {
 	.tx_session_update = faulty_tx_session_update,
 	.tx_session_delete = faulty_tx_session_delete,
 	.tx_sessions_ended = faulty_tx_sessions_ended,
+	.tx_sessions_drop_ended = faulty_tx_sessions_drop_ended,
 	.tx_task_load = faulty_tx_task_load,
 	.tx_task_insert = faulty_tx_task_insert,
 	.tx_task_update = faulty_tx_task_update,

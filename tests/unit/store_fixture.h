@@ -9,6 +9,7 @@
  * tx_* operations, exactly as a verb's apply does. */
 #ifndef SESSIOND_TESTS_STORE_FIXTURE_H
 #define SESSIOND_TESTS_STORE_FIXTURE_H
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,45 @@ struct fx {
 	const struct store_ops *ops;
 	struct store *s;
 	char dir[128];
-	char path[192];
+	char path[512];             /* the database file, or a PostgreSQL database's URI */
+	char pgdb[64];              /* the PostgreSQL database made for this fixture */
 	struct arena a;
 };
+
+/* PostgreSQL: SESSIOND_TEST_PG names a cluster (scripts/check starts one with
+ * tests/pg/cluster); each fixture gets a database of its own, dropped at the end. */
+static inline void fx_pg_sql(const char *fmt, const char *name)
+{
+	PGconn *db = PQconnectdb(getenv("SESSIOND_TEST_PG"));
+	char sql[160];
+	snprintf(sql, sizeof(sql), fmt, name);
+	PGresult *r = PQexec(db, sql);
+	if(PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(db));
+		abort();
+	}
+	PQclear(r);
+	PQfinish(db);
+}
+
+static inline void fx_pg_create(struct fx *f)
+{
+	static int n;
+	const char *base = getenv("SESSIOND_TEST_PG");
+	const char *q = base ? strchr(base, '?') : NULL;
+	if(!q)
+		q = base ? base + strlen(base) : "";
+	const char *slash = base ? q : NULL;
+	while(slash && slash > base && slash[-1] != '/')
+		slash--;
+	if(!slash || slash == base) {
+		fprintf(stderr, "SESSIOND_TEST_PG must be a postgresql:// URI naming a database\n");
+		abort();
+	}
+	snprintf(f->pgdb, sizeof(f->pgdb), "unit_%d_%d", (int)getpid(), ++n);
+	fx_pg_sql("CREATE DATABASE %s", f->pgdb);
+	snprintf(f->path, sizeof(f->path), "%.*s%s%s", (int)(slash - base), base, f->pgdb, q);
+}
 
 static inline void fx_mkdir(struct fx *f)
 {
@@ -35,17 +72,22 @@ static inline void fx_mkdir(struct fx *f)
 		abort();
 	}
 	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+	if(f->ops == &store_pg)
+		fx_pg_create(f);
 }
 
 static inline void fx_rmdir(struct fx *f)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-	char p[256];
+	char p[sizeof(f->path) + 16];
 	for(size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
 		unlink(p);
 	}
 	rmdir(f->dir);
+	if(f->pgdb[0])
+		fx_pg_sql("DROP DATABASE %s WITH (FORCE)", f->pgdb);
+	f->pgdb[0] = 0;
 }
 
 /** Opens (or reopens) the store at f->path and core on it; aborts the test on failure. */

@@ -2360,7 +2360,9 @@ static const struct {
 	{"group_commit_isolation", c_group_commit_isolation},
 };
 
-static const struct store_ops *const backends[] = {&store_sqlite};
+/* Every backend runs every case; PostgreSQL when SESSIOND_TEST_PG names a cluster
+ * (scripts/check starts one with tests/pg/cluster). */
+static const struct store_ops *const backends[] = {&store_sqlite, &store_pg};
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -2603,12 +2605,19 @@ int main(void)
 	static struct CMUnitTest tests[NCASES * NBACKENDS];
 	static char tnames[NCASES * NBACKENDS][96];
 	size_t n = 0;
-	for(size_t b = 0; b < NBACKENDS; b++)
+	const char *pg = getenv("SESSIOND_TEST_PG");
+	const char *only = getenv("SESSIOND_TEST_BACKEND");   /* run one backend's cases */
+	if(!pg || !pg[0])
+		fprintf(stderr, "store_conformance: no SESSIOND_TEST_PG, PostgreSQL cases not run\n");
+	for(size_t b = 0; b < NBACKENDS; b++) {
+		if((backends[b] == &store_pg && (!pg || !pg[0])) || (only && strcmp(only, backends[b]->name)))
+			continue;
 		for(size_t c = 0; c < NCASES; c++, n++) {
 			runs[n] = (struct run){.ops = backends[b], .fn = cases[c].fn};
 			snprintf(tnames[n], sizeof(tnames[n]), "%s/%s", backends[b]->name, cases[c].name);
 			tests[n] = (struct CMUnitTest){.name = tnames[n], .test_func = run_case, .initial_state = &runs[n]};
 		}
+	}
 	int failed = _cmocka_run_group_tests("store_conformance", tests, n, NULL, NULL);
 	const struct CMUnitTest sqlite_tests[] = {
 		cmocka_unit_test(test_sqlite_migrations),

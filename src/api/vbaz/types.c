@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/vbaz.h"
+#include "api/vbaz/vbaz.h"
 #include "model/catalog.h"
 
 static const char *const az_versions[AZ__END] = {

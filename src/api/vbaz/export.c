@@ -1,12 +1,12 @@
 /* VB for Azure: POST /api/{v}/jobSessions/export. v1 answers one JSON page of every
  * session and takes no body; later versions take JobSessionExportOptions and stream a
- * CSV (RFC 4180) or XML file through the row feed of vbaz_wire.c. */
+ * CSV (RFC 4180) or XML file through the row feed of feed.c. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/vbaz.h"
+#include "api/vbaz/vbaz.h"
 #include "model/catalog.h"
 #include "model/query.h"
 #include "util/timefmt.h"

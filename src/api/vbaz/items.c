@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/vbaz.h"
+#include "api/vbaz/vbaz.h"
 #include "core/core.h"
 #include "model/catalog.h"
 #include "model/query.h"

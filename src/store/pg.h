@@ -1,0 +1,170 @@
+/* PostgreSQL driver internals, shared by pg.c (connections, reads, open, the
+ * listener) and pg_tx.c (the write transaction). Nothing outside store/pg*.c
+ * includes this file or libpq-fe.h. */
+#ifndef SESSIOND_STORE_PG_H
+#define SESSIOND_STORE_PG_H
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "store/sqlgen.h"
+#include "store/store.h"
+
+/* The transaction-level advisory lock every write transaction takes first (pg_tx.c):
+ * it orders writers of every instance, so usns become visible in the order given. */
+#define PG_WRITE_LOCK 0x5e551011
+/* The channel of the usn notifications (payload: the newest usn, decimal). */
+#define PG_CHANNEL "sessiond_usn"
+
+/* Statements a read connection prepares once (pg_sql.c). */
+enum pg_rstmt {
+	PR_SESS_GET, PR_TASK_GET, PR_USER_GET, PR_USER_GET_UID, PR_KV_GET, PR_LOGON_GET, PR_EMTASK_GET,
+	PR_KEY_GET, PR_ESTATE_GET, PR_STMT_COUNT
+};
+
+/* Statements of the write connection, prepared once per connection (pg_sql.c). */
+enum pg_wstmt {
+	PW_SESS_GET, PW_SESS_INS, PW_SESS_UPD, PW_SESS_DEL, PW_SESS_ENDED, PW_TASK_GET, PW_TASK_INS, PW_TASK_UPD,
+	PW_TASKS_DEL, PW_TASK_LOGS_DEL, PW_LOGS_DEL, PW_LOG_LAST, PW_LOG_INS, PW_LOG_UPD, PW_USER_INS, PW_USER_UPD,
+	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
+	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
+	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_STMT_COUNT
+};
+
+extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
+extern const char *const pg_wstmt_sql[PW_STMT_COUNT];
+/** Forward migrations; migration i takes the schema from version i to i+1 (the same
+ *  numbering as the SQLite migrations of store_sql.c). */
+extern const char *const pg_migrations[];
+extern const int pg_migration_count;
+/** Brings the schema of db to the last migration (pg_sql.c). */
+enum rc pg_migrate(PGconn *db, char *err, size_t errlen);
+
+#define PG_LIST_CACHE 16
+
+struct pg_conn {
+	PGconn *db;
+	unsigned char prepared[(int)PW_STMT_COUNT > (int)PR_STMT_COUNT ? (int)PW_STMT_COUNT : (int)PR_STMT_COUNT];
+	struct { char *sql; } lc[PG_LIST_CACHE];   /* list statements prepared as "l<slot>" */
+	int lc_next;
+	struct pg_conn *next;       /* every read connection of the store, for close */
+	/* with a read replica: */
+	struct pg_conn *primary;    /* this thread's connection to the primary, for reads the replica
+	                               has not caught up with */
+	int64_t replica_usn;        /* the usn the replica had replayed when last asked */
+	int streaming;              /* a list is being read from it row by row */
+	struct pg_conn *nested;     /* for reads made meanwhile (from the list's callback) */
+};
+
+struct store {
+	char *uri;
+	char *read_uri;             /* a streaming replica for reads, or NULL */
+	pthread_key_t key;          /* this thread's struct pg_conn */
+	pthread_mutex_t conns_lock;
+	struct pg_conn *conns;
+
+	/* the write connection, used by the writer thread only */
+	struct pg_conn *wconn;
+	int64_t usn;                /* last usn given (writer thread only) */
+	int64_t usn_batch;          /* the stored usn at tx_begin, restored by a rollback */
+	int64_t usn_sp;             /* usn at the op's savepoint */
+	int release_due;            /* the last op's savepoint is to be released (with the next one) */
+	int64_t usn_seen;           /* highest usn known committed by any instance (atomic) */
+	char errmsg[256];           /* the last failure's text (tx_error) */
+
+	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
+	int nparts;
+
+	/* the listener (LISTEN/NOTIFY): wakes this instance on every instance's commits */
+	void (*on_usn)(int64_t usn);
+	pthread_t listener;
+	int listening;
+	int stop_pipe[2];
+};
+
+/* A statement's parameters: texts, or 16-byte binary ids. */
+#define PG_MAX_PARAMS 32
+struct pg_params {
+	int n;
+	const char *v[PG_MAX_PARAMS];
+	int len[PG_MAX_PARAMS];
+	int fmt[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24];
+};
+
+void pgp_int(struct pg_params *p, int64_t v);
+/** NULL when v is 0 (times that are not set). */
+void pgp_time(struct pg_params *p, int64_t v);
+void pgp_text(struct pg_params *p, const char *s);
+/** NULL for the nil uuid. */
+void pgp_uuid(struct pg_params *p, const struct uuid *u);
+void pgp_null(struct pg_params *p);
+
+int64_t pg_int(const PGresult *r, int row, int col);
+const char *pg_text(const PGresult *r, int row, int col, struct arena *a);
+void pg_uuid(const PGresult *r, int row, int col, struct uuid *u);
+
+void pg_read_sess(const PGresult *r, int row, struct arena *a, struct sess_rec *s);
+void pg_read_task(const PGresult *r, int row, struct arena *a, struct task_rec *t);
+void pg_read_user(const PGresult *r, int row, struct arena *a, struct user_rec *u);
+void pg_read_logon(const PGresult *r, int row, struct arena *a, struct logon_rec *l);
+void pg_read_emtask(const PGresult *r, int row, struct arena *a, struct emtask_rec *e);
+void pg_read_key(const PGresult *r, int row, struct arena *a, struct key_rec *k);
+#define PG_ESTATE_COLS "kind,id,parent,name,reporter,props,deleted,created,updated,usn"
+void pg_read_estate(const PGresult *r, int row, struct arena *a, struct estate_rec *e);
+void pg_bind_sess(struct pg_params *p, const struct sess_rec *s);
+void pg_bind_task(struct pg_params *p, const struct task_rec *t);
+
+/** Runs a statement prepared on c under name (preparing sql first if c has not);
+ *  NULL only when out of memory. Reconnects a connection that was lost first. */
+PGresult *pg_exec_prepared(struct pg_conn *c, const char *name, unsigned char *prepared, const char *sql,
+                           const struct pg_params *p);
+/** Whether r carries the SQLSTATE state ("23505": a unique key). */
+int pg_state_is(const PGresult *r, const char *state);
+/** Connects c->db to uri; 0 on success, else err says why. */
+int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen);
+
+extern const struct sqlgen_dialect pg_dialect;
+
+/* The listener (pg_listen.c). */
+void pg_watch(struct store *s, void (*on_usn)(int64_t usn));
+/** The stored usn: the highest any instance committed; -1 when it cannot be read. */
+int64_t pg_stored_usn(PGconn *db);
+
+/* The write transaction (pg_tx.c). */
+enum rc pg_tx_begin(struct store *s);
+enum rc pg_tx_commit(struct store *s);
+void pg_tx_rollback(struct store *s);
+void pg_tx_savepoint(struct store *s, enum store_sp step);
+const char *pg_tx_error(struct store *s);
+enum rc pg_tx_usn_next(struct store *s, int64_t *usn);
+enum rc pg_tx_session_load(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out);
+enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r);
+enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
+enum rc pg_tx_session_delete(struct store *s, const struct uuid *id);
+enum rc pg_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n);
+enum rc pg_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct uuid *ids, int *n);
+enum rc pg_tx_task_load(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out);
+enum rc pg_tx_task_insert(struct store *s, const struct task_rec *t);
+enum rc pg_tx_task_update(struct store *s, const struct task_rec *t);
+enum rc pg_tx_log_last(struct store *s, const struct uuid *owner, int64_t *id);
+enum rc pg_tx_log_insert(struct store *s, const struct log_rec *l);
+enum rc pg_tx_log_update(struct store *s, const struct log_rec *l);
+enum rc pg_tx_user_put(struct store *s, struct user_rec *u);
+enum rc pg_tx_user_load(struct store *s, const char *name, struct arena *a, struct user_rec *out);
+enum rc pg_tx_user_delete(struct store *s, int64_t uid);
+enum rc pg_tx_kv_put(struct store *s, const char *key, const char *value);
+enum rc pg_tx_revoke(struct store *s, const char *key, int kind, int64_t expires_us);
+enum rc pg_tx_revoked_purge(struct store *s, int64_t now_us);
+enum rc pg_tx_logon_put(struct store *s, const struct logon_rec *l);
+enum rc pg_tx_logon_load(struct store *s, const char *sid, struct arena *a, struct logon_rec *out);
+enum rc pg_tx_logon_delete(struct store *s, const char *sid, int64_t idle_before_us, int64_t started_before_us);
+enum rc pg_tx_logon_of_user(struct store *s, int64_t uid, int max, char (*sids)[40], int *n);
+enum rc pg_tx_emtask_put(struct store *s, struct emtask_rec *e);
+enum rc pg_tx_emtask_delete(struct store *s, int64_t id);
+enum rc pg_tx_key_put(struct store *s, const struct key_rec *k, int replace);
+enum rc pg_tx_key_load(struct store *s, const char *name, struct arena *a, struct key_rec *out);
+enum rc pg_tx_key_delete(struct store *s, const char *name);
+enum rc pg_tx_estate_load(struct store *s, int kind, const struct uuid *id, struct arena *a, struct estate_rec *out);
+enum rc pg_tx_estate_put(struct store *s, const struct estate_rec *e);
+
+#endif

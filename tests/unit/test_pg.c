@@ -1,0 +1,357 @@
+/* PostgreSQL only (SESSIOND_TEST_PG names a cluster; without it nothing runs):
+ * two stores on one database, as two sessiond instances have them.
+ * - usn order: writers on both stores insert sessions as fast as they can while a
+ *   reader checks, snapshot after snapshot, that the usns it sees are exactly 1..n
+ *   (no usn is visible before a smaller one, none repeats, none is skipped);
+ * - watch: a commit on one store reaches the other's watch callback;
+ * - migrations: a fresh database reaches the last schema version, a reopen changes
+ *   nothing, a database newer than this build is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "util/timefmt.h"
+
+static char uri[512], dbname[64];
+
+static void sql(const char *u, const char *text)
+{
+	PGconn *db = PQconnectdb(u);
+	PGresult *r = PQexec(db, text);
+	if(PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", text, PQerrorMessage(db));
+	PQclear(r);
+	PQfinish(db);
+}
+
+static int64_t one(const char *text)
+{
+	PGconn *db = PQconnectdb(uri);
+	PGresult *r = PQexec(db, text);
+	int64_t v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+	PQclear(r);
+	PQfinish(db);
+	return v;
+}
+
+/* A fresh database for each test: uri names it. */
+static int setup(void **state)
+{
+	static int n;
+	const char *base = getenv("SESSIOND_TEST_PG");
+	const char *q = strchr(base, '?');
+	if(!q)
+		q = base + strlen(base);
+	const char *slash = q;
+	while(slash > base && slash[-1] != '/')
+		slash--;
+	snprintf(dbname, sizeof(dbname), "pgunit_%d_%d", (int)getpid(), ++n);
+	char text[128];
+	snprintf(text, sizeof(text), "CREATE DATABASE %s", dbname);
+	sql(base, text);
+	snprintf(uri, sizeof(uri), "%.*s%s%s", (int)(slash - base), base, dbname, q);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char text[128];
+	snprintf(text, sizeof(text), "DROP DATABASE %s WITH (FORCE)", dbname);
+	sql(getenv("SESSIOND_TEST_PG"), text);
+	return 0;
+}
+
+static struct store *open_store(void)
+{
+	struct store *s = NULL;
+	char err[256] = "";
+	if(store_pg.open(uri, &s, err, sizeof(err)))
+		fail_msg("open %s: %s", uri, err);
+	return s;
+}
+
+/* ---------- usn order across two stores ---------- */
+
+struct ins {
+	struct store_op op;
+	struct sess_rec r;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
+};
+
+static enum rc ins_apply(struct store_op *op, struct store_tx *tx)
+{
+	struct ins *x = (struct ins *)op;
+	enum rc rc = tx->ops->tx_usn_next(tx->s, &x->r.usn);
+	return rc ? rc : tx->ops->tx_session_insert(tx->s, &x->r);
+}
+
+static void ins_done(struct store_op *op)
+{
+	struct ins *x = (struct ins *)op;
+	pthread_mutex_lock(&x->lock);
+	x->done = 1;
+	pthread_cond_signal(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+}
+
+struct writer_arg {
+	struct store_writer *w;
+	int base, n;
+	int64_t max_usn;            /* the highest usn its inserts got */
+};
+
+static void *writer_main(void *p)
+{
+	struct writer_arg *a = p;
+	for(int i = 0; i < a->n; i++) {
+		struct ins x = {.op = {.apply = ins_apply, .done = ins_done}};
+		pthread_mutex_init(&x.lock, NULL);
+		pthread_cond_init(&x.cond, NULL);
+		unsigned id = (unsigned)(a->base + i);
+		memcpy(x.r.id.b, &id, sizeof(id));
+		x.r.id.b[15] = 1;
+		x.r.name = "ordered";
+		x.r.state = 1;
+		x.r.creation_us = 1700000000000000LL + id;
+		store_writer_submit(a->w, &x.op);
+		pthread_mutex_lock(&x.lock);
+		while(!x.done)
+			pthread_cond_wait(&x.cond, &x.lock);
+		pthread_mutex_unlock(&x.lock);
+		assert_int_equal(x.op.rc, RC_OK);
+		if(x.r.usn > a->max_usn)
+			a->max_usn = x.r.usn;
+		pthread_mutex_destroy(&x.lock);
+		pthread_cond_destroy(&x.cond);
+	}
+	return NULL;
+}
+
+static int stop_reader;
+
+/* Snapshot after snapshot: the usns visible are exactly 1..count. */
+static void *reader_main(void *p)
+{
+	long *bad = p;
+	PGconn *db = PQconnectdb(uri);
+	while(!__atomic_load_n(&stop_reader, __ATOMIC_ACQUIRE)) {
+		PGresult *r = PQexec(db, "SELECT count(*), coalesce(max(usn),0), count(DISTINCT usn) FROM sessions");
+		if(PQresultStatus(r) == PGRES_TUPLES_OK) {
+			long n = atol(PQgetvalue(r, 0, 0)), max = atol(PQgetvalue(r, 0, 1)), distinct = atol(PQgetvalue(r, 0, 2));
+			if(n != max || n != distinct)
+				(*bad)++;
+		}
+		PQclear(r);
+	}
+	PQfinish(db);
+	return NULL;
+}
+
+static int64_t heard_usn;
+
+static void on_usn(int64_t usn)
+{
+	__atomic_store_n(&heard_usn, usn, __ATOMIC_RELEASE);
+}
+
+static void test_usn_order_across_instances(void **state)
+{
+	struct store *a = open_store(), *b = open_store();
+	struct store_writer *wa, *wb;
+	assert_int_equal(store_writer_start(&store_pg, a, NULL, &wa), RC_OK);
+	assert_int_equal(store_writer_start(&store_pg, b, NULL, &wb), RC_OK);
+	store_pg.watch(b, on_usn);
+	enum { PER = 150, THREADS = 3 };
+	struct writer_arg args[2 * THREADS];
+	pthread_t th[2 * THREADS], rd;
+	long bad = 0;
+	stop_reader = 0;
+	pthread_create(&rd, NULL, reader_main, &bad);
+	int64_t t0 = time_now_us();
+	for(int i = 0; i < 2 * THREADS; i++) {
+		args[i] = (struct writer_arg){.w = i % 2 ? wb : wa, .base = i * PER, .n = PER};
+		pthread_create(&th[i], NULL, writer_main, &args[i]);
+	}
+	for(int i = 0; i < 2 * THREADS; i++)
+		pthread_join(th[i], NULL);
+	int64_t took = time_now_us() - t0;
+	__atomic_store_n(&stop_reader, 1, __ATOMIC_RELEASE);
+	pthread_join(rd, NULL);
+	print_message("usn order: %d inserts through 2 stores in %.2f s (%.0f/s)\n", 2 * THREADS * PER,
+	              (double)took / 1e6, 2 * THREADS * PER / ((double)took / 1e6));
+	assert_int_equal(bad, 0);
+	assert_int_equal(one("SELECT count(*) FROM sessions"), 2 * THREADS * PER);
+	assert_int_equal(one("SELECT max(usn) FROM sessions"), 2 * THREADS * PER);
+	/* B knows the newest usn, and heard A's newest through the listener (B's own commits
+	 * raise B's usn at once, so only A's can be heard as news) */
+	int64_t a_max = 0;
+	for(int i = 0; i < 2 * THREADS; i += 2)
+		a_max = args[i].max_usn > a_max ? args[i].max_usn : a_max;
+	for(int i = 0; i < 250 && __atomic_load_n(&heard_usn, __ATOMIC_ACQUIRE) < a_max; i++)
+		usleep(20000);
+	for(int i = 0; i < 250 && store_pg.usn_current(b) < 2 * THREADS * PER; i++)
+		usleep(20000);
+	assert_int_equal(store_pg.usn_current(b), 2 * THREADS * PER);
+	assert_true(__atomic_load_n(&heard_usn, __ATOMIC_ACQUIRE) >= a_max);
+	store_writer_stop(wa);
+	store_writer_stop(wb);
+	store_pg.close(a);
+	store_pg.close(b);
+}
+
+/* ---------- watch: one commit, heard by the other store ---------- */
+
+static void test_watch_hears_the_other_store(void **state)
+{
+	struct store *a = open_store(), *b = open_store();
+	heard_usn = 0;
+	store_pg.watch(b, on_usn);
+	usleep(200000);   /* the listener is listening */
+	struct store_writer *wa;
+	assert_int_equal(store_writer_start(&store_pg, a, NULL, &wa), RC_OK);
+	struct writer_arg arg = {.w = wa, .base = 1, .n = 1};
+	int64_t t0 = time_now_us();
+	writer_main(&arg);
+	while(__atomic_load_n(&heard_usn, __ATOMIC_ACQUIRE) < 1 && time_now_us() - t0 < 5000000)
+		usleep(1000);
+	print_message("watch: heard after %.1f ms\n", (double)(time_now_us() - t0) / 1e3);
+	assert_int_equal(__atomic_load_n(&heard_usn, __ATOMIC_ACQUIRE), 1);
+	assert_true(time_now_us() - t0 < 1000000);
+	store_writer_stop(wa);
+	store_pg.close(a);
+	store_pg.close(b);
+}
+
+/* ---------- retention: whole months go at once ---------- */
+
+struct drop_op {
+	struct store_op op;
+	int64_t cutoff, n;
+	int phase;                  /* 0: insert the rows, 1: drop */
+};
+
+#define JAN2020 1577836800000000LL
+#define FEB2020 1580515200000000LL
+#define DAY 86400000000LL
+
+static enum rc drop_apply(struct store_op *op, struct store_tx *tx)
+{
+	struct drop_op *d = (struct drop_op *)op;
+	const struct store_ops *o = tx->ops;
+	struct store *s = tx->s;
+	enum rc rc = RC_OK;
+	if(d->phase == 1)
+		return o->tx_sessions_drop_ended(s, d->cutoff, &d->n);
+	for(unsigned i = 0; i < 20 && !rc; i++) {
+		struct sess_rec r = {.name = "month", .state = 3, .result = 1};
+		r.id.b[0] = 0x20;
+		r.id.b[15] = (unsigned char)(i + 1);
+		/* ten in January 2020, all ended; ten in February, one of them still running */
+		r.creation_us = (i < 10 ? JAN2020 : FEB2020) + (int64_t)i * DAY;
+		r.end_us = i == 15 ? 0 : r.creation_us + DAY;
+		if(!r.end_us)
+			r.state = 1, r.result = 0;
+		struct task_rec t = {.name = "task", .session_id = r.id, .creation_us = r.creation_us, .state = 3};
+		t.id = r.id;
+		t.id.b[0] = 0x21;
+		struct log_rec l = {.owner = t.id, .id = 1, .title = "step", .start_us = 1, .update_us = 1};
+		struct log_rec sl = {.owner = r.id, .id = 1, .title = "step", .start_us = 1, .update_us = 1};
+		if(!(rc = o->tx_usn_next(s, &r.usn)) && !(rc = o->tx_session_insert(s, &r)) &&
+		   !(rc = o->tx_task_insert(s, &t)) && !(rc = o->tx_log_insert(s, &l)))
+			rc = o->tx_log_insert(s, &sl);
+	}
+	return rc;
+}
+
+static void drop_done(struct store_op *op)
+{
+	(void)op;
+}
+
+static void test_retention_drops_whole_months(void **state)
+{
+	struct store *s = open_store();
+	struct store_writer *w;
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct drop_op d = {.op = {.apply = drop_apply, .done = drop_done}, .cutoff = JAN2020 + 365 * DAY};
+	store_writer_submit(w, &d.op);
+	store_writer_stop(w);   /* commits what is queued */
+	assert_int_equal(d.op.rc, RC_OK);
+	assert_int_equal(one("SELECT count(*) FROM pg_inherits WHERE inhparent = 'sessions'::regclass"), 2);
+	assert_true(store_writer_start(&store_pg, s, NULL, &w) == RC_OK);
+	d.phase = 1;
+	store_writer_submit(w, &d.op);
+	store_writer_stop(w);
+	assert_int_equal(d.op.rc, RC_OK);
+	assert_int_equal(d.n, 10);   /* January went whole; February keeps its running session */
+	assert_int_equal(one("SELECT count(*) FROM pg_inherits WHERE inhparent = 'sessions'::regclass"), 1);
+	assert_int_equal(one("SELECT count(*) FROM sessions"), 10);
+	assert_int_equal(one("SELECT count(*) FROM task_sessions"), 10);
+	assert_int_equal(one("SELECT count(*) FROM logs"), 20);
+	assert_int_equal(one("SELECT sum(n) FROM session_counts"), 10);
+	store_pg.close(s);
+}
+
+/* ---------- migrations ---------- */
+
+static void test_migrations(void **state)
+{
+	store_pg.close(open_store());
+	int64_t v = one("SELECT version FROM schema_version");
+	assert_true(v >= 5);
+	int64_t tables = one("SELECT count(*) FROM pg_tables WHERE schemaname='public'");
+	store_pg.close(open_store());   /* a reopen migrates nothing */
+	assert_int_equal(one("SELECT version FROM schema_version"), v);
+	assert_int_equal(one("SELECT count(*) FROM pg_tables WHERE schemaname='public'"), tables);
+	char text[96];
+	snprintf(text, sizeof(text), "UPDATE schema_version SET version=%lld", (long long)v + 1);
+	sql(uri, text);
+	struct store *s = NULL;
+	char err[256] = "";
+	assert_int_equal(store_pg.open(uri, &s, err, sizeof(err)), RC_BACKEND);
+	assert_non_null(strstr(err, "newer than this sessiond"));
+}
+
+/* Every operation of the table is filled: an op added to store.h must be written here too. */
+static void test_every_op_set(void **state)
+{
+	typedef void (*fn)(void);
+	size_t first = offsetof(struct store_ops, open);
+	size_t n = (sizeof(struct store_ops) - first) / sizeof(fn);
+	fn slots[96];
+	assert_true(n > 40 && n <= 96);
+	memcpy(slots, (const char *)&store_pg + first, n * sizeof(fn));
+	for(size_t i = 0; i < n; i++)
+		if(!slots[i])
+			fail_msg("postgresql: operation %zu is not set", i);
+}
+
+int main(void)
+{
+	const struct CMUnitTest always[] = {cmocka_unit_test(test_every_op_set)};
+	int failed = cmocka_run_group_tests_name("store_pg_table", always, NULL, NULL);
+	const char *pg = getenv("SESSIOND_TEST_PG");
+	if(!pg || !pg[0]) {
+		fprintf(stderr, "test_pg: no SESSIOND_TEST_PG, PostgreSQL cases not run\n");
+		return failed;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_hears_the_other_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),
+	};
+	return failed + cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
+}
