@@ -440,6 +440,122 @@ def export(db, n, runs):
     return out
 
 
+# ---------- the backup estate ----------
+
+def estate_seed(port, tok, n):
+    """n estate objects through the ingest API (PUT, 4 connections): n/100 repositories, n/100
+    jobs with one backup each, the rest restore points. Returns PUTs per second."""
+    import http.client
+    import threading
+    import uuid as uuidlib
+    nrepo = max(1, n // 100)
+    hdr = dict(VBR, Authorization="Bearer " + tok, **{"Content-Type": "application/json"})
+    work = []
+    for i in range(nrepo):
+        work.append(("repository", str(uuidlib.uuid4()), {"name": "repo-%05d" % i, "type": "LinuxLocal",
+                                                           "capacityBytes": 1 << 44, "freeBytes": 1 << 43,
+                                                           "usedBytes": 1 << 43}))
+    backups = []
+    for i in range(nrepo):
+        jid, bid = str(uuidlib.uuid4()), str(uuidlib.uuid4())
+        work.append(("job", jid, {"name": "job-%05d" % i, "type": "BackupJob", "schedule": "0 22 * * *",
+                                  "repository": "repo-%05d" % i, "objects": ["vm-%05d" % i]}))
+        backups.append((bid, {"name": "job-%05d" % i, "parentId": jid, "repository": "repo-%05d" % i}))
+    parents = list(work)
+    points = []
+    for k in range(n - len(work) - len(backups)):
+        bid = backups[k % len(backups)][0]
+        points.append(("restorePoint", str(uuidlib.uuid4()), {
+            "name": "vm-%05d" % (k % len(backups)), "parentId": bid, "object": "vm-%05d" % (k % len(backups)),
+            "time": "2026-01-%02dT22:%02d:00Z" % (1 + k % 28, k % 60), "pointType": "Increment",
+            "sizeBytes": 1000000 + k, "job": "job-%05d" % (k % len(backups))}))
+
+    def run(items, conns=4):
+        def worker(part):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for kind, oid, body in part:
+                c.request("PUT", "/api/v1/estate/%s/%s" % (kind, oid), json.dumps(body), hdr)
+                r = c.getresponse()
+                r.read()
+                if r.status != 200:
+                    raise RuntimeError("PUT %s: %d" % (kind, r.status))
+            c.close()
+        th = [threading.Thread(target=worker, args=(items[i::conns],)) for i in range(conns)]
+        for t in th:
+            t.start()
+        for t in th:
+            t.join()
+
+    run(parents)
+    run([("backup", bid, body) for bid, body in backups])
+    t0 = time.perf_counter()
+    run(points)
+    return len(points) / (time.perf_counter() - t0)
+
+
+def estate(dur, runs, quick):
+    """Lists of the estate's ingest API at 100,000 objects (10,000 quick), against nginx
+    serving the same bytes; and `sessionctl estate ls` of every restore point."""
+    n = 10000 if quick else 100000
+    db = os.path.join(tmpdir, "estate.db")
+    s = Sessiond(db, "warn")
+    s.start()
+    tok = s.token()
+    log("== estate: %d objects through PUT /api/v1/estate/..." % n)
+    out = {"objects": n, "put_per_s": estate_seed(s.port, tok, n)}
+    log("  seeded: %.0f restore-point PUT/s (4 connections)" % out["put_per_s"])
+    paths = {"repositories": "/api/v1/estate/repository?limit=100",
+             "jobs": "/api/v1/estate/job?limit=100",
+             "restorePoints": "/api/v1/estate/restorePoint?limit=100"}
+    deep = "/api/v1/estate/restorePoint?limit=100&skip=%d" % (n // 2)
+    www = os.path.join(tmpdir, "www-estate")
+    files = {}
+    for i, (name, path) in enumerate(paths.items()):
+        _, body = http(s.port, "GET", path, headers=dict(VBR, Authorization="Bearer " + tok))
+        files[name] = "/e%d.json" % i
+        os.makedirs(www, exist_ok=True)
+        with open(www + files[name], "wb") as f:
+            f.write(body)
+        os.chmod(www + files[name], 0o644)
+    for d in (tmpdir, www):
+        os.chmod(d, 0o755)
+    ngx = Nginx(www)
+    out["lists"] = {}
+    for name, path in paths.items():
+        g = {"nginx": [], "sessiond": [], "ratio": []}
+        for i in range(runs):
+            a = wrk(ngx.port, files[name], dur, env={"BENCH_TOKEN": tok})
+            b = wrk(s.port, path, dur, env={"BENCH_TOKEN": tok})
+            g["nginx"].append(a["rps"]), g["sessiond"].append(b["rps"]), g["ratio"].append(b["rps"] / a["rps"])
+        out["lists"][name] = {k: med(v) for k, v in g.items()}
+        log("  GET %s: nginx %.0f/s, sessiond %.0f/s (%.2fx)" % (path, out["lists"][name]["nginx"],
+                                                              out["lists"][name]["sessiond"], out["lists"][name]["ratio"]))
+    ngx.p.terminate()
+    ngx.p.wait(10)
+    procs.remove(ngx.p)
+    # a deep page (skip = half the restore points), one connection: latency, not queueing
+    p50, p99 = [], []
+    for i in range(runs):
+        x = wrk(s.port, deep, dur, threads=1, conns=1, latency=True, env={"BENCH_TOKEN": tok})
+        p50.append(x.get("p50", float("nan"))), p99.append(x.get("p99", float("nan")))
+    out["deep"] = {"p50_ms": med(p50), "p99_ms": med(p99)}
+    log("  GET %s (one connection): p50 %.2f ms, p99 %.2f ms" % (deep, out["deep"]["p50_ms"], out["deep"]["p99_ms"]))
+    ctl = os.path.join(BUILD, "sessionctl")
+    if os.access(ctl, os.X_OK):
+        env = dict(os.environ, SESSIOND_URL="http://127.0.0.1:%d" % s.port, SESSIOND_USER="admin",
+                   SESSIOND_PASSWORD=PASSWORD, XDG_CONFIG_HOME=tmpdir, XDG_STATE_HOME=tmpdir)
+        rates = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            p = subprocess.run([ctl, "--json", "estate", "ls", "restorePoint"], env=env, stdout=subprocess.PIPE,
+                               check=True)
+            rates.append(p.stdout.count(b'"kind"') / (time.perf_counter() - t0))
+        out["sessionctl_ls_per_s"] = med(rates)
+        log("  sessionctl estate ls restorePoint: %.0f objects/s" % out["sessionctl_ls_per_s"])
+    s.stop()
+    return out
+
+
 # ---------- report ----------
 
 def report(results, main_n):
@@ -477,6 +593,16 @@ def report(results, main_n):
         v = m["revocations"]
         print(line % ("token check, %d revoked vs none (GET serverInfo req/s)" % v["revoked"],
                       "%.3fx" % v["ratio"], "within 5 %"))
+    if "estate" in m:
+        e = m["estate"]
+        for name, x in e["lists"].items():
+            print(line % ("estate %s (100 of %d objects), sessiond/nginx" % (name, e["objects"]),
+                          "%.2fx" % x["ratio"], "(%.0f/%.0f req/s)" % (x["sessiond"], x["nginx"])))
+        print(line % ("estate restore points, deep page (skip=%d) p50 / p99" % (e["objects"] // 2),
+                      "%.2f/%.2f ms" % (e["deep"]["p50_ms"], e["deep"]["p99_ms"]), ""))
+        print(line % ("estate restore-point PUT/s, durable (4 connections)", "%.0f" % e["put_per_s"], ""))
+        if "sessionctl_ls_per_s" in e:
+            print(line % ("sessionctl estate ls restorePoint, objects/s", "%.0f" % e["sessionctl_ls_per_s"], ""))
     print(line % ("start-up", "%.1f ms" % m["startup_ms"], "< 100 ms"))
     print(line % ("idle RSS", "%.1f MiB" % m["idle_rss_mib"], "< 16 MiB"))
     if len(results) > 1:
@@ -518,6 +644,7 @@ def main():
     try:
         results = [bench_size(n, dur, runs, True) for n in sizes]
         results[-1]["revocations"] = revocations(dur, runs, a.quick)
+        results[-1]["estate"] = estate(dur, runs, a.quick)
         os.makedirs(CACHE, exist_ok=True)
         with open(os.path.join(CACHE, "results-%s.json" % ("quick" if a.quick else "full")), "w") as f:
             json.dump({"cpu": cpu_model(), "cores": os.cpu_count(), "duration_s": dur, "runs": runs,

@@ -1,10 +1,10 @@
 #include "session.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "model/catalog.h"
+#include "model/estate.h"
 
 static int is_running(int st)
 {
@@ -61,13 +61,7 @@ enum rc session_prepare_new(struct sess_rec *r, int64_t now_us, char *err, size_
 		return RC_INVALID;
 	if(uuid_is_nil(&r->job_id)) {
 		/* Sessions of the same job name share a job id, so jobs can be derived. */
-		const char *job = r->job_name ? r->job_name : r->name;
-		unsigned char h[16];
-		crypto_generichash(h, sizeof(h), (const unsigned char *)job, strlen(job),
-		                   (const unsigned char *)"sessiond-job-id", 15);
-		h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8: name-derived */
-		h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-		memcpy(r->job_id.b, h, 16);
+		estate_name_id(EK_job, r->job_name ? r->job_name : r->name, &r->job_id);
 	}
 	r->stop_requested = 0;
 	if(r->state == ST_STOPPED) {

@@ -1,5 +1,6 @@
 #include "model/estate.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,4 +94,25 @@ void estate_kind_list(char *buf, size_t n)
 	for(int k = 1; k < EK__END && used < n; k++)
 		if(kinds[k].name && !(kinds[k].flags & EKF_OWN))
 			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", kinds[k].name);
+}
+
+void estate_name_id(int kind, const char *name, struct uuid *out)
+{
+	unsigned char h[16];
+	if(kind == EK_job) {
+		crypto_generichash(h, sizeof(h), (const unsigned char *)name, strlen(name),
+		                   (const unsigned char *)"sessiond-job-id", 15);
+	} else {
+		static const char key[] = "sessiond-estate-id";
+		const char *k = estate_kind_name(kind);
+		crypto_generichash_state st;
+		crypto_generichash_init(&st, (const unsigned char *)key, sizeof(key) - 1, sizeof(h));
+		crypto_generichash_update(&st, (const unsigned char *)(k ? k : ""), k ? strlen(k) : 0);
+		crypto_generichash_update(&st, (const unsigned char *)"/", 1);
+		crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
+		crypto_generichash_final(&st, h, sizeof(h));
+	}
+	h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8: name-derived */
+	h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+	memcpy(out->b, h, 16);
 }

@@ -5,6 +5,8 @@
 #define SESSIOND_MODEL_ESTATE_H
 #include <stddef.h>
 
+#include "util/uuid.h"
+
 enum estate_kind {
 	EK_NONE = 0,
 #define ESTATE__KIND(code, name, parent, flags) EK_##name = code,
@@ -44,5 +46,12 @@ const struct estate_field *estate_field_next(const struct estate_field *f);
 const struct estate_field *estate_field(int k, const char *name);
 /** Every kind name, comma separated, into buf (for error messages). */
 void estate_kind_list(char *buf, size_t n);
+
+/** The id an estate object of kind named name gets when its reporter gives none
+ *  (sessionctl, the demo): a version-8 UUID of the first 16 bytes of BLAKE2b keyed
+ *  "sessiond-estate-id" over "<kind>/<name>" (exact bytes, case kept). A job's is the job
+ *  id its sessions get (BLAKE2b keyed "sessiond-job-id" over the name), so a declared job
+ *  and its sessions share one id. Permanent: stored ids depend on it. */
+void estate_name_id(int kind, const char *name, struct uuid *out);
 
 #endif

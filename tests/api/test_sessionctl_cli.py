@@ -252,8 +252,9 @@ def test_help_documents_every_flag(server, tmp_path):
             "retry-for", "spool-max", "limit"} <= set(flags)
     shown = set()
     for cmd in ("login", "logout", "run", "flush", "start", "progress", "log", "finish", "ls", "show", "logs",
-                "stop", "watch", "export", "alert"):
-        h = ctl(server, tmp_path, cmd, "--help")
+                "stop", "watch", "export", "alert", "estate put", "estate ls", "estate get", "estate rm",
+                "repo report"):
+        h = ctl(server, tmp_path, *cmd.split(), "--help")
         assert h.returncode == 0 and h.stdout.startswith("usage: sessionctl " + cmd)
         shown |= set(re.findall(r"--([a-z-]+)", h.stdout))
     top = ctl(server, tmp_path, "--help").stdout

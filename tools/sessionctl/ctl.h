@@ -104,11 +104,14 @@ enum ctl_opt {
 	OPT_HEARTBEAT, OPT_API_KEY_FILE,
 	OPT_EVENT, OPT_URL, OPT_MINUTES, OPT_SECONDS_N, OPT_PERCENT, OPT_SECRET_FILE, OPT_DISABLED,
 	OPT_DELIVERY_STATUS,   /* sessionctl alert (alert.c) */
+	OPT_FIELD, OPT_JSON_IN, OPT_PARENT, OPT_MERGE, OPT_ENAME, OPT_REPOSITORY, OPT_OBJECT, OPT_SIZE_FROM,
 	OPT__COUNT
 };
 
 struct ctl_args {
 	const char *v[OPT__COUNT];   /* each option's value as given, "1" for a flag, NULL if absent */
+	const char *fields[64];      /* every --field K=V, in order */
+	int nfields;
 	int argc;                    /* positional arguments (for run: the command) */
 	char **argv;
 };
@@ -131,6 +134,11 @@ int ctl_cmd_watch(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_export(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_flush(struct ctl *c, struct ctl_args *a);
 int ctl_cmd_alert(struct ctl *c, struct ctl_args *a);   /* alert.c */
+int ctl_cmd_estate_put(struct ctl *c, struct ctl_args *a);
+int ctl_cmd_estate_ls(struct ctl *c, struct ctl_args *a);
+int ctl_cmd_estate_get(struct ctl *c, struct ctl_args *a);
+int ctl_cmd_estate_rm(struct ctl *c, struct ctl_args *a);
+int ctl_cmd_repo_report(struct ctl *c, struct ctl_args *a);
 
 /** Parses a number of seconds ("10", "2.5"); -1 when s is not one. */
 double ctl_seconds(const char *s);
@@ -143,7 +151,38 @@ int ctl_take_id(struct ctl *c, struct ctl_args *a, const char *cmd, char out[37]
 /** Writes "a, b or c" of the n names from name(i) into b (for "unknown value" errors). */
 void ctl_list_values(struct buf *b, const char *(*name)(int), int n);
 
+/* ---- the backup estate (estate.c, register.c) ---- */
+
+/** Resolves ID|NAME of an estate kind into out: a UUID as given; else the id of the object
+ *  of kind named ref (case-insensitively) when one exists and the caller may read the
+ *  estate; else the id derived from kind and name (estate_name_id). *named is set when
+ *  ref was a name. RC_OK, or the failure of the look-up (c->err says it). */
+enum rc ctl_estate_resolve(struct ctl *c, int kind, const char *ref, char out[37], int *named);
+/** Reads the estate object kind/id: RC_OK with *out (caller decrefs), or ctl_call's failure. */
+enum rc ctl_estate_get(struct ctl *c, int kind, const char *id, json_t **out);
+
+/** An estate write that must not be lost (register.c): {"op":"put", "kind", "ref", "props",
+ *  "merge"} upserts one object; {"op":"run", ...} registers a successful run's job, backup
+ *  and restore point. Applies op now; RC_OK, or the failure (c->err). */
+enum rc reg_apply(struct ctl *c, json_t *op);
+/** Applies op, and when the server is away (or refuses the login) keeps it in a spool file
+ *  dir/ID.estate that ctl_flush delivers later, after the sessions spooled before it.
+ *  with_now 0: only spool it. Returns RC_OK when applied, RC_BUSY when spooled (a warning
+ *  was printed), another rc when the server refused it (c->err). */
+enum rc reg_submit(struct ctl *c, const char *dir, json_t *op, int with_now);
+/** The op that registers a successful run (size < 0: none measured). */
+json_t *reg_run_op(const char *job, const char *type, const char *repository, const char *object,
+                   const char *session_id, int64_t end_us, int64_t size);
+/** Bytes of the regular file path, or of the regular files under the folder path (symbolic
+ *  links are not followed); -1 with errno when path cannot be read. */
+int64_t reg_measure(const char *path);
+
 /* ---- the spool (spool.c) ---- */
+
+enum spool_outcome { SP_DELIVERED, SP_LEFT, SP_BUSY, SP_OTHER, SP_DROPPED };
+/** Delivers the estate spool file path (register.c); why says what kept it. */
+enum spool_outcome reg_deliver(struct ctl *c, const char *path, int verbose, char *why, size_t whylen);
+
 
 #define SPOOL_BATCH_RECORDS 1000                 /* the server takes at most 1000 records per call */
 #define SPOOL_BATCH_BYTES ((size_t)768 << 10)    /* and a body of at most 1 MiB */

@@ -61,11 +61,24 @@ static const struct opt opts[] = {
 	{OPT_SECRET_FILE, "secret-file", "FILE", "the HMAC secret on the first line of FILE (else env SESSIOND_ALERT_SECRET, else a new one, printed once)"},
 	{OPT_DISABLED, "disabled", NULL, "create the rule disabled"},
 	{OPT_DELIVERY_STATUS, "status", "STATUS", "only deliveries with this status: pending, delivered or failed"},
+	{OPT_FIELD, "field", "K=V", "a property of the kind (repeatable); typed by the kind's table: integers, true/false, lists as a,b,c; K= removes it"},
+	{OPT_JSON_IN, "json", "FILE|-", "start from the JSON object in FILE (- : stdin); --field values and NAME go over it"},
+	{OPT_PARENT, "parent", "ID|NAME", "the parent object (of the kind's parent kind: a backup's job, a restore point's backup, ...)"},
+	{OPT_MERGE, "merge", NULL, "keep the properties the object has and change only those given (needs read access)"},
+	{OPT_ENAME, "name", "PATTERN", "object name, without regard to case; '*' matches any text"},
+	{OPT_REPOSITORY, "repository", "NAME", "on success, register the job, its backup on repository NAME and a restore point"},
+	{OPT_OBJECT, "object", "NAME", "the protected object the run backs up (with --repository)"},
+	{OPT_SIZE_FROM, "size-from", "PATH", "the restore point's size: the file's size, or the sum of the files under the folder"},
 	{0, NULL, NULL, NULL},
 };
 
 #define GLOBAL OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_API_KEY_FILE, OPT_JSON, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_HELP
 #define FILTERS OPT_JOB, OPT_NAME, OPT_TYPE, OPT_STATE, OPT_RESULT, OPT_SINCE
+#define GLOBAL_IN OPT_SERVER, OPT_USER, OPT_PASSWORD_FILE, OPT_API_KEY_FILE, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_SPOOL, OPT_HELP
+#define REF_HELP "KIND is an estate kind (backupServer, managedServer, proxy, repository, scaleOutRepository,\n" \
+	"wanAccelerator, job, protectedObject, backup, restorePoint, replica). ID|NAME is an object id, or\n" \
+	"a name: the object of that name when one exists and you may read the estate, else the id\n" \
+	"derived from kind and name (docs/ESTATE.md), so putting a name again updates the same object."
 #define ID_HELP "ID is a session id, a unique prefix of it (8 characters or more), or `last JOB`: the newest session of JOB."
 
 struct cmd {
@@ -91,10 +104,14 @@ static const struct cmd cmds[] = {
 	 "ends it (SIGTERM, then SIGKILL), and its exit status becomes the result; a failed run's\n"
 	 "message quotes the last error-looking line. When the server is down, hangs or refuses the\n"
 	 "login, the session waits in the spool until the next sessionctl command or `sessionctl\n"
-	 "flush` delivers it with its original times. Exit code 128+N: CMD died of signal N.",
+	 "flush` delivers it with its original times. Exit code 128+N: CMD died of signal N.\n"
+	 "With --repository and --object, a run that exits 0 registers what it made in the estate: the\n"
+	 "job (declared with the session's type when it is not), its backup on the repository and a Full\n"
+	 "restore point of the object (with --size-from: its size); spooled like the session when the\n"
+	 "server is away, and never changing the exit code.",
 	 ctl_cmd_run, 1, -1, 0,
 	 {GLOBAL, OPT_JOB, OPT_TYPE, OPT_REGEX, OPT_GRACE, OPT_RETRY_FOR, OPT_STDERR_WARNINGS, OPT_STDERR_STATUS,
-	  OPT_QUIET, OPT_SPOOL_MAX, OPT_HEARTBEAT, 0}},
+	  OPT_QUIET, OPT_SPOOL_MAX, OPT_HEARTBEAT, OPT_REPOSITORY, OPT_OBJECT, OPT_SIZE_FROM, 0}},
 	{"flush", "flush", "Deliver the sessions that wait in the spool for this server (oldest first).\n"
 	 "Exits 1 when some stay because the server is away or refuses them.",
 	 ctl_cmd_flush, 0, 0, 0, {GLOBAL, 0}},
@@ -140,8 +157,34 @@ static const struct cmd cmds[] = {
 	 ctl_cmd_alert, 1, -1, 0,
 	 {GLOBAL, OPT_EVENT, OPT_URL, OPT_JOB, OPT_TYPE, OPT_MINUTES, OPT_SECONDS_N, OPT_PERCENT, OPT_SECRET_FILE,
 	  OPT_DISABLED, OPT_DELIVERY_STATUS, OPT_LIMIT, 0}},
+	{"estate put", "estate put KIND ID|NAME [--field K=V ...] [--json FILE|-] [--parent ID|NAME] [--merge]",
+	 "Create or replace an estate object and print it as stored (reporter or admin).\n" REF_HELP,
+	 ctl_cmd_estate_put, 2, 2, 0, {GLOBAL_IN, OPT_FIELD, OPT_JSON_IN, OPT_PARENT, OPT_MERGE, 0}},
+	{"estate ls", "estate ls KIND [--name PATTERN] [--parent ID|NAME] [--limit N] [--json]",
+	 "List the estate objects of a kind, by name (viewer, operator or admin).\n" REF_HELP,
+	 ctl_cmd_estate_ls, 1, 1, 0, {GLOBAL, OPT_ENAME, OPT_PARENT, OPT_LIMIT, 0}},
+	{"estate get", "estate get KIND ID|NAME [--json]", "Show one estate object.\n" REF_HELP, ctl_cmd_estate_get, 2, 2,
+	 0, {GLOBAL, 0}},
+	{"estate rm", "estate rm KIND ID|NAME", "Delete an estate object (reporter or admin).\n" REF_HELP,
+	 ctl_cmd_estate_rm, 2, 2, 0, {GLOBAL, 0}},
+	{"repo report", "repo report NAME PATH [--field K=V ...]",
+	 "Measure the file system of PATH (statvfs) and upsert the repository NAME with capacityBytes,\n"
+	 "freeBytes, usedBytes, measuredTime, path and host (--field adds others, e.g. type=LinuxLocal).\n"
+	 "With read access the repository's other properties are kept. When the server is away the\n"
+	 "report waits in the spool (exit 0, with a warning) until the next sessionctl command delivers it.",
+	 ctl_cmd_repo_report, 2, 2, 0, {GLOBAL, OPT_FIELD, 0}},
 	{NULL, NULL, NULL, NULL, 0, 0, 0, {0}},
 };
+
+/* Whether the command row c is named by the words at argv[0] (and argv[1] for two words). */
+static int cmd_is(const struct cmd *c, int argc, char **argv)
+{
+	const char *sp = strchr(c->name, ' ');
+	if(!sp)
+		return !strcmp(c->name, argv[0]);
+	size_t n = (size_t)(sp - c->name);
+	return argc >= 2 && strlen(argv[0]) == n && !strncmp(c->name, argv[0], n) && !strcmp(sp + 1, argv[1]);
+}
 
 static const struct opt *opt_of(enum ctl_opt k)
 {
@@ -169,7 +212,7 @@ static void tool_help(FILE *f)
 	for(const struct cmd *c = cmds; c->name; c++) {
 		const char *nl = strchr(c->summary, '\n');
 		int n = nl ? (int)(nl - c->summary) : (int)strlen(c->summary);
-		fprintf(f, "  %-10s %.*s\n", c->name, n, c->summary);
+		fprintf(f, "  %-12s %.*s\n", c->name, n, c->summary);
 	}
 	fprintf(f, "\noptions:\n");
 	static const enum ctl_opt global[] = {GLOBAL, OPT_VERSION, 0};
@@ -236,6 +279,13 @@ static int parse(int argc, char **argv, const enum ctl_opt *keys, int posix, str
 				rc = ctl_usage(cmd, "unknown option %s", optopt ? (char[]){'-', (char)optopt, 0} : bad);
 			break;
 		}
+		if(ch == OPT_FIELD) {
+			if(a->nfields == (int)(sizeof(a->fields) / sizeof(a->fields[0]))) {
+				rc = ctl_usage(cmd, "at most %d --field options", a->nfields);
+				break;
+			}
+			a->fields[a->nfields++] = optarg;
+		}
 		a->v[ch] = optarg ? optarg : "1";
 	}
 	buf_free(&shorts);
@@ -276,7 +326,7 @@ int main(int argc, char **argv)
 	const char *name = argv[first];
 	if(!strcmp(name, "help")) {
 		for(const struct cmd *c = cmds; first + 1 < argc && c->name; c++)
-			if(!strcmp(c->name, argv[first + 1])) {
+			if(cmd_is(c, argc - first - 1, argv + first + 1)) {
 				cmd_help(stdout, c);
 				return 0;
 			}
@@ -285,12 +335,16 @@ int main(int argc, char **argv)
 	}
 	const struct cmd *cmd = NULL;
 	for(const struct cmd *c = cmds; c->name && !cmd; c++)
-		if(!strcmp(c->name, name))
+		if(cmd_is(c, argc - first, argv + first))
 			cmd = c;
+	if(!cmd && (!strcmp(name, "estate") || !strcmp(name, "repo")))
+		return ctl_usage(NULL, "%s needs a subcommand: %s", name,
+		                 !strcmp(name, "repo") ? "report" : "put, ls, get or rm");
 	if(!cmd)
 		return ctl_usage(NULL, "unknown command '%s'", name);
-	int sub_argc = argc - first;
-	char **sub_argv = argv + first;
+	int words = strchr(cmd->name, ' ') ? 2 : 1;
+	int sub_argc = argc - first - (words - 1);
+	char **sub_argv = argv + first + (words - 1);
 	int pos = parse(sub_argc, sub_argv, cmd->keys, cmd->fn == ctl_cmd_run, &a, cmd->name);
 	if(pos < 0)
 		return CTL_EXIT_USAGE;

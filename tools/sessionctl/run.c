@@ -766,12 +766,29 @@ static int quiet_file(void)
 
 struct run_opts {
 	const char *job, *type, *regex;
+	const char *repository, *object, *size_from;   /* what a successful run registers */
 	double grace_s, retry_for_s;
 	int heartbeat_s;           /* the session's lease, seconds */
 	int stderr_status;
 	int quiet;
 	int64_t spool_max;
 };
+
+/* A run that exited 0: its job, backup and restore point in the estate, applied now when
+ * the server has the session, else spooled to follow it. The exit code stays the child's. */
+static void register_run(struct ctl *c, struct run *r, const struct run_opts *o, const char *base, int64_t end_us,
+                         const char *dir, int delivered)
+{
+	int64_t size = -1;
+	if(o->size_from && (size = reg_measure(o->size_from)) < 0)
+		ctl_msg("warning: --size-from %s: %s; the restore point is registered without a size", o->size_from,
+		        strerror(errno));
+	json_t *op = reg_run_op(o->job ? o->job : base, o->type, o->repository, o->object, r->id, end_us, size);
+	enum rc rc = reg_submit(c, dir, op, delivered);
+	if(rc && rc != RC_BUSY)
+		ctl_msg("warning: the server refused the restore point of %s: %s", o->object, c->err);
+	json_decref(op);
+}
 
 static int run(struct ctl *c, char **argv, const struct run_opts *o)
 {
@@ -1027,6 +1044,8 @@ static int run(struct ctl *c, char **argv, const struct run_opts *o)
 	c->abort_flag = NULL;
 
 	int delivered_here = r->completed;
+	if(o->repository && !oc.canceled && oc.code == 0 && !r->gave_up)
+		register_run(c, r, o, base, end_us, have_dir ? dir : NULL, delivered_here);
 	if(r->completed || r->gave_up) {
 		spool_close(&r->sp, 1);
 	} else {
@@ -1123,5 +1142,12 @@ int ctl_cmd_run(struct ctl *c, struct ctl_args *a)
 		return ctl_usage("run", "--spool-max must be a size in bytes, e.g. 65536, 64K, 512M or 2G");
 	if(a->v[OPT_JOB] && !*a->v[OPT_JOB])
 		return ctl_usage("run", "--job must not be empty");
+	o.repository = a->v[OPT_REPOSITORY];
+	o.object = a->v[OPT_OBJECT];
+	o.size_from = a->v[OPT_SIZE_FROM];
+	if((o.object || o.size_from) && !o.repository)
+		return ctl_usage("run", "--object and --size-from go with --repository NAME");
+	if(o.repository && (!*o.repository || !o.object || !*o.object))
+		return ctl_usage("run", "--repository needs --object NAME: the protected object the run backs up");
 	return run(c, a->argv, &o);
 }

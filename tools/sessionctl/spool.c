@@ -8,7 +8,9 @@
  *   "R {log record}\n" ...                     in output order, ready to post
  *   "E {"complete":{...},"progress":N}\n"       the end, once the command ended
  * The writer holds flock(LOCK_EX) on the file while it runs; a file nobody
- * holds is delivered by `sessionctl flush` (and quietly by other commands). */
+ * holds is delivered by `sessionctl flush` (and quietly by other commands).
+ * Estate changes wait beside them as ID.estate (register.c); both kinds are
+ * delivered in the order of their time-ordered ids. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -289,8 +291,6 @@ enum rc spool_post_end(struct ctl *c, const char *id, json_t *end)
 	return rc == RC_CONFLICT ? RC_OK : rc;
 }
 
-enum spool_outcome { SP_DELIVERED, SP_LEFT, SP_BUSY, SP_OTHER, SP_DROPPED };
-
 /* Reads the head and the C line. 0, or -1 when the file is not a spool file. */
 static int read_head(int fd, struct spool *s, json_t **create)
 {
@@ -421,8 +421,9 @@ int ctl_flush(struct ctl *c, const char *dir, int verbose, const char *skip_id, 
 	while((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		struct uuid u;
-		if(len != UUID_STR_LEN + 6 || strcmp(e->d_name + UUID_STR_LEN, ".spool") ||
-		   uuid_parse(e->d_name, UUID_STR_LEN, &u))
+		int session = len == UUID_STR_LEN + 6 && !strcmp(e->d_name + UUID_STR_LEN, ".spool");
+		int estate = len == UUID_STR_LEN + 7 && !strcmp(e->d_name + UUID_STR_LEN, ".estate");
+		if(!(session || estate) || uuid_parse(e->d_name, UUID_STR_LEN, &u))
 			continue;
 		if(skip_id && !strncmp(e->d_name, skip_id, UUID_STR_LEN))
 			continue;
@@ -446,18 +447,22 @@ int ctl_flush(struct ctl *c, const char *dir, int verbose, const char *skip_id, 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		memcpy(id, names[i], UUID_STR_LEN);
 		id[UUID_STR_LEN] = 0;
-		free(names[i]);
 		if(stop) {
+			free(names[i]);
 			left++;
 			continue;
 		}
-		switch(deliver(c, path, id, verbose, why, sizeof(why))) {
+		int estate = !strcmp(names[i] + UUID_STR_LEN, ".estate");
+		enum spool_outcome out = estate ? reg_deliver(c, path, verbose, why, sizeof(why))
+		                                : deliver(c, path, id, verbose, why, sizeof(why));
+		free(names[i]);
+		switch(out) {
 		case SP_DELIVERED:
-			(*delivered)++;
+			*delivered += !estate;   /* estate changes say so themselves when verbose */
 			break;
 		case SP_DROPPED:
-			ctl_msg("warning: the server refused the spooled session %s (%s); it was removed from the spool", id,
-			        why);
+			ctl_msg("warning: the server refused the spooled %s %s (%s); it was removed from the spool",
+			        estate ? "estate change" : "session", id, why);
 			break;
 		case SP_BUSY:
 			busy++;
@@ -469,7 +474,8 @@ int ctl_flush(struct ctl *c, const char *dir, int verbose, const char *skip_id, 
 			left++;
 			stop = 1;   /* the server is away or refuses us: the others would fail the same way */
 			if(verbose)
-				ctl_msg("session %s stays in the spool: %s", id, why[0] ? why : "not delivered");
+				ctl_msg("%s %s stays in the spool: %s", estate ? "estate change" : "session", id,
+				        why[0] ? why : "not delivered");
 			break;
 		}
 	}
