@@ -21,6 +21,7 @@
 #define DAY_US (86400LL * 1000000)
 #define KEEP_POINTS 35          /* each job's retention: restore points kept per object */
 #define REPORTER "sessiond demo"
+#define DEMO_SILENT_JOB "Legacy File Server Backup"
 
 struct demo_repo {
 	const char *name, *type, *host, *path;
@@ -202,6 +203,13 @@ enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed)
 			json_object_set_new(p, "repository", json_string(j->repository));
 		put(b, EK_job, &id, j->name, NULL, p);
 	}
+	/* A job declared with a schedule that nothing runs: its missed runs (every 10 minutes,
+	 * recorded by the schedule sweep) are the demo's "what did not happen". */
+	name_id(EK_job, DEMO_SILENT_JOB, &id);
+	put(b, EK_job, &id, DEMO_SILENT_JOB, NULL,
+	    json_pack("{s:s,s:s,s:s,s:i}", "type", "BackupJob", "description",
+	              "declared, but its reporter no longer runs it: the demo's missed runs", "schedule", "*/10 * * * *",
+	              "graceSeconds", 120));
 	/* parents first: the children below check them */
 	if(demo_batch_wait(b))
 		return RC_BACKEND;

@@ -131,7 +131,7 @@ def test_repositories_fill_as_simulated_sessions_succeed(server_factory):
 
 def test_jobs_name_what_exists(demo):
     _, viewer = demo
-    jobs = estate_all(viewer, "job")
+    jobs = [j for j in estate_all(viewer, "job") if j["name"] != SILENT]
     assert len(jobs) == 19
     repos = {r["name"] for r in estate_all(viewer, "repository")}
     objects = {o["name"] for o in estate_all(viewer, "protectedObject")}
@@ -150,6 +150,21 @@ def test_jobs_name_what_exists(demo):
     for p in estate_all(viewer, "proxy"):
         assert p["parentId"] in servers and p["type"] == "ViProxy"
     assert {s["name"] for s in estate_all(viewer, "backupServer")} >= {"vbr01.corp.local", "vbazure.corp.local"}
+
+
+SILENT = "Legacy File Server Backup"
+
+
+def test_a_declared_job_that_nothing_runs(demo):
+    """The demo's job that misses runs: declared with a schedule, never run by the simulator; the
+    VBR job view shows when it is next expected, and it has no session."""
+    _, viewer = demo
+    silent = [j for j in estate_all(viewer, "job") if j["name"] == SILENT]
+    assert len(silent) == 1 and silent[0]["schedule"] == "*/10 * * * *"
+    states = viewer.get("/api/v1/jobs/states", params={"nameFilter": SILENT}, schema="JobStatesResult",
+                        status=200).body["data"]
+    assert len(states) == 1 and states[0]["nextRun"] and "sessionId" not in states[0]
+    assert not [s for s in all_sessions(viewer) if s.get("jobName") == SILENT or s["name"] == SILENT]
 
 
 def test_azure_policies_and_protected_items(demo):
