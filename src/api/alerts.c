@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/estate.h"
 #include "api/vbr.h"
 #include "core/alerts.h"
 #include "model/estate.h"
@@ -203,22 +204,6 @@ void alerts_h_delivery(struct req *r)
 	render_delivery(&w, &e);
 }
 
-/* A non-negative integer query parameter; answers 400 and returns -1 when it is not one. */
-static int q_num(struct req *r, const char *name, int64_t dflt, int64_t *out)
-{
-	const char *s = req_query(r, name);
-	*out = dflt;
-	if(!s)
-		return 0;
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if(!*s || *end || v < 0) {
-		vbr_error(r, RC_INVALID, 400, arena_printf(r->arena, "%s must be a non-negative integer", name));
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 struct list_ctx {
 	struct jw *w;
@@ -265,7 +250,7 @@ static void answer(struct req *r, enum rc rc, struct buf *body)
 void alerts_h_list(struct req *r)
 {
 	int64_t skip, limit, total = 0;
-	if(q_num(r, "skip", 0, &skip) || q_num(r, "limit", 200, &limit))
+	if(estate_q_num(r, "skip", 0, &skip) || estate_q_num(r, "limit", 200, &limit))
 		return;
 	struct estate_query q = {.kind = EK_alertRule, .after_usn = -1, .offset = skip,
 	                         .limit = limit > LIST_MAX ? LIST_MAX : limit ? limit : 1};
@@ -285,7 +270,7 @@ void alerts_h_list(struct req *r)
 void alerts_h_deliveries(struct req *r)
 {
 	int64_t skip, limit, total = 0;
-	if(q_num(r, "skip", 0, &skip) || q_num(r, "limit", 200, &limit))
+	if(estate_q_num(r, "skip", 0, &skip) || estate_q_num(r, "limit", 200, &limit))
 		return;
 	if(limit > LIST_MAX)
 		limit = LIST_MAX;

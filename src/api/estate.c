@@ -334,8 +334,7 @@ static int list_row(void *ctx, const struct estate_rec *e)
 	return 0;
 }
 
-/* A non-negative integer query parameter; answers 400 and returns -1 when it is not one. */
-static int q_num(struct req *r, const char *name, int64_t dflt, int64_t *out)
+int estate_q_num(struct req *r, const char *name, int64_t dflt, int64_t *out)
 {
 	const char *s = req_query(r, name);
 	*out = dflt;
@@ -351,12 +350,8 @@ static int q_num(struct req *r, const char *name, int64_t dflt, int64_t *out)
 	return 0;
 }
 
-/* A nameFilter with * wildcards as a LIKE pattern ('\' escapes % and _). */
-static const char *like_pattern(struct req *r, const char *s, int *is_like)
+const char *estate_like(struct req *r, const char *s)
 {
-	*is_like = strchr(s, '*') != NULL;
-	if(!*is_like)
-		return s;
 	char *p = arena_alloc(r->arena, strlen(s) * 2 + 1), *o = p;
 	for(; *s; s++) {
 		if(*s == '*')
@@ -374,7 +369,7 @@ static const char *like_pattern(struct req *r, const char *s, int *is_like)
 static void list(struct req *r, struct estate_query *q, int feed)
 {
 	int64_t limit;
-	if(q_num(r, "skip", 0, &q->offset) || q_num(r, "limit", 200, &limit))
+	if(estate_q_num(r, "skip", 0, &q->offset) || estate_q_num(r, "limit", 200, &limit))
 		return;
 	q->limit = limit > ESTATE_LIST_MAX ? ESTATE_LIST_MAX : limit;
 	struct jw w;
@@ -420,7 +415,7 @@ void estate_h_list(struct req *r)
 	struct estate_query q = {.kind = kind, .after_usn = -1};
 	const char *name = req_query(r, "nameFilter"), *parent = req_query(r, "parentId");
 	if(name && *name)
-		q.name = like_pattern(r, name, &q.name_like);
+		q.name = (q.name_like = strchr(name, '*') != NULL) ? estate_like(r, name) : name;
 	if(parent && uuid_parse(parent, strlen(parent), &q.parent_id)) {
 		vbr_error(r, RC_INVALID, 400, "parentId must be a UUID");
 		return;
@@ -433,7 +428,7 @@ void estate_h_changes(struct req *r)
 {
 	struct estate_query q = {0};
 	const char *kind = req_query(r, "kind");
-	if(q_num(r, "sinceUsn", 0, &q.after_usn))
+	if(estate_q_num(r, "sinceUsn", 0, &q.after_usn))
 		return;
 	if(kind && !(q.kind = estate_kind_parse(kind))) {
 		vbr_error(r, RC_INVALID, 400, "kind names no estate kind");

@@ -392,45 +392,6 @@ static void read_estate(sqlite3_stmt *st, struct arena *a, struct estate_rec *e)
 
 /* ---------- list queries (compiled by sqlgen) ---------- */
 
-static const char *const sess_field_col[QF__COUNT] = {
-	[QF_ID] = "id", [QF_NAME] = "name", [QF_TYPE] = "type", [QF_STATE] = "state",
-	[QF_RESULT] = "result", [QF_CREATION] = "creation", [QF_END] = "end_time",
-	[QF_JOB_ID] = "job_id", [QF_JOB_NAME] = "job_name", [QF_PARENT_ID] = "parent_id",
-	[QF_RESOURCE_ID] = "resource_id", [QF_USN] = "usn", [QF_PROGRESS] = "progress",
-	[QF_INITIATED_BY] = "initiated_by", [QF_IS_RETRY] = "is_retry",
-	[QF_BACKUP_SERVER] = "backup_server", [QF_PLATFORM] = "platform",
-	[QF_IS_CANCELED] = "is_canceled", [QF_STOP_REQUESTED] = "stop_requested", [QF_LEASE] = "lease",
-};
-
-static const char *const task_field_col[QF__COUNT] = {
-	[QF_ID] = "id", [QF_NAME] = "name", [QF_STATE] = "state", [QF_RESULT] = "result",
-	[QF_CREATION] = "creation", [QF_END] = "end_time", [QF_USN] = "usn",
-	[QF_PROGRESS] = "progress", [QF_IS_CANCELED] = "is_canceled",
-	[QF_SESSION_ID] = "session_id", [QF_TASK_TYPE] = "type", [QF_SESSION_TYPE] = "session_type",
-};
-
-static const char *const sess_order_col[QO__COUNT] = {
-	[QO_CREATION] = "creation", [QO_NAME] = "name", [QO_TYPE] = "type", [QO_END] = "end_time",
-	[QO_STATE] = "state", [QO_RESULT] = "result", [QO_INITIATED_BY] = "initiated_by",
-	[QO_USN] = "usn", [QO_JOB_NAME] = "job_name", [QO_PROGRESS] = "progress",
-	[QO_TASK_TYPE] = "type", [QO_SESSION_TYPE] = "type",
-};
-
-static const char *const task_order_col[QO__COUNT] = {
-	[QO_CREATION] = "creation", [QO_NAME] = "name", [QO_TYPE] = "type", [QO_END] = "end_time",
-	[QO_STATE] = "state", [QO_RESULT] = "result", [QO_USN] = "usn", [QO_PROGRESS] = "progress",
-	[QO_TASK_TYPE] = "type", [QO_SESSION_TYPE] = "session_type", [QO_INITIATED_BY] = "name",
-	[QO_JOB_NAME] = "name",
-};
-
-static const struct sqlgen_table sess_table = {
-	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
-	.counts = "session_counts",
-};
-static const struct sqlgen_table task_table = {
-	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,
-};
-
 static void bind_params(sqlite3_stmt *st, const struct sqlgen *g)
 {
 	for(int i = 0; i < g->np; i++) {
@@ -619,14 +580,14 @@ static enum rc sq_key_get(struct store *s, const char *id, struct arena *a, stru
 static enum rc sq_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
 {
-	return run_list(s, &sess_table, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, &store_sql_sessions, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 
 static enum rc sq_task_list(struct store *s, const struct query *q, struct arena *a, store_task_cb cb,
                             void *ctx, int64_t *total)
 {
-	return run_list(s, &task_table, q, a, rd_task, sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, &store_sql_tasks, q, a, rd_task, sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 

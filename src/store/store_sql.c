@@ -1,5 +1,8 @@
 #include "store_sql.h"
 
+#include "model/query.h"
+#include "store/sqlgen.h"
+
 /* Times are integer microseconds since the epoch (UTC); ids are 16-byte blobs.
  * Every list filter and sort of the dialects has an index here. */
 const char *const store_sql_migrations[] = {
@@ -108,3 +111,44 @@ const char *const store_sql_migrations[] = {
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);
+
+/* ---------- the list tables for sqlgen: query fields and orders as columns ---------- */
+
+static const char *const sess_field_col[QF__COUNT] = {
+	[QF_ID] = "id", [QF_NAME] = "name", [QF_TYPE] = "type", [QF_STATE] = "state",
+	[QF_RESULT] = "result", [QF_CREATION] = "creation", [QF_END] = "end_time",
+	[QF_JOB_ID] = "job_id", [QF_JOB_NAME] = "job_name", [QF_PARENT_ID] = "parent_id",
+	[QF_RESOURCE_ID] = "resource_id", [QF_USN] = "usn", [QF_PROGRESS] = "progress",
+	[QF_INITIATED_BY] = "initiated_by", [QF_IS_RETRY] = "is_retry",
+	[QF_BACKUP_SERVER] = "backup_server", [QF_PLATFORM] = "platform",
+	[QF_IS_CANCELED] = "is_canceled", [QF_STOP_REQUESTED] = "stop_requested", [QF_LEASE] = "lease",
+};
+
+static const char *const task_field_col[QF__COUNT] = {
+	[QF_ID] = "id", [QF_NAME] = "name", [QF_STATE] = "state", [QF_RESULT] = "result",
+	[QF_CREATION] = "creation", [QF_END] = "end_time", [QF_USN] = "usn",
+	[QF_PROGRESS] = "progress", [QF_IS_CANCELED] = "is_canceled",
+	[QF_SESSION_ID] = "session_id", [QF_TASK_TYPE] = "type", [QF_SESSION_TYPE] = "session_type",
+};
+
+static const char *const sess_order_col[QO__COUNT] = {
+	[QO_CREATION] = "creation", [QO_NAME] = "name", [QO_TYPE] = "type", [QO_END] = "end_time",
+	[QO_STATE] = "state", [QO_RESULT] = "result", [QO_INITIATED_BY] = "initiated_by",
+	[QO_USN] = "usn", [QO_JOB_NAME] = "job_name", [QO_PROGRESS] = "progress",
+	[QO_TASK_TYPE] = "type", [QO_SESSION_TYPE] = "type",
+};
+
+static const char *const task_order_col[QO__COUNT] = {
+	[QO_CREATION] = "creation", [QO_NAME] = "name", [QO_TYPE] = "type", [QO_END] = "end_time",
+	[QO_STATE] = "state", [QO_RESULT] = "result", [QO_USN] = "usn", [QO_PROGRESS] = "progress",
+	[QO_TASK_TYPE] = "type", [QO_SESSION_TYPE] = "session_type", [QO_INITIATED_BY] = "name",
+	[QO_JOB_NAME] = "name",
+};
+
+const struct sqlgen_table store_sql_sessions = {
+	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
+	.counts = "session_counts",
+};
+const struct sqlgen_table store_sql_tasks = {
+	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,
+};

@@ -11,6 +11,10 @@
 	"total_size,creation,end_time,restore_point_id,repository_id,message,reason,extra"
 #define TASK_PARAMS "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18"
 
+struct sqlgen_table;
+/** The sessions and task sessions tables as store/sqlgen.c compiles list queries over them. */
+extern const struct sqlgen_table store_sql_sessions, store_sql_tasks;
+
 /** Forward migrations; migration i takes the schema from version i to i+1. */
 extern const char *const store_sql_migrations[];
 extern const int store_sql_migration_count;

@@ -85,23 +85,6 @@ int vbr__find_id(struct req *r, int kind, const char *name, struct uuid *out)
 
 /* ---------- query parameters ---------- */
 
-/* nameFilter with * wildcards as a LIKE pattern ('\' escapes % and _); without a wildcard
- * it matches the whole name, case-insensitively, as the sessions' nameFilter does. */
-static const char *like_pattern(struct req *r, const char *s)
-{
-	char *p = arena_alloc(r->arena, strlen(s) * 2 + 1), *o = p;
-	for(; *s; s++) {
-		if(*s == '*')
-			*o++ = '%';
-		else {
-			if(*s == '%' || *s == '_' || *s == '\\')
-				*o++ = '\\';
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-	return p;
-}
 
 /* Whether text matches pattern, case-insensitively, where '*' stands for any run of characters
  * (and nothing else is special). Linear in the text for each star: no backtracking blow-up. */
@@ -503,7 +486,7 @@ void vbr__estate_list(struct req *r, const struct vbr__elist *l, const struct es
 		shown |= !strcmp(f->param, "nameFilter");
 	const char *name = req_query(r, "nameFilter");
 	if(name && *name && !shown) {
-		q.name = like_pattern(r, name);
+		q.name = estate_like(r, name);
 		q.name_like = 1;
 	}
 	struct gather g = {.r = r, .l = l, .pick = pick};
