@@ -27,8 +27,8 @@
     requestAnimationFrame(function () { requestAnimationFrame(fn); });
   }
 
-  /* The job field that carries missed runs: sessiond's jobs/states extension (VBR has none). */
-  var MISSED_FIELDS = ["missedRuns", "missedRunsCount", "missedRunCount", "missed"];
+  /* The job field that carries missed runs (set from sessiond's missedRun records: VBR has none). */
+  var MISSED_FIELDS = ["missedRuns"];
 
   function firstOf(o, names) {
     for (var i = 0; i < names.length; i++) if (o[names[i]] !== undefined) return o[names[i]];
@@ -77,7 +77,19 @@
     /* newOnly: read the 30-run strips only of jobs not seen before (the events keep the rest). */
     refresh: function (newOnly) {
       var page = this;
-      return SD.api("/api/v1/jobs/states" + SD.query({limit: 1000})).then(function (body) {
+      /* Missed runs are sessiond's own records (estate kind missedRun, child of the job):
+         counted per job beside the VBR job list, which has no field for them. */
+      var missedRuns = SD.api("/api/v1/estate/missedRun" + SD.query({limit: 1000})).then(function (m) {
+        var n = {};
+        ((m && m.data) || []).forEach(function (x) { n[x.parentId] = (n[x.parentId] || 0) + 1; });
+        return n;
+      }, function () { return null; });
+      return Promise.all([SD.api("/api/v1/jobs/states" + SD.query({limit: 1000})), missedRuns]).then(function (both) {
+        var body = both[0], counts = both[1];
+        if (counts)
+          ((body && body.data) || []).forEach(function (j) {
+            if (counts[j.id] || j.nextRun) j.missedRuns = counts[j.id] || 0;
+          });
         var first = !page.tbody.firstChild;
         page.tbody.textContent = "";
         var list = (body && body.data) || [];

@@ -173,3 +173,33 @@ def test_phone_width(browser, demo):
         assert link.is_displayed() and link.rect["x"] + link.rect["width"] <= 390
     assert browser.find_element(By.ID, "logout").is_displayed()
     shot(browser, "jobs-phone")
+
+
+def test_missed_runs_and_next_run_on_the_jobs_page(browser):
+    """A declared job with a schedule that nothing runs: the jobs page shows its missed runs (as
+    a warning) and when it is next expected, as the API has them."""
+    import uuid
+    from conftest import _finish, _start
+    srv = _start(extra_args=["--schedule-check", "200"])
+    try:
+        jid = str(uuid.uuid4())
+        srv.api("reporter").put("/api/v1/estate/job/%s" % jid, json={"name": "Silent Job", "type": "BackupJob",
+                                                                      "schedule": "2s", "graceSeconds": 1},
+                                schema=False, status=200)
+        viewer = srv.api("viewer")
+
+        def missed():
+            return viewer.get("/api/v1/estate/missedRun", params={"parentId": jid}, schema=False,
+                              status=200).body["pagination"]["total"]
+        wait_for(lambda: missed() >= 1, timeout=15, what="a missed run recorded")
+        state = [j for j in viewer.get("/api/v1/jobs/states", schema="JobStatesResult", status=200).body["data"]
+                 if j["id"] == jid][0]
+        assert state["nextRun"]
+        sign_in(browser, srv)
+        row = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, '#jobs-table tr[data-job="%s"]' % jid),
+                       what="the silent job's row")
+        badge = row.find_element(By.CSS_SELECTOR, ".badge.r-Warning")
+        assert int(badge.text) >= 1 and "missed run" in badge.get_attribute("title")
+        assert "—" not in row.find_elements(By.CSS_SELECTOR, "td.hide-narrow")[-1].text
+    finally:
+        _finish(srv)
