@@ -410,36 +410,50 @@ static enum rc pass_run(struct pass *p)
 	p->top = core_usn();
 	if((rc = core_estate_list(&rq, p->a, take_rule, p, NULL)))
 		return rc;
-	/* sessions changed after the cursor, by usn */
-	p->sess = arena_alloc(p->a, BATCH * sizeof(*p->sess));
-	for(int64_t from = ev.cursor;;) {
+	/* sessions changed after the cursor, by usn. Each batch's rows (and what its deliveries
+	 * are built from) live in an arena of their own, freed once the batch's deliveries are
+	 * recorded: a pass over many changes holds one batch in memory, not all of them. */
+	struct arena *keep = p->a, batch;
+	arena_init(&batch);
+	p->sess = arena_alloc(keep, BATCH * sizeof(*p->sess));
+	p->est = arena_alloc(keep, BATCH * sizeof(*p->est));
+	p->a = &batch;
+	rc = RC_OK;
+	for(int64_t from = ev.cursor; !rc;) {
 		p->n = 0;
 		const struct qexpr *w = q_and(p->a, q_int(p->a, QF_USN, Q_GT, from), q_int(p->a, QF_USN, Q_LE, p->top));
 		struct query q = {.where = w, .order = QO_USN, .asc = 1, .limit = BATCH};
 		if((rc = core_session_list(&q, p->a, take_session, p, NULL)))
-			return rc;
+			break;
 		for(int i = 0; i < p->n; i++)
 			on_session(p, &p->sess[i]);
+		recorder_wait(&p->rec);
+		arena_reset(&batch);
 		if(p->n < BATCH)
 			break;
 		from = p->last;
 	}
 	/* estate objects changed after the cursor: missed runs and repository reports */
-	p->est = arena_alloc(p->a, BATCH * sizeof(*p->est));
-	for(int64_t from = ev.cursor;;) {
+	for(int64_t from = ev.cursor; !rc;) {
 		p->n = 0;
 		struct estate_query q = {.after_usn = from, .limit = BATCH};
 		if((rc = core_estate_list(&q, p->a, take_estate, p, NULL)))
-			return rc;
+			break;
 		for(int i = 0; i < p->n; i++)
 			if(p->est[i].kind == EK_missedRun)
 				on_missed(p, &p->est[i]);
 			else if(p->est[i].kind == EK_repository)
 				on_repository(p, &p->est[i]);
+		recorder_wait(&p->rec);
+		arena_reset(&batch);
 		if(p->n < BATCH)
 			break;
 		from = p->last;
 	}
+	p->a = keep;
+	arena_free(&batch);
+	if(rc)
+		return rc;
 	check_stuck(p);
 	recorder_wait(&p->rec);   /* recorded before the cursor moves past them */
 	if(p->top != ev.cursor) {
