@@ -426,8 +426,11 @@ def fresh_server(request):
     _finish(srv, getattr(request.node, "_api_failed", False))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server_factory(request):
+    """Starts servers for one test module; they are stopped when the module ends (kept for the
+    whole run, the servers of every module would add up: on PostgreSQL, to more connections
+    than a cluster allows)."""
     started = []
 
     def make(**kw):
