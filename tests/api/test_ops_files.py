@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 from conftest import ADMIN_PASSWORD, Server, free_port, new_session
 
 
@@ -30,6 +32,7 @@ def users_in(db):
         c.close()
 
 
+@pytest.mark.sqlite_only
 def test_database_wal_shm_and_lock_are_private(fresh_server):
     new_session(fresh_server.api("reporter"))   # a write: the WAL has content
     db = fresh_server.db
@@ -54,6 +57,7 @@ def test_user_add_creates_a_private_database():
     subprocess.run(["rm", "-rf", d])
 
 
+@pytest.mark.sqlite_only
 def test_readable_database_of_an_older_release_is_tightened():
     srv = Server()
     try:
@@ -71,6 +75,7 @@ def test_readable_database_of_an_older_release_is_tightened():
         srv.cleanup()
 
 
+@pytest.mark.sqlite_only
 def test_second_process_on_the_same_database_is_refused(fresh_server):
     before = users_in(fresh_server.db)
     port = free_port()

@@ -91,6 +91,7 @@ def test_refused_requests_name_the_user_that_was_tried(fresh_server):
     assert "wrong-pw-1" not in open(fresh_server.stderr_path).read()
 
 
+@pytest.mark.sqlite_only
 def test_a_5xx_logs_its_cause(tmp_path):
     """The store fails when its files may not grow (RLIMIT_FSIZE; SIGXFSZ ignored): the 503
     that the write gets is logged at error level with what the answer said."""

@@ -70,8 +70,13 @@ def test_restart_under_load_loses_nothing_acknowledged():
         # writes succeed again after the restart
         assert statuses[-1] == 201, statuses[-20:]
         viewer = srv.api("viewer")
-        body = viewer.get("/api/v1/sessions?limit=100000", schema="SessionsResult").body
-        stored = {s["id"] for s in body["data"]}
+        stored, skip = set(), 0
+        while True:   # every page: a list answers at most its maximum page per request
+            body = viewer.get("/api/v1/sessions?skip=%d&limit=1000" % skip, schema="SessionsResult").body
+            stored |= {s["id"] for s in body["data"]}
+            skip += len(body["data"])
+            if not body["data"] or skip >= body["pagination"]["total"]:
+                break
         missing = [i for i in acked if i not in stored]
         assert not missing, "%d acknowledged writes lost of %d" % (len(missing), len(acked))
     finally:
