@@ -269,15 +269,10 @@ static void reply_deleted(struct req *r)
 
 /* ---------- handlers ---------- */
 
-/* Who is writing: the key or user name of the caller (a token carries the uid only). */
+/* Who is writing: the user or key name the token check filled in (auth's user cache). */
 static const char *caller_name(struct req *r)
 {
-	if(r->who.user[0])
-		return arena_strdup(r->arena, r->who.user);
-	struct user_rec u;
-	if(r->who.uid && !core_user_get_uid(r->who.uid, r->arena, &u))
-		return u.name;
-	return NULL;
+	return r->who.user[0] ? arena_strdup(r->arena, r->who.user) : NULL;
 }
 
 void estate_h_put(struct req *r)

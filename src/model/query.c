@@ -101,3 +101,16 @@ const struct qexpr *q_null(struct arena *a, enum qfield f, int is_null)
 {
 	return node(a, is_null ? Q_NULL : Q_NOTNULL, f);
 }
+
+int q_op_holds(enum qop op, int c)
+{
+	switch(op) {
+	case Q_EQ: return c == 0;
+	case Q_NE: return c != 0;
+	case Q_LT: return c < 0;
+	case Q_GT: return c > 0;
+	case Q_LE: return c <= 0;
+	case Q_GE: return c >= 0;
+	default: return 0;
+	}
+}

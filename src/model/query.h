@@ -70,6 +70,9 @@ const struct qexpr *q_match(struct arena *a, enum qfield f, const char *pattern)
 const struct qexpr *q_in(struct arena *a, enum qfield f, const int64_t *list, int n);
 const struct qexpr *q_in_ints(struct arena *a, enum qfield f, const int *list, int n);
 const struct qexpr *q_null(struct arena *a, enum qfield f, int is_null);
+/** Whether a comparison op (Q_EQ … Q_GE) holds for c, the sign of field minus value; 0 for
+ *  any other op. */
+int q_op_holds(enum qop op, int c);
 
 /* Which estate objects a list reads. Without after_usn (-1), live objects ordered by
  * name; with after_usn >= 0, the change feed: objects and tombstones whose usn is

@@ -230,6 +230,15 @@ static int list_prepare(struct pg_conn *c, const char *sql, char name[16])
 	return 0;
 }
 
+/* A read-only snapshot for a list whose total and page must agree; 0 when it began. */
+static int snapshot_begin(struct pg_conn *c)
+{
+	PGresult *r = PQexec(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	int ok = res_ok(r);
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
 static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
 {
 	char name[16];
@@ -315,13 +324,10 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 	}
 	if(total) {
 		/* The total and the page come from one snapshot. */
-		r = PQexec(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-		if(!res_ok(r)) {
+		if(snapshot_begin(c)) {
 			rc = RC_BACKEND;
 			goto out;
 		}
-		PQclear(r);
-		r = NULL;
 		in_txn = 1;
 		sqlgen_count(&g, &text);
 		bind_gen(&p, &g);
@@ -612,13 +618,10 @@ static enum rc pg_estate_list(struct store *s, const struct estate_query *q, str
 	int in_txn = 0;
 	if(total) {
 		/* The total and the page come from one snapshot. */
-		r = PQexec(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-		if(!res_ok(r)) {
+		if(snapshot_begin(c)) {
 			rc = RC_BACKEND;
 			goto out;
 		}
-		PQclear(r);
-		r = NULL;
 		in_txn = 1;
 		buf_addstr(&text, "SELECT count(*) FROM estate");
 		estate_where(q, &text, &p);

@@ -429,6 +429,13 @@ static sqlite3_stmt *list_stmt(struct conn *c, const char *sql)
 	return st;
 }
 
+/* A read transaction for a list whose total and page must agree; 0 when it began. */
+static int snapshot_begin(struct conn *c)
+{
+	sqlite3_stmt *st = list_stmt(c, "BEGIN");
+	return st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+}
+
 static enum rc run_list(struct store *s, const struct sqlgen_table *t, const struct query *q, struct arena *a,
                         row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *total)
 {
@@ -448,7 +455,7 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 	}
 	if(total) {
 		/* The total and the page come from one snapshot. */
-		if(!(st = list_stmt(c, "BEGIN")) || sqlite3_step(st) != SQLITE_DONE) {
+		if(snapshot_begin(c)) {
 			rc = RC_BACKEND;
 			goto out;
 		}
@@ -832,7 +839,7 @@ static enum rc sq_estate_list(struct store *s, const struct estate_query *q, str
 	sqlite3_stmt *st;
 	if(total) {
 		/* The total and the page come from one snapshot. */
-		if(!(st = list_stmt(c, "BEGIN")) || sqlite3_step(st) != SQLITE_DONE) {
+		if(snapshot_begin(c)) {
 			rc = RC_BACKEND;
 			goto out;
 		}

@@ -41,8 +41,9 @@ static enum rc put_object(struct ctl *c, int kind, const char *id, json_t *body,
 static void name_id(int kind, const char *a, const char *b, char out[UUID_STR_LEN + 1])
 {
 	struct uuid u;
-	char *key = xmalloc(strlen(a) + strlen(b) + 2);
-	sprintf(key, "%s/%s", a, b);
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *key = xmalloc(n);
+	snprintf(key, n, "%s/%s", a, b);
 	estate_name_id(kind, key, &u);
 	free(key);
 	uuid_format(&u, out);

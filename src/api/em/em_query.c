@@ -216,15 +216,7 @@ static int declared_match(const struct job_view *j, const struct qexpr *x)
 		c = strcasecmp(core_info()->server_name, x->s ? x->s : "");
 	else
 		return 0;
-	switch(x->op) {
-	case Q_EQ: return c == 0;
-	case Q_NE: return c != 0;
-	case Q_LT: return c < 0;
-	case Q_GT: return c > 0;
-	case Q_LE: return c <= 0;
-	case Q_GE: return c >= 0;
-	default: return 0;
-	}
+	return q_op_holds(x->op, c);
 }
 
 struct jobs {
@@ -377,15 +369,7 @@ static int emtask_match(const struct emtask_rec *t, const struct qexpr *e)
 	default: break;
 	}
 	int c = emtask_cmp(t, e);
-	switch(e->op) {
-	case Q_EQ: return c == 0;
-	case Q_NE: return c != 0;
-	case Q_LT: return c < 0;
-	case Q_GT: return c > 0;
-	case Q_LE: return c <= 0;
-	case Q_GE: return c >= 0;
-	default: return 0;
-	}
+	return q_op_holds(e->op, c);
 }
 
 struct emtasks {
@@ -502,15 +486,7 @@ static int estate_match(const struct estate_rec *e, const struct qexpr *x)
 	default: break;
 	}
 	int c = x->field == QF_ID ? memcmp(e->id.b, x->u.b, sizeof(x->u.b)) : strcasecmp(e->name, x->s ? x->s : "");
-	switch(x->op) {
-	case Q_EQ: return c == 0;
-	case Q_NE: return c != 0;
-	case Q_LT: return c < 0;
-	case Q_GT: return c > 0;
-	case Q_LE: return c <= 0;
-	case Q_GE: return c >= 0;
-	default: return 0;
-	}
+	return q_op_holds(x->op, c);
 }
 
 static void estate_emit(struct em__emit *e, int kind, const struct estate_rec *x)
