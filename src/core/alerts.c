@@ -23,7 +23,8 @@
 
 #define CURSOR_KEY "alerts.cursor"
 #define BELOW_KEY "alerts.below."      /* + rule id + "." + repository id: "1" while below */
-#define BATCH 500
+#define BATCH 100               /* changed rows read at a time: a batch of large sessions (tens of KiB of
+                                 * extra each) is what a pass holds in memory */
 #define MAX_RULES 1000
 
 /* A rule as evaluation uses it (strings in the evaluation's arena). A change made before
