@@ -137,16 +137,9 @@ def main():
                   % (n, REPOS, JOBS, JOBS, n - REPOS - 2 * JOBS))
         results = {}
         for name, p in paths.items():
-            g = {"nginx": [], "sessiond": [], "cpu": []}
-            for _ in range(runs):
-                x = bench.wrk_cpu(ngx.p.pid, ngx.port, p, dur, script="em.lua", env=env)
-                y = bench.wrk_cpu(s.p.pid, s.port, p, dur, script="em.lua", env=env)
-                g["nginx"].append(x["rps"]), g["sessiond"].append(y["rps"]), g["cpu"].append(y["cpu_us"])
-            m = {k: bench.med(v) for k, v in g.items()}
+            m = bench.list_vs_nginx(ngx, s, p, p, dur, runs, env, script="em.lua")
             results[name] = dict(m, bytes=sizes[name], path=p)
-            print("EM %-28s %7d B  sessiond %8.0f req/s (%6.0f us CPU/req)  nginx %8.0f req/s  ratio %.3f"
-                  % (name, sizes[name], m["sessiond"], m["cpu"], m["nginx"], m["sessiond"] / m["nginx"]),
-                  flush=True)
+            print("EM " + bench.list_line("%s (%d B)" % (name, sizes[name]), m), flush=True)
         with open(os.path.join(bench.CACHE, "results-em-estate-%s.json" % ("quick" if a.quick else "full")),
                   "w") as f:
             json.dump({"objects": n, "duration_s": dur, "runs": runs, "results": results}, f, indent=1)

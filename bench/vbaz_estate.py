@@ -20,7 +20,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (the shared harness: servers, wrk, cleanup)
-from bench import CACHE, ROOT, Nginx, Sessiond, cleanup, log, med, on_signal, wrk_cpu  # noqa: E402
+from bench import CACHE, ROOT, Nginx, Sessiond, cleanup, log, on_signal  # noqa: E402
 
 AZ = {"Authorization": None}
 LISTS = {   # name: path (the first page a client asks for)
@@ -136,15 +136,9 @@ def run(n, dur, runs, tmpdir):
     out = {"objects": n, "mix": dict(zip(("repositories", "jobs", "vms", "sqlDatabases", "restorePoints"), mix(n))),
            "lists": {}}
     for name, path in LISTS.items():
-        g = {"nginx": [], "sessiond": [], "ratio": [], "cpu_us": []}
-        for i in range(runs):
-            a = wrk_cpu(ngx.p.pid, ngx.port, files[name][0], dur, env={"BENCH_TOKEN": tok})
-            b = wrk_cpu(s.p.pid, s.port, path, dur, env={"BENCH_TOKEN": tok})
-            g["nginx"].append(a["rps"]), g["sessiond"].append(b["rps"])
-            g["ratio"].append(b["rps"] / a["rps"]), g["cpu_us"].append(b["cpu_us"])
-            log("  %s run %d: nginx %.0f/s, sessiond %.0f/s (%.0f us CPU/req)"
-                % (name, i + 1, a["rps"], b["rps"], b["cpu_us"]))
-        out["lists"][name] = dict({k: med(v) for k, v in g.items()}, bytes=files[name][1], total=files[name][2])
+        m = bench.list_vs_nginx(ngx, s, files[name][0], path, dur, runs, {"BENCH_TOKEN": tok})
+        log("  " + bench.list_line(name, m))
+        out["lists"][name] = dict(m, bytes=files[name][1], total=files[name][2])
     s.stop()
     return out
 
@@ -165,12 +159,9 @@ def main():
         r = run(n, dur, max(3, a.runs), bench.tmpdir)
         with open(os.path.join(CACHE, "vbaz-estate-%s.json" % ("quick" if a.quick else "full")), "w") as f:
             json.dump(r, f, indent=1)
-        line = "%-58s %12s %12s %8s"
         print("VB for Azure estate lists, %d objects (%s)" % (n, ", ".join("%s %d" % kv for kv in r["mix"].items())))
-        print(line % ("GET (first page, Limit=30)", "nginx req/s", "sessiond", "ratio"))
         for name, x in r["lists"].items():
-            print(line % ("  %s (%d of %d, %d bytes)" % (LISTS[name].split("?")[0], 30, x["total"], x["bytes"]),
-                          "%.0f" % x["nginx"], "%.0f" % x["sessiond"], "%.3fx" % x["ratio"]))
+            print("  " + bench.list_line("%s (30 of %d, %d B)" % (LISTS[name].split("?")[0], x["total"], x["bytes"]), x))
     finally:
         cleanup()
 

@@ -17,7 +17,7 @@ import time
 import uuid
 
 import bench
-from bench import Nginx, Sessiond, http, log, med, wrk_cpu
+from bench import Nginx, Sessiond, http, log
 
 # The mix: mostly restore points, as a real estate is.
 MIX = (("managedServer", 0.005), ("repository", 0.01), ("job", 0.01), ("protectedObject", 0.03),
@@ -128,17 +128,10 @@ def main():
         ngx = Nginx(www)
         res = {"objects": n, "seed_put_per_s": n / secs, "lists": {}}
         for name, path in lists.items():
-            g = {"nginx": [], "sessiond": [], "cpu_us": []}
-            for _ in range(runs):
-                x = wrk_cpu(ngx.p.pid, ngx.port, files[name][0], dur, env={"BENCH_TOKEN": tok})
-                y = wrk_cpu(s.p.pid, s.port, path, dur, env={"BENCH_TOKEN": tok})
-                g["nginx"].append(x["rps"]), g["sessiond"].append(y["rps"]), g["cpu_us"].append(y["cpu_us"])
-            m = {k: med(v) for k, v in g.items()}
-            m["ratio"] = m["sessiond"] / m["nginx"]
+            m = bench.list_vs_nginx(ngx, s, files[name][0], path, dur, runs, {"BENCH_TOKEN": tok})
             m["bytes"] = files[name][1]
             res["lists"][name] = m
-            log("  %-30s sessiond %7.0f req/s (%6.0f us CPU/req), nginx %7.0f req/s, %.3fx, %d bytes"
-                % (name, m["sessiond"], m["cpu_us"], m["nginx"], m["ratio"], m["bytes"]))
+            log("  " + bench.list_line(name, m))
         s.stop()
         os.makedirs(bench.CACHE, exist_ok=True)
         with open(os.path.join(bench.CACHE, "vbr-estate-%s.json" % ("quick" if a.quick else "full")), "w") as f:
@@ -147,7 +140,7 @@ def main():
         print("VBR estate lists, %d estate objects (limit=100), wrk -t2 -c64: sessiond vs nginx serving the same bytes"
               % n)
         for name, m in res["lists"].items():
-            print("  %-30s %8.0f req/s  vs nginx %8.0f req/s  (%.3fx)" % (name, m["sessiond"], m["nginx"], m["ratio"]))
+            print("  " + bench.list_line(name, m))
     finally:
         bench.cleanup()
         if bench.tmpdir and os.path.isdir(bench.tmpdir):

@@ -62,6 +62,7 @@ struct req {
 	struct principal who;             /* filled by the dialect's authentication */
 
 	/* the answer */
+	int no_cache;                     /* set by a ROUTE_CACHED handler whose answer must not be kept */
 	int status;
 	const char *ctype;
 	struct buf out;
@@ -96,11 +97,18 @@ void req_add_header(struct req *r, const char *name, const char *value);
 /* Permissions a route needs (checked against the principal's role). */
 enum perm { PERM_PUBLIC, PERM_AUTH, PERM_READ, PERM_STOP, PERM_INGEST, PERM_ADMIN };
 
+/* Route flags. ROUTE_CACHED: the handler's 200 bodies depend only on the request's dialect,
+ * version, role, base URL, Accept header, path and query, the stored data whose writes move
+ * the usn, and the clock to the second, so api_route_call (api/cache.h) may answer again with
+ * a body it rendered; a handler sets r->no_cache for an answer that is the exception. */
+enum { ROUTE_CACHED = 1 };
+
 struct route {
 	int methods;                      /* enum http_method bits */
 	const char *pattern;              /* "/api/v1/sessions/{id}/logs"; {x} matches one segment */
 	enum perm perm;
 	void (*fn)(struct req *r);
+	int flags;                        /* ROUTE_* */
 };
 
 /* A dialect: its routes, how it authenticates and how it reports errors. */

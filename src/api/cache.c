@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "util/mem.h"
+#include "util/timefmt.h"
 
 #define SLOTS 256   /* direct-mapped */
 
@@ -65,4 +67,122 @@ void api_cache_put(const char *key, int64_t usn, const char *body, size_t len)
 	s->usn = usn;
 	memcpy(s->body, body, len);
 	s->len = len;
+}
+
+/* ---------- pages of lists (api_route_call) ---------- */
+
+#define PAGE_SLOTS 16
+#define PAGE_BODY_MAX (128 * 1024)
+#define PAGE_MAX_AGE_US 1000000
+
+struct page {
+	struct buf key;
+	int64_t usn, at_us;
+	uint64_t used;             /* for least-recently-used replacement */
+	int status;
+	const char *ctype;
+	struct buf body;
+};
+
+struct pages {
+	struct page p[PAGE_SLOTS];
+	uint64_t tick;
+};
+
+static pthread_key_t pages_tls;
+static pthread_once_t pages_once = PTHREAD_ONCE_INIT;
+
+static void pages_free(void *v)
+{
+	struct pages *t = v;
+	for(int i = 0; i < PAGE_SLOTS; i++) {
+		buf_free(&t->p[i].key);
+		buf_free(&t->p[i].body);
+	}
+	free(t);
+}
+
+static void pages_key(void)
+{
+	pthread_key_create(&pages_tls, pages_free);
+}
+
+static struct pages *pages(void)
+{
+	pthread_once(&pages_once, pages_key);
+	struct pages *t = pthread_getspecific(pages_tls);
+	if(!t) {
+		t = xcalloc(1, sizeof(*t));
+		for(int i = 0; i < PAGE_SLOTS; i++) {
+			buf_init(&t->p[i].key, 0);
+			buf_init(&t->p[i].body, PAGE_BODY_MAX);
+		}
+		pthread_setspecific(pages_tls, t);
+	}
+	return t;
+}
+
+static int add_param(void *ctx, const char *k, const char *v)
+{
+	struct buf *b = ctx;
+	buf_printf(b, "&%s=%s", k, v ? v : "");
+	return 0;
+}
+
+/* Everything a cached route's body may depend on, as one text. */
+static void page_key(struct req *r, struct buf *key)
+{
+	const char *accept = req_header(r, "Accept");
+	buf_printf(key, "%d %d %d %s %s %s?", r->method == M_HEAD ? M_GET : r->method, r->version, r->who.role,
+	           r->base_url ? r->base_url : "", accept ? accept : "", r->path);
+	r->io->query_each(r, add_param, key);
+}
+
+void api_route_call(struct req *r, const struct route *rt)
+{
+	if(!(rt->flags & ROUTE_CACHED)) {
+		rt->fn(r);
+		return;
+	}
+	struct pages *t = pages();
+	struct buf key;
+	buf_init(&key, 256);
+	buf_printf(&key, "%p ", (const void *)rt);
+	page_key(r, &key);
+	int64_t usn = core_usn(), now = time_now_us();
+	struct page *victim = &t->p[0];
+	for(int i = 0; i < PAGE_SLOTS; i++) {
+		struct page *p = &t->p[i];
+		if(p->body.len && p->usn == usn && now - p->at_us < PAGE_MAX_AGE_US && p->key.len == key.len &&
+		   !memcmp(p->key.p, key.p, key.len)) {
+			p->used = ++t->tick;
+			r->status = p->status;
+			r->ctype = p->ctype;
+			buf_add(&r->out, p->body.p, p->body.len);
+			buf_free(&key);
+			return;
+		}
+		if(p->used < victim->used)
+			victim = p;
+	}
+	int nheaders = r->nheaders;
+	rt->fn(r);
+	/* only whole 200 bodies that said all in out (no headers, no stream, no suspension) */
+	if(r->status == 200 && !r->no_cache && r->nheaders == nheaders && !r->stream && !r->cont && !r->out.failed &&
+	   r->out.len && r->out.len <= PAGE_BODY_MAX) {
+		buf_reset(&victim->key);
+		buf_reset(&victim->body);
+		buf_add(&victim->key, key.p, key.len);
+		buf_add(&victim->body, r->out.p, r->out.len);
+		if(victim->key.failed || victim->body.failed) {
+			victim->body.len = 0;
+		} else {
+			victim->usn = usn;
+			victim->at_us = now;
+			victim->status = r->status;
+			victim->ctype = r->ctype;
+			victim->used = ++t->tick;
+		}
+	}
+	buf_free(&key);
 }

@@ -20,4 +20,14 @@ int api_cache_get(const char *key, int64_t usn, struct buf *out);
  *  limits above are not kept). */
 void api_cache_put(const char *key, int64_t usn, const char *body, size_t len);
 
+struct req;
+struct route;
+
+/** Runs rt's handler for r. When rt is marked ROUTE_CACHED, a 200 body it rendered
+ *  is kept (per worker thread, a few pages of up to 128 KiB) under everything the
+ *  body can depend on (dialect, version, role, base URL, Accept, path and query)
+ *  and served again while the store's usn has not moved and it is under a second
+ *  old (bodies that show the clock, e.g. a job's next run, stay that fresh). */
+void api_route_call(struct req *r, const struct route *rt);
+
 #endif

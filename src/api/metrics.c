@@ -613,7 +613,7 @@ static enum rc metrics_authenticate(struct req *r)
 }
 
 static const struct route routes[] = {
-	{M_GET, "/metrics", PERM_READ, api_metrics},
+	{M_GET, "/metrics", PERM_READ, api_metrics, 0},
 };
 
 const struct dialect dialect_metrics = {

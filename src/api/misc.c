@@ -63,11 +63,11 @@ static void h_ready(struct req *r)
 }
 
 static const struct route routes[] = {
-	{M_GET, "/openapi.json", PERM_PUBLIC, h_openapi},
-	{M_GET, "/healthz", PERM_PUBLIC, h_health},
-	{M_GET, "/readyz", PERM_PUBLIC, h_ready},
-	{M_GET, "/", PERM_PUBLIC, ui_page},
-	{M_GET, "/ui/{file}", PERM_PUBLIC, ui_asset},
+	{M_GET, "/openapi.json", PERM_PUBLIC, h_openapi, 0},
+	{M_GET, "/healthz", PERM_PUBLIC, h_health, 0},
+	{M_GET, "/readyz", PERM_PUBLIC, h_ready, 0},
+	{M_GET, "/", PERM_PUBLIC, ui_page, 0},
+	{M_GET, "/ui/{file}", PERM_PUBLIC, ui_asset, 0},
 };
 
 const struct dialect dialect_misc = {

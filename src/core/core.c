@@ -6,6 +6,7 @@
 
 #include "core/feed.h"
 #include "core/health.h"
+#include "core/jobs.h"
 #include "util/timefmt.h"
 
 static struct {
@@ -89,6 +90,7 @@ void core_close(void)
 	health_stop();
 	store_writer_stop(core.writer);
 	core.writer = NULL;
+	core__jobs_forget();   /* the shared job view is of this store */
 	if(core.ops && core.st)
 		core.ops->close(core.st);
 	core.st = NULL;

@@ -4,6 +4,7 @@
 #include "core/jobs.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 #include "core/core.h"
 #include "model/catalog.h"
 #include "model/estate.h"
+#include "util/timefmt.h"
 
 struct gather {
 	struct arena *a;
@@ -158,12 +160,21 @@ static int no_task(void *ctx, const struct task_rec *t)
 	return 1;
 }
 
-/* The estate id of the repository named name (nil when there is none), read once per list. */
+/* The estate id of the repository named name (nil when there is none), read once per list:
+ * the names looked up so far are kept sorted (case-insensitively) for a binary search. */
 static struct uuid repo_id(struct gather *g, const char *name)
 {
-	for(size_t i = 0; i < g->nrepos; i++)
-		if(!strcasecmp(g->repos[i].name, name))
-			return g->repos[i].id;
+	size_t lo = 0, hi = g->nrepos;
+	while(lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcasecmp(name, g->repos[mid].name);
+		if(!c)
+			return g->repos[mid].id;
+		if(c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	if(g->nrepos == g->caprepos) {
 		size_t cap = g->caprepos ? g->caprepos * 2 : 16;
 		struct repo_memo *m = arena_alloc(g->a, cap * sizeof(*m));
@@ -172,8 +183,10 @@ static struct uuid repo_id(struct gather *g, const char *name)
 		g->repos = m;
 		g->caprepos = cap;
 	}
+	memmove(&g->repos[lo + 1], &g->repos[lo], (g->nrepos - lo) * sizeof(*g->repos));
+	g->nrepos++;
 	struct estate_rec r;
-	struct repo_memo *m = &g->repos[g->nrepos++];
+	struct repo_memo *m = &g->repos[lo];
 	m->name = name;
 	memset(&m->id, 0, sizeof(m->id));
 	if(!core_estate_find(EK_repository, name, g->a, &r))
@@ -239,33 +252,150 @@ static enum rc gather(struct arena *a, struct gather *g)
 	return core_job_latest(a, add_seen, g);
 }
 
-enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx)
+/* ---------- the view at one usn, shared ----------
+ * Building the view reads every declared job, the newest session of every job, and per job
+ * its missed runs, repository and last success: thousands of reads at a thousand jobs. One
+ * view is kept for every reader while the store's usn has not moved (any write moves it)
+ * and it is under a second old (next runs and missed runs follow the clock); a reader gets
+ * copies of the jobs in its own arena, so nothing of the shared view outlives its lock. */
+
+struct view {
+	int refs;                   /* the memo's own, plus one per reader */
+	int64_t usn, built_us;
+	struct arena a;
+	struct job_view *v;
+	size_t n;
+};
+
+#define VIEW_MAX_AGE_US 1000000
+
+static pthread_mutex_t memo_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct view *memo;
+
+static void view_unref(struct view *v)
 {
+	pthread_mutex_lock(&memo_mu);
+	int last = --v->refs == 0;
+	pthread_mutex_unlock(&memo_mu);
+	if(last) {
+		arena_free(&v->a);
+		free(v);
+	}
+}
+
+static enum rc view_build(int64_t usn, struct view **out)
+{
+	struct view *v = xcalloc(1, sizeof(*v));
+	arena_init(&v->a);
 	struct gather g;
-	enum rc rc = gather(a, &g);
-	if(rc)
+	enum rc rc = gather(&v->a, &g);
+	if(rc) {
+		arena_free(&v->a);
+		free(v);
 		return rc;
+	}
 	if(g.n)
 		qsort(g.v, g.n, sizeof(*g.v), by_name);
-	for(size_t i = 0; i < g.n; i++) {
+	for(size_t i = 0; i < g.n; i++)
 		finish(&g, &g.v[i]);
-		if(cb(ctx, &g.v[i]))
+	v->v = g.v;
+	v->n = g.n;
+	v->usn = usn;
+	v->built_us = time_now_us();
+	*out = v;
+	return RC_OK;
+}
+
+/* The current view, referenced for the caller (view_unref when done). */
+static enum rc view_get(struct view **out)
+{
+	int64_t usn = core_usn();   /* before reading: a write during the build makes it stale, not wrong */
+	pthread_mutex_lock(&memo_mu);
+	struct view *v = memo;
+	if(v && v->usn == usn && time_now_us() - v->built_us < VIEW_MAX_AGE_US) {
+		v->refs++;
+		pthread_mutex_unlock(&memo_mu);
+		*out = v;
+		return RC_OK;
+	}
+	pthread_mutex_unlock(&memo_mu);
+	enum rc rc = view_build(usn, &v);
+	if(rc)
+		return rc;
+	v->refs = 1;
+	struct view *old = NULL;
+	pthread_mutex_lock(&memo_mu);
+	if(!memo || memo->usn <= usn) {
+		old = memo;
+		memo = v;
+		v->refs++;
+	}
+	pthread_mutex_unlock(&memo_mu);
+	if(old)
+		view_unref(old);
+	*out = v;
+	return RC_OK;
+}
+
+/* j as the caller's own: its strings in a. */
+static void view_copy(struct arena *a, struct job_view *d, const struct job_view *j)
+{
+	*d = *j;
+	d->name = arena_strdup(a, j->name);
+	d->description = arena_strdup(a, j->description);
+	d->schedule = arena_strdup(a, j->schedule);
+	d->repository = arena_strdup(a, j->repository);
+	struct sess_rec *s = &d->last;
+	s->name = arena_strdup(a, s->name);
+	s->job_name = arena_strdup(a, s->job_name);
+	s->resource_ref = arena_strdup(a, s->resource_ref);
+	s->platform_name = arena_strdup(a, s->platform_name);
+	s->initiated_by = arena_strdup(a, s->initiated_by);
+	s->message = arena_strdup(a, s->message);
+	s->backup_server = arena_strdup(a, s->backup_server);
+	s->extra = arena_strdup(a, s->extra);
+}
+
+enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx)
+{
+	struct view *v;
+	enum rc rc = view_get(&v);
+	if(rc)
+		return rc;
+	for(size_t i = 0; i < v->n; i++) {
+		struct job_view j;
+		view_copy(a, &j, &v->v[i]);
+		if(cb(ctx, &j))
 			break;
 	}
+	view_unref(v);
 	return RC_OK;
 }
 
 enum rc core_job_get(const struct uuid *id, struct arena *a, struct job_view *out)
 {
-	struct gather g;
-	enum rc rc = gather(a, &g);
+	struct view *v;
+	enum rc rc = view_get(&v);
 	if(rc)
 		return rc;
-	for(size_t i = 0; i < g.n; i++)
-		if(uuid_eq(&g.v[i].id, id) || (g.v[i].has_last && uuid_eq(&g.v[i].last.job_id, id))) {
-			*out = g.v[i];
-			finish(&g, out);
-			return RC_OK;
+	rc = RC_NOTFOUND;
+	for(size_t i = 0; i < v->n; i++)
+		if(uuid_eq(&v->v[i].id, id) || (v->v[i].has_last && uuid_eq(&v->v[i].last.job_id, id))) {
+			view_copy(a, out, &v->v[i]);
+			rc = RC_OK;
+			break;
 		}
-	return RC_NOTFOUND;
+	view_unref(v);
+	return rc;
+}
+
+/* Frees the shared view (at shutdown, so that leak checkers see every block returned). */
+void core__jobs_forget(void)
+{
+	pthread_mutex_lock(&memo_mu);
+	struct view *v = memo;
+	memo = NULL;
+	pthread_mutex_unlock(&memo_mu);
+	if(v)
+		view_unref(v);
 }

@@ -36,6 +36,10 @@ struct job_view {
 enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx);
 /** The job with id (declared id or sessions' job id); RC_NOTFOUND when none. */
 enum rc core_job_get(const struct uuid *id, struct arena *a, struct job_view *out);
+/* Both read one view of every job, shared by all readers until the store's usn moves or a
+ * second passes; each caller gets copies in its own arena. */
+/** Drops the shared view (core_close calls it). */
+void core__jobs_forget(void);
 
 /* ---- missed runs (core/missed.c) ----
  * A declared job with a schedule (model/schedule.h) is expected at each time it gives; a

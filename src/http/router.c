@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/cache.h"
+
 int router_match(const char *pat, const char *path, struct req *r)
 {
 	const char *p = pat, *s = path;
@@ -85,6 +87,6 @@ const struct route *router_dispatch(struct req *r, int body_too_large)
 			return rt;
 		}
 	}
-	rt->fn(r);
+	api_route_call(r, rt);
 	return rt;
 }

@@ -623,8 +623,17 @@ static enum rc pg_estate_list(struct store *s, const struct estate_query *q, str
 			goto out;
 		}
 		in_txn = 1;
-		buf_addstr(&text, "SELECT count(*) FROM estate");
-		estate_where(q, &text, &p);
+		if(estate_counted(q)) {
+			p.n = 0;
+			buf_addstr(&text, "SELECT coalesce(sum(n), 0) FROM estate_counts");
+			if(q->kind) {
+				pgp_int(&p, q->kind);
+				buf_addstr(&text, " WHERE kind = $1");
+			}
+		} else {
+			buf_addstr(&text, "SELECT count(*) FROM estate");
+			estate_where(q, &text, &p);
+		}
 		r = list_exec(c, buf_cstr(&text), &p);
 		if(!res_ok(r) || PQntuples(r) != 1) {
 			rc = RC_BACKEND;

@@ -88,7 +88,11 @@ static const char *const wstmt_sql[W_STMT_COUNT] = {
 	[W_KEY_DEL] = "DELETE FROM api_keys WHERE name=?1",
 	[W_EMTASK_DEL] = "DELETE FROM em_tasks WHERE id=?1",
 	[W_ESTATE_GET] = "SELECT " ESTATE_COLS " FROM estate WHERE kind=?2 AND id=?1",
-	[W_ESTATE_PUT] = "REPLACE INTO estate(" ESTATE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	/* an upsert, not REPLACE: a rewrite must run the update trigger of estate_counts */
+	[W_ESTATE_PUT] = "INSERT INTO estate(" ESTATE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+	                 " ON CONFLICT(kind, id) DO UPDATE SET parent=excluded.parent, name=excluded.name,"
+	                 " reporter=excluded.reporter, props=excluded.props, deleted=excluded.deleted,"
+	                 " created=excluded.created, updated=excluded.updated, usn=excluded.usn",
 };
 
 #define LIST_CACHE 16
@@ -844,8 +848,13 @@ static enum rc sq_estate_list(struct store *s, const struct estate_query *q, str
 			goto out;
 		}
 		in_txn = 1;
-		buf_addstr(&text, "SELECT count(*) FROM estate");
-		estate_where(q, &text);
+		if(estate_counted(q))
+			buf_addstr(&text, q->kind ? "SELECT coalesce(sum(n), 0) FROM estate_counts WHERE kind = ?1"
+			                          : "SELECT coalesce(sum(n), 0) FROM estate_counts");
+		else {
+			buf_addstr(&text, "SELECT count(*) FROM estate");
+			estate_where(q, &text);
+		}
 		if(!(st = list_stmt(c, buf_cstr(&text)))) {
 			rc = RC_BACKEND;
 			goto out;

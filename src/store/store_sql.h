@@ -15,6 +15,11 @@ struct sqlgen_table;
 /** The sessions and task sessions tables as store/sqlgen.c compiles list queries over them. */
 extern const struct sqlgen_table store_sql_sessions, store_sql_tasks;
 
+struct estate_query;
+/** 1 when q's total is a kind's (or every kind's) count of live objects, which the
+ *  estate_counts table keeps (migration 6), so the total needs no count of rows. */
+int estate_counted(const struct estate_query *q);
+
 /** Forward migrations; migration i takes the schema from version i to i+1. */
 extern const char *const store_sql_migrations[];
 extern const int store_sql_migration_count;

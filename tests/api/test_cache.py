@@ -84,3 +84,86 @@ def test_azure_reads_see_every_write(server):
     time.sleep(0.01)
     # a stopped session's duration is fixed: cached bodies are identical
     assert az.get(path).text == az.get(path).text
+
+
+# ---------- pages of lists (routes marked cached: the estate's lists, jobs, reports) ----------
+
+def fresh(get, *a, **kw):
+    """Reads on new connections, so that several workers (each with its own cache) answer."""
+    return [get(*a, **kw) for _ in range(4)]
+
+
+def test_estate_lists_see_every_write_in_every_dialect(server):
+    import uuid
+    rep, viewer = server.api("reporter"), server.api("viewer")
+    em = EM(server.base_url, user="viewer")
+    az = Az.login(server, "viewer")
+    rid = str(uuid.uuid4())
+    name = "cache-repo-" + rid[:8]
+    close = {"Connection": "close"}
+
+    def vbr_free():
+        page = viewer.get("/api/v1/backupInfrastructure/repositories/states", params={"nameFilter": name},
+                          headers=close, schema="RepositoryStatesResult").body
+        return [r["freeGB"] for r in page["data"]]
+
+    def ingest_free():
+        page = viewer.get("/api/v1/estate/repository", params={"nameFilter": name, "limit": 100}, headers=close,
+                          schema=False).body
+        return [o["freeBytes"] for o in page["data"]]
+
+    def em_free():
+        ent = em.xml("/api/repositories?format=Entity", headers=close)
+        return [r.find(q("FreeSpace")).text for r in ent if r.get("Name") == name]
+
+    def az_names():
+        page = az.get("/api/v8.1/repositories?SearchPattern=" + name, headers=close).json()
+        return [r["name"] for r in page["results"]]
+
+    gib = 1 << 30
+    rep.put("/api/v1/estate/repository/" + rid, json={"name": name, "type": "LinuxLocal",
+                                                      "capacityBytes": 100 * gib, "freeBytes": 40 * gib},
+            schema=False, status=200)
+    for _ in range(2):   # the second round is answered from the caches
+        assert fresh(vbr_free) == [[40]] * 4
+        assert fresh(ingest_free) == [[40 * gib]] * 4
+        assert fresh(em_free) == [[str(40 * gib)]] * 4
+        assert fresh(az_names) == [[name]] * 4
+    rep.put("/api/v1/estate/repository/" + rid, json={"name": name, "type": "LinuxLocal",
+                                                      "capacityBytes": 100 * gib, "freeBytes": 25 * gib},
+            schema=False, status=200)
+    assert fresh(vbr_free) == [[25]] * 4
+    assert fresh(ingest_free) == [[25 * gib]] * 4
+    assert fresh(em_free) == [[str(25 * gib)]] * 4
+    rep.delete("/api/v1/estate/repository/" + rid, schema=False, status=(200, 204))
+    assert fresh(vbr_free) == [[]] * 4
+    assert fresh(ingest_free) == [[]] * 4
+    assert fresh(em_free) == [[]] * 4
+    assert fresh(az_names) == [[]] * 4
+
+
+def test_list_pages_are_cached_apart(server):
+    """One path, different queries, formats, hosts and versions: each gets its own body."""
+    import uuid
+    rep, viewer = server.api("reporter"), server.api("viewer")
+    tag = uuid.uuid4().hex[:8]
+    for i in range(3):
+        rep.put("/api/v1/estate/repository/" + str(uuid.uuid4()),
+                json={"name": "apart-%s-%d" % (tag, i), "type": "LinuxLocal"}, schema=False, status=200)
+    for _ in range(3):
+        for limit in (1, 2, 3):
+            page = viewer.get("/api/v1/backupInfrastructure/repositories",
+                              params={"nameFilter": "apart-%s-*" % tag, "limit": limit},
+                              schema="RepositoriesResult").body
+            assert [r["name"] for r in page["data"]] == ["apart-%s-%d" % (tag, i) for i in range(limit)]
+    em = EM(server.base_url, user="viewer")
+    for _ in range(3):
+        x = em.req("GET", "/api/repositories", headers={"Host": "alpha.example:9398"})
+        j = em.req("GET", "/api/repositories", json_=True, headers={"Host": "beta.example:9398"})
+        assert x.headers["Content-Type"].startswith("application/xml") and "alpha.example" in x.text
+        assert j.headers["Content-Type"].startswith("application/json") and "beta.example" in j.text
+        assert "beta.example" not in x.text and "alpha.example" not in j.text
+    for _ in range(3):   # the jobs list in two versions of their own shape
+        old = viewer.get("/api/v1/jobs", version="1.1-rev0", schema="JobsResult").body
+        new = viewer.get("/api/v1/jobs", schema="JobsResult").body
+        assert old["pagination"]["total"] == new["pagination"]["total"]

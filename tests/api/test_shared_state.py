@@ -142,3 +142,52 @@ def test_release1_database_reads_back_every_type():
     finally:
         srv.stop()
         srv.cleanup()
+
+
+def test_release2_estate_totals_after_migration():
+    """A database of the release before estate totals were kept (schema 5, tests/fixtures/
+    release2.db, made by tests/fixtures/make_release2_db.py) opens with the totals counted from
+    what it holds (tombstones are not objects), and later puts and deletes keep them exact."""
+    fixture = os.path.join(os.path.dirname(FIXTURE), "release2.db")
+    assert os.path.isfile(fixture), fixture
+    srv = Server(users={})
+    try:
+        shutil.copy(fixture, srv.db)
+        srv.env["SESSIOND_ADMIN_PASSWORD"] = "release2-admin"
+        srv.start()
+        tok = srv.client.token("admin", "release2-admin")["access_token"]
+        h = {"x-api-version": LATEST, "Authorization": "Bearer " + tok}
+
+        def listed(kind):
+            r = requests.get(srv.base_url + "/api/v1/estate/" + kind, headers=h, params={"limit": 100})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["pagination"]["total"] == len(body["data"]), (kind, body["pagination"])
+            return sorted(o["name"] for o in body["data"])
+
+        assert listed("repository") == ["r2-repo-0", "r2-repo-1"]
+        assert listed("job") == ["r2-job"]
+        assert listed("backup") == ["r2-job"]
+        assert listed("restorePoint") == ["r2-vm"] * 4
+        r = requests.get(srv.base_url + "/api/v1/restorePoints", headers=h)
+        assert r.status_code == 200 and r.json()["pagination"]["total"] == 4, r.text
+        # the tombstone of a repository put again, a new one, a delete: the totals follow
+        gone = "00000000-0000-4000-0001-000000000102"
+        r = requests.put(srv.base_url + "/api/v1/estate/repository/" + gone, headers=h,
+                         json={"name": "r2-repo-2", "type": "LinuxLocal"})
+        assert r.status_code == 200, r.text
+        r = requests.put(srv.base_url + "/api/v1/estate/repository/" + str(uuid.uuid4()), headers=h,
+                         json={"name": "r2-repo-3", "type": "LinuxLocal"})
+        assert r.status_code == 200, r.text
+        r = requests.delete(srv.base_url + "/api/v1/estate/repository/00000000-0000-4000-0001-000000000100",
+                            headers=h)
+        assert r.status_code in (200, 204), r.text
+        assert listed("repository") == ["r2-repo-1", "r2-repo-2", "r2-repo-3"]
+        # kept over a restart
+        restart(srv)
+        tok = srv.client.token("admin", "release2-admin")["access_token"]
+        h["Authorization"] = "Bearer " + tok
+        assert listed("repository") == ["r2-repo-1", "r2-repo-2", "r2-repo-3"]
+    finally:
+        srv.stop()
+        srv.cleanup()

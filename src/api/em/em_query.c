@@ -661,6 +661,7 @@ void em__query(struct req *r)
 		return;
 	}
 	if(qt->emtask) {
+		r->no_cache = 1;   /* the caller's own tasks, whose writes take no usn */
 		query_tasks(r, qt, entity, page_size, page);
 		return;
 	}
