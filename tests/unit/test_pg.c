@@ -324,6 +324,35 @@ static void test_migrations(void **state)
 	assert_non_null(strstr(err, "newer than this sessiond"));
 }
 
+/* Migration 6 on a database at schema 5 with an estate (live objects and tombstones): the
+ * totals are counted from what it holds, and writes after keep them. Schema 5 is what the
+ * earlier release's migrations made; the later tables are dropped to get back to it. */
+static void test_migration_6_counts_the_estate(void **state)
+{
+	store_pg.close(open_store());
+	assert_true(one("SELECT version FROM schema_version") >= 6);
+	sql(uri, "DROP TRIGGER estate_counts_keep ON estate; DROP FUNCTION estate_counts_keep();"
+	         "DROP TABLE estate_counts; UPDATE schema_version SET version=5");
+	sql(uri, "INSERT INTO estate(kind,id,parent,name,reporter,props,deleted,created,updated,usn) VALUES"
+	         " (4,'\\x01','\\x00','r1',NULL,'{}',0,1,1,1), (4,'\\x02',NULL,'r2',NULL,'{}',0,1,1,2),"
+	         " (4,'\\x03',NULL,'r3',NULL,'{}',1,1,1,3), (7,'\\x04',NULL,'j',NULL,'{}',0,1,1,4)");
+	struct store *s = open_store();
+	assert_true(one("SELECT version FROM schema_version") >= 6);
+	assert_int_equal(one("SELECT n FROM estate_counts WHERE kind=4"), 2);
+	assert_int_equal(one("SELECT n FROM estate_counts WHERE kind=7"), 1);
+	/* the trigger keeps them: an undelete, a rewrite, a delete, a new one */
+	sql(uri, "UPDATE estate SET deleted=0 WHERE id='\\x03'; UPDATE estate SET name='r2b' WHERE id='\\x02';"
+	         "UPDATE estate SET deleted=1 WHERE id='\\x04';"
+	         "INSERT INTO estate(kind,id,parent,name,reporter,props,deleted,created,updated,usn)"
+	         " VALUES (10,'\\x05',NULL,'p',NULL,'{}',0,1,1,5)");
+	assert_int_equal(one("SELECT n FROM estate_counts WHERE kind=4"), 3);
+	assert_int_equal(one("SELECT n FROM estate_counts WHERE kind=7"), 0);
+	assert_int_equal(one("SELECT n FROM estate_counts WHERE kind=10"), 1);
+	sql(uri, "DELETE FROM estate WHERE id='\\x01'");
+	assert_int_equal(one("SELECT n FROM estate_counts WHERE kind=4"), 2);
+	store_pg.close(s);
+}
+
 /* Every operation of the table is filled: an op added to store.h must be written here too. */
 static void test_every_op_set(void **state)
 {
@@ -349,6 +378,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_6_counts_the_estate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_hears_the_other_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),
