@@ -72,7 +72,8 @@ void api_cache_put(const char *key, int64_t usn, const char *body, size_t len)
 /* ---------- pages of lists (api_route_call) ---------- */
 
 #define PAGE_SLOTS 16
-#define PAGE_BODY_MAX (128 * 1024)
+#define PAGE_BODY_MAX (1024 * 1024)      /* a bigger body is not kept */
+#define PAGE_BUDGET (2 * 1024 * 1024)    /* bytes of bodies kept per thread */
 #define PAGE_MAX_AGE_US 1000000
 
 struct page {
@@ -87,6 +88,7 @@ struct page {
 struct pages {
 	struct page p[PAGE_SLOTS];
 	uint64_t tick;
+	size_t bytes;              /* of the bodies kept */
 };
 
 static pthread_key_t pages_tls;
@@ -122,10 +124,32 @@ static struct pages *pages(void)
 	return t;
 }
 
+/* Forgets a page and gives its memory back. */
+static void page_drop(struct pages *t, struct page *p)
+{
+	t->bytes -= p->body.len;
+	buf_free(&p->key);
+	buf_free(&p->body);
+	buf_init(&p->key, 0);
+	buf_init(&p->body, PAGE_BODY_MAX);
+	p->used = 0;
+}
+
+/* The least recently used page that holds a body. */
+static struct page *lru(struct pages *t)
+{
+	struct page *v = NULL;
+	for(int i = 0; i < PAGE_SLOTS; i++)
+		if(t->p[i].body.len && (!v || t->p[i].used < v->used))
+			v = &t->p[i];
+	return v;
+}
+
 static int add_param(void *ctx, const char *k, const char *v)
 {
-	struct buf *b = ctx;
-	buf_printf(b, "&%s=%s", k, v ? v : "");
+	struct buf *b = ctx;   /* lengths first: no name or value can pass for two */
+	v = v ? v : "";
+	buf_printf(b, "&%zu:%s=%zu:%s", strlen(k), k, strlen(v), v);
 	return 0;
 }
 
@@ -133,8 +157,10 @@ static int add_param(void *ctx, const char *k, const char *v)
 static void page_key(struct req *r, struct buf *key)
 {
 	const char *accept = req_header(r, "Accept");
-	buf_printf(key, "%d %d %d %s %s %s?", r->method == M_HEAD ? M_GET : r->method, r->version, r->who.role,
-	           r->base_url ? r->base_url : "", accept ? accept : "", r->path);
+	const char *base = r->base_url ? r->base_url : "";
+	accept = accept ? accept : "";
+	buf_printf(key, "%d %d %d %zu:%s %zu:%s %s?", r->method == M_HEAD ? M_GET : r->method, r->version, r->who.role,
+	           strlen(base), base, strlen(accept), accept, r->path);
 	r->io->query_each(r, add_param, key);
 }
 
@@ -170,13 +196,16 @@ void api_route_call(struct req *r, const struct route *rt)
 	/* only whole 200 bodies that said all in out (no headers, no stream, no suspension) */
 	if(r->status == 200 && !r->no_cache && r->nheaders == nheaders && !r->stream && !r->cont && !r->out.failed &&
 	   r->out.len && r->out.len <= PAGE_BODY_MAX) {
-		buf_reset(&victim->key);
-		buf_reset(&victim->body);
+		page_drop(t, victim);
+		struct page *old;
+		while(t->bytes + r->out.len > PAGE_BUDGET && (old = lru(t)))   /* least recently used first */
+			page_drop(t, old);
 		buf_add(&victim->key, key.p, key.len);
 		buf_add(&victim->body, r->out.p, r->out.len);
 		if(victim->key.failed || victim->body.failed) {
-			victim->body.len = 0;
+			page_drop(t, victim);
 		} else {
+			t->bytes += victim->body.len;
 			victim->usn = usn;
 			victim->at_us = now;
 			victim->status = r->status;

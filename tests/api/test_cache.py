@@ -156,6 +156,12 @@ def test_list_pages_are_cached_apart(server):
                               params={"nameFilter": "apart-%s-*" % tag, "limit": limit},
                               schema="RepositoriesResult").body
             assert [r["name"] for r in page["data"]] == ["apart-%s-%d" % (tag, i) for i in range(limit)]
+    for _ in range(3):   # a value holding '&' and '=' is not two parameters (one connection: one worker)
+        odd = viewer.get("/api/v1/backupInfrastructure/repositories",
+                         params={"nameFilter": "apart-%s-*&limit=1" % tag}, schema="RepositoriesResult").body
+        two = viewer.get("/api/v1/backupInfrastructure/repositories",
+                         params={"nameFilter": "apart-%s-*" % tag, "limit": 1}, schema="RepositoriesResult").body
+        assert odd["data"] == [] and len(two["data"]) == 1
     em = EM(server.base_url, user="viewer")
     for _ in range(3):
         x = em.req("GET", "/api/repositories", headers={"Host": "alpha.example:9398"})
