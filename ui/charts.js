@@ -86,15 +86,18 @@
     },
 
     /* series: [{name, points: [{t (ms), v (0..100)}]}], points oldest first: fill in percent
-     * over time. Each series is a <g class="series"> whose circles carry data-t and data-v. */
+     * over time, the y axis up to 100 % or to the first round value above every point. Each
+     * series is a <g class="series"> whose circles carry data-t and data-v; seriesLegend names
+     * them. */
     lines: function (label, series) {
-      var svg = frame(label, 100, function (v) { return v + "%"; });
-      var pts = [];
-      series.forEach(function (se) { se.points.forEach(function (p) { pts.push(p.t); }); });
+      var pts = [], top = 0;
+      series.forEach(function (se) { se.points.forEach(function (p) { pts.push(p.t); top = Math.max(top, p.v); }); });
+      var max = Math.min(100, niceMax(top));   /* 0 to 100 %, or less when every value is far below */
+      var svg = frame(label, max, function (v) { return v + "%"; });
       var t0 = Math.min.apply(null, pts), t1 = Math.max.apply(null, pts);
       if (!(t1 > t0)) { t0 -= 60000; t1 += 60000; }
       function X(t) { return L + (W - L - R) * (t - t0) / (t1 - t0); }
-      function Y(v) { return H - B - (H - B - T) * Math.min(100, Math.max(0, v)) / 100; }
+      function Y(v) { return H - B - (H - B - T) * Math.min(max, Math.max(0, v)) / max; }
       function when(t) { return new Date(t).toISOString().slice(t1 - t0 > 86400000 ? 5 : 11, 16).replace("T", " "); }
       series.forEach(function (se, i) {
         var g = s("g", {"class": "series s" + i % SERIES_COLOURS, "data-label": se.name, "data-points": se.points.length});
@@ -110,11 +113,11 @@
           g.appendChild(s("circle", {cx: X(p.t).toFixed(1), cy: Y(p.v).toFixed(1), r: se.points.length > 60 ? 1.5 : 3,
             "class": "c-fill", "data-t": new Date(p.t).toISOString(), "data-v": p.v.toFixed(2)}));
         });
-        if (last) g.appendChild(text(Math.min(X(last.t), W - R - 4), Y(last.v) - 6, se.name, "end"));
         svg.appendChild(g);
       });
-      svg.appendChild(text(L, H - B + 14, when(t0) + " UTC", "start"));
-      svg.appendChild(text(W - R, H - B + 14, when(t1) + " UTC", "end"));
+      for (var i = 0; i <= 4; i++)   /* the time axis (UTC): both ends and three between */
+        svg.appendChild(text(L + (W - L - R) * i / 4, H - B + 14, when(t0 + (t1 - t0) * i / 4),
+          i === 0 ? "start" : i === 4 ? "end" : "middle"));
       return svg;
     },
 

@@ -128,6 +128,9 @@ def test_only_the_last_14_days_are_sampled(rep, viewer):
     put_repo(rep, rid, capacityBytes=100, freeBytes=40, measuredTime=iso(n - 334 * HOUR))
     got = samples(viewer, rid)
     assert [s["freeBytes"] for s in got] == [40]
+    # the oldest hour kept and the newest have slots of their own
+    put_repo(rep, rid, capacityBytes=100, freeBytes=30, measuredTime=iso(now()))
+    assert [s["freeBytes"] for s in samples(viewer, rid)] == [40, 30]
 
 
 def test_samples_are_sessiond_s_own(server, rep, viewer):
