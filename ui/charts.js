@@ -6,6 +6,7 @@
 (function () {
   var NS = "http://www.w3.org/2000/svg";
   var W = 640, H = 240, L = 48, R = 10, T = 10, B = 34;
+  var SERIES_COLOURS = 6;   /* .s0 … .s5 in app.css */
 
   function s(tag, attrs, kids) {
     var el = document.createElementNS(NS, tag);
@@ -84,36 +85,49 @@
       }), fmt);
     },
 
-    /* series: [{name, points: [{t (ms), v (0..100)}]}]: fill in percent over time. */
+    /* series: [{name, points: [{t (ms), v (0..100)}]}], points oldest first: fill in percent
+     * over time, the y axis up to 100 % or to the first round value above every point. Each
+     * series is a <g class="series"> whose circles carry data-t and data-v; seriesLegend names
+     * them. */
     lines: function (label, series) {
-      var svg = frame(label, 100, function (v) { return v + "%"; });
-      var pts = [];
-      series.forEach(function (se) { se.points.forEach(function (p) { pts.push(p.t); }); });
+      var pts = [], top = 0;
+      series.forEach(function (se) { se.points.forEach(function (p) { pts.push(p.t); top = Math.max(top, p.v); }); });
+      var max = Math.min(100, niceMax(top));   /* 0 to 100 %, or less when every value is far below */
+      var svg = frame(label, max, function (v) { return v + "%"; });
       var t0 = Math.min.apply(null, pts), t1 = Math.max.apply(null, pts);
       if (!(t1 > t0)) { t0 -= 60000; t1 += 60000; }
       function X(t) { return L + (W - L - R) * (t - t0) / (t1 - t0); }
-      function Y(v) { return H - B - (H - B - T) * Math.min(100, Math.max(0, v)) / 100; }
-      series.forEach(function (se) {
-        var g = s("g", {"class": "series", "data-label": se.name});
-        g.appendChild(title(se.name + ": " + se.points.map(function (p) { return p.v.toFixed(1) + "%"; }).join(", ")));
+      function Y(v) { return H - B - (H - B - T) * Math.min(max, Math.max(0, v)) / max; }
+      function when(t) { return new Date(t).toISOString().slice(t1 - t0 > 86400000 ? 5 : 11, 16).replace("T", " "); }
+      series.forEach(function (se, i) {
+        var g = s("g", {"class": "series s" + i % SERIES_COLOURS, "data-label": se.name, "data-points": se.points.length});
+        var first = se.points[0], last = se.points[se.points.length - 1];
+        g.appendChild(title(se.name + ": " + (first === last ? first.v.toFixed(1) + "% at " + when(first.t)
+          : first.v.toFixed(1) + "% at " + when(first.t) + " UTC to " + last.v.toFixed(1) + "% at " + when(last.t)) +
+          " UTC, " + se.points.length + " point" + (se.points.length === 1 ? "" : "s")));
         if (se.points.length > 1)
           g.appendChild(s("polyline", {"class": "c-line", points: se.points.map(function (p) {
             return X(p.t).toFixed(1) + "," + Y(p.v).toFixed(1);
           }).join(" ")}));
         se.points.forEach(function (p) {
-          g.appendChild(s("circle", {cx: X(p.t).toFixed(1), cy: Y(p.v).toFixed(1), r: 3, "class": "c-fill"}));
+          g.appendChild(s("circle", {cx: X(p.t).toFixed(1), cy: Y(p.v).toFixed(1), r: se.points.length > 60 ? 1.5 : 3,
+            "class": "c-fill", "data-t": new Date(p.t).toISOString(), "data-v": p.v.toFixed(2)}));
         });
-        var last = se.points[se.points.length - 1];
-        if (last) g.appendChild(text(Math.min(X(last.t), W - R - 4), Y(last.v) - 6, se.name, "end"));
         svg.appendChild(g);
       });
-      svg.appendChild(text(L, H - B + 14, new Date(t0).toISOString().slice(11, 16) + " UTC", "start"));
-      svg.appendChild(text(W - R, H - B + 14, new Date(t1).toISOString().slice(11, 16) + " UTC", "end"));
+      for (var i = 0; i <= 4; i++)   /* the time axis (UTC): both ends and three between */
+        svg.appendChild(text(L + (W - L - R) * i / 4, H - B + 14, when(t0 + (t1 - t0) * i / 4),
+          i === 0 ? "start" : i === 4 ? "end" : "middle"));
       return svg;
     },
 
     legend: function (keys) {
       return SD.h("ul.legend", keys.map(function (k) { return SD.h("li.c-" + k, k); }));
+    },
+
+    /* The names of the series of a lines chart, in their colours. */
+    seriesLegend: function (series) {
+      return SD.h("ul.legend", series.map(function (se, i) { return SD.h("li.s" + i % SERIES_COLOURS, se.name); }));
     }
   };
 })();
@@ -122,6 +136,7 @@
 (function () {
   var h = SD.h, DASH = SD.DASH;
   var DAYS = 14;
+  var FILL_MAX = 24;   /* repositories drawn in the fill chart */
   var RESULT_KEYS = ["Success", "Warning", "Failed", "None"];
   SD.pages = SD.pages || {};
 
@@ -146,22 +161,25 @@
   /* The repositories' states; null when this server does not report repositories (404). */
   SD.repositories = function () {
     return SD.api("/api/v1/backupInfrastructure/repositories/states" + SD.query({limit: 1000})).then(function (b) {
-      var list = (b && b.data) || [];
-      var t = Date.now();
-      list.forEach(function (r) {   /* fill samples seen by this page, for the fill chart */
-        var cap = +r.capacityGB, used = r.usedSpaceGB !== undefined ? +r.usedSpaceGB : cap - (+r.freeGB);
-        if (!(cap > 0)) return;
-        var se = SD.repoSamples[r.id] = SD.repoSamples[r.id] || {name: r.name, points: []};
-        se.points.push({t: t, v: 100 * used / cap});
-        if (se.points.length > 500) se.points.shift();
-      });
-      return list;
+      return (b && b.data) || [];
     }, function (err) {
       if (err.status === 404) return null;
       throw err;
     });
   };
-  SD.repoSamples = {};
+
+  /* The fill history sessiond keeps of repository r (one sample an hour, 14 days at most) as
+   * a line: {name, points: [{t, v}]}, oldest first, from `since` (ms) on. */
+  function fillHistory(r, since) {
+    return SD.api("/api/v1/estate/repositorySample" + SD.query({parentId: r.id, limit: 1000})).then(function (b) {
+      var points = ((b && b.data) || []).map(function (x) {
+        var cap = +x.capacityBytes, used = x.usedBytes !== undefined ? +x.usedBytes : cap - (+x.freeBytes);
+        return {t: Date.parse(x.time), v: cap > 0 ? 100 * used / cap : NaN};
+      }).filter(function (p) { return p.t >= since && !isNaN(p.v); });
+      points.sort(function (a, b) { return a.t - b.t; });
+      return {name: r.name, points: points};
+    });
+  }
 
   function emptyState(text) { return h("p.empty", {role: "note"}, text); }
 
@@ -184,7 +202,7 @@
       view.appendChild(h("h1", {tabindex: "-1"}, "Charts"));
       page.perDay = panel("chart-results", "Results per day (last " + DAYS + " days, UTC)");
       page.dur = panel("chart-duration", "Duration per run");
-      page.fillSec = panel("chart-fill", "Repository fill over time");
+      page.fillSec = panel("chart-fill", "Repository fill over time (last " + DAYS + " days, UTC)");
       page.jobSel = h("select#duration-job", {onchange: function () { page.drawDuration(); }});
       view.appendChild(h("div.charts", page.perDay, page.dur, page.fillSec));
       return Promise.all([page.drawPerDay(), page.loadJobs(), page.drawFill()]);
@@ -244,21 +262,35 @@
         }).catch(function (err) { fill(page.dur, [h("p", label, page.jobSel), h("p.error", "Could not load: " + err.message)]); });
     },
     drawFill: function () {
-      var page = this;
+      var page = this, since = Date.now() - DAYS * 86400000;
       return SD.repositories().then(function (list) {
-        var series = Object.keys(SD.repoSamples).map(function (k) { return SD.repoSamples[k]; });
-        if (list === null || !list.length || !series.length)
+        if (list === null || !list.length)
           return fill(page.fillSec, [emptyState(list === null ? "This server does not report repositories."
-            : "No repository has reported its capacity.")]);
-        fill(page.fillSec, [SD.chart.lines("Used space of each repository, in percent", series),
-          h("p.note", "Measured each time this page read the repositories since you signed in.")]);
+            : "No repository has been reported.")]);
+        var shown = list.slice(0, FILL_MAX);
+        return Promise.all(shown.map(function (r) { return fillHistory(r, since); })).then(function (series) {
+          series = series.filter(function (se) { return se.points.length; });
+          if (!series.length)
+            return fill(page.fillSec, [emptyState("No repository has reported its capacity in the last " + DAYS + " days.")]);
+          fill(page.fillSec, [SD.chart.lines("Used space of each repository, in percent", series),
+            SD.chart.seriesLegend(series),
+            h("p.note", "One point per repository and hour: the last capacity and free space reported in that hour, " +
+              "as sessiond keeps them (14 days)." + (list.length > shown.length
+                ? " The first " + shown.length + " of " + list.length + " repositories." : ""))]);
+        });
       }).catch(function (err) { fill(page.fillSec, [h("p.error", "Could not load: " + err.message)]); });
     },
     event: function (ev) {
-      /* A run that ended changes today's bar and maybe the selected job's durations. */
+      /* A run that ended changes today's bar, maybe the selected job's durations and a
+       * repository's fill. */
       var page = this;
       if (ev.kind !== "session" || ev.data.state !== "Stopped" || page.pending) return;
-      page.pending = setTimeout(function () { page.pending = null; page.drawPerDay(); page.drawDuration(); }, 5000);
+      page.pending = setTimeout(function () {
+        page.pending = null;
+        page.drawPerDay();
+        page.drawDuration();
+        page.drawFill();   /* a backup that ended may have filled its repository */
+      }, 5000);
     },
     cleanup: function () { clearTimeout(this.pending); this.pending = null; }
   };

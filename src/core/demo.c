@@ -124,8 +124,8 @@ static void add_log(struct demo_batch *b, enum core_owner owner_kind, const stru
 	core_log_append(demo_batch_new(b), owner_kind, owner, l, 1);
 }
 
-/* One finished run of job j starting at t. */
-static void seed_run(struct demo_batch *b, const struct demo_job *j, uint64_t *rs, int64_t t)
+/* One finished run of job j starting at t; returns when it ended. */
+static int64_t seed_run(struct demo_batch *b, const struct demo_job *j, uint64_t *rs, int64_t t)
 {
 	int type = catalog_type_parse(j->type);
 	int dur_min = j->minutes / 2 + (int)(demo_rand(rs) % (unsigned)(j->minutes + 1));
@@ -187,6 +187,7 @@ static void seed_run(struct demo_batch *b, const struct demo_job *j, uint64_t *r
 	struct sess_complete *c = arena_zalloc(&b->a, sizeof(*c));
 	*c = (struct sess_complete){.if_match = -1, .result = result, .message = message, .end_us = end};
 	core_session_complete(demo_batch_new(b), &s->id, c);
+	return end;
 }
 
 static int count_one(void *ctx, const struct sess_rec *s)
@@ -211,22 +212,26 @@ enum rc demo_seed(uint64_t seed, int64_t anchor_us, int64_t *n)
 	uint64_t rs = seed;
 	struct demo_batch b = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 	arena_init(&b.a);
-	if(demo_estate_seed(&b, seed)) {
+	int64_t start = anchor_us - (int64_t)HISTORY_DAYS * DAY_US;
+	if(demo_estate_seed(&b, seed, start < time_now_us() ? start : time_now_us())) {
 		arena_free(&b.a);
 		return RC_BACKEND;
 	}
 	arena_reset(&b.a);
 	for(int day = HISTORY_DAYS; day >= 1; day--) {
-		for(size_t k = 0; k < demo_njobs; k++) {
-			const struct demo_job *j = &demo_jobs[k];
-			int64_t t = anchor_us - (int64_t)day * DAY_US + (int64_t)j->hour * 60 * MIN_US +
-			            (int64_t)(demo_rand(&rs) % 600) * 1000000;
-			seed_run(&b, j, &rs, t);
-			(*n)++;
-		}
-		/* the repositories as the day left them */
-		int64_t day_end = anchor_us - (int64_t)(day - 1) * DAY_US;
-		demo_estate_repos(&b, day_end < time_now_us() ? day_end : time_now_us());
+		/* the day's runs in the order they start, each followed by the fill of the
+		 * repositories it wrote to (measured when it ended): the repositories' history */
+		for(int hour = 0; hour < 24; hour++)
+			for(size_t k = 0; k < demo_njobs; k++) {
+				const struct demo_job *j = &demo_jobs[k];
+				if(j->hour != hour)
+					continue;
+				int64_t t = anchor_us - (int64_t)day * DAY_US + (int64_t)j->hour * 60 * MIN_US +
+				            (int64_t)(demo_rand(&rs) % 600) * 1000000;
+				int64_t end = seed_run(&b, j, &rs, t), now = time_now_us();
+				demo_estate_repos(&b, end < now ? end : now);
+				(*n)++;
+			}
 		/* Bound memory: one day's writes at a time. */
 		if(demo_batch_wait(&b)) {
 			arena_free(&b.a);

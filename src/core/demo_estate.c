@@ -5,7 +5,9 @@
  * restore point per successful task session of a job that makes backups (with the
  * session id and a size). A repository's used space is the sum of the restore points
  * it holds: it grows as sessions succeed and shrinks when the simulator's retention
- * removes old points, and stays below capacity. Ids are derived from names
+ * removes old points, and stays below capacity; each time a repository is written, core
+ * records its fill sample for the hour (core/fill.c), so the seeded runs leave the
+ * repositories a fill history of their last 14 days. Ids are derived from names
  * (estate_name_id) as sessionctl derives them; restore points get time-ordered ids,
  * so a backup's points of one object list oldest first. Core verbs only. */
 #include <jansson.h>
@@ -156,7 +158,7 @@ static int makes_points(const struct demo_job *j)
 
 /* ---------- the static part ---------- */
 
-enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed)
+enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed, int64_t start_us)
 {
 	struct uuid id, parent;
 	ers = seed ^ 0x65737461746521ULL;
@@ -242,7 +244,7 @@ enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed)
 			put(b, EK_replica, &id, name, &parent, p);
 		}
 	}
-	demo_estate_repos(b, time_now_us());
+	demo_estate_repos(b, start_us);   /* empty when the history starts */
 	return demo_batch_wait(b) ? RC_BACKEND : RC_OK;
 }
 

@@ -50,8 +50,9 @@ int demo_batch_wait(struct demo_batch *b);
 /* ---- demo_estate.c ---- */
 
 /** The estate without its restore points: backup servers, managed servers, proxies,
- *  repositories (empty), protected objects, declared jobs, backups and replicas. Waits. */
-enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed);
+ *  repositories (empty, measured at start_us: when the history starts), protected objects,
+ *  declared jobs, backups and replicas. Waits. */
+enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed, int64_t start_us);
 /** A successful task session of job j made a restore point of object: registered (with
  *  the session id and a size from the task's total size) and, when the job writes to a
  *  repository, counted in its used space. b NULL: written at once (the simulator), with

@@ -55,6 +55,8 @@ static enum rc apply_estate_put(struct core_write *w, struct store_tx *tx)
 		return core__refuse(w, RC_CONFLICT, "the %s exists already", estate_kind_name(e.kind));
 	e.created_us = !rc && !old.deleted ? old.created_us : e.updated_us;
 	e.deleted = 0;
+	if(e.kind == EK_repository && (rc = core__fill_sample(w, tx, &e)))
+		return rc;
 	if((rc = ops->tx_usn_next(tx->s, &e.usn)) || (rc = ops->tx_estate_put(tx->s, &e)))
 		return core__backend(w, tx, rc, "store estate object");
 	w->usn = e.usn;

@@ -15,4 +15,14 @@ enum rc core__backend(struct core_write *w, struct store_tx *tx, enum rc rc, con
 /** s copied into the caller's arena (NULL without one). */
 const char *core__dup(struct core_write *w, const char *s);
 
+/* ---- core/fill.c: the fill history of repositories ---- */
+
+#define FILL_HOURS (14 * 24)   /* fill samples kept per repository: one an hour, 14 days */
+
+/** Records, in the write of repository repo (as it is about to be stored), the sample of its
+ *  fill for the hour it was measured in; nothing when it has no capacityBytes and freeBytes,
+ *  when the measurement is older than FILL_HOURS, or when the hour's sample is of a later
+ *  measurement. */
+enum rc core__fill_sample(struct core_write *w, struct store_tx *tx, const struct estate_rec *repo);
+
 #endif

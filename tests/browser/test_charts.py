@@ -2,6 +2,7 @@
 repositories page."""
 import collections
 import datetime
+import uuid
 
 import requests
 from selenium.webdriver.common.by import By
@@ -115,3 +116,39 @@ def test_repositories_page(browser, demo):
             browser.execute_script("location.hash = '#/repositories'")
             wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#repositories-table"))
     shot(browser, "repositories")
+
+
+def test_fill_chart_draws_the_server_s_history(browser, quiet):
+    """The fill chart is drawn from the history sessiond keeps (repositorySample), not from what
+    the page read: repositories reported over several past hours, before the page was opened,
+    give one line each with one point per sample the API returns, at its time and percent."""
+    rep, viewer = quiet.api("reporter"), quiet.api("viewer")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(minute=20, second=0, microsecond=0)
+    reported = {"fill-alpha": [(30, 1000, 900), (20, 1000, 700), (9, 1000, 650), (2, 1000, 400), (1, 1000, 380)],
+                "fill-beta": [(50, 4000, 4000), (3, 4000, 1000), (2, 4000, 1000)]}
+    for name, reports in reported.items():
+        for hours_ago, cap, free in reports:
+            t = (now - datetime.timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            rep.put("/api/v1/estate/repository/" + str(uuid.uuid5(uuid.NAMESPACE_URL, name)), schema=False, status=200,
+                    json={"name": name, "capacityBytes": cap * 2 ** 30, "freeBytes": free * 2 ** 30, "measuredTime": t})
+    rep.put("/api/v1/estate/repository/%s" % uuid.uuid4(), json={"name": "fill-gamma", "path": "/srv"},
+            schema=False, status=200)     # no space reported: no line
+    want = {}
+    for name in reported:
+        rid = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+        data = viewer.get("/api/v1/estate/repositorySample", params={"parentId": rid, "limit": 1000},
+                          schema=False, status=200).body["data"]
+        want[name] = [(s["time"][:19], round(100 * (s["capacityBytes"] - s["freeBytes"]) / s["capacityBytes"], 2))
+                      for s in data]
+    assert [len(v) for v in want.values()] == [5, 3]   # one per hour reported in (50 h ago is within the 14 days)
+
+    sign_in(browser, quiet)
+    browser.execute_script("location.hash = '#/charts'")
+    read = """return Array.from(document.querySelectorAll('#chart-fill svg g.series')).map(function (g) {
+        return [g.dataset.label, Array.from(g.querySelectorAll('circle')).map(function (c) {
+          return [c.dataset.t.slice(0, 19), +c.dataset.v]; })]; });"""
+    drawn = wait_for(lambda: browser.execute_script(read), what="the fill chart")
+    assert {name: [tuple(p) for p in pts] for name, pts in drawn} == want
+    legend = browser.find_element(By.CSS_SELECTOR, "#chart-fill .legend").text
+    assert "fill-alpha" in legend and "fill-beta" in legend and "fill-gamma" not in legend
+    shot(browser, "charts-fill")
