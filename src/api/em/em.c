@@ -518,9 +518,10 @@ void em__send_collection(struct req *r, int tasks, const struct qexpr *where, co
 
 /* ---------- the route table ---------- */
 
-#define SESSION_ROUTES(base)                                                                                    \
-	{M_GET, "/api/" base, PERM_READ, em__h_sessions, 0}, {M_GET, "/api/" base "/{id}", PERM_READ, em__h_session, 0},      \
-	{M_POST, "/api/" base "/{id}", PERM_STOP, em__h_session_action, 0},                                            \
+#define SESSION_ROUTES(base)                                                          \
+	{M_GET, "/api/" base, PERM_READ, em__h_sessions, 0},                          \
+	{M_GET, "/api/" base "/{id}", PERM_READ, em__h_session, 0},                   \
+	{M_POST, "/api/" base "/{id}", PERM_STOP, em__h_session_action, 0},           \
 	{M_GET, "/api/" base "/{id}/taskSessions", PERM_READ, em__h_session_tasks, 0}
 
 static const struct route routes[] = {
