@@ -172,9 +172,14 @@ void api_route_call(struct req *r, const struct route *rt)
 	}
 	struct pages *t = pages();
 	struct buf key;
-	buf_init(&key, 256);
+	buf_init(&key, 16384);   /* a bound, not a size: a longer key is not cached */
 	buf_printf(&key, "%p ", (const void *)rt);
 	page_key(r, &key);
+	if(key.failed) {
+		buf_free(&key);
+		rt->fn(r);
+		return;
+	}
 	int64_t usn = core_usn(), now = time_now_us();
 	struct page *victim = &t->p[0];
 	for(int i = 0; i < PAGE_SLOTS; i++) {

@@ -156,6 +156,12 @@ def test_list_pages_are_cached_apart(server):
                               params={"nameFilter": "apart-%s-*" % tag, "limit": limit},
                               schema="RepositoriesResult").body
             assert [r["name"] for r in page["data"]] == ["apart-%s-%d" % (tag, i) for i in range(limit)]
+    for _ in range(3):   # long queries (keys past a few hundred bytes) differing at their end
+        for limit in (1, 2):
+            page = viewer.get("/api/v1/backupInfrastructure/repositories",
+                              params={"pad": "p" * 600, "nameFilter": "apart-%s-*" % tag, "limit": limit},
+                              schema="RepositoriesResult").body
+            assert len(page["data"]) == limit
     for _ in range(3):   # a value holding '&' and '=' is not two parameters (one connection: one worker)
         odd = viewer.get("/api/v1/backupInfrastructure/repositories",
                          params={"nameFilter": "apart-%s-*&limit=1" % tag}, schema="RepositoriesResult").body
