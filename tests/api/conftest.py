@@ -89,7 +89,18 @@ SQLITE_ONLY = {"test_keys_leases.py::test_api_key_create_use_list_revoke",
                "test_shared_state.py::test_release1_database_reads_back_every_type"}
 
 
+# The files that take longest (large seeded stores, floods of log lines). In pytest-xdist's
+# workers (scripts/check runs the suite so, every file whole in one worker) they come first, so
+# that no worker begins one of them when the others are about to finish.
+LONGEST_FIRST = ("test_vbaz_export.py", "test_sessionctl_run.py", "test_em_stream.py",
+                 "test_vbaz_bounded.py", "test_vbr_fidelity.py", "test_alerts.py")
+
+
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        first = {name: i for i, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: first.get(item.nodeid.split("::")[0].split("/")[-1],
+                                              len(first)))   # stable: the rest keep their order
     if PG_CLUSTER:
         skip = pytest.mark.skip(reason="reads the SQLite file itself (SESSIOND_TEST_DB is PostgreSQL)")
         for item in items:
