@@ -82,6 +82,8 @@ def pg_fresh_database(cluster, prefix="api"):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads or writes the SQLite database file itself")
+    config.addinivalue_line("markers", "alone: a bound on throughput that load beside it can break "
+                            "(scripts/check runs these after the others, in one process)")
 
 
 # tests that read or write the SQLite file itself
