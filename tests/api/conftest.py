@@ -36,7 +36,9 @@ PASSWORDS = {"admin": ADMIN_PASSWORD, **{n: p for n, (_, p) in USERS.items()}}
 
 VERSIONS = schema.VBR_VERSIONS
 LATEST = "1.3-rev2"
-START_TIMEOUT = 10.0 if not os.environ.get("SESSIOND_TEST_DB") else 30.0   # PostgreSQL: the demo seeds slower
+# PostgreSQL: the demo seeds slower (one round trip a row), and beside other workers' load one
+# --demo start took more than 30 s
+START_TIMEOUT = 10.0 if not os.environ.get("SESSIOND_TEST_DB") else 60.0
 TOKEN_REUSE_S = 600     # Server.api() logs in again after this (access tokens last 900 s)
 STOP_TIMEOUT = 5.0
 
