@@ -36,7 +36,9 @@ PASSWORDS = {"admin": ADMIN_PASSWORD, **{n: p for n, (_, p) in USERS.items()}}
 
 VERSIONS = schema.VBR_VERSIONS
 LATEST = "1.3-rev2"
-START_TIMEOUT = 10.0 if not os.environ.get("SESSIOND_TEST_DB") else 30.0   # PostgreSQL: the demo seeds slower
+# PostgreSQL: the demo seeds slower (one round trip a row), and beside other workers' load one
+# --demo start took more than 30 s
+START_TIMEOUT = 10.0 if not os.environ.get("SESSIOND_TEST_DB") else 60.0
 TOKEN_REUSE_S = 600     # Server.api() logs in again after this (access tokens last 900 s)
 STOP_TIMEOUT = 5.0
 
@@ -82,6 +84,8 @@ def pg_fresh_database(cluster, prefix="api"):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads or writes the SQLite database file itself")
+    config.addinivalue_line("markers", "alone: a bound on throughput that load beside it can break "
+                            "(scripts/check runs these after the others, in one process)")
 
 
 # tests that read or write the SQLite file itself
@@ -90,7 +94,18 @@ SQLITE_ONLY = {"test_keys_leases.py::test_api_key_create_use_list_revoke",
                "test_shared_state.py::test_release2_estate_totals_after_migration"}
 
 
+# The files that take longest (large seeded stores, floods of log lines). In pytest-xdist's
+# workers (scripts/check runs the suite so, every file whole in one worker) they come first, so
+# that no worker begins one of them when the others are about to finish.
+LONGEST_FIRST = ("test_vbaz_export.py", "test_sessionctl_run.py", "test_em_stream.py",
+                 "test_vbaz_bounded.py", "test_vbr_fidelity.py", "test_alerts.py")
+
+
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        first = {name: i for i, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: first.get(item.nodeid.split("::")[0].split("/")[-1],
+                                              len(first)))   # stable: the rest keep their order
     if PG_CLUSTER:
         skip = pytest.mark.skip(reason="reads the SQLite file itself (SESSIOND_TEST_DB is PostgreSQL)")
         for item in items:

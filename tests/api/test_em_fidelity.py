@@ -286,7 +286,7 @@ def test_replica_task_sessions_of_a_replica_session(fid):
 
 @pytest.mark.parametrize("method,p,status", [
     ("GET", "/api/jobs/not-a-uuid/backupSessions", 400),
-    ("GET", "/api/jobs/%s/backupSessions" % uuid.uuid4(), 404),
+    ("GET", "/api/jobs/{unknown}/backupSessions", 404),
     ("GET", "/api/jobs/{job}/backupSessions?format=Everything", 400),
     ("GET", "/api/replicaSessions/{b1}/replicaTaskSessions", 404),
     ("GET", "/api/replicaSessions/nope/replicaTaskSessions", 400),
@@ -300,7 +300,7 @@ def test_bad_input_on_the_new_endpoints(fid, method, p, status):
     em = EM(srv.base_url, "viewer")
     ent = em.xml("/api/backupSessions/%s?format=Entity" % made["b1"]["id"])
     job = [l for l in links(ent) if l[1] == "JobReference"][0][3].rsplit("/", 1)[1]
-    p = p.format(job=job, b1=made["b1"]["id"], r1=made["r1"]["id"])
+    p = p.format(job=job, b1=made["b1"]["id"], r1=made["r1"]["id"], unknown=uuid.uuid4())
     before = em.xml("/api/backupSessions?format=Entity")
     r = em.req(method, p, status=status)
     assert local(r.doc.tag) == "Error" and r.doc.get("StatusCode") == str(status) and r.doc.get("Message")

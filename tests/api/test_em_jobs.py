@@ -117,11 +117,11 @@ def test_system_sessions_are_no_jobs(jobs_data):
 
 
 @pytest.mark.parametrize("path,status", [
-    ("/api/jobs/%s" % uuid.uuid4(), 404), ("/api/jobs/not-a-uuid", 400), ("/api/jobs?format=Everything", 400),
-    ("/api/jobs/%s?format=Nope" % uuid.uuid4(), 400)])
+    ("/api/jobs/{unknown}", 404), ("/api/jobs/not-a-uuid", 400), ("/api/jobs?format=Everything", 400),
+    ("/api/jobs/{unknown}?format=Nope", 400)])
 def test_job_errors(jobs_data, path, status):
     srv, made, em = jobs_data
-    r = em.req("GET", path, status=status)
+    r = em.req("GET", path.format(unknown=uuid.uuid4()), status=status)
     assert r.doc.get("StatusCode") == str(status)
 
 

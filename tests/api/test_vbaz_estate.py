@@ -4,6 +4,7 @@ restorePoints/* read the estate seeded through the ingest API and the sessions r
 it; every page is validated against the v8.1 document (older versions by their shape), filters
 and paging are checked against the seeded data, bad input and missing auth answer Azure's
 problem+json, and a walk follows the ids and links the answers give."""
+import random
 import uuid
 
 import pytest
@@ -14,11 +15,20 @@ from vbaz_client import VERSIONS, Az
 V4_ON = VERSIONS[3:]
 V1_V3 = VERSIONS[:3]
 
-REPO1, REPO2 = str(uuid.uuid4()), str(uuid.uuid4())
-VM_A, VM_B, VM_C, VMWARE = (str(uuid.uuid4()) for _ in range(4))
-SQL, SHARE, COSMOS = (str(uuid.uuid4()) for _ in range(3))
-VM_JOB, SQL_JOB, SHARE_JOB, COSMOS_JOB, VBR_JOB = (str(uuid.uuid4()) for _ in range(5))
-RP_A1, RP_A2, RP_B1, RP_SQL, RP_SHARE, RP_COSMOS, RP_VMWARE = (str(uuid.uuid4()) for _ in range(7))
+# The objects' ids name tests (PATHS below): drawn from a generator seeded with the module's
+# name, they are the same in every process, as pytest-xdist's workers must collect the same tests.
+_ids = random.Random(__name__)
+
+
+def _id():
+    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
+
+
+REPO1, REPO2 = _id(), _id()
+VM_A, VM_B, VM_C, VMWARE = (_id() for _ in range(4))
+SQL, SHARE, COSMOS = (_id() for _ in range(3))
+VM_JOB, SQL_JOB, SHARE_JOB, COSMOS_JOB, VBR_JOB = (_id() for _ in range(5))
+RP_A1, RP_A2, RP_B1, RP_SQL, RP_SHARE, RP_COSMOS, RP_VMWARE = (_id() for _ in range(7))
 
 
 class Data:

@@ -2,6 +2,7 @@
 repositories and their states, scale-out repositories, WAN accelerators), seeded through the
 ingest API of a server of its own. Every answer is validated against the reference of the
 version asked; filters and paging are checked against what was seeded."""
+import random
 import uuid
 
 import pytest
@@ -12,8 +13,13 @@ GB = 1024 ** 3
 ALL = ("1.0-rev1", "1.0-rev2", "1.1-rev0", "1.2-rev1", "1.3-rev0", "1.3-rev1", "1.3-rev2")
 
 
+# The objects' ids name tests (STRICT below): drawn from a generator seeded with the module's
+# name, they are the same in every process, as pytest-xdist's workers must collect the same tests.
+_ids = random.Random(__name__)
+
+
 def ids(n):
-    return [str(uuid.uuid4()) for _ in range(n)]
+    return [str(uuid.UUID(int=_ids.getrandbits(128), version=4)) for _ in range(n)]
 
 
 SRV = ids(2)
