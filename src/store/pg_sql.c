@@ -142,7 +142,8 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
 	[PW_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
 	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea)",
-	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1",
+	/* $25: the creation time as stored, so that only its month's partition is searched */
+	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25",
 	[PW_SESS_DEL] = "DELETE FROM sessions WHERE id=$1",
 	[PW_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < $1 ORDER BY end_time LIMIT $2",
 	[PW_TASK_GET] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=$1",

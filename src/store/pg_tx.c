@@ -103,13 +103,15 @@ static enum rc wdo_some(struct store *s, enum pg_wstmt which, const struct pg_pa
 	return !rc && n == 0 ? absent : rc;
 }
 
-/* An insert of a new key: RC_CONFLICT when the key is taken. In a pipeline it is sent
- * ahead, assumed to insert: a taken key makes the batch run again, which then says so. */
-static enum rc wdo_new(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what)
+/* A write that should change a row (an insert of a new key, an update of a row the op
+ * loaded): absent when it changes none. In a pipeline it is sent ahead, assumed to: when
+ * it does not, the batch runs again the ordinary way, which then answers absent. */
+static enum rc wdo_sure(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what,
+                        enum rc absent)
 {
 	if(s->piped)
 		return wsend(s, which, p, PE_SOME, what);
-	return wdo_some(s, which, p, what, RC_CONFLICT);
+	return wdo_some(s, which, p, what, absent);
 }
 
 static enum rc wexec_simple(struct store *s, const char *sql)
@@ -205,7 +207,7 @@ void pg_tx_savepoint(struct store *s, enum store_sp step)
 		} else if(step == SP_ROLLBACK) {
 			s->usn = s->usn_sp;
 			if(s->op_wrote)
-				pg_pipe_redo(s, "an op failed after it wrote", s->errmsg);
+				pg_pipe_redo(s, "pipeline", "an op failed after it wrote");
 		}
 		return;
 	}
@@ -386,7 +388,7 @@ enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r)
 	struct pg_params p;
 	pg_bind_sess(&p, r);
 	pg_pre_forget(s, &r->id);
-	return wdo_new(s, PW_SESS_INS, &p, "insert session");
+	return wdo_sure(s, PW_SESS_INS, &p, "insert session", RC_CONFLICT);
 }
 
 /* The whole row: PostgreSQL writes a new row version either way, and leaves the
@@ -400,8 +402,9 @@ enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const 
 	}
 	struct pg_params p;
 	pg_bind_sess(&p, r);
+	pgp_int(&p, old->creation_us);
 	pg_pre_forget(s, &r->id);
-	return wdo(s, PW_SESS_UPD, &p, "update session", NULL);
+	return wdo_sure(s, PW_SESS_UPD, &p, "update session", RC_NOTFOUND);
 }
 
 enum rc pg_tx_session_delete(struct store *s, const struct uuid *id)
@@ -434,7 +437,7 @@ enum rc pg_tx_task_insert(struct store *s, const struct task_rec *t)
 {
 	struct pg_params p;
 	pg_bind_task(&p, t);
-	return wdo_new(s, PW_TASK_INS, &p, "insert task session");
+	return wdo_sure(s, PW_TASK_INS, &p, "insert task session", RC_CONFLICT);
 }
 
 enum rc pg_tx_task_update(struct store *s, const struct task_rec *t)
@@ -465,7 +468,7 @@ enum rc pg_tx_log_insert(struct store *s, const struct log_rec *l)
 	pgp_text(&p, l->description);
 	pgp_int(&p, l->start_us);
 	pgp_int(&p, l->update_us);
-	return wdo_new(s, PW_LOG_INS, &p, "insert log");
+	return wdo_sure(s, PW_LOG_INS, &p, "insert log", RC_CONFLICT);
 }
 
 enum rc pg_tx_log_update(struct store *s, const struct log_rec *l)
