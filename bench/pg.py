@@ -43,9 +43,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(uri, procs):
+def start(uri, procs, threads=0):
     port = free_port()
-    p = subprocess.Popen([SESSIOND, "--listen", "127.0.0.1:%d" % port, "--db", uri, "--log-level", "error"],
+    p = subprocess.Popen([SESSIOND, "--listen", "127.0.0.1:%d" % port, "--db", uri, "--log-level", "error",
+                          "--threads", str(threads)],
                          env=dict(os.environ, SESSIOND_ADMIN_PASSWORD=PASSWORD),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(p)
@@ -141,6 +142,7 @@ def main():
     ap.add_argument("--sqlite", action="store_true", help="the same on a SQLite file, for comparison")
     ap.add_argument("--runs", type=int, default=3, help="measurements of each figure (the median is shown)")
     ap.add_argument("--only", choices=["ingest", "reads"], help="measure one of the two")
+    ap.add_argument("--threads", type=int, default=0, help="HTTP worker threads of each instance (0: one per core)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
     procs = []
@@ -152,7 +154,7 @@ def main():
         else:
             uri = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True,
                                  env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
-        a_port = start(uri, procs)
+        a_port = start(uri, procs, a.threads)
         tok = token(a_port)
         auth = {"Authorization": "Bearer " + tok}
         with concurrent.futures.ThreadPoolExecutor(16) as ex:
@@ -177,7 +179,7 @@ def main():
         if a.sqlite:
             print("machine: %d cores; load average %.1f" % (os.cpu_count(), os.getloadavg()[0]))
             return 0   # one process per SQLite file
-        b_port = start(uri, procs)
+        b_port = start(uri, procs, a.threads)
 
         def both():
             with concurrent.futures.ThreadPoolExecutor(2) as ex:
