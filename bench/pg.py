@@ -4,6 +4,8 @@ fsync on: every acknowledged write is durable), one or two sessiond instances on
 and measures with wrk:
   - ingest: PATCH progress updates on running sessions through one instance (durable updates/s);
   - reads: GET /api/v1/sessions?limit=100 through one instance, then through two at once.
+Each figure is the median of --runs measurements, with the CPU time per request that sessiond
+and the database spent (the machine may be shared: CPU per request moves less than requests/s).
 Prints one line per figure; docs/SCALING.md quotes them."""
 import argparse
 import concurrent.futures
@@ -18,7 +20,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SESSIOND = os.path.join(ROOT, "build", "sessiond")
+SESSIOND = os.environ.get("SESSIOND_BIN") or os.path.join(ROOT, "build", "sessiond")
 CLUSTER = os.path.join(ROOT, "tests", "pg", "cluster")
 PASSWORD = "bench-Pa55word!"
 VBR = {"x-api-version": "1.3-rev2"}
@@ -41,9 +43,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(uri, procs):
+def start(uri, procs, threads=0):
     port = free_port()
-    p = subprocess.Popen([SESSIOND, "--listen", "127.0.0.1:%d" % port, "--db", uri, "--log-level", "error"],
+    p = subprocess.Popen([SESSIOND, "--listen", "127.0.0.1:%d" % port, "--db", uri, "--log-level", "error",
+                          "--threads", str(threads)],
                          env=dict(os.environ, SESSIOND_ADMIN_PASSWORD=PASSWORD),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(p)
@@ -64,6 +67,65 @@ def token(port):
         return json.loads(resp.read())["access_token"]
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pids):
+    """User + system CPU seconds of the processes pids (every thread), so far."""
+    t = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            t += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError):
+            pass   # a process that ended meanwhile
+    return t / TICK
+
+
+def db_pids(d):
+    """The cluster's postmaster and its children (one backend per connection)."""
+    try:
+        with open(os.path.join(d, "data", "postmaster.pid")) as f:
+            master = int(f.readline())
+    except (OSError, ValueError):
+        return []   # SQLite: the database is inside sessiond
+    kids = []
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                with open("/proc/%s/stat" % e) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                        kids.append(int(e))
+            except (OSError, ValueError, IndexError):
+                pass
+    return [master] + kids
+
+
+def measure(runs, fn):
+    """Runs fn() (requests, non-2xx) runs times with the CPU that sessiond and the database spent
+    meanwhile; returns the median run as (requests/s, non-2xx, sessiond µs/request, database
+    µs/request, every run's requests/s)."""
+    results = []
+    for _ in range(runs):
+        srv, db = measure.servers(), db_pids(measure.dir)
+        s0, d0 = cpu_s(srv), cpu_s(db)
+        (rps, bad), n = fn()
+        s1, d1 = cpu_s(srv), cpu_s(db_pids(measure.dir))
+        reqs = max(1.0, rps * n)
+        results.append((rps, bad, (s1 - s0) / reqs * 1e6, max(0.0, d1 - d0) / reqs * 1e6))
+    results.sort()
+    med = results[len(results) // 2]
+    return med + ([r[0] for r in results],)
+
+
+def show(what, m):
+    rps, bad, srv_us, db_us, every = m
+    runs = " (runs: %s)" % ", ".join("%.0f" % r for r in every) if len(every) > 1 else ""
+    print("%s: %.0f %s (%d not 2xx); CPU per request: sessiond %.0f us, database %.0f us%s"
+          % (what, rps, "updates/s" if "ingest" in what else "requests/s", bad, srv_us, db_us, runs))
+
+
 def wrk(port, path, dur, threads, conns, script, env):
     out = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % dur, "-s", script,
                           "http://127.0.0.1:%d%s" % (port, path)], env=dict(os.environ, **env),
@@ -78,16 +140,21 @@ def main():
     ap.add_argument("--sessions", type=int, default=2000)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--sqlite", action="store_true", help="the same on a SQLite file, for comparison")
+    ap.add_argument("--runs", type=int, default=3, help="measurements of each figure (the median is shown)")
+    ap.add_argument("--only", choices=["ingest", "reads"], help="measure one of the two")
+    ap.add_argument("--threads", type=int, default=0, help="HTTP worker threads of each instance (0: one per core)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
     procs = []
+    measure.dir = d
+    measure.servers = lambda: [p.pid for p in procs]
     try:
         if a.sqlite:
             uri = os.path.join(d, "bench.db")
         else:
             uri = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True,
                                  env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
-        a_port = start(uri, procs)
+        a_port = start(uri, procs, a.threads)
         tok = token(a_port)
         auth = {"Authorization": "Bearer " + tok}
         with concurrent.futures.ThreadPoolExecutor(16) as ex:
@@ -100,21 +167,31 @@ def main():
         env = {"BENCH_TOKEN": tok, "BENCH_IDS": idfile}
         auth_lua = os.path.join(ROOT, "bench", "auth.lua")
         patch_lua = os.path.join(ROOT, "bench", "patch.lua")
-        rps, bad = wrk(a_port, "/", a.duration, 2, 64, patch_lua, env)
-        print("ingest, one instance, durable (fsync on): %.0f updates/s (%d not 2xx)" % (rps, bad))
+        dur = a.duration
+        if a.only != "reads":
+            show("ingest, one instance, durable (fsync on)",
+                 measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, 64, patch_lua, env), dur)))
+        if a.only == "ingest":
+            return 0
         path = "/api/v1/sessions?limit=100"
-        one, bad1 = wrk(a_port, path, a.duration, 2, 32, auth_lua, env)
-        print("reads, one instance: %.0f requests/s (%d not 2xx)" % (one, bad1))
+        one = measure(a.runs, lambda: (wrk(a_port, path, dur, 2, 32, auth_lua, env), dur))
+        show("reads, one instance", one)
         if a.sqlite:
+            print("machine: %d cores; load average %.1f" % (os.cpu_count(), os.getloadavg()[0]))
             return 0   # one process per SQLite file
-        b_port = start(uri, procs)
-        with concurrent.futures.ThreadPoolExecutor(2) as ex:
-            fa = ex.submit(wrk, a_port, path, a.duration, 1, 16, auth_lua, env)
-            fb = ex.submit(wrk, b_port, path, a.duration, 1, 16, auth_lua, env)
-            (ra, ba), (rb, bb) = fa.result(), fb.result()
-        print("reads, two instances on one database: %.0f requests/s (%.0f + %.0f; %d not 2xx): %.2fx one"
-              % (ra + rb, ra, rb, ba + bb, (ra + rb) / one))
-        print("machine: %d cores (wrk, PostgreSQL and every instance share them)" % os.cpu_count())
+        b_port = start(uri, procs, a.threads)
+
+        def both():
+            with concurrent.futures.ThreadPoolExecutor(2) as ex:
+                fa = ex.submit(wrk, a_port, path, dur, 1, 16, auth_lua, env)
+                fb = ex.submit(wrk, b_port, path, dur, 1, 16, auth_lua, env)
+                (ra, ba), (rb, bb) = fa.result(), fb.result()
+            return (ra + rb, ba + bb), dur
+        two = measure(a.runs, both)
+        show("reads, two instances on one database", two)
+        print("two instances: %.2fx one" % (two[0] / one[0]))
+        print("machine: %d cores (wrk, PostgreSQL and every instance share them); load average %.1f"
+              % (os.cpu_count(), os.getloadavg()[0]))
     finally:
         for p in procs:
             p.terminate()

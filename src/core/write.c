@@ -129,9 +129,14 @@ static void op_done(struct store_op *op)
 	w->in.user_done(w);
 }
 
-/* Queues w with its apply function; waits when the caller set no done(). */
-static enum rc submit(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *))
+/* Queues w with its apply function, which loads the session key first (NULL: none
+ * known); waits when the caller set no done(). */
+static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
+                         const struct uuid *key)
 {
+	memset(&w->op.key, 0, sizeof(w->op.key));
+	if(key)
+		w->op.key = *key;
 	w->in.apply = apply;
 	w->rc = RC_OK;
 	w->err[0] = 0;
@@ -154,6 +159,11 @@ static enum rc submit(struct core_write *w, enum rc (*apply)(struct core_write *
 	pthread_mutex_destroy(&wt.lock);
 	pthread_cond_destroy(&wt.cond);
 	return w->rc;
+}
+
+static enum rc submit(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *))
+{
+	return submit_on(w, apply, NULL);
 }
 
 /* Refuses a write before it is queued: done() runs at once, as it would later. */
@@ -261,7 +271,7 @@ enum rc core_session_patch(struct core_write *w, const struct uuid *id, const st
 {
 	w->in.id = *id;
 	w->in.patch = *p;
-	return submit(w, apply_session_patch);
+	return submit_on(w, apply_session_patch, id);
 }
 
 /* A completion's end time: milliseconds, now unless given. */
@@ -275,13 +285,13 @@ enum rc core_session_complete(struct core_write *w, const struct uuid *id, const
 	w->in.id = *id;
 	w->in.complete = *c;
 	complete_times(&w->in.complete);
-	return submit(w, apply_session_complete);
+	return submit_on(w, apply_session_complete, id);
 }
 
 enum rc core_session_stop(struct core_write *w, const struct uuid *id)
 {
 	w->in.id = *id;
-	return submit(w, apply_session_stop);
+	return submit_on(w, apply_session_stop, id);
 }
 
 /* The stop, and an EM task that says how it went, in one transaction. A refused stop
@@ -313,7 +323,7 @@ enum rc core_session_stop_em(struct core_write *w, const struct uuid *id, int64_
 {
 	w->in.id = *id;
 	w->in.i = uid;
-	return submit(w, apply_session_stop_em);
+	return submit_on(w, apply_session_stop_em, id);
 }
 
 /* ---------- task sessions ---------- */
@@ -492,7 +502,7 @@ enum rc core_log_append(struct core_write *w, enum core_owner owner, const struc
 	w->in.id = *id;
 	w->in.logs = logs;
 	w->in.nlogs = n;
-	return submit(w, apply_log_append);
+	return submit_on(w, apply_log_append, owner == OWNER_SESSION ? id : NULL);
 }
 
 static enum rc apply_log_update(struct core_write *w, struct store_tx *tx)
@@ -526,7 +536,7 @@ enum rc core_log_update(struct core_write *w, enum core_owner owner, const struc
 	w->in.logs = &w->in.log;
 	w->in.nlogs = 1;
 	w->in.log.update_us = session_time(l->update_us ? l->update_us : time_now_us());
-	return submit(w, apply_log_update);
+	return submit_on(w, apply_log_update, owner == OWNER_SESSION ? id : NULL);
 }
 
 /* ---------- tokens, retention, settings ---------- */

@@ -767,6 +767,7 @@ const struct store_ops store_pg = {
 	.estate_list = pg_estate_list,
 	.read_error = pg_read_error,
 	.tx_begin = pg_tx_begin,
+	.tx_begin_batch = pg_tx_begin_batch,
 	.tx_commit = pg_tx_commit,
 	.tx_rollback = pg_tx_rollback,
 	.tx_savepoint = pg_tx_savepoint,

@@ -27,7 +27,7 @@ enum pg_wstmt {
 	PW_TASKS_DEL, PW_TASK_LOGS_DEL, PW_LOGS_DEL, PW_LOG_LAST, PW_LOG_INS, PW_LOG_UPD, PW_USER_INS, PW_USER_UPD,
 	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
 	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
-	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_STMT_COUNT
+	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_STMT_COUNT
 };
 
 extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
@@ -55,6 +55,32 @@ struct pg_conn {
 	struct pg_conn *nested;     /* for reads made meanwhile (from the list's callback) */
 };
 
+/* Pipeline mode of the write transaction (pg_pipe.c): what a statement sent ahead is
+ * assumed to answer, checked when its answer is read. */
+enum pg_expect {
+	PE_OK,      /* success */
+	PE_SOME,    /* success, with at least one row changed */
+	PE_PREP,    /* a statement prepared: its flag is set from the answer */
+	PE_KEEP,    /* the answer is handed to the caller (*out), who checks it */
+};
+
+struct pg_pending {
+	const char *what;           /* for the log of a failure */
+	enum pg_expect expect;
+	unsigned char *prepared;    /* PE_PREP: the connection's flag of the statement */
+	PGresult **out;             /* PE_KEEP: where the answer goes */
+};
+
+#define PG_PIPE_MAX 512         /* statements in flight at most: then their answers are read */
+#define PG_PREFETCH_MAX 1024    /* sessions a batch loads at its start at most */
+
+/* A session a batch loaded at its start (tx_begin_batch), for tx_session_load. */
+struct pg_pre {
+	struct uuid id;
+	int row;                    /* its row in the answer, -1: there is no such session */
+	int valid;                  /* 0 once the batch wrote it: load it again */
+};
+
 struct store {
 	char *uri;
 	char *read_uri;             /* a streaming replica for reads, or NULL */
@@ -70,6 +96,18 @@ struct store {
 	int release_due;            /* the last op's savepoint is to be released (with the next one) */
 	int64_t usn_seen;           /* highest usn known committed by any instance (atomic) */
 	char errmsg[256];           /* the last failure's text (tx_error) */
+
+	/* the transaction in pipeline mode (pg_pipe.c) */
+	int piped;                  /* statements are sent ahead */
+	int redo;                   /* something went otherwise than assumed: the batch runs again */
+	int broken;                 /* the connection failed in the pipeline: the batch fails */
+	int op_wrote;               /* the current op sent a write (its failure needs the redo) */
+	int npending;               /* statements sent whose answers are not read yet */
+	struct pg_pending pending[PG_PIPE_MAX];
+	PGresult *pre;              /* the sessions the batch's ops named, loaded at its start */
+	struct pg_pre pre_ids[PG_PREFETCH_MAX];   /* sorted by id */
+	int npre;
+	int64_t redos;              /* batches run again the ordinary way (for tests and figures) */
 
 	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
 	int nparts;
@@ -130,7 +168,35 @@ void pg_watch(struct store *s, void (*on_usn)(int64_t usn));
 /** The stored usn: the highest any instance committed; -1 when it cannot be read. */
 int64_t pg_stored_usn(PGconn *db);
 
+/* Pipeline mode (pg_pipe.c). */
+/** Sends a statement ahead: the one prepared as stmt (preparing sql first when
+ *  *prepared is 0), or with stmt NULL the text sql. Its answer is checked against
+ *  expect when read (PE_KEEP: stored in *out, NULL until then). -1 when nothing was
+ *  sent: the batch is to run again or the connection failed (errmsg says which). */
+int pg_pipe_send(struct store *s, const char *stmt, const char *sql, unsigned char *prepared,
+                 const struct pg_params *p, enum pg_expect expect, const char *what, PGresult **out);
+/** Reads the answer of every statement sent so far (one round trip). */
+enum rc pg_pipe_wait(struct store *s);
+/** Sends like pg_pipe_send and waits for the answer, which the caller clears (NULL
+ *  when there is none). */
+PGresult *pg_pipe_exec(struct store *s, const char *stmt, const char *sql, unsigned char *prepared,
+                       const struct pg_params *p, const char *what);
+/** Commits a transaction of pg_tx_begin_batch: RC_BUSY (rolled back) when something
+ *  went otherwise than assumed, RC_BACKEND when the connection failed. */
+enum rc pg_pipe_commit(struct store *s);
+/** Leaves pipeline mode, rolling the transaction back; closes a connection that fails. */
+void pg_pipe_abort(struct store *s);
+/** A session the batch loaded at its start: RC_OK or RC_NOTFOUND, -1 when it did not. */
+int pg_pre_find(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out);
+/** The batch wrote the session id (NULL: maybe any): its row is loaded again. */
+void pg_pre_forget(struct store *s, const struct uuid *id);
+/** Records why the batch is to run again (the first reason only). */
+void pg_pipe_redo(struct store *s, const char *what, const char *why);
+
 /* The write transaction (pg_tx.c). */
+enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n);
+/** The write connection, opened again when it was lost; RC_BACKEND when it cannot be. */
+enum rc pg_tx_connect(struct store *s);
 enum rc pg_tx_begin(struct store *s);
 enum rc pg_tx_commit(struct store *s);
 void pg_tx_rollback(struct store *s);

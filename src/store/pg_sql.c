@@ -142,7 +142,8 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
 	[PW_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
 	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea)",
-	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1",
+	/* $25: the creation time as stored, so that only its month's partition is searched */
+	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25",
 	[PW_SESS_DEL] = "DELETE FROM sessions WHERE id=$1",
 	[PW_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < $1 ORDER BY end_time LIMIT $2",
 	[PW_TASK_GET] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=$1",
@@ -181,6 +182,10 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_EMTASK_DEL] = "DELETE FROM em_tasks WHERE id=$1",
 	[PW_USER_NAME_TAKEN] = "SELECT 1 FROM users WHERE name=$1 AND uid<>$2",
 	[PW_ESTATE_GET] = "SELECT " PG_ESTATE_COLS " FROM estate WHERE kind=$2 AND id=$1",
+	/* the sessions a batch names, $1 their ids in hex separated by commas: one index
+	 * lookup each (LATERAL … LIMIT 1), as a bitmap scan would not skip dead rows */
+	[PW_SESS_GET_MANY] = "SELECT s.* FROM unnest(string_to_array($1, ',')) x, LATERAL (SELECT " SESS_COLS
+	                     " FROM sessions WHERE id = decode(x, 'hex') LIMIT 1) s",
 	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
 	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
 };

@@ -7,7 +7,10 @@
  * a reader never sees a usn while a smaller one is still to come, and a long poll that
  * asked for "after n" can never miss a write. The commit also sends the newest usn on
  * PG_CHANNEL (NOTIFY is delivered at commit), which wakes every instance's feed. A
- * savepoint rollback gives its usns back, as the counter is an ordinary row. */
+ * savepoint rollback gives its usns back, as the counter is an ordinary row.
+ *
+ * A batch begun with pg_tx_begin_batch runs in pipeline mode (pg_pipe.c): the same
+ * statements, sent ahead; the helpers below send or wait as the mode asks. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,18 +38,53 @@ static enum rc werr(struct store *s, const char *what, const PGresult *r)
 	return RC_BACKEND;
 }
 
-/* A write statement, prepared on the write connection once, run with p. */
-static PGresult *wexec(struct store *s, enum pg_wstmt which, const struct pg_params *p)
+/* Statements of the write connection that change nothing: an op that failed after
+ * running only these has nothing to undo. */
+static const unsigned char pw_reads[PW_STMT_COUNT] = {
+	[PW_SESS_GET] = 1, [PW_SESS_ENDED] = 1, [PW_TASK_GET] = 1, [PW_LOG_LAST] = 1, [PW_USER_GET] = 1,
+	[PW_LOGON_GET] = 1, [PW_LOGON_OF_USER] = 1, [PW_KEY_GET] = 1, [PW_USER_NAME_TAKEN] = 1,
+	[PW_ESTATE_GET] = 1, [PW_SESS_GET_MANY] = 1,
+};
+
+/* A write statement, prepared on the write connection once, run with p; in a pipeline,
+ * its answer is awaited with every one before it (one round trip). */
+static PGresult *wexec(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)which);
+	s->op_wrote |= !pw_reads[which];
+	if(s->piped)
+		return pg_pipe_exec(s, name, pg_wstmt_sql[which], &s->wconn->prepared[which], p, what);
 	return pg_exec_prepared(s->wconn, name, &s->wconn->prepared[which], pg_wstmt_sql[which], p);
 }
 
-/* Runs a write statement to its end; *changed (if given) receives the rows it changed. */
+/* A write sent ahead in a pipeline; its answer is checked against expect later. */
+static enum rc wsend(struct store *s, enum pg_wstmt which, const struct pg_params *p, enum pg_expect expect,
+                     const char *what)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "w%d", (int)which);
+	s->op_wrote = 1;
+	return pg_pipe_send(s, name, pg_wstmt_sql[which], &s->wconn->prepared[which], p, expect, what, NULL)
+	           ? RC_BACKEND : RC_OK;
+}
+
+/* A statement of text only (DDL, the partition queries); in a pipeline, awaited. */
+static PGresult *texec(struct store *s, const char *sql, const char *what)
+{
+	s->op_wrote = 1;
+	if(s->piped)
+		return pg_pipe_exec(s, NULL, sql, NULL, NULL, what);
+	return PQexec(s->wconn->db, sql);
+}
+
+/* Runs a write statement to its end (in a pipeline: sends it ahead, assumed to succeed
+ * when no count is asked for); *changed (if given) receives the rows it changed. */
 static enum rc wdo(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what, int64_t *changed)
 {
-	PGresult *r = wexec(s, which, p);
+	if(s->piped && !changed)
+		return wsend(s, which, p, PE_OK, what);
+	PGresult *r = wexec(s, which, p, what);
 	enum rc rc = res_ok(r) ? RC_OK : pg_state_is(r, "23505") ? RC_CONFLICT : RC_BACKEND;
 	if(rc)
 		werr(s, what, r);
@@ -65,6 +103,17 @@ static enum rc wdo_some(struct store *s, enum pg_wstmt which, const struct pg_pa
 	return !rc && n == 0 ? absent : rc;
 }
 
+/* A write that should change a row (an insert of a new key, an update of a row the op
+ * loaded): absent when it changes none. In a pipeline it is sent ahead, assumed to: when
+ * it does not, the batch runs again the ordinary way, which then answers absent. */
+static enum rc wdo_sure(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what,
+                        enum rc absent)
+{
+	if(s->piped)
+		return wsend(s, which, p, PE_SOME, what);
+	return wdo_some(s, which, p, what, absent);
+}
+
 static enum rc wexec_simple(struct store *s, const char *sql)
 {
 	PGresult *r = PQexec(s->wconn->db, sql);
@@ -73,14 +122,19 @@ static enum rc wexec_simple(struct store *s, const char *sql)
 	return rc;
 }
 
+enum rc pg_tx_connect(struct store *s)
+{
+	if(s->wconn->db && PQstatus(s->wconn->db) == CONNECTION_OK)
+		return RC_OK;
+	/* the connection was lost: open it again (its statements are prepared anew) */
+	return pg_connect(s->wconn, s->uri, s->errmsg, sizeof(s->errmsg)) ? RC_BACKEND : RC_OK;
+}
+
 enum rc pg_tx_begin(struct store *s)
 {
 	s->errmsg[0] = 0;
-	if(!s->wconn->db || PQstatus(s->wconn->db) != CONNECTION_OK) {
-		/* the connection was lost: open it again (its statements are prepared anew) */
-		if(pg_connect(s->wconn, s->uri, s->errmsg, sizeof(s->errmsg)))
-			return RC_BACKEND;
-	}
+	if(pg_tx_connect(s))
+		return RC_BACKEND;
 	char sql[160];
 	snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d); SELECT value::bigint FROM meta WHERE key='usn'",
 	         PG_WRITE_LOCK);
@@ -97,7 +151,7 @@ enum rc pg_tx_begin(struct store *s)
 	return RC_OK;
 }
 
-enum rc pg_tx_commit(struct store *s)
+static enum rc commit_plain(struct store *s)
 {
 	char sql[192];
 	if(s->usn != s->usn_batch)
@@ -115,8 +169,14 @@ enum rc pg_tx_commit(struct store *s)
 			snprintf(s->errmsg, sizeof(s->errmsg), "commit: the transaction was rolled back");
 	}
 	PQclear(r);
-	if(!ok)
-		return RC_BACKEND;
+	return ok ? RC_OK : RC_BACKEND;
+}
+
+enum rc pg_tx_commit(struct store *s)
+{
+	enum rc rc = s->piped ? pg_pipe_commit(s) : commit_plain(s);
+	if(rc)
+		return rc;
 	int64_t cur = __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
 	while(s->usn > cur && !__atomic_compare_exchange_n(&s->usn_seen, &cur, s->usn, 0, __ATOMIC_ACQ_REL,
 	                                                    __ATOMIC_ACQUIRE))
@@ -126,6 +186,10 @@ enum rc pg_tx_commit(struct store *s)
 
 void pg_tx_rollback(struct store *s)
 {
+	if(s->piped) {
+		pg_pipe_abort(s);
+		return;
+	}
 	if(PQstatus(s->wconn->db) == CONNECTION_OK)
 		PQclear(PQexec(s->wconn->db, "ROLLBACK"));
 	s->usn = s->usn_batch;
@@ -134,6 +198,19 @@ void pg_tx_rollback(struct store *s)
 
 void pg_tx_savepoint(struct store *s, enum store_sp step)
 {
+	if(s->piped) {
+		/* no savepoints in a pipeline: an op that fails after it wrote makes the batch
+		 * run again the ordinary way; one that failed before gives its usns back */
+		if(step == SP_BEGIN) {
+			s->usn_sp = s->usn;
+			s->op_wrote = 0;
+		} else if(step == SP_ROLLBACK) {
+			s->usn = s->usn_sp;
+			if(s->op_wrote)
+				pg_pipe_redo(s, "pipeline", "an op failed after it wrote");
+		}
+		return;
+	}
 	switch(step) {
 	case SP_BEGIN:
 		s->usn_sp = s->usn;
@@ -180,7 +257,7 @@ static enum rc wload(struct store *s, enum pg_wstmt which, const struct uuid *id
 		pgp_uuid(&p, id);
 	else
 		pgp_text(&p, text);
-	PGresult *r = wexec(s, which, &p);
+	PGresult *r = wexec(s, which, &p, "load");
 	enum rc rc = !res_ok(r) ? werr(s, "load", r) : PQntuples(r) ? RC_OK : RC_NOTFOUND;
 	if(!rc)
 		rd(r, 0, a, out);
@@ -190,6 +267,9 @@ static enum rc wload(struct store *s, enum pg_wstmt which, const struct uuid *id
 
 enum rc pg_tx_session_load(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
 {
+	int rc = pg_pre_find(s, id, a, out);
+	if(rc >= 0)
+		return (enum rc)rc;
 	return wload(s, PW_SESS_GET, id, NULL, a, rd_sess, out);
 }
 
@@ -234,7 +314,7 @@ static enum rc ensure_partition(struct store *s, int64_t creation_us)
 	         "CREATE TABLE IF NOT EXISTS \"sessions_%04d_%02d\" PARTITION OF sessions FOR VALUES FROM (%" PRId64
 	         ") TO (%" PRId64 ")",
 	         y, m, month_start_us(y, m), month_start_us(y, m + 1));
-	PGresult *r = PQexec(s->wconn->db, sql);
+	PGresult *r = texec(s, sql, "make partition");
 	enum rc rc = res_ok(r) ? RC_OK : werr(s, "make partition", r);
 	PQclear(r);
 	if(!rc)
@@ -244,11 +324,22 @@ static enum rc ensure_partition(struct store *s, int64_t creation_us)
 	return rc;
 }
 
+/* What dropping the partition %s of sessions takes, step by step. */
+static const char *const drop_steps[] = {
+	"DELETE FROM logs WHERE owner IN (SELECT t.id FROM task_sessions t JOIN \"%s\" p ON t.session_id = p.id)",
+	"DELETE FROM logs WHERE owner IN (SELECT id FROM \"%s\")",
+	"DELETE FROM task_sessions WHERE session_id IN (SELECT id FROM \"%s\")",
+	"UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
+	" GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result",
+	"DROP TABLE \"%s\"",
+};
+
 enum rc pg_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n)
 {
 	*n = 0;
-	PGresult *r = PQexec(s->wconn->db, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-	                                   "WHERE i.inhparent = 'sessions'::regclass ORDER BY 1");
+	pg_pre_forget(s, NULL);
+	PGresult *r = texec(s, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+	                       "WHERE i.inhparent = 'sessions'::regclass ORDER BY 1", "list partitions");
 	if(!res_ok(r)) {
 		enum rc rc = werr(s, "list partitions", r);
 		PQclear(r);
@@ -264,7 +355,7 @@ enum rc pg_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n
 		snprintf(sql, sizeof(sql),
 		         "SELECT count(*) FILTER (WHERE end_time IS NULL OR end_time >= %" PRId64 "), count(*) FROM \"%s\"",
 		         cutoff_us, name);
-		PGresult *c = PQexec(s->wconn->db, sql);
+		PGresult *c = texec(s, sql, "count partition");
 		if(!res_ok(c) || PQntuples(c) != 1) {
 			rc = werr(s, "count partition", c);
 			PQclear(c);
@@ -274,20 +365,15 @@ enum rc pg_tx_sessions_drop_ended(struct store *s, int64_t cutoff_us, int64_t *n
 		PQclear(c);
 		if(keep)
 			continue;   /* some of it stays: retention deletes the rest in batches */
-		snprintf(sql, sizeof(sql),
-		         "DELETE FROM logs WHERE owner IN (SELECT t.id FROM task_sessions t JOIN \"%s\" p ON t.session_id = p.id);"
-		         "DELETE FROM logs WHERE owner IN (SELECT id FROM \"%s\");"
-		         "DELETE FROM task_sessions WHERE session_id IN (SELECT id FROM \"%s\");"
-		         "UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
-		         " GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result;"
-		         "DROP TABLE \"%s\"",
-		         name, name, name, name, name);
-		c = PQexec(s->wconn->db, sql);
-		if(!res_ok(c))
-			rc = werr(s, "drop partition", c);
-		else
+		for(size_t k = 0; !rc && k < sizeof(drop_steps) / sizeof(drop_steps[0]); k++) {
+			snprintf(sql, sizeof(sql), drop_steps[k], name);
+			c = texec(s, sql, "drop partition");
+			if(!res_ok(c))
+				rc = werr(s, "drop partition", c);
+			PQclear(c);
+		}
+		if(!rc)
 			*n += all;
-		PQclear(c);
 	}
 	PQclear(r);
 	s->nparts = 0;   /* forget what was dropped */
@@ -301,7 +387,8 @@ enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r)
 		return rc;
 	struct pg_params p;
 	pg_bind_sess(&p, r);
-	return wdo_some(s, PW_SESS_INS, &p, "insert session", RC_CONFLICT);
+	pg_pre_forget(s, &r->id);
+	return wdo_sure(s, PW_SESS_INS, &p, "insert session", RC_CONFLICT);
 }
 
 /* The whole row: PostgreSQL writes a new row version either way, and leaves the
@@ -315,7 +402,9 @@ enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const 
 	}
 	struct pg_params p;
 	pg_bind_sess(&p, r);
-	return wdo(s, PW_SESS_UPD, &p, "update session", NULL);
+	pgp_int(&p, old->creation_us);
+	pg_pre_forget(s, &r->id);
+	return wdo_sure(s, PW_SESS_UPD, &p, "update session", RC_NOTFOUND);
 }
 
 enum rc pg_tx_session_delete(struct store *s, const struct uuid *id)
@@ -323,6 +412,7 @@ enum rc pg_tx_session_delete(struct store *s, const struct uuid *id)
 	static const enum pg_wstmt steps[] = {PW_TASK_LOGS_DEL, PW_LOGS_DEL, PW_TASKS_DEL, PW_SESS_DEL};
 	struct pg_params p = {0};
 	pgp_uuid(&p, id);
+	pg_pre_forget(s, id);
 	enum rc rc = RC_OK;
 	for(size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && !rc; k++)
 		rc = wdo(s, steps[k], &p, "delete session", NULL);
@@ -334,7 +424,7 @@ enum rc pg_tx_sessions_ended(struct store *s, int64_t cutoff_us, int max, struct
 	struct pg_params p = {0};
 	pgp_int(&p, cutoff_us);
 	pgp_int(&p, max);
-	PGresult *r = wexec(s, PW_SESS_ENDED, &p);
+	PGresult *r = wexec(s, PW_SESS_ENDED, &p, "list ended sessions");
 	*n = 0;
 	enum rc rc = res_ok(r) ? RC_OK : werr(s, "list ended sessions", r);
 	for(int i = 0; !rc && i < PQntuples(r) && *n < max; i++)
@@ -347,7 +437,7 @@ enum rc pg_tx_task_insert(struct store *s, const struct task_rec *t)
 {
 	struct pg_params p;
 	pg_bind_task(&p, t);
-	return wdo_some(s, PW_TASK_INS, &p, "insert task session", RC_CONFLICT);
+	return wdo_sure(s, PW_TASK_INS, &p, "insert task session", RC_CONFLICT);
 }
 
 enum rc pg_tx_task_update(struct store *s, const struct task_rec *t)
@@ -361,7 +451,7 @@ enum rc pg_tx_log_last(struct store *s, const struct uuid *owner, int64_t *id)
 {
 	struct pg_params p = {0};
 	pgp_uuid(&p, owner);
-	PGresult *r = wexec(s, PW_LOG_LAST, &p);
+	PGresult *r = wexec(s, PW_LOG_LAST, &p, "log id");
 	enum rc rc = res_ok(r) && PQntuples(r) == 1 ? RC_OK : werr(s, "log id", r);
 	*id = rc ? 0 : pg_int(r, 0, 0);
 	PQclear(r);
@@ -378,7 +468,7 @@ enum rc pg_tx_log_insert(struct store *s, const struct log_rec *l)
 	pgp_text(&p, l->description);
 	pgp_int(&p, l->start_us);
 	pgp_int(&p, l->update_us);
-	return wdo_some(s, PW_LOG_INS, &p, "insert log", RC_CONFLICT);
+	return wdo_sure(s, PW_LOG_INS, &p, "insert log", RC_CONFLICT);
 }
 
 enum rc pg_tx_log_update(struct store *s, const struct log_rec *l)
@@ -400,7 +490,7 @@ enum rc pg_tx_user_put(struct store *s, struct user_rec *u)
 		/* a rename onto a taken name is a conflict, found before it could abort the transaction */
 		pgp_text(&p, u->name);
 		pgp_int(&p, u->uid);
-		PGresult *r = wexec(s, PW_USER_NAME_TAKEN, &p);
+		PGresult *r = wexec(s, PW_USER_NAME_TAKEN, &p, "store user");
 		enum rc rc = !res_ok(r) ? werr(s, "store user", r) : PQntuples(r) ? RC_CONFLICT : RC_OK;
 		PQclear(r);
 		if(rc)
@@ -415,7 +505,7 @@ enum rc pg_tx_user_put(struct store *s, struct user_rec *u)
 	pgp_int(&p, u->created_us);
 	if(u->uid)
 		return wdo_some(s, PW_USER_UPD, &p, "store user", RC_NOTFOUND);
-	PGresult *r = wexec(s, PW_USER_INS, &p);
+	PGresult *r = wexec(s, PW_USER_INS, &p, "store user");
 	enum rc rc = !res_ok(r) ? werr(s, "store user", r) : PQntuples(r) ? RC_OK : RC_CONFLICT;
 	if(!rc)
 		u->uid = pg_int(r, 0, 0);
@@ -494,7 +584,7 @@ enum rc pg_tx_logon_of_user(struct store *s, int64_t uid, int max, char (*sids)[
 	struct pg_params p = {0};
 	pgp_int(&p, uid);
 	pgp_int(&p, max);
-	PGresult *r = wexec(s, PW_LOGON_OF_USER, &p);
+	PGresult *r = wexec(s, PW_LOGON_OF_USER, &p, "list logons");
 	*n = 0;
 	enum rc rc = res_ok(r) ? RC_OK : werr(s, "list logons", r);
 	for(int i = 0; !rc && i < PQntuples(r) && *n < max; i++)
@@ -511,7 +601,7 @@ enum rc pg_tx_emtask_put(struct store *s, struct emtask_rec *e)
 	pgp_int(&p, e->success);
 	pgp_text(&p, e->message);
 	pgp_int(&p, e->created_us);
-	PGresult *r = wexec(s, PW_EMTASK_INS, &p);
+	PGresult *r = wexec(s, PW_EMTASK_INS, &p, "store task");
 	enum rc rc = res_ok(r) && PQntuples(r) == 1 ? RC_OK : werr(s, "store task", r);
 	if(!rc)
 		e->id = pg_int(r, 0, 0);
@@ -557,7 +647,7 @@ enum rc pg_tx_estate_load(struct store *s, int kind, const struct uuid *id, stru
 	struct pg_params p = {0};
 	pgp_uuid(&p, id);
 	pgp_int(&p, kind);
-	PGresult *r = wexec(s, PW_ESTATE_GET, &p);
+	PGresult *r = wexec(s, PW_ESTATE_GET, &p, "load estate object");
 	enum rc rc = !res_ok(r) ? werr(s, "load estate object", r) : PQntuples(r) ? RC_OK : RC_NOTFOUND;
 	if(!rc)
 		pg_read_estate(r, 0, a, out);

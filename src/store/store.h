@@ -8,7 +8,16 @@
  * commit), running each op's apply() inside the batch's transaction under a
  * savepoint of its own, and calls each op's done() only after the transaction
  * committed. apply() reads and writes rows through the tx_* operations of the
- * table, which a driver implements once per backend. */
+ * table, which a driver implements once per backend.
+ *
+ * A driver may also run a batch with its statements sent ahead (tx_begin_batch,
+ * PostgreSQL's pipeline mode): writes are not awaited one by one, and the rows the
+ * batch's ops name (store_op.key) are loaded at once. Should anything in such a
+ * batch go otherwise than the driver assumed (a write that failed or changed no row,
+ * an op that failed after it wrote), the driver rolls it all back and the writer runs
+ * the batch again the ordinary way, each op under its savepoint, so the outcome of
+ * every op is the same either way. apply() may therefore run twice: it must derive
+ * everything from its inputs and the rows it loads, as it does. */
 #ifndef SESSIOND_STORE_STORE_H
 #define SESSIOND_STORE_STORE_H
 #include <stddef.h>
@@ -45,6 +54,9 @@ struct store_op {
 	enum rc (*apply)(struct store_op *op, struct store_tx *tx);
 	/** Called once, on the writer thread, after commit (or failure: op->rc). */
 	void (*done)(struct store_op *op);
+	/** The session apply() loads first, when the verb knows it (nil: none); a driver
+	 *  that sends statements ahead loads those of a whole batch in one statement. */
+	struct uuid key;
 	enum rc rc;
 	char err[256];
 	struct store_op *next;      /* the writer's queue link */
@@ -112,6 +124,12 @@ struct store_ops {
 	/* ---- the write transaction: the writer thread only, between tx_begin and
 	 *      tx_commit/tx_rollback; every call may fail with RC_BACKEND (tx_error says why) ---- */
 	enum rc (*tx_begin)(struct store *s);
+	/** Optional (NULL: none): begins a transaction whose statements are sent ahead
+	 *  without awaiting each answer, and loads the sessions keys names (n of them;
+	 *  repeats and unknown ids allowed) for tx_session_load. Ops run under tx_savepoint
+	 *  as usual. When something went otherwise than assumed, tx_commit rolls back and
+	 *  answers RC_BUSY: the caller runs the batch again from tx_begin. */
+	enum rc (*tx_begin_batch)(struct store *s, const struct uuid *keys, int n);
 	/** Commits; the usns given since tx_begin become visible (usn_current). */
 	enum rc (*tx_commit)(struct store *s);
 	void (*tx_rollback)(struct store *s);

@@ -1,7 +1,10 @@
 /* writer: group commit over any backend. One thread takes every op queued since
  * its last round, runs them in one transaction (each under a savepoint of its own,
  * so a refused op undoes only itself), commits once, and only then calls each op's
- * done(). Throughput comes from sharing one durable commit among many writers. */
+ * done(). Throughput comes from sharing one durable commit among many writers.
+ * A driver that can send a batch's statements ahead (tx_begin_batch) gets the batch
+ * that way first; should it answer RC_BUSY at commit, the batch runs again the
+ * ordinary way (store.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +37,41 @@ static enum rc fail(struct store_op *op, enum rc rc, const char *what, const cha
 	return rc;
 }
 
-/* Runs one batch: BEGIN, each op under a savepoint, COMMIT. */
-static void run_batch(struct store_writer *w, struct store_op *batch, struct arena *a)
+/* The sessions the ops of a batch load first, for a driver that loads them at once. */
+static int batch_keys(struct store_op *batch, struct arena *a, struct uuid **keys)
+{
+	int n = 0;
+	for(struct store_op *op = batch; op; op = op->next)
+		n += !uuid_is_nil(&op->key);
+	*keys = arena_alloc(a, (size_t)(n ? n : 1) * sizeof(**keys));
+	n = 0;
+	for(struct store_op *op = batch; op; op = op->next)
+		if(!uuid_is_nil(&op->key))
+			(*keys)[n++] = op->key;
+	return n;
+}
+
+/* Runs one batch: BEGIN, each op under a savepoint, COMMIT. With ahead, the driver
+ * sends the statements ahead (tx_begin_batch); RC_BUSY then means it rolled back
+ * because something went otherwise than it assumed, and nothing was decided yet. */
+static enum rc run_once(struct store_writer *w, struct store_op *batch, struct arena *a, int ahead)
 {
 	const struct store_ops *ops = w->ops;
 	struct store_tx tx = {.ops = ops, .s = w->s, .a = a};
 	int64_t before = ops->usn_current(w->s);
-	if(ops->tx_begin(w->s)) {
+	enum rc brc;
+	if(ahead) {
+		struct uuid *keys;
+		int n = batch_keys(batch, a, &keys);
+		brc = ops->tx_begin_batch(w->s, keys, n);
+	} else {
+		brc = ops->tx_begin(w->s);
+	}
+	if(brc) {
 		const char *why = ops->tx_error(w->s);
 		for(struct store_op *op = batch; op; op = op->next)
 			fail(op, RC_BACKEND, "begin", why);
-		return;
+		return brc;
 	}
 	for(struct store_op *op = batch; op; op = op->next) {
 		op->rc = RC_OK;
@@ -64,6 +91,8 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 	void (*timer)(int64_t) = __atomic_load_n(&commit_timer, __ATOMIC_ACQUIRE);
 	if(timer)
 		timer(time_now_us() - t0);
+	if(crc == RC_BUSY && ahead)
+		return crc;   /* rolled back already: the batch runs again */
 	if(crc) {
 		char why[200];   /* copied: the rollback overwrites the backend's message */
 		snprintf(why, sizeof(why), "%s", ops->tx_error(w->s));
@@ -71,11 +100,19 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 		for(struct store_op *op = batch; op; op = op->next)
 			if(!op->rc)
 				fail(op, RC_BACKEND, "commit", why);
-		return;
+		return crc;
 	}
 	int64_t after = ops->usn_current(w->s);
 	if(w->on_commit && after != before)
 		w->on_commit(after);
+	return RC_OK;
+}
+
+static void run_batch(struct store_writer *w, struct store_op *batch, struct arena *a)
+{
+	if(w->ops->tx_begin_batch && run_once(w, batch, a, 1) != RC_BUSY)
+		return;
+	run_once(w, batch, a, 0);
 }
 
 static void *writer_main(void *arg)

@@ -61,20 +61,22 @@ static enum rc open_core(char *err, size_t errlen)
 	return rc;
 }
 
-/* Every operation of a table is filled in (a new one left out of the wrapper would crash). */
+/* Every operation of a table is filled in (a new one left out of the wrapper would crash),
+ * but for the optional ones, which store.h says may be NULL. */
 static void test_wraps_every_op(void **state)
 {
 	const struct store_ops *const tables[] = {&store_sqlite, &store_faulty};
 	typedef void (*fn)(void);
 	size_t first = offsetof(struct store_ops, open);
 	size_t n = (sizeof(struct store_ops) - first) / sizeof(fn);
+	size_t optional = (offsetof(struct store_ops, tx_begin_batch) - first) / sizeof(fn);
 	assert_true(n > 40);
 	for(size_t t = 0; t < 2; t++) {
 		fn slots[64];
 		assert_true(n <= 64);
 		memcpy(slots, (const char *)tables[t] + first, n * sizeof(fn));
 		for(size_t i = 0; i < n; i++)
-			if(!slots[i])
+			if(!slots[i] && i != optional)
 				fail_msg("%s: operation %zu is not set", tables[t]->name, i);
 	}
 }

@@ -5,7 +5,10 @@
  *   (no usn is visible before a smaller one, none repeats, none is skipped);
  * - watch: a commit on one store reaches the other's watch callback;
  * - migrations: a fresh database reaches the last schema version, a reopen changes
- *   nothing, a database newer than this build is refused. */
+ *   nothing, a database newer than this build is refused;
+ * - pipelined batches: a batch's writes sent ahead commit as the ordinary way would, and
+ *   one bad write (refused by the server, or an op that fails after it wrote, or a taken
+ *   id) refuses only itself: the batch runs again the ordinary way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +17,13 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "store/pg.h"
 #include "store/store.h"
 #include "util/timefmt.h"
 
@@ -354,6 +359,212 @@ static void test_migration_6_counts_the_estate(void **state)
 }
 
 /* Every operation of the table is filled: an op added to store.h must be written here too. */
+/* ---------- pipelined batches ---------- */
+
+/* An op of the tests below: fn does its work in the transaction. */
+struct pop {
+	struct store_op op;
+	enum rc (*fn)(struct pop *x, struct store_tx *tx);
+	struct uuid id;
+	const char *name;           /* a new name (bump), NULL: kept */
+	int add;                    /* added to the progress (bump) */
+	int64_t usn;                /* the usn it gave */
+	sem_t *entered, *release;   /* gate */
+	sem_t done;
+};
+
+static enum rc pop_apply(struct store_op *op, struct store_tx *tx)
+{
+	struct pop *x = (struct pop *)op;
+	return x->fn(x, tx);
+}
+
+static void pop_done(struct store_op *op)
+{
+	sem_post(&((struct pop *)op)->done);
+}
+
+static struct uuid pid(unsigned n)
+{
+	struct uuid u = {{0}};
+	memcpy(u.b, &n, sizeof(n));
+	u.b[15] = 7;
+	return u;
+}
+
+static struct sess_rec psess(const struct uuid *id)
+{
+	return (struct sess_rec){.id = *id, .name = "piped", .state = 1, .creation_us = 1700000000000000LL};
+}
+
+/* Holds the writer in its batch until released: what is submitted meanwhile is the next batch. */
+static enum rc f_gate(struct pop *x, struct store_tx *tx)
+{
+	sem_post(x->entered);
+	sem_wait(x->release);
+	return RC_OK;
+}
+
+static enum rc f_insert(struct pop *x, struct store_tx *tx)
+{
+	struct sess_rec r = psess(&x->id);
+	enum rc rc = tx->ops->tx_usn_next(tx->s, &r.usn);
+	if(!rc)
+		rc = tx->ops->tx_session_insert(tx->s, &r);
+	x->usn = rc ? 0 : r.usn;
+	return rc;
+}
+
+/* Loads the session, adds to its progress (renames it), stores it under a new usn. */
+static enum rc f_bump(struct pop *x, struct store_tx *tx)
+{
+	struct sess_rec r;
+	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
+	if(rc)
+		return rc;
+	struct sess_rec old = r;
+	r.progress += x->add;
+	if(x->name)
+		r.name = x->name;
+	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
+		rc = tx->ops->tx_session_update(tx->s, &old, &r);
+	x->usn = rc ? 0 : r.usn;
+	return rc;
+}
+
+/* Inserts a session, then fails: its insert must not stay. */
+static enum rc f_insert_then_fail(struct pop *x, struct store_tx *tx)
+{
+	enum rc rc = f_insert(x, tx);
+	return rc ? rc : RC_INVALID;
+}
+
+/* Runs ops as one batch of w (after a gate holding the writer) and waits for them all. */
+static void run_batch(struct store_writer *w, struct pop *ops, int n)
+{
+	sem_t entered, release;
+	sem_init(&entered, 0, 0);
+	sem_init(&release, 0, 0);
+	struct pop gate = {.fn = f_gate, .entered = &entered, .release = &release};
+	struct pop *all[17] = {&gate};
+	assert_true(n < 17);
+	for(int i = 0; i <= n; i++) {
+		struct pop *x = i ? &ops[i - 1] : &gate;
+		all[i] = x;
+		x->op.apply = pop_apply;
+		x->op.done = pop_done;
+		x->op.key = x->id;
+		sem_init(&x->done, 0, 0);
+		store_writer_submit(w, &x->op);
+		if(!i)
+			sem_wait(&entered);
+	}
+	sem_post(&release);
+	for(int i = 0; i <= n; i++) {
+		sem_wait(&all[i]->done);
+		sem_destroy(&all[i]->done);
+	}
+	assert_int_equal(gate.op.rc, RC_OK);
+	sem_destroy(&entered);
+	sem_destroy(&release);
+}
+
+static struct sess_rec get(struct store *s, struct arena *a, unsigned n, enum rc want)
+{
+	struct sess_rec r = {0};
+	struct uuid id = pid(n);
+	assert_int_equal(store_pg.session_get(s, &id, a, &r), want);
+	return r;
+}
+
+static void test_pipelined_batch(void **state)
+{
+	struct store *s = open_store();
+	struct store_writer *w;
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct arena a;
+	arena_init(&a);
+
+	/* sessions 1..3, then a batch of updates with nothing wrong: it commits as sent */
+	struct pop seed[3] = {{.fn = f_insert, .id = pid(1)}, {.fn = f_insert, .id = pid(2)}, {.fn = f_insert, .id = pid(3)}};
+	run_batch(w, seed, 3);
+	for(int i = 0; i < 3; i++)
+		assert_int_equal(seed[i].op.rc, RC_OK);
+	struct pop clean[4] = {
+		{.fn = f_bump, .id = pid(1), .add = 10},
+		{.fn = f_bump, .id = pid(1), .add = 5},   /* the same session again: sees the first */
+		{.fn = f_bump, .id = pid(404), .add = 1}, /* none such: refused before it wrote */
+		{.fn = f_bump, .id = pid(3), .add = 20},
+	};
+	int64_t redos = s->redos;
+	run_batch(w, clean, 4);
+	assert_int_equal(clean[0].op.rc, RC_OK);
+	assert_int_equal(clean[1].op.rc, RC_OK);
+	assert_int_equal(clean[2].op.rc, RC_NOTFOUND);
+	assert_int_equal(clean[3].op.rc, RC_OK);
+	assert_int_equal(s->redos, redos);   /* nothing made it run again */
+	assert_int_equal(get(s, &a, 1, RC_OK).progress, 15);
+	assert_int_equal(get(s, &a, 3, RC_OK).progress, 20);
+	assert_int_equal(clean[1].usn, clean[0].usn + 1);
+	assert_int_equal(clean[3].usn, clean[1].usn + 1);   /* the refused op gave its usn back */
+	assert_int_equal(store_pg.usn_current(s), clean[3].usn);
+	assert_int_equal(one("SELECT value FROM meta WHERE key='usn'"), clean[3].usn);
+
+	/* Each kind of trouble in its own batch: it makes the batch run again the ordinary
+	 * way, it refuses only its own op, and the others commit with usns in a row. */
+	/* a write the server refuses (not UTF-8) */
+	struct pop refused[3] = {
+		{.fn = f_bump, .id = pid(1), .add = 1},
+		{.fn = f_bump, .id = pid(2), .add = 1, .name = "bad \xff name"},
+		{.fn = f_bump, .id = pid(3), .add = 1},
+	};
+	run_batch(w, refused, 3);
+	assert_int_equal(s->redos, redos + 1);
+	assert_int_equal(refused[0].op.rc, RC_OK);
+	assert_int_equal(refused[1].op.rc, RC_BACKEND);
+	assert_non_null(strstr(refused[1].op.err, "UTF8"));
+	assert_int_equal(refused[2].op.rc, RC_OK);
+	assert_int_equal(refused[0].usn, clean[3].usn + 1);
+	assert_int_equal(refused[2].usn, refused[0].usn + 1);
+	struct sess_rec two = get(s, &a, 2, RC_OK);
+	assert_string_equal(two.name, "piped");
+	assert_int_equal(two.progress, 0);
+
+	/* an op that fails after it wrote */
+	struct pop undone[2] = {{.fn = f_insert_then_fail, .id = pid(8)}, {.fn = f_bump, .id = pid(1), .add = 1}};
+	run_batch(w, undone, 2);
+	assert_int_equal(s->redos, redos + 2);
+	assert_int_equal(undone[0].op.rc, RC_INVALID);
+	assert_int_equal(undone[1].op.rc, RC_OK);
+	assert_int_equal(undone[1].usn, refused[2].usn + 1);
+	get(s, &a, 8, RC_NOTFOUND);
+
+	/* an insert of a taken id */
+	struct pop taken[3] = {
+		{.fn = f_insert, .id = pid(3)},
+		{.fn = f_insert, .id = pid(9)},
+		{.fn = f_bump, .id = pid(3), .add = 1},
+	};
+	run_batch(w, taken, 3);
+	assert_int_equal(s->redos, redos + 3);
+	assert_int_equal(taken[0].op.rc, RC_CONFLICT);
+	assert_int_equal(taken[1].op.rc, RC_OK);
+	assert_int_equal(taken[2].op.rc, RC_OK);
+	assert_int_equal(taken[1].usn, undone[1].usn + 1);
+	assert_int_equal(taken[2].usn, taken[1].usn + 1);
+
+	assert_int_equal(get(s, &a, 1, RC_OK).progress, 17);
+	assert_int_equal(get(s, &a, 3, RC_OK).progress, 22);
+	get(s, &a, 9, RC_OK);
+	assert_int_equal(one("SELECT value FROM meta WHERE key='usn'"), taken[2].usn);
+	assert_int_equal(store_pg.usn_current(s), taken[2].usn);
+	assert_int_equal(one("SELECT count(*) FROM sessions"), 4);
+
+	store_writer_stop(w);
+	arena_free(&a);
+	store_pg.close(s);
+}
+
 static void test_every_op_set(void **state)
 {
 	typedef void (*fn)(void);
@@ -382,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_watch_hears_the_other_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_batch, setup, teardown),
 	};
 	return failed + cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
 }

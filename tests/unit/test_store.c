@@ -345,7 +345,8 @@ static void c_session_update(const struct store_ops *ops)
 	struct edit ned = {.name = "never", .progress = 1, .type = 5, .creation_us = T0};
 	struct fx_edit no = {.id = r.id, .edit = edit_sess, .ctx = &ned, .refuse = RC_PRECONDITION};
 	assert_int_equal(fx_edit_run(&no), RC_PRECONDITION);
-	assert_int_equal(no.calls, 1);
+	/* a driver that sent the batch ahead runs it again the ordinary way (store.h) */
+	assert_int_equal(no.calls, ops->tx_begin_batch ? 2 : 1);
 	assert_string_equal(no.x.op.err, "refused by test");
 	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
 	assert_sess_eq(&got, &want);
