@@ -283,22 +283,30 @@ static void view_unref(struct view *v)
 	}
 }
 
+static void view_copy(struct arena *a, struct job_view *d, const struct job_view *j);
+
+/* Built in an arena of its own, then copied (without what no reader shows) into the view's,
+ * so the view keeps kilobytes per job at most, not every newest session's info blocks. */
 static enum rc view_build(int64_t usn, struct view **out)
 {
-	struct view *v = xcalloc(1, sizeof(*v));
-	arena_init(&v->a);
+	struct arena tmp;
+	arena_init(&tmp);
 	struct gather g;
-	enum rc rc = gather(&v->a, &g);
+	enum rc rc = gather(&tmp, &g);
 	if(rc) {
-		arena_free(&v->a);
-		free(v);
+		arena_free(&tmp);
 		return rc;
 	}
 	if(g.n)
 		qsort(g.v, g.n, sizeof(*g.v), by_name);
 	for(size_t i = 0; i < g.n; i++)
 		finish(&g, &g.v[i]);
-	v->v = g.v;
+	struct view *v = xcalloc(1, sizeof(*v));
+	arena_init(&v->a);
+	v->v = arena_alloc(&v->a, (g.n + 1) * sizeof(*v->v));
+	for(size_t i = 0; i < g.n; i++)
+		view_copy(&v->a, &v->v[i], &g.v[i]);
+	arena_free(&tmp);
 	v->n = g.n;
 	v->usn = usn;
 	v->built_us = time_now_us();
@@ -337,7 +345,8 @@ static enum rc view_get(struct view **out)
 	return RC_OK;
 }
 
-/* j as the caller's own: its strings in a. */
+/* j as the caller's own: its strings in a. The newest session's message and extra (info
+ * blocks) are left out: no job view shows them. */
 static void view_copy(struct arena *a, struct job_view *d, const struct job_view *j)
 {
 	*d = *j;
@@ -351,9 +360,9 @@ static void view_copy(struct arena *a, struct job_view *d, const struct job_view
 	s->resource_ref = arena_strdup(a, s->resource_ref);
 	s->platform_name = arena_strdup(a, s->platform_name);
 	s->initiated_by = arena_strdup(a, s->initiated_by);
-	s->message = arena_strdup(a, s->message);
 	s->backup_server = arena_strdup(a, s->backup_server);
-	s->extra = arena_strdup(a, s->extra);
+	s->message = NULL;
+	s->extra = NULL;
 }
 
 enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx)

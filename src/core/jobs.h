@@ -25,7 +25,7 @@ struct job_view {
 	int objects;                /* declared objects, else the last session's task sessions, else 0 */
 	int disabled;               /* declared */
 	int has_last;               /* it ran: last is its newest session */
-	struct sess_rec last;
+	struct sess_rec last;       /* its message and extra are not kept (NULL) */
 	int64_t last_success_us;    /* end of the newest successful session, 0 if none (in the last 1000) */
 	int64_t next_run_us;        /* the next expected run from the schedule (not yet past due), 0 when
 	                               there is none (no schedule, disabled, not declared) */

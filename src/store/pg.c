@@ -472,7 +472,7 @@ static enum rc pg_log_list(struct store *s, const struct uuid *owner, int status
 static enum rc pg_job_latest(struct store *s, struct arena *a, store_sess_cb cb, void *ctx)
 {
 	static const char sql[] =
-		"SELECT " SESS_COLS " FROM (SELECT DISTINCT ON (job_id) * FROM sessions WHERE job_id IS NOT NULL "
+		"SELECT " SESS_COLS_LEAN " FROM (SELECT DISTINCT ON (job_id) * FROM sessions WHERE job_id IS NOT NULL "
 		"ORDER BY job_id, creation DESC, id DESC) j ORDER BY lower(coalesce(job_name, name)), job_id";
 	return each_row(s, sql, NULL, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx, NULL);
 }

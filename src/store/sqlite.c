@@ -687,7 +687,7 @@ static enum rc sq_log_list(struct store *s, const struct uuid *owner, int status
 static enum rc sq_job_latest(struct store *s, struct arena *a, store_sess_cb cb, void *ctx)
 {
 	static const char sql[] =
-		"SELECT " SESS_COLS " FROM sessions WHERE id IN "
+		"SELECT " SESS_COLS_LEAN " FROM sessions WHERE id IN "
 		"(SELECT (SELECT id FROM sessions s WHERE s.job_id = j.job_id ORDER BY creation DESC, id DESC LIMIT 1) "
 		" FROM (SELECT DISTINCT job_id FROM sessions WHERE job_id IS NOT NULL) j) "
 		"ORDER BY coalesce(job_name, name) COLLATE NOCASE, job_id";

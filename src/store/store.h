@@ -83,7 +83,8 @@ struct store_ops {
 	enum rc (*task_get)(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out);
 	enum rc (*task_list)(struct store *s, const struct query *q, struct arena *a,
 	                     store_task_cb cb, void *ctx, int64_t *total);
-	/** The newest session of every job (sessions sharing a job id), by job name. */
+	/** The newest session of every job (sessions sharing a job id), by job name; their
+	 *  message and extra are not read (NULL). */
 	enum rc (*job_latest)(struct store *s, struct arena *a, store_sess_cb cb, void *ctx);
 	/** Logs of one owner, newest first; status < 0 means any. */
 	enum rc (*log_list)(struct store *s, const struct uuid *owner, int status, struct arena *a,

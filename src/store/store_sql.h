@@ -5,6 +5,11 @@
 #define SESS_COLS "id,usn,name,type,state,result,progress,is_canceled,is_retry,stop_requested," \
 	"creation,end_time,job_id,parent_id,resource_id,job_name,resource_ref,platform,initiated_by," \
 	"message,backup_server,extra,lease,heartbeat"
+/* SESS_COLS without a session's message and extra (read as NULL): for the newest session of
+ * every job, which the job views show without them (they can be kilobytes per session). */
+#define SESS_COLS_LEAN "id,usn,name,type,state,result,progress,is_canceled,is_retry,stop_requested," \
+	"creation,end_time,job_id,parent_id,resource_id,job_name,resource_ref,platform,initiated_by," \
+	"NULL,backup_server,NULL,lease,heartbeat"
 #define SESS_PARAMS "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24"
 
 #define TASK_COLS "id,usn,session_id,name,type,session_type,state,result,progress,is_canceled," \
