@@ -128,8 +128,8 @@ struct store_ops {
 	/** Optional (NULL: none): begins a transaction whose statements are sent ahead
 	 *  without awaiting each answer, and loads the sessions keys names (n of them;
 	 *  repeats and unknown ids allowed) for tx_session_load. Ops run under tx_savepoint
-	 *  as usual. When something went otherwise than assumed, tx_commit rolls back and
-	 *  answers RC_BUSY: the caller runs the batch again from tx_begin. */
+	 *  as usual. When something went otherwise than assumed, tx_begin_batch or tx_commit
+	 *  rolls back and answers RC_BUSY: the caller runs the batch again from tx_begin. */
 	enum rc (*tx_begin_batch)(struct store *s, const struct uuid *keys, int n);
 	/** Commits; the usns given since tx_begin become visible (usn_current). */
 	enum rc (*tx_commit)(struct store *s);

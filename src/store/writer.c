@@ -3,8 +3,8 @@
  * so a refused op undoes only itself), commits once, and only then calls each op's
  * done(). Throughput comes from sharing one durable commit among many writers.
  * A driver that can send a batch's statements ahead (tx_begin_batch) gets the batch
- * that way first; should it answer RC_BUSY at commit, the batch runs again the
- * ordinary way (store.h). */
+ * that way first; should it answer RC_BUSY (at its begin or commit), the batch runs
+ * again the ordinary way (store.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
