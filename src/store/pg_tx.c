@@ -329,8 +329,8 @@ static const char *const drop_steps[] = {
 	"DELETE FROM logs WHERE owner IN (SELECT t.id FROM task_sessions t JOIN \"%s\" p ON t.session_id = p.id)",
 	"DELETE FROM logs WHERE owner IN (SELECT id FROM \"%s\")",
 	"DELETE FROM task_sessions WHERE session_id IN (SELECT id FROM \"%s\")",
-	"UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
-	" GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result",
+	("UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
+	 " GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result"),
 	"DROP TABLE \"%s\"",
 };
 

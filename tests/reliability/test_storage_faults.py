@@ -43,8 +43,9 @@ def create(base, h, name):
 
 
 def fill(path):
-    """Fills the file system with one file, leaving nothing free."""
-    with open(path, "wb") as f:
+    """Fills the file system with one file, leaving nothing free (unbuffered: a buffered file
+    would fail again when it is closed, on the bytes it could not write)."""
+    with open(path, "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
