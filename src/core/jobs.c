@@ -354,15 +354,8 @@ static void view_copy(struct arena *a, struct job_view *d, const struct job_view
 	d->description = arena_strdup(a, j->description);
 	d->schedule = arena_strdup(a, j->schedule);
 	d->repository = arena_strdup(a, j->repository);
-	struct sess_rec *s = &d->last;
-	s->name = arena_strdup(a, s->name);
-	s->job_name = arena_strdup(a, s->job_name);
-	s->resource_ref = arena_strdup(a, s->resource_ref);
-	s->platform_name = arena_strdup(a, s->platform_name);
-	s->initiated_by = arena_strdup(a, s->initiated_by);
-	s->backup_server = arena_strdup(a, s->backup_server);
-	s->message = NULL;
-	s->extra = NULL;
+	d->last.message = d->last.extra = NULL;
+	sess_rec_own(&d->last, a);
 }
 
 enum rc core_jobs(struct arena *a, int (*cb)(void *ctx, const struct job_view *j), void *ctx)

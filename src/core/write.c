@@ -48,15 +48,7 @@ static const char *dup(struct core_write *w, const char *s)
 static void out_sess(struct core_write *w, const struct sess_rec *r)
 {
 	w->sess = *r;
-	struct sess_rec *o = &w->sess;
-	o->name = dup(w, r->name);
-	o->job_name = dup(w, r->job_name);
-	o->resource_ref = dup(w, r->resource_ref);
-	o->platform_name = dup(w, r->platform_name);
-	o->initiated_by = dup(w, r->initiated_by);
-	o->message = dup(w, r->message);
-	o->backup_server = dup(w, r->backup_server);
-	o->extra = dup(w, r->extra);
+	sess_rec_own(&w->sess, w->arena);
 }
 
 static void out_task(struct core_write *w, const struct task_rec *t)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/mem.h"
 #include "util/uuid.h"
 
 /* A session (one run of a job). */
@@ -126,5 +127,15 @@ struct estate_rec {
 	int64_t updated_us;
 	int64_t usn;
 };
+
+/** Makes s's strings its own copies in a (with a NULL arena: absent), so s outlives the
+ *  memory it was read into. */
+static inline void sess_rec_own(struct sess_rec *s, struct arena *a)
+{
+	const char **str[] = {&s->name, &s->job_name, &s->resource_ref, &s->platform_name, &s->initiated_by,
+	                      &s->message, &s->backup_server, &s->extra};
+	for(size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		*str[i] = a ? arena_strdup(a, *str[i]) : NULL;
+}
 
 #endif
