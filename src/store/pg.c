@@ -341,6 +341,8 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 		r = NULL;
 		buf_reset(&text);
 	}
+	if(total && sqlgen_page_empty(q, *total))
+		goto out;   /* nothing to read: a filter that matches little would scan for it */
 	sqlgen_page(&g, q, total ? *total : -1, &text);
 	bind_gen(&p, &g);
 	if(g.paged) {

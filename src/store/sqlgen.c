@@ -100,7 +100,7 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 		buf_printf(w, "%s IS %s", col, e->op == Q_NULL ? "NULL" : "NOT NULL");
 		break;
 	case Q_MATCH:
-		buf_printf(w, "%s %s ", col, g->d->like);
+		buf_printf(w, "%s%s %s ", g->text_unindexed ? "+" : "", col, g->d->like);
 		p.kind = QV_TEXT;
 		p.s = like_pattern(a, e->s ? e->s : "");
 		add_param(g, &p);
@@ -127,11 +127,21 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 			buf_addstr(w, "::text)");
 			break;
 		}
-		buf_printf(w, "%s %s ", col, opsym[e->op]);
+		buf_printf(w, "%s%s %s ", g->text_unindexed && e->kind == QV_TEXT ? "+" : "", col, opsym[e->op]);
 		add_param(g, &p);
 		if(e->kind == QV_TEXT)
 			buf_addstr(w, g->d->text_eq);
 	}
+}
+
+static void compile_where(struct sqlgen *g, struct arena *a)
+{
+	if(g->pred) {
+		buf_addstr(&g->where, " WHERE ");
+		compile(g, g->pred, a);
+	}
+	if(g->where.failed)
+		g->bad = 1;
 }
 
 void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct sqlgen_table *t,
@@ -142,12 +152,31 @@ void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct 
 	g->t = t;
 	g->pred = q->where;
 	buf_init(&g->where, 1 << 20);
-	if(q->where) {
-		buf_addstr(&g->where, " WHERE ");
-		compile(g, q->where, a);
-	}
-	if(g->where.failed)
-		g->bad = 1;
+	compile_where(g, a);
+}
+
+static int has_text(const struct qexpr *e)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return has_text(e->a) || has_text(e->b);
+	if(e->op == Q_NOT)
+		return has_text(e->a);
+	return e->op == Q_MATCH || (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_TEXT);
+}
+
+int sqlgen_text_tested(const struct sqlgen *g)
+{
+	return has_text(g->pred);
+}
+
+void sqlgen_text_unindexed(struct sqlgen *g, struct arena *a)
+{
+	buf_reset(&g->where);
+	g->np = 0;
+	g->text_unindexed = 1;
+	compile_where(g, a);
 }
 
 void sqlgen_free(struct sqlgen *g)
@@ -171,12 +200,29 @@ static int counts_only(const struct qexpr *e)
 	       (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_INT);
 }
 
+/* Whether a predicate tests only fields the groups table holds. Any test on them is
+ * true or false for a whole group, so the sum over the matching groups is exact. */
+static int groups_only(const struct sqlgen_table *t, const struct qexpr *e)
+{
+	if(!e)
+		return 1;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return groups_only(t, e->a) && groups_only(t, e->b);
+	if(e->op == Q_NOT)
+		return groups_only(t, e->a);
+	return (unsigned)e->field < QF__COUNT && t->group[e->field] != NULL;
+}
+
 void sqlgen_count(struct sqlgen *g, struct buf *out)
 {
 	/* Totals under type/state/result filters come from the counts table: a full
-	 * count(*) over a million sessions costs half a second. */
+	 * count(*) over a million sessions costs half a second. Under name and job filters
+	 * (alone or with those) they come from the groups table, a few rows per distinct
+	 * name: the same predicate, read against the groups instead of the sessions. */
 	if(g->t->counts && counts_only(g->pred))
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->counts, buf_cstr(&g->where));
+	else if(g->t->groups && groups_only(g->t, g->pred))
+		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->groups, buf_cstr(&g->where));
 	else
 		buf_printf(out, "SELECT count(*) FROM %s%s", g->t->name, buf_cstr(&g->where));
 }
@@ -220,6 +266,11 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 		buf_addstr(out, " OFFSET ");
 		placeholder(g, out, g->np + 2);
 	}
+}
+
+int sqlgen_page_empty(const struct query *q, int64_t total)
+{
+	return total >= 0 && (q->limit == 0 || (q->skip > 0 ? q->skip : 0) >= total);
 }
 
 void sqlgen_update(const struct sqlgen_dialect *d, const char *table, const char *cols, uint32_t mask,

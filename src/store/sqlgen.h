@@ -25,6 +25,9 @@ struct sqlgen_table {
 	const char *const *field;   /* [QF__COUNT]: column of each field, NULL where none */
 	const char *const *order;   /* [QO__COUNT]: column of each order, NULL where none */
 	const char *counts;         /* a table of counts per (type, state, result), or NULL */
+	const char *groups;         /* a table of counts (column n) per distinct combination of the
+	                               fields group[] marks, under the same column names, or NULL */
+	const char *const *group;   /* [QF__COUNT]: non-NULL for each field the groups table holds */
 };
 
 struct sqlgen_param {
@@ -44,6 +47,7 @@ struct sqlgen {
 	struct sqlgen_param p[SQLGEN_MAX_PARAMS];
 	int np;                     /* params of the WHERE clause, numbered 1..np */
 	int bad;                    /* the query names a field the table lacks, or is too large */
+	int text_unindexed;         /* text tests written "+col …" (SQLite: no index serves them) */
 	/* the page, after sqlgen_page */
 	int paged;                  /* params np+1 (limit, -1 for none) and np+2 (offset) follow */
 	int64_t limit, offset;
@@ -55,11 +59,24 @@ struct sqlgen {
 void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct sqlgen_table *t,
                  const struct query *q, struct arena *a);
 void sqlgen_free(struct sqlgen *g);
-/** The statement counting every match into its one column. */
+/** Whether the predicate tests a text field (on SQLite, whose planner may pick a text
+ *  field's index for it). */
+int sqlgen_text_tested(const struct sqlgen *g);
+/** Compiles the predicate again with its text tests kept from index use (SQLite's unary
+ *  "+"), so that the page is read in the order's index. SQLite serves a name filter
+ *  that its index can (a prefix) from that index and sorts every match for the page:
+ *  right when few sessions match, a million-row sort when most do. */
+void sqlgen_text_unindexed(struct sqlgen *g, struct arena *a);
+/** The statement counting every match into its one column: a sum over the counts or
+ *  groups table when the predicate tests only fields that table holds (every session of a
+ *  group then matches alike), else a count of the rows. */
 void sqlgen_count(struct sqlgen *g, struct buf *out);
 /** The statement reading the page of q; total is the count (or -1 when unknown), which
  *  lets a page in the far half of a list be read from its near end. */
 void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct buf *out);
+/** Whether the page of q holds no row for a list of total matches (total >= 0), so that
+ *  it need not be read (a page of a filter that matches little would scan the table). */
+int sqlgen_page_empty(const struct query *q, int64_t total);
 /** "UPDATE table SET c=?i, … WHERE <first col>=?1" for the columns of cols whose bit
  *  is set in mask (bit i: the i-th column, parameter i+1). */
 void sqlgen_update(const struct sqlgen_dialect *d, const char *table, const char *cols, uint32_t mask,

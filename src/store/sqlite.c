@@ -474,6 +474,22 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 		sqlite3_reset(st);
 		buf_reset(&text);
 	}
+	if(total && sqlgen_page_empty(q, *total))
+		goto out;   /* nothing to read: a filter that matches little would scan for it */
+	if(total && t->groups && q->limit > 0 && sqlgen_text_tested(&g)) {
+		/* A text filter that matches much: reading the order's index until the page is
+		 * full steps over about (skip + limit) * all / total rows, fewer than the total
+		 * that the text index would give to be sorted. */
+		int64_t all = 0, want = (q->skip > 0 ? q->skip : 0) + q->limit;
+		buf_printf(&text, "SELECT coalesce(sum(n),0) FROM %s", t->groups);
+		if((st = list_stmt(c, buf_cstr(&text))) && sqlite3_step(st) == SQLITE_ROW)
+			all = sqlite3_column_int64(st, 0);
+		if(st)
+			sqlite3_reset(st);
+		buf_reset(&text);
+		if((double)*total * (double)*total >= (double)want * (double)all)
+			sqlgen_text_unindexed(&g, a);
+	}
 	sqlgen_page(&g, q, total ? *total : -1, &text);
 	if(!(st = list_stmt(c, buf_cstr(&text)))) {
 		rc = RC_BACKEND;
@@ -591,14 +607,14 @@ static enum rc sq_key_get(struct store *s, const char *id, struct arena *a, stru
 static enum rc sq_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
 {
-	return run_list(s, &store_sql_sessions, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, &store_sql_sessions_grouped, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 
 static enum rc sq_task_list(struct store *s, const struct query *q, struct arena *a, store_task_cb cb,
                             void *ctx, int64_t *total)
 {
-	return run_list(s, &store_sql_tasks, q, a, rd_task, sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, &store_sql_tasks_grouped, q, a, rd_task, sizeof(struct task_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 

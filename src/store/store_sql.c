@@ -124,6 +124,78 @@ const char *const store_sql_migrations[] = {
 	" INSERT INTO estate_counts VALUES(new.kind, old.deleted - new.deleted)"
 	"  ON CONFLICT(kind) DO UPDATE SET n = n + excluded.n;"
 	" END;",
+	/* 7: list totals under name and job filters without scanning. session_names holds how
+	 * many sessions have each (name, job_name, job_id, type, state, result), task_names how
+	 * many task sessions have each (name, type, session_type, state, result), kept exact by
+	 * triggers; a group whose count falls to 0 is deleted. Sessions repeat their job's name,
+	 * so there are few groups compared with sessions, and a total under any filter on those
+	 * columns (wildcards anywhere in a name too) is a sum over the groups that match. A task
+	 * session is rewritten by REPLACE, which deletes the old row without running delete
+	 * triggers, so the old row's group is taken off before the insert. sessions_end carries
+	 * id, type, state and result like the other filter indexes, so that a total under an
+	 * end-time range with those filters is counted in the index alone. */
+	"CREATE TABLE session_names(name TEXT NOT NULL, job_name TEXT, job_id BLOB, type INTEGER NOT NULL,"
+	" state INTEGER NOT NULL, result INTEGER NOT NULL, n INTEGER NOT NULL);"
+	"INSERT INTO session_names SELECT name, job_name, job_id, type, state, result, count(*) FROM sessions"
+	" WHERE 1 GROUP BY 1, 2, 3, 4, 5, 6;"
+	"CREATE INDEX session_names_key ON session_names(name, type, state, result, job_name, job_id);"
+	"CREATE TRIGGER session_names_ins AFTER INSERT ON sessions BEGIN"
+	" UPDATE session_names SET n = n + 1 WHERE name = new.name AND type = new.type AND state = new.state"
+	"  AND result = new.result AND job_name IS new.job_name AND job_id IS new.job_id;"
+	" INSERT INTO session_names SELECT new.name, new.job_name, new.job_id, new.type, new.state, new.result, 1"
+	"  WHERE changes() = 0;"
+	" END;"
+	"CREATE TRIGGER session_names_del AFTER DELETE ON sessions BEGIN"
+	" UPDATE session_names SET n = n - 1 WHERE name = old.name AND type = old.type AND state = old.state"
+	"  AND result = old.result AND job_name IS old.job_name AND job_id IS old.job_id;"
+	" DELETE FROM session_names WHERE n <= 0 AND name = old.name AND type = old.type AND state = old.state"
+	"  AND result = old.result AND job_name IS old.job_name AND job_id IS old.job_id;"
+	" END;"
+	"CREATE TRIGGER session_names_upd AFTER UPDATE OF name, job_name, job_id, type, state, result ON sessions"
+	" WHEN old.name IS NOT new.name OR old.job_name IS NOT new.job_name OR old.job_id IS NOT new.job_id"
+	"  OR old.type IS NOT new.type OR old.state IS NOT new.state OR old.result IS NOT new.result BEGIN"
+	" UPDATE session_names SET n = n - 1 WHERE name = old.name AND type = old.type AND state = old.state"
+	"  AND result = old.result AND job_name IS old.job_name AND job_id IS old.job_id;"
+	" DELETE FROM session_names WHERE n <= 0 AND name = old.name AND type = old.type AND state = old.state"
+	"  AND result = old.result AND job_name IS old.job_name AND job_id IS old.job_id;"
+	" UPDATE session_names SET n = n + 1 WHERE name = new.name AND type = new.type AND state = new.state"
+	"  AND result = new.result AND job_name IS new.job_name AND job_id IS new.job_id;"
+	" INSERT INTO session_names SELECT new.name, new.job_name, new.job_id, new.type, new.state, new.result, 1"
+	"  WHERE changes() = 0;"
+	" END;"
+	"CREATE TABLE task_names(name TEXT NOT NULL, type INTEGER NOT NULL, session_type INTEGER NOT NULL,"
+	" state INTEGER NOT NULL, result INTEGER NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY(name, type, session_type, state, result)) WITHOUT ROWID;"
+	"INSERT INTO task_names SELECT name, type, session_type, state, result, count(*) FROM task_sessions"
+	" WHERE 1 GROUP BY 1, 2, 3, 4, 5;"
+	"CREATE TRIGGER task_names_replace BEFORE INSERT ON task_sessions BEGIN"
+	" UPDATE task_names SET n = n - 1 WHERE (name, type, session_type, state, result) ="
+	"  (SELECT name, type, session_type, state, result FROM task_sessions WHERE id = new.id);"
+	" DELETE FROM task_names WHERE n <= 0 AND (name, type, session_type, state, result) ="
+	"  (SELECT name, type, session_type, state, result FROM task_sessions WHERE id = new.id);"
+	" END;"
+	"CREATE TRIGGER task_names_ins AFTER INSERT ON task_sessions BEGIN"
+	" INSERT INTO task_names VALUES(new.name, new.type, new.session_type, new.state, new.result, 1)"
+	"  ON CONFLICT(name, type, session_type, state, result) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER task_names_del AFTER DELETE ON task_sessions BEGIN"
+	" UPDATE task_names SET n = n - 1 WHERE name = old.name AND type = old.type"
+	"  AND session_type = old.session_type AND state = old.state AND result = old.result;"
+	" DELETE FROM task_names WHERE n <= 0 AND name = old.name AND type = old.type"
+	"  AND session_type = old.session_type AND state = old.state AND result = old.result;"
+	" END;"
+	"CREATE TRIGGER task_names_upd AFTER UPDATE OF name, type, session_type, state, result ON task_sessions"
+	" WHEN old.name IS NOT new.name OR old.type IS NOT new.type OR old.session_type IS NOT new.session_type"
+	"  OR old.state IS NOT new.state OR old.result IS NOT new.result BEGIN"
+	" UPDATE task_names SET n = n - 1 WHERE name = old.name AND type = old.type"
+	"  AND session_type = old.session_type AND state = old.state AND result = old.result;"
+	" DELETE FROM task_names WHERE n <= 0 AND name = old.name AND type = old.type"
+	"  AND session_type = old.session_type AND state = old.state AND result = old.result;"
+	" INSERT INTO task_names VALUES(new.name, new.type, new.session_type, new.state, new.result, 1)"
+	"  ON CONFLICT(name, type, session_type, state, result) DO UPDATE SET n = n + 1;"
+	" END;"
+	"DROP INDEX sessions_end;"
+	"CREATE INDEX sessions_end ON sessions(end_time, id, type, state, result);",
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);
@@ -161,12 +233,32 @@ static const char *const task_order_col[QO__COUNT] = {
 	[QO_JOB_NAME] = "name",
 };
 
+/* The columns of session_names and task_names (SQLite migration 7): the fields a total
+ * can be summed over by group. */
+static const char *const sess_group_col[QF__COUNT] = {
+	[QF_NAME] = "name", [QF_TYPE] = "type", [QF_STATE] = "state", [QF_RESULT] = "result",
+	[QF_JOB_ID] = "job_id", [QF_JOB_NAME] = "job_name",
+};
+
+static const char *const task_group_col[QF__COUNT] = {
+	[QF_NAME] = "name", [QF_TASK_TYPE] = "type", [QF_SESSION_TYPE] = "session_type", [QF_STATE] = "state",
+	[QF_RESULT] = "result",
+};
+
 const struct sqlgen_table store_sql_sessions = {
 	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
 	.counts = "session_counts",
 };
 const struct sqlgen_table store_sql_tasks = {
 	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,
+};
+const struct sqlgen_table store_sql_sessions_grouped = {
+	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
+	.counts = "session_counts", .groups = "session_names", .group = sess_group_col,
+};
+const struct sqlgen_table store_sql_tasks_grouped = {
+	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,
+	.groups = "task_names", .group = task_group_col,
 };
 
 int estate_counted(const struct estate_query *q)

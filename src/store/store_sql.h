@@ -19,6 +19,10 @@
 struct sqlgen_table;
 /** The sessions and task sessions tables as store/sqlgen.c compiles list queries over them. */
 extern const struct sqlgen_table store_sql_sessions, store_sql_tasks;
+/* The same with the groups tables of SQLite's migration 7 (session_names, task_names),
+ * which PostgreSQL does not have: its retention drops whole partitions, which no row
+ * trigger sees. */
+extern const struct sqlgen_table store_sql_sessions_grouped, store_sql_tasks_grouped;
 
 struct estate_query;
 /** 1 when q's total is a kind's (or every kind's) count of live objects, which the
