@@ -1,7 +1,11 @@
 /* List totals under type/state/result filters come from the session_counts table
- * that triggers keep (src/store/store_sql.c, migration 2). These cases compare them,
+ * that triggers keep (src/store/store_sql.c, migration 2), and under name and job
+ * filters from session_names and task_names (migration 7). These cases compare them,
  * after creates, updates, stops, purges and a reopen, with totals that the same
- * filter gives when it also tests another column, which counts the rows themselves. */
+ * filter gives when it also tests another column, which counts the rows themselves;
+ * and the pages read with a total (which may skip an empty page or read a text filter
+ * in the order's index) with the same pages read without one. */
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,10 +157,235 @@ static void counts_follow_writes(void **state)
 	fx_close(&f);
 }
 
+/* ---------- session_names and task_names ---------- */
+
+struct ids {
+	struct uuid v[256];
+	int n;
+};
+
+static int take_sess(void *ctx, const struct sess_rec *r)
+{
+	struct ids *x = ctx;
+	if(x->n < 256)
+		x->v[x->n++] = r->id;
+	return 0;
+}
+
+static int take_task(void *ctx, const struct task_rec *r)
+{
+	struct ids *x = ctx;
+	if(x->n < 256)
+		x->v[x->n++] = r->id;
+	return 0;
+}
+
+static const char *const names[] = {"Backup Job 001", "Backup Job 010", "backup job 100", "Replica 1",
+                                    "x_y%z", "xAyBz", "Job 1"};
+#define NNAMES ((int)(sizeof(names) / sizeof(names[0])))
+static const char *const jobs[] = {NULL, "Backup Job 001", "Nightly", "x_y%z"};
+static const char *const patterns[] = {"Backup Job 0*", "*1*", "*Job*", "x_y%z", "x*z", "*_*", "*%*",
+                                       "backup*", "Job 1*", "*", "nothing*", "*0"};
+#define NPATTERNS ((int)(sizeof(patterns) / sizeof(patterns[0])))
+
+static struct uuid job_uuid(int k)
+{
+	struct uuid u = {{0}};
+	u.b[0] = 0x30;
+	u.b[15] = (unsigned char)(k + 1);
+	return u;
+}
+
+/* The filters a dialect makes of name, job and type/state/result tests, alone and
+ * combined; *n of them into out. */
+static int group_filters(struct arena *a, const struct qexpr **out, int tasks)
+{
+	int n = 0;
+	for(int i = 0; i < NPATTERNS; i++) {
+		const struct qexpr *m = q_match(a, QF_NAME, patterns[i]);
+		out[n++] = m;
+		out[n++] = q_and(a, m, q_int(a, QF_STATE, Q_EQ, ST_STOPPED));
+		out[n++] = q_and(a, q_int(a, QF_RESULT, Q_NE, RES_SUCCESS), m);
+		out[n++] = q_not(a, m);
+		if(!tasks)
+			out[n++] = q_or(a, m, q_match(a, QF_JOB_NAME, patterns[i]));
+	}
+	out[n++] = q_text(a, QF_NAME, Q_EQ, "BACKUP JOB 001");
+	out[n++] = q_text(a, QF_NAME, Q_LT, "Backup Job 010");
+	if(tasks) {
+		out[n++] = q_int(a, QF_TASK_TYPE, Q_EQ, 1);
+		out[n++] = q_and(a, q_match(a, QF_NAME, "*1*"), q_int(a, QF_SESSION_TYPE, Q_EQ, 2));
+		return n;
+	}
+	for(int k = 0; k < 3; k++) {
+		struct uuid u = job_uuid(k);
+		out[n++] = q_uuid(a, QF_JOB_ID, Q_EQ, &u);
+		out[n++] = q_and(a, q_uuid(a, QF_JOB_ID, Q_EQ, &u), q_int(a, QF_RESULT, Q_EQ, RES_SUCCESS));
+	}
+	out[n++] = q_null(a, QF_JOB_ID, 1);
+	out[n++] = q_null(a, QF_JOB_NAME, 1);
+	out[n++] = q_text(a, QF_JOB_NAME, Q_EQ, "nightly");
+	/* the Enterprise Manager JobName form: coalesce(job name, name) == v */
+	out[n++] = q_or(a, q_and(a, q_null(a, QF_JOB_NAME, 0), q_text(a, QF_JOB_NAME, Q_EQ, "x_y%z")),
+	                q_and(a, q_null(a, QF_JOB_NAME, 1), q_text(a, QF_NAME, Q_EQ, "x_y%z")));
+	int types[] = {0, 2};
+	out[n++] = q_and(a, q_in_ints(a, QF_TYPE, types, 2), q_match(a, QF_NAME, "Backup*"));
+	return n;
+}
+
+static int64_t list_total(struct fx *f, const struct qexpr *where, int tasks, struct ids *page, int64_t limit)
+{
+	struct query q = {.where = where, .limit = limit, .want_total = 1, .order = QO_CREATION};
+	int64_t total = -1;
+	if(page)
+		page->n = 0;
+	if(tasks)
+		assert_int_equal(f->ops->task_list(f->s, &q, &f->a, page ? take_task : NULL, page, &total), RC_OK);
+	else
+		assert_int_equal(f->ops->session_list(f->s, &q, &f->a, page ? take_sess : NULL, page, &total), RC_OK);
+	return total;
+}
+
+static void list_plain(struct fx *f, const struct qexpr *where, int tasks, struct ids *page, int64_t limit)
+{
+	struct query q = {.where = where, .limit = limit, .order = QO_CREATION};
+	page->n = 0;
+	if(tasks)
+		assert_int_equal(f->ops->task_list(f->s, &q, &f->a, take_task, page, NULL), RC_OK);
+	else
+		assert_int_equal(f->ops->session_list(f->s, &q, &f->a, take_sess, page, NULL), RC_OK);
+}
+
+static void check_groups(struct fx *f, int tasks)
+{
+	struct arena *a = &f->a;
+	const struct qexpr *all_rows = q_int(a, QF_PROGRESS, Q_GE, 0);
+	const struct qexpr *filters[128];
+	int n = group_filters(a, filters, tasks);
+	int nonzero = 0;
+	for(int i = 0; i < n; i++) {
+		int64_t fast = list_total(f, filters[i], tasks, NULL, 0);
+		int64_t slow = list_total(f, q_and(a, filters[i], all_rows), tasks, NULL, 0);
+		if(fast != slow)
+			fail_msg("%s filter %d: total %lld from the groups, %lld counting rows", tasks ? "task" : "session", i,
+			         (long long)fast, (long long)slow);
+		nonzero += fast > 0;
+		/* the first page read with its total is the page read without */
+		for(int64_t limit = 1; limit <= 40; limit *= 5) {
+			struct ids with, without;
+			int64_t t = list_total(f, filters[i], tasks, &with, limit);
+			list_plain(f, filters[i], tasks, &without, limit);
+			assert_int_equal(t, fast);
+			if(with.n != without.n || memcmp(with.v, without.v, sizeof(with.v[0]) * (size_t)with.n))
+				fail_msg("%s filter %d, limit %lld: the page read with its total differs (%d rows, %d without)",
+				         tasks ? "task" : "session", i, (long long)limit, with.n, without.n);
+		}
+	}
+	assert_true(nonzero > n / 2);   /* the filters do select: most match something */
+}
+
+static void rename_job(struct fx_edit *e, struct sess_rec *r)
+{
+	(void)e;
+	r->name = "Job 1";
+	r->job_name = NULL;
+	r->job_id = job_uuid(2);
+	r->type = 2;
+}
+
+static void groups_follow_writes(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_open(&f, &store_sqlite);
+	for(unsigned i = 0; i < 90; i++) {
+		struct sess_rec r = {0};
+		r.id = mkid(i);
+		r.name = names[i % NNAMES];
+		r.job_name = jobs[i % 4];
+		if(i % 5)
+			r.job_id = job_uuid((int)(i % 3));
+		r.type = (int)(i % 3);
+		r.state = ST_WORKING;
+		r.creation_us = T0 + i * 1000;
+		struct core_write w = {0};
+		assert_int_equal(core_session_create(&w, &r), RC_OK);
+		for(unsigned t = 0; t < 2 && i % 3 == 0; t++) {
+			struct task_rec k = {0};
+			k.id = mkid(i);
+			k.id.b[1] = (unsigned char)(t + 1);
+			k.session_id = r.id;
+			k.name = names[(i + t) % NNAMES];
+			k.type = (int)(t % 2);
+			k.session_type = r.type;
+			k.state = ST_WORKING;
+			k.creation_us = T0 + i * 1000 + t + 1;
+			struct core_write tw = {0};
+			assert_int_equal(core_task_create(&tw, &k), RC_OK);
+		}
+	}
+	check_groups(&f, 0);
+	check_groups(&f, 1);
+	/* completions (a task session's is a rewrite of its row), renames, refused edits */
+	for(unsigned i = 0; i < 90; i += 2) {
+		if(i % 3 == 0)
+			for(unsigned t = 0; t < 2; t++) {
+				struct uuid tid = mkid(i);
+				tid.b[1] = (unsigned char)(t + 1);
+				struct sess_complete c = {.if_match = -1, .result = 1 + (int)((i + t) % 3), .is_canceled = -1,
+				                          .end_us = T0 + 900000};
+				struct core_write w = {0};
+				assert_int_equal(core_task_complete(&w, &tid, &c), RC_OK);
+			}
+		struct sess_complete c = {.if_match = -1, .result = (int)(i % RES__COUNT), .is_canceled = -1,
+		                          .end_us = T0 + 1000000 + i};
+		struct uuid id = mkid(i);
+		struct core_write w = {0};
+		assert_int_equal(core_session_complete(&w, &id, &c), RC_OK);
+	}
+	for(unsigned i = 1; i < 90; i += 6) {
+		struct sess_patch p;
+		sess_patch_init(&p, 0);
+		p.name = i % 4 == 1 ? "xAyBz" : "Renamed 1";
+		struct uuid id = mkid(i);
+		struct core_write w = {0};
+		assert_int_equal(core_session_patch(&w, &id, &p), RC_OK);
+		if(i % 3 == 0) {
+			struct uuid tid = id;
+			tid.b[1] = 1;
+			struct core_write tw = {0};
+			assert_int_equal(core_task_patch(&tw, &tid, &p), RC_OK);
+		}
+	}
+	struct fx_edit e1 = {.id = mkid(5), .edit = rename_job};
+	assert_int_equal(fx_edit_run(&e1), RC_OK);
+	struct fx_edit e2 = {.id = mkid(11), .edit = rename_job, .refuse = RC_CONFLICT};
+	assert_int_equal(fx_edit_run(&e2), RC_CONFLICT);
+	check_groups(&f, 0);
+	check_groups(&f, 1);
+	int64_t job1 = 1;   /* the raw edit of session 5 */
+	for(unsigned i = 0; i < 90; i++)
+		job1 += !strcmp(names[i % NNAMES], "Job 1") && i % 6 != 1;   /* minus the renamed */
+	assert_int_equal(list_total(&f, q_match(&f.a, QF_NAME, "Job 1*"), 0, NULL, 0), job1);
+
+	/* retention removes sessions with their task sessions */
+	struct core_write p = {0};
+	assert_int_equal(core_purge(&p, T0 + 1000000 + 60, 20), RC_OK);
+	assert_true(p.affected > 10);
+	check_groups(&f, 0);
+	check_groups(&f, 1);
+	fx_shut(&f);
+	fx_reopen(&f);
+	check_groups(&f, 0);
+	check_groups(&f, 1);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counts_follow_writes),
+		cmocka_unit_test(groups_follow_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
