@@ -329,7 +329,7 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 			goto out;
 		}
 		in_txn = 1;
-		sqlgen_count(&g, &text);
+		sqlgen_count(&g, &text, a);
 		bind_gen(&p, &g);
 		r = list_exec(c, buf_cstr(&text), &p);
 		if(!res_ok(r) || PQntuples(r) != 1) {

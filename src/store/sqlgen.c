@@ -213,8 +213,101 @@ static int groups_only(const struct sqlgen_table *t, const struct qexpr *e)
 	return (unsigned)e->field < QF__COUNT && t->group[e->field] != NULL;
 }
 
-void sqlgen_count(struct sqlgen *g, struct buf *out)
+/* A predicate that is a conjunction of creation bounds and a rest on type, state and
+ * result only: the bounds into [*lo, *hi] (inclusive; INT64_MIN/MAX where none), the
+ * rest into *rest. 0 when the predicate has another shape or no bound. */
+static int creation_range(struct arena *a, const struct qexpr *e, int64_t *lo, int64_t *hi,
+                          const struct qexpr **rest, int *bounds)
 {
+	if(!e)
+		return 1;
+	if(e->op == Q_AND)
+		return creation_range(a, e->a, lo, hi, rest, bounds) && creation_range(a, e->b, lo, hi, rest, bounds);
+	if(e->field == QF_CREATION && e->kind == QV_INT && e->op >= Q_LT && e->op <= Q_GE) {
+		int64_t v = e->i;
+		if((e->op == Q_GT && v == INT64_MAX) || (e->op == Q_LT && v == INT64_MIN))
+			return 0;
+		if(e->op == Q_GE || e->op == Q_GT) {
+			v += e->op == Q_GT;
+			*lo = v > *lo ? v : *lo;
+		} else {
+			v -= e->op == Q_LT;
+			*hi = v < *hi ? v : *hi;
+		}
+		(*bounds)++;
+		return 1;
+	}
+	if(!counts_only(e))
+		return 0;
+	*rest = q_and(a, *rest, e);
+	return 1;
+}
+
+static int64_t floor_div(int64_t x, int64_t d)
+{
+	return x / d - (x % d < 0);
+}
+
+static void count_param(struct sqlgen *g, int64_t v)
+{
+	g->cp[g->ncp++] = (struct sqlgen_param){.kind = QV_INT, .i = v};
+}
+
+/* Totals under a creation range (with type/state/result tests) from the days table: the
+ * whole days inside the range summed there, the part days at its ends counted in the
+ * index (each under a day of sessions), so the cost does not grow with the range. */
+static int count_by_days(struct sqlgen *g, struct buf *out, struct arena *a)
+{
+	int64_t lo = INT64_MIN, hi = INT64_MAX;
+	const struct qexpr *rest = NULL;
+	int bounds = 0;
+	if(!g->t->days || !g->pred || !creation_range(a, g->pred, &lo, &hi, &rest, &bounds) || !bounds)
+		return 0;
+	if((lo != INT64_MIN && lo > INT64_MAX - 2 * SQLGEN_DAY_US) || (hi != INT64_MAX && hi < INT64_MIN + 2 * SQLGEN_DAY_US))
+		return 0;   /* days at the ends of time: counted as rows */
+	struct sqlgen sub;
+	struct query q = {.where = rest};
+	sqlgen_init(&sub, g->d, g->t, &q, a);
+	if(sub.bad || sub.np > SQLGEN_MAX_PARAMS - 6) {
+		sqlgen_free(&sub);
+		return 0;
+	}
+	const char *r = rest ? buf_cstr(&sub.where) + 7 : "1";   /* past " WHERE " */
+	g->ncp = 0;
+	for(int i = 0; i < sub.np; i++)
+		g->cp[g->ncp++] = sub.p[i];
+	int k = sub.np;
+	const char *name = g->t->name, *c = g->t->field[QF_CREATION];
+	char ph = g->d->dollar ? '$' : '?';
+	/* the whole days inside [lo, hi], d0 to d1 */
+	int64_t d0 = lo == INT64_MIN ? INT64_MIN / SQLGEN_DAY_US - 1 : floor_div(lo - 1, SQLGEN_DAY_US) + 1;
+	int64_t d1 = hi == INT64_MAX ? INT64_MAX / SQLGEN_DAY_US + 1 : floor_div(hi + 1, SQLGEN_DAY_US) - 1;
+	if(d0 > d1) {
+		/* within two days: counted in the index */
+		count_param(g, lo);
+		count_param(g, hi);
+		buf_printf(out, "SELECT count(*) FROM %s WHERE %s BETWEEN %c%d AND %c%d AND (%s)", name, c, ph, k + 1, ph, k + 2,
+		           r);
+	} else {
+		/* the part days at either end, [lo, d0) and (d1, hi]; empty where unbounded */
+		count_param(g, d0);
+		count_param(g, d1);
+		count_param(g, lo == INT64_MIN ? 1 : lo);
+		count_param(g, lo == INT64_MIN ? 0 : d0 * SQLGEN_DAY_US - 1);
+		count_param(g, hi == INT64_MAX ? 1 : (d1 + 1) * SQLGEN_DAY_US);
+		count_param(g, hi == INT64_MAX ? 0 : hi);
+		buf_printf(out, "SELECT (SELECT coalesce(sum(n),0) FROM %s WHERE day BETWEEN %c%d AND %c%d AND (%s))"
+		                " + (SELECT count(*) FROM %s WHERE %s BETWEEN %c%d AND %c%d AND (%s))"
+		                " + (SELECT count(*) FROM %s WHERE %s BETWEEN %c%d AND %c%d AND (%s))",
+		           g->t->days, ph, k + 1, ph, k + 2, r, name, c, ph, k + 3, ph, k + 4, r, name, c, ph, k + 5, ph, k + 6, r);
+	}
+	sqlgen_free(&sub);
+	return 1;
+}
+
+void sqlgen_count(struct sqlgen *g, struct buf *out, struct arena *a)
+{
+	g->ncp = 0;
 	/* Totals under type/state/result filters come from the counts table: a full
 	 * count(*) over a million sessions costs half a second. Under name and job filters
 	 * (alone or with those) they come from the groups table, a few rows per distinct
@@ -223,6 +316,8 @@ void sqlgen_count(struct sqlgen *g, struct buf *out)
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->counts, buf_cstr(&g->where));
 	else if(g->t->groups && groups_only(g->t, g->pred))
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->groups, buf_cstr(&g->where));
+	else if(count_by_days(g, out, a))
+		return;
 	else
 		buf_printf(out, "SELECT count(*) FROM %s%s", g->t->name, buf_cstr(&g->where));
 }

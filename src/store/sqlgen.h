@@ -28,7 +28,11 @@ struct sqlgen_table {
 	const char *groups;         /* a table of counts (column n) per distinct combination of the
 	                               fields group[] marks, under the same column names, or NULL */
 	const char *const *group;   /* [QF__COUNT]: non-NULL for each field the groups table holds */
+	const char *days;           /* a table of counts (n) per (day, type, state, result), day being
+	                               creation / SQLGEN_DAY_US, or NULL */
 };
+
+#define SQLGEN_DAY_US 86400000000LL
 
 struct sqlgen_param {
 	enum qval kind;
@@ -48,6 +52,9 @@ struct sqlgen {
 	int np;                     /* params of the WHERE clause, numbered 1..np */
 	int bad;                    /* the query names a field the table lacks, or is too large */
 	int text_unindexed;         /* text tests written "+col …" (SQLite: no index serves them) */
+	/* after sqlgen_count: when ncp > 0, the count statement's params are cp[0..ncp), not p */
+	struct sqlgen_param cp[SQLGEN_MAX_PARAMS];
+	int ncp;
 	/* the page, after sqlgen_page */
 	int paged;                  /* params np+1 (limit, -1 for none) and np+2 (offset) follow */
 	int64_t limit, offset;
@@ -70,7 +77,7 @@ void sqlgen_text_unindexed(struct sqlgen *g, struct arena *a);
 /** The statement counting every match into its one column: a sum over the counts or
  *  groups table when the predicate tests only fields that table holds (every session of a
  *  group then matches alike), else a count of the rows. */
-void sqlgen_count(struct sqlgen *g, struct buf *out);
+void sqlgen_count(struct sqlgen *g, struct buf *out, struct arena *a);
 /** The statement reading the page of q; total is the count (or -1 when unknown), which
  *  lets a page in the far half of a list be read from its near end. */
 void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct buf *out);

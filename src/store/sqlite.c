@@ -396,10 +396,10 @@ static void read_estate(sqlite3_stmt *st, struct arena *a, struct estate_rec *e)
 
 /* ---------- list queries (compiled by sqlgen) ---------- */
 
-static void bind_params(sqlite3_stmt *st, const struct sqlgen *g)
+static void bind_list(sqlite3_stmt *st, const struct sqlgen_param *params, int n)
 {
-	for(int i = 0; i < g->np; i++) {
-		const struct sqlgen_param *p = &g->p[i];
+	for(int i = 0; i < n; i++) {
+		const struct sqlgen_param *p = &params[i];
 		if(p->kind == QV_INT)
 			sqlite3_bind_int64(st, i + 1, p->i);
 		else if(p->kind == QV_TEXT)
@@ -407,6 +407,11 @@ static void bind_params(sqlite3_stmt *st, const struct sqlgen *g)
 		else
 			sqlite3_bind_blob(st, i + 1, p->u.b, 16, SQLITE_TRANSIENT);
 	}
+}
+
+static void bind_params(sqlite3_stmt *st, const struct sqlgen *g)
+{
+	bind_list(st, g->p, g->np);
 }
 
 typedef void (*row_reader)(sqlite3_stmt *st, struct arena *a, void *rec);
@@ -464,12 +469,15 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 			goto out;
 		}
 		in_txn = 1;
-		sqlgen_count(&g, &text);
+		sqlgen_count(&g, &text, a);
 		if(!(st = list_stmt(c, buf_cstr(&text)))) {
 			rc = RC_BACKEND;
 			goto out;
 		}
-		bind_params(st, &g);
+		if(g.ncp)
+			bind_list(st, g.cp, g.ncp);
+		else
+			bind_params(st, &g);
 		*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
 		buf_reset(&text);

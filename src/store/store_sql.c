@@ -124,7 +124,7 @@ const char *const store_sql_migrations[] = {
 	" INSERT INTO estate_counts VALUES(new.kind, old.deleted - new.deleted)"
 	"  ON CONFLICT(kind) DO UPDATE SET n = n + excluded.n;"
 	" END;",
-	/* 7: list totals under name and job filters without scanning. session_names holds how
+	/* 7: list totals under name, job and creation-time filters without scanning. session_names holds how
 	 * many sessions have each (name, job_name, job_id, type, state, result), task_names how
 	 * many task sessions have each (name, type, session_type, state, result), kept exact by
 	 * triggers; a group whose count falls to 0 is deleted. Sessions repeat their job's name,
@@ -195,7 +195,33 @@ const char *const store_sql_migrations[] = {
 	"  ON CONFLICT(name, type, session_type, state, result) DO UPDATE SET n = n + 1;"
 	" END;"
 	"DROP INDEX sessions_end;"
-	"CREATE INDEX sessions_end ON sessions(end_time, id, type, state, result);",
+	"CREATE INDEX sessions_end ON sessions(end_time, id, type, state, result);"
+	/* session_days: how many sessions were created on each day (UTC, the floor of creation
+	 * over 86400 s in µs) with each (type, state, result). A total under a creation range
+	 * sums the whole days inside it here and counts the part days at its ends in the
+	 * creation index (store/sqlgen.c), so it costs the same for a day as for a year. */
+	"CREATE TABLE session_days(day INTEGER NOT NULL, type INTEGER NOT NULL, state INTEGER NOT NULL,"
+	" result INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(day, type, state, result)) WITHOUT ROWID;"
+	"INSERT INTO session_days SELECT (creation - ((creation % 86400000000) + 86400000000) % 86400000000)"
+	" / 86400000000, type, state, result, count(*) FROM sessions WHERE 1 GROUP BY 1, 2, 3, 4;"
+	"CREATE TRIGGER session_days_ins AFTER INSERT ON sessions BEGIN"
+	" INSERT INTO session_days VALUES((new.creation - ((new.creation % 86400000000) + 86400000000) % 86400000000)"
+	"  / 86400000000, new.type, new.state, new.result, 1)"
+	"  ON CONFLICT(day, type, state, result) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER session_days_del AFTER DELETE ON sessions BEGIN"
+	" UPDATE session_days SET n = n - 1 WHERE day = (old.creation - ((old.creation % 86400000000) + 86400000000)"
+	"  % 86400000000) / 86400000000 AND type = old.type AND state = old.state AND result = old.result;"
+	" END;"
+	"CREATE TRIGGER session_days_upd AFTER UPDATE OF creation, type, state, result ON sessions"
+	" WHEN old.creation IS NOT new.creation OR old.type IS NOT new.type OR old.state IS NOT new.state"
+	"  OR old.result IS NOT new.result BEGIN"
+	" UPDATE session_days SET n = n - 1 WHERE day = (old.creation - ((old.creation % 86400000000) + 86400000000)"
+	"  % 86400000000) / 86400000000 AND type = old.type AND state = old.state AND result = old.result;"
+	" INSERT INTO session_days VALUES((new.creation - ((new.creation % 86400000000) + 86400000000) % 86400000000)"
+	"  / 86400000000, new.type, new.state, new.result, 1)"
+	"  ON CONFLICT(day, type, state, result) DO UPDATE SET n = n + 1;"
+	" END;",
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);
@@ -254,7 +280,7 @@ const struct sqlgen_table store_sql_tasks = {
 };
 const struct sqlgen_table store_sql_sessions_grouped = {
 	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
-	.counts = "session_counts", .groups = "session_names", .group = sess_group_col,
+	.counts = "session_counts", .groups = "session_names", .group = sess_group_col, .days = "session_days",
 };
 const struct sqlgen_table store_sql_tasks_grouped = {
 	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,

@@ -381,11 +381,106 @@ static void groups_follow_writes(void **state)
 	fx_close(&f);
 }
 
+/* ---------- session_days: totals under creation ranges ---------- */
+
+#define DAY 86400000000LL
+#define D0 (1700006400000000LL)   /* a UTC midnight */
+
+static void check_days(struct fx *f)
+{
+	struct arena *a = &f->a;
+	const struct qexpr *all_rows = q_int(a, QF_PROGRESS, Q_GE, 0);
+	/* bounds on and around midnights and sessions, and far away */
+	const int64_t points[] = {D0 - DAY, D0, D0 + 1, D0 + 7 * 3600000000LL, D0 + DAY - 1, D0 + DAY,
+	                          D0 + 3 * DAY + 5, D0 + 3 * DAY + 3 * 7 * 3600000000LL + 3000, D0 + 20 * DAY, D0 + 20 * DAY - 1, D0 + 57 * DAY + 1, D0 + 90 * DAY,
+	                          0, -5 * DAY - 3000, -5 * DAY - 2999, -5 * DAY};
+	const int np = (int)(sizeof(points) / sizeof(points[0]));
+	int results[] = {RES_SUCCESS, RES_FAILED};
+	const struct qexpr *rests[] = {NULL, q_int(a, QF_TYPE, Q_EQ, 1), q_int(a, QF_STATE, Q_EQ, ST_STOPPED),
+	                               q_in_ints(a, QF_RESULT, results, 2),
+	                               q_or(a, q_int(a, QF_TYPE, Q_EQ, 2), q_int(a, QF_RESULT, Q_EQ, RES_WARNING))};
+	static const enum qop lows[] = {Q_GE, Q_GT}, highs[] = {Q_LE, Q_LT};
+	int checked = 0, nonzero = 0;
+	for(int i = 0; i < np; i++)
+		for(int j = -1; j < np; j++)
+			for(int o = 0; o < 2; o++)
+				for(size_t r = 0; r < sizeof(rests) / sizeof(rests[0]); r++) {
+					const struct qexpr *w = q_int(a, QF_CREATION, lows[o], points[i]);
+					if(j >= 0)
+						w = q_and(a, w, q_int(a, QF_CREATION, highs[o], points[j]));
+					w = q_and(a, rests[r], w);
+					int64_t fast = total_of(f, w), slow = total_of(f, q_and(a, w, all_rows));
+					if(fast != slow)
+						fail_msg("creation %s %lld .. %s %lld, rest %d: total %lld by days, %lld counting rows",
+						         o ? ">" : ">=", (long long)(points[i] - D0), o ? "<" : "<=",
+						         j >= 0 ? (long long)(points[j] - D0) : 0LL, (int)r, (long long)fast,
+						         (long long)slow);
+					checked++;
+					nonzero += fast > 0;
+				}
+	/* only an upper bound */
+	for(int j = 0; j < np; j++) {
+		const struct qexpr *w = q_int(a, QF_CREATION, Q_LT, points[j]);
+		assert_int_equal(total_of(f, w), total_of(f, q_and(a, w, all_rows)));
+	}
+	assert_true(nonzero > checked / 8);   /* the ranges do select */
+}
+
+static void move_day(struct fx_edit *e, struct sess_rec *r)
+{
+	(void)e;
+	r->creation_us += 3 * DAY + 17;
+	r->type = 2;
+}
+
+static void days_follow_writes(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_open(&f, &store_sqlite);
+	for(unsigned i = 0; i < 200; i++) {
+		struct sess_rec r = {0};
+		r.id = mkid(i);
+		r.id.b[2] = (unsigned char)(i >> 8);
+		r.name = "daily";
+		r.type = (int)(i % 3);
+		r.state = ST_WORKING;
+		r.creation_us = D0 + (int64_t)i * 7 * 3600000000LL + (i % 4 == 0 ? 0 : (int64_t)i * 1000);   /* ms: as stored */
+		if(i == 199)
+			r.creation_us = -5 * DAY - 3000;   /* before 1970: days round down */
+		struct core_write w = {0};
+		assert_int_equal(core_session_create(&w, &r), RC_OK);
+	}
+	check_days(&f);
+	for(unsigned i = 0; i < 200; i += 3) {
+		struct uuid id = mkid(i);
+		id.b[2] = (unsigned char)(i >> 8);
+		struct sess_complete c = {.if_match = -1, .result = 1 + (int)(i % 3), .is_canceled = -1,
+		                          .end_us = D0 + 60 * DAY + i};
+		struct core_write w = {0};
+		assert_int_equal(core_session_complete(&w, &id, &c), RC_OK);
+	}
+	struct fx_edit e = {.id = mkid(8), .edit = move_day};
+	assert_int_equal(fx_edit_run(&e), RC_OK);
+	struct fx_edit refused = {.id = mkid(10), .edit = move_day, .refuse = RC_CONFLICT};
+	assert_int_equal(fx_edit_run(&refused), RC_CONFLICT);
+	check_days(&f);
+	struct core_write p = {0};
+	assert_int_equal(core_purge(&p, D0 + 60 * DAY + 100, 30), RC_OK);
+	assert_true(p.affected > 10);
+	check_days(&f);
+	fx_shut(&f);
+	fx_reopen(&f);
+	check_days(&f);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counts_follow_writes),
 		cmocka_unit_test(groups_follow_writes),
+		cmocka_unit_test(days_follow_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
