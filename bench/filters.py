@@ -17,6 +17,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 
@@ -138,9 +139,11 @@ def run_size(n, dur, runs, only):
     for dialect, label, path in todo:
         env = {"BENCH_EMSESSION": em} if dialect == "em" else {"BENCH_TOKEN": tok}
         script = "em.lua" if dialect == "em" else "auth.lua"
-        m = bench.list_vs_nginx(ngx, s, files[label][0], path, dur, runs, env, script=script)
         # one connection, every request rendered: the latency a client sees
         x = bench.wrk(s.port, path, dur, threads=1, conns=1, latency=True, script="rendered.lua", env=env)
+        settle(s)
+        m = bench.list_vs_nginx(ngx, s, files[label][0], path, dur, runs, env, script=script)
+        settle(s)
         m.update(path=path, bytes=files[label][1], total=files[label][2], p50_ms=x.get("p50", float("nan")),
                  p99_ms=x.get("p99", float("nan")))
         res["lists"][label] = m
@@ -150,6 +153,17 @@ def run_size(n, dur, runs, only):
     bench.procs.remove(ngx.p)
     s.stop()
     return res
+
+
+def settle(srv, limit=60):
+    """Waits until the server has worked off requests still queued when wrk stopped (a slow
+    list under 64 connections leaves a backlog), so that the next line starts even."""
+    t_end = time.time() + limit
+    while time.time() < t_end:
+        c0 = bench.cpu_seconds(srv.p.pid)
+        time.sleep(0.2)
+        if bench.cpu_seconds(srv.p.pid) - c0 < 0.02:
+            return
 
 
 def total_of(dialect, body):
