@@ -104,7 +104,7 @@ def lists(newest, job_id, job_name, shown, session_id):
     return out
 
 
-def run_size(n, dur, runs, only):
+def run_size(n, dur, runs, only, quick):
     db, sample, _ = bench.dataset(n)
     log("== filters: %d sessions (%s)" % (n, db))
     s = Sessiond(db, "warn")
@@ -139,10 +139,11 @@ def run_size(n, dur, runs, only):
     for dialect, label, path in todo:
         env = {"BENCH_EMSESSION": em} if dialect == "em" else {"BENCH_TOKEN": tok}
         script = "em.lua" if dialect == "em" else "auth.lua"
-        # one connection, every request rendered: the latency a client sees
-        x = bench.wrk(s.port, path, dur, threads=1, conns=1, latency=True, script="rendered.lua", env=env)
-        settle(s)
-        m = bench.list_vs_nginx(ngx, s, files[label][0], path, dur, runs, env, script=script)
+        x = {}
+        if not quick:   # one connection, every request rendered: the latency a client sees
+            x = bench.wrk(s.port, path, dur, threads=1, conns=1, latency=True, script="rendered.lua", env=env)
+            settle(s)
+        m = measure(ngx, s, files[label][0], path, dur, runs, env, script, dialect == "em")
         settle(s)
         m.update(path=path, bytes=files[label][1], total=files[label][2], p50_ms=x.get("p50", float("nan")),
                  p99_ms=x.get("p99", float("nan")))
@@ -153,6 +154,26 @@ def run_size(n, dur, runs, only):
     bench.procs.remove(ngx.p)
     s.stop()
     return res
+
+
+def measure(ngx, srv, nginx_path, path, dur, runs, env, script, cached):
+    """A list against nginx serving its bytes (medians of runs). A route whose pages are cached
+    (EM query) is measured polled and rendered (bench.list_vs_nginx); the others render every
+    request anyway, so one sessiond run stands for both. Adds the servers' CPU per request."""
+    if cached:
+        m = bench.list_vs_nginx(ngx, srv, nginx_path, path, dur, runs, env, script=script)
+        m["nginx_cpu_us"] = float("nan")
+        return m
+    g = {"nginx": [], "sessiond": [], "cpu_us": [], "nginx_cpu_us": []}
+    for _ in range(runs):
+        a = bench.wrk_cpu(ngx.p.pid, ngx.port, nginx_path, dur, script=script, env=env)
+        b = bench.wrk_cpu(srv.p.pid, srv.port, path, dur, script=script, env=env)
+        g["nginx"].append(a["rps"]), g["sessiond"].append(b["rps"])
+        g["cpu_us"].append(b["cpu_us"]), g["nginx_cpu_us"].append(a["cpu_us"])
+    m = {k: bench.med(v) for k, v in g.items()}
+    m["rendered"], m["rendered_cpu_us"] = m["sessiond"], m["cpu_us"]
+    m["ratio"] = m["rendered_ratio"] = m["sessiond"] / m["nginx"] if m["nginx"] else float("nan")
+    return m
 
 
 def settle(srv, limit=60):
@@ -179,9 +200,11 @@ def total_of(dialect, body):
 
 
 def line(label, m):
-    return "%s  total %s, %d B, 1 conn p50 %.2f ms p99 %.2f ms" % (
-        bench.list_line(label, m), m["total"] if m["total"] >= 0 else "%d pages" % -m["total"],
-        m["bytes"], m["p50_ms"], m["p99_ms"])
+    extra = "" if m["p50_ms"] != m["p50_ms"] else ", 1 conn p50 %.2f ms p99 %.2f ms" % (m["p50_ms"], m["p99_ms"])
+    cpu = "" if m["nginx_cpu_us"] != m["nginx_cpu_us"] else ", CPU/req %.0f us (nginx %.0f)" % (
+        m["cpu_us"], m["nginx_cpu_us"])
+    return "%s  total %s, %d B%s%s" % (bench.list_line(label, m), m["total"] if m["total"] >= 0 else
+                                      "%d pages" % -m["total"], m["bytes"], cpu, extra)
 
 
 def main():
@@ -199,7 +222,7 @@ def main():
     runs = a.runs or 1
     bench.tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-filters-")
     try:
-        out = [run_size(n, dur, runs, a.only) for n in sizes]
+        out = [run_size(n, dur, runs, a.only, a.quick) for n in sizes]
         os.makedirs(bench.CACHE, exist_ok=True)
         with open(os.path.join(bench.CACHE, "filters-%s.json" % ("quick" if a.quick else "full")), "w") as f:
             json.dump(out, f, indent=1)

@@ -66,6 +66,27 @@ static int keyset(struct sqlgen *g, const struct qexpr *e)
 	return 1;
 }
 
+/* Whether a test is written "+col …", which no index serves (SQLite): a text test once
+ * the page is better read in the order's index (sqlgen_text_unindexed), and a test on type,
+ * state or result when the predicate also tests a job or session id for equality. Without
+ * statistics SQLite takes either equality as selective and may read the rows of the most
+ * common result (85 % of the table) to find one job's. */
+static int plus(const struct sqlgen *g, const struct qexpr *e)
+{
+	if(e->kind == QV_TEXT && e->op != Q_IN)
+		return g->text_unindexed;
+	return g->id_tested && (e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT);
+}
+
+static int id_eq(const struct qexpr *e)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND)
+		return id_eq(e->a) || id_eq(e->b);
+	return e->op == Q_EQ && e->kind == QV_UUID && (e->field == QF_JOB_ID || e->field == QF_SESSION_ID);
+}
+
 static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 {
 	static const char *const opsym[] = {
@@ -111,7 +132,7 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 			buf_addstr(w, "1=0");
 			break;
 		}
-		buf_printf(w, "%s IN (", col);
+		buf_printf(w, "%s%s IN (", plus(g, e) ? "+" : "", col);
 		for(int i = 0; i < e->nlist; i++)
 			buf_printf(w, "%s%lld", i ? "," : "", (long long)e->list[i]);
 		buf_addc(w, ')');
@@ -127,7 +148,7 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 			buf_addstr(w, "::text)");
 			break;
 		}
-		buf_printf(w, "%s%s %s ", g->text_unindexed && e->kind == QV_TEXT ? "+" : "", col, opsym[e->op]);
+		buf_printf(w, "%s%s %s ", plus(g, e) ? "+" : "", col, opsym[e->op]);
 		add_param(g, &p);
 		if(e->kind == QV_TEXT)
 			buf_addstr(w, g->d->text_eq);
@@ -152,6 +173,7 @@ void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct 
 	g->t = t;
 	g->pred = q->where;
 	buf_init(&g->where, 1 << 20);
+	g->id_tested = d->unary_plus && id_eq(q->where);
 	compile_where(g, a);
 }
 

@@ -17,6 +17,7 @@ struct sqlgen_dialect {
 	int fold;                   /* text comparisons as lower(col) op lower(param::text) */
 	int nulls;                  /* say NULLS FIRST (ascending) / NULLS LAST (descending) in
 	                               ORDER BY: the order SQLite gives NULLs by itself */
+	int unary_plus;             /* "+col" keeps an index from serving a test (SQLite) */
 };
 
 struct sqlgen_table {
@@ -52,6 +53,8 @@ struct sqlgen {
 	int np;                     /* params of the WHERE clause, numbered 1..np */
 	int bad;                    /* the query names a field the table lacks, or is too large */
 	int text_unindexed;         /* text tests written "+col …" (SQLite: no index serves them) */
+	int id_tested;              /* the predicate tests a job or session id for equality: its
+	                               type/state/result tests are written "+col …" */
 	/* after sqlgen_count: when ncp > 0, the count statement's params are cp[0..ncp), not p */
 	struct sqlgen_param cp[SQLGEN_MAX_PARAMS];
 	int ncp;

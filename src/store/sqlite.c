@@ -122,7 +122,8 @@ struct store {
 	char errmsg[256];           /* the last failure's text (tx_error) */
 };
 
-static const struct sqlgen_dialect dialect = {.dollar = 0, .like = "LIKE", .text_eq = " COLLATE NOCASE"};
+static const struct sqlgen_dialect dialect = {.dollar = 0, .like = "LIKE", .text_eq = " COLLATE NOCASE",
+                                             .unary_plus = 1};
 
 /* ---------- connections ---------- */
 
