@@ -67,15 +67,18 @@ static int keyset(struct sqlgen *g, const struct qexpr *e)
 }
 
 /* Whether a test is written "+col …", which no index serves (SQLite): a text test once
- * the page is better read in the order's index (sqlgen_text_unindexed), and a test on type,
+ * the page is better read in the order's index (sqlgen_unindexed), and a test on type,
  * state or result when the predicate also tests a job or session id for equality. Without
  * statistics SQLite takes either equality as selective and may read the rows of the most
  * common result (85 % of the table) to find one job's. */
 static int plus(const struct sqlgen *g, const struct qexpr *e)
 {
 	if(e->kind == QV_TEXT && e->op != Q_IN)
-		return g->text_unindexed;
-	return g->id_tested && (e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT);
+		return g->unindexed;
+	int tsr = e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT;
+	return (g->unindexed && (tsr || e->field == QF_JOB_ID || e->field == QF_SESSION_ID || e->field == QF_TASK_TYPE ||
+	                         e->field == QF_SESSION_TYPE)) ||
+	       (g->id_tested && tsr);
 }
 
 static int id_eq(const struct qexpr *e)
@@ -121,7 +124,7 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 		buf_printf(w, "%s IS %s", col, e->op == Q_NULL ? "NULL" : "NOT NULL");
 		break;
 	case Q_MATCH:
-		buf_printf(w, "%s%s %s ", g->text_unindexed ? "+" : "", col, g->d->like);
+		buf_printf(w, "%s%s %s ", g->unindexed ? "+" : "", col, g->d->like);
 		p.kind = QV_TEXT;
 		p.s = like_pattern(a, e->s ? e->s : "");
 		add_param(g, &p);
@@ -177,27 +180,29 @@ void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct 
 	compile_where(g, a);
 }
 
-static int has_text(const struct qexpr *e)
+/* Whether a predicate has a test that an index other than the order's may serve. */
+static int has_indexed(const struct qexpr *e)
 {
 	if(!e)
 		return 0;
 	if(e->op == Q_AND || e->op == Q_OR)
-		return has_text(e->a) || has_text(e->b);
+		return has_indexed(e->a) || has_indexed(e->b);
 	if(e->op == Q_NOT)
-		return has_text(e->a);
-	return e->op == Q_MATCH || (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_TEXT);
+		return has_indexed(e->a);
+	return e->op == Q_MATCH || e->op == Q_IN || (e->op >= Q_EQ && e->op <= Q_GE && e->field != QF_CREATION &&
+	                                             e->field != QF_END && e->field != QF_USN);
 }
 
-int sqlgen_text_tested(const struct sqlgen *g)
+int sqlgen_filter_indexed(const struct sqlgen *g)
 {
-	return has_text(g->pred);
+	return g->d->unary_plus && has_indexed(g->pred);
 }
 
-void sqlgen_text_unindexed(struct sqlgen *g, struct arena *a)
+void sqlgen_unindexed(struct sqlgen *g, struct arena *a)
 {
 	buf_reset(&g->where);
 	g->np = 0;
-	g->text_unindexed = 1;
+	g->unindexed = 1;
 	compile_where(g, a);
 }
 

@@ -52,7 +52,7 @@ struct sqlgen {
 	struct sqlgen_param p[SQLGEN_MAX_PARAMS];
 	int np;                     /* params of the WHERE clause, numbered 1..np */
 	int bad;                    /* the query names a field the table lacks, or is too large */
-	int text_unindexed;         /* text tests written "+col …" (SQLite: no index serves them) */
+	int unindexed;              /* filter tests written "+col …" (SQLite: no index serves them) */
 	int id_tested;              /* the predicate tests a job or session id for equality: its
 	                               type/state/result tests are written "+col …" */
 	/* after sqlgen_count: when ncp > 0, the count statement's params are cp[0..ncp), not p */
@@ -69,14 +69,15 @@ struct sqlgen {
 void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct sqlgen_table *t,
                  const struct query *q, struct arena *a);
 void sqlgen_free(struct sqlgen *g);
-/** Whether the predicate tests a text field (on SQLite, whose planner may pick a text
- *  field's index for it). */
-int sqlgen_text_tested(const struct sqlgen *g);
-/** Compiles the predicate again with its text tests kept from index use (SQLite's unary
- *  "+"), so that the page is read in the order's index. SQLite serves a name filter
- *  that its index can (a prefix) from that index and sorts every match for the page:
- *  right when few sessions match, a million-row sort when most do. */
-void sqlgen_text_unindexed(struct sqlgen *g, struct arena *a);
+/** Whether the predicate has a test that an index other than the order's may serve
+ *  (SQLite: on text, type, state, result, a job or session id). */
+int sqlgen_filter_indexed(const struct sqlgen *g);
+/** Compiles the predicate again with those tests kept from index use (SQLite's unary
+ *  "+"), so that the page is read in the order's index. Without statistics SQLite serves
+ *  such a test from its index and sorts every match for the page (a prefix of a name, a
+ *  type that stands for several codes): right when few sessions match, a sort of most of
+ *  the table when most do. The caller decides by the total (see sqlite.c). */
+void sqlgen_unindexed(struct sqlgen *g, struct arena *a);
 /** The statement counting every match into its one column: a sum over the counts or
  *  groups table when the predicate tests only fields that table holds (every session of a
  *  group then matches alike), else a count of the rows. */

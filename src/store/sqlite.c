@@ -485,19 +485,19 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 	}
 	if(total && sqlgen_page_empty(q, *total))
 		goto out;   /* nothing to read: a filter that matches little would scan for it */
-	if(total && t->groups && q->limit > 0 && sqlgen_text_tested(&g)) {
-		/* A text filter that matches much: reading the order's index until the page is
-		 * full steps over about (skip + limit) * all / total rows, fewer than the total
-		 * that the text index would give to be sorted. */
+	if(total && (t->counts || t->groups) && q->limit > 0 && sqlgen_filter_indexed(&g)) {
+		/* A filter that matches much: reading the order's index until the page is full
+		 * steps over about (skip + limit) * all / total entries, fewer than the total
+		 * that the filter's index would give to be sorted. */
 		int64_t all = 0, want = (q->skip > 0 ? q->skip : 0) + q->limit;
-		buf_printf(&text, "SELECT coalesce(sum(n),0) FROM %s", t->groups);
+		buf_printf(&text, "SELECT coalesce(sum(n),0) FROM %s", t->counts ? t->counts : t->groups);
 		if((st = list_stmt(c, buf_cstr(&text))) && sqlite3_step(st) == SQLITE_ROW)
 			all = sqlite3_column_int64(st, 0);
 		if(st)
 			sqlite3_reset(st);
 		buf_reset(&text);
 		if((double)*total * (double)*total >= (double)want * (double)all)
-			sqlgen_text_unindexed(&g, a);
+			sqlgen_unindexed(&g, a);
 	}
 	sqlgen_page(&g, q, total ? *total : -1, &text);
 	if(!(st = list_stmt(c, buf_cstr(&text)))) {
