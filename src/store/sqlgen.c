@@ -66,8 +66,8 @@ static int keyset(struct sqlgen *g, const struct qexpr *e)
 	return 1;
 }
 
-/* Whether a test is written "+col …", which no index serves (SQLite): a text test once
- * the page is better read in the order's index (sqlgen_unindexed), and a test on type,
+/* Whether a test is written "+col …", which no index serves (SQLite): every filter test
+ * once the page is better read in the order's index (sqlgen_unindexed), and a test on type,
  * state or result when the predicate also tests a job or session id for equality. Without
  * statistics SQLite takes either equality as selective and may read the rows of the most
  * common result (85 % of the table) to find one job's. */
