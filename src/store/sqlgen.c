@@ -332,6 +332,54 @@ static int count_by_days(struct sqlgen *g, struct buf *out, struct arena *a)
 	return 1;
 }
 
+/* The conjuncts of e that test only group fields, and-ed into *part. */
+static void group_part(const struct sqlgen_table *t, struct arena *a, const struct qexpr *e, const struct qexpr **part)
+{
+	if(e->op == Q_AND) {
+		group_part(t, a, e->a, part);
+		group_part(t, a, e->b, part);
+	} else if(groups_only(t, e))
+		*part = q_and(a, *part, e);
+}
+
+/* A conjunction part of which the groups can count (a name with a time range): when that
+ * part matches no group, nothing matches, and the rows are not counted at all. */
+static int count_unless_no_group(struct sqlgen *g, struct buf *out, struct arena *a)
+{
+	const struct qexpr *part = NULL;
+	if(!g->t->groups || !g->pred || g->pred->op != Q_AND)
+		return 0;
+	group_part(g->t, a, g->pred, &part);
+	if(!part)
+		return 0;
+	struct sqlgen sub, all;
+	struct query q = {.where = part};
+	sqlgen_init(&sub, g->d, g->t, &q, a);
+	/* the whole predicate again, its params numbered after the part's */
+	memset(&all, 0, sizeof(all));
+	all.d = g->d;
+	all.t = g->t;
+	all.pred = g->pred;
+	all.id_tested = g->id_tested;
+	buf_init(&all.where, 1 << 20);
+	int ok = !sub.bad && sub.np <= SQLGEN_MAX_PARAMS / 2;
+	if(ok) {
+		memcpy(all.p, sub.p, sizeof(sub.p[0]) * (size_t)sub.np);
+		all.np = sub.np;
+		compile_where(&all, a);
+		ok = !all.bad;
+	}
+	if(ok) {
+		memcpy(g->cp, all.p, sizeof(all.p[0]) * (size_t)all.np);
+		g->ncp = all.np;
+		buf_printf(out, "SELECT CASE WHEN EXISTS (SELECT 1 FROM %s%s AND n > 0) THEN (SELECT count(*) FROM %s%s) ELSE 0 END",
+		           g->t->groups, buf_cstr(&sub.where), g->t->name, buf_cstr(&all.where));
+	}
+	sqlgen_free(&sub);
+	sqlgen_free(&all);
+	return ok;
+}
+
 void sqlgen_count(struct sqlgen *g, struct buf *out, struct arena *a)
 {
 	g->ncp = 0;
@@ -343,7 +391,7 @@ void sqlgen_count(struct sqlgen *g, struct buf *out, struct arena *a)
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->counts, buf_cstr(&g->where));
 	else if(g->t->groups && groups_only(g->t, g->pred))
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->groups, buf_cstr(&g->where));
-	else if(count_by_days(g, out, a))
+	else if(count_by_days(g, out, a) || count_unless_no_group(g, out, a))
 		return;
 	else
 		buf_printf(out, "SELECT count(*) FROM %s%s", g->t->name, buf_cstr(&g->where));
