@@ -137,7 +137,8 @@ def run_size(n, dur, runs, only, quick):
     ngx = Nginx(www)
     res = {"sessions": n, "lists": {}}
     for dialect, label, path in todo:
-        env = {"BENCH_EMSESSION": em} if dialect == "em" else {"BENCH_TOKEN": tok}
+        # a fresh credential per line: a run at 1M outlasts an access token
+        env = {"BENCH_EMSESSION": s.em_session()} if dialect == "em" else {"BENCH_TOKEN": s.token()}
         script = "em.lua" if dialect == "em" else "auth.lua"
         x = {}
         if not quick:   # one connection, every request rendered: the latency a client sees
