@@ -541,3 +541,26 @@ def test_sessionctl_alert_add_ls_test_rm(srv, rx, tmp_path):
     assert r.returncode == 0, r.stderr
     srv.api("viewer").get("/api/v1/alerts/" + rid, status=404)
     assert ctl(srv, tmp_path, "alert", "rm", name, user="admin").returncode == 1
+
+
+def test_demo_rule_posts_to_the_documented_local_receiver():
+    # docs/ALERTS.md: the demo keeps one rule, "demo failures", that posts the simulator's
+    # failed sessions to a receiver on 127.0.0.1:9500, signed with "demo-secret-123"
+    rx = Receiver(port=9500).start()
+    s = Server(extra_args=FAST + ["--demo", "--demo-interval", "600000"])
+    s.start()
+    try:
+        admin = s.api("admin")
+        rules = admin.get("/api/v1/alerts", schema=False, status=200).body["data"]
+        assert [(r["name"], r["event"], r["url"], r["hasSecret"]) for r in rules] == \
+            [("demo failures", "failed", "http://127.0.0.1:9500/", True)]
+        d = admin.post("/api/v1/alerts/%s/test" % rules[0]["id"], schema=False, status=202).body
+        # other demo servers of the suite may post here too: ours is the one with our delivery id
+        mine = lambda: [(h, raw) for h, raw, b in rx.events() if b["deliveryId"] == d["id"]]
+        got = rx.wait(mine)
+        assert len(got) == 1
+        h, raw = got[0]
+        assert signed(h, raw, "demo-secret-123") and h["X-Sessiond-Event"] == "test"
+    finally:
+        rx.stop()
+        stopped_clean(s)
