@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from conftest import LATEST, new_session
+from test_vbr_versions import REVS, definition  # exact-version definitions
 
 LIST_MAX = 1000   # README: the most items one VBR list answer holds
 
@@ -106,25 +107,45 @@ def test_limit_default_per_version(many, version, default):
     assert b["pagination"]["limit"] == default == len(b["data"])
 
 
-@pytest.mark.parametrize("version,default", [("1.0-rev2", LIST_MAX), ("1.1-rev0", LIST_MAX),
-                                             ("1.2-rev1", LIST_MAX), ("1.3-rev0", 200), ("1.3-rev1", 200),
-                                             ("1.3-rev2", 200)])
-def test_limit_default_of_every_list_per_version(many, version, default):
-    """Each list's limit default is its own definition's: 200 for sessions, task sessions,
-    job states and automation sessions in 1.3-rev0 … rev2; none before (all, up to the cap)."""
+LISTS = ["/api/v1/sessions", "/api/v1/jobs/states", "/api/v1/automation/sessions", "/api/v1/taskSessions",
+         "/api/v1/sessions/{id}/taskSessions"]
+
+
+def limit_default(defn, path):
+    """The default of `limit` the definition gives a list, else LIST_MAX (none: all, up to the cap)."""
+    op = defn.doc["paths"][path]["get"]
+    for p in op.get("parameters", []):
+        if "$ref" in p:
+            p = defn.doc["components"]["parameters"][p["$ref"].split("/")[-1]]
+        if p["name"] == "limit":
+            return p["schema"].get("default", LIST_MAX)
+    return LIST_MAX
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_limit_default_of_every_list_per_version(many, version):
+    """Each list's limit default is its own definition's (read from the file of that very version):
+    200 for sessions, task sessions, job states and automation sessions in 1.3, for a session's
+    task sessions only from 1.3-rev1; none elsewhere (all, up to the cap)."""
     srv, _ = many
+    defn = definition(version)
     v = srv.api("viewer", version=version)
-    lists = ["/api/v1/sessions", "/api/v1/jobs/states", "/api/v1/automation/sessions"]
-    if version >= "1.2":
-        lists.append("/api/v1/taskSessions")
-    for p in lists:
-        b = v.get(p, schema=False).body
-        assert b["pagination"]["limit"] == default, (p, b["pagination"])
-        assert len(b["data"]) == min(default, b["pagination"]["total"]), p
+    with_tasks = v.get("/api/v1/taskSessions", schema=False, params={"limit": 1}).body["data"] \
+        if defn.has_path("/api/v1/taskSessions") else []
+    checked = 0
+    for p in LISTS:
+        if not defn.has_path(p):
+            continue
+        b = v.get(p.format(id=with_tasks[0]["sessionId"] if with_tasks else ""), schema=False).body
+        defn.check(defn.response_schema("get", p), b, "GET " + p)
+        assert b["pagination"]["limit"] == limit_default(defn, p), (p, b["pagination"])
+        assert len(b["data"]) == min(limit_default(defn, p), b["pagination"]["total"]), p
+        checked += 1
+    assert checked == (5 if version >= "1.2" else 3)
     # the demo history holds hundreds of task sessions: in 1.3 the default cuts the page
     if version >= "1.3":
         b = v.get("/api/v1/taskSessions", schema=False).body
-        assert b["pagination"]["total"] > default and len(b["data"]) == default
+        assert b["pagination"]["total"] > 200 and len(b["data"]) == 200
 
 
 def test_huge_limit_keeps_memory_bounded(many):
@@ -230,7 +251,6 @@ def test_task_list_long_poll_waits_for_matching_task(fresh_server):
 
 # ---- jobs/states: each job's type and workload from its sessions -----------------------------
 
-from test_vbr_versions import REVS, definition  # noqa: E402  (exact-version definitions)
 
 # (sessionType, platformName) -> {family-or-version prefix: (EJobType, EJobWorkload)}
 JOB_CASES = [
@@ -252,6 +272,21 @@ JOB_CASES = [
                                           "1.3": ("FileBackupCopy", "File")}),
     ("BackupJob", "VMware", {"1.0": ("Backup", "vm"), "1.1": ("Backup", "vm"), "1.2": ("Backup", "vm"),
                              "1.3-rev0": ("VSphereBackup", "vm"), "1.3": ("VSphereBackup", "Vm")}),
+    # types VBR's ESessionType lacks: an Enterprise Manager file share backup, VB for Azure policies
+    ("NasBackup", None, {"1.0": ("Backup", "file"), "1.1": ("Backup", "file"), "1.2": ("Backup", "file"),
+                         "1.3-rev0": ("Unknown", "file"), "1.3": ("FileBackup", "File")}),
+    ("PolicyBackup", "AzureCompute", {"1.0": ("Backup", "cloudVm"), "1.1": ("Backup", "cloudVm"),
+                                      "1.2": ("Backup", "cloudVm"), "1.3-rev0": ("Unknown", "cloudVm"),
+                                      "1.3": ("CloudBackupAzure", "CloudVm")}),
+    ("PolicySnapshot", None, {"1.0": ("Backup", "cloudVm"), "1.1": ("Backup", "cloudVm"),
+                              "1.2": ("Backup", "cloudVm"), "1.3-rev0": ("Unknown", "cloudVm"),
+                              "1.3": ("CloudBackupAzure", "CloudVm")}),
+    ("SqlPolicyBackup", None, {"1.0": ("Backup", "application"), "1.1": ("Backup", "application"),
+                               "1.2": ("Backup", "application"), "1.3-rev0": ("Unknown", "application"),
+                               "1.3": ("CloudBackupAzure", "Application")}),
+    ("FileSharePolicySnapshot", None, {"1.0": ("Backup", "file"), "1.1": ("Backup", "file"),
+                                       "1.2": ("Backup", "file"), "1.3-rev0": ("Unknown", "file"),
+                                       "1.3": ("CloudBackupAzure", "File")}),
 ]
 
 
