@@ -217,6 +217,40 @@ def test_sse_spells_types_as_the_version_does(server, version):
     assert data == one   # e.g. PlatformBackupJob in 1.3-rev2, not the Azure name PolicyBackup
 
 
+@pytest.mark.parametrize("version", REVS)
+def test_sse_task_events_only_where_the_version_has_task_sessions(server, version):
+    """1.0 and 1.1 have no task sessions (GET /taskSessions/{id} is a 404 there): their feed
+    carries session events only; from 1.2 a task session's change comes as a taskSession event
+    holding the model GET /taskSessions/{id} answers."""
+    defn = definition(version)
+    has_tasks = defn.has_path("/api/v1/taskSessions/{id}")
+    rep, viewer = server.api("reporter"), server.api("viewer", version=version)
+    s = new_session(rep, name="feed-tasks-" + version)
+    t = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "vm-feed"},
+                 schema=False, status=201).body
+    marker = new_session(rep, name="feed-marker-" + version)
+    h = dict(bearer(server), **{"x-api-version": version, "Last-Event-ID": str(s["usn"] - 1)})
+    with requests.get(server.base_url + "/api/v1/sessions/events", headers=h, stream=True,
+                      timeout=10) as resp:
+        lines = resp.iter_lines(decode_unicode=True)
+        got = []
+        while not any(json.loads(e["data"])["id"] == marker["id"] for e in got):
+            more = read_events(lines, 1, 5)
+            assert more, got
+            got += more
+    tasks = [json.loads(e["data"]) for e in got if e["event"] == "taskSession"]
+    assert {e["event"] for e in got} == ({"session", "taskSession"} if has_tasks else {"session"})
+    if has_tasks:
+        assert [x["id"] for x in tasks] == [t["id"]]
+        defn.check("TaskSessionModel", tasks[0], "GET /api/v1/sessions/events")
+        one = viewer.get("/api/v1/taskSessions/" + t["id"], schema=False).body
+        for x in (tasks[0], one):
+            x.get("progress", {}).pop("duration", None)   # a running task's duration grows
+        assert tasks[0] == one
+    else:
+        viewer.get("/api/v1/taskSessions/" + t["id"], status=404, schema=False)
+
+
 def test_sse_wakes_quickly(server):
     rep = server.api("reporter")
     with requests.get(server.base_url + "/api/v1/sessions/events", headers=bearer(server),
