@@ -320,6 +320,24 @@ def test_job_states_type_and_workload_from_sessions(jobs, version):
     assert got == want
 
 
+@pytest.mark.parametrize("version", REVS)
+def test_job_definitions_of_every_kind(jobs, version):
+    """GET /api/v1/jobs and /jobs/{id} of jobs of every kind (a Hyper-V backup among them, whose
+    proxyType is onHost in 1.3-rev0, OnHost from 1.3-rev1), each against the version's own file."""
+    srv, made = jobs
+    defn = definition(version)
+    v = srv.api("viewer", version=version)
+    states = {j["sessionId"]: j for j in v.get("/api/v1/jobs/states", schema=False).body["data"]}
+    lst = v.get("/api/v1/jobs", schema=False, params={"limit": 100}).body
+    defn.check(defn.response_schema("get", "/api/v1/jobs"), lst, "GET /api/v1/jobs")
+    listed = {j["id"]: j for j in lst["data"]}
+    for s in made:
+        jid = states[s["id"]]["id"]
+        one = v.get("/api/v1/jobs/" + jid, schema=False).body
+        defn.check(defn.response_schema("get", "/api/v1/jobs/{id}"), one, "GET /api/v1/jobs/{id}")
+        assert one == listed[jid]
+
+
 # ---- orderColumn=SessionType: by the spelling shown ------------------------------------------
 
 SORT_TYPES = ["BackupJob", "RestoreVm", "ReplicaJob", "ConfigurationBackup", "Infrastructure",

@@ -323,7 +323,7 @@ static void backup_settings(struct req *r, struct jw *w, const struct job_view *
 	jw_key(w, "backupProxies");
 	jw_obj(w);
 	if(hyperv)
-		jw_kstr(w, "proxyType", "OnHost");
+		jw_kstr(w, "proxyType", cased(r->arena, "OnHost", catalog_vbr(r->version)->jobs));   /* 1.3-rev0: onHost */
 	else
 		jw_kbool(w, vbr__fam(r) >= VBR_12 ? "autoSelectEnabled" : "autoSelection", 1);
 	jw_obj_end(w);
