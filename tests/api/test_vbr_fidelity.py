@@ -4,6 +4,7 @@ answers in that dialect's shape, an unauthenticated request gets the dialect's 4
 Bodies are validated against the reference definition of the exact version asked for."""
 import threading
 import time
+import uuid
 
 import pytest
 import requests
@@ -336,6 +337,24 @@ def test_job_definitions_of_every_kind(jobs, version):
         one = v.get("/api/v1/jobs/" + jid, schema=False).body
         defn.check(defn.response_schema("get", "/api/v1/jobs/{id}"), one, "GET /api/v1/jobs/{id}")
         assert one == listed[jid]
+
+
+def test_system_sessions_make_no_job(server_factory):
+    """A maintenance run names a job but is no job's run: jobs/states and jobs leave it out,
+    unless a job of that name is declared."""
+    srv = server_factory()
+    rep, v = srv.api("reporter"), srv.api("viewer")
+    tag = uuid.uuid4().hex[:6]
+    sys_s = new_session(rep, name="maint-" + tag, jobName="maint-" + tag, sessionType="DatabaseMaintenance")
+    backup = new_session(rep, name="nightly-" + tag, jobName="nightly-" + tag, sessionType="BackupJob")
+    names = {j["name"] for j in v.get("/api/v1/jobs/states", schema=False, status=200).body["data"]}
+    assert "nightly-" + tag in names and "maint-" + tag not in names
+    assert "maint-" + tag not in {j["name"] for j in v.get("/api/v1/jobs", schema=False).body["data"]}
+    rep.put("/api/v1/estate/job/%s" % uuid.uuid4(), json={"name": "maint-" + tag, "type": "BackupJob"},
+            schema=False, status=200)
+    got = [j for j in v.get("/api/v1/jobs/states", schema=False).body["data"] if j["name"] == "maint-" + tag]
+    assert len(got) == 1 and got[0]["sessionId"] == sys_s["id"], got
+    assert backup["id"] in {j["sessionId"] for j in v.get("/api/v1/jobs/states", schema=False).body["data"]}
 
 
 # ---- orderColumn=SessionType: by the spelling shown ------------------------------------------
