@@ -39,7 +39,7 @@ def lists(newest, job_id, job_name, shown, session_id):
     vbr = "/api/v1/sessions?limit=100&orderColumn=CreationTime&orderAsc=false&"
     tasks = "/api/v1/taskSessions?limit=100&orderColumn=CreationTime&orderAsc=false&"
     out = [
-        ("vbr", "sessions nameFilter=Job 1* (the issue's)", vbr + "nameFilter=" + q("Job 1*")),
+        ("vbr", "sessions nameFilter=Job 1* (no match)", vbr + "nameFilter=" + q("Job 1*")),
         ("vbr", "sessions nameFilter=Backup Job 1*", vbr + "nameFilter=" + q("Backup Job 1*")),
         ("vbr", "sessions nameFilter=*1*", vbr + "nameFilter=" + q("*1*")),
         ("vbr", "sessions nameFilter=*Job 01* (rare infix)", vbr + "nameFilter=" + q("*Job 01*")),
@@ -55,7 +55,7 @@ def lists(newest, job_id, job_name, shown, session_id):
         ("vbr", "sessions jobIdFilter", vbr + "jobIdFilter=" + job_id),
         ("vbr", "sessions type+result+name", vbr + "typeFilter=BackupJob&resultFilter=Success&nameFilter="
          + q("Backup Job 1*")),
-        ("vbr", "sessions type+name+created (the issue's)", vbr + "typeFilter=BackupJob&nameFilter=" + q("Job 1*")
+        ("vbr", "sessions type+name Job 1*+created", vbr + "typeFilter=BackupJob&nameFilter=" + q("Job 1*")
          + "&createdAfterFilter=" + recent),
         ("vbr", "sessions name+state+result+window", vbr + "nameFilter=" + q("*1*")
          + "&stateFilter=Stopped&resultFilter=Warning&createdAfterFilter=%s&createdBeforeFilter=%s"
