@@ -48,9 +48,8 @@ struct pg_conn {
 	int lc_next;
 	struct pg_conn *next;       /* every read connection of the store, for close */
 	/* with a read replica: */
-	struct pg_conn *primary;    /* this thread's connection to the primary, for reads the replica
-	                               has not caught up with */
-	int64_t replica_usn;        /* the usn the replica had replayed when last asked */
+	struct pg_conn *primary;    /* this thread's connection to the primary: asked how far it
+	                               is before each read, and serves reads the replica is behind on */
 	int streaming;              /* a list is being read from it row by row */
 	struct pg_conn *nested;     /* for reads made meanwhile (from the list's callback) */
 };
@@ -84,6 +83,10 @@ struct pg_pre {
 struct store {
 	char *uri;
 	char *read_uri;             /* a streaming replica for reads, or NULL */
+	int64_t replica_waits;      /* times a read found the replica behind (atomic; for tests) */
+	int64_t replica_misses;     /* reads the primary served, the replica still behind (atomic) */
+	int64_t replica_missed;     /* the newest WAL position a read gave up waiting for (atomic) */
+	int not_replica_said;       /* --db-read is not in recovery: logged once */
 	pthread_key_t key;          /* this thread's struct pg_conn */
 	pthread_mutex_t conns_lock;
 	struct pg_conn *conns;
@@ -162,6 +165,29 @@ int pg_state_is(const PGresult *r, const char *state);
 int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen);
 
 extern const struct sqlgen_dialect pg_dialect;
+
+/* Reads (pg_read.c). */
+/** This thread's connection for a read, opened again if it was lost; NULL when none can
+ *  be had. With a replica: the replica's once it replayed everything the primary had
+ *  committed when the read began, else the primary's. */
+struct pg_conn *pg_reader(struct store *s);
+/** The name under which sql is prepared on c ("l<slot>", a cache of PG_LIST_CACHE); -1
+ *  when it cannot be prepared. */
+int pg_list_prepare(struct pg_conn *c, const char *sql, char name[16]);
+/** Runs sql with p, handing its rows one at a time (single-row mode) to row(ctx, r)
+ *  until it returns non-zero (the rest are read and dropped). */
+enum rc pg_list_stream(struct pg_conn *c, const char *sql, const struct pg_params *p,
+                       int (*row)(void *ctx, const PGresult *r), void *ctx);
+/** Builds a page's statement into *p, given the total (-1 before it is known); sets
+ *  *late when the statement would change once the total is known, *all when the page
+ *  is to be read whole (else row by row). NULL: it cannot be built. */
+typedef const char *(*pg_page_fn)(void *ctx, int64_t total, struct pg_params *p, int *late, int *all);
+/** A page, and with count_sql its total (into *total) from the same read-only snapshot:
+ *  BEGIN, the count, the page and COMMIT in one round trip (two when the page depends
+ *  on the total). Rows go to row(ctx, r) one at a time, or a page read whole to *whole
+ *  (the caller clears it). */
+enum rc pg_list_page(struct pg_conn *c, const char *count_sql, const struct pg_params *cp, int64_t *total,
+                     pg_page_fn page, void *pctx, int (*row)(void *, const PGresult *), void *ctx, PGresult **whole);
 
 /* The listener (pg_listen.c). */
 void pg_watch(struct store *s, void (*on_usn)(int64_t usn));
