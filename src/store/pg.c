@@ -604,6 +604,7 @@ const struct store_ops store_pg = {
 	.job_latest = pg_job_latest,
 	.log_list = pg_log_list,
 	.usn_current = pg_usn_current,
+	.usn_fresh = pg_usn_fresh,
 	.user_get = pg_user_get,
 	.user_get_uid = pg_user_get_uid,
 	.user_list = pg_user_list,

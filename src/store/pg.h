@@ -174,6 +174,9 @@ struct pg_conn *pg_reader(struct store *s);
 /** The name under which sql is prepared on c ("l<slot>", a cache of PG_LIST_CACHE); -1
  *  when it cannot be prepared. */
 int pg_list_prepare(struct pg_conn *c, const char *sql, char name[16]);
+/** The stored usn, read on the primary by this thread (pg_heard with it); -1 when it
+ *  cannot be read. */
+int64_t pg_usn_fresh(struct store *s);
 /** Runs sql with p, handing its rows one at a time (single-row mode) to row(ctx, r)
  *  until it returns non-zero (the rest are read and dropped). */
 enum rc pg_list_stream(struct pg_conn *c, const char *sql, const struct pg_params *p,
@@ -191,6 +194,8 @@ enum rc pg_list_page(struct pg_conn *c, const char *count_sql, const struct pg_p
 
 /* The listener (pg_listen.c). */
 void pg_watch(struct store *s, void (*on_usn)(int64_t usn));
+/** usn is known committed (by any instance): raises usn_current, wakes the watcher. */
+void pg_heard(struct store *s, int64_t usn);
 /** The stored usn: the highest any instance committed; -1 when it cannot be read. */
 int64_t pg_stored_usn(PGconn *db);
 

@@ -44,7 +44,7 @@ static int stop_wait(struct store *s, int fd, int ms)
 	return n > 0 && (pf[0].revents & POLLIN);
 }
 
-static void heard(struct store *s, int64_t usn)
+void pg_heard(struct store *s, int64_t usn)
 {
 	if(usn_raise(s, usn) && s->on_usn)
 		s->on_usn(__atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE));
@@ -72,7 +72,7 @@ static void *listener_main(void *arg)
 				c.db = NULL;
 				continue;
 			}
-			heard(s, u);
+			pg_heard(s, u);
 		}
 		if(stop_wait(s, PQsocket(c.db), 1000))
 			break;
@@ -90,7 +90,7 @@ static void *listener_main(void *arg)
 			PQfreemem(n);
 		}
 		if(newest)
-			heard(s, newest);
+			pg_heard(s, newest);
 	}
 	if(c.db)
 		PQfinish(c.db);

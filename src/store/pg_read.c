@@ -326,3 +326,26 @@ enum rc pg_list_page(struct pg_conn *c, const char *count_sql, const struct pg_p
 	}
 	return pipe_read(c, 0, NULL, NULL, NULL, sql, &pp, 1, all ? NULL : row, ctx, all ? whole : NULL);
 }
+
+/* ---------- the usn, exact ---------- */
+
+int64_t pg_usn_fresh(struct store *s)
+{
+	struct pg_conn *c = pthread_getspecific(s->key);
+	if(!c) {
+		c = conn_new(s, s->read_uri ? s->read_uri : s->uri);
+		pthread_setspecific(s->key, c);
+	}
+	/* the primary: this thread's read connection, or with a replica its primary one */
+	if(s->read_uri) {
+		if(!c->primary)
+			c->primary = xcalloc(1, sizeof(*c->primary));
+		c = c->primary;
+	}
+	if(c->streaming || conn_ready(c, s->uri))
+		return -1;   /* (from a list's callback: the caller keeps usn_current) */
+	int64_t u = pg_stored_usn(c->db);
+	if(u >= 0)
+		pg_heard(s, u);
+	return u;
+}
