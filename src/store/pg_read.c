@@ -277,7 +277,11 @@ static enum rc pipe_read(struct pg_conn *c, int begin, const char *count, const 
 	if((begin && !send_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) ||
 	   (count && !send_prepared(c, cname, cp)) || (page && !send_prepared(c, pname, pp)) ||
 	   (commit && !send_text(c, "COMMIT")) || !PQpipelineSync(c->db)) {
-		return pipe_end(c, RC_BACKEND, 0);
+		if(PQstatus(c->db) == CONNECTION_OK && PQpipelineSync(c->db))
+			return pipe_end(c, RC_BACKEND, 0);
+		PQfinish(c->db);   /* no sync point to read up to: opened again by the next read */
+		c->db = NULL;
+		return RC_BACKEND;
 	}
 	if(begin)
 		rc = pipe_answer(c, NULL, NULL, NULL);
