@@ -47,12 +47,7 @@ static int res_ok(const PGresult *r)
 /* A kept read statement of this thread's connection, run with p. */
 static PGresult *rexec(struct store *s, enum pg_rstmt which, const struct pg_params *p)
 {
-	struct pg_conn *c = pg_reader(s);
-	if(!c)
-		return NULL;
-	char name[16];
-	snprintf(name, sizeof(name), "r%d", (int)which);
-	return pg_exec_prepared(c, name, &c->prepared[which], pg_rstmt_sql[which], p);
+	return pg_read_whole(s, pg_rstmt_sql[which], p);
 }
 
 typedef void (*pg_row_reader)(const PGresult *r, int row, struct arena *a, void *rec);
@@ -368,16 +363,13 @@ static enum rc pg_user_count(struct store *s, int64_t *n)
 static enum rc pg_revoked_list(struct store *s, int kind, int64_t now_us, int64_t after, int64_t *last,
                                store_revoked_cb cb, void *ctx)
 {
-	struct pg_conn *c = pg_reader(s);
-	if(!c)
-		return RC_BACKEND;
 	struct pg_params p = {0};
 	pgp_int(&p, kind);
 	pgp_int(&p, now_us);
 	pgp_int(&p, after);
-	PGresult *r = PQexecParams(c->db, "SELECT seq, key, expires FROM revoked WHERE kind=$1 AND expires > $2 "
-	                                  "AND seq > $3 ORDER BY seq", p.n, NULL, p.v, p.len, p.fmt, 0);
-	if(!res_ok(r)) {
+	PGresult *r = pg_read_whole(s, "SELECT seq, key, expires FROM revoked WHERE kind=$1 AND expires > $2 "
+	                               "AND seq > $3 ORDER BY seq", &p);
+	if(!r || !res_ok(r)) {
 		PQclear(r);
 		return RC_BACKEND;
 	}

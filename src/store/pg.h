@@ -39,7 +39,7 @@ extern const int pg_migration_count;
 /** Brings the schema of db to the last migration (pg_sql.c). */
 enum rc pg_migrate(PGconn *db, char *err, size_t errlen);
 
-#define PG_LIST_CACHE 16
+#define PG_LIST_CACHE 32
 
 struct pg_conn {
 	PGconn *db;
@@ -50,6 +50,8 @@ struct pg_conn {
 	/* with a read replica: */
 	struct pg_conn *primary;    /* this thread's connection to the primary: asked how far it
 	                               is before each read, and serves reads the replica is behind on */
+	int fence_due;              /* the next read on it (a replica's) checks it caught up first */
+	struct store *store;        /* the store it reads for */
 	int streaming;              /* a list is being read from it row by row */
 	struct pg_conn *nested;     /* for reads made meanwhile (from the list's callback) */
 };
@@ -174,6 +176,9 @@ struct pg_conn *pg_reader(struct store *s);
 /** The name under which sql is prepared on c ("l<slot>", a cache of PG_LIST_CACHE); -1
  *  when it cannot be prepared. */
 int pg_list_prepare(struct pg_conn *c, const char *sql, char name[16]);
+/** Runs sql with p on this thread's read connection; its whole answer (the caller
+ *  clears it), NULL when the read failed. */
+PGresult *pg_read_whole(struct store *s, const char *sql, const struct pg_params *p);
 /** The stored usn, read on the primary by this thread (pg_heard with it); -1 when it
  *  cannot be read. */
 int64_t pg_usn_fresh(struct store *s);

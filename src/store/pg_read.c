@@ -49,6 +49,7 @@ static int conn_ready(struct pg_conn *c, const char *uri)
 static struct pg_conn *conn_new(struct store *s, const char *uri)
 {
 	struct pg_conn *c = xcalloc(1, sizeof(*c));
+	c->store = s;
 	conn_ready(c, uri);   /* a failure is kept: the next call tries again */
 	pthread_mutex_lock(&s->conns_lock);
 	c->next = s->conns;
@@ -83,24 +84,12 @@ static int64_t lsn_read(PGconn *db)
 static const char PRIMARY_LSN[] = "SELECT pg_current_wal_flush_lsn()";
 static const char REPLAYED_LSN[] = "SELECT pg_last_wal_replay_lsn()";
 
-/* The connection a read on replica connection c runs on: c once the replica replayed
- * every commit the primary had acknowledged (flushed) when asked, else this thread's
- * connection to the primary; NULL when neither can serve. Primary and replica are asked
- * at once, so a replica that keeps up costs one round trip before the read. */
-static struct pg_conn *fence(struct store *s, struct pg_conn *c)
+/* Where a read runs whose replica connection c had replayed up to have when the primary
+ * had flushed up to want (have < want): c once the replica caught up (asked again every
+ * REPLICA_POLL_US), else this thread's connection to the primary. */
+static struct pg_conn *fence_wait(struct store *s, struct pg_conn *c, int64_t want, int64_t have)
 {
-	if(!c->primary)
-		c->primary = xcalloc(1, sizeof(*c->primary));
 	struct pg_conn *p = c->primary;
-	if(conn_ready(p, s->uri))
-		return NULL;
-	if(!PQsendQueryParams(p->db, PRIMARY_LSN, 0, NULL, NULL, NULL, NULL, 0))
-		return NULL;
-	int sent = PQsendQueryParams(c->db, REPLAYED_LSN, 0, NULL, NULL, NULL, NULL, 0);
-	int64_t want = lsn_read(p->db);
-	int64_t have = sent ? lsn_read(c->db) : -1;
-	if(want < 0 || have < 0)
-		return want < 0 ? NULL : p;   /* the replica failed: the primary serves, the replica is opened again next time */
 	if(!have) {
 		/* not a replica (never in recovery): it cannot say what it holds */
 		if(!s->not_replica_said) {
@@ -110,15 +99,15 @@ static struct pg_conn *fence(struct store *s, struct pg_conn *c)
 		}
 		return p;
 	}
-	if(have < want && have < __atomic_load_n(&s->replica_missed, __ATOMIC_ACQUIRE)) {
+	if(have < __atomic_load_n(&s->replica_missed, __ATOMIC_ACQUIRE)) {
 		/* still short of a position it did not reach within a read's wait before: a
 		 * replica this far behind does not make each read wait again */
 		__atomic_add_fetch(&s->replica_misses, 1, __ATOMIC_RELAXED);
 		return p;
 	}
+	__atomic_add_fetch(&s->replica_waits, 1, __ATOMIC_RELAXED);
 	int64_t t0 = mono_us();
 	while(have < want) {
-		__atomic_add_fetch(&s->replica_waits, 1, __ATOMIC_RELAXED);
 		if(mono_us() - t0 >= REPLICA_WAIT_US) {
 			__atomic_add_fetch(&s->replica_misses, 1, __ATOMIC_RELAXED);
 			int64_t m = __atomic_load_n(&s->replica_missed, __ATOMIC_ACQUIRE);
@@ -156,7 +145,14 @@ struct pg_conn *pg_reader(struct store *s)
 	}
 	if(conn_ready(c, uri))
 		return NULL;
-	return s->read_uri && !fenced ? fence(s, c) : c;
+	c->fence_due = s->read_uri && !fenced;
+	if(c->fence_due) {
+		if(!c->primary)
+			c->primary = xcalloc(1, sizeof(*c->primary));
+		if(conn_ready(c->primary, s->uri))
+			return NULL;   /* the primary cannot say what a read must see: 503 */
+	}
+	return c;
 }
 
 /* ---------- lists ---------- */
@@ -221,11 +217,12 @@ static enum rc pipe_answer(struct pg_conn *c, int (*row)(void *, const PGresult 
 }
 
 /* Reads up to the pipeline's sync point and leaves pipeline mode. A transaction left
- * open by a failure is rolled back (keep: one left open on purpose is kept). */
-static enum rc pipe_end(struct pg_conn *c, enum rc rc, int keep)
+ * open by a failure is rolled back (keep: one left open on purpose is kept). syncs:
+ * sync points before the last that are still to be read. */
+static enum rc pipe_end(struct pg_conn *c, enum rc rc, int keep, int syncs)
 {
 	PGresult *r;
-	for(;;) {
+	for(syncs++; syncs > 0;) {
 		if(PQstatus(c->db) != CONNECTION_OK)
 			return RC_BACKEND;
 		r = PQgetResult(c->db);
@@ -234,7 +231,7 @@ static enum rc pipe_end(struct pg_conn *c, enum rc rc, int keep)
 		ExecStatusType st = PQresultStatus(r);
 		PQclear(r);
 		if(st == PGRES_PIPELINE_SYNC)
-			break;
+			syncs--;
 		if(st == PGRES_FATAL_ERROR)
 			rc = RC_BACKEND;
 	}
@@ -258,7 +255,13 @@ static int send_prepared(struct pg_conn *c, const char *name, const struct pg_pa
 
 /* One pipeline (one round trip) of: BEGIN of a read-only snapshot (begin), the count
  * (count: its total into *total), the page (page: its rows to row, or whole into
- * *whole), COMMIT (commit). Statements are prepared first (only the first time). */
+ * *whole), COMMIT (commit). Statements are prepared first (only the first time).
+ *
+ * On a replica (fence_due), the pipeline starts with the replica's replayed position,
+ * in a transaction of its own so that the reads' snapshots come after it, and the
+ * primary is asked for its flushed position at the same moment: a replica that has
+ * caught up costs no round trip more. One that has not: the answers are dropped, and
+ * the pipeline runs again once it has (fence_wait), or on the primary. */
 static enum rc pipe_read(struct pg_conn *c, int begin, const char *count, const struct pg_params *cp, int64_t *total,
                          const char *page, const struct pg_params *pp, int commit,
                          int (*row)(void *, const PGresult *), void *ctx, PGresult **whole)
@@ -271,17 +274,50 @@ static enum rc pipe_read(struct pg_conn *c, int begin, const char *count, const 
 			PQclear(PQexec(c->db, "ROLLBACK"));
 		return RC_BACKEND;
 	}
-	if(!PQenterPipelineMode(c->db))
+	int fence = c->fence_due;
+	c->fence_due = 0;
+	struct pg_conn *p = c->primary;
+	if(fence && !PQsendQueryParams(p->db, PRIMARY_LSN, 0, NULL, NULL, NULL, NULL, 0))
 		return RC_BACKEND;
+	if(!PQenterPipelineMode(c->db)) {
+		if(fence)
+			lsn_read(p->db);
+		return RC_BACKEND;
+	}
 	enum rc rc = RC_OK;
-	if((begin && !send_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) ||
+	int fence_synced = 0;
+	if((fence && (!send_text(c, REPLAYED_LSN) || !(fence_synced = PQpipelineSync(c->db)))) ||
+	   (begin && !send_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) ||
 	   (count && !send_prepared(c, cname, cp)) || (page && !send_prepared(c, pname, pp)) ||
 	   (commit && !send_text(c, "COMMIT")) || !PQpipelineSync(c->db)) {
+		if(fence)
+			lsn_read(p->db);
 		if(PQstatus(c->db) == CONNECTION_OK && PQpipelineSync(c->db))
-			return pipe_end(c, RC_BACKEND, 0);
+			return pipe_end(c, RC_BACKEND, 0, fence_synced);
 		PQfinish(c->db);   /* no sync point to read up to: opened again by the next read */
 		c->db = NULL;
 		return RC_BACKEND;
+	}
+	if(fence) {
+		int64_t want = lsn_read(p->db), have = -1;
+		PGresult *r = PQgetResult(c->db), *more;
+		if(r && res_ok(r))
+			have = (int64_t)lsn_of(r);
+		PQclear(r);
+		while((more = PQgetResult(c->db)))
+			PQclear(more);
+		r = PQgetResult(c->db);   /* the sync point after it */
+		if(PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			have = -1;
+		PQclear(r);
+		if(want < 0 || have < want) {
+			/* the replica is behind (or failed, or the primary did): none of this answer */
+			pipe_end(c, RC_BACKEND, 0, 0);
+			if(want < 0)
+				return RC_BACKEND;
+			struct pg_conn *to = have < 0 ? p : fence_wait(c->store, c, want, have);
+			return pipe_read(to, begin, count, cp, total, page, pp, commit, row, ctx, whole);
+		}
 	}
 	if(begin)
 		rc = pipe_answer(c, NULL, NULL, NULL);
@@ -298,7 +334,18 @@ static enum rc pipe_read(struct pg_conn *c, int begin, const char *count, const 
 		rc = RC_BACKEND;
 	if(commit && pipe_answer(c, NULL, NULL, NULL))
 		rc = RC_BACKEND;
-	return pipe_end(c, rc, begin && !commit);
+	return pipe_end(c, rc, begin && !commit, 0);
+}
+
+PGresult *pg_read_whole(struct store *s, const char *sql, const struct pg_params *p)
+{
+	struct pg_conn *c = pg_reader(s);
+	PGresult *r = NULL;
+	if(!c || pipe_read(c, 0, NULL, NULL, NULL, sql, p, 0, NULL, NULL, &r)) {
+		PQclear(r);
+		return NULL;
+	}
+	return r;
 }
 
 enum rc pg_list_stream(struct pg_conn *c, const char *sql, const struct pg_params *p,
