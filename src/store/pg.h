@@ -170,8 +170,9 @@ extern const struct sqlgen_dialect pg_dialect;
 
 /* Reads (pg_read.c). */
 /** This thread's connection for a read, opened again if it was lost; NULL when none can
- *  be had. With a replica: the replica's once it replayed everything the primary had
- *  committed when the read began, else the primary's. */
+ *  be had. With a replica, the replica's, marked fence_due: the read's pipeline checks
+ *  that it replayed what the primary had flushed when the read began, and runs on the
+ *  primary when it has not in time (pg_read.c). */
 struct pg_conn *pg_reader(struct store *s);
 /** The name under which sql is prepared on c ("l<slot>", a cache of PG_LIST_CACHE); -1
  *  when it cannot be prepared. */

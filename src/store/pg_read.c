@@ -1,14 +1,16 @@
-/* The PostgreSQL driver's read path: which connection a read runs on, and lists in
+/* The PostgreSQL driver's read path: which connection a read runs on, and reads in
  * pipeline mode.
  *
  * Each thread has a read connection of its own (on the replica with --db-read, else
- * on the primary). With a replica, every read first makes sure the replica holds
- * every commit the primary had acknowledged when the read began (read your writes,
- * whichever instance took the write): it asks the primary for its flushed WAL
- * position and the replica for the position it has replayed, both at once, and reads
- * on the replica once that is past the primary's; a replica still behind after
- * REPLICA_WAIT_US leaves the read to the primary, and so does one still short of where
- * a read gave up on it (a replica far behind costs one wait, not one per read).
+ * on the primary). With a replica, every read makes sure the replica holds every
+ * commit the primary had acknowledged when the read began (read your writes, whichever
+ * instance took the write): the primary is asked for its flushed WAL position while
+ * the replica's pipeline starts with the position it has replayed, then the read; the
+ * answer is used when the replica was past the primary's position. A replica behind is
+ * asked again until it catches up (the read runs again there), or for REPLICA_WAIT_US
+ * at most (the read runs on the primary); one still short of where a read gave up on it
+ * leaves reads to the primary at once (a replica far behind costs one wait, not one per
+ * read).
  *
  * A list with its total is BEGIN (a read-only snapshot), the count, the page and
  * COMMIT sent in one pipeline: one round trip, the page streamed row by row. */
