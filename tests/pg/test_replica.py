@@ -1,6 +1,6 @@
 """Read scale: a primary with one streaming replica, both started by the test. One instance
 runs with --db on the primary and --db-read on the replica: writes go to the primary, reads to
-the replica, and a caller reads its own write at once (read your writes by usn)."""
+the replica, and a caller reads its own write at once (read your writes)."""
 import subprocess
 import time
 import uuid
