@@ -418,6 +418,24 @@ def bench_size(n, dur, runs, export_all):
     return r
 
 
+def ingest_only(n, dur, runs):
+    """--only ingest: step (3) alone on a store of n sessions, with the server's CPU per PATCH."""
+    db, _, running_file = dataset(n)
+    srv = Sessiond(db, "warn")
+    srv.start()
+    try:
+        rps, cpu = [], []
+        for i in range(runs):
+            x = wrk_cpu(srv.p.pid, srv.port, "/", dur, script="patch.lua",
+                        env={"BENCH_TOKEN": srv.token(), "BENCH_IDS": running_file})
+            rps.append(x["rps"]), cpu.append(x["cpu_us"])
+            log("  ingest run %d: %.0f PATCH/s, %.1f us server CPU per PATCH (load average %.2f)"
+                % (i + 1, x["rps"], x["cpu_us"], os.getloadavg()[0]))
+        print("ingest, %d sessions: median %.0f PATCH/s, %.1f us CPU per PATCH" % (n, med(rps), med(cpu)))
+    finally:
+        srv.stop()
+
+
 def get_spread(db, srv, ngx, www, tok, k, dur, runs):
     """GET /api/v1/sessions/{id} over k sessions picked at random from the store, each request
     another (bench/spread.lua), against nginx serving each session's bytes from its own file."""
@@ -718,6 +736,7 @@ def main():
     ap.add_argument("--sizes", help="comma-separated store sizes; the last one is the headline")
     ap.add_argument("--duration", type=int, help="seconds per wrk run")
     ap.add_argument("--runs", type=int)
+    ap.add_argument("--only", choices=["ingest"], help="run one step alone (on the last size)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -725,6 +744,8 @@ def main():
     dur, runs = timing(a)
     tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-")
     try:
+        if a.only == "ingest":
+            return ingest_only(sizes[-1], dur, runs)
         results = [bench_size(n, dur, runs, True) for n in sizes]
         results[-1]["revocations"] = revocations(dur, runs, a.quick)
         results[-1]["estate"] = estate(dur, runs, a.quick)

@@ -70,7 +70,12 @@ void core_lease_default(int seconds)
 	__atomic_store_n(&lease_default_s, seconds > 0 ? seconds : CORE_LEASE_DEFAULT_S, __ATOMIC_RELAXED);
 }
 
-/* A reporter wrote to r: a running session's lease starts again. */
+/* A renewed lease runs this much past the heartbeat, so that the writes of the next quarter
+ * second find it long enough already and leave it (and its index entry) as it is. */
+#define LEASE_SLACK_US 250000
+
+/* A reporter wrote to r: a running session's lease starts again: it ends no earlier than
+ * its heartbeat from now, and at most LEASE_SLACK_US later. */
 static void renew(struct sess_rec *r)
 {
 	if(r->state == ST_STOPPED) {
@@ -78,7 +83,9 @@ static void renew(struct sess_rec *r)
 		return;
 	}
 	int s = r->heartbeat_s > 0 ? r->heartbeat_s : __atomic_load_n(&lease_default_s, __ATOMIC_RELAXED);
-	r->lease_us = session_time(time_now_us()) + (int64_t)s * 1000000;
+	int64_t want = session_time(time_now_us()) + (int64_t)s * 1000000;
+	if(r->lease_us < want || r->lease_us > want + LEASE_SLACK_US)
+		r->lease_us = want + LEASE_SLACK_US;
 }
 
 /* ---------- queueing ---------- */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sess_cache.h"
 #include "store/sqlgen.h"
 #include "store/store.h"
 #include "store/store_sql.h"
@@ -115,6 +116,7 @@ struct store {
 	struct conn *wconn;
 	sqlite3_stmt *wst[W_STMT_COUNT];
 	struct { uint32_t mask; sqlite3_stmt *st; } ucache[32];   /* session updates by changed columns */
+	struct sess_cache *rows;    /* session rows as last read or written here */
 	int64_t usn;                /* last usn given (writer thread only) */
 	int64_t usn_batch;          /* usn at tx_begin, restored by a rollback */
 	int64_t usn_sp;             /* usn at the op's savepoint */
@@ -971,6 +973,7 @@ static enum rc sq_tx_commit(struct store *s)
 
 static void sq_tx_rollback(struct store *s)
 {
+	sess_cache_clear(s->rows);
 	if(wrun(s, W_ROLLBACK))
 		exec1(s->wconn->db, "ROLLBACK");
 	s->usn = s->usn_batch;
@@ -985,6 +988,7 @@ static void sq_tx_savepoint(struct store *s, enum store_sp step)
 		break;
 	case SP_ROLLBACK:
 		s->usn = s->usn_sp;
+		sess_cache_clear(s->rows);
 		wrun(s, W_SP_ROLLBACK);
 		break;
 	case SP_RELEASE:
@@ -1019,9 +1023,27 @@ static enum rc wload(struct store *s, enum wstmt which, const struct uuid *id, c
 	return rc == RC_BACKEND ? werr(s, "load") : rc;
 }
 
+/* A row held in s->rows needs no statement: a reporter's updates follow each other. */
 static enum rc sq_tx_session_load(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
 {
-	return wload(s, W_SESS_GET, id, NULL, a, rd_sess, out);
+	if(sess_cache_get(s->rows, id, a, out))
+		return RC_OK;
+	enum rc rc = wload(s, W_SESS_GET, id, NULL, a, rd_sess, out);
+	if(rc == RC_OK)
+		sess_cache_put(s->rows, out);
+	return rc;
+}
+
+/* Holds r as the row now reads: a NULL name is stored as "" (bind_sess). */
+static void hold(struct store *s, const struct sess_rec *r)
+{
+	if(r->name) {
+		sess_cache_put(s->rows, r);
+		return;
+	}
+	struct sess_rec n = *r;
+	n.name = "";
+	sess_cache_put(s->rows, &n);
 }
 
 static enum rc sq_tx_task_load(struct store *s, const struct uuid *id, struct arena *a, struct task_rec *out)
@@ -1035,7 +1057,10 @@ static enum rc sq_tx_session_insert(struct store *s, const struct sess_rec *r)
 	if(!st)
 		return RC_BACKEND;
 	bind_sess(st, r);
-	return wdone(s, st, "insert session");
+	enum rc rc = wdone(s, st, "insert session");
+	if(rc == RC_OK)
+		hold(s, r);
+	return rc;
 }
 
 static int str_differ(const char *a, const char *b)
@@ -1110,7 +1135,12 @@ static enum rc sq_tx_session_update(struct store *s, const struct sess_rec *old,
 	if(!st)
 		return RC_BACKEND;
 	bind_sess(st, r);
-	return wdone(s, st, "update session");
+	enum rc rc = wdone(s, st, "update session");
+	if(rc == RC_OK)
+		hold(s, r);
+	else
+		sess_cache_drop(s->rows, &r->id);
+	return rc;
 }
 
 /* Runs a statement bound with one uuid. */
@@ -1127,6 +1157,7 @@ static enum rc sq_tx_session_delete(struct store *s, const struct uuid *id)
 {
 	static const enum wstmt steps[] = {W_TASK_LOGS_DEL, W_LOGS_DEL, W_TASKS_DEL, W_SESS_DEL};
 	enum rc rc = RC_OK;
+	sess_cache_drop(s->rows, id);
 	for(size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && !rc; k++)
 		rc = wrun_id(s, steps[k], id);
 	return rc;
@@ -1511,6 +1542,7 @@ static enum rc sq_open(const char *uri, struct store **out, char *err, size_t er
 		uri += 7;
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(uri);
+	s->rows = sess_cache_new();
 	pthread_key_create(&s->key, conn_destroy_key);
 	pthread_mutex_init(&s->conns_lock, NULL);
 	enum rc rc = conn_open(s, 1, &s->wconn, err, errlen);
@@ -1565,6 +1597,7 @@ static void sq_close(struct store *s)
 			sqlite3_finalize(s->ucache[i].st);
 		conn_close(s->wconn);
 	}
+	sess_cache_free(s->rows);
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->conns_lock);
 	free(s->path);

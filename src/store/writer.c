@@ -5,9 +5,11 @@
  * A driver that can send a batch's statements ahead (tx_begin_batch) gets the batch
  * that way first; should it answer RC_BUSY (at its begin or commit), the batch runs
  * again the ordinary way (store.h). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "store/store.h"
 #include "util/timefmt.h"
@@ -20,8 +22,20 @@ struct store_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct store_op *head, *tail;
+	int n;                      /* ops queued */
+	int want;                   /* queued ops that wake the writer (1, more while it gathers) */
 	int stopping;
+	int last_n;                 /* the previous batch's size (writer thread only) */
+	int64_t last_us;            /* and how long it took from start to acknowledgement */
 };
+
+/* Under load a batch may gather: when the previous batch held GATHER_MIN ops or more,
+ * the writer waits for as many again, at most half the previous batch's time and
+ * GATHER_MAX_US. The ops waiting meanwhile are not delayed for nothing: every op of a
+ * batch shares one commit (one fdatasync, one write of each page it changed), so with
+ * the CPU busy, fewer and fuller commits leave more of it to the requests. */
+#define GATHER_MIN 8
+#define GATHER_MAX_US 1000
 
 static void (*commit_timer)(int64_t us);
 
@@ -115,6 +129,24 @@ static void run_batch(struct store_writer *w, struct store_op *batch, struct are
 	run_once(w, batch, a, 0);
 }
 
+/* Waits (w->lock held) until w->want ops are queued, the writer stops, or wait_us passed. */
+static void gather(struct store_writer *w, int want, int64_t wait_us)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_us / 1000000;
+	until.tv_nsec += (long)(wait_us % 1000000) * 1000;
+	if(until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	w->want = want;
+	while(w->n < want && !w->stopping)
+		if(pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
+			break;
+	w->want = 1;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
@@ -124,8 +156,14 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 		while(!w->head && !w->stopping)
 			pthread_cond_wait(&w->cond, &w->lock);
+		if(w->head && w->last_n >= GATHER_MIN && w->n < w->last_n) {
+			int64_t wait = w->last_us / 2;
+			gather(w, w->last_n, wait < GATHER_MAX_US ? wait : GATHER_MAX_US);
+		}
 		struct store_op *batch = w->head;
+		int n = w->n;
 		w->head = w->tail = NULL;
+		w->n = 0;
 		int stopping = w->stopping;
 		pthread_mutex_unlock(&w->lock);
 		if(!batch) {
@@ -133,6 +171,7 @@ static void *writer_main(void *arg)
 				break;
 			continue;
 		}
+		int64_t t0 = time_now_us();
 		run_batch(w, batch, &a);
 		arena_reset(&a);
 		while(batch) {
@@ -141,6 +180,8 @@ static void *writer_main(void *arg)
 			batch->done(batch);
 			batch = next;
 		}
+		w->last_n = n;
+		w->last_us = time_now_us() - t0;
 	}
 	arena_free(&a);
 	return NULL;
@@ -153,8 +194,13 @@ enum rc store_writer_start(const struct store_ops *ops, struct store *s, void (*
 	w->ops = ops;
 	w->s = s;
 	w->on_commit = on_commit;
+	w->want = 1;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if(pthread_create(&w->thread, NULL, writer_main, w)) {
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->cond);
@@ -183,7 +229,10 @@ void store_writer_submit(struct store_writer *w, struct store_op *op)
 	else
 		w->head = op;
 	w->tail = op;
-	pthread_cond_signal(&w->cond);
+	/* one wake-up per batch: the first op of an empty queue, or the one a gathering
+	 * writer waits for */
+	if(++w->n == w->want)
+		pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
 

@@ -360,6 +360,11 @@ static void c_session_update(const struct store_ops *ops)
 	struct fx_edit e2 = {.id = r.id, .edit = edit_sess, .ctx = &ed2};
 	assert_int_equal(fx_edit_run(&e2), RC_OK);
 	assert_int_equal(e2.usn, usn1 + 1);
+	/* ... and the writer loads the row as stored, not as the failed edit left it. */
+	assert_int_equal(e2.seen_usn, usn1);
+	assert_int_equal(ops->session_get(f.s, &r.id, &f.a, &got), RC_OK);
+	assert_sess_eq(&got, &want);
+	assert_int_equal(got.usn, e2.usn);
 
 	/* An update of an unknown session: RC_NOTFOUND, edit never called. */
 	struct fx_edit e3 = {.id = mkid(99), .edit = edit_sess, .ctx = &ed};
@@ -2337,6 +2342,95 @@ static void c_group_commit_isolation(const struct store_ops *ops)
 	fx_close(&f);
 }
 
+/* ---------- many updates in few batches ---------- */
+
+#define FOLLOW_N 600            /* sessions: some share a slot of the writer's row cache */
+
+struct follow {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int pending;
+	int failed;
+};
+
+static void follow_done(struct core_write *w)
+{
+	struct follow *fw = w->udata;
+	pthread_mutex_lock(&fw->lock);
+	fw->failed += w->rc != RC_OK;
+	if(--fw->pending == 0)
+		pthread_cond_signal(&fw->cond);
+	pthread_mutex_unlock(&fw->lock);
+}
+
+static void follow_wait(struct follow *fw)
+{
+	pthread_mutex_lock(&fw->lock);
+	while(fw->pending)
+		pthread_cond_wait(&fw->cond, &fw->lock);
+	pthread_mutex_unlock(&fw->lock);
+}
+
+/* Rounds of progress updates of every session, each round queued at once (so the writer
+ * commits them in few batches), with refused writes among them (an unknown session, an
+ * illegal transition): every session ends as its last accepted update left it. */
+static void c_session_updates_follow(const struct store_ops *ops)
+{
+	struct fx f;
+	fx_open(&f, ops);
+	static struct core_write w[FOLLOW_N + 2];
+	static struct sess_rec rs[FOLLOW_N];
+	static char snames[FOLLOW_N][16];
+	struct follow fw = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	fw.pending = FOLLOW_N;
+	for(int i = 0; i < FOLLOW_N; i++) {
+		snprintf(snames[i], sizeof(snames[i]), "s%d", i);
+		rs[i] = simple_sess((unsigned)i + 1, snames[i]);
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].done = follow_done;
+		w[i].udata = &fw;
+		core_session_create(&w[i], &rs[i]);
+	}
+	follow_wait(&fw);
+	assert_int_equal(fw.failed, 0);
+	struct uuid nowhere = mkid(60000);
+	for(int round = 1; round <= 4; round++) {
+		fw.pending = FOLLOW_N + 2;
+		fw.failed = 0;
+		for(int i = 0; i < FOLLOW_N + 2; i++) {
+			memset(&w[i], 0, sizeof(w[i]));
+			w[i].done = follow_done;
+			w[i].udata = &fw;
+			struct sess_patch p;
+			sess_patch_init(&p, 0);
+			p.has_progress = 1;
+			p.progress = (round * 7 + i) % 101;
+			if(i == FOLLOW_N / 2) {
+				core_session_patch(&w[i], &nowhere, &p);         /* refused: no such session */
+			} else if(i == FOLLOW_N + 1) {
+				p.has_state = 1;
+				p.state = ST_STARTING;                           /* refused: an illegal transition */
+				p.name = "never";
+				core_session_patch(&w[i], &rs[round].id, &p);
+			} else {
+				int k = i < FOLLOW_N / 2 ? i : i - 1;
+				core_session_patch(&w[i], &rs[k].id, &p);
+			}
+		}
+		follow_wait(&fw);
+		assert_int_equal(fw.failed, 2);
+	}
+	for(int k = 0; k < FOLLOW_N; k++) {
+		int i = k < FOLLOW_N / 2 ? k : k + 1;
+		struct sess_rec got;
+		assert_int_equal(ops->session_get(f.s, &rs[k].id, &f.a, &got), RC_OK);
+		assert_int_equal(got.progress, (4 * 7 + i) % 101);
+		assert_string_equal(got.name, snames[k]);
+		assert_int_equal(got.state, ST_WORKING);
+	}
+	fx_close(&f);
+}
+
 /* ---------- the table ---------- */
 
 typedef void (*conf_case)(const struct store_ops *ops);
@@ -2348,6 +2442,7 @@ static const struct {
 	{"session_roundtrip", c_session_roundtrip},
 	{"session_duplicate", c_session_duplicate},
 	{"session_update", c_session_update},
+	{"session_updates_follow", c_session_updates_follow},
 	{"usn_monotonic", c_usn_monotonic},
 	{"usn_not_reused", c_usn_not_reused},
 	{"task_roundtrip", c_task_roundtrip},

@@ -630,6 +630,66 @@ static void test_refused_before_queueing(void **state)
 	assert_int_equal(core_usn(), 0);
 }
 
+/* ---------- leases ---------- */
+
+/* A reporter's write renews its session's lease to its heartbeat from now, plus at most a
+ * quarter second; a lease already that long stays as it is (its index entry unwritten);
+ * a shorter heartbeat shortens it; a stopped session has none. */
+static void test_lease_renewal(void **state)
+{
+	struct sess_rec r = running(1);
+	r.heartbeat_s = 10;
+	int64_t t0 = session_time(time_now_us());
+	struct core_write w = {0};
+	assert_int_equal(core_session_create(&w, &r), RC_OK);
+	int64_t t1 = session_time(time_now_us());
+	int64_t l0 = get_sess(&r.id).lease_us;
+	assert_true(l0 >= t0 + 10000000 + 250000);   /* written: the slack on top */
+	assert_true(l0 <= t1 + 10000000 + 250000);
+
+	struct sess_patch p = patch();
+	p.has_progress = 1;
+	p.progress = 5;
+	int64_t t4 = session_time(time_now_us());
+	struct core_write w1 = {0};
+	assert_int_equal(core_session_patch(&w1, &r.id, &p), RC_OK);
+	struct sess_rec got = get_sess(&r.id);
+	assert_int_equal(got.progress, 5);
+	assert_int_equal(got.usn, w1.usn);
+	if(session_time(time_now_us()) + 10000000 <= l0)   /* still long enough when written */
+		assert_int_equal(got.lease_us, l0);
+	assert_true(got.lease_us >= t4 + 10000000);
+	assert_true(got.lease_us <= session_time(time_now_us()) + 10000000 + 250000);
+
+	/* a longer heartbeat: the lease moves out at once */
+	p = patch();
+	p.has_heartbeat = 1;
+	p.heartbeat_s = 20;
+	int64_t t2 = session_time(time_now_us());
+	struct core_write w2 = {0};
+	assert_int_equal(core_session_patch(&w2, &r.id, &p), RC_OK);
+	int64_t l2 = get_sess(&r.id).lease_us;
+	assert_true(l2 >= t2 + 20000000 + 250000);
+	assert_true(l2 <= session_time(time_now_us()) + 20000000 + 250000);
+
+	/* a shorter one: it comes in */
+	p = patch();
+	p.has_heartbeat = 1;
+	p.heartbeat_s = 2;
+	int64_t t3 = session_time(time_now_us());
+	struct core_write w3 = {0};
+	assert_int_equal(core_session_patch(&w3, &r.id, &p), RC_OK);
+	int64_t l3 = get_sess(&r.id).lease_us;
+	assert_true(l3 >= t3 + 2000000 + 250000);
+	assert_true(l3 <= session_time(time_now_us()) + 2000000 + 250000);
+
+	/* stopped: none */
+	struct sess_complete c = completion(RES_SUCCESS);
+	struct core_write w4 = {0};
+	assert_int_equal(core_session_complete(&w4, &r.id, &c), RC_OK);
+	assert_int_equal(get_sess(&r.id).lease_us, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_then_complete_is_canceled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_usn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_before_queueing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_renewal, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
