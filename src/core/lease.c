@@ -36,7 +36,11 @@ int core_lease_sweep(int64_t now_us)
 	struct arena a;
 	arena_init(&a);
 	struct lapsed l = {.n = 0};
-	const struct qexpr *where = q_int(&a, QF_LEASE, Q_LT, now_us);
+	/* Only running sessions hold a lease. Saying so lets a store find them through its
+	 * state index (ST_STOPPED is the least state code) where it keeps no lease index:
+	 * PostgreSQL, where the lease changes with every write and an index on it would
+	 * make every progress update write an index entry. */
+	const struct qexpr *where = q_and(&a, q_int(&a, QF_LEASE, Q_LT, now_us), q_int(&a, QF_STATE, Q_GT, ST_STOPPED));
 	struct query q = {.where = where, .order = QO_USN, .asc = 1, .limit = SWEEP_BATCH};
 	enum rc rc = core_session_list(&q, &a, collect, &l, NULL);
 	int done = 0;

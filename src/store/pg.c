@@ -380,7 +380,7 @@ out:
 static enum rc pg_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
 {
-	return run_list(s, &store_sql_sessions, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, pg_sessions_table(q), q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 

@@ -14,6 +14,9 @@
 #define PG_WRITE_LOCK 0x5e551011
 /* The channel of the usn notifications (payload: the newest usn, decimal). */
 #define PG_CHANNEL "sessiond_usn"
+/* Of every page of a sessions partition, the percent filled by inserts: the rest is room
+ * for the new versions of its rows (HOT updates, pg_sql.c migration 7). */
+#define PG_SESS_FILLFACTOR "70"
 
 /* Statements a read connection prepares once (pg_sql.c). */
 enum pg_rstmt {
@@ -36,6 +39,10 @@ extern const char *const pg_wstmt_sql[PW_STMT_COUNT];
  *  numbering as the SQLite migrations of store_sql.c). */
 extern const char *const pg_migrations[];
 extern const int pg_migration_count;
+/** The sessions table that sqlgen compiles q over: for a predicate that names the usn
+ *  (the change feed), joined with session_changes, whose index on the usn serves "after
+ *  n" in usn order (sessions has no index on its usn: pg_sql.c, migration 7). */
+const struct sqlgen_table *pg_sessions_table(const struct query *q);
 /** Brings the schema of db to the last migration (pg_sql.c). */
 enum rc pg_migrate(PGconn *db, char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
  * statements each connection prepares. Times are bigint microseconds since the
  * epoch (UTC), ids 16-byte bytea, enumerations the codes of the catalog: the same
  * logical schema as the SQLite one (store_sql.c), numbered the same way. */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "store/pg.h"
@@ -120,9 +121,63 @@ const char *const pg_migrations[] = {
 	" END $$;"
 	"CREATE TRIGGER estate_counts_keep AFTER INSERT OR DELETE OR UPDATE OF deleted ON estate"
 	" FOR EACH ROW EXECUTE FUNCTION estate_counts_keep();",
+	/* 7: a progress update touches no indexed column of sessions, so that PostgreSQL
+	 * makes it a HOT update (a new row version on the same page, no index entry) instead
+	 * of a new entry in each of its indexes. The usn and the lease change with every
+	 * write: their indexes go. The change feed ("changed after usn n", in usn order) reads
+	 * session_changes instead: one row (usn, id) per session, its newest usn, replaced by
+	 * every write in the same statement (pg_wstmt_sql). The lease sweep reads the running
+	 * sessions (sessions_state). Partitions keep room on each page for new versions. */
+	"CREATE TABLE session_changes(seq bigint NOT NULL, sid bytea NOT NULL);"
+	"CREATE UNIQUE INDEX session_changes_seq ON session_changes(seq NULLS FIRST, sid NULLS FIRST);"
+	"INSERT INTO session_changes SELECT usn, id FROM sessions;"
+	"DROP INDEX sessions_usn;"
+	"DROP INDEX sessions_lease;"
+	"DO $$ DECLARE p regclass; BEGIN"
+	" FOR p IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'sessions'::regclass LOOP"
+	"  EXECUTE format('ALTER TABLE %s SET (fillfactor = " PG_SESS_FILLFACTOR ")', p);"
+	" END LOOP; END $$;",
 };
 
 const int pg_migration_count = sizeof(pg_migrations) / sizeof(pg_migrations[0]);
+
+/* The sessions table of the lists, with the usn read from session_changes (the same
+ * value: each session has one row there, of its usn; the join on both keeps it so). */
+static const char *by_usn_field[QF__COUNT], *by_usn_order[QO__COUNT];
+static struct sqlgen_table by_usn;
+static pthread_once_t by_usn_once = PTHREAD_ONCE_INIT;
+
+static void by_usn_init(void)
+{
+	by_usn = store_sql_sessions;
+	for(int f = 0; f < QF__COUNT; f++)
+		by_usn_field[f] = store_sql_sessions.field[f];
+	for(int o = 0; o < QO__COUNT; o++)
+		by_usn_order[o] = store_sql_sessions.order[o];
+	by_usn_field[QF_USN] = "c.seq";
+	by_usn_order[QO_USN] = "c.seq";
+	by_usn.name = "sessions JOIN session_changes c ON c.sid = sessions.id AND c.seq = sessions.usn";
+	by_usn.field = by_usn_field;
+	by_usn.order = by_usn_order;
+}
+
+/* Whether e names the usn. */
+static int names_usn(const struct qexpr *e)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND || e->op == Q_OR || e->op == Q_NOT)
+		return names_usn(e->a) || names_usn(e->b);
+	return e->field == QF_USN;
+}
+
+const struct sqlgen_table *pg_sessions_table(const struct query *q)
+{
+	if(!names_usn(q->where))
+		return &store_sql_sessions;
+	pthread_once(&by_usn_once, by_usn_init);
+	return &by_usn;
+}
 
 const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
 	[PR_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
@@ -140,11 +195,21 @@ const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
  * NOTHING): an error would abort the whole transaction, not just the statement. */
 const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
-	[PW_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
-	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea)",
-	/* $25: the creation time as stored, so that only its month's partition is searched */
-	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25",
-	[PW_SESS_DEL] = "DELETE FROM sessions WHERE id=$1",
+	/* Every write of a session keeps its one row of session_changes in the same
+	 * statement; the statement's row count is that of the sessions it wrote. */
+	[PW_SESS_INS] = "WITH i AS (INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
+	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea) RETURNING id, usn)"
+	                " INSERT INTO session_changes(seq, sid) SELECT usn, id FROM i",
+	/* $25: the creation time as stored, so that only its month's partition is searched;
+	 * $26: the usn as stored, whose row of session_changes the new one replaces (the
+	 * conflict arm: a rewrite that keeps the usn keeps the row, and counts). */
+	[PW_SESS_UPD] = "WITH u AS (UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25"
+	                " RETURNING id, usn),"
+	                " d AS (DELETE FROM session_changes c USING u WHERE c.seq=$26 AND c.sid=u.id AND u.usn<>$26)"
+	                " INSERT INTO session_changes(seq, sid) SELECT usn, id FROM u"
+	                " ON CONFLICT(seq, sid) DO UPDATE SET seq=EXCLUDED.seq",
+	[PW_SESS_DEL] = "WITH d AS (DELETE FROM sessions WHERE id=$1 RETURNING id, usn)"
+	                " DELETE FROM session_changes c USING d WHERE c.seq=d.usn AND c.sid=d.id",
 	[PW_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < $1 ORDER BY end_time LIMIT $2",
 	[PW_TASK_GET] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=$1",
 	[PW_TASK_INS] = "INSERT INTO task_sessions(" TASK_COLS ") VALUES(" TASK_DOLLARS ") ON CONFLICT DO NOTHING",

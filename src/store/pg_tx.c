@@ -309,10 +309,10 @@ static enum rc ensure_partition(struct store *s, int64_t creation_us)
 	for(int i = 0; i < s->nparts; i++)
 		if(s->parts[i] == key)
 			return RC_OK;
-	char sql[192];
+	char sql[256];
 	snprintf(sql, sizeof(sql),
 	         "CREATE TABLE IF NOT EXISTS \"sessions_%04d_%02d\" PARTITION OF sessions FOR VALUES FROM (%" PRId64
-	         ") TO (%" PRId64 ")",
+	         ") TO (%" PRId64 ") WITH (fillfactor = " PG_SESS_FILLFACTOR ")",
 	         y, m, month_start_us(y, m), month_start_us(y, m + 1));
 	PGresult *r = texec(s, sql, "make partition");
 	enum rc rc = res_ok(r) ? RC_OK : werr(s, "make partition", r);
@@ -331,6 +331,7 @@ static const char *const drop_steps[] = {
 	"DELETE FROM task_sessions WHERE session_id IN (SELECT id FROM \"%s\")",
 	("UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
 	 " GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result"),
+	"DELETE FROM session_changes c USING \"%s\" p WHERE c.seq = p.usn AND c.sid = p.id",
 	"DROP TABLE \"%s\"",
 };
 
@@ -403,6 +404,7 @@ enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const 
 	struct pg_params p;
 	pg_bind_sess(&p, r);
 	pgp_int(&p, old->creation_us);
+	pgp_int(&p, old->usn);
 	pg_pre_forget(s, &r->id);
 	return wdo_sure(s, PW_SESS_UPD, &p, "update session", RC_NOTFOUND);
 }
