@@ -125,9 +125,10 @@ const char *const pg_migrations[] = {
 	 * makes it a HOT update (a new row version on the same page, no index entry) instead
 	 * of a new entry in each of its indexes. The usn and the lease change with every
 	 * write: their indexes go. The change feed ("changed after usn n", in usn order) reads
-	 * session_changes instead: one row (usn, id) per session, its newest usn, replaced by
-	 * every write in the same statement (pg_wstmt_sql). The lease sweep reads the running
-	 * sessions (sessions_state). Partitions keep room on each page for new versions. */
+	 * session_changes instead: one row (usn, id) per session, of its newest usn, which a
+	 * write transaction replaces with its commit (pg_changes.c). The lease sweep reads
+	 * the running sessions (sessions_state). Partitions keep room on each page for the
+	 * new versions of their rows. */
 	"CREATE TABLE session_changes(seq bigint NOT NULL, sid bytea NOT NULL);"
 	"CREATE UNIQUE INDEX session_changes_seq ON session_changes(seq NULLS FIRST, sid NULLS FIRST);"
 	"INSERT INTO session_changes SELECT usn, id FROM sessions;"
@@ -141,8 +142,12 @@ const char *const pg_migrations[] = {
 
 const int pg_migration_count = sizeof(pg_migrations) / sizeof(pg_migrations[0]);
 
-/* The sessions table of the lists, with the usn read from session_changes (the same
- * value: each session has one row there, of its usn; the join on both keeps it so). */
+/* The sessions table of the lists, with the usn filtered and ordered by in
+ * session_changes: each session has one row there, of its usn (pg_changes.c). Each
+ * change looks its session up by id (LATERAL … LIMIT 1), so the changes are read in
+ * usn order from the index and the read stops at the page's end; as a join, the
+ * planner could pick a plan that reads every session (it did, with the statistics of
+ * a table just filled). */
 static const char *by_usn_field[QF__COUNT], *by_usn_order[QO__COUNT];
 static struct sqlgen_table by_usn;
 static pthread_once_t by_usn_once = PTHREAD_ONCE_INIT;
@@ -156,7 +161,7 @@ static void by_usn_init(void)
 		by_usn_order[o] = store_sql_sessions.order[o];
 	by_usn_field[QF_USN] = "c.seq";
 	by_usn_order[QO_USN] = "c.seq";
-	by_usn.name = "sessions JOIN session_changes c ON c.sid = sessions.id AND c.seq = sessions.usn";
+	by_usn.name = "session_changes c, LATERAL (SELECT * FROM sessions WHERE sessions.id = c.sid LIMIT 1) sessions";
 	by_usn.field = by_usn_field;
 	by_usn.order = by_usn_order;
 }
@@ -195,19 +200,19 @@ const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
  * NOTHING): an error would abort the whole transaction, not just the statement. */
 const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
-	/* Every write of a session keeps its one row of session_changes in the same
-	 * statement; the statement's row count is that of the sessions it wrote. */
-	[PW_SESS_INS] = "WITH i AS (INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
-	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea) RETURNING id, usn)"
-	                " INSERT INTO session_changes(seq, sid) SELECT usn, id FROM i",
-	/* $25: the creation time as stored, so that only its month's partition is searched;
-	 * $26: the usn as stored, whose row of session_changes the new one replaces (the
-	 * conflict arm: a rewrite that keeps the usn keeps the row, and counts). */
-	[PW_SESS_UPD] = "WITH u AS (UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25"
-	                " RETURNING id, usn),"
-	                " d AS (DELETE FROM session_changes c USING u WHERE c.seq=$26 AND c.sid=u.id AND u.usn<>$26)"
-	                " INSERT INTO session_changes(seq, sid) SELECT usn, id FROM u"
-	                " ON CONFLICT(seq, sid) DO UPDATE SET seq=EXCLUDED.seq",
+	[PW_SESS_INS] = "INSERT INTO sessions(" SESS_COLS ") SELECT " SESS_TYPED
+	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea)",
+	/* $25: the creation time as stored, so that only its month's partition is searched */
+	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25",
+	/* The same when type, state and result stay (a progress update): they are not set,
+	 * so the trigger that counts sessions by them is not even looked at (its WHEN clause
+	 * costs a few percent of the update). $4 to $6 are named for their types only. */
+	[PW_SESS_UPD_KEEP] = "UPDATE sessions SET (id,usn,name,progress,is_canceled,is_retry,stop_requested,creation,"
+	                     "end_time,job_id,parent_id,resource_id,job_name,resource_ref,platform,initiated_by,message,"
+	                     "backup_server,extra,lease,heartbeat) = ($1,$2,$3,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
+	                     "$18,$19,$20,$21,$22,$23,$24) WHERE id=$1 AND creation=$25"
+	                     " AND ($4::int, $5::int, $6::int) IS NOT NULL",
+	/* its row of session_changes too (the rows a batch adds are sent with its commit) */
 	[PW_SESS_DEL] = "WITH d AS (DELETE FROM sessions WHERE id=$1 RETURNING id, usn)"
 	                " DELETE FROM session_changes c USING d WHERE c.seq=d.usn AND c.sid=d.id",
 	[PW_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < $1 ORDER BY end_time LIMIT $2",
@@ -251,6 +256,17 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	 * lookup each (LATERAL … LIMIT 1), as a bitmap scan would not skip dead rows */
 	[PW_SESS_GET_MANY] = "SELECT s.* FROM unnest(string_to_array($1, ',')) x, LATERAL (SELECT " SESS_COLS
 	                     " FROM sessions WHERE id = decode(x, 'hex') LIMIT 1) s",
+	/* a transaction's rows of session_changes (pg_changes.c): $1, $2 the rows added (usns
+	 * "{…}", ids in hex separated by commas), $3, $4 the rows they replace. A row both
+	 * added and replaced (written twice in the transaction) is not inserted. The rows
+	 * replaced are found through the index (= ANY): the planner cannot tell how many
+	 * unnest gives, and would rather read the whole table. */
+	[PW_CHANGES_PUT] = "WITH a AS (SELECT * FROM unnest($1::bigint[], string_to_array($2, ',')) x(seq, sid)),"
+	                   " r AS (SELECT * FROM unnest($3::bigint[], string_to_array($4, ',')) y(seq, sid)),"
+	                   " d AS (DELETE FROM session_changes c USING r WHERE c.seq = ANY($3::bigint[])"
+	                   " AND c.seq = r.seq AND c.sid = decode(r.sid, 'hex'))"
+	                   " INSERT INTO session_changes SELECT seq, decode(sid, 'hex') FROM (SELECT * FROM a EXCEPT"
+	                   " SELECT * FROM r) n ON CONFLICT DO NOTHING",
 	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
 	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
 };
