@@ -260,14 +260,14 @@ def main():
                "rss_start_mib": rss0, "rss_held_mib": rss1, "rss_end_mib": rss2, "peak_rss_mib": hwm}
         os.makedirs(bench.CACHE, exist_ok=True)
         res["server_args"] = a.server_arg
-        name = "crowd-%s%s.json" % ("quick" if a.quick else "full", "-tuned" if a.server_arg else "")
+        name = "crowd-%s%s.json" % ("quick" if a.quick else "full", "-" + "-".join(x.lstrip("-") for x in a.server_arg) if a.server_arg else "")
         with open(os.path.join(bench.CACHE, name), "w") as f:
             json.dump(res, f, indent=1)
         line = "%-66s %16s  %s"
         print()
         print("crowd: %d idle keep-alive connections + %d event stream subscribers on one sessiond%s"
               % (res["idle"], res["subscribers"], (" (" + " ".join(a.server_arg) + ")") if a.server_arg else
-                 " (defaults: --max-header 32768)"))
+                 " (defaults: --max-header 16384)"))
         print(line % ("fan-out of one write to every subscriber, p50 / p99 (%d writes)" % a.writes,
                       "%.1f / %.1f ms" % (res["fanout_p50_ms"], res["fanout_p99_ms"]),
                       "p99 < 100 ms: %s" % ("met" if res["fanout_p99_ms"] < 100 and not missing else "NOT met")))

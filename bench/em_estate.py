@@ -97,14 +97,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10k objects, short runs")
     ap.add_argument("--objects", type=int)
     ap.add_argument("--duration", type=int)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int)
     ap.add_argument("--sizes", help=argparse.SUPPRESS)   # bench.py's option, passed on by bench/run
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     n = a.objects or (10000 if a.quick else 100000)
-    dur = a.duration or (2 if a.quick else 8)
-    runs = max(3, a.runs)
+    dur, runs = bench.timing(a)
     bench.tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-em-")
     try:
         db = dataset(n)

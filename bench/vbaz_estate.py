@@ -148,15 +148,15 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10,000 objects, short runs")
     ap.add_argument("--objects", type=int)
     ap.add_argument("--duration", type=int)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int)
     a, _ = ap.parse_known_args()   # bench/run passes bench.py's arguments too
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     n = a.objects or (10000 if a.quick else 100000)
-    dur = a.duration or (2 if a.quick else 8)
+    dur, runs = bench.timing(a)
     bench.tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-az-")
     try:
-        r = run(n, dur, max(3, a.runs), bench.tmpdir)
+        r = run(n, dur, runs, bench.tmpdir)
         with open(os.path.join(CACHE, "vbaz-estate-%s.json" % ("quick" if a.quick else "full")), "w") as f:
             json.dump(r, f, indent=1)
         print("VB for Azure estate lists, %d objects (%s)" % (n, ", ".join("%s %d" % kv for kv in r["mix"].items())))

@@ -89,13 +89,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10,000 objects, short runs")
     ap.add_argument("--objects", type=int)
     ap.add_argument("--duration", type=int)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int)
     a, _ = ap.parse_known_args()   # bench/run hands every script its arguments
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     n = a.objects or (10000 if a.quick else 100000)
-    dur = a.duration or (2 if a.quick else 5)
-    runs = max(1, a.runs)
+    dur, runs = bench.timing(a, 5)
     bench.tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-estate-")
     try:
         s = Sessiond(os.path.join(bench.tmpdir, "estate.db"), "warn")

@@ -75,7 +75,7 @@ static struct conf confs[] = {
 	{.name = "alert-timeout", .type = C_INT, .def = "10", .min = 1, .max = 300, .choices = NULL, .help = "seconds a webhook receiver has to answer one attempt"},
 	{.name = "timeout", .type = C_INT, .def = "30", .min = 1, .max = 3600, .choices = NULL, .help = "seconds before an idle or slow connection is closed"},
 	{.name = "max-body", .type = C_INT, .def = "1048576", .min = 1024, .max = 1073741824, .choices = NULL, .help = "largest request body, in bytes"},
-	{.name = "max-header", .type = C_INT, .def = "32768", .min = 4096, .max = 1048576, .choices = NULL, .help = "buffer for the request line and headers, in bytes"},
+	{.name = "max-header", .type = C_INT, .def = "16384", .min = 4096, .max = 1048576, .choices = NULL, .help = "buffer for the request line and headers, in bytes"},
 	{.name = "header-timeout", .type = C_INT, .def = "10", .min = 1, .max = 3600, .help = "seconds a client has to send a whole request (line, headers and body) once it started; then 408 and close"},
 	{.name = "max-connections-per-address", .type = C_INT, .def = "256", .min = 0, .max = 1000000, .help = "open connections per client address (0: no limit; behind a reverse proxy, set 0 or raise it)"},
 	{.name = "max-waiting-per-user", .type = C_INT, .def = "64", .min = 0, .max = 1000000, .help = "long polls and event streams a user may have open at once; more get 429 (0: no limit)"},

@@ -18,6 +18,7 @@
 #include "model/catalog.h"
 #include "model/estate.h"
 #include "util/text.h"
+#include "util/log.h"
 #include "util/ticker.h"
 #include "util/timefmt.h"
 
@@ -75,7 +76,7 @@ static void recorded(struct core_write *w)
 {
 	struct recorder *rec = w->udata;
 	if(w->rc && w->rc != RC_CONFLICT)   /* RC_CONFLICT: recorded before (another instance, a restart) */
-		fprintf(stderr, "sessiond: alerts: cannot record a delivery: %s\n", w->err);
+		log_error("alerts: cannot record a delivery: %s", w->err);
 	pthread_mutex_lock(&rec->lock);
 	rec->recorded += !w->rc;
 	rec->pending--;
@@ -129,7 +130,7 @@ static enum rc record_now(const struct rule *r, const struct alert_subject *sub,
 	if(!rc)
 		core__alerts_send_kick();
 	else if(rc != RC_CONFLICT)
-		fprintf(stderr, "sessiond: alerts: cannot record a delivery: %s\n", w.err);
+		log_error("alerts: cannot record a delivery: %s", w.err);
 	return rc;
 }
 
@@ -484,7 +485,7 @@ int core_alerts_evaluate(void)
 	pthread_cond_destroy(&p.rec.cond);
 	arena_free(&a);
 	if(rc)
-		fprintf(stderr, "sessiond: alerts: evaluation failed (%s); trying again\n", rc_name(rc));
+		log_error("alerts: evaluation failed (%s); trying again", rc_name(rc));
 	return p.recorded;
 }
 
@@ -493,7 +494,7 @@ static void tick(void *ctx)
 	(void)ctx;
 	int n = core_alerts_evaluate();
 	if(n)
-		fprintf(stderr, "sessiond: alerts: recorded %d deliver%s\n", n, n == 1 ? "y" : "ies");
+		log_info("alerts: recorded %d deliver%s", n, n == 1 ? "y" : "ies");
 }
 
 void core_alerts_start(const struct alerts_config *c)

@@ -19,6 +19,7 @@
 
 #include "core/alerts_int.h"
 #include "model/estate.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 #define SCAN_BATCH 500
@@ -281,8 +282,7 @@ static void attempt(const struct uuid *id)
 	} else if(attempts >= snd.conf.attempts) {
 		json_object_set_new(p, "status", json_string(ALERT_FAILED));
 		json_object_del(p, "nextAttemptTime");
-		fprintf(stderr, "sessiond: alerts: delivery %s failed after %lld attempts: %s\n", ids, (long long)attempts,
-		        err);
+		log_warn("alerts: delivery %s failed after %lld attempts: %s", ids, (long long)attempts, err);
 	} else {
 		next = now + backoff_us(attempts);
 		core__json_time(p, "nextAttemptTime", next);
@@ -294,7 +294,7 @@ static void attempt(const struct uuid *id)
 	free(text);
 	hold(&d.parent_id, err[0] ? now + backoff_us(attempts) : 0);
 	if(rc) {
-		fprintf(stderr, "sessiond: alerts: cannot store an attempt of %s: %s\n", ids, w.err);
+		log_error("alerts: cannot store an attempt of %s: %s", ids, w.err);
 		upsert(id, &d.parent_id, time_now_us() + backoff_us(1));
 	} else if(next) {
 		upsert(id, &d.parent_id, next);

@@ -24,6 +24,9 @@
 #define KEEP_POINTS 35          /* each job's retention: restore points kept per object */
 #define REPORTER "sessiond demo"
 #define DEMO_SILENT_JOB "Legacy File Server Backup"
+#define DEMO_ALERT_RULE "demo failures"
+#define DEMO_ALERT_URL "http://127.0.0.1:9500/"
+#define DEMO_ALERT_SECRET "demo-secret-123"
 
 struct demo_repo {
 	const char *name, *type, *host, *path;
@@ -212,6 +215,12 @@ enum rc demo_estate_seed(struct demo_batch *b, uint64_t seed, int64_t start_us)
 	    json_pack("{s:s,s:s,s:s,s:i}", "type", "BackupJob", "description",
 	              "declared, but its reporter no longer runs it: the demo's missed runs", "schedule", "*/10 * * * *",
 	              "graceSeconds", 120));
+	/* One alert rule: the demo's failures posted to the local receiver docs/ALERTS.md
+	 * shows how to start (a receiver that is not running makes deliveries that retry and
+	 * then fail, listed like any other). */
+	name_id(EK_alertRule, DEMO_ALERT_RULE, &id);
+	put(b, EK_alertRule, &id, DEMO_ALERT_RULE, NULL,
+	    json_pack("{s:s,s:s,s:s}", "event", "failed", "url", DEMO_ALERT_URL, "secret", DEMO_ALERT_SECRET));
 	/* parents first: the children below check them */
 	if(demo_batch_wait(b))
 		return RC_BACKEND;

@@ -127,12 +127,18 @@ static struct job_view *declared(struct gather *g, const struct uuid *id, const 
 	return p && !g->v[*p].has_last ? &g->v[*p] : NULL;
 }
 
-/* A seen job: joined to the declared one with its id, else its name, else new. */
+/* A seen job: joined to the declared one with its id, else its name, else new. System
+ * sessions (Enterprise Manager's systemSessions family: maintenance, catalog, collection)
+ * are runs of no job, even with a job id: they make a job only when one is declared.
+ * Restore sessions do make one: Enterprise Manager links a restore session up to its job. */
 static int add_seen(void *ctx, const struct sess_rec *s)
 {
 	struct gather *g = ctx;
 	const char *name = session_job_name(s);
 	struct job_view *j = declared(g, &s->job_id, name);
+	enum em_family f = catalog_type_em_family(s->type);
+	if(!j && f == EMF_SYSTEM)
+		return 0;
 	if(!j) {
 		j = grow(g);
 		j->id = s->job_id;

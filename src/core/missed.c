@@ -4,8 +4,10 @@
  * sessiond's own kind missedRun (model/estate.def), child of the job, named by the
  * expected time. Its id is derived from the job and the time, so every instance that
  * sweeps records the same one. Everything goes through core_estate_put. */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -74,14 +76,21 @@ static void missed_id(const struct uuid *job, int64_t expected_us, struct uuid *
 
 static enum rc record(const struct job_view *j, int64_t expected_us)
 {
-	char when[40], props[400];
+	char when[40];
 	time_format(expected_us, 3, when);
-	snprintf(props, sizeof(props), "{\"expectedTime\":\"%s\"}", when);
+	/* the schedule it was expected by: the job's may change later */
+	json_t *p = json_pack("{s:s,s:s}", "expectedTime", when, "schedule", j->schedule);
+	char *props = p ? json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(p);
+	if(!props)
+		return RC_BACKEND;   /* out of memory */
 	struct estate_rec e = {.kind = EK_missedRun, .parent_id = j->id, .name = when, .reporter = "sessiond",
 	                       .props = props};
 	missed_id(&j->id, expected_us, &e.id);
 	struct core_write w = {0};
-	return core_estate_put(&w, &e);
+	enum rc rc = core_estate_put(&w, &e);
+	free(props);
+	return rc;
 }
 
 /* Where the search for the next expected run of j starts, and the schedule. */

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import re
 import threading
 import time
 import uuid
@@ -83,13 +84,20 @@ def signed(h, raw, secret=SECRET):
     return hmac.compare_digest(h.get("X-Sessiond-Signature", ""), want)
 
 
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (error|warn|info|debug) ")
+
+
 def stopped_clean(s):
     """Stops s; it must exit 0 with no sanitizer report (leaks of the alert threads show here
-    under `make SAN=1`)."""
+    under `make SAN=1`), and everything it wrote must be log lines (the alert threads' too: a
+    line of their own would lack the timestamp and level, and ignore --log-level)."""
     code = s.stop()
     with open(s.stderr_path, "rb") as f:
         err = f.read().decode("utf-8", "replace")
     assert code == 0 and "Sanitizer" not in err, s.stderr_tail()
+    stray = [l for l in err.splitlines() if not LOG_LINE.match(l)]
+    assert not stray, stray[:5]
+    return err
 
 
 @pytest.fixture(scope="module")
@@ -353,38 +361,69 @@ def test_delivery_list_filters(srv, rx):
 # ---------------------------------------------------------------------------------------------
 # a receiver that is down, one that hangs
 
-def test_receiver_down_gets_alerts_after_it_comes_up_across_a_restart():
+def test_receiver_down_gets_failed_missed_and_stuck_alerts_after_a_restart():
+    """The receiver is down while a session fails, a scheduled job misses runs and a session
+    makes no progress: the deliveries wait (pending, attempts recorded), sessiond restarts, the
+    receiver comes up, and each alert arrives once, signed, under the id it was recorded with."""
     rx = Receiver()   # not started: connections are refused
     s = Server(extra_args=FAST)
     s.start()
     try:
         admin, rep = s.api("admin"), s.api("reporter")
-        rule = add_rule(admin, rx.url, "failed")
-        sessions = [new_session(rep) for _ in range(3)]
+        tag = uuid.uuid4().hex[:6]
+        failed = add_rule(admin, rx.url, "failed", jobPattern="fail-%s-*" % tag)
+        missed = add_rule(admin, rx.url, "missed", jobPattern="sched-" + tag)
+        stuck = add_rule(admin, rx.url, "stuck", jobPattern="stuck-" + tag, seconds=2)
+        sessions = [new_session(rep, name="fail-%s-%d" % (tag, i)) for i in range(3)]
         for x in sessions:
             complete(rep, x["id"], "Failed")
-        got = rx.wait(lambda: [d for d in deliveries(admin, ruleId=rule["id"])["data"] if d["attempts"] >= 2])
+        jid = str(uuid.uuid4())
+        rep.put("/api/v1/estate/job/" + jid, json={"name": "sched-" + tag, "type": "BackupJob", "schedule": "2s",
+                                                   "graceSeconds": 1}, schema=False, status=200)
+        still = new_session(rep, name="stuck-" + tag, progressPercent=10)
+
+        def pending(rule):
+            return deliveries(admin, ruleId=rule["id"])["data"]
+        got = rx.wait(lambda: [d for d in pending(failed) if d["attempts"] >= 2])
         assert got, "no attempts recorded"
         d = got[0]
         assert d["status"] == "pending" and d["lastError"] and d["lastStatus"] is None
         assert d["nextAttemptTime"]
-        listed = deliveries(admin, ruleId=rule["id"])
+        assert rx.wait(lambda: pending(missed) and pending(stuck)), "no missed or stuck delivery recorded"
+        listed = deliveries(admin, ruleId=failed["id"])
         assert listed["pagination"]["total"] == 3
         assert all(x["status"] == "pending" for x in listed["data"])
         # while the receiver is down, its other deliveries wait for it: one is retried, not three
-        assert sum(x["attempts"] for x in listed["data"]) <= d["attempts"] + 2
+        tries = sorted(x["attempts"] for x in listed["data"])
+        assert tries[-1] >= 2 and sum(tries) <= tries[-1] + 2, tries
         s.stop()
-        rx.start()
         s.users = {}   # they exist in the database already
         s.start()
-        ev = rx.wait(lambda: len(rx.events()) >= 3 and rx.events())
-        assert {b["subject"]["id"] for _, _, b in ev} == {x["id"] for x in sessions}
+        admin = s.api("admin")
+        before = {r["id"]: {x["id"]: x for x in pending(r)} for r in (failed, missed, stuck)}
+        assert len(before[stuck["id"]]) == 1 and before[missed["id"]]
+        assert all(x["status"] == "pending" for v in before.values() for x in v.values())
+        rx.start()
+        want = set().union(*before.values())
+        ev = rx.wait(lambda: want <= {b["deliveryId"] for _, _, b in rx.events()} and rx.events())
+        assert want <= {b["deliveryId"] for _, _, b in ev}, "not every pending delivery arrived"
         assert all(signed(h, raw) for h, raw, _ in ev)
-        d2 = rx.wait(lambda: [x for x in deliveries(s.api("viewer"), ruleId=rule["id"])["data"]
+        by_event = {}
+        for h, _, b in ev:
+            assert h["X-Sessiond-Event"] == b["event"]
+            by_event.setdefault(b["event"], []).append(b)
+        assert {b["subject"]["id"] for b in by_event["failed"]} == {x["id"] for x in sessions}
+        assert all(b["subject"]["id"] == jid and b["details"]["schedule"] == "2s" for b in by_event["missed"])
+        assert by_event["stuck"][0]["subject"]["id"] == still["id"]
+        assert by_event["stuck"][0]["details"]["progress"] == 10
+        d2 = rx.wait(lambda: [x for x in deliveries(s.api("viewer"), ruleId=failed["id"])["data"]
                               if x["id"] == d["id"] and x["status"] == "delivered"])
         assert d2 and d2[0]["attempts"] > d["attempts"]
-        time.sleep(1)
-        assert len(rx.events()) == 3   # recorded once, sent once
+        time.sleep(3)   # longer than the stuck rule's 2 s: the restarted server sees it stuck again
+        ids = [b["deliveryId"] for _, _, b in rx.events()]
+        assert len(ids) == len(set(ids)), "a delivery arrived twice"
+        assert len([1 for _, _, b in rx.events() if b["event"] == "failed"]) == 3
+        assert len([1 for _, _, b in rx.events() if b["event"] == "stuck"]) == 1   # recorded once, sent once
         stopped_clean(s)
     finally:
         s.stop()
@@ -396,10 +435,43 @@ def test_failing_receiver_is_marked_failed_after_its_attempts(server_factory):
     s = server_factory(extra_args=FAST[:-6] + ["--alert-attempts", "3", "--alert-timeout", "2"])
     admin = s.api("admin")
     rule = add_rule(admin, "http://127.0.0.1:%d/" % free_port(), "failed")
-    admin.post("/api/v1/alerts/%s/test" % rule["id"], schema=False, status=202)
+    d = admin.post("/api/v1/alerts/%s/test" % rule["id"], schema=False, status=202).body
     rx = Receiver()
     got = rx.wait(lambda: deliveries(admin, ruleId=rule["id"], status="failed")["data"], timeout=20)
     assert got and got[0]["attempts"] == 3 and got[0]["nextAttemptTime"] is None
+    log = rx.wait(lambda: [l for l in open(s.stderr_path).read().splitlines() if d["id"] in l])
+    assert log and LOG_LINE.match(log[0]) and " warn alerts: delivery %s failed after 3 attempts" % d["id"] in log[0]
+
+
+def ms(t):
+    import datetime
+    return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def test_retries_back_off_twice_as_long_each_time_up_to_the_maximum(server_factory):
+    """--alert-retry 200 --alert-retry-max 800: after the attempts 1 to 5 the next one is set
+    200, 400, 800, 800 and 800 ms later; the sixth is the last."""
+    s = server_factory(extra_args=["--alert-check", "200", "--alert-retry", "200", "--alert-retry-max", "800",
+                                   "--alert-attempts", "6", "--alert-timeout", "2"])
+    admin, viewer = s.api("admin"), s.api("viewer")
+    rule = add_rule(admin, "http://127.0.0.1:%d/" % free_port(), "failed")   # refuses connections
+    d = admin.post("/api/v1/alerts/%s/test" % rule["id"], schema=False, status=202).body
+    seen = {}
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        x = viewer.get("/api/v1/alerts/deliveries/" + d["id"], schema=False, status=200).body
+        seen.setdefault(x["attempts"], x)
+        if x["status"] != "pending":
+            break
+        time.sleep(0.03)
+    last = seen[max(seen)]
+    assert last["status"] == "failed" and last["attempts"] == 6 and last["nextAttemptTime"] is None, last
+    waits = {n: ms(x["nextAttemptTime"]) - ms(x["lastAttemptTime"]) for n, x in seen.items() if 1 <= n <= 5}
+    assert len(waits) >= 3, seen   # each pending state lasts 200 ms or more: a poll every 30 ms sees it
+    want = {1: 200, 2: 400, 3: 800, 4: 800, 5: 800}
+    assert waits == {n: want[n] for n in waits}, waits
+    # and the attempts were made then: six attempts in no less than the sum of the waits
+    assert ms(last["lastAttemptTime"]) - ms(d["createdTime"]) >= sum(want.values())
 
 
 def test_hanging_receiver_does_not_slow_ingest(server_factory):
@@ -469,3 +541,26 @@ def test_sessionctl_alert_add_ls_test_rm(srv, rx, tmp_path):
     assert r.returncode == 0, r.stderr
     srv.api("viewer").get("/api/v1/alerts/" + rid, status=404)
     assert ctl(srv, tmp_path, "alert", "rm", name, user="admin").returncode == 1
+
+
+def test_demo_rule_posts_to_the_documented_local_receiver():
+    # docs/ALERTS.md: the demo keeps one rule, "demo failures", that posts the simulator's
+    # failed sessions to a receiver on 127.0.0.1:9500, signed with "demo-secret-123"
+    rx = Receiver(port=9500).start()
+    s = Server(extra_args=FAST + ["--demo", "--demo-interval", "600000"])
+    s.start()
+    try:
+        admin = s.api("admin")
+        rules = admin.get("/api/v1/alerts", schema=False, status=200).body["data"]
+        assert [(r["name"], r["event"], r["url"], r["hasSecret"]) for r in rules] == \
+            [("demo failures", "failed", "http://127.0.0.1:9500/", True)]
+        d = admin.post("/api/v1/alerts/%s/test" % rules[0]["id"], schema=False, status=202).body
+        # other demo servers of the suite may post here too: ours is the one with our delivery id
+        mine = lambda: [(h, raw) for h, raw, b in rx.events() if b["deliveryId"] == d["id"]]
+        got = rx.wait(mine)
+        assert len(got) == 1
+        h, raw = got[0]
+        assert signed(h, raw, "demo-secret-123") and h["X-Sessiond-Event"] == "test"
+    finally:
+        rx.stop()
+        stopped_clean(s)

@@ -213,7 +213,7 @@ LOGON_DOWN = {"/api/backupServers": "BackupServerReferenceList", "/api/jobs": "J
               "/api/restoreSessions": "RestoreSessionReferenceList",
               "/api/backupTaskSessions": "BackupTaskSessionReferenceList",
               "/api/replicaTaskSessions": "ReplicaTaskSessionReferenceList",
-              "/api/querySvc": "QueryService", "/api/jobs?format=Entity": "JobList",
+              "/api/tasks": "TaskList", "/api/querySvc": "QueryService", "/api/jobs?format=Entity": "JobList",
               "/api/backupSessions?format=Entity": "BackupJobSessionList"}
 
 
@@ -228,6 +228,9 @@ def test_logon_session_links(fid):
     for p, t in LOGON_DOWN.items():
         assert down.get(p) == t, p
     assert all(t != "EntityReferenceListType" for t in down.values())
+    # the documented order: the caller's tasks right before the query service
+    order = [path(h) for rel, _, _, h in ls if rel == "Down"]
+    assert order.index("/api/tasks") + 1 == order.index("/api/querySvc")
     for p in down:
         r = em.req("GET", p, status=None)
         assert r.status_code == 200, (p, r.status_code, r.text[:200])

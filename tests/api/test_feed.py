@@ -10,9 +10,8 @@ import time
 import pytest
 import requests
 
-import schema
-
 from conftest import LATEST, new_session
+from test_vbr_versions import REVS, definition  # exact-version definitions
 
 WAKE_BUDGET_S = 0.100
 
@@ -199,9 +198,10 @@ def test_sse_resume_between_a_session_event_and_its_task_event(server):
     assert [json.loads(e["data"])["id"] for e in after] == [marker["id"]]
 
 
-@pytest.mark.parametrize("version", ["1.0-rev2", "1.2-rev1", "1.3-rev2"])
+@pytest.mark.parametrize("version", REVS)
 def test_sse_spells_types_as_the_version_does(server, version):
-    """The feed renders a session exactly as GET /sessions/{id} does in the requested version."""
+    """The feed renders a session exactly as GET /sessions/{id} does in the requested version,
+    checked against that version's own definition (no key the revision lacks, its own enums)."""
     rep, viewer = server.api("reporter"), server.api("viewer", version=version)
     s = new_session(rep, sessionType="PolicyBackup")
     h = dict(bearer(server), **{"x-api-version": version, "Last-Event-ID": str(s["usn"] - 1)})
@@ -210,11 +210,45 @@ def test_sse_spells_types_as_the_version_does(server, version):
         ev = read_events(resp, 1, 5)
     assert ev and ev[0]["event"] == "session"
     data = json.loads(ev[0]["data"])
-    schema.validate(version, "SessionModel", data)
+    definition(version).check("SessionModel", data, "GET /api/v1/sessions/events")
     one = viewer.get("/api/v1/sessions/" + s["id"], schema="SessionModel").body
     for x in (data, one):
         x.get("progress", {}).pop("duration", None)
     assert data == one   # e.g. PlatformBackupJob in 1.3-rev2, not the Azure name PolicyBackup
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_sse_task_events_only_where_the_version_has_task_sessions(server, version):
+    """1.0 and 1.1 have no task sessions (GET /taskSessions/{id} is a 404 there): their feed
+    carries session events only; from 1.2 a task session's change comes as a taskSession event
+    holding the model GET /taskSessions/{id} answers."""
+    defn = definition(version)
+    has_tasks = defn.has_path("/api/v1/taskSessions/{id}")
+    rep, viewer = server.api("reporter"), server.api("viewer", version=version)
+    s = new_session(rep, name="feed-tasks-" + version)
+    t = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "vm-feed"},
+                 schema=False, status=201).body
+    marker = new_session(rep, name="feed-marker-" + version)
+    h = dict(bearer(server), **{"x-api-version": version, "Last-Event-ID": str(s["usn"] - 1)})
+    with requests.get(server.base_url + "/api/v1/sessions/events", headers=h, stream=True,
+                      timeout=10) as resp:
+        lines = resp.iter_lines(decode_unicode=True)
+        got = []
+        while not any(json.loads(e["data"])["id"] == marker["id"] for e in got):
+            more = read_events(lines, 1, 5)
+            assert more, got
+            got += more
+    tasks = [json.loads(e["data"]) for e in got if e["event"] == "taskSession"]
+    assert {e["event"] for e in got} == ({"session", "taskSession"} if has_tasks else {"session"})
+    if has_tasks:
+        assert [x["id"] for x in tasks] == [t["id"]]
+        defn.check("TaskSessionModel", tasks[0], "GET /api/v1/sessions/events")
+        one = viewer.get("/api/v1/taskSessions/" + t["id"], schema=False).body
+        for x in (tasks[0], one):
+            x.get("progress", {}).pop("duration", None)   # a running task's duration grows
+        assert tasks[0] == one
+    else:
+        viewer.get("/api/v1/taskSessions/" + t["id"], status=404, schema=False)
 
 
 def test_sse_wakes_quickly(server):

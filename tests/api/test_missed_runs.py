@@ -54,6 +54,11 @@ def test_missed_runs_recorded_at_the_scheduled_times(srv):
     assert times[0] == created + datetime.timedelta(seconds=2)
     assert times[1] == created + datetime.timedelta(seconds=4)
     assert all(o["reporter"] == "sessiond" and o["parentId"] == job["id"] for o in m["data"])
+    assert all(o["schedule"] == "2s" and o["name"] == o["expectedTime"] for o in m["data"]), m["data"]
+    # each keeps the schedule it was expected by, when the job's changes
+    rep.put(f"/api/v1/estate/job/{job['id']}", json={"name": job["name"], "type": "BackupJob", "schedule": "1h"},
+            schema=False, status=200)
+    assert {o["schedule"] for o in missed(viewer, job["id"])["data"]} == {"2s"}
     # sessiond's own records: not writable through the ingest path
     rep.put(f"/api/v1/estate/missedRun/{uuid.uuid4()}", json={"name": "x"}, schema=False, status=404)
 

@@ -113,6 +113,8 @@ def test_request_and_commit_histograms(fresh_server):
     for _ in range(3):
         new_session(rep)
     requests.get(fresh_server.base_url + "/api/backupSessions", timeout=5)   # EM, 401
+    for _ in range(2):
+        assert requests.get(fresh_server.base_url + "/api/v8.1/jobSessions", timeout=5).status_code == 401   # Azure
     time.sleep(0.3)
     after = scrape(fresh_server)
 
@@ -123,6 +125,7 @@ def test_request_and_commit_histograms(fresh_server):
     assert delta("vbr", "4xx") == 1
     assert delta("ingest", "2xx") == 3
     assert delta("em", "4xx") == 1
+    assert delta("vbaz", "4xx") == 2
     # a histogram's +Inf bucket is its count, and buckets never decrease
     h = "sessiond_http_request_duration_seconds"
     for code in ("2xx", "4xx"):

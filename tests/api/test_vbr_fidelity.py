@@ -4,11 +4,13 @@ answers in that dialect's shape, an unauthenticated request gets the dialect's 4
 Bodies are validated against the reference definition of the exact version asked for."""
 import threading
 import time
+import uuid
 
 import pytest
 import requests
 
 from conftest import LATEST, new_session
+from test_vbr_versions import REVS, definition  # exact-version definitions
 
 LIST_MAX = 1000   # README: the most items one VBR list answer holds
 
@@ -106,25 +108,45 @@ def test_limit_default_per_version(many, version, default):
     assert b["pagination"]["limit"] == default == len(b["data"])
 
 
-@pytest.mark.parametrize("version,default", [("1.0-rev2", LIST_MAX), ("1.1-rev0", LIST_MAX),
-                                             ("1.2-rev1", LIST_MAX), ("1.3-rev0", 200), ("1.3-rev1", 200),
-                                             ("1.3-rev2", 200)])
-def test_limit_default_of_every_list_per_version(many, version, default):
-    """Each list's limit default is its own definition's: 200 for sessions, task sessions,
-    job states and automation sessions in 1.3-rev0 … rev2; none before (all, up to the cap)."""
+LISTS = ["/api/v1/sessions", "/api/v1/jobs/states", "/api/v1/automation/sessions", "/api/v1/taskSessions",
+         "/api/v1/sessions/{id}/taskSessions"]
+
+
+def limit_default(defn, path):
+    """The default of `limit` the definition gives a list, else LIST_MAX (none: all, up to the cap)."""
+    op = defn.doc["paths"][path]["get"]
+    for p in op.get("parameters", []):
+        if "$ref" in p:
+            p = defn.doc["components"]["parameters"][p["$ref"].split("/")[-1]]
+        if p["name"] == "limit":
+            return p["schema"].get("default", LIST_MAX)
+    return LIST_MAX
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_limit_default_of_every_list_per_version(many, version):
+    """Each list's limit default is its own definition's (read from the file of that very version):
+    200 for sessions, task sessions, job states and automation sessions in 1.3, for a session's
+    task sessions only from 1.3-rev1; none elsewhere (all, up to the cap)."""
     srv, _ = many
+    defn = definition(version)
     v = srv.api("viewer", version=version)
-    lists = ["/api/v1/sessions", "/api/v1/jobs/states", "/api/v1/automation/sessions"]
-    if version >= "1.2":
-        lists.append("/api/v1/taskSessions")
-    for p in lists:
-        b = v.get(p, schema=False).body
-        assert b["pagination"]["limit"] == default, (p, b["pagination"])
-        assert len(b["data"]) == min(default, b["pagination"]["total"]), p
+    with_tasks = v.get("/api/v1/taskSessions", schema=False, params={"limit": 1}).body["data"] \
+        if defn.has_path("/api/v1/taskSessions") else []
+    checked = 0
+    for p in LISTS:
+        if not defn.has_path(p):
+            continue
+        b = v.get(p.format(id=with_tasks[0]["sessionId"] if with_tasks else ""), schema=False).body
+        defn.check(defn.response_schema("get", p), b, "GET " + p)
+        assert b["pagination"]["limit"] == limit_default(defn, p), (p, b["pagination"])
+        assert len(b["data"]) == min(limit_default(defn, p), b["pagination"]["total"]), p
+        checked += 1
+    assert checked == (5 if version >= "1.2" else 3)
     # the demo history holds hundreds of task sessions: in 1.3 the default cuts the page
     if version >= "1.3":
         b = v.get("/api/v1/taskSessions", schema=False).body
-        assert b["pagination"]["total"] > default and len(b["data"]) == default
+        assert b["pagination"]["total"] > 200 and len(b["data"]) == 200
 
 
 def test_huge_limit_keeps_memory_bounded(many):
@@ -230,7 +252,6 @@ def test_task_list_long_poll_waits_for_matching_task(fresh_server):
 
 # ---- jobs/states: each job's type and workload from its sessions -----------------------------
 
-from test_vbr_versions import REVS, definition  # noqa: E402  (exact-version definitions)
 
 # (sessionType, platformName) -> {family-or-version prefix: (EJobType, EJobWorkload)}
 JOB_CASES = [
@@ -252,6 +273,21 @@ JOB_CASES = [
                                           "1.3": ("FileBackupCopy", "File")}),
     ("BackupJob", "VMware", {"1.0": ("Backup", "vm"), "1.1": ("Backup", "vm"), "1.2": ("Backup", "vm"),
                              "1.3-rev0": ("VSphereBackup", "vm"), "1.3": ("VSphereBackup", "Vm")}),
+    # types VBR's ESessionType lacks: an Enterprise Manager file share backup, VB for Azure policies
+    ("NasBackup", None, {"1.0": ("Backup", "file"), "1.1": ("Backup", "file"), "1.2": ("Backup", "file"),
+                         "1.3-rev0": ("Unknown", "file"), "1.3": ("FileBackup", "File")}),
+    ("PolicyBackup", "AzureCompute", {"1.0": ("Backup", "cloudVm"), "1.1": ("Backup", "cloudVm"),
+                                      "1.2": ("Backup", "cloudVm"), "1.3-rev0": ("Unknown", "cloudVm"),
+                                      "1.3": ("CloudBackupAzure", "CloudVm")}),
+    ("PolicySnapshot", None, {"1.0": ("Backup", "cloudVm"), "1.1": ("Backup", "cloudVm"),
+                              "1.2": ("Backup", "cloudVm"), "1.3-rev0": ("Unknown", "cloudVm"),
+                              "1.3": ("CloudBackupAzure", "CloudVm")}),
+    ("SqlPolicyBackup", None, {"1.0": ("Backup", "application"), "1.1": ("Backup", "application"),
+                               "1.2": ("Backup", "application"), "1.3-rev0": ("Unknown", "application"),
+                               "1.3": ("CloudBackupAzure", "Application")}),
+    ("FileSharePolicySnapshot", None, {"1.0": ("Backup", "file"), "1.1": ("Backup", "file"),
+                                       "1.2": ("Backup", "file"), "1.3-rev0": ("Unknown", "file"),
+                                       "1.3": ("CloudBackupAzure", "File")}),
 ]
 
 
@@ -283,6 +319,42 @@ def test_job_states_type_and_workload_from_sessions(jobs, version):
     got = [(by[s["id"]]["type"], by[s["id"]]["workload"]) for s in made]
     want = [expected(table, version) for _, _, table in JOB_CASES]
     assert got == want
+
+
+@pytest.mark.parametrize("version", REVS)
+def test_job_definitions_of_every_kind(jobs, version):
+    """GET /api/v1/jobs and /jobs/{id} of jobs of every kind (a Hyper-V backup among them, whose
+    proxyType is onHost in 1.3-rev0, OnHost from 1.3-rev1), each against the version's own file."""
+    srv, made = jobs
+    defn = definition(version)
+    v = srv.api("viewer", version=version)
+    states = {j["sessionId"]: j for j in v.get("/api/v1/jobs/states", schema=False).body["data"]}
+    lst = v.get("/api/v1/jobs", schema=False, params={"limit": 100}).body
+    defn.check(defn.response_schema("get", "/api/v1/jobs"), lst, "GET /api/v1/jobs")
+    listed = {j["id"]: j for j in lst["data"]}
+    for s in made:
+        jid = states[s["id"]]["id"]
+        one = v.get("/api/v1/jobs/" + jid, schema=False).body
+        defn.check(defn.response_schema("get", "/api/v1/jobs/{id}"), one, "GET /api/v1/jobs/{id}")
+        assert one == listed[jid]
+
+
+def test_system_sessions_make_no_job(server_factory):
+    """A maintenance run names a job but is no job's run: jobs/states and jobs leave it out,
+    unless a job of that name is declared."""
+    srv = server_factory()
+    rep, v = srv.api("reporter"), srv.api("viewer")
+    tag = uuid.uuid4().hex[:6]
+    sys_s = new_session(rep, name="maint-" + tag, jobName="maint-" + tag, sessionType="DatabaseMaintenance")
+    backup = new_session(rep, name="nightly-" + tag, jobName="nightly-" + tag, sessionType="BackupJob")
+    names = {j["name"] for j in v.get("/api/v1/jobs/states", schema=False, status=200).body["data"]}
+    assert "nightly-" + tag in names and "maint-" + tag not in names
+    assert "maint-" + tag not in {j["name"] for j in v.get("/api/v1/jobs", schema=False).body["data"]}
+    rep.put("/api/v1/estate/job/%s" % uuid.uuid4(), json={"name": "maint-" + tag, "type": "BackupJob"},
+            schema=False, status=200)
+    got = [j for j in v.get("/api/v1/jobs/states", schema=False).body["data"] if j["name"] == "maint-" + tag]
+    assert len(got) == 1 and got[0]["sessionId"] == sys_s["id"], got
+    assert backup["id"] in {j["sessionId"] for j in v.get("/api/v1/jobs/states", schema=False).body["data"]}
 
 
 # ---- orderColumn=SessionType: by the spelling shown ------------------------------------------
@@ -450,7 +522,8 @@ def test_automation_session_stop(automation):
 
 # ---- OAuth2 authorization codes (1.0-rev2 ... 1.2-rev1) --------------------------------------
 
-CODE_VERSIONS = [v for v in REVS if "1.0-rev2" <= v < "1.3"]
+# the versions whose definition has the endpoint (1.0-rev1 ... 1.2-rev1)
+CODE_VERSIONS = [v for v in REVS if definition(v).has_path("/api/oauth2/authorization_code", "post")]
 
 
 def get_code(srv, version, user="viewer"):
@@ -506,11 +579,15 @@ def test_authorization_code_single_use_across_a_restart(fresh_server):
 
 
 def test_authorization_code_needs_credentials_and_an_old_version(server):
+    assert CODE_VERSIONS and CODE_VERSIONS[-1] == "1.2-rev1"
     server.anon(version="1.2-rev1").post("/api/oauth2/authorization_code", status=401,
                                          schema=False)
-    r = server.api("viewer", version="1.3-rev2").post("/api/oauth2/authorization_code",
-                                                      status=404, schema=False)
-    assert r.body["errorCode"] == "NotFound"
+    for version in REVS:
+        if version in CODE_VERSIONS:
+            continue
+        r = server.api("viewer", version=version).post("/api/oauth2/authorization_code",
+                                                       status=404, schema=False)
+        assert r.body["errorCode"] == "NotFound"
 
 
 def test_authorization_code_grant_spelling_of_1_3(fresh_server):

@@ -130,7 +130,7 @@ def p99(lat):
 def srv():
     s = Server(args=["--header-timeout", "2", "--timeout", "30", "--log-level", "info",
                      "--max-connections-per-address", "40", "--max-waiting-per-user", "3",
-                     "--max-body", "1048576"])
+                     "--max-body", "1048576", "--max-header", "32768"])   # room for the 24 KB URL below
     s.add_user("viewer", "viewer", "viewer-Pa55word!")
     s.start()
     s.admin = s.token()

@@ -72,6 +72,20 @@ def test_oversized_url_gets_414(srv):
     assert status_of(r) == 414, r[:200]
 
 
+def test_default_header_buffer_is_16_kib():
+    # the default --max-header: a 12 KB URL is served, a 20 KB one refused with 414 and closed
+    s = Server()
+    s.start()
+    try:
+        r = requests.get(s.base + "/api/v1/serverTime?x=" + "a" * 12000,
+                         headers={"x-api-version": VERSION}, timeout=5)
+        assert r.status_code == 200
+        r = raw(s, b"GET /api/v1/serverTime?x=" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status_of(r) == 414, r[:200]
+    finally:
+        s.cleanup()
+
+
 def test_large_but_allowed_url_is_served(srv):
     r = requests.get(srv.base + "/api/v1/serverTime?x=" + "a" * 16000,
                      headers={"x-api-version": VERSION}, timeout=5)

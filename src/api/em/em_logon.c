@@ -52,7 +52,8 @@ static enum rc check_password(void *arg)
 }
 
 /* The resources a logon session links down to, in the documented order, with their
- * documented types (the reference lists, the query service, then the entity lists).
+ * documented types (the reference lists, the caller's tasks, the query service, then the
+ * entity lists).
  * The documentation gives systemSessions the BackupJobSession list types. */
 static const struct {
 	const char *path, *type;
@@ -68,6 +69,7 @@ static const struct {
 	{"backupTaskSessions", "BackupTaskSessionReferenceList"},
 	{"replicaTaskSessions", "ReplicaTaskSessionReferenceList"},
 	{"systemSessions", "BackupJobSessionReferenceList"},
+	{"tasks", "TaskList"},
 	{"querySvc", "QueryService"},
 	{"backupServers?format=Entity", "BackupServerList"},
 	{"jobs?format=Entity", "JobList"},

@@ -200,7 +200,10 @@ static int sse_batch(struct req *r, struct sse *e, struct buf *out)
 	struct query q = {.where = q_int(&e->a, QF_USN, Q_GT, e->last), .order = QO_USN, .asc = 1, .limit = SSE_BATCH};
 	struct query qt = q;
 	qt.where = q_int(&e->a, QF_USN, Q_GT, e->last_task);
-	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) || core_task_list(&qt, &e->a, sse_keep_task, e, NULL))
+	/* 1.0 and 1.1 have no task sessions (no model to send): their feed is sessions only */
+	int with_tasks = vbr__fam(r) >= VBR_12;
+	if(core_session_list(&q, &e->a, sse_keep_sess, e, NULL) ||
+	   (with_tasks && core_task_list(&qt, &e->a, sse_keep_task, e, NULL)))
 		return -1;
 	/* A full batch may hide rows of the other kind below its end: send up to the lower end. */
 	int64_t cut = INT64_MAX;
@@ -226,6 +229,8 @@ static int sse_batch(struct req *r, struct sse *e, struct buf *out)
 		}
 		sent++;
 	}
+	if(!with_tasks && e->last_task < e->last)
+		e->last_task = e->last;
 	/* the rows are in out now: a subscriber holds no batch memory while it waits */
 	arena_free(&e->a);
 	arena_init(&e->a);
@@ -288,7 +293,7 @@ static void sse_done(struct req *r)
 }
 
 /* GET /api/v1/sessions/events: session and task session changes as server-sent events,
- * in the request's version. A session event's id is its usn N, its task event's "N.1".
+ * in the request's version (task sessions from 1.2, the first version that has them). A session event's id is its usn N, its task event's "N.1".
  * Resumes after Last-Event-ID (or ?lastEventId=): after "N" the task event of usn N still
  * comes; ?usnGreaterThan=N resumes after everything up to N. */
 void vbr__h_events(struct req *r)

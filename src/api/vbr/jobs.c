@@ -58,6 +58,19 @@ static const struct job_kind {
 	{"BackupJob", "Iris", {"IrisBackup", "Unknown", "Backup"}, WL_APPLICATION},
 	{"BackupJob", "MongoDb", {"Unknown", "Backup"}, WL_APPLICATION},
 	{"BackupJob", NULL, {"VSphereBackup", "Backup"}, WL_VM},
+	{"NasBackup", NULL, {"FileBackup", "Unknown", "Backup"}, WL_FILE},
+	/* VB for Azure policies (their sessions' own types): Azure cloud backup jobs */
+	{"PolicyBackup", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"PolicySnapshot", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"PolicyArchive", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"AutoBackup", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_CLOUD_VM},
+	{"SqlPolicyBackup", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_APPLICATION},
+	{"SqlPolicyArchive", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_APPLICATION},
+	{"PostgresDbPolicyBackup", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_APPLICATION},
+	{"PostgresDbPolicyArchive", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_APPLICATION},
+	{"MongoDbPolicyBackup", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_APPLICATION},
+	{"MongoDbPolicyArchive", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_APPLICATION},
+	{"FileSharePolicySnapshot", NULL, {"CloudBackupAzure", "Unknown", "Backup"}, WL_FILE},
 	{NULL, NULL, {"Unknown", "Backup"}, WL_VM},
 };
 
@@ -310,7 +323,7 @@ static void backup_settings(struct req *r, struct jw *w, const struct job_view *
 	jw_key(w, "backupProxies");
 	jw_obj(w);
 	if(hyperv)
-		jw_kstr(w, "proxyType", "OnHost");
+		jw_kstr(w, "proxyType", cased(r->arena, "OnHost", catalog_vbr(r->version)->jobs));   /* 1.3-rev0: onHost */
 	else
 		jw_kbool(w, vbr__fam(r) >= VBR_12 ? "autoSelectEnabled" : "autoSelection", 1);
 	jw_obj_end(w);

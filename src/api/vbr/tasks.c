@@ -73,6 +73,10 @@ static void list_tasks(struct req *r, const struct uuid *session)
 	   vbr__q_uuidf(r, "sessionIdFilter", QF_SESSION_ID, &where) || q_scan(r, "scanTypeFilter", scan_types, &where) ||
 	   q_scan(r, "scanResultFilter", scan_results, &where) || q_scan(r, "scanStateFilter", scan_states, &where))
 		return;
+	/* a session's task sessions have a default limit (200) only from 1.3-rev1 on: 1.3-rev0 defines
+	 * none there, so all of them come (up to VBR_LIST_MAX), as in 1.2 */
+	if(session && r->version < VBR_V13R1 && !req_query(r, "limit"))
+		q.limit = VBR_LIST_MAX;
 	q.where = where;
 	vbr__answer_list(r, &q, 1, session ? NULL : vbr__h_tasks);
 }
