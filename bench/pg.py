@@ -11,6 +11,7 @@ and the database spent (the machine may be shared: CPU per request moves less th
 Prints one line per figure; docs/SCALING.md quotes them."""
 import argparse
 import concurrent.futures
+import glob
 import json
 import os
 import re
@@ -137,6 +138,17 @@ def wrk(port, path, dur, threads, conns, script, env):
     return rps, int(bad.group(1)) if bad else 0
 
 
+def hot_updates(uri):
+    """How many updates of sessions were HOT (a row version on the same page, no index entry)."""
+    time.sleep(11)   # a backend idle since its last transaction reports its statistics within 10 s
+    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:] or ["psql"]
+    out = subprocess.run(psql + [uri, "-Atc", "SELECT sum(n_tup_upd), sum(n_tup_hot_upd) FROM pg_stat_user_tables"
+                                 " WHERE relname LIKE 'sessions\\_%'"], capture_output=True, text=True).stdout.split("|")
+    if len(out) == 2 and out[0].strip():
+        upd, hot = int(out[0]), int(out[1])
+        print("updates of sessions: %d, of them HOT: %d (%.0f%%)" % (upd, hot, 100.0 * hot / max(1, upd)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=2000)
@@ -175,6 +187,8 @@ def main():
         if a.only != "reads":
             show("ingest, one instance, durable (fsync on)",
                  measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, 64, patch_lua, env), dur)))
+        if not a.sqlite and a.only != "reads":
+            hot_updates(uri)
         if a.only == "ingest":
             return 0
         path = "/api/v1/sessions?limit=100"

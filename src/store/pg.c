@@ -230,7 +230,7 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 static enum rc pg_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
 {
-	return run_list(s, &store_sql_sessions, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, pg_sessions_table(q), q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 
@@ -577,6 +577,7 @@ static void pg_close(struct store *s)
 	}
 	if(s->wconn)
 		conn_close(s->wconn);
+	pg_changes_free(s);
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->conns_lock);
 	free(s->uri);

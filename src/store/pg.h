@@ -14,6 +14,9 @@
 #define PG_WRITE_LOCK 0x5e551011
 /* The channel of the usn notifications (payload: the newest usn, decimal). */
 #define PG_CHANNEL "sessiond_usn"
+/* Of every page of a sessions partition, the percent filled by inserts: the rest is room
+ * for the new versions of its rows (HOT updates, pg_sql.c migration 7). */
+#define PG_SESS_FILLFACTOR "70"
 
 /* Statements a read connection prepares once (pg_sql.c). */
 enum pg_rstmt {
@@ -27,7 +30,8 @@ enum pg_wstmt {
 	PW_TASKS_DEL, PW_TASK_LOGS_DEL, PW_LOGS_DEL, PW_LOG_LAST, PW_LOG_INS, PW_LOG_UPD, PW_USER_INS, PW_USER_UPD,
 	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
 	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
-	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_STMT_COUNT
+	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_CHANGES_PUT,
+	PW_SESS_UPD_KEEP, PW_STMT_COUNT
 };
 
 extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
@@ -36,6 +40,10 @@ extern const char *const pg_wstmt_sql[PW_STMT_COUNT];
  *  numbering as the SQLite migrations of store_sql.c). */
 extern const char *const pg_migrations[];
 extern const int pg_migration_count;
+/** The sessions table that sqlgen compiles q over: for a predicate that names the usn
+ *  (the change feed), joined with session_changes, whose index on the usn serves "after
+ *  n" in usn order (sessions has no index on its usn: pg_sql.c, migration 7). */
+const struct sqlgen_table *pg_sessions_table(const struct query *q);
 /** Brings the schema of db to the last migration (pg_sql.c). */
 enum rc pg_migrate(PGconn *db, char *err, size_t errlen);
 
@@ -75,6 +83,13 @@ struct pg_pending {
 #define PG_PIPE_MAX 512         /* statements in flight at most: then their answers are read */
 #define PG_PREFETCH_MAX 1024    /* sessions a batch loads at its start at most */
 
+/* Rows of session_changes a batch adds or replaces (pg_changes.c). */
+struct pg_changes {
+	int64_t *seq;
+	struct uuid *id;
+	int n, cap;
+};
+
 /* A session a batch loaded at its start (tx_begin_batch), for tx_session_load. */
 struct pg_pre {
 	struct uuid id;
@@ -113,6 +128,10 @@ struct store {
 	struct pg_pre pre_ids[PG_PREFETCH_MAX];   /* sorted by id */
 	int npre;
 	int64_t redos;              /* batches run again the ordinary way (for tests and figures) */
+
+	/* session_changes: what the transaction adds and replaces, sent with its commit */
+	struct pg_changes chg_add, chg_del;
+	int chg_add_sp, chg_del_sp; /* their lengths at the op's savepoint */
 
 	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
 	int nparts;
@@ -229,6 +248,20 @@ int pg_pre_find(struct store *s, const struct uuid *id, struct arena *a, struct 
 void pg_pre_forget(struct store *s, const struct uuid *id);
 /** Records why the batch is to run again (the first reason only). */
 void pg_pipe_redo(struct store *s, const char *what, const char *why);
+
+/* session_changes (pg_changes.c). */
+/** A session write: the row (old_usn, id) is replaced by (usn, id); -1: none (an insert). */
+void pg_changes_note(struct store *s, const struct uuid *id, int64_t old_usn, int64_t usn);
+/** The session id is deleted: the rows the transaction added for it go too. */
+void pg_changes_forget(struct store *s, const struct uuid *id);
+/** An op's savepoint: pg_changes_undo(s, 0) goes back to here. */
+void pg_changes_mark(struct store *s);
+/** Forgets what the op (all 0) or the whole transaction (all 1) noted. */
+void pg_changes_undo(struct store *s, int all);
+/** The parameters of PW_CHANGES_PUT into p (texts in bufs, freed by the caller); 0 when
+ *  the transaction changed no row of session_changes. */
+int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4]);
+void pg_changes_free(struct store *s);
 
 /* The write transaction (pg_tx.c). */
 enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n);
