@@ -3,12 +3,15 @@
 fsync on: every acknowledged write is durable), one or two sessiond instances on one database,
 and measures with wrk:
   - ingest: PATCH progress updates on running sessions through one instance (durable updates/s);
-  - reads: GET /api/v1/sessions?limit=100 through one instance, then through two at once.
+  - reads: GET /api/v1/sessions?limit=100 through one instance, then through two at once
+    (--replica: the read instances read through a streaming replica, --db-read, and the
+    database's CPU is the primary's and the replica's).
 Each figure is the median of --runs measurements, with the CPU time per request that sessiond
 and the database spent (the machine may be shared: CPU per request moves less than requests/s).
 Prints one line per figure; docs/SCALING.md quotes them."""
 import argparse
 import concurrent.futures
+import glob
 import json
 import os
 import re
@@ -43,10 +46,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(uri, procs, threads=0):
+def start(uri, procs, threads=0, read_uri=None):
     port = free_port()
     p = subprocess.Popen([SESSIOND, "--listen", "127.0.0.1:%d" % port, "--db", uri, "--log-level", "error",
-                          "--threads", str(threads)],
+                          "--threads", str(threads)] + (["--db-read", read_uri] if read_uri else []),
                          env=dict(os.environ, SESSIOND_ADMIN_PASSWORD=PASSWORD),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(p)
@@ -108,10 +111,10 @@ def measure(runs, fn):
     µs/request, every run's requests/s)."""
     results = []
     for _ in range(runs):
-        srv, db = measure.servers(), db_pids(measure.dir)
+        srv, db = measure.servers(), sum((db_pids(d) for d in measure.dirs), [])
         s0, d0 = cpu_s(srv), cpu_s(db)
         (rps, bad), n = fn()
-        s1, d1 = cpu_s(srv), cpu_s(db_pids(measure.dir))
+        s1, d1 = cpu_s(srv), cpu_s(sum((db_pids(d) for d in measure.dirs), []))
         reqs = max(1.0, rps * n)
         results.append((rps, bad, (s1 - s0) / reqs * 1e6, max(0.0, d1 - d0) / reqs * 1e6))
     results.sort()
@@ -135,6 +138,17 @@ def wrk(port, path, dur, threads, conns, script, env):
     return rps, int(bad.group(1)) if bad else 0
 
 
+def hot_updates(uri):
+    """How many updates of sessions were HOT (a row version on the same page, no index entry)."""
+    time.sleep(11)   # a backend idle since its last transaction reports its statistics within 10 s
+    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:] or ["psql"]
+    out = subprocess.run(psql + [uri, "-Atc", "SELECT sum(n_tup_upd), sum(n_tup_hot_upd) FROM pg_stat_user_tables"
+                                 " WHERE relname LIKE 'sessions\\_%'"], capture_output=True, text=True).stdout.split("|")
+    if len(out) == 2 and out[0].strip():
+        upd, hot = int(out[0]), int(out[1])
+        print("updates of sessions: %d, of them HOT: %d (%.0f%%)" % (upd, hot, 100.0 * hot / max(1, upd)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=2000)
@@ -143,10 +157,12 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="measurements of each figure (the median is shown)")
     ap.add_argument("--only", choices=["ingest", "reads"], help="measure one of the two")
     ap.add_argument("--threads", type=int, default=0, help="HTTP worker threads of each instance (0: one per core)")
+    ap.add_argument("--replica", action="store_true", help="reads through a streaming replica (--db-read)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
+    rd = None
     procs = []
-    measure.dir = d
+    measure.dirs = [d]
     measure.servers = lambda: [p.pid for p in procs]
     try:
         if a.sqlite:
@@ -171,15 +187,29 @@ def main():
         if a.only != "reads":
             show("ingest, one instance, durable (fsync on)",
                  measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, 64, patch_lua, env), dur)))
+        if not a.sqlite and a.only != "reads":
+            hot_updates(uri)
         if a.only == "ingest":
             return 0
         path = "/api/v1/sessions?limit=100"
+        read_uri = None
+        if a.replica and not a.sqlite:
+            rd = tempfile.mkdtemp(prefix="sessiond-bench-pg-replica-")
+            read_uri = subprocess.run([CLUSTER, "start", rd, "replica", d], check=True, capture_output=True,
+                                      text=True).stdout.strip()
+            measure.dirs.append(rd)
+            # the read instances: new ones, reading through the replica
+            for p in procs:
+                p.terminate()
+                p.wait(30)
+            procs.clear()
+            a_port = start(uri, procs, a.threads, read_uri)
         one = measure(a.runs, lambda: (wrk(a_port, path, dur, 2, 32, auth_lua, env), dur))
         show("reads, one instance", one)
         if a.sqlite:
             print("machine: %d cores; load average %.1f" % (os.cpu_count(), os.getloadavg()[0]))
             return 0   # one process per SQLite file
-        b_port = start(uri, procs, a.threads)
+        b_port = start(uri, procs, a.threads, read_uri)
 
         def both():
             with concurrent.futures.ThreadPoolExecutor(2) as ex:
@@ -196,6 +226,8 @@ def main():
         for p in procs:
             p.terminate()
             p.wait(30)
+        if rd:
+            subprocess.run([CLUSTER, "stop", rd], capture_output=True)
         subprocess.run([CLUSTER, "stop", d], capture_output=True)
         shutil.rmtree(d, ignore_errors=True)
 

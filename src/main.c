@@ -48,7 +48,7 @@ struct conf {
 static struct conf confs[] = {
 	{.name = "listen", .type = C_LIST, .def = "127.0.0.1:9419", .min = 0, .max = 0, .choices = NULL, .help = "HOST:PORT to serve on (repeat, or comma-separate in the environment)"},
 	{.name = "db", .type = C_STR, .def = "./sessiond.db", .min = 0, .max = 0, .choices = NULL, .help = "SQLite database file, or postgres://… (docs/SCALING.md)"},
-	{.name = "db-read", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "postgres://… streaming replica of --db for reads (read your writes by usn)"},
+	{.name = "db-read", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "postgres://… streaming replica of --db for reads (each sees every write acknowledged before it)"},
 	{.name = "tls-cert", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM certificate: serve HTTPS"},
 	{.name = "tls-key", .type = C_STR, .def = NULL, .min = 0, .max = 0, .choices = NULL, .help = "PEM private key for --tls-cert"},
 	{.name = "demo", .type = C_BOOL, .def = "false", .help = "seed a 30-day demo history into an empty database and keep sessions running"},

@@ -180,7 +180,7 @@ void api_route_call(struct req *r, const struct route *rt)
 		rt->fn(r);
 		return;
 	}
-	int64_t usn = core_usn(), now = time_now_us();
+	int64_t usn = core_usn_fresh(), now = time_now_us();   /* exact: a write through another instance misses */
 	struct page *victim = &t->p[0];
 	for(int i = 0; i < PAGE_SLOTS; i++) {
 		struct page *p = &t->p[i];

@@ -147,6 +147,12 @@ int64_t core_usn(void)
 	return core.ops->usn_current(core.st);
 }
 
+int64_t core_usn_fresh(void)
+{
+	int64_t u = core.ops->usn_fresh ? core.ops->usn_fresh(core.st) : -1;
+	return u >= 0 ? u : core_usn();
+}
+
 void core_on_commit_time(void (*fn)(int64_t us))
 {
 	store_writer_on_commit_time(fn);

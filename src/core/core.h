@@ -41,6 +41,11 @@ enum rc core_task_list(const struct query *q, struct arena *a, store_task_cb cb,
 enum rc core_log_list(const struct uuid *owner, int status, struct arena *a, store_log_cb cb, void *ctx, int64_t *total);
 enum rc core_job_latest(struct arena *a, store_sess_cb cb, void *ctx);
 int64_t core_usn(void);
+/** core_usn, but exact with several processes on one database: asked of the database
+ *  (one round trip on PostgreSQL) so that it holds every write acknowledged before the
+ *  call, whichever instance took it; for what is kept keyed on the usn (rendered pages,
+ *  the job view). core_usn when the database cannot be asked. */
+int64_t core_usn_fresh(void);
 /** fn (NULL: none) gets the time every store commit took, in µs, on the writer thread. */
 void core_on_commit_time(void (*fn)(int64_t us));
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out);

@@ -323,7 +323,7 @@ static enum rc view_build(int64_t usn, struct view **out)
 /* The current view, referenced for the caller (view_unref when done). */
 static enum rc view_get(struct view **out)
 {
-	int64_t usn = core_usn();   /* before reading: a write during the build makes it stale, not wrong */
+	int64_t usn = core_usn_fresh();   /* before reading: a write during the build makes it stale, not wrong */
 	pthread_mutex_lock(&memo_mu);
 	struct view *v = memo;
 	if(v && v->usn == usn && time_now_us() - v->built_us < VIEW_MAX_AGE_US) {

@@ -1,6 +1,6 @@
 /* lease: the sweep that ends running sessions whose reporter stopped writing. The
  * lease itself is kept by core/write.c (every reporter write renews it); here a
- * ticker finds the lapsed ones through the store's lease index and completes each
+ * ticker finds the lapsed ones (running sessions whose lease is over) and completes each
  * through the normal write path, so the feed, caches and every dialect see it. */
 #include <stdio.h>
 
@@ -36,7 +36,10 @@ int core_lease_sweep(int64_t now_us)
 	struct arena a;
 	arena_init(&a);
 	struct lapsed l = {.n = 0};
-	const struct qexpr *where = q_int(&a, QF_LEASE, Q_LT, now_us);
+	/* Only running sessions hold a lease. Saying so lets a store find them through its
+	 * state index (ST_STOPPED is the least state code) where it keeps no index on the
+	 * lease, which changes with every write (store/pg_sql.c, migration 7). */
+	const struct qexpr *where = q_and(&a, q_int(&a, QF_LEASE, Q_LT, now_us), q_int(&a, QF_STATE, Q_GT, ST_STOPPED));
 	struct query q = {.where = where, .order = QO_USN, .asc = 1, .limit = SWEEP_BATCH};
 	enum rc rc = core_session_list(&q, &a, collect, &l, NULL);
 	int done = 0;

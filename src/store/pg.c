@@ -27,15 +27,6 @@ const struct sqlgen_dialect pg_dialect = {.dollar = 1, .like = "ILIKE", .text_eq
 
 /* ---------- connections ---------- */
 
-/* A connection that was lost is opened again before it is used. */
-static int conn_ready(struct pg_conn *c, const char *uri)
-{
-	if(c->db && PQstatus(c->db) == CONNECTION_OK)
-		return 0;
-	char err[256];
-	return pg_connect(c, uri, err, sizeof(err));
-}
-
 static void conn_close(struct pg_conn *c)
 {
 	if(c->primary)
@@ -47,64 +38,6 @@ static void conn_close(struct pg_conn *c)
 	free(c);
 }
 
-#define REPLICA_WAIT_US 200000   /* how long a read waits for the replica before the primary serves it */
-
-/* Read your writes on a replica: the replica serves a read once it has replayed every usn
- * this process knows committed (its own writes, and what the listener heard of others');
- * a replica still behind after REPLICA_WAIT_US leaves the read to the primary. */
-static struct pg_conn *caught_up(struct store *s, struct pg_conn *c)
-{
-	int64_t want = __atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE);
-	int64_t t0 = time_now_us();
-	while(c->replica_usn < want) {
-		int64_t u = pg_stored_usn(c->db);
-		if(u < 0)
-			return NULL;
-		c->replica_usn = u;
-		if(u >= want)
-			break;
-		if(time_now_us() - t0 > REPLICA_WAIT_US) {
-			if(!c->primary)
-				c->primary = xcalloc(1, sizeof(*c->primary));
-			return conn_ready(c->primary, s->uri) ? NULL : c->primary;
-		}
-		usleep(2000);
-	}
-	return c;
-}
-
-/* A read connection of this thread, linked into the store's list (closed with it). */
-static struct pg_conn *conn_new(struct store *s, const char *uri)
-{
-	struct pg_conn *c = xcalloc(1, sizeof(*c));
-	conn_ready(c, uri);   /* a failure is kept: the next call tries again */
-	pthread_mutex_lock(&s->conns_lock);
-	c->next = s->conns;
-	s->conns = c;
-	pthread_mutex_unlock(&s->conns_lock);
-	return c;
-}
-
-static struct pg_conn *reader(struct store *s)
-{
-	const char *uri = s->read_uri ? s->read_uri : s->uri;
-	struct pg_conn *c = pthread_getspecific(s->key);
-	if(!c) {
-		c = conn_new(s, uri);
-		pthread_setspecific(s->key, c);
-	}
-	/* A read made from a list's callback, while this thread's connection streams the
-	 * list, takes a connection of its own (one more per level of nesting). */
-	while(c->streaming) {
-		if(!c->nested)
-			c->nested = conn_new(s, uri);
-		c = c->nested;
-	}
-	if(conn_ready(c, uri))
-		return NULL;
-	return s->read_uri ? caught_up(s, c) : c;
-}
-
 static int res_ok(const PGresult *r)
 {
 	ExecStatusType st = PQresultStatus(r);
@@ -114,12 +47,7 @@ static int res_ok(const PGresult *r)
 /* A kept read statement of this thread's connection, run with p. */
 static PGresult *rexec(struct store *s, enum pg_rstmt which, const struct pg_params *p)
 {
-	struct pg_conn *c = reader(s);
-	if(!c)
-		return NULL;
-	char name[16];
-	snprintf(name, sizeof(name), "r%d", (int)which);
-	return pg_exec_prepared(c, name, &c->prepared[which], pg_rstmt_sql[which], p);
+	return pg_read_whole(s, pg_rstmt_sql[which], p);
 }
 
 typedef void (*pg_row_reader)(const PGresult *r, int row, struct arena *a, void *rec);
@@ -200,81 +128,6 @@ static enum rc pg_kv_get(struct store *s, const char *key, struct arena *a, cons
 /* ---------- list queries (compiled by sqlgen) ---------- */
 
 
-/* A list statement of this connection, prepared once per distinct text as "l<slot>". */
-/* The name of sql prepared on c as "l<slot>" (into name); -1 when it cannot be. */
-static int list_prepare(struct pg_conn *c, const char *sql, char name[16])
-{
-	int i;
-	for(i = 0; i < PG_LIST_CACHE; i++)
-		if(c->lc[i].sql && !strcmp(c->lc[i].sql, sql))
-			break;
-	if(i == PG_LIST_CACHE) {
-		i = c->lc_next;
-		c->lc_next = (i + 1) % PG_LIST_CACHE;
-		snprintf(name, 16, "l%d", i);
-		if(c->lc[i].sql) {
-			char dealloc[32];
-			snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", name);
-			PQclear(PQexec(c->db, dealloc));
-			free(c->lc[i].sql);
-			c->lc[i].sql = NULL;
-		}
-		PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
-		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		PQclear(r);
-		if(!ok)
-			return -1;
-		c->lc[i].sql = xstrdup(sql);
-	}
-	snprintf(name, 16, "l%d", i);
-	return 0;
-}
-
-/* A read-only snapshot for a list whose total and page must agree; 0 when it began. */
-static int snapshot_begin(struct pg_conn *c)
-{
-	PGresult *r = PQexec(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	int ok = res_ok(r);
-	PQclear(r);
-	return ok ? 0 : -1;
-}
-
-static PGresult *list_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
-{
-	char name[16];
-	if(list_prepare(c, sql, name))
-		return NULL;
-	return PQexecPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0);
-}
-
-/* Runs a list statement row by row (libpq's single-row mode): a list of any length
- * holds one row in memory at a time, not the whole answer. Each row goes to
- * row(ctx, r); once it returns non-zero the rest are read and dropped. */
-static enum rc list_stream(struct pg_conn *c, const char *sql, const struct pg_params *p,
-                           int (*row)(void *ctx, const PGresult *r), void *ctx)
-{
-	char name[16];
-	if(list_prepare(c, sql, name) || !PQsendQueryPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0))
-		return RC_BACKEND;
-	PQsetSingleRowMode(c->db);
-	enum rc rc = RC_OK;
-	int stop = 0;
-	PGresult *r;
-	c->streaming = 1;
-	while((r = PQgetResult(c->db))) {
-		ExecStatusType st = PQresultStatus(r);
-		if(st == PGRES_SINGLE_TUPLE) {
-			if(!stop)
-				stop = row(ctx, r);
-		} else if(st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-			rc = RC_BACKEND;
-		}
-		PQclear(r);
-	}
-	c->streaming = 0;
-	return rc;
-}
-
 struct list_rows {
 	pg_row_reader rd;
 	struct arena *a;
@@ -304,85 +157,80 @@ static void bind_gen(struct pg_params *p, const struct sqlgen *g)
 	}
 }
 
+/* The page of a list (pg_page_fn): built by sqlgen once the total is known when the
+ * query skips rows (a page in the far half is read from the other end, whole). */
+struct list_page {
+	struct sqlgen *g;
+	const struct query *q;
+	struct buf text;
+	int reverse;
+};
+
+static const char *list_page_sql(void *ctx, int64_t total, struct pg_params *p, int *late, int *all)
+{
+	struct list_page *lp = ctx;
+	buf_reset(&lp->text);
+	sqlgen_page(lp->g, lp->q, total, &lp->text);
+	bind_gen(p, lp->g);
+	if(lp->g->paged) {
+		if(lp->g->limit >= 0)
+			pgp_int(p, lp->g->limit);
+		else
+			pgp_null(p);   /* LIMIT NULL: no limit */
+		pgp_int(p, lp->g->offset);
+	}
+	*late = lp->q->skip > 0;
+	*all = lp->reverse = lp->g->reverse;
+	return buf_cstr(&lp->text);
+}
+
 static enum rc run_list(struct store *s, const struct sqlgen_table *t, const struct query *q, struct arena *a,
                         pg_row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *total)
 {
-	struct pg_conn *c = reader(s);
-	if(!c)
-		return RC_BACKEND;
 	struct sqlgen g;
 	sqlgen_init(&g, &pg_dialect, t, q, a);
-	struct buf text;
-	buf_init(&text, 0);
-	struct pg_params p;
-	enum rc rc = RC_OK;
-	PGresult *r = NULL;
-	int in_txn = 0;
 	if(g.bad || g.np > PG_MAX_PARAMS - 2) {
-		rc = RC_INVALID;
-		goto out;
+		sqlgen_free(&g);
+		return RC_INVALID;
 	}
+	struct pg_conn *c = pg_reader(s);
+	if(!c) {
+		sqlgen_free(&g);
+		return RC_BACKEND;
+	}
+	struct buf count;
+	buf_init(&count, 0);
+	struct pg_params cp;
 	if(total) {
-		/* The total and the page come from one snapshot. */
-		if(snapshot_begin(c)) {
-			rc = RC_BACKEND;
-			goto out;
-		}
-		in_txn = 1;
-		sqlgen_count(&g, &text, a);
-		bind_gen(&p, &g);
-		r = list_exec(c, buf_cstr(&text), &p);
-		if(!res_ok(r) || PQntuples(r) != 1) {
-			rc = RC_BACKEND;
-			goto out;
-		}
-		*total = pg_int(r, 0, 0);
-		PQclear(r);
-		r = NULL;
-		buf_reset(&text);
+		sqlgen_count(&g, &count, a);
+		bind_gen(&cp, &g);
 	}
-	if(total && sqlgen_page_empty(q, *total))
-		goto out;   /* nothing to read: a filter that matches little would scan for it */
-	sqlgen_page(&g, q, total ? *total : -1, &text);
-	bind_gen(&p, &g);
-	if(g.paged) {
-		if(g.limit >= 0)
-			pgp_int(&p, g.limit);
-		else
-			pgp_null(&p);   /* LIMIT NULL: no limit */
-		pgp_int(&p, g.offset);
-	}
+	struct list_page lp = {.g = &g, .q = q};
+	buf_init(&lp.text, 0);
 	void *rec = arena_alloc(a, recsize);
-	if(!g.reverse) {
-		struct list_rows l = {rd, a, rec, cb, ctx};
-		rc = list_stream(c, buf_cstr(&text), &p, list_row, &l);
-		goto out;
+	struct list_rows l = {rd, a, rec, cb, ctx};
+	PGresult *r = NULL;
+	enum rc rc = pg_list_page(c, total ? buf_cstr(&count) : NULL, &cp, total, list_page_sql, &lp, list_row, &l, &r);
+	if(!rc && lp.reverse && r) {
+		/* a page read from the far end (at most 10000 rows): handed out backwards */
+		int n = PQntuples(r);
+		for(int i = 0; i < n; i++) {
+			rd(r, n - 1 - i, a, rec);
+			if(cb(ctx, rec))
+				break;
+		}
 	}
-	/* a page read from the far end (at most 10000 rows): handed out backwards */
-	r = list_exec(c, buf_cstr(&text), &p);
-	if(!res_ok(r)) {
-		rc = RC_BACKEND;
-		goto out;
-	}
-	int n = PQntuples(r);
-	for(int i = 0; i < n; i++) {
-		rd(r, n - 1 - i, a, rec);
-		if(cb(ctx, rec))
-			break;
-	}
-out:
 	PQclear(r);
-	if(in_txn)
-		PQclear(PQexec(c->db, rc == RC_BACKEND ? "ROLLBACK" : "COMMIT"));
 	sqlgen_free(&g);
-	buf_free(&text);
+	buf_free(&count);
+	buf_free(&lp.text);
 	return rc;
 }
 
 static enum rc pg_session_list(struct store *s, const struct query *q, struct arena *a, store_sess_cb cb,
                                void *ctx, int64_t *total)
 {
-	return run_list(s, &store_sql_sessions, q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
+	return run_list(s, pg_sessions_table(q), q, a, rd_sess, sizeof(struct sess_rec), (int (*)(void *, const void *))cb, ctx,
 	                total);
 }
 
@@ -414,13 +262,13 @@ static int counted_row(void *ctx, const PGresult *r)
 static enum rc each_row(struct store *s, const char *sql, const struct pg_params *p, struct arena *a,
                         pg_row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *count)
 {
-	struct pg_conn *c = reader(s);
+	struct pg_conn *c = pg_reader(s);
 	if(!c)
 		return RC_BACKEND;
 	struct list_rows l = {rd, a, arena_alloc(a, recsize), cb, ctx};
 	struct counted k = {.l = &l};
 	struct pg_params none = {0};
-	enum rc rc = list_stream(c, sql, p ? p : &none, counted_row, &k);
+	enum rc rc = pg_list_stream(c, sql, p ? p : &none, counted_row, &k);
 	if(count)
 		*count = k.n;
 	return rc;
@@ -515,16 +363,13 @@ static enum rc pg_user_count(struct store *s, int64_t *n)
 static enum rc pg_revoked_list(struct store *s, int kind, int64_t now_us, int64_t after, int64_t *last,
                                store_revoked_cb cb, void *ctx)
 {
-	struct pg_conn *c = reader(s);
-	if(!c)
-		return RC_BACKEND;
 	struct pg_params p = {0};
 	pgp_int(&p, kind);
 	pgp_int(&p, now_us);
 	pgp_int(&p, after);
-	PGresult *r = PQexecParams(c->db, "SELECT seq, key, expires FROM revoked WHERE kind=$1 AND expires > $2 "
-	                                  "AND seq > $3 ORDER BY seq", p.n, NULL, p.v, p.len, p.fmt, 0);
-	if(!res_ok(r)) {
+	PGresult *r = pg_read_whole(s, "SELECT seq, key, expires FROM revoked WHERE kind=$1 AND expires > $2 "
+	                               "AND seq > $3 ORDER BY seq", &p);
+	if(!r || !res_ok(r)) {
 		PQclear(r);
 		return RC_BACKEND;
 	}
@@ -606,69 +451,67 @@ static void estate_where(const struct estate_query *q, struct buf *b, struct pg_
 	}
 }
 
+/* The page of an estate list (pg_page_fn): it never depends on the total. */
+struct estate_page {
+	const struct estate_query *q;
+	struct buf text;
+};
+
+static const char *estate_page_sql(void *ctx, int64_t total, struct pg_params *p, int *late, int *all)
+{
+	struct estate_page *ep = ctx;
+	const struct estate_query *q = ep->q;
+	(void)total;
+	*late = *all = 0;
+	buf_reset(&ep->text);
+	buf_addstr(&ep->text, "SELECT " PG_ESTATE_COLS " FROM estate");
+	estate_where(q, &ep->text, p);
+	buf_addstr(&ep->text, q->after_usn >= 0 ? " ORDER BY usn" : " ORDER BY lower(name), name, id");
+	if(q->limit > 0)
+		pgp_int(p, q->limit);
+	else
+		pgp_null(p);
+	pgp_int(p, q->offset > 0 ? q->offset : 0);
+	buf_printf(&ep->text, " LIMIT $%d OFFSET $%d", p->n - 1, p->n);
+	return buf_cstr(&ep->text);
+}
+
 static enum rc pg_estate_list(struct store *s, const struct estate_query *q, struct arena *a, store_estate_cb cb,
                               void *ctx, int64_t *total)
 {
-	struct pg_conn *c = reader(s);
+	struct pg_conn *c = pg_reader(s);
 	if(!c)
 		return RC_BACKEND;
-	struct buf text;
-	buf_init(&text, 0);
-	struct pg_params p;
-	enum rc rc = RC_OK;
-	PGresult *r = NULL;
-	int in_txn = 0;
+	struct buf count;
+	buf_init(&count, 0);
+	struct pg_params cp = {0};
 	if(total) {
-		/* The total and the page come from one snapshot. */
-		if(snapshot_begin(c)) {
-			rc = RC_BACKEND;
-			goto out;
-		}
-		in_txn = 1;
 		if(estate_counted(q)) {
-			p.n = 0;
-			buf_addstr(&text, "SELECT coalesce(sum(n), 0) FROM estate_counts");
+			buf_addstr(&count, "SELECT coalesce(sum(n), 0) FROM estate_counts");
 			if(q->kind) {
-				pgp_int(&p, q->kind);
-				buf_addstr(&text, " WHERE kind = $1");
+				pgp_int(&cp, q->kind);
+				buf_addstr(&count, " WHERE kind = $1");
 			}
 		} else {
-			buf_addstr(&text, "SELECT count(*) FROM estate");
-			estate_where(q, &text, &p);
+			buf_addstr(&count, "SELECT count(*) FROM estate");
+			estate_where(q, &count, &cp);
 		}
-		r = list_exec(c, buf_cstr(&text), &p);
-		if(!res_ok(r) || PQntuples(r) != 1) {
-			rc = RC_BACKEND;
-			goto out;
-		}
-		*total = pg_int(r, 0, 0);
-		PQclear(r);
-		r = NULL;
-		buf_reset(&text);
 	}
-	buf_addstr(&text, "SELECT " PG_ESTATE_COLS " FROM estate");
-	estate_where(q, &text, &p);
-	buf_addstr(&text, q->after_usn >= 0 ? " ORDER BY usn" : " ORDER BY lower(name), name, id");
-	if(q->limit > 0)
-		pgp_int(&p, q->limit);
-	else
-		pgp_null(&p);
-	pgp_int(&p, q->offset > 0 ? q->offset : 0);
-	buf_printf(&text, " LIMIT $%d OFFSET $%d", p.n - 1, p.n);
+	struct estate_page ep = {.q = q};
+	buf_init(&ep.text, 0);
 	struct estate_rec e;
 	struct list_rows l = {rd_estate, a, &e, (int (*)(void *, const void *))cb, ctx};
-	rc = list_stream(c, buf_cstr(&text), &p, list_row, &l);
-out:
-	PQclear(r);
-	if(in_txn)
-		PQclear(PQexec(c->db, rc == RC_BACKEND ? "ROLLBACK" : "COMMIT"));
-	buf_free(&text);
+	enum rc rc = pg_list_page(c, total ? buf_cstr(&count) : NULL, &cp, total, estate_page_sql, &ep, list_row, &l, NULL);
+	buf_free(&count);
+	buf_free(&ep.text);
 	return rc;
 }
 
 static const char *pg_read_error(struct store *s)
 {
 	struct pg_conn *c = pthread_getspecific(s->key);
+	if(c && c->primary && (!c->primary->db || PQstatus(c->primary->db) != CONNECTION_OK))
+		c = c->primary;   /* a read on a replica asks the primary first */
 	return c && c->db ? PQerrorMessage(c->db) : "cannot open a read connection";
 }
 
@@ -734,6 +577,7 @@ static void pg_close(struct store *s)
 	}
 	if(s->wconn)
 		conn_close(s->wconn);
+	pg_changes_free(s);
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->conns_lock);
 	free(s->uri);
@@ -753,6 +597,7 @@ const struct store_ops store_pg = {
 	.job_latest = pg_job_latest,
 	.log_list = pg_log_list,
 	.usn_current = pg_usn_current,
+	.usn_fresh = pg_usn_fresh,
 	.user_get = pg_user_get,
 	.user_get_uid = pg_user_get_uid,
 	.user_list = pg_user_list,

@@ -14,6 +14,9 @@
 #define PG_WRITE_LOCK 0x5e551011
 /* The channel of the usn notifications (payload: the newest usn, decimal). */
 #define PG_CHANNEL "sessiond_usn"
+/* Of every page of a sessions partition, the percent filled by inserts: the rest is room
+ * for the new versions of its rows (HOT updates, pg_sql.c migration 7). */
+#define PG_SESS_FILLFACTOR "70"
 
 /* Statements a read connection prepares once (pg_sql.c). */
 enum pg_rstmt {
@@ -27,7 +30,8 @@ enum pg_wstmt {
 	PW_TASKS_DEL, PW_TASK_LOGS_DEL, PW_LOGS_DEL, PW_LOG_LAST, PW_LOG_INS, PW_LOG_UPD, PW_USER_INS, PW_USER_UPD,
 	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
 	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
-	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_STMT_COUNT
+	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_CHANGES_PUT,
+	PW_SESS_UPD_KEEP, PW_STMT_COUNT
 };
 
 extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
@@ -36,10 +40,14 @@ extern const char *const pg_wstmt_sql[PW_STMT_COUNT];
  *  numbering as the SQLite migrations of store_sql.c). */
 extern const char *const pg_migrations[];
 extern const int pg_migration_count;
+/** The sessions table that sqlgen compiles q over: for a predicate that names the usn
+ *  (the change feed), joined with session_changes, whose index on the usn serves "after
+ *  n" in usn order (sessions has no index on its usn: pg_sql.c, migration 7). */
+const struct sqlgen_table *pg_sessions_table(const struct query *q);
 /** Brings the schema of db to the last migration (pg_sql.c). */
 enum rc pg_migrate(PGconn *db, char *err, size_t errlen);
 
-#define PG_LIST_CACHE 16
+#define PG_LIST_CACHE 32
 
 struct pg_conn {
 	PGconn *db;
@@ -48,9 +56,10 @@ struct pg_conn {
 	int lc_next;
 	struct pg_conn *next;       /* every read connection of the store, for close */
 	/* with a read replica: */
-	struct pg_conn *primary;    /* this thread's connection to the primary, for reads the replica
-	                               has not caught up with */
-	int64_t replica_usn;        /* the usn the replica had replayed when last asked */
+	struct pg_conn *primary;    /* this thread's connection to the primary: asked how far it
+	                               is before each read, and serves reads the replica is behind on */
+	int fence_due;              /* the next read on it (a replica's) checks it caught up first */
+	struct store *store;        /* the store it reads for */
 	int streaming;              /* a list is being read from it row by row */
 	struct pg_conn *nested;     /* for reads made meanwhile (from the list's callback) */
 };
@@ -74,6 +83,13 @@ struct pg_pending {
 #define PG_PIPE_MAX 512         /* statements in flight at most: then their answers are read */
 #define PG_PREFETCH_MAX 1024    /* sessions a batch loads at its start at most */
 
+/* Rows of session_changes a batch adds or replaces (pg_changes.c). */
+struct pg_changes {
+	int64_t *seq;
+	struct uuid *id;
+	int n, cap;
+};
+
 /* A session a batch loaded at its start (tx_begin_batch), for tx_session_load. */
 struct pg_pre {
 	struct uuid id;
@@ -84,6 +100,10 @@ struct pg_pre {
 struct store {
 	char *uri;
 	char *read_uri;             /* a streaming replica for reads, or NULL */
+	int64_t replica_waits;      /* times a read found the replica behind (atomic; for tests) */
+	int64_t replica_misses;     /* reads the primary served, the replica still behind (atomic) */
+	int64_t replica_missed;     /* the newest WAL position a read gave up waiting for (atomic) */
+	int not_replica_said;       /* --db-read is not in recovery: logged once */
 	pthread_key_t key;          /* this thread's struct pg_conn */
 	pthread_mutex_t conns_lock;
 	struct pg_conn *conns;
@@ -108,6 +128,10 @@ struct store {
 	struct pg_pre pre_ids[PG_PREFETCH_MAX];   /* sorted by id */
 	int npre;
 	int64_t redos;              /* batches run again the ordinary way (for tests and figures) */
+
+	/* session_changes: what the transaction adds and replaces, sent with its commit */
+	struct pg_changes chg_add, chg_del;
+	int chg_add_sp, chg_del_sp; /* their lengths at the op's savepoint */
 
 	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
 	int nparts;
@@ -163,8 +187,40 @@ int pg_connect(struct pg_conn *c, const char *uri, char *err, size_t errlen);
 
 extern const struct sqlgen_dialect pg_dialect;
 
+/* Reads (pg_read.c). */
+/** This thread's connection for a read, opened again if it was lost; NULL when none can
+ *  be had. With a replica, the replica's, marked fence_due: the read's pipeline checks
+ *  that it replayed what the primary had flushed when the read began, and runs on the
+ *  primary when it has not in time (pg_read.c). */
+struct pg_conn *pg_reader(struct store *s);
+/** The name under which sql is prepared on c ("l<slot>", a cache of PG_LIST_CACHE); -1
+ *  when it cannot be prepared. */
+int pg_list_prepare(struct pg_conn *c, const char *sql, char name[16]);
+/** Runs sql with p on this thread's read connection; its whole answer (the caller
+ *  clears it), NULL when the read failed. */
+PGresult *pg_read_whole(struct store *s, const char *sql, const struct pg_params *p);
+/** The stored usn, read on the primary by this thread (pg_heard with it); -1 when it
+ *  cannot be read. */
+int64_t pg_usn_fresh(struct store *s);
+/** Runs sql with p, handing its rows one at a time (single-row mode) to row(ctx, r)
+ *  until it returns non-zero (the rest are read and dropped). */
+enum rc pg_list_stream(struct pg_conn *c, const char *sql, const struct pg_params *p,
+                       int (*row)(void *ctx, const PGresult *r), void *ctx);
+/** Builds a page's statement into *p, given the total (-1 before it is known); sets
+ *  *late when the statement would change once the total is known, *all when the page
+ *  is to be read whole (else row by row). NULL: it cannot be built. */
+typedef const char *(*pg_page_fn)(void *ctx, int64_t total, struct pg_params *p, int *late, int *all);
+/** A page, and with count_sql its total (into *total) from the same read-only snapshot:
+ *  BEGIN, the count, the page and COMMIT in one round trip (two when the page depends
+ *  on the total). Rows go to row(ctx, r) one at a time, or a page read whole to *whole
+ *  (the caller clears it). */
+enum rc pg_list_page(struct pg_conn *c, const char *count_sql, const struct pg_params *cp, int64_t *total,
+                     pg_page_fn page, void *pctx, int (*row)(void *, const PGresult *), void *ctx, PGresult **whole);
+
 /* The listener (pg_listen.c). */
 void pg_watch(struct store *s, void (*on_usn)(int64_t usn));
+/** usn is known committed (by any instance): raises usn_current, wakes the watcher. */
+void pg_heard(struct store *s, int64_t usn);
 /** The stored usn: the highest any instance committed; -1 when it cannot be read. */
 int64_t pg_stored_usn(PGconn *db);
 
@@ -192,6 +248,20 @@ int pg_pre_find(struct store *s, const struct uuid *id, struct arena *a, struct 
 void pg_pre_forget(struct store *s, const struct uuid *id);
 /** Records why the batch is to run again (the first reason only). */
 void pg_pipe_redo(struct store *s, const char *what, const char *why);
+
+/* session_changes (pg_changes.c). */
+/** A session write: the row (old_usn, id) is replaced by (usn, id); -1: none (an insert). */
+void pg_changes_note(struct store *s, const struct uuid *id, int64_t old_usn, int64_t usn);
+/** The session id is deleted: the rows the transaction added for it go too. */
+void pg_changes_forget(struct store *s, const struct uuid *id);
+/** An op's savepoint: pg_changes_undo(s, 0) goes back to here. */
+void pg_changes_mark(struct store *s);
+/** Forgets what the op (all 0) or the whole transaction (all 1) noted. */
+void pg_changes_undo(struct store *s, int all);
+/** The parameters of PW_CHANGES_PUT into p (texts in bufs, freed by the caller); 0 when
+ *  the transaction changed no row of session_changes. */
+int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4]);
+void pg_changes_free(struct store *s);
 
 /* The write transaction (pg_tx.c). */
 enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n);

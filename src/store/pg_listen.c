@@ -44,7 +44,7 @@ static int stop_wait(struct store *s, int fd, int ms)
 	return n > 0 && (pf[0].revents & POLLIN);
 }
 
-static void heard(struct store *s, int64_t usn)
+void pg_heard(struct store *s, int64_t usn)
 {
 	if(usn_raise(s, usn) && s->on_usn)
 		s->on_usn(__atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE));
@@ -55,6 +55,7 @@ static void *listener_main(void *arg)
 	struct store *s = arg;
 	struct pg_conn c = {0};
 	char err[256];
+	int64_t told = 0;   /* the newest usn a notification brought */
 	while(!stop_wait(s, -1, 0)) {
 		if(!c.db || PQstatus(c.db) != CONNECTION_OK) {
 			/* (Re)connect; a write missed meanwhile is caught up from the stored usn. */
@@ -72,7 +73,7 @@ static void *listener_main(void *arg)
 				c.db = NULL;
 				continue;
 			}
-			heard(s, u);
+			pg_heard(s, u);
 		}
 		if(stop_wait(s, PQsocket(c.db), 1000))
 			break;
@@ -89,8 +90,14 @@ static void *listener_main(void *arg)
 				newest = u;
 			PQfreemem(n);
 		}
-		if(newest)
-			heard(s, newest);
+		if(newest > told) {
+			/* news to the watcher even when this instance's own commit (or a read of the
+			 * stored usn) raised usn_current past it first */
+			told = newest;
+			usn_raise(s, newest);
+			if(s->on_usn)
+				s->on_usn(__atomic_load_n(&s->usn_seen, __ATOMIC_ACQUIRE));
+		}
 	}
 	if(c.db)
 		PQfinish(c.db);

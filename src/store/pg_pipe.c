@@ -189,6 +189,7 @@ void pg_pipe_abort(struct store *s)
 		PQclear(PQexec(s->wconn->db, "ROLLBACK"));
 	s->usn = s->usn_batch;
 	s->nparts = 0;   /* a partition it made is gone */
+	pg_changes_undo(s, 1);
 }
 
 /* Rolls back for the batch to run again the ordinary way. */
@@ -337,6 +338,7 @@ enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n)
 	s->redo = s->broken = s->op_wrote = s->release_due = 0;
 	s->npending = s->npre = 0;
 	s->pre = NULL;
+	pg_changes_undo(s, 1);
 	char lock[64];
 	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d)", PG_WRITE_LOCK);
 	PGresult *u = NULL;

@@ -2,6 +2,7 @@
  * statements each connection prepares. Times are bigint microseconds since the
  * epoch (UTC), ids 16-byte bytea, enumerations the codes of the catalog: the same
  * logical schema as the SQLite one (store_sql.c), numbered the same way. */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "store/pg.h"
@@ -120,9 +121,68 @@ const char *const pg_migrations[] = {
 	" END $$;"
 	"CREATE TRIGGER estate_counts_keep AFTER INSERT OR DELETE OR UPDATE OF deleted ON estate"
 	" FOR EACH ROW EXECUTE FUNCTION estate_counts_keep();",
+	/* 7: a progress update touches no indexed column of sessions, so that PostgreSQL
+	 * makes it a HOT update (a new row version on the same page, no index entry) instead
+	 * of a new entry in each of its indexes. The usn and the lease change with every
+	 * write: their indexes go. The change feed ("changed after usn n", in usn order) reads
+	 * session_changes instead: one row (usn, id) per session, of its newest usn, which a
+	 * write transaction replaces with its commit (pg_changes.c). The lease sweep reads
+	 * the running sessions (sessions_state). Partitions keep room on each page for the
+	 * new versions of their rows. */
+	"CREATE TABLE session_changes(seq bigint NOT NULL, sid bytea NOT NULL);"
+	"CREATE UNIQUE INDEX session_changes_seq ON session_changes(seq NULLS FIRST, sid NULLS FIRST);"
+	"INSERT INTO session_changes SELECT usn, id FROM sessions;"
+	"DROP INDEX sessions_usn;"
+	"DROP INDEX sessions_lease;"
+	"DO $$ DECLARE p regclass; BEGIN"
+	" FOR p IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'sessions'::regclass LOOP"
+	"  EXECUTE format('ALTER TABLE %s SET (fillfactor = " PG_SESS_FILLFACTOR ")', p);"
+	" END LOOP; END $$;",
 };
 
 const int pg_migration_count = sizeof(pg_migrations) / sizeof(pg_migrations[0]);
+
+/* The sessions table of the lists, with the usn filtered and ordered by in
+ * session_changes: each session has one row there, of its usn (pg_changes.c). Each
+ * change looks its session up by id (LATERAL … LIMIT 1), so the changes are read in
+ * usn order from the index and the read stops at the page's end; as a join, the
+ * planner could pick a plan that reads every session (it did, with the statistics of
+ * a table just filled). */
+static const char *by_usn_field[QF__COUNT], *by_usn_order[QO__COUNT];
+static struct sqlgen_table by_usn;
+static pthread_once_t by_usn_once = PTHREAD_ONCE_INIT;
+
+static void by_usn_init(void)
+{
+	by_usn = store_sql_sessions;
+	for(int f = 0; f < QF__COUNT; f++)
+		by_usn_field[f] = store_sql_sessions.field[f];
+	for(int o = 0; o < QO__COUNT; o++)
+		by_usn_order[o] = store_sql_sessions.order[o];
+	by_usn_field[QF_USN] = "c.seq";
+	by_usn_order[QO_USN] = "c.seq";
+	by_usn.name = "session_changes c, LATERAL (SELECT * FROM sessions WHERE sessions.id = c.sid LIMIT 1) sessions";
+	by_usn.field = by_usn_field;
+	by_usn.order = by_usn_order;
+}
+
+/* Whether e names the usn. */
+static int names_usn(const struct qexpr *e)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND || e->op == Q_OR || e->op == Q_NOT)
+		return names_usn(e->a) || names_usn(e->b);
+	return e->field == QF_USN;
+}
+
+const struct sqlgen_table *pg_sessions_table(const struct query *q)
+{
+	if(!names_usn(q->where))
+		return &store_sql_sessions;
+	pthread_once(&by_usn_once, by_usn_init);
+	return &by_usn;
+}
 
 const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
 	[PR_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=$1",
@@ -144,7 +204,17 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	                " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id=$1::bytea)",
 	/* $25: the creation time as stored, so that only its month's partition is searched */
 	[PW_SESS_UPD] = "UPDATE sessions SET (" SESS_COLS ") = (" SESS_DOLLARS ") WHERE id=$1 AND creation=$25",
-	[PW_SESS_DEL] = "DELETE FROM sessions WHERE id=$1",
+	/* The same when type, state and result stay (a progress update): they are not set,
+	 * so the trigger that counts sessions by them is not even looked at (its WHEN clause
+	 * costs a few percent of the update). $4 to $6 are named for their types only. */
+	[PW_SESS_UPD_KEEP] = "UPDATE sessions SET (id,usn,name,progress,is_canceled,is_retry,stop_requested,creation,"
+	                     "end_time,job_id,parent_id,resource_id,job_name,resource_ref,platform,initiated_by,message,"
+	                     "backup_server,extra,lease,heartbeat) = ($1,$2,$3,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
+	                     "$18,$19,$20,$21,$22,$23,$24) WHERE id=$1 AND creation=$25"
+	                     " AND ($4::int, $5::int, $6::int) IS NOT NULL",
+	/* its row of session_changes too (the rows a batch adds are sent with its commit) */
+	[PW_SESS_DEL] = "WITH d AS (DELETE FROM sessions WHERE id=$1 RETURNING id, usn)"
+	                " DELETE FROM session_changes c USING d WHERE c.seq=d.usn AND c.sid=d.id",
 	[PW_SESS_ENDED] = "SELECT id FROM sessions WHERE end_time < $1 ORDER BY end_time LIMIT $2",
 	[PW_TASK_GET] = "SELECT " TASK_COLS " FROM task_sessions WHERE id=$1",
 	[PW_TASK_INS] = "INSERT INTO task_sessions(" TASK_COLS ") VALUES(" TASK_DOLLARS ") ON CONFLICT DO NOTHING",
@@ -186,6 +256,17 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	 * lookup each (LATERAL … LIMIT 1), as a bitmap scan would not skip dead rows */
 	[PW_SESS_GET_MANY] = "SELECT s.* FROM unnest(string_to_array($1, ',')) x, LATERAL (SELECT " SESS_COLS
 	                     " FROM sessions WHERE id = decode(x, 'hex') LIMIT 1) s",
+	/* a transaction's rows of session_changes (pg_changes.c): $1, $2 the rows added (usns
+	 * "{…}", ids in hex separated by commas), $3, $4 the rows they replace. A row both
+	 * added and replaced (written twice in the transaction) is not inserted. The rows
+	 * replaced are found through the index (= ANY): the planner cannot tell how many
+	 * unnest gives, and would rather read the whole table. */
+	[PW_CHANGES_PUT] = "WITH a AS (SELECT * FROM unnest($1::bigint[], string_to_array($2, ',')) x(seq, sid)),"
+	                   " r AS (SELECT * FROM unnest($3::bigint[], string_to_array($4, ',')) y(seq, sid)),"
+	                   " d AS (DELETE FROM session_changes c USING r WHERE c.seq = ANY($3::bigint[])"
+	                   " AND c.seq = r.seq AND c.sid = decode(r.sid, 'hex'))"
+	                   " INSERT INTO session_changes SELECT seq, decode(sid, 'hex') FROM (SELECT * FROM a EXCEPT"
+	                   " SELECT * FROM r) n ON CONFLICT DO NOTHING",
 	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
 	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
 };

@@ -147,6 +147,7 @@ enum rc pg_tx_begin(struct store *s)
 	}
 	s->usn = s->usn_batch = pg_int(r, 0, 0);
 	s->release_due = 0;
+	pg_changes_undo(s, 1);
 	PQclear(r);
 	return RC_OK;
 }
@@ -172,8 +173,23 @@ static enum rc commit_plain(struct store *s)
 	return ok ? RC_OK : RC_BACKEND;
 }
 
+/* Sends the transaction's rows of session_changes (in a pipeline, ahead of the commit). */
+static void changes_put(struct store *s)
+{
+	struct pg_params p;
+	char *bufs[4];
+	if(!pg_changes_params(s, &p, bufs))
+		return;
+	/* should it fail, the transaction is aborted: its COMMIT answers that it rolled back */
+	wdo(s, PW_CHANGES_PUT, &p, "store the change feed", NULL);
+	for(int i = 0; i < 4; i++)
+		free(bufs[i]);
+}
+
 enum rc pg_tx_commit(struct store *s)
 {
+	changes_put(s);
+	pg_changes_undo(s, 1);
 	enum rc rc = s->piped ? pg_pipe_commit(s) : commit_plain(s);
 	if(rc)
 		return rc;
@@ -194,6 +210,7 @@ void pg_tx_rollback(struct store *s)
 		PQclear(PQexec(s->wconn->db, "ROLLBACK"));
 	s->usn = s->usn_batch;
 	s->nparts = 0;
+	pg_changes_undo(s, 1);
 }
 
 void pg_tx_savepoint(struct store *s, enum store_sp step)
@@ -204,8 +221,10 @@ void pg_tx_savepoint(struct store *s, enum store_sp step)
 		if(step == SP_BEGIN) {
 			s->usn_sp = s->usn;
 			s->op_wrote = 0;
+			pg_changes_mark(s);
 		} else if(step == SP_ROLLBACK) {
 			s->usn = s->usn_sp;
+			pg_changes_undo(s, 0);
 			if(s->op_wrote)
 				pg_pipe_redo(s, "pipeline", "an op failed after it wrote");
 		}
@@ -214,11 +233,13 @@ void pg_tx_savepoint(struct store *s, enum store_sp step)
 	switch(step) {
 	case SP_BEGIN:
 		s->usn_sp = s->usn;
+		pg_changes_mark(s);
 		wexec_simple(s, s->release_due ? "RELEASE w; SAVEPOINT w" : "SAVEPOINT w");
 		s->release_due = 0;
 		break;
 	case SP_ROLLBACK:
 		s->usn = s->usn_sp;
+		pg_changes_undo(s, 0);
 		s->nparts = 0;   /* a partition it made is gone */
 		wexec_simple(s, "ROLLBACK TO w");
 		break;
@@ -309,10 +330,10 @@ static enum rc ensure_partition(struct store *s, int64_t creation_us)
 	for(int i = 0; i < s->nparts; i++)
 		if(s->parts[i] == key)
 			return RC_OK;
-	char sql[192];
+	char sql[256];
 	snprintf(sql, sizeof(sql),
 	         "CREATE TABLE IF NOT EXISTS \"sessions_%04d_%02d\" PARTITION OF sessions FOR VALUES FROM (%" PRId64
-	         ") TO (%" PRId64 ")",
+	         ") TO (%" PRId64 ") WITH (fillfactor = " PG_SESS_FILLFACTOR ")",
 	         y, m, month_start_us(y, m), month_start_us(y, m + 1));
 	PGresult *r = texec(s, sql, "make partition");
 	enum rc rc = res_ok(r) ? RC_OK : werr(s, "make partition", r);
@@ -331,6 +352,7 @@ static const char *const drop_steps[] = {
 	"DELETE FROM task_sessions WHERE session_id IN (SELECT id FROM \"%s\")",
 	("UPDATE session_counts c SET n = c.n - x.n FROM (SELECT type, state, result, count(*) AS n FROM \"%s\""
 	 " GROUP BY 1, 2, 3) x WHERE c.type = x.type AND c.state = x.state AND c.result = x.result"),
+	"DELETE FROM session_changes c USING \"%s\" p WHERE c.seq = p.usn AND c.sid = p.id",
 	"DROP TABLE \"%s\"",
 };
 
@@ -388,7 +410,10 @@ enum rc pg_tx_session_insert(struct store *s, const struct sess_rec *r)
 	struct pg_params p;
 	pg_bind_sess(&p, r);
 	pg_pre_forget(s, &r->id);
-	return wdo_sure(s, PW_SESS_INS, &p, "insert session", RC_CONFLICT);
+	rc = wdo_sure(s, PW_SESS_INS, &p, "insert session", RC_CONFLICT);
+	if(!rc)
+		pg_changes_note(s, &r->id, -1, r->usn);
+	return rc;
 }
 
 /* The whole row: PostgreSQL writes a new row version either way, and leaves the
@@ -404,7 +429,11 @@ enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const 
 	pg_bind_sess(&p, r);
 	pgp_int(&p, old->creation_us);
 	pg_pre_forget(s, &r->id);
-	return wdo_sure(s, PW_SESS_UPD, &p, "update session", RC_NOTFOUND);
+	int keep = r->type == old->type && r->state == old->state && r->result == old->result;
+	enum rc rc = wdo_sure(s, keep ? PW_SESS_UPD_KEEP : PW_SESS_UPD, &p, "update session", RC_NOTFOUND);
+	if(!rc)
+		pg_changes_note(s, &r->id, old->usn, r->usn);
+	return rc;
 }
 
 enum rc pg_tx_session_delete(struct store *s, const struct uuid *id)
@@ -416,6 +445,8 @@ enum rc pg_tx_session_delete(struct store *s, const struct uuid *id)
 	enum rc rc = RC_OK;
 	for(size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && !rc; k++)
 		rc = wdo(s, steps[k], &p, "delete session", NULL);
+	if(!rc)
+		pg_changes_forget(s, id);
 	return rc;
 }
 

@@ -89,8 +89,12 @@ struct store_ops {
 	/** Logs of one owner, newest first; status < 0 means any. */
 	enum rc (*log_list)(struct store *s, const struct uuid *owner, int status, struct arena *a,
 	                    store_log_cb cb, void *ctx, int64_t *total);
-	/** The highest usn committed so far. */
+	/** The highest usn committed so far (that this process knows of). */
 	int64_t (*usn_current)(struct store *s);
+	/** The highest usn committed so far by any process on the database, asked of the
+	 *  database (a round trip); it raises usn_current. NULL where usn_current is exact
+	 *  already (one process per database). -1 when it cannot be read. */
+	int64_t (*usn_fresh)(struct store *s);
 	enum rc (*user_get)(struct store *s, const char *name, struct arena *a, struct user_rec *out);
 	enum rc (*user_get_uid)(struct store *s, int64_t uid, struct arena *a, struct user_rec *out);
 	enum rc (*user_list)(struct store *s, struct arena *a, store_user_cb cb, void *ctx);

@@ -1,6 +1,6 @@
 """Read scale: a primary with one streaming replica, both started by the test. One instance
 runs with --db on the primary and --db-read on the replica: writes go to the primary, reads to
-the replica, and a caller reads its own write at once (read your writes by usn)."""
+the replica, and a caller reads its own write at once (read your writes)."""
 import subprocess
 import time
 import uuid
@@ -53,4 +53,95 @@ def test_reads_through_the_replica_and_read_your_writes():
             api._finish(srv, False)
         if rdir:
             stop_cluster(rdir)
+        stop_cluster(pdir)
+
+
+def replica_pair(prefix):
+    """(primary dir, replica dir, db URI on the primary, db URI on the replica) of a fresh
+    database on a new primary with one streaming replica that holds the database."""
+    pdir, primary = start_cluster()
+    rdir = None
+    try:
+        name = api.pg_fresh_database(primary, prefix)
+        rdir, replica = start_cluster("replica", pdir)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and psql(replica, "SELECT count(*) FROM pg_database WHERE datname='%s'"
+                                                   % name) != "1":
+            time.sleep(0.1)
+        return pdir, rdir, api.pg_uri(primary, name), api.pg_uri(replica, name)
+    except BaseException:
+        if rdir:
+            stop_cluster(rdir)
+        stop_cluster(pdir)
+        raise
+
+
+def apply_delay(replica_db, ms):
+    """Makes the replica apply each commit ms after the primary made it (0: at once)."""
+    psql(replica_db, "ALTER SYSTEM SET recovery_min_apply_delay = '%dms'" % ms)
+    psql(replica_db, "SELECT pg_reload_conf()")
+    deadline = time.monotonic() + 10
+    while psql(replica_db, "SHOW recovery_min_apply_delay") != ("%dms" % ms if ms else "0"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def replica_reads(replica_db):
+    """Transactions the replica ran in the database (the reads it served)."""
+    return int(psql(replica_db, "SELECT xact_commit FROM pg_stat_database WHERE datname=current_database()"))
+
+
+def test_write_through_a_read_through_b_on_a_lagging_replica_is_never_stale():
+    """Read your writes whichever instance takes the read: A writes on the primary, B reads
+    through a replica that applies every commit 40 ms late, at once after each write. B has not
+    necessarily heard of A's write (its notification may still be on the way), and some writes
+    take no usn at all (an EM logon): none of that may show in what B answers."""
+    pdir, rdir, db, db_read = replica_pair("ryw")
+    servers = []
+    try:
+        a = api.Server(db=db)
+        a.start()
+        servers.append(a)
+        b = api.Server(db=db, users={}, extra_args=["--db-read", db_read])
+        b.start()
+        servers.append(b)
+        rep, view = a.api("reporter"), b.api("viewer")
+        apply_delay(db_read, 40)
+        s = api.new_session(rep, name="ryw-" + uuid.uuid4().hex[:6])
+        before = replica_reads(db_read)
+        slow = 0
+        for i in range(100):
+            p = rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": i},
+                          schema="SessionModel").body
+            t0 = time.monotonic()
+            got = view.get("/api/v1/sessions/" + s["id"], schema="SessionModel").body
+            slow += time.monotonic() - t0 > 0.03
+            assert (got["usn"], got["progressPercent"]) == (p["usn"], i), "read %d on B is stale" % i
+            if i % 10 == 0:
+                n = api.new_session(rep, name="ryw-new-%d" % i)
+                body = view.get("/api/v1/sessions?limit=1000", schema="SessionsResult").body
+                assert n["id"] in [x["id"] for x in body["data"]], "a new session missing from B's list"
+                assert body["pagination"]["total"] == len(body["data"])
+        # the replica served B's reads, after waiting for its 40 ms delay: it did lag
+        assert replica_reads(db_read) - before >= 100
+        assert slow >= 50, slow
+        # a write that takes no usn: an EM logon made on A is known on B at once
+        from em_client import EM
+        for _ in range(5):
+            em = EM(a.base_url, "operator")
+            em.base = b.base_url
+            assert em.xml("/api/backupSessions") is not None
+        # a replica further behind than a read waits for (200 ms): the primary serves
+        apply_delay(db_read, 600)
+        for i in range(3):
+            p = rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 90 + i},
+                          schema="SessionModel").body
+            t0 = time.monotonic()
+            got = view.get("/api/v1/sessions/" + s["id"], schema="SessionModel").body
+            assert (got["usn"], got["progressPercent"]) == (p["usn"], 90 + i)
+            assert time.monotonic() - t0 < 0.5
+    finally:
+        for srv in servers:
+            api._finish(srv, False)
+        stop_cluster(rdir)
         stop_cluster(pdir)

@@ -166,3 +166,16 @@ def test_em_logon_on_a_works_on_b_and_logoff_on_b_ends_it(instances):
     while time.monotonic() < deadline and em.req("GET", "/api/backupSessions", status=None).status_code != 401:
         time.sleep(0.2)
     em.req("GET", "/api/backupSessions", status=401)
+
+
+def test_cached_pages_on_b_show_a_write_through_a_at_once(instances):
+    """A page B keeps rendered (the job states) is keyed on the newest usn: asked at once after
+    a write through A, B must not answer the page it rendered before, even before it heard of
+    the write."""
+    a, b = instances(2)
+    rep, view = a.api("reporter"), b.api("viewer")
+    for i in range(40):
+        new_session(rep, name="cached-%d" % i, jobName="cached-job-%d" % i)
+        body = view.get("/api/v1/jobs/states?limit=1000", version="1.3-rev2", schema="JobStatesResult").body
+        names = {j["name"] for j in body["data"]}
+        assert "cached-job-%d" % i in names, "B answered a page rendered before write %d" % i

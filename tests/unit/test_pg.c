@@ -5,7 +5,8 @@
  *   (no usn is visible before a smaller one, none repeats, none is skipped);
  * - watch: a commit on one store reaches the other's watch callback;
  * - migrations: a fresh database reaches the last schema version, a reopen changes
- *   nothing, a database newer than this build is refused;
+ *   nothing, a database newer than this build is refused; migration 7 on a database of
+ *   schema 6 keeps the change feed exact, and progress updates become HOT updates;
  * - pipelined batches: a batch's writes sent ahead commit as the ordinary way would, and
  *   one bad write (refused by the server, or an op that fails after it wrote, or a taken
  *   id) refuses only itself: the batch runs again the ordinary way. */
@@ -332,11 +333,18 @@ static void test_migrations(void **state)
 /* Migration 6 on a database at schema 5 with an estate (live objects and tombstones): the
  * totals are counted from what it holds, and writes after keep them. Schema 5 is what the
  * earlier release's migrations made; the later tables are dropped to get back to it. */
+/* What migration 7 did, undone: schema 6 as the earlier release made it. */
+#define UNDO_7 "DROP TABLE session_changes; CREATE INDEX sessions_usn ON sessions(usn);" \
+	"CREATE INDEX sessions_lease ON sessions(lease) WHERE lease IS NOT NULL;" \
+	"DO $$ DECLARE p regclass; BEGIN FOR p IN SELECT inhrelid::regclass FROM pg_inherits" \
+	" WHERE inhparent = 'sessions'::regclass LOOP EXECUTE format('ALTER TABLE %s RESET (fillfactor)', p);" \
+	" END LOOP; END $$; UPDATE schema_version SET version=6;"
+
 static void test_migration_6_counts_the_estate(void **state)
 {
 	store_pg.close(open_store());
-	assert_true(one("SELECT version FROM schema_version") >= 6);
-	sql(uri, "DROP TRIGGER estate_counts_keep ON estate; DROP FUNCTION estate_counts_keep();"
+	assert_true(one("SELECT version FROM schema_version") >= 7);
+	sql(uri, UNDO_7 "DROP TRIGGER estate_counts_keep ON estate; DROP FUNCTION estate_counts_keep();"
 	         "DROP TABLE estate_counts; UPDATE schema_version SET version=5");
 	sql(uri, "INSERT INTO estate(kind,id,parent,name,reporter,props,deleted,created,updated,usn) VALUES"
 	         " (4,'\\x01','\\x00','r1',NULL,'{}',0,1,1,1), (4,'\\x02',NULL,'r2',NULL,'{}',0,1,1,2),"
@@ -559,10 +567,134 @@ static void test_pipelined_batch(void **state)
 	assert_int_equal(one("SELECT value FROM meta WHERE key='usn'"), taken[2].usn);
 	assert_int_equal(store_pg.usn_current(s), taken[2].usn);
 	assert_int_equal(one("SELECT count(*) FROM sessions"), 4);
+	/* the change feed's rows: one per session, of its usn, whatever ran again */
+	assert_int_equal(one("SELECT count(*) FROM session_changes"), 4);
+	assert_int_equal(one("SELECT count(*) FROM sessions s JOIN session_changes c ON c.sid = s.id AND c.seq = s.usn"), 4);
 
 	store_writer_stop(w);
 	arena_free(&a);
 	store_pg.close(s);
+}
+
+/* ---------- migration 7: HOT progress updates, the feed from session_changes ---------- */
+
+struct usns {
+	int n;
+	int64_t usn[16];
+	unsigned id[16];
+};
+
+static int usns_row(void *ctx, const struct sess_rec *r)
+{
+	struct usns *u = ctx;
+	if(u->n < 16) {
+		u->usn[u->n] = r->usn;
+		memcpy(&u->id[u->n], r->id.b, sizeof(unsigned));
+		u->n++;
+	}
+	return 0;
+}
+
+/* The sessions changed after usn, in usn order, as the change feed reads them. */
+static struct usns feed_after(struct store *s, int64_t usn)
+{
+	struct arena a;
+	arena_init(&a);
+	struct usns u = {0};
+	struct query q = {.where = q_int(&a, QF_USN, Q_GT, usn), .order = QO_USN, .asc = 1, .limit = 100};
+	int64_t total = -1;
+	assert_int_equal(store_pg.session_list(s, &q, &a, usns_row, &u, &total), RC_OK);
+	assert_int_equal(total, u.n);
+	arena_free(&a);
+	return u;
+}
+
+/* Rows of November 2023's partition updated, and of them HOT (*hot): statistics of a
+ * connection arrive once it is closed. */
+static int64_t tuples_updated(int64_t *hot)
+{
+	int64_t upd = one("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'sessions_2023_11'");
+	*hot = one("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'sessions_2023_11'");
+	return upd;
+}
+
+static enum rc f_delete(struct pop *x, struct store_tx *tx)
+{
+	return tx->ops->tx_session_delete(tx->s, &x->id);
+}
+
+static void test_migration_7_hot_updates(void **state)
+{
+	/* schema 6 with sessions in it: written, then migration 7 undone */
+	struct store *s = open_store();
+	struct store_writer *w;
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct pop seed[4] = {{.fn = f_insert, .id = pid(1)}, {.fn = f_insert, .id = pid(2)}, {.fn = f_insert, .id = pid(3)},
+	                      {.fn = f_bump, .id = pid(1), .add = 1}};
+	run_batch(w, seed, 4);
+	store_writer_stop(w);
+	store_pg.close(s);
+	int64_t upd0 = 0, hot0 = 0;
+	for(int i = 0; i < 100 && (upd0 = tuples_updated(&hot0)) < 1; i++)
+		usleep(50000);
+	assert_int_equal(upd0, 1);
+	sql(uri, UNDO_7);
+	assert_int_equal(one("SELECT count(*) FROM pg_indexes WHERE indexname IN ('sessions_usn', 'sessions_lease')"), 2);
+
+	s = open_store();
+	assert_int_equal(one("SELECT version FROM schema_version"), 7);
+	assert_int_equal(one("SELECT count(*) FROM pg_indexes WHERE indexname IN ('sessions_usn', 'sessions_lease')"), 0);
+	assert_int_equal(one("SELECT count(*) FROM pg_class WHERE relname = 'sessions_2023_11'"
+	                     " AND 'fillfactor=" PG_SESS_FILLFACTOR "' = ANY(reloptions)"), 1);
+	assert_int_equal(one("SELECT count(*) FROM session_changes"), 3);
+	/* the feed after the second insert: session 3, then session 1 (its bump) */
+	struct usns u = feed_after(s, seed[1].usn);
+	assert_int_equal(u.n, 2);
+	assert_int_equal(u.id[0], 3);
+	assert_int_equal(u.id[1], 1);
+	assert_int_equal(u.usn[1], seed[3].usn);
+	assert_int_equal(feed_after(s, 0).n, 3);
+
+	/* writes after it: each session keeps one row there, of its usn */
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct pop more[8] = {
+		{.fn = f_bump, .id = pid(2), .add = 5},
+		{.fn = f_bump, .id = pid(2), .add = 5},   /* twice in one batch */
+		{.fn = f_bump, .id = pid(3), .add = 1},
+		{.fn = f_insert, .id = pid(4)},
+		{.fn = f_delete, .id = pid(1)},
+		{.fn = f_insert, .id = pid(5)},           /* made and deleted in one batch */
+		{.fn = f_bump, .id = pid(5), .add = 1},
+		{.fn = f_delete, .id = pid(5)},
+	};
+	run_batch(w, more, 8);
+	for(int i = 0; i < 8; i++)
+		assert_int_equal(more[i].op.rc, RC_OK);
+	struct pop bumps[3] = {{.fn = f_bump, .id = pid(2), .add = 1}, {.fn = f_bump, .id = pid(3), .add = 1},
+	                       {.fn = f_bump, .id = pid(2), .add = 1}};
+	for(int round = 0; round < 10; round++) {
+		run_batch(w, bumps, 3);
+		for(int i = 0; i < 3; i++)
+			assert_int_equal(bumps[i].op.rc, RC_OK);
+	}
+	store_writer_stop(w);
+	assert_int_equal(one("SELECT count(*) FROM session_changes"), 3);
+	assert_int_equal(one("SELECT count(*) FROM sessions s JOIN session_changes c ON c.sid = s.id AND c.seq = s.usn"), 3);
+	u = feed_after(s, more[3].usn);   /* after the insert of 4: 3 and 2, in the order of their last bumps */
+	assert_int_equal(u.n, 2);
+	assert_int_equal(u.id[0], 3);
+	assert_int_equal(u.usn[0], bumps[1].usn);
+	assert_int_equal(u.id[1], 2);
+	assert_int_equal(u.usn[1], bumps[2].usn);
+	assert_int_equal(feed_after(s, bumps[2].usn).n, 0);
+	store_pg.close(s);
+
+	/* the updates since were HOT: no new index entries */
+	int64_t upd = 0, hot = 0;
+	for(int i = 0; i < 100 && (upd = tuples_updated(&hot)) < upd0 + 34; i++)
+		usleep(50000);
+	assert_int_equal(upd, upd0 + 34);   /* 4 of the first batch, 30 of the rounds */
+	assert_int_equal(hot, hot0 + 34);
 }
 
 static void test_every_op_set(void **state)
@@ -590,6 +722,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_6_counts_the_estate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_7_hot_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_hears_the_other_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),

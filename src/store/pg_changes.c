@@ -1,0 +1,103 @@
+/* session_changes, the change feed's index of sessions by usn (pg_sql.c, migration 7):
+ * one row (usn, id) per session, of its newest usn. A batch's writes do not touch it one
+ * by one, which would cost a statement and an index entry per write: each session write
+ * notes the row it adds and the row it replaces, and the commit sends both lists in one
+ * statement. The lists only grow while the batch runs (an op undone to its savepoint
+ * cuts them back to where they were): a row that the batch added and then replaced
+ * (a session written twice, or written and deleted) is in both, and the statement
+ * inserts only the rows added that are not also replaced. So the rows stay exactly
+ * one per session, of its usn, which the feed's reads rely on (they join on the id). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+static void put(struct pg_changes *c, int64_t seq, const struct uuid *id)
+{
+	if(c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->seq = xrealloc(c->seq, (size_t)c->cap * sizeof(*c->seq));
+		c->id = xrealloc(c->id, (size_t)c->cap * sizeof(*c->id));
+	}
+	c->seq[c->n] = seq;
+	c->id[c->n] = *id;
+	c->n++;
+}
+
+void pg_changes_note(struct store *s, const struct uuid *id, int64_t old_usn, int64_t usn)
+{
+	if(old_usn == usn)
+		return;   /* the row stays */
+	if(old_usn >= 0)
+		put(&s->chg_del, old_usn, id);
+	if(usn >= 0)
+		put(&s->chg_add, usn, id);
+}
+
+void pg_changes_forget(struct store *s, const struct uuid *id)
+{
+	for(int i = s->chg_add.n - 1; i >= 0; i--)
+		if(uuid_eq(&s->chg_add.id[i], id))
+			put(&s->chg_del, s->chg_add.seq[i], id);
+}
+
+void pg_changes_mark(struct store *s)
+{
+	s->chg_add_sp = s->chg_add.n;
+	s->chg_del_sp = s->chg_del.n;
+}
+
+void pg_changes_undo(struct store *s, int all)
+{
+	s->chg_add.n = all ? 0 : s->chg_add_sp < s->chg_add.n ? s->chg_add_sp : s->chg_add.n;
+	s->chg_del.n = all ? 0 : s->chg_del_sp < s->chg_del.n ? s->chg_del_sp : s->chg_del.n;
+	if(all)
+		s->chg_add_sp = s->chg_del_sp = 0;
+}
+
+/* "{1,2,3}" and "hex,hex,hex" of the rows of c, into p. */
+static void bind(struct pg_params *p, const struct pg_changes *c, char **seqs, char **ids)
+{
+	char *a = xmalloc((size_t)c->n * 21 + 3), *o = a;
+	char *b = xmalloc((size_t)c->n * 33 + 1), *q = b;
+	*o++ = '{';
+	for(int i = 0; i < c->n; i++) {
+		o += sprintf(o, "%s%" PRId64, i ? "," : "", c->seq[i]);
+		if(i)
+			*q++ = ',';
+		for(int k = 0; k < 16; k++) {
+			*q++ = "0123456789abcdef"[c->id[i].b[k] >> 4];
+			*q++ = "0123456789abcdef"[c->id[i].b[k] & 15];
+		}
+	}
+	*o++ = '}';
+	*o = 0;
+	*q = 0;
+	pgp_text(p, a);
+	pgp_text(p, b);
+	*seqs = a;
+	*ids = b;
+}
+
+int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4])
+{
+	p->n = 0;
+	memset(bufs, 0, 4 * sizeof(*bufs));
+	if(!s->chg_add.n && !s->chg_del.n)
+		return 0;
+	bind(p, &s->chg_add, &bufs[0], &bufs[1]);
+	bind(p, &s->chg_del, &bufs[2], &bufs[3]);
+	return 1;
+}
+
+void pg_changes_free(struct store *s)
+{
+	free(s->chg_add.seq);
+	free(s->chg_add.id);
+	free(s->chg_del.seq);
+	free(s->chg_del.id);
+	memset(&s->chg_add, 0, sizeof(s->chg_add));
+	memset(&s->chg_del, 0, sizeof(s->chg_del));
+}
