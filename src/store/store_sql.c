@@ -124,8 +124,8 @@ const char *const store_sql_migrations[] = {
 	" INSERT INTO estate_counts VALUES(new.kind, old.deleted - new.deleted)"
 	"  ON CONFLICT(kind) DO UPDATE SET n = n + excluded.n;"
 	" END;",
-	/* 7: list totals under name, job and creation-time filters without scanning. session_names holds how
-	 * many sessions have each (name, job_name, job_id, type, state, result), task_names how
+	/* 7: list totals under name, job and creation-time filters without scanning.
+	 * session_names holds how many sessions have each (name, job_name, job_id, type, state, result), task_names how
 	 * many task sessions have each (name, type, session_type, state, result), kept exact by
 	 * triggers; a group whose count falls to 0 is deleted. Sessions repeat their job's name,
 	 * so there are few groups compared with sessions, and a total under any filter on those
