@@ -144,7 +144,7 @@ def run_size(n, dur, runs, only, quick):
         if not quick:   # one connection, every request rendered: the latency a client sees
             x = bench.wrk(s.port, path, dur, threads=1, conns=1, latency=True, script="rendered.lua", env=env)
             settle(s)
-        m = measure(ngx, s, files[label][0], path, dur, runs, env, script, dialect == "em")
+        m = measure(ngx, s, files[label][0], path, dur, runs, env, script)
         settle(s)
         m.update(path=path, bytes=files[label][1], total=files[label][2], p50_ms=x.get("p50", float("nan")),
                  p99_ms=x.get("p99", float("nan")))
@@ -157,24 +157,10 @@ def run_size(n, dur, runs, only, quick):
     return res
 
 
-def measure(ngx, srv, nginx_path, path, dur, runs, env, script, cached):
-    """A list against nginx serving its bytes (medians of runs). A route whose pages are cached
-    (EM query) is measured polled and rendered (bench.list_vs_nginx); the others render every
-    request anyway, so one sessiond run stands for both. Adds the servers' CPU per request."""
-    if cached:
-        m = bench.list_vs_nginx(ngx, srv, nginx_path, path, dur, runs, env, script=script)
-        m["nginx_cpu_us"] = float("nan")
-        return m
-    g = {"nginx": [], "sessiond": [], "cpu_us": [], "nginx_cpu_us": []}
-    for _ in range(runs):
-        a = bench.wrk_cpu(ngx.p.pid, ngx.port, nginx_path, dur, script=script, env=env)
-        b = bench.wrk_cpu(srv.p.pid, srv.port, path, dur, script=script, env=env)
-        g["nginx"].append(a["rps"]), g["sessiond"].append(b["rps"])
-        g["cpu_us"].append(b["cpu_us"]), g["nginx_cpu_us"].append(a["cpu_us"])
-    m = {k: bench.med(v) for k, v in g.items()}
-    m["rendered"], m["rendered_cpu_us"] = m["sessiond"], m["cpu_us"]
-    m["ratio"] = m["rendered_ratio"] = m["sessiond"] / m["nginx"] if m["nginx"] else float("nan")
-    return m
+def measure(ngx, srv, nginx_path, path, dur, runs, env, script):
+    """A list against nginx serving its bytes (medians of runs): every list here is a cached
+    route (src/api/cache.h), so it is measured polled and rendered (bench.list_vs_nginx)."""
+    return bench.list_vs_nginx(ngx, srv, nginx_path, path, dur, runs, env, script=script)
 
 
 def settle(srv, limit=300):
@@ -206,8 +192,7 @@ def total_of(dialect, body):
 
 def line(label, m):
     extra = "" if m["p50_ms"] != m["p50_ms"] else ", 1 conn p50 %.2f ms p99 %.2f ms" % (m["p50_ms"], m["p99_ms"])
-    cpu = "" if m["nginx_cpu_us"] != m["nginx_cpu_us"] else ", CPU/req %.0f us (nginx %.0f)" % (
-        m["cpu_us"], m["nginx_cpu_us"])
+    cpu = ", CPU/req %.0f us polled, %.0f us rendered" % (m["cpu_us"], m["rendered_cpu_us"])
     return "%s  total %s, %d B%s%s" % (bench.list_line(label, m), m["total"] if m["total"] >= 0 else
                                       "%d pages" % -m["total"], m["bytes"], cpu, extra)
 

@@ -83,7 +83,11 @@ struct page {
 	int status;
 	const char *ctype;
 	struct buf body;
+	struct buf hdrs;           /* headers the route added: name NUL value NUL, nhdrs pairs */
+	int nhdrs;
 };
+
+#define PAGE_HEADERS 4             /* a page whose route added more is not kept */
 
 struct pages {
 	struct page p[PAGE_SLOTS];
@@ -100,6 +104,7 @@ static void pages_free(void *v)
 	for(int i = 0; i < PAGE_SLOTS; i++) {
 		buf_free(&t->p[i].key);
 		buf_free(&t->p[i].body);
+		buf_free(&t->p[i].hdrs);
 	}
 	free(t);
 }
@@ -118,6 +123,7 @@ static struct pages *pages(void)
 		for(int i = 0; i < PAGE_SLOTS; i++) {
 			buf_init(&t->p[i].key, 0);
 			buf_init(&t->p[i].body, PAGE_BODY_MAX);
+			buf_init(&t->p[i].hdrs, 1024);
 		}
 		pthread_setspecific(pages_tls, t);
 	}
@@ -130,8 +136,11 @@ static void page_drop(struct pages *t, struct page *p)
 	t->bytes -= p->body.len;
 	buf_free(&p->key);
 	buf_free(&p->body);
+	buf_free(&p->hdrs);
 	buf_init(&p->key, 0);
 	buf_init(&p->body, PAGE_BODY_MAX);
+	buf_init(&p->hdrs, 1024);
+	p->nhdrs = 0;
 	p->used = 0;
 }
 
@@ -190,6 +199,12 @@ void api_route_call(struct req *r, const struct route *rt)
 			r->status = p->status;
 			r->ctype = p->ctype;
 			buf_add(&r->out, p->body.p, p->body.len);
+			const char *h = p->hdrs.p;
+			for(int k = 0; k < p->nhdrs; k++) {   /* the answer's own headers (X-Usn), as they were */
+				const char *v = h + strlen(h) + 1;
+				req_add_header(r, arena_strdup(r->arena, h), arena_strdup(r->arena, v));
+				h = v + strlen(v) + 1;
+			}
 			buf_free(&key);
 			return;
 		}
@@ -198,16 +213,22 @@ void api_route_call(struct req *r, const struct route *rt)
 	}
 	int nheaders = r->nheaders;
 	rt->fn(r);
-	/* only whole 200 bodies that said all in out (no headers, no stream, no suspension) */
-	if(r->status == 200 && !r->no_cache && r->nheaders == nheaders && !r->stream && !r->cont && !r->out.failed &&
-	   r->out.len && r->out.len <= PAGE_BODY_MAX) {
+	/* only whole 200 bodies that said all in out (no stream, no suspension), with at most a
+	 * few headers of their own; they are kept with the page, valid as long as it is */
+	if(r->status == 200 && !r->no_cache && r->nheaders - nheaders <= PAGE_HEADERS && !r->stream && !r->cont &&
+	   !r->out.failed && r->out.len && r->out.len <= PAGE_BODY_MAX) {
 		page_drop(t, victim);
 		struct page *old;
 		while(t->bytes + r->out.len > PAGE_BUDGET && (old = lru(t)))   /* least recently used first */
 			page_drop(t, old);
 		buf_add(&victim->key, key.p, key.len);
 		buf_add(&victim->body, r->out.p, r->out.len);
-		if(victim->key.failed || victim->body.failed) {
+		for(int k = nheaders; k < r->nheaders; k++) {
+			buf_add(&victim->hdrs, r->headers[k].name, strlen(r->headers[k].name) + 1);
+			buf_add(&victim->hdrs, r->headers[k].value, strlen(r->headers[k].value) + 1);
+		}
+		victim->nhdrs = r->nheaders - nheaders;
+		if(victim->key.failed || victim->body.failed || victim->hdrs.failed) {
 			page_drop(t, victim);
 		} else {
 			t->bytes += victim->body.len;

@@ -179,3 +179,53 @@ def test_list_pages_are_cached_apart(server):
         old = viewer.get("/api/v1/jobs", version="1.1-rev0", schema="JobsResult").body
         new = viewer.get("/api/v1/jobs", schema="JobsResult").body
         assert old["pagination"]["total"] == new["pagination"]["total"]
+
+
+def test_session_lists_see_every_write_and_keep_their_headers(server):
+    """The session lists of VBR (sessions, task sessions) and Azure (jobSessions) are cached
+    pages too: each read on a new connection shows every write, and a page answered from a
+    cache carries the X-Usn its first answer had (a long poll continues from it)."""
+    import uuid
+    rep, viewer = server.api("reporter"), server.api("viewer")
+    az = Az.login(server, "viewer")
+    name = "cached-list-" + uuid.uuid4().hex[:8]
+    close = {"Connection": "close"}
+
+    def vbr():
+        r = viewer.get("/api/v1/sessions", params={"nameFilter": name + "*"}, headers=close,
+                       schema="SessionsResult")
+        return r.body["pagination"]["total"], tuple(x["progressPercent"] for x in r.body["data"]), r.headers["X-Usn"]
+
+    def tasks():
+        r = viewer.get("/api/v1/taskSessions", params={"nameFilter": name + "*"}, headers=close,
+                       schema="TaskSessionsResult")
+        return tuple(t["state"] for t in r.body["data"]), r.headers["X-Usn"]
+
+    def azure():
+        page = az.get("/api/v8.1/jobSessions?Filter=" + name, headers=close).json()
+        return [x["status"] for x in page["results"]]
+
+    s = new_session(rep, name=name + "-a")
+    for _ in range(2):   # the second round is answered from the caches
+        got = fresh(vbr)
+        assert {g[:2] for g in got} == {(1, (0,))} and len({g[2] for g in got}) == 1
+        assert fresh(azure) == [["Running"]] * 4
+    usn = int(got[0][2])
+    rep.patch("/api/v1/sessions/" + s["id"], json={"progressPercent": 64}, schema="SessionModel")
+    got = fresh(vbr)
+    assert {g[:2] for g in got} == {(1, (64,))} and all(int(g[2]) > usn for g in got)
+    t = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": name + "-vm", "type": "Backup"},
+                 schema=False, status=201).body
+    assert {x[0] for x in fresh(tasks)} == {("Working",)}
+    rep.post("/api/v1/taskSessions/%s/complete" % t["id"], json={"result": "Success"}, schema=False, status=200)
+    assert {x[0] for x in fresh(tasks)} == {("Stopped",)}
+    new_session(rep, name=name + "-b")
+    assert {g[0] for g in fresh(vbr)} == {2}
+    rep.post("/api/v1/sessions/%s/complete" % s["id"], json={"result": "Failed"}, schema="SessionModel")
+    assert sorted(fresh(azure)[0]) == ["Error", "Running"]
+    # a long poll from the X-Usn of a cached page waits for the next change, then answers it
+    mark = fresh(vbr)[-1][2]
+    t0 = time.time()
+    r = viewer.get("/api/v1/sessions", params={"nameFilter": name + "*", "usnGreaterThan": mark, "wait": 1},
+                   schema="SessionsResult")
+    assert r.body["data"] == [] and time.time() - t0 >= 0.9

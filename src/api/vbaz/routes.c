@@ -130,7 +130,7 @@ static void h_logout(struct req *r)
 static const struct route routes[] = {
 	{M_POST, "/api/oauth2/token", PERM_PUBLIC, h_token, 0},
 	{M_DELETE, "/api/oauth2/token", PERM_AUTH, h_logout, 0},
-	{M_GET, "/api/{v}/jobSessions", PERM_READ, vbaz__h_sessions, 0},
+	{M_GET, "/api/{v}/jobSessions", PERM_READ, vbaz__h_sessions, ROUTE_CACHED},
 	{M_POST, "/api/{v}/jobSessions/export", PERM_READ, vbaz__export, 0},
 	{M_GET, "/api/{v}/jobSessions/{id}", PERM_READ, vbaz__h_session, 0},
 	{M_GET | M_POST, "/api/{v}/jobSessions/{id}/log", PERM_READ, vbaz__h_session_log, 0},
