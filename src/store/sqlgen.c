@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "model/catalog.h"
+
 static void placeholder(struct sqlgen *g, struct buf *b, int n)
 {
 	buf_printf(b, "%c%d", g->d->dollar ? '$' : '?', n);
@@ -66,6 +68,17 @@ static int keyset(struct sqlgen *g, const struct qexpr *e)
 	return 1;
 }
 
+static int has_state_test(const struct qexpr *e)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return has_state_test(e->a) || has_state_test(e->b);
+	if(e->op == Q_NOT)
+		return has_state_test(e->a);
+	return e->field == QF_STATE;
+}
+
 /* Whether a test is written "+col …", which no index serves (SQLite): every filter test
  * once the page is better read in the order's index (sqlgen_unindexed), and a test on type,
  * state or result when the predicate also tests a job or session id for equality. Without
@@ -78,7 +91,32 @@ static int plus(const struct sqlgen *g, const struct qexpr *e)
 	int tsr = e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT;
 	return (g->unindexed && (tsr || e->field == QF_JOB_ID || e->field == QF_SESSION_ID || e->field == QF_TASK_TYPE ||
 	                         e->field == QF_SESSION_TYPE)) ||
-	       (g->id_tested && tsr);
+	       (g->id_tested && tsr) || (g->running_tested && tsr && e->field != QF_STATE);
+}
+
+/* Whether every state test of e names running states only (Stopped none of them); *seen
+ * tells whether there was one. Running sessions are few, so the state index is the one to
+ * serve such a predicate: without statistics SQLite would as soon read a result's or a
+ * type's rows (Azure Status=Running: result None or Success, 85 % of the table). */
+static int running_only(const struct qexpr *e, int *seen)
+{
+	if(!e)
+		return 1;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return running_only(e->a, seen) && running_only(e->b, seen);
+	if(e->op == Q_NOT)
+		return !has_state_test(e->a);
+	if(e->field != QF_STATE)
+		return 1;
+	*seen = 1;
+	if(e->op == Q_EQ && e->kind == QV_INT)
+		return e->i != ST_STOPPED;
+	if(e->op != Q_IN || e->kind != QV_INT || !e->nlist)
+		return 0;
+	for(int i = 0; i < e->nlist; i++)
+		if(e->list[i] == ST_STOPPED)
+			return 0;
+	return 1;
 }
 
 static int id_eq(const struct qexpr *e)
@@ -177,6 +215,8 @@ void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct 
 	g->pred = q->where;
 	buf_init(&g->where, 1 << 20);
 	g->id_tested = d->unary_plus && id_eq(q->where);
+	int seen = 0;
+	g->running_tested = d->unary_plus && running_only(q->where, &seen) && seen;
 	compile_where(g, a);
 }
 
@@ -361,6 +401,7 @@ static int count_unless_no_group(struct sqlgen *g, struct buf *out, struct arena
 	all.t = g->t;
 	all.pred = g->pred;
 	all.id_tested = g->id_tested;
+	all.running_tested = g->running_tested;
 	buf_init(&all.where, 1 << 20);
 	int ok = !sub.bad && sub.np <= SQLGEN_MAX_PARAMS / 2;
 	if(ok) {

@@ -53,6 +53,7 @@ struct sqlgen {
 	int np;                     /* params of the WHERE clause, numbered 1..np */
 	int bad;                    /* the query names a field the table lacks, or is too large */
 	int unindexed;              /* filter tests written "+col …" (SQLite: no index serves them) */
+	int running_tested;         /* every state test names running states: the state index serves */
 	int id_tested;              /* the predicate tests a job or session id for equality: its
 	                               type/state/result tests are written "+col …" */
 	/* after sqlgen_count: when ncp > 0, the count statement's params are cp[0..ncp), not p */

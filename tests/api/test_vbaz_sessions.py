@@ -351,3 +351,39 @@ def test_system(seeded, version):
     a = seeded.viewer.get("/api/%s/system/about" % version, model="SystemInfo").json()
     assert a["serverVersion"].startswith(version[1:].split(".")[0])
     Az(seeded.srv.base_url).get("/api/%s/system/about" % version, status=401)
+
+
+# ---- Status filters against the status shown --------------------------------------------
+
+def test_every_status_filter_selects_the_status_shown(server_factory):
+    """Sessions in every mix of state, result, stop request and cancellation: ?Status=X lists
+    exactly those shown with status X, alone and two at once, with totals to match."""
+    srv = server_factory()
+    rep, adm = srv.api("reporter"), srv.api("admin")
+    az = Az.login(srv, "admin")
+    made = []
+    for state in ("Working", "WaitingTape", "Idle"):
+        for stop in (False, True):
+            s = new_session(rep, name="st-%s-%d" % (state, stop))
+            rep.patch("/api/v1/sessions/" + s["id"], json={"state": state}, schema=False, status=200)
+            if stop:
+                adm.post("/api/v1/sessions/%s/stop" % s["id"], schema=False, status=(200, 202, 204))
+            made.append(s["id"])
+    for res in ("Success", "Warning", "Failed"):
+        for stop in (False, True):
+            s = new_session(rep, name="done-%s-%d" % (res, stop))
+            if stop:
+                adm.post("/api/v1/sessions/%s/stop" % s["id"], schema=False, status=(200, 202, 204))
+            rep.post("/api/v1/sessions/%s/complete" % s["id"], json={"result": res}, schema=False, status=200)
+            made.append(s["id"])
+    shown = {}
+    for sid in made:
+        shown.setdefault(az.get("/api/v8.1/jobSessions/" + sid).json()["status"], set()).add(sid)
+    assert {"Running", "Pending", "Canceling", "Success", "Warning", "Error", "Canceled"} <= set(shown), shown.keys()
+    for status, want in shown.items():
+        got = page(az, "v8.1", "?Status=%s&Limit=-1" % status)
+        assert ids(got) & set(made) == want, status
+        assert got["totalCount"] == len(want), status
+    a, b = "Error", "Running"
+    got = page(az, "v8.1", "?Status=%s&Status=%s&Limit=-1" % (a, b))
+    assert ids(got) & set(made) == shown[a] | shown[b] and got["totalCount"] == len(shown[a] | shown[b])

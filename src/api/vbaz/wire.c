@@ -199,35 +199,94 @@ int vbaz__status_known(const char *s)
 	return 0;
 }
 
-/* The predicate for sessions whose folded status is one of names[0..n): every
- * (is_canceled, stop_requested, result) combination contributes the states that fold
- * into a wanted status, so the mapping stays catalog_az_status's alone. */
+/* Whether state st with (result, is_canceled, stop_requested) folds into one of names. */
+static int status_wanted(int st, int res, int c, int x, const char *const *names, int n)
+{
+	const char *got = catalog_az_status(st, res, c, x);
+	for(int i = 0; i < n; i++)
+		if(!strcmp(got, names[i]))
+			return 1;
+	return 0;
+}
+
+/* One term of a status predicate: result IN results AND state IN states, and the
+ * is_canceled / stop_requested tests it needs (c, x: -1 for none). */
+struct status_term {
+	int c, x;
+	unsigned states, results;
+};
+
+/* Adds states under result res to the term of the same tests and states, or a new one. */
+static void status_add(struct status_term *t, int *nt, int c, int x, unsigned states, int res)
+{
+	if(!states)
+		return;
+	for(int i = 0; i < *nt; i++)
+		if(t[i].c == c && t[i].x == x && t[i].states == states) {
+			t[i].results |= 1u << res;
+			return;
+		}
+	t[(*nt)++] = (struct status_term){c, x, states, 1u << res};
+}
+
+static const struct qexpr *in_mask(struct arena *a, enum qfield f, unsigned mask, int count)
+{
+	int v[32], n = 0;
+	for(int i = 0; i < count; i++)
+		if(mask & (1u << i))
+			v[n++] = i;
+	return q_in_ints(a, f, v, n);
+}
+
+/* The predicate for sessions whose folded status is one of names[0..n): every (result,
+ * is_canceled, stop_requested) combination contributes the states that fold into a wanted
+ * status, so the mapping stays catalog_az_status's alone. A test the status does not depend
+ * on is left out (a running session's status ignores is_canceled, a stopped one's
+ * stop_requested), and results with the same states share a term, so that the indexes and
+ * kept counts of state and result can serve. */
 const struct qexpr *vbaz__status_where(struct arena *a, const char *const *names, int n)
 {
+	struct status_term t[RES__COUNT * 9];
+	int nt = 0;
+	for(int res = 0; res < RES__COUNT; res++) {
+		unsigned m[2][2] = {{0}};   /* [is_canceled][stop_requested]: states wanted */
+		for(int c = 0; c < 2; c++)
+			for(int x = 0; x < 2; x++)
+				for(int st = 0; st < ST__COUNT; st++)
+					if(status_wanted(st, res, c, x, names, n))
+						m[c][x] |= 1u << st;
+		unsigned all = m[0][0] & m[0][1] & m[1][0] & m[1][1];   /* whatever c and x */
+		status_add(t, &nt, -1, -1, all, res);
+		for(int c = 0; c < 2; c++)
+			for(int x = 0; x < 2; x++)
+				m[c][x] &= ~all;
+		for(int x = 0; x < 2; x++) {                             /* whatever c */
+			unsigned both = m[0][x] & m[1][x];
+			status_add(t, &nt, -1, x, both, res);
+			m[0][x] &= ~both;
+			m[1][x] &= ~both;
+		}
+		for(int c = 0; c < 2; c++) {                             /* whatever x */
+			unsigned both = m[c][0] & m[c][1];
+			status_add(t, &nt, c, -1, both, res);
+			m[c][0] &= ~both;
+			m[c][1] &= ~both;
+		}
+		for(int c = 0; c < 2; c++)
+			for(int x = 0; x < 2; x++)
+				status_add(t, &nt, c, x, m[c][x], res);
+	}
 	const struct qexpr *any = NULL;
-	int matched = 0;
-	for(int c = 0; c < 2; c++)
-		for(int x = 0; x < 2; x++)
-			for(int res = 0; res < RES__COUNT; res++) {
-				int states[ST__COUNT], ns = 0;
-				for(int st = 0; st < ST__COUNT; st++) {
-					const char *got = catalog_az_status(st, res, c, x);
-					for(int i = 0; i < n; i++)
-						if(!strcmp(got, names[i])) {
-							states[ns++] = st;
-							break;
-						}
-				}
-				if(!ns)
-					continue;
-				matched = 1;
-				const struct qexpr *t = q_and(a, q_int(a, QF_IS_CANCELED, Q_EQ, c),
-				                              q_and(a, q_int(a, QF_STOP_REQUESTED, Q_EQ, x),
-				                                    q_and(a, q_int(a, QF_RESULT, Q_EQ, res),
-				                                          q_in_ints(a, QF_STATE, states, ns))));
-				any = any ? q_or(a, any, t) : t;
-			}
-	return matched ? any : q_in_ints(a, QF_STATE, NULL, 0);
+	for(int i = 0; i < nt; i++) {
+		const struct qexpr *e = q_and(a, in_mask(a, QF_RESULT, t[i].results, RES__COUNT),
+		                              in_mask(a, QF_STATE, t[i].states, ST__COUNT));
+		if(t[i].x >= 0)
+			e = q_and(a, q_int(a, QF_STOP_REQUESTED, Q_EQ, t[i].x), e);
+		if(t[i].c >= 0)
+			e = q_and(a, q_int(a, QF_IS_CANCELED, Q_EQ, t[i].c), e);
+		any = any ? q_or(a, any, e) : e;
+	}
+	return any ? any : q_in_ints(a, QF_STATE, NULL, 0);
 }
 
 /* ---------- query parameters and pages of the estate resources ---------- */
