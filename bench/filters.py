@@ -13,7 +13,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -223,9 +222,7 @@ def main():
             for label, m in r["lists"].items():
                 print("  " + line(label, m))
     finally:
-        bench.cleanup()
-        if bench.tmpdir and os.path.isdir(bench.tmpdir):
-            shutil.rmtree(bench.tmpdir, ignore_errors=True)
+        bench.cleanup()   # stops every process started and removes bench.tmpdir
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import argparse
 import http.client as httpclient
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -141,9 +140,7 @@ def main():
         for name, m in res["lists"].items():
             print("  " + bench.list_line(name, m))
     finally:
-        bench.cleanup()
-        if bench.tmpdir and os.path.isdir(bench.tmpdir):
-            shutil.rmtree(bench.tmpdir, ignore_errors=True)
+        bench.cleanup()   # stops every process started and removes bench.tmpdir
 
 
 if __name__ == "__main__":

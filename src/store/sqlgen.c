@@ -68,14 +68,20 @@ static int keyset(struct sqlgen *g, const struct qexpr *e)
 	return 1;
 }
 
-static int has_state_test(const struct qexpr *e)
+/* Whether some test of e (below its AND, OR and NOT) is one fn accepts. */
+static int any_test(const struct qexpr *e, int (*fn)(const struct qexpr *))
 {
 	if(!e)
 		return 0;
 	if(e->op == Q_AND || e->op == Q_OR)
-		return has_state_test(e->a) || has_state_test(e->b);
+		return any_test(e->a, fn) || any_test(e->b, fn);
 	if(e->op == Q_NOT)
-		return has_state_test(e->a);
+		return any_test(e->a, fn);
+	return fn(e);
+}
+
+static int state_test(const struct qexpr *e)
+{
 	return e->field == QF_STATE;
 }
 
@@ -105,7 +111,7 @@ static int running_only(const struct qexpr *e, int *seen)
 	if(e->op == Q_AND || e->op == Q_OR)
 		return running_only(e->a, seen) && running_only(e->b, seen);
 	if(e->op == Q_NOT)
-		return !has_state_test(e->a);
+		return !any_test(e->a, state_test);
 	if(e->field != QF_STATE)
 		return 1;
 	*seen = 1;
@@ -220,22 +226,16 @@ void sqlgen_init(struct sqlgen *g, const struct sqlgen_dialect *d, const struct 
 	compile_where(g, a);
 }
 
-/* Whether a predicate has a test that an index other than the order's may serve. */
-static int has_indexed(const struct qexpr *e)
+/* Whether a test is one an index other than the order's may serve. */
+static int indexed_test(const struct qexpr *e)
 {
-	if(!e)
-		return 0;
-	if(e->op == Q_AND || e->op == Q_OR)
-		return has_indexed(e->a) || has_indexed(e->b);
-	if(e->op == Q_NOT)
-		return has_indexed(e->a);
 	return e->op == Q_MATCH || e->op == Q_IN || (e->op >= Q_EQ && e->op <= Q_GE && e->field != QF_CREATION &&
 	                                             e->field != QF_END && e->field != QF_USN);
 }
 
 int sqlgen_filter_indexed(const struct sqlgen *g)
 {
-	return g->d->unary_plus && has_indexed(g->pred);
+	return g->d->unary_plus && any_test(g->pred, indexed_test);
 }
 
 void sqlgen_unindexed(struct sqlgen *g, struct arena *a)
