@@ -240,7 +240,7 @@ def wrk_cpu(pid, *args, **kw):
 
 def timing(a, full_duration=8):
     """Seconds per wrk run and runs per figure: --quick measures each figure once for a second
-    (make bench-quick stays under two minutes); otherwise medians of at least 3 runs."""
+    (make bench-quick stays short); otherwise medians of at least 3 runs."""
     if a.quick:
         return a.duration or 1, a.runs or 1
     return a.duration or full_duration, max(3, a.runs or 3)
@@ -732,7 +732,7 @@ def cpu_model():
 def main():
     global tmpdir
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="10k sessions, short runs (under 2 minutes)")
+    ap.add_argument("--quick", action="store_true", help="10k sessions, each figure once for 1 s")
     ap.add_argument("--sizes", help="comma-separated store sizes; the last one is the headline")
     ap.add_argument("--duration", type=int, help="seconds per wrk run")
     ap.add_argument("--runs", type=int)
