@@ -60,20 +60,20 @@ void pg_changes_undo(struct store *s, int all)
 /* "{1,2,3}" and "hex,hex,hex" of the rows of c, into p. */
 static void bind(struct pg_params *p, const struct pg_changes *c, char **seqs, char **ids)
 {
-	char *a = xmalloc((size_t)c->n * 21 + 3), *o = a;
+	size_t cap = (size_t)c->n * 21 + 3, len = 1;
+	char *a = xmalloc(cap);
 	char *b = xmalloc((size_t)c->n * 33 + 1), *q = b;
-	*o++ = '{';
+	a[0] = '{';
 	for(int i = 0; i < c->n; i++) {
-		o += sprintf(o, "%s%" PRId64, i ? "," : "", c->seq[i]);
+		int w = snprintf(a + len, cap - len, "%s%" PRId64, i ? "," : "", c->seq[i]);
+		if(w < 0 || (size_t)w >= cap - len)
+			abort();   /* 21 bytes hold a comma and any int64 */
+		len += (size_t)w;
 		if(i)
 			*q++ = ',';
-		for(int k = 0; k < 16; k++) {
-			*q++ = "0123456789abcdef"[c->id[i].b[k] >> 4];
-			*q++ = "0123456789abcdef"[c->id[i].b[k] & 15];
-		}
+		q = uuid_hex(&c->id[i], q);
 	}
-	*o++ = '}';
-	*o = 0;
+	snprintf(a + len, cap - len, "}");
 	*q = 0;
 	pgp_text(p, a);
 	pgp_text(p, b);

@@ -266,10 +266,7 @@ static void prefetch(struct store *s, const struct uuid *keys, int n)
 	s->npre = m;
 	char *hex = xmalloc((size_t)m * 33 + 1), *o = hex;
 	for(int i = 0; i < m; i++) {
-		for(int k = 0; k < 16; k++) {
-			*o++ = "0123456789abcdef"[s->pre_ids[i].id.b[k] >> 4];
-			*o++ = "0123456789abcdef"[s->pre_ids[i].id.b[k] & 15];
-		}
+		o = uuid_hex(&s->pre_ids[i].id, o);
 		*o++ = ',';
 	}
 	o[-1] = 0;

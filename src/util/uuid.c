@@ -55,9 +55,10 @@ int uuid_parse(const char *s, size_t n, struct uuid *u)
 	return 0;
 }
 
+static const char hex[] = "0123456789abcdef";
+
 void uuid_format(const struct uuid *u, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	char *p = out;
 	for(int i = 0; i < 16; i++) {
 		if(i == 4 || i == 6 || i == 8 || i == 10)
@@ -66,6 +67,15 @@ void uuid_format(const struct uuid *u, char *out)
 		*p++ = hex[u->b[i] & 15];
 	}
 	*p = 0;
+}
+
+char *uuid_hex(const struct uuid *u, char *out)
+{
+	for(int i = 0; i < 16; i++) {
+		*out++ = hex[u->b[i] >> 4];
+		*out++ = hex[u->b[i] & 15];
+	}
+	return out;
 }
 
 static void set_version(struct uuid *u, int v)

@@ -14,6 +14,8 @@ struct uuid {
 int uuid_parse(const char *s, size_t n, struct uuid *u);
 /** Writes the lowercase canonical form plus NUL into out (37 bytes). */
 void uuid_format(const struct uuid *u, char *out);
+/** The 16 bytes as 32 lower-case hex digits (no dashes, no NUL) at out; returns out + 32. */
+char *uuid_hex(const struct uuid *u, char *out);
 /** A new time-ordered (version 7) UUID: 48-bit millisecond time, then random bits. */
 void uuid_v7(struct uuid *u);
 /** A random (version 4) UUID. */
