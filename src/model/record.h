@@ -130,10 +130,14 @@ struct estate_rec {
 
 /** Makes s's strings its own copies in a (with a NULL arena: absent), so s outlives the
  *  memory it was read into. */
+/* The string fields of a session record r, as an initialiser of their addresses: every
+ * place that copies a record's strings lists them from here. */
+#define SESS_REC_STRS(r) {&(r)->name, &(r)->job_name, &(r)->resource_ref, &(r)->platform_name, \
+                          &(r)->initiated_by, &(r)->message, &(r)->backup_server, &(r)->extra}
+
 static inline void sess_rec_own(struct sess_rec *s, struct arena *a)
 {
-	const char **str[] = {&s->name, &s->job_name, &s->resource_ref, &s->platform_name, &s->initiated_by,
-	                      &s->message, &s->backup_server, &s->extra};
+	const char **str[] = SESS_REC_STRS(s);
 	for(size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 		*str[i] = a ? arena_strdup(a, *str[i]) : NULL;
 }

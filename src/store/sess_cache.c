@@ -60,10 +60,6 @@ int sess_cache_get(struct sess_cache *c, const struct uuid *id, struct arena *a,
 	return 1;
 }
 
-/* The row's strings, as their pointers in r. */
-#define STRS(r) {&(r)->name, &(r)->job_name, &(r)->resource_ref, &(r)->platform_name, &(r)->initiated_by, \
-                 &(r)->message, &(r)->backup_server, &(r)->extra}
-
 void sess_cache_put(struct sess_cache *c, const struct sess_rec *r)
 {
 	if(!c->slots)
@@ -71,7 +67,7 @@ void sess_cache_put(struct sess_cache *c, const struct sess_rec *r)
 	struct slot *s = slot_of(c, &r->id);
 	s->gen = 0;
 	struct sess_rec n = *r;
-	const char **str[] = STRS(&n);
+	const char **str[] = SESS_REC_STRS(&n);
 	size_t need = 0;
 	for(size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 		need += *str[i] ? strlen(*str[i]) + 1 : 0;
