@@ -578,6 +578,7 @@ static void pg_close(struct store *s)
 	if(s->wconn)
 		conn_close(s->wconn);
 	pg_changes_free(s);
+	pg_upd_free(s);
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->conns_lock);
 	free(s->uri);

@@ -8,6 +8,7 @@
 
 #include "store/sqlgen.h"
 #include "store/store.h"
+#include "util/buf.h"
 
 /* The transaction-level advisory lock every write transaction takes first (pg_tx.c):
  * it orders writers of every instance, so usns become visible in the order given. */
@@ -31,7 +32,7 @@ enum pg_wstmt {
 	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
 	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
 	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_CHANGES_PUT,
-	PW_SESS_UPD_KEEP, PW_STMT_COUNT
+	PW_SESS_UPD_KEEP, PW_SESS_UPD_MANY, PW_USN_GET, PW_USN_PUT, PW_STMT_COUNT
 };
 
 extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
@@ -71,6 +72,7 @@ enum pg_expect {
 	PE_SOME,    /* success, with at least one row changed */
 	PE_PREP,    /* a statement prepared: its flag is set from the answer */
 	PE_KEEP,    /* the answer is handed to the caller (*out), who checks it */
+	PE_ROWS,    /* success, with exactly rows rows changed */
 };
 
 struct pg_pending {
@@ -78,6 +80,7 @@ struct pg_pending {
 	enum pg_expect expect;
 	unsigned char *prepared;    /* PE_PREP: the connection's flag of the statement */
 	PGresult **out;             /* PE_KEEP: where the answer goes */
+	int64_t rows;               /* PE_ROWS: the rows it is to change */
 };
 
 #define PG_PIPE_MAX 512         /* statements in flight at most: then their answers are read */
@@ -89,6 +92,9 @@ struct pg_changes {
 	struct uuid *id;
 	int n, cap;
 };
+
+/* Columns of PW_SESS_UPD_MANY: one array of values each (pg_upd.c). */
+#define PG_UPD_COLS 21
 
 /* A session a batch loaded at its start (tx_begin_batch), for tx_session_load. */
 struct pg_pre {
@@ -132,6 +138,10 @@ struct store {
 	/* session_changes: what the transaction adds and replaces, sent with its commit */
 	struct pg_changes chg_add, chg_del;
 	int chg_add_sp, chg_del_sp; /* their lengths at the op's savepoint */
+
+	/* updates of sessions gathered into one statement (pg_upd.c) */
+	struct buf upd[PG_UPD_COLS];   /* an array literal per column */
+	int upd_n;                  /* updates in them */
 
 	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
 	int nparts;
@@ -262,6 +272,16 @@ void pg_changes_undo(struct store *s, int all);
  *  the transaction changed no row of session_changes. */
 int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4]);
 void pg_changes_free(struct store *s);
+
+/* Session updates gathered into one statement in a pipelined batch (pg_upd.c). */
+/** Gathers the update of old into r; -1 when it is to be sent on its own (not in a
+ *  pipeline, or it changes the type, state, result or creation). */
+int pg_upd_add(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
+/** Sends the updates gathered so far as one statement (its row count checked later). */
+void pg_upd_flush(struct store *s);
+/** Forgets the updates gathered (the batch is rolled back). */
+void pg_upd_drop(struct store *s);
+void pg_upd_free(struct store *s);
 
 /* The write transaction (pg_tx.c). */
 enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n);

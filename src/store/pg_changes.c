@@ -4,9 +4,12 @@
  * notes the row it adds and the row it replaces, and the commit sends both lists in one
  * statement. The lists only grow while the batch runs (an op undone to its savepoint
  * cuts them back to where they were): a row that the batch added and then replaced
- * (a session written twice, or written and deleted) is in both, and the statement
- * inserts only the rows added that are not also replaced. So the rows stay exactly
- * one per session, of its usn, which the feed's reads rely on (they join on the id). */
+ * (a session written twice, or written and deleted) is in both, and is left out of
+ * both when the statement is bound (it never reached the table). So the rows stay
+ * exactly one per session, of its usn, which the feed's reads rely on (they join on
+ * the id). The statement deletes the rows replaced through the index, one lookup
+ * each, and appends the rows added: about a third of the cost of finding the pairs
+ * in SQL (EXCEPT), which it did before. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,28 +60,76 @@ void pg_changes_undo(struct store *s, int all)
 		s->chg_add_sp = s->chg_del_sp = 0;
 }
 
-/* "{1,2,3}" and "hex,hex,hex" of the rows of c, into p. */
-static void bind(struct pg_params *p, const struct pg_changes *c, char **seqs, char **ids)
+/* "{1,2,3}" and {"\\xhex",…} of the rows of c not marked in skip, into p. */
+static void bind(struct pg_params *p, const struct pg_changes *c, const unsigned char *skip, char **seqs,
+                 char **ids)
 {
 	size_t cap = (size_t)c->n * 21 + 3, len = 1;
 	char *a = xmalloc(cap);
-	char *b = xmalloc((size_t)c->n * 33 + 1), *q = b;
+	char *b = xmalloc((size_t)c->n * 38 + 3), *q = b;
 	a[0] = '{';
+	*q++ = '{';
+	int k = 0;
 	for(int i = 0; i < c->n; i++) {
-		int w = snprintf(a + len, cap - len, "%s%" PRId64, i ? "," : "", c->seq[i]);
+		if(skip[i])
+			continue;
+		int w = snprintf(a + len, cap - len, "%s%" PRId64, k ? "," : "", c->seq[i]);
 		if(w < 0 || (size_t)w >= cap - len)
 			abort();   /* 21 bytes hold a comma and any int64 */
 		len += (size_t)w;
-		if(i)
+		if(k++)
 			*q++ = ',';
-		q = uuid_hex(&c->id[i], q);
+		memcpy(q, "\"\\\\x", 4);
+		q = uuid_hex(&c->id[i], q + 4);
+		*q++ = '"';
 	}
 	snprintf(a + len, cap - len, "}");
+	*q++ = '}';
 	*q = 0;
 	pgp_text(p, a);
 	pgp_text(p, b);
 	*seqs = a;
 	*ids = b;
+}
+
+/* Orders rows of session_changes (indexes into a struct pg_changes) by usn, then id. */
+static const struct pg_changes *cmp_of;
+static int cmp_row(const void *x, const void *y)
+{
+	int i = *(const int *)x, j = *(const int *)y;
+	if(cmp_of->seq[i] != cmp_of->seq[j])
+		return cmp_of->seq[i] < cmp_of->seq[j] ? -1 : 1;
+	return memcmp(cmp_of->id[i].b, cmp_of->id[j].b, 16);
+}
+
+/* Marks in skip_add and skip_del the rows that are both added and replaced. */
+static void pairs(const struct pg_changes *add, const struct pg_changes *del, unsigned char *skip_add,
+                  unsigned char *skip_del)
+{
+	if(!add->n || !del->n)
+		return;
+	int *order = xmalloc((size_t)add->n * sizeof(*order));
+	for(int i = 0; i < add->n; i++)
+		order[i] = i;
+	cmp_of = add;   /* the writer thread's only */
+	qsort(order, (size_t)add->n, sizeof(*order), cmp_row);
+	for(int d = 0; d < del->n; d++) {
+		int lo = 0, hi = add->n;
+		while(lo < hi) {
+			int mid = (lo + hi) / 2, i = order[mid];
+			int c = add->seq[i] != del->seq[d] ? (add->seq[i] < del->seq[d] ? -1 : 1)
+			                                     : memcmp(add->id[i].b, del->id[d].b, 16);
+			if(!c) {
+				skip_add[i] = skip_del[d] = 1;
+				break;
+			}
+			if(c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	free(order);
 }
 
 int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4])
@@ -87,8 +138,12 @@ int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4])
 	memset(bufs, 0, 4 * sizeof(*bufs));
 	if(!s->chg_add.n && !s->chg_del.n)
 		return 0;
-	bind(p, &s->chg_add, &bufs[0], &bufs[1]);
-	bind(p, &s->chg_del, &bufs[2], &bufs[3]);
+	unsigned char *skip_add = xcalloc((size_t)s->chg_add.n + 1, 1), *skip_del = xcalloc((size_t)s->chg_del.n + 1, 1);
+	pairs(&s->chg_add, &s->chg_del, skip_add, skip_del);
+	bind(p, &s->chg_add, skip_add, &bufs[0], &bufs[1]);
+	bind(p, &s->chg_del, skip_del, &bufs[2], &bufs[3]);
+	free(skip_add);
+	free(skip_del);
 	return 1;
 }
 

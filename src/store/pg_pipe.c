@@ -56,7 +56,8 @@ void pg_pipe_redo(struct store *s, const char *what, const char *why)
 
 static void push(struct store *s, enum pg_expect expect, const char *what, unsigned char *prepared, PGresult **out)
 {
-	s->pending[s->npending++] = (struct pg_pending){.what = what, .expect = expect, .prepared = prepared, .out = out};
+	s->pending[s->npending++] = (struct pg_pending){.what = what, .expect = expect, .prepared = prepared, .out = out,
+	                                                .rows = 1};
 }
 
 int pg_pipe_send(struct store *s, const char *stmt, const char *sql, unsigned char *prepared,
@@ -114,6 +115,10 @@ static int read_one(struct store *s, const struct pg_pending *q)
 	case PE_SOME:
 		if(ok && !strtoll(PQcmdTuples(r), NULL, 10))
 			pg_pipe_redo(s, q->what, "no row changed");
+		break;
+	case PE_ROWS:
+		if(ok && strtoll(PQcmdTuples(r), NULL, 10) != q->rows)
+			pg_pipe_redo(s, q->what, "not every row changed");
 		break;
 	case PE_KEEP:
 		*q->out = r;
@@ -190,6 +195,7 @@ void pg_pipe_abort(struct store *s)
 	s->usn = s->usn_batch;
 	s->nparts = 0;   /* a partition it made is gone */
 	pg_changes_undo(s, 1);
+	pg_upd_drop(s);
 }
 
 /* Rolls back for the batch to run again the ordinary way. */
@@ -203,7 +209,7 @@ static enum rc again(struct store *s)
 enum rc pg_pipe_commit(struct store *s)
 {
 	for(int i = 0; i < s->npending; i++)
-		if(s->pending[i].expect == PE_SOME) {
+		if(s->pending[i].expect == PE_SOME || s->pending[i].expect == PE_ROWS) {
 			pg_pipe_wait(s);   /* a row count to check before COMMIT may run */
 			break;
 		}
@@ -215,11 +221,11 @@ enum rc pg_pipe_commit(struct store *s)
 		return again(s);
 	if(s->usn != s->usn_batch) {
 		struct pg_params p = {0};
-		char notify[64];
+		char name[16];
 		pgp_int(&p, s->usn);
-		snprintf(notify, sizeof(notify), "NOTIFY " PG_CHANNEL ", '%" PRId64 "'", s->usn);
-		pg_pipe_send(s, NULL, "UPDATE meta SET value=$1 WHERE key='usn'", NULL, &p, PE_OK, "store the usn", NULL);
-		pg_pipe_send(s, NULL, notify, NULL, NULL, PE_OK, "notify", NULL);
+		snprintf(name, sizeof(name), "w%d", (int)PW_USN_PUT);
+		pg_pipe_send(s, name, pg_wstmt_sql[PW_USN_PUT], &s->wconn->prepared[PW_USN_PUT], &p, PE_OK,
+		             "store the usn", NULL);
 	}
 	PGresult *cr = NULL;
 	pg_pipe_send(s, NULL, "COMMIT", NULL, NULL, PE_KEEP, "commit", &cr);
@@ -336,12 +342,14 @@ enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n)
 	s->npending = s->npre = 0;
 	s->pre = NULL;
 	pg_changes_undo(s, 1);
-	char lock[64];
+	pg_upd_drop(s);
+	char lock[64], name[16];
 	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d)", PG_WRITE_LOCK);
+	snprintf(name, sizeof(name), "w%d", (int)PW_USN_GET);
 	PGresult *u = NULL;
 	pg_pipe_send(s, NULL, "BEGIN", NULL, NULL, PE_OK, "begin", NULL);
 	pg_pipe_send(s, NULL, lock, NULL, NULL, PE_OK, "begin", NULL);
-	pg_pipe_send(s, NULL, "SELECT value::bigint FROM meta WHERE key='usn'", NULL, NULL, PE_KEEP, "begin", &u);
+	pg_pipe_send(s, name, pg_wstmt_sql[PW_USN_GET], &s->wconn->prepared[PW_USN_GET], NULL, PE_KEEP, "begin", &u);
 	prefetch(s, keys, n);
 	pg_pipe_wait(s);
 	if(s->broken || s->redo || PQresultStatus(u) != PGRES_TUPLES_OK || PQntuples(u) != 1) {

@@ -212,6 +212,23 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	                     "backup_server,extra,lease,heartbeat) = ($1,$2,$3,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
 	                     "$18,$19,$20,$21,$22,$23,$24) WHERE id=$1 AND creation=$25"
 	                     " AND ($4::int, $5::int, $6::int) IS NOT NULL",
+	/* Kept updates of a whole pipelined batch (pg_upd.c): $1 to $21 arrays of the ids,
+	 * then of every column PW_SESS_UPD_KEEP sets but the id and the creation, then of the
+	 * creation that finds each row's partition. */
+	[PW_SESS_UPD_MANY] = "UPDATE sessions s SET (usn,name,progress,is_canceled,is_retry,stop_requested,end_time,"
+	                     "job_id,parent_id,resource_id,job_name,resource_ref,platform,initiated_by,message,"
+	                     "backup_server,extra,lease,heartbeat) = (u.usn,u.name,u.progress,u.is_canceled,u.is_retry,"
+	                     "u.stop_requested,u.end_time,u.job_id,u.parent_id,u.resource_id,u.job_name,u.resource_ref,"
+	                     "u.platform,u.initiated_by,u.message,u.backup_server,u.extra,u.lease,u.heartbeat)"
+	                     " FROM unnest($1::bytea[],$2::bigint[],$3::text[],$4::int[],$5::int[],$6::int[],$7::int[],"
+	                     "$8::bigint[],$9::bigint[],$10::bytea[],$11::bytea[],$12::bytea[],$13::text[],$14::text[],"
+	                     "$15::text[],$16::text[],$17::text[],$18::text[],$19::text[],$20::bigint[],$21::int[])"
+	                     " u(id,usn,name,progress,is_canceled,is_retry,stop_requested,creation,end_time,job_id,"
+	                     "parent_id,resource_id,job_name,resource_ref,platform,initiated_by,message,backup_server,"
+	                     "extra,lease,heartbeat) WHERE s.id = u.id AND s.creation = u.creation",
+	/* the stored usn, read after the write lock is granted; stored, and notified, with the commit */
+	[PW_USN_GET] = "SELECT value::bigint FROM meta WHERE key='usn'",
+	[PW_USN_PUT] = "WITH u AS (UPDATE meta SET value=$1 WHERE key='usn') SELECT pg_notify('" PG_CHANNEL "', $1)",
 	/* its row of session_changes too (the rows a batch adds are sent with its commit) */
 	[PW_SESS_DEL] = "WITH d AS (DELETE FROM sessions WHERE id=$1 RETURNING id, usn)"
 	                " DELETE FROM session_changes c USING d WHERE c.seq=d.usn AND c.sid=d.id",
@@ -256,17 +273,12 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	 * lookup each (LATERAL … LIMIT 1), as a bitmap scan would not skip dead rows */
 	[PW_SESS_GET_MANY] = "SELECT s.* FROM unnest(string_to_array($1, ',')) x, LATERAL (SELECT " SESS_COLS
 	                     " FROM sessions WHERE id = decode(x, 'hex') LIMIT 1) s",
-	/* a transaction's rows of session_changes (pg_changes.c): $1, $2 the rows added (usns
-	 * "{…}", ids in hex separated by commas), $3, $4 the rows they replace. A row both
-	 * added and replaced (written twice in the transaction) is not inserted. The rows
-	 * replaced are found through the index (= ANY): the planner cannot tell how many
-	 * unnest gives, and would rather read the whole table. */
-	[PW_CHANGES_PUT] = "WITH a AS (SELECT * FROM unnest($1::bigint[], string_to_array($2, ',')) x(seq, sid)),"
-	                   " r AS (SELECT * FROM unnest($3::bigint[], string_to_array($4, ',')) y(seq, sid)),"
-	                   " d AS (DELETE FROM session_changes c USING r WHERE c.seq = ANY($3::bigint[])"
-	                   " AND c.seq = r.seq AND c.sid = decode(r.sid, 'hex'))"
-	                   " INSERT INTO session_changes SELECT seq, decode(sid, 'hex') FROM (SELECT * FROM a EXCEPT"
-	                   " SELECT * FROM r) n ON CONFLICT DO NOTHING",
+	/* a transaction's rows of session_changes (pg_changes.c): $1, $2 the rows added (usns,
+	 * ids), $3, $4 the rows they replace, without the rows both added and replaced. The
+	 * rows replaced are found through the index, one lookup each. */
+	[PW_CHANGES_PUT] = "WITH d AS (DELETE FROM session_changes c USING unnest($3::bigint[], $4::bytea[]) r(seq, sid)"
+	                   " WHERE c.seq = r.seq AND c.sid = r.sid)"
+	                   " INSERT INTO session_changes SELECT * FROM unnest($1::bigint[], $2::bytea[])",
 	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
 	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
 };

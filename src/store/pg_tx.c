@@ -46,6 +46,17 @@ static const unsigned char pw_reads[PW_STMT_COUNT] = {
 	[PW_ESTATE_GET] = 1, [PW_SESS_GET_MANY] = 1,
 };
 
+/* Statements that touch no row of sessions: the session updates a pipelined batch
+ * gathers (pg_upd.c) need not be sent before them. Any other statement sends them first. */
+static const unsigned char pw_passes[PW_STMT_COUNT] = {
+	[PW_TASK_GET] = 1, [PW_TASK_INS] = 1, [PW_TASK_UPD] = 1, [PW_LOG_LAST] = 1, [PW_LOG_INS] = 1,
+	[PW_LOG_UPD] = 1, [PW_USER_INS] = 1, [PW_USER_UPD] = 1, [PW_USER_GET] = 1, [PW_USER_DEL] = 1,
+	[PW_KV_PUT] = 1, [PW_REVOKE] = 1, [PW_REVOKED_PURGE] = 1, [PW_LOGON_PUT] = 1, [PW_LOGON_GET] = 1,
+	[PW_LOGON_DEL] = 1, [PW_LOGON_DEL_OLD] = 1, [PW_LOGON_OF_USER] = 1, [PW_EMTASK_INS] = 1, [PW_KEY_INS] = 1,
+	[PW_KEY_REPLACE] = 1, [PW_KEY_GET] = 1, [PW_KEY_DEL] = 1, [PW_EMTASK_DEL] = 1, [PW_USER_NAME_TAKEN] = 1,
+	[PW_ESTATE_GET] = 1, [PW_ESTATE_PUT] = 1,
+};
+
 /* A write statement, prepared on the write connection once, run with p; in a pipeline,
  * its answer is awaited with every one before it (one round trip). */
 static PGresult *wexec(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what)
@@ -53,6 +64,8 @@ static PGresult *wexec(struct store *s, enum pg_wstmt which, const struct pg_par
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)which);
 	s->op_wrote |= !pw_reads[which];
+	if(s->piped && !pw_passes[which])
+		pg_upd_flush(s);
 	if(s->piped)
 		return pg_pipe_exec(s, name, pg_wstmt_sql[which], &s->wconn->prepared[which], p, what);
 	return pg_exec_prepared(s->wconn, name, &s->wconn->prepared[which], pg_wstmt_sql[which], p);
@@ -65,6 +78,8 @@ static enum rc wsend(struct store *s, enum pg_wstmt which, const struct pg_param
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)which);
 	s->op_wrote = 1;
+	if(!pw_passes[which])
+		pg_upd_flush(s);
 	return pg_pipe_send(s, name, pg_wstmt_sql[which], &s->wconn->prepared[which], p, expect, what, NULL)
 	           ? RC_BACKEND : RC_OK;
 }
@@ -73,8 +88,10 @@ static enum rc wsend(struct store *s, enum pg_wstmt which, const struct pg_param
 static PGresult *texec(struct store *s, const char *sql, const char *what)
 {
 	s->op_wrote = 1;
-	if(s->piped)
+	if(s->piped) {
+		pg_upd_flush(s);
 		return pg_pipe_exec(s, NULL, sql, NULL, NULL, what);
+	}
 	return PQexec(s->wconn->db, sql);
 }
 
@@ -188,6 +205,7 @@ static void changes_put(struct store *s)
 
 enum rc pg_tx_commit(struct store *s)
 {
+	pg_upd_flush(s);
 	changes_put(s);
 	pg_changes_undo(s, 1);
 	enum rc rc = s->piped ? pg_pipe_commit(s) : commit_plain(s);
@@ -425,10 +443,14 @@ enum rc pg_tx_session_update(struct store *s, const struct sess_rec *old, const 
 		if(rc)
 			return rc;
 	}
+	pg_pre_forget(s, &r->id);
+	if(!pg_upd_add(s, old, r)) {   /* sent with the batch's other updates */
+		pg_changes_note(s, &r->id, old->usn, r->usn);
+		return RC_OK;
+	}
 	struct pg_params p;
 	pg_bind_sess(&p, r);
 	pgp_int(&p, old->creation_us);
-	pg_pre_forget(s, &r->id);
 	int keep = r->type == old->type && r->state == old->state && r->result == old->result;
 	enum rc rc = wdo_sure(s, keep ? PW_SESS_UPD_KEEP : PW_SESS_UPD, &p, "update session", RC_NOTFOUND);
 	if(!rc)
