@@ -32,7 +32,7 @@ enum pg_wstmt {
 	PW_USER_GET, PW_USER_DEL, PW_KV_PUT, PW_REVOKE, PW_REVOKED_PURGE, PW_LOGON_PUT, PW_LOGON_GET, PW_LOGON_DEL,
 	PW_LOGON_DEL_OLD, PW_LOGON_OF_USER, PW_EMTASK_INS, PW_KEY_INS, PW_KEY_REPLACE, PW_KEY_GET, PW_KEY_DEL,
 	PW_EMTASK_DEL, PW_USER_NAME_TAKEN, PW_ESTATE_GET, PW_ESTATE_PUT, PW_SESS_GET_MANY, PW_CHANGES_PUT,
-	PW_SESS_UPD_KEEP, PW_SESS_UPD_MANY, PW_USN_GET, PW_USN_PUT, PW_STMT_COUNT
+	PW_SESS_UPD_KEEP, PW_SESS_UPD_MANY, PW_USN_GET, PW_USN_PUT, PW_LOCK, PW_STMT_COUNT
 };
 
 extern const char *const pg_rstmt_sql[PR_STMT_COUNT];
@@ -96,6 +96,18 @@ struct pg_changes {
 /* Columns of PW_SESS_UPD_MANY: one array of values each (pg_upd.c). */
 #define PG_UPD_COLS 21
 
+/* An array parameter in PostgreSQL's binary format (pg_upd.c), of elements of one type. */
+struct pg_arr {
+	struct buf b;               /* the header, then each element's length and bytes */
+	unsigned oid;               /* the elements' type */
+	int n;                      /* elements */
+	int nulls;                  /* whether any is NULL */
+};
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8 20
+#define PG_OID_INT4 23
+#define PG_OID_TEXT 25
+
 /* A session a batch loaded at its start (tx_begin_batch), for tx_session_load. */
 struct pg_pre {
 	struct uuid id;
@@ -140,8 +152,9 @@ struct store {
 	int chg_add_sp, chg_del_sp; /* their lengths at the op's savepoint */
 
 	/* updates of sessions gathered into one statement (pg_upd.c) */
-	struct buf upd[PG_UPD_COLS];   /* an array literal per column */
+	struct pg_arr upd[PG_UPD_COLS];   /* an array of values per column */
 	int upd_n;                  /* updates in them */
+	int64_t upd_sent;           /* updates sent so, in all (for tests and figures) */
 
 	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
 	int nparts;
@@ -268,10 +281,24 @@ void pg_changes_forget(struct store *s, const struct uuid *id);
 void pg_changes_mark(struct store *s);
 /** Forgets what the op (all 0) or the whole transaction (all 1) noted. */
 void pg_changes_undo(struct store *s, int all);
-/** The parameters of PW_CHANGES_PUT into p (texts in bufs, freed by the caller); 0 when
- *  the transaction changed no row of session_changes. */
-int pg_changes_params(struct store *s, struct pg_params *p, char *bufs[4]);
+/** The parameters of PW_CHANGES_PUT into p (arrays in arrs, zeroed and then freed by the
+ *  caller); 0 when the transaction changed no row of session_changes. */
+int pg_changes_params(struct store *s, struct pg_params *p, struct pg_arr arrs[4]);
 void pg_changes_free(struct store *s);
+
+/* Array parameters (pg_upd.c): begin, add each element, end adds it to p as a binary
+ *  parameter (valid until the next begin); -1 when it grew past its bound. */
+void pg_arr_begin(struct pg_arr *a, unsigned oid);
+void pg_arr_null(struct pg_arr *a);
+void pg_arr_bytes(struct pg_arr *a, const void *p, size_t n);
+void pg_arr_i8(struct pg_arr *a, int64_t v);
+void pg_arr_i4(struct pg_arr *a, int v);
+/** NULL for NULL s. */
+void pg_arr_text(struct pg_arr *a, const char *s);
+/** NULL for the nil uuid. */
+void pg_arr_uuid(struct pg_arr *a, const struct uuid *u);
+int pg_arr_end(struct pg_arr *a, struct pg_params *p);
+void pg_arr_free(struct pg_arr *a);
 
 /* Session updates gathered into one statement in a pipelined batch (pg_upd.c). */
 /** Gathers the update of old into r; -1 when it is to be sent on its own (not in a

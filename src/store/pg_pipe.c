@@ -270,19 +270,17 @@ static void prefetch(struct store *s, const struct uuid *keys, int n)
 		if(!m || pre_cmp(&s->pre_ids[m - 1], &s->pre_ids[i]))
 			s->pre_ids[m++] = s->pre_ids[i];
 	s->npre = m;
-	char *hex = xmalloc((size_t)m * 33 + 1), *o = hex;
-	for(int i = 0; i < m; i++) {
-		o = uuid_hex(&s->pre_ids[i].id, o);
-		*o++ = ',';
-	}
-	o[-1] = 0;
+	struct pg_arr ids = {0};
+	pg_arr_begin(&ids, PG_OID_BYTEA);
+	for(int i = 0; i < m; i++)
+		pg_arr_bytes(&ids, s->pre_ids[i].id.b, 16);
 	struct pg_params p = {0};
-	pgp_text(&p, hex);
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)PW_SESS_GET_MANY);
-	pg_pipe_send(s, name, pg_wstmt_sql[PW_SESS_GET_MANY], &s->wconn->prepared[PW_SESS_GET_MANY], &p, PE_KEEP,
-	             "load the batch's sessions", &s->pre);
-	free(hex);   /* libpq copied it */
+	if(!pg_arr_end(&ids, &p))
+		pg_pipe_send(s, name, pg_wstmt_sql[PW_SESS_GET_MANY], &s->wconn->prepared[PW_SESS_GET_MANY], &p, PE_KEEP,
+		             "load the batch's sessions", &s->pre);
+	pg_arr_free(&ids);   /* libpq copied it */
 }
 
 /* Notes which row of the answer holds each session named. */
@@ -343,13 +341,15 @@ enum rc pg_tx_begin_batch(struct store *s, const struct uuid *keys, int n)
 	s->pre = NULL;
 	pg_changes_undo(s, 1);
 	pg_upd_drop(s);
-	char lock[64], name[16];
-	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d)", PG_WRITE_LOCK);
-	snprintf(name, sizeof(name), "w%d", (int)PW_USN_GET);
+	char lock[16], usn[16];
+	snprintf(lock, sizeof(lock), "w%d", (int)PW_LOCK);
+	snprintf(usn, sizeof(usn), "w%d", (int)PW_USN_GET);
+	struct pg_params lp = {0};
+	pgp_int(&lp, PG_WRITE_LOCK);
 	PGresult *u = NULL;
 	pg_pipe_send(s, NULL, "BEGIN", NULL, NULL, PE_OK, "begin", NULL);
-	pg_pipe_send(s, NULL, lock, NULL, NULL, PE_OK, "begin", NULL);
-	pg_pipe_send(s, name, pg_wstmt_sql[PW_USN_GET], &s->wconn->prepared[PW_USN_GET], NULL, PE_KEEP, "begin", &u);
+	pg_pipe_send(s, lock, pg_wstmt_sql[PW_LOCK], &s->wconn->prepared[PW_LOCK], &lp, PE_OK, "begin", NULL);
+	pg_pipe_send(s, usn, pg_wstmt_sql[PW_USN_GET], &s->wconn->prepared[PW_USN_GET], NULL, PE_KEEP, "begin", &u);
 	prefetch(s, keys, n);
 	pg_pipe_wait(s);
 	if(s->broken || s->redo || PQresultStatus(u) != PGRES_TUPLES_OK || PQntuples(u) != 1) {

@@ -226,7 +226,8 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	                     " u(id,usn,name,progress,is_canceled,is_retry,stop_requested,creation,end_time,job_id,"
 	                     "parent_id,resource_id,job_name,resource_ref,platform,initiated_by,message,backup_server,"
 	                     "extra,lease,heartbeat) WHERE s.id = u.id AND s.creation = u.creation",
-	/* the stored usn, read after the write lock is granted; stored, and notified, with the commit */
+	/* the write lock (PG_WRITE_LOCK); the stored usn, read after it is granted; stored, and notified, with the commit */
+	[PW_LOCK] = "SELECT pg_advisory_xact_lock($1)",
 	[PW_USN_GET] = "SELECT value::bigint FROM meta WHERE key='usn'",
 	[PW_USN_PUT] = "WITH u AS (UPDATE meta SET value=$1 WHERE key='usn') SELECT pg_notify('" PG_CHANNEL "', $1)",
 	/* its row of session_changes too (the rows a batch adds are sent with its commit) */
@@ -269,10 +270,10 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	[PW_EMTASK_DEL] = "DELETE FROM em_tasks WHERE id=$1",
 	[PW_USER_NAME_TAKEN] = "SELECT 1 FROM users WHERE name=$1 AND uid<>$2",
 	[PW_ESTATE_GET] = "SELECT " PG_ESTATE_COLS " FROM estate WHERE kind=$2 AND id=$1",
-	/* the sessions a batch names, $1 their ids in hex separated by commas: one index
-	 * lookup each (LATERAL … LIMIT 1), as a bitmap scan would not skip dead rows */
-	[PW_SESS_GET_MANY] = "SELECT s.* FROM unnest(string_to_array($1, ',')) x, LATERAL (SELECT " SESS_COLS
-	                     " FROM sessions WHERE id = decode(x, 'hex') LIMIT 1) s",
+	/* the sessions a batch names, $1 an array of their ids: one index lookup each
+	 * (LATERAL … LIMIT 1), as a bitmap scan would not skip dead rows */
+	[PW_SESS_GET_MANY] = "SELECT s.* FROM unnest($1::bytea[]) x(id), LATERAL (SELECT " SESS_COLS
+	                     " FROM sessions WHERE id = x.id LIMIT 1) s",
 	/* a transaction's rows of session_changes (pg_changes.c): $1, $2 the rows added (usns,
 	 * ids), $3, $4 the rows they replace, without the rows both added and replaced. The
 	 * rows replaced are found through the index, one lookup each. */

@@ -194,13 +194,12 @@ static enum rc commit_plain(struct store *s)
 static void changes_put(struct store *s)
 {
 	struct pg_params p;
-	char *bufs[4];
-	if(!pg_changes_params(s, &p, bufs))
-		return;
-	/* should it fail, the transaction is aborted: its COMMIT answers that it rolled back */
-	wdo(s, PW_CHANGES_PUT, &p, "store the change feed", NULL);
+	struct pg_arr arrs[4] = {0};
+	if(pg_changes_params(s, &p, arrs))
+		/* should it fail, the transaction is aborted: its COMMIT answers that it rolled back */
+		wdo(s, PW_CHANGES_PUT, &p, "store the change feed", NULL);
 	for(int i = 0; i < 4; i++)
-		free(bufs[i]);
+		pg_arr_free(&arrs[i]);
 }
 
 enum rc pg_tx_commit(struct store *s)

@@ -2,8 +2,9 @@
  * are progress updates of running sessions: in a batch begun with pg_tx_begin_batch,
  * an update that keeps the session's type, state, result and creation (so that it
  * neither moves the row to another partition nor changes what session_counts counts)
- * is not sent on its own. Its values are appended to one array per column, and the
- * whole set goes as one UPDATE … FROM unnest(…) (PW_SESS_UPD_MANY), which costs one
+ * is not sent on its own. Its values are appended to one array per column (in the
+ * binary format, which the server takes without parsing text), and the whole set
+ * goes as one UPDATE … FROM unnest(…) (PW_SESS_UPD_MANY), which costs one
  * statement's start-up (opening the partition and its indexes, binding, planning
  * lookup) for the batch instead of one for each update.
  *
@@ -22,64 +23,148 @@
 
 #include "store/pg.h"
 
-/* The parameters of pg_bind_sess that PW_SESS_UPD_MANY takes, in its order: the id,
- * then every column a kept update sets, and the creation that finds the partition. */
-static const int upd_cols[PG_UPD_COLS] = {0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+/* ---------- arrays in PostgreSQL's binary format (array_recv) ---------- */
 
-/* Appends one element of an array literal: NULL, a number, a bytea in hex, or a text
- * quoted (backslash before every quote and backslash). */
-static void element(struct buf *b, const struct pg_params *p, int i, int text)
+/* The header: dimensions, whether any element is NULL, the element type, the length
+ * and lower bound of the one dimension; filled in by pg_arr_end. */
+#define ARR_HEAD 20
+
+static void put32(char *o, uint32_t v)
 {
-	if(b->len > 1)
-		buf_addc(b, ',');
-	if(!p->v[i]) {
-		buf_addstr(b, "NULL");
-		return;
-	}
-	if(p->fmt[i]) {   /* a 16-byte id */
-		char hex[33];
-		uuid_hex((const struct uuid *)(const void *)p->v[i], hex);
-		hex[32] = 0;
-		buf_addstr(b, "\"\\\\x");
-		buf_addstr(b, hex);
-		buf_addc(b, '"');
-		return;
-	}
-	if(!text) {
-		buf_addstr(b, p->v[i]);
-		return;
-	}
-	buf_addc(b, '"');
-	for(const char *c = p->v[i]; *c; c++) {
-		if(*c == '"' || *c == '\\')
-			buf_addc(b, '\\');
-		buf_addc(b, *c);
-	}
-	buf_addc(b, '"');
+	o[0] = (char)(v >> 24);
+	o[1] = (char)(v >> 16);
+	o[2] = (char)(v >> 8);
+	o[3] = (char)v;
 }
 
-/* Whether parameter i of pg_bind_sess is a text (quoted in an array literal). */
-static int is_text(int i)
+void pg_arr_begin(struct pg_arr *a, unsigned oid)
 {
-	return i == 2 || (i >= 15 && i <= 21);
+	if(!a->b.max || a->b.failed)
+		buf_init(&a->b, 0);   /* the first use, or one after an array too large */
+	buf_reset(&a->b);
+	char head[ARR_HEAD] = {0};
+	buf_add(&a->b, head, sizeof(head));
+	a->oid = oid;
+	a->n = 0;
+	a->nulls = 0;
 }
+
+void pg_arr_null(struct pg_arr *a)
+{
+	char len[4];
+	put32(len, 0xffffffffu);
+	buf_add(&a->b, len, 4);
+	a->n++;
+	a->nulls = 1;
+}
+
+void pg_arr_bytes(struct pg_arr *a, const void *p, size_t n)
+{
+	char len[4];
+	put32(len, (uint32_t)n);
+	buf_add(&a->b, len, 4);
+	buf_add(&a->b, p, n);
+	a->n++;
+}
+
+void pg_arr_i8(struct pg_arr *a, int64_t v)
+{
+	char o[8];
+	put32(o, (uint32_t)((uint64_t)v >> 32));
+	put32(o + 4, (uint32_t)v);
+	pg_arr_bytes(a, o, 8);
+}
+
+void pg_arr_i4(struct pg_arr *a, int v)
+{
+	char o[4];
+	put32(o, (uint32_t)v);
+	pg_arr_bytes(a, o, 4);
+}
+
+void pg_arr_text(struct pg_arr *a, const char *s)
+{
+	if(s)
+		pg_arr_bytes(a, s, strlen(s));
+	else
+		pg_arr_null(a);
+}
+
+/* NULL for the nil uuid, as pgp_uuid. */
+void pg_arr_uuid(struct pg_arr *a, const struct uuid *u)
+{
+	if(uuid_is_nil(u))
+		pg_arr_null(a);
+	else
+		pg_arr_bytes(a, u->b, 16);
+}
+
+int pg_arr_end(struct pg_arr *a, struct pg_params *p)
+{
+	if(a->b.failed)
+		return -1;
+	char *h = a->b.p;
+	put32(h, 1);
+	put32(h + 4, (uint32_t)a->nulls);
+	put32(h + 8, a->oid);
+	put32(h + 12, (uint32_t)a->n);
+	put32(h + 16, 1);
+	int i = p->n++;
+	p->v[i] = a->b.p;
+	p->len[i] = (int)a->b.len;
+	p->fmt[i] = 1;
+	return 0;
+}
+
+void pg_arr_free(struct pg_arr *a)
+{
+	buf_free(&a->b);
+}
+
+/* ---------- the batch's kept updates ---------- */
 
 int pg_upd_add(struct store *s, const struct sess_rec *old, const struct sess_rec *r)
 {
 	if(!s->piped || r->type != old->type || r->state != old->state || r->result != old->result ||
 	   r->creation_us != old->creation_us)
 		return -1;
+	struct pg_arr *c = s->upd;
+	static const unsigned oids[PG_UPD_COLS] = {
+		PG_OID_BYTEA, PG_OID_INT8, PG_OID_TEXT, PG_OID_INT4, PG_OID_INT4, PG_OID_INT4, PG_OID_INT4,
+		PG_OID_INT8, PG_OID_INT8, PG_OID_BYTEA, PG_OID_BYTEA, PG_OID_BYTEA, PG_OID_TEXT, PG_OID_TEXT,
+		PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_INT8, PG_OID_INT4,
+	};
 	if(!s->upd_n)
-		for(int c = 0; c < PG_UPD_COLS; c++) {
-			if(!s->upd[c].max || s->upd[c].failed)
-				buf_init(&s->upd[c], 0);   /* the first batch, or one after a batch too large */
-			buf_reset(&s->upd[c]);
-			buf_addc(&s->upd[c], '{');
-		}
-	struct pg_params p;
-	pg_bind_sess(&p, r);
-	for(int c = 0; c < PG_UPD_COLS; c++)
-		element(&s->upd[c], &p, upd_cols[c], is_text(upd_cols[c]));
+		for(int i = 0; i < PG_UPD_COLS; i++)
+			pg_arr_begin(&c[i], oids[i]);
+	/* the values of pg_bind_sess, with its NULLs: an unset time, a nil id */
+	pg_arr_uuid(&c[0], &r->id);
+	pg_arr_i8(&c[1], r->usn);
+	pg_arr_text(&c[2], r->name ? r->name : "");
+	pg_arr_i4(&c[3], r->progress);
+	pg_arr_i4(&c[4], r->is_canceled);
+	pg_arr_i4(&c[5], r->is_retry);
+	pg_arr_i4(&c[6], r->stop_requested);
+	pg_arr_i8(&c[7], r->creation_us);
+	if(r->end_us)
+		pg_arr_i8(&c[8], r->end_us);
+	else
+		pg_arr_null(&c[8]);
+	pg_arr_uuid(&c[9], &r->job_id);
+	pg_arr_uuid(&c[10], &r->parent_id);
+	pg_arr_uuid(&c[11], &r->resource_id);
+	pg_arr_text(&c[12], r->job_name);
+	pg_arr_text(&c[13], r->resource_ref);
+	pg_arr_text(&c[14], r->platform_name);
+	pg_arr_text(&c[15], r->initiated_by);
+	pg_arr_text(&c[16], r->message);
+	pg_arr_text(&c[17], r->backup_server);
+	pg_arr_text(&c[18], r->extra);
+	if(r->lease_us)
+		pg_arr_i8(&c[19], r->lease_us);
+	else
+		pg_arr_null(&c[19]);
+	pg_arr_i4(&c[20], r->heartbeat_s);
 	s->upd_n++;
 	s->op_wrote = 1;
 	return 0;
@@ -92,19 +177,18 @@ void pg_upd_flush(struct store *s)
 	int n = s->upd_n;
 	s->upd_n = 0;
 	struct pg_params p = {0};
-	for(int c = 0; c < PG_UPD_COLS; c++) {
-		buf_addc(&s->upd[c], '}');
-		if(s->upd[c].failed) {
+	for(int c = 0; c < PG_UPD_COLS; c++)
+		if(pg_arr_end(&s->upd[c], &p)) {
 			pg_pipe_redo(s, "update sessions", "too large");
 			return;
 		}
-		pgp_text(&p, buf_cstr(&s->upd[c]));
-	}
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)PW_SESS_UPD_MANY);
 	if(!pg_pipe_send(s, name, pg_wstmt_sql[PW_SESS_UPD_MANY], &s->wconn->prepared[PW_SESS_UPD_MANY], &p,
-	                 PE_ROWS, "update sessions", NULL))
+	                 PE_ROWS, "update sessions", NULL)) {
 		s->pending[s->npending - 1].rows = n;
+		s->upd_sent += n;
+	}
 }
 
 void pg_upd_drop(struct store *s)
@@ -115,6 +199,6 @@ void pg_upd_drop(struct store *s)
 void pg_upd_free(struct store *s)
 {
 	for(int c = 0; c < PG_UPD_COLS; c++)
-		buf_free(&s->upd[c]);
+		pg_arr_free(&s->upd[c]);
 	s->upd_n = 0;
 }

@@ -9,7 +9,9 @@
  *   schema 6 keeps the change feed exact, and progress updates become HOT updates;
  * - pipelined batches: a batch's writes sent ahead commit as the ordinary way would, and
  *   one bad write (refused by the server, or an op that fails after it wrote, or a taken
- *   id) refuses only itself: the batch runs again the ordinary way. */
+ *   id) refuses only itself: the batch runs again the ordinary way;
+ * - gathered updates: a batch's progress updates, sent as one statement, store every
+ *   column as the ordinary way would (texts with quotes, NULLs, ids). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -697,6 +699,79 @@ static void test_migration_7_hot_updates(void **state)
 	assert_int_equal(hot, hot0 + 34);
 }
 
+/* ---------- a batch's kept updates, gathered into one statement ---------- */
+
+static enum rc f_every(struct pop *x, struct store_tx *tx)
+{
+	struct sess_rec r;
+	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
+	if(rc)
+		return rc;
+	struct sess_rec old = r;
+	r.progress = 40 + x->add;
+	r.name = "a \"quoted\", {braced} \\ name";
+	r.message = x->add ? "message \u00e9t\u00e9" : NULL;
+	r.extra = "{\"k\": [1, \"two\"]}";
+	r.job_name = x->add ? NULL : "job";
+	r.parent_id = x->add ? (struct uuid){{0}} : pid(77);
+	r.resource_id = pid(78);
+	r.end_us = x->add ? 0 : 1700000000123456LL;
+	r.lease_us = x->add ? 1700000009000000LL : 0;
+	r.heartbeat_s = 30 + x->add;
+	r.is_retry = 1;
+	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
+		rc = tx->ops->tx_session_update(tx->s, &old, &r);
+	x->usn = rc ? 0 : r.usn;
+	return rc;
+}
+
+static void test_gathered_updates(void **state)
+{
+	struct store *s = open_store();
+	struct store_writer *w;
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct arena a;
+	arena_init(&a);
+	struct pop seed[2] = {{.fn = f_insert, .id = pid(1)}, {.fn = f_insert, .id = pid(2)}};
+	run_batch(w, seed, 2);
+	int64_t redos = s->redos, gathered = s->upd_sent;
+	struct pop every[2] = {{.fn = f_every, .id = pid(1), .add = 0}, {.fn = f_every, .id = pid(2), .add = 1}};
+	run_batch(w, every, 2);
+	assert_int_equal(every[0].op.rc, RC_OK);
+	assert_int_equal(every[1].op.rc, RC_OK);
+	assert_int_equal(s->redos, redos);             /* as sent, */
+	assert_int_equal(s->upd_sent, gathered + 2);   /* in one statement */
+	for(unsigned n = 1; n <= 2; n++) {
+		struct sess_rec r = get(s, &a, n, RC_OK);
+		int odd = n == 2;
+		assert_int_equal(r.usn, every[n - 1].usn);
+		assert_int_equal(r.progress, 40 + odd);
+		assert_string_equal(r.name, "a \"quoted\", {braced} \\ name");
+		if(odd)
+			assert_string_equal(r.message, "message \u00e9t\u00e9");
+		else
+			assert_null(r.message);
+		assert_string_equal(r.extra, "{\"k\": [1, \"two\"]}");
+		if(odd)
+			assert_null(r.job_name);
+		else
+			assert_string_equal(r.job_name, "job");
+		struct uuid parent = pid(77), res = pid(78);
+		assert_true(odd ? uuid_is_nil(&r.parent_id) : uuid_eq(&r.parent_id, &parent));
+		assert_true(uuid_eq(&r.resource_id, &res));
+		assert_int_equal(r.end_us, odd ? 0 : 1700000000123456LL);
+		assert_int_equal(r.lease_us, odd ? 1700000009000000LL : 0);
+		assert_int_equal(r.heartbeat_s, 30 + odd);
+		assert_int_equal(r.is_retry, 1);
+		assert_int_equal(r.state, 1);
+	}
+	assert_int_equal(one("SELECT count(*) FROM sessions s JOIN session_changes c ON c.sid = s.id AND c.seq = s.usn"), 2);
+	assert_int_equal(one("SELECT count(*) FROM session_changes"), 2);
+	store_writer_stop(w);
+	arena_free(&a);
+	store_pg.close(s);
+}
+
 static void test_every_op_set(void **state)
 {
 	typedef void (*fn)(void);
@@ -727,6 +802,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gathered_updates, setup, teardown),
 	};
 	return failed + cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
 }
