@@ -8,7 +8,9 @@ and measures with wrk:
     database's CPU is the primary's and the replica's).
 Each figure is the median of --runs measurements, with the CPU time per request that sessiond
 and the database spent (the machine may be shared: CPU per request moves less than requests/s).
-Prints one line per figure; docs/SCALING.md quotes them."""
+With --profile, the cluster loads pg_stat_statements and the ingest is followed by what each
+statement cost per update (its calls, rows and execution time; on a shared machine the time
+includes waits for a core). Prints one line per figure; docs/SCALING.md quotes them."""
 import argparse
 import concurrent.futures
 import glob
@@ -141,12 +143,42 @@ def wrk(port, path, dur, threads, conns, script, env):
 def hot_updates(uri):
     """How many updates of sessions were HOT (a row version on the same page, no index entry)."""
     time.sleep(11)   # a backend idle since its last transaction reports its statistics within 10 s
-    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:] or ["psql"]
-    out = subprocess.run(psql + [uri, "-Atc", "SELECT sum(n_tup_upd), sum(n_tup_hot_upd) FROM pg_stat_user_tables"
+    out = subprocess.run(psql_cmd() + [uri, "-Atc", "SELECT sum(n_tup_upd), sum(n_tup_hot_upd) FROM pg_stat_user_tables"
                                  " WHERE relname LIKE 'sessions\\_%'"], capture_output=True, text=True).stdout.split("|")
     if len(out) == 2 and out[0].strip():
         upd, hot = int(out[0]), int(out[1])
         print("updates of sessions: %d, of them HOT: %d (%.0f%%)" % (upd, hot, 100.0 * hot / max(1, upd)))
+
+
+def psql_cmd():
+    return sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:] or ["psql"]
+
+
+def profile_on(d, uri):
+    """Loads pg_stat_statements into the cluster in d (restarted)."""
+    with open(os.path.join(d, "data", "postgresql.conf"), "a") as f:
+        f.write("shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n"
+                "pg_stat_statements.track_planning = on\n")
+    subprocess.run([CLUSTER, "restart", d], check=True, capture_output=True)
+    subprocess.run(psql_cmd() + [uri, "-qAtc", "CREATE EXTENSION pg_stat_statements"], check=True, capture_output=True)
+
+
+def profile_show(uri, updates):
+    """The statements that took the most time since the last reset, per update."""
+    out = subprocess.run(psql_cmd() + [uri, "-AtF", "\t", "-c",
+                                       "SELECT calls, rows, total_exec_time, total_plan_time, "
+                                       "left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements "
+                                       "ORDER BY total_exec_time + total_plan_time DESC LIMIT 10"],
+                         capture_output=True, text=True).stdout
+    print("statements (of %d updates): calls, rows, execution + planning us per update, text" % updates)
+    for line in out.splitlines():
+        calls, rows, ex, pl, text = line.split("\t", 4)
+        print("  %7s %8s %6.1f + %4.1f  %s" % (calls, rows, float(ex) * 1000 / max(1, updates),
+                                               float(pl) * 1000 / max(1, updates), text))
+
+
+def profile_reset(uri):
+    subprocess.run(psql_cmd() + [uri, "-qAtc", "SELECT pg_stat_statements_reset()"], capture_output=True)
 
 
 def main():
@@ -158,6 +190,7 @@ def main():
     ap.add_argument("--only", choices=["ingest", "reads"], help="measure one of the two")
     ap.add_argument("--threads", type=int, default=0, help="HTTP worker threads of each instance (0: one per core)")
     ap.add_argument("--replica", action="store_true", help="reads through a streaming replica (--db-read)")
+    ap.add_argument("--profile", action="store_true", help="what each statement of the ingest cost (pg_stat_statements)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
     rd = None
@@ -170,6 +203,8 @@ def main():
         else:
             uri = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True,
                                  env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
+            if a.profile:
+                profile_on(d, uri)
         a_port = start(uri, procs, a.threads)
         tok = token(a_port)
         auth = {"Authorization": "Bearer " + tok}
@@ -185,8 +220,13 @@ def main():
         patch_lua = os.path.join(ROOT, "bench", "patch.lua")
         dur = a.duration
         if a.only != "reads":
-            show("ingest, one instance, durable (fsync on)",
-                 measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, 64, patch_lua, env), dur)))
+            if a.profile and not a.sqlite:
+                profile_reset(uri)
+            m = measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, 64, patch_lua, env), dur))
+            show("ingest, one instance, durable (fsync on)", m)
+            print("load average %.1f %.1f %.1f (1, 5, 15 min)" % os.getloadavg())
+            if a.profile and not a.sqlite:
+                profile_show(uri, int(sum(m[4]) * dur))
         if not a.sqlite and a.only != "reads":
             hot_updates(uri)
         if a.only == "ingest":
