@@ -276,9 +276,10 @@ const char *const pg_wstmt_sql[PW_STMT_COUNT] = {
 	                     " FROM sessions WHERE id = x.id LIMIT 1) s",
 	/* a transaction's rows of session_changes (pg_changes.c): $1, $2 the rows added (usns,
 	 * ids), $3, $4 the rows they replace, without the rows both added and replaced. The
-	 * rows replaced are found through the index, one lookup each. */
+	 * rows replaced are found through the index (= ANY): the planner cannot tell how many
+	 * unnest gives, and would rather read the whole table (it did, on a table just filled). */
 	[PW_CHANGES_PUT] = "WITH d AS (DELETE FROM session_changes c USING unnest($3::bigint[], $4::bytea[]) r(seq, sid)"
-	                   " WHERE c.seq = r.seq AND c.sid = r.sid)"
+	                   " WHERE c.seq = ANY($3::bigint[]) AND c.seq = r.seq AND c.sid = r.sid)"
 	                   " INSERT INTO session_changes SELECT * FROM unnest($1::bigint[], $2::bytea[])",
 	[PW_ESTATE_PUT] = "INSERT INTO estate(" PG_ESTATE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
 	                  " ON CONFLICT(kind, id) DO UPDATE SET (" PG_ESTATE_COLS ") = ROW(EXCLUDED.*)",
