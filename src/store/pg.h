@@ -154,7 +154,10 @@ struct store {
 	/* updates of sessions gathered into one statement (pg_upd.c) */
 	struct pg_arr upd[PG_UPD_COLS];   /* an array of values per column */
 	int upd_n;                  /* updates in them */
+	struct uuid *upd_ids;       /* their sessions */
+	int upd_cap;
 	int64_t upd_sent;           /* updates sent so, in all (for tests and figures) */
+	int64_t upd_stmts;          /* and the statements that carried them */
 
 	int parts[64];              /* months (year * 12 + month - 1) known to have a partition */
 	int nparts;
@@ -304,6 +307,8 @@ void pg_arr_free(struct pg_arr *a);
 /** Gathers the update of old into r; -1 when it is to be sent on its own (not in a
  *  pipeline, or it changes the type, state, result or creation). */
 int pg_upd_add(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
+/** Whether an update of the session id is gathered. */
+int pg_upd_has(const struct store *s, const struct uuid *id);
 /** Sends the updates gathered so far as one statement (its row count checked later). */
 void pg_upd_flush(struct store *s);
 /** Forgets the updates gathered (the batch is rolled back). */

@@ -47,8 +47,14 @@ static const unsigned char pw_reads[PW_STMT_COUNT] = {
 };
 
 /* Statements that touch no row of sessions: the session updates a pipelined batch
- * gathers (pg_upd.c) need not be sent before them. Any other statement sends them first. */
+ * gathers (pg_upd.c) need not be sent before them. Any other statement sends them first,
+ * but for those that touch only the session their first parameter names (pw_by_id), when
+ * no gathered update is of that session. */
+static const unsigned char pw_by_id[PW_STMT_COUNT] = {
+	[PW_SESS_GET] = 1, [PW_SESS_INS] = 1, [PW_SESS_UPD] = 1, [PW_SESS_UPD_KEEP] = 1, [PW_SESS_DEL] = 1,
+};
 static const unsigned char pw_passes[PW_STMT_COUNT] = {
+	[PW_TASKS_DEL] = 1, [PW_TASK_LOGS_DEL] = 1, [PW_LOGS_DEL] = 1,
 	[PW_TASK_GET] = 1, [PW_TASK_INS] = 1, [PW_TASK_UPD] = 1, [PW_LOG_LAST] = 1, [PW_LOG_INS] = 1,
 	[PW_LOG_UPD] = 1, [PW_USER_INS] = 1, [PW_USER_UPD] = 1, [PW_USER_GET] = 1, [PW_USER_DEL] = 1,
 	[PW_KV_PUT] = 1, [PW_REVOKE] = 1, [PW_REVOKED_PURGE] = 1, [PW_LOGON_PUT] = 1, [PW_LOGON_GET] = 1,
@@ -57,6 +63,20 @@ static const unsigned char pw_passes[PW_STMT_COUNT] = {
 	[PW_ESTATE_GET] = 1, [PW_ESTATE_PUT] = 1,
 };
 
+/* Sends the gathered updates before statement which with p, unless it need not wait for them. */
+static void upd_before(struct store *s, enum pg_wstmt which, const struct pg_params *p)
+{
+	if(!s->upd_n || pw_passes[which])
+		return;
+	if(pw_by_id[which] && p && p->n && p->fmt[0] == 1 && p->len[0] == 16) {
+		struct uuid id;
+		memcpy(id.b, p->v[0], 16);
+		if(!pg_upd_has(s, &id))
+			return;
+	}
+	pg_upd_flush(s);
+}
+
 /* A write statement, prepared on the write connection once, run with p; in a pipeline,
  * its answer is awaited with every one before it (one round trip). */
 static PGresult *wexec(struct store *s, enum pg_wstmt which, const struct pg_params *p, const char *what)
@@ -64,8 +84,8 @@ static PGresult *wexec(struct store *s, enum pg_wstmt which, const struct pg_par
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)which);
 	s->op_wrote |= !pw_reads[which];
-	if(s->piped && !pw_passes[which])
-		pg_upd_flush(s);
+	if(s->piped)
+		upd_before(s, which, p);
 	if(s->piped)
 		return pg_pipe_exec(s, name, pg_wstmt_sql[which], &s->wconn->prepared[which], p, what);
 	return pg_exec_prepared(s->wconn, name, &s->wconn->prepared[which], pg_wstmt_sql[which], p);
@@ -78,8 +98,7 @@ static enum rc wsend(struct store *s, enum pg_wstmt which, const struct pg_param
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)which);
 	s->op_wrote = 1;
-	if(!pw_passes[which])
-		pg_upd_flush(s);
+	upd_before(s, which, p);
 	return pg_pipe_send(s, name, pg_wstmt_sql[which], &s->wconn->prepared[which], p, expect, what, NULL)
 	           ? RC_BACKEND : RC_OK;
 }

@@ -8,10 +8,11 @@
  * statement's start-up (opening the partition and its indexes, binding, planning
  * lookup) for the batch instead of one for each update.
  *
- * The set is sent before anything that could read or write a sessions row (a load,
- * another kind of session write, a statement of text), and before the commit, so that
- * every statement sees the rows as the ops before it left them; writes to other tables
- * (logs, task sessions, tokens...) pass it. Each update is to change exactly one row:
+ * The set is sent before anything that could read or write one of its rows (a load of
+ * one of its sessions, any other write of one, a statement of text or of many rows),
+ * and before the commit, so that every statement sees the rows as the ops before it
+ * left them; writes to other tables (logs, task sessions, tokens...) and loads, inserts,
+ * state changes and deletes of other sessions pass it. Each update is to change exactly one row:
  * the statement's row count is checked against the number of updates before COMMIT is
  * sent, and should it differ (a session gone, or named twice), or should the server
  * refuse the statement, the batch runs again the ordinary way, each update on its own
@@ -165,6 +166,11 @@ int pg_upd_add(struct store *s, const struct sess_rec *old, const struct sess_re
 	else
 		pg_arr_null(&c[19]);
 	pg_arr_i4(&c[20], r->heartbeat_s);
+	if(s->upd_n == s->upd_cap) {
+		s->upd_cap = s->upd_cap ? 2 * s->upd_cap : 64;
+		s->upd_ids = xrealloc(s->upd_ids, (size_t)s->upd_cap * sizeof(*s->upd_ids));
+	}
+	s->upd_ids[s->upd_n] = r->id;
 	s->upd_n++;
 	s->op_wrote = 1;
 	return 0;
@@ -188,7 +194,16 @@ void pg_upd_flush(struct store *s)
 	                 PE_ROWS, "update sessions", NULL)) {
 		s->pending[s->npending - 1].rows = n;
 		s->upd_sent += n;
+		s->upd_stmts++;
 	}
+}
+
+int pg_upd_has(const struct store *s, const struct uuid *id)
+{
+	for(int i = 0; i < s->upd_n; i++)
+		if(uuid_eq(&s->upd_ids[i], id))
+			return 1;
+	return 0;
 }
 
 void pg_upd_drop(struct store *s)
@@ -200,5 +215,7 @@ void pg_upd_free(struct store *s)
 {
 	for(int c = 0; c < PG_UPD_COLS; c++)
 		pg_arr_free(&s->upd[c]);
-	s->upd_n = 0;
+	free(s->upd_ids);
+	s->upd_ids = NULL;
+	s->upd_n = s->upd_cap = 0;
 }

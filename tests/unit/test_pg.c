@@ -9,9 +9,8 @@
  *   schema 6 keeps the change feed exact, and progress updates become HOT updates;
  * - pipelined batches: a batch's writes sent ahead commit as the ordinary way would, and
  *   one bad write (refused by the server, or an op that fails after it wrote, or a taken
- *   id) refuses only itself: the batch runs again the ordinary way;
- * - gathered updates: a batch's progress updates, sent as one statement, store every
- *   column as the ordinary way would (texts with quotes, NULLs, ids). */
+ *   id) refuses only itself: the batch runs again the ordinary way (test_pg_upd.c: the
+ *   progress updates a batch gathers into one statement). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,67 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pg_unit.h"
 #include "store/pg.h"
 #include "store/store.h"
 #include "util/timefmt.h"
-
-static char uri[512], dbname[64];
-
-static void sql(const char *u, const char *text)
-{
-	PGconn *db = PQconnectdb(u);
-	PGresult *r = PQexec(db, text);
-	if(PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", text, PQerrorMessage(db));
-	PQclear(r);
-	PQfinish(db);
-}
-
-static int64_t one(const char *text)
-{
-	PGconn *db = PQconnectdb(uri);
-	PGresult *r = PQexec(db, text);
-	int64_t v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
-	PQclear(r);
-	PQfinish(db);
-	return v;
-}
-
-/* A fresh database for each test: uri names it. */
-static int setup(void **state)
-{
-	static int n;
-	const char *base = getenv("SESSIOND_TEST_PG");
-	const char *q = strchr(base, '?');
-	if(!q)
-		q = base + strlen(base);
-	const char *slash = q;
-	while(slash > base && slash[-1] != '/')
-		slash--;
-	snprintf(dbname, sizeof(dbname), "pgunit_%d_%d", (int)getpid(), ++n);
-	char text[128];
-	snprintf(text, sizeof(text), "CREATE DATABASE %s", dbname);
-	sql(base, text);
-	snprintf(uri, sizeof(uri), "%.*s%s%s", (int)(slash - base), base, dbname, q);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char text[128];
-	snprintf(text, sizeof(text), "DROP DATABASE %s WITH (FORCE)", dbname);
-	sql(getenv("SESSIOND_TEST_PG"), text);
-	return 0;
-}
-
-static struct store *open_store(void)
-{
-	struct store *s = NULL;
-	char err[256] = "";
-	if(store_pg.open(uri, &s, err, sizeof(err)))
-		fail_msg("open %s: %s", uri, err);
-	return s;
-}
 
 /* ---------- usn order across two stores ---------- */
 
@@ -371,120 +313,11 @@ static void test_migration_6_counts_the_estate(void **state)
 /* Every operation of the table is filled: an op added to store.h must be written here too. */
 /* ---------- pipelined batches ---------- */
 
-/* An op of the tests below: fn does its work in the transaction. */
-struct pop {
-	struct store_op op;
-	enum rc (*fn)(struct pop *x, struct store_tx *tx);
-	struct uuid id;
-	const char *name;           /* a new name (bump), NULL: kept */
-	int add;                    /* added to the progress (bump) */
-	int64_t usn;                /* the usn it gave */
-	sem_t *entered, *release;   /* gate */
-	sem_t done;
-};
-
-static enum rc pop_apply(struct store_op *op, struct store_tx *tx)
-{
-	struct pop *x = (struct pop *)op;
-	return x->fn(x, tx);
-}
-
-static void pop_done(struct store_op *op)
-{
-	sem_post(&((struct pop *)op)->done);
-}
-
-static struct uuid pid(unsigned n)
-{
-	struct uuid u = {{0}};
-	memcpy(u.b, &n, sizeof(n));
-	u.b[15] = 7;
-	return u;
-}
-
-static struct sess_rec psess(const struct uuid *id)
-{
-	return (struct sess_rec){.id = *id, .name = "piped", .state = 1, .creation_us = 1700000000000000LL};
-}
-
-/* Holds the writer in its batch until released: what is submitted meanwhile is the next batch. */
-static enum rc f_gate(struct pop *x, struct store_tx *tx)
-{
-	sem_post(x->entered);
-	sem_wait(x->release);
-	return RC_OK;
-}
-
-static enum rc f_insert(struct pop *x, struct store_tx *tx)
-{
-	struct sess_rec r = psess(&x->id);
-	enum rc rc = tx->ops->tx_usn_next(tx->s, &r.usn);
-	if(!rc)
-		rc = tx->ops->tx_session_insert(tx->s, &r);
-	x->usn = rc ? 0 : r.usn;
-	return rc;
-}
-
-/* Loads the session, adds to its progress (renames it), stores it under a new usn. */
-static enum rc f_bump(struct pop *x, struct store_tx *tx)
-{
-	struct sess_rec r;
-	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
-	if(rc)
-		return rc;
-	struct sess_rec old = r;
-	r.progress += x->add;
-	if(x->name)
-		r.name = x->name;
-	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
-		rc = tx->ops->tx_session_update(tx->s, &old, &r);
-	x->usn = rc ? 0 : r.usn;
-	return rc;
-}
-
 /* Inserts a session, then fails: its insert must not stay. */
 static enum rc f_insert_then_fail(struct pop *x, struct store_tx *tx)
 {
 	enum rc rc = f_insert(x, tx);
 	return rc ? rc : RC_INVALID;
-}
-
-/* Runs ops as one batch of w (after a gate holding the writer) and waits for them all. */
-static void run_batch(struct store_writer *w, struct pop *ops, int n)
-{
-	sem_t entered, release;
-	sem_init(&entered, 0, 0);
-	sem_init(&release, 0, 0);
-	struct pop gate = {.fn = f_gate, .entered = &entered, .release = &release};
-	struct pop *all[17] = {&gate};
-	assert_true(n < 17);
-	for(int i = 0; i <= n; i++) {
-		struct pop *x = i ? &ops[i - 1] : &gate;
-		all[i] = x;
-		x->op.apply = pop_apply;
-		x->op.done = pop_done;
-		x->op.key = x->id;
-		sem_init(&x->done, 0, 0);
-		store_writer_submit(w, &x->op);
-		if(!i)
-			sem_wait(&entered);
-	}
-	sem_post(&release);
-	for(int i = 0; i <= n; i++) {
-		sem_wait(&all[i]->done);
-		sem_destroy(&all[i]->done);
-	}
-	assert_int_equal(gate.op.rc, RC_OK);
-	sem_destroy(&entered);
-	sem_destroy(&release);
-}
-
-static struct sess_rec get(struct store *s, struct arena *a, unsigned n, enum rc want)
-{
-	struct sess_rec r = {0};
-	struct uuid id = pid(n);
-	assert_int_equal(store_pg.session_get(s, &id, a, &r), want);
-	return r;
 }
 
 static void test_pipelined_batch(void **state)
@@ -699,79 +532,6 @@ static void test_migration_7_hot_updates(void **state)
 	assert_int_equal(hot, hot0 + 34);
 }
 
-/* ---------- a batch's kept updates, gathered into one statement ---------- */
-
-static enum rc f_every(struct pop *x, struct store_tx *tx)
-{
-	struct sess_rec r;
-	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
-	if(rc)
-		return rc;
-	struct sess_rec old = r;
-	r.progress = 40 + x->add;
-	r.name = "a \"quoted\", {braced} \\ name";
-	r.message = x->add ? "message \u00e9t\u00e9" : NULL;
-	r.extra = "{\"k\": [1, \"two\"]}";
-	r.job_name = x->add ? NULL : "job";
-	r.parent_id = x->add ? (struct uuid){{0}} : pid(77);
-	r.resource_id = pid(78);
-	r.end_us = x->add ? 0 : 1700000000123456LL;
-	r.lease_us = x->add ? 1700000009000000LL : 0;
-	r.heartbeat_s = 30 + x->add;
-	r.is_retry = 1;
-	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
-		rc = tx->ops->tx_session_update(tx->s, &old, &r);
-	x->usn = rc ? 0 : r.usn;
-	return rc;
-}
-
-static void test_gathered_updates(void **state)
-{
-	struct store *s = open_store();
-	struct store_writer *w;
-	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
-	struct arena a;
-	arena_init(&a);
-	struct pop seed[2] = {{.fn = f_insert, .id = pid(1)}, {.fn = f_insert, .id = pid(2)}};
-	run_batch(w, seed, 2);
-	int64_t redos = s->redos, gathered = s->upd_sent;
-	struct pop every[2] = {{.fn = f_every, .id = pid(1), .add = 0}, {.fn = f_every, .id = pid(2), .add = 1}};
-	run_batch(w, every, 2);
-	assert_int_equal(every[0].op.rc, RC_OK);
-	assert_int_equal(every[1].op.rc, RC_OK);
-	assert_int_equal(s->redos, redos);             /* as sent, */
-	assert_int_equal(s->upd_sent, gathered + 2);   /* in one statement */
-	for(unsigned n = 1; n <= 2; n++) {
-		struct sess_rec r = get(s, &a, n, RC_OK);
-		int odd = n == 2;
-		assert_int_equal(r.usn, every[n - 1].usn);
-		assert_int_equal(r.progress, 40 + odd);
-		assert_string_equal(r.name, "a \"quoted\", {braced} \\ name");
-		if(odd)
-			assert_string_equal(r.message, "message \u00e9t\u00e9");
-		else
-			assert_null(r.message);
-		assert_string_equal(r.extra, "{\"k\": [1, \"two\"]}");
-		if(odd)
-			assert_null(r.job_name);
-		else
-			assert_string_equal(r.job_name, "job");
-		struct uuid parent = pid(77), res = pid(78);
-		assert_true(odd ? uuid_is_nil(&r.parent_id) : uuid_eq(&r.parent_id, &parent));
-		assert_true(uuid_eq(&r.resource_id, &res));
-		assert_int_equal(r.end_us, odd ? 0 : 1700000000123456LL);
-		assert_int_equal(r.lease_us, odd ? 1700000009000000LL : 0);
-		assert_int_equal(r.heartbeat_s, 30 + odd);
-		assert_int_equal(r.is_retry, 1);
-		assert_int_equal(r.state, 1);
-	}
-	assert_int_equal(one("SELECT count(*) FROM sessions s JOIN session_changes c ON c.sid = s.id AND c.seq = s.usn"), 2);
-	assert_int_equal(one("SELECT count(*) FROM session_changes"), 2);
-	store_writer_stop(w);
-	arena_free(&a);
-	store_pg.close(s);
-}
-
 static void test_every_op_set(void **state)
 {
 	typedef void (*fn)(void);
@@ -802,7 +562,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_usn_order_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_drops_whole_months, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gathered_updates, setup, teardown),
 	};
 	return failed + cmocka_run_group_tests_name("store_pg", tests, NULL, NULL);
 }
