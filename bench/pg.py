@@ -195,6 +195,7 @@ def main():
     ap.add_argument("--only", choices=["ingest", "reads"], help="measure one of the two")
     ap.add_argument("--threads", type=int, default=0, help="HTTP worker threads of each instance (0: one per core)")
     ap.add_argument("--replica", action="store_true", help="reads through a streaming replica (--db-read)")
+    ap.add_argument("--connections", type=int, default=64, help="wrk's connections of the ingest (more: larger batches)")
     ap.add_argument("--profile", action="store_true", help="what each statement of the ingest cost (pg_stat_statements)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
@@ -227,8 +228,9 @@ def main():
         if a.only != "reads":
             if a.profile and not a.sqlite:
                 profile_reset(uri)
-            m = measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, 64, patch_lua, env), dur))
-            show("ingest, one instance, durable (fsync on)", m)
+            m = measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, a.connections, patch_lua, env), dur))
+            show("ingest, one instance, durable (fsync on)%s"
+                 % (", %d connections" % a.connections if a.connections != 64 else ""), m)
             print("load average %.1f %.1f %.1f (1, 5, 15 min)" % os.getloadavg())
             if a.profile and not a.sqlite:
                 profile_show(uri, int(sum(m[5]) * dur))

@@ -12,11 +12,12 @@
  * one of its sessions, any other write of one, a statement of text or of many rows),
  * and before the commit, so that every statement sees the rows as the ops before it
  * left them; writes to other tables (logs, task sessions, tokens...) and loads, inserts,
- * state changes and deletes of other sessions pass it. Each update is to change exactly one row:
- * the statement's row count is checked against the number of updates before COMMIT is
- * sent, and should it differ (a session gone, or named twice), or should the server
- * refuse the statement, the batch runs again the ordinary way, each update on its own
- * under its op's savepoint (pg_pipe.c), so every op gets the answer it would alone. */
+ * state changes and deletes of other sessions pass it (pg_tx.c). Each update is to
+ * change exactly one row: the statement's row count is checked against the number of
+ * updates before COMMIT is sent, and should it differ (a session gone, or named twice),
+ * or should the server refuse the statement, the batch runs again the ordinary way,
+ * each update on its own under its op's savepoint (pg_pipe.c), so every op gets the
+ * answer it would alone. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
