@@ -535,6 +535,7 @@ enum rc store_pg_open(const char *uri, const char *read_uri, struct store **out,
 	s->uri = xstrdup(uri);
 	s->read_uri = read_uri ? xstrdup(read_uri) : NULL;
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	arena_init(&s->upd_arena);
 	pthread_key_create(&s->key, conn_destroy_key);
 	pthread_mutex_init(&s->conns_lock, NULL);
 	s->wconn = xcalloc(1, sizeof(*s->wconn));

@@ -152,10 +152,12 @@ struct store {
 	int chg_add_sp, chg_del_sp; /* their lengths at the op's savepoint */
 
 	/* updates of sessions gathered into one statement (pg_upd.c) */
-	struct pg_arr upd[PG_UPD_COLS];   /* an array of values per column */
-	int upd_n;                  /* updates in them */
-	struct uuid *upd_ids;       /* their sessions */
-	int upd_cap;
+	struct pg_arr upd[PG_UPD_COLS];   /* an array of values per column, when sent */
+	struct sess_rec *upd_recs;  /* the rows to store, one per session */
+	int upd_n, upd_cap;
+	int *upd_slots;             /* index of upd_recs by id: its index + 1, 0: free */
+	int upd_nslots;             /* a power of two, at least twice upd_cap */
+	struct arena upd_arena;     /* their texts; reset when a batch begins */
 	int64_t upd_sent;           /* updates sent so, in all (for tests and figures) */
 	int64_t upd_stmts;          /* and the statements that carried them */
 
@@ -307,6 +309,9 @@ void pg_arr_free(struct pg_arr *a);
 /** Gathers the update of old into r; -1 when it is to be sent on its own (not in a
  *  pipeline, or it changes the type, state, result or creation). */
 int pg_upd_add(struct store *s, const struct sess_rec *old, const struct sess_rec *r);
+/** The row a gathered update of the session id is to store (its texts valid until the
+ *  next batch begins): 0, or -1 when no update of it is gathered. */
+int pg_upd_load(struct store *s, const struct uuid *id, struct sess_rec *out);
 /** Whether an update of the session id is gathered. */
 int pg_upd_has(const struct store *s, const struct uuid *id);
 /** Sends the updates gathered so far as one statement (its row count checked later). */

@@ -324,6 +324,8 @@ static enum rc wload(struct store *s, enum pg_wstmt which, const struct uuid *id
 
 enum rc pg_tx_session_load(struct store *s, const struct uuid *id, struct arena *a, struct sess_rec *out)
 {
+	if(!pg_upd_load(s, id, out))
+		return RC_OK;   /* written in this batch, not sent yet */
 	int rc = pg_pre_find(s, id, a, out);
 	if(rc >= 0)
 		return (enum rc)rc;

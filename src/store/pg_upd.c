@@ -2,9 +2,11 @@
  * are progress updates of running sessions: in a batch begun with pg_tx_begin_batch,
  * an update that keeps the session's type, state, result and creation (so that it
  * neither moves the row to another partition nor changes what session_counts counts)
- * is not sent on its own. Its values are appended to one array per column (in the
- * binary format, which the server takes without parsing text), and the whole set
- * goes as one UPDATE … FROM unnest(…) (PW_SESS_UPD_MANY), which costs one
+ * is not sent on its own: the row it stores is kept (one per session: a second update
+ * of a session in the batch replaces its first, and a load of it in between is served
+ * from here, without a statement), and the whole set goes as one array per column (in
+ * the binary format, which the server takes without parsing text) in one UPDATE …
+ * FROM unnest(…) (PW_SESS_UPD_MANY), which costs one
  * statement's start-up (opening the partition and its indexes, binding, planning
  * lookup) for the batch instead of one for each update.
  *
@@ -125,55 +127,126 @@ void pg_arr_free(struct pg_arr *a)
 
 /* ---------- the batch's kept updates ---------- */
 
+/* A slot of the index of gathered updates by session id, from the id's 16 bytes. */
+static unsigned slot_of(const struct uuid *id, int nslots)
+{
+	uint64_t h0, h1;
+	memcpy(&h0, id->b, 8);
+	memcpy(&h1, id->b + 8, 8);
+	uint64_t h = (h0 ^ (h1 * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	return (unsigned)(h >> 32) & (unsigned)(nslots - 1);
+}
+
+/* The gathered update of the session id (its index in upd_recs), -1: none. */
+static int find(const struct store *s, const struct uuid *id)
+{
+	if(!s->upd_n)
+		return -1;
+	for(unsigned i = slot_of(id, s->upd_nslots);; i = (i + 1) & (unsigned)(s->upd_nslots - 1)) {
+		int k = s->upd_slots[i] - 1;
+		if(k < 0)
+			return -1;
+		if(uuid_eq(&s->upd_recs[k].id, id))
+			return k;
+	}
+}
+
+/* Room for one more update, and its slot in the index (kept at most half full). */
+static void grow(struct store *s)
+{
+	if(s->upd_n < s->upd_cap)
+		return;
+	s->upd_cap = s->upd_cap ? 2 * s->upd_cap : 64;
+	s->upd_recs = xrealloc(s->upd_recs, (size_t)s->upd_cap * sizeof(*s->upd_recs));
+	free(s->upd_slots);
+	s->upd_nslots = 2 * s->upd_cap;
+	s->upd_slots = xcalloc((size_t)s->upd_nslots, sizeof(*s->upd_slots));
+	for(int k = 0; k < s->upd_n; k++) {
+		unsigned i = slot_of(&s->upd_recs[k].id, s->upd_nslots);
+		while(s->upd_slots[i])
+			i = (i + 1) & (unsigned)(s->upd_nslots - 1);
+		s->upd_slots[i] = k + 1;
+	}
+}
+
 int pg_upd_add(struct store *s, const struct sess_rec *old, const struct sess_rec *r)
 {
 	if(!s->piped || r->type != old->type || r->state != old->state || r->result != old->result ||
 	   r->creation_us != old->creation_us)
 		return -1;
+	int k = find(s, &r->id);
+	if(k < 0) {   /* a session not gathered yet */
+		grow(s);
+		k = s->upd_n++;
+		unsigned i = slot_of(&r->id, s->upd_nslots);
+		while(s->upd_slots[i])
+			i = (i + 1) & (unsigned)(s->upd_nslots - 1);
+		s->upd_slots[i] = k + 1;
+	}
+	/* the row as it is to be stored (a second update of the session replaces the first),
+	 * with its texts copied: the op's may not outlive its apply() */
+	s->upd_recs[k] = *r;
+	if(!s->upd_recs[k].name)
+		s->upd_recs[k].name = "";   /* as pg_bind_sess stores it */
+	sess_rec_own(&s->upd_recs[k], &s->upd_arena);
+	s->op_wrote = 1;
+	return 0;
+}
+
+int pg_upd_load(struct store *s, const struct uuid *id, struct sess_rec *out)
+{
+	int k = find(s, id);
+	if(k < 0)
+		return -1;
+	*out = s->upd_recs[k];
+	return 0;
+}
+
+/* The arrays of PW_SESS_UPD_MANY from the gathered rows, into p; -1: too large. */
+static int bind_all(struct store *s, struct pg_params *p)
+{
 	struct pg_arr *c = s->upd;
 	static const unsigned oids[PG_UPD_COLS] = {
 		PG_OID_BYTEA, PG_OID_INT8, PG_OID_TEXT, PG_OID_INT4, PG_OID_INT4, PG_OID_INT4, PG_OID_INT4,
 		PG_OID_INT8, PG_OID_INT8, PG_OID_BYTEA, PG_OID_BYTEA, PG_OID_BYTEA, PG_OID_TEXT, PG_OID_TEXT,
 		PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_INT8, PG_OID_INT4,
 	};
-	if(!s->upd_n)
-		for(int i = 0; i < PG_UPD_COLS; i++)
-			pg_arr_begin(&c[i], oids[i]);
-	/* the values of pg_bind_sess, with its NULLs: an unset time, a nil id */
-	pg_arr_uuid(&c[0], &r->id);
-	pg_arr_i8(&c[1], r->usn);
-	pg_arr_text(&c[2], r->name ? r->name : "");
-	pg_arr_i4(&c[3], r->progress);
-	pg_arr_i4(&c[4], r->is_canceled);
-	pg_arr_i4(&c[5], r->is_retry);
-	pg_arr_i4(&c[6], r->stop_requested);
-	pg_arr_i8(&c[7], r->creation_us);
-	if(r->end_us)
-		pg_arr_i8(&c[8], r->end_us);
-	else
-		pg_arr_null(&c[8]);
-	pg_arr_uuid(&c[9], &r->job_id);
-	pg_arr_uuid(&c[10], &r->parent_id);
-	pg_arr_uuid(&c[11], &r->resource_id);
-	pg_arr_text(&c[12], r->job_name);
-	pg_arr_text(&c[13], r->resource_ref);
-	pg_arr_text(&c[14], r->platform_name);
-	pg_arr_text(&c[15], r->initiated_by);
-	pg_arr_text(&c[16], r->message);
-	pg_arr_text(&c[17], r->backup_server);
-	pg_arr_text(&c[18], r->extra);
-	if(r->lease_us)
-		pg_arr_i8(&c[19], r->lease_us);
-	else
-		pg_arr_null(&c[19]);
-	pg_arr_i4(&c[20], r->heartbeat_s);
-	if(s->upd_n == s->upd_cap) {
-		s->upd_cap = s->upd_cap ? 2 * s->upd_cap : 64;
-		s->upd_ids = xrealloc(s->upd_ids, (size_t)s->upd_cap * sizeof(*s->upd_ids));
+	for(int i = 0; i < PG_UPD_COLS; i++)
+		pg_arr_begin(&c[i], oids[i]);
+	for(int k = 0; k < s->upd_n; k++) {
+		/* the values of pg_bind_sess, with its NULLs: an unset time, a nil id */
+		const struct sess_rec *r = &s->upd_recs[k];
+		pg_arr_uuid(&c[0], &r->id);
+		pg_arr_i8(&c[1], r->usn);
+		pg_arr_text(&c[2], r->name);
+		pg_arr_i4(&c[3], r->progress);
+		pg_arr_i4(&c[4], r->is_canceled);
+		pg_arr_i4(&c[5], r->is_retry);
+		pg_arr_i4(&c[6], r->stop_requested);
+		pg_arr_i8(&c[7], r->creation_us);
+		if(r->end_us)
+			pg_arr_i8(&c[8], r->end_us);
+		else
+			pg_arr_null(&c[8]);
+		pg_arr_uuid(&c[9], &r->job_id);
+		pg_arr_uuid(&c[10], &r->parent_id);
+		pg_arr_uuid(&c[11], &r->resource_id);
+		pg_arr_text(&c[12], r->job_name);
+		pg_arr_text(&c[13], r->resource_ref);
+		pg_arr_text(&c[14], r->platform_name);
+		pg_arr_text(&c[15], r->initiated_by);
+		pg_arr_text(&c[16], r->message);
+		pg_arr_text(&c[17], r->backup_server);
+		pg_arr_text(&c[18], r->extra);
+		if(r->lease_us)
+			pg_arr_i8(&c[19], r->lease_us);
+		else
+			pg_arr_null(&c[19]);
+		pg_arr_i4(&c[20], r->heartbeat_s);
 	}
-	s->upd_ids[s->upd_n] = r->id;
-	s->upd_n++;
-	s->op_wrote = 1;
+	for(int i = 0; i < PG_UPD_COLS; i++)
+		if(pg_arr_end(&c[i], p))
+			return -1;
 	return 0;
 }
 
@@ -181,14 +254,14 @@ void pg_upd_flush(struct store *s)
 {
 	if(!s->upd_n)
 		return;
-	int n = s->upd_n;
-	s->upd_n = 0;
 	struct pg_params p = {0};
-	for(int c = 0; c < PG_UPD_COLS; c++)
-		if(pg_arr_end(&s->upd[c], &p)) {
-			pg_pipe_redo(s, "update sessions", "too large");
-			return;
-		}
+	int n = s->upd_n, bad = bind_all(s, &p);
+	s->upd_n = 0;
+	memset(s->upd_slots, 0, (size_t)s->upd_nslots * sizeof(*s->upd_slots));
+	if(bad) {
+		pg_pipe_redo(s, "update sessions", "too large");
+		return;
+	}
 	char name[16];
 	snprintf(name, sizeof(name), "w%d", (int)PW_SESS_UPD_MANY);
 	if(!pg_pipe_send(s, name, pg_wstmt_sql[PW_SESS_UPD_MANY], &s->wconn->prepared[PW_SESS_UPD_MANY], &p,
@@ -201,22 +274,25 @@ void pg_upd_flush(struct store *s)
 
 int pg_upd_has(const struct store *s, const struct uuid *id)
 {
-	for(int i = 0; i < s->upd_n; i++)
-		if(uuid_eq(&s->upd_ids[i], id))
-			return 1;
-	return 0;
+	return find(s, id) >= 0;
 }
 
 void pg_upd_drop(struct store *s)
 {
+	if(s->upd_n)
+		memset(s->upd_slots, 0, (size_t)s->upd_nslots * sizeof(*s->upd_slots));
 	s->upd_n = 0;
+	arena_reset(&s->upd_arena);
 }
 
 void pg_upd_free(struct store *s)
 {
 	for(int c = 0; c < PG_UPD_COLS; c++)
 		pg_arr_free(&s->upd[c]);
-	free(s->upd_ids);
-	s->upd_ids = NULL;
-	s->upd_n = s->upd_cap = 0;
+	free(s->upd_recs);
+	free(s->upd_slots);
+	s->upd_recs = NULL;
+	s->upd_slots = NULL;
+	s->upd_n = s->upd_cap = s->upd_nslots = 0;
+	arena_free(&s->upd_arena);
 }
