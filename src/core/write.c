@@ -70,12 +70,22 @@ void core_lease_default(int seconds)
 	__atomic_store_n(&lease_default_s, seconds > 0 ? seconds : CORE_LEASE_DEFAULT_S, __ATOMIC_RELAXED);
 }
 
-/* A renewed lease runs this much past the heartbeat, so that the writes of the next quarter
- * second find it long enough already and leave it (and its index entry) as it is. */
-#define LEASE_SLACK_US 250000
+/* A renewed lease runs past the heartbeat by a slack, so that the writes within that slack
+ * find it long enough already and leave it (and its index entry) as it is: a 64th of the
+ * heartbeat, at least a quarter second and at most 4 s (the lease sweep runs every 5 s).
+ * With the default 10 minutes, a reporter that writes every second moves its lease entry
+ * once in 4 writes instead of at every write. */
+#define LEASE_SLACK_MIN_US 250000
+#define LEASE_SLACK_MAX_US 4000000
+
+int64_t core_lease_slack_us(int heartbeat_s)
+{
+	int64_t slack = (int64_t)heartbeat_s * 1000000 / 64;
+	return slack < LEASE_SLACK_MIN_US ? LEASE_SLACK_MIN_US : slack > LEASE_SLACK_MAX_US ? LEASE_SLACK_MAX_US : slack;
+}
 
 /* A reporter wrote to r: a running session's lease starts again: it ends no earlier than
- * its heartbeat from now, and at most LEASE_SLACK_US later. */
+ * its heartbeat from now, and at most its slack later. */
 static void renew(struct sess_rec *r)
 {
 	if(r->state == ST_STOPPED) {
@@ -83,9 +93,10 @@ static void renew(struct sess_rec *r)
 		return;
 	}
 	int s = r->heartbeat_s > 0 ? r->heartbeat_s : __atomic_load_n(&lease_default_s, __ATOMIC_RELAXED);
+	int64_t slack = core_lease_slack_us(s);
 	int64_t want = session_time(time_now_us()) + (int64_t)s * 1000000;
-	if(r->lease_us < want || r->lease_us > want + LEASE_SLACK_US)
-		r->lease_us = want + LEASE_SLACK_US;
+	if(r->lease_us < want || r->lease_us > want + slack)
+		r->lease_us = want + slack;
 }
 
 /* ---------- queueing ---------- */
