@@ -140,13 +140,15 @@ static void op_done(struct store_op *op)
 }
 
 /* Queues w with its apply function, which loads the session key first (NULL: none
- * known); waits when the caller set no done(). */
-static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
-                         const struct uuid *key)
+ * known) and, with one_write, writes with one statement at most and fails no later
+ * than that (store_op.one_write); waits when the caller set no done(). */
+static enum rc submit_op(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
+                         const struct uuid *key, int one_write)
 {
 	memset(&w->op.key, 0, sizeof(w->op.key));
 	if(key)
 		w->op.key = *key;
+	w->op.one_write = one_write;
 	w->in.apply = apply;
 	w->rc = RC_OK;
 	w->err[0] = 0;
@@ -169,6 +171,12 @@ static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_writ
 	pthread_mutex_destroy(&wt.lock);
 	pthread_cond_destroy(&wt.cond);
 	return w->rc;
+}
+
+static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
+                         const struct uuid *key)
+{
+	return submit_op(w, apply, key, 0);
 }
 
 static enum rc submit(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *))
@@ -220,7 +228,8 @@ enum rc core_session_create(struct core_write *w, const struct sess_rec *r)
 	return submit(w, apply_session_create);
 }
 
-/* Loads the session w->in.id, lets edit change it, and stores it under a new usn. */
+/* Loads the session w->in.id, lets edit change it, and stores it under a new usn: one
+ * write, its last step (the verbs that run it alone queue it with one_write). */
 static enum rc update_session(struct core_write *w, struct store_tx *tx,
                               enum rc (*edit)(struct core_write *w, struct sess_rec *r))
 {
@@ -281,7 +290,7 @@ enum rc core_session_patch(struct core_write *w, const struct uuid *id, const st
 {
 	w->in.id = *id;
 	w->in.patch = *p;
-	return submit_on(w, apply_session_patch, id);
+	return submit_op(w, apply_session_patch, id, 1);
 }
 
 /* A completion's end time: milliseconds, now unless given. */
@@ -295,13 +304,13 @@ enum rc core_session_complete(struct core_write *w, const struct uuid *id, const
 	w->in.id = *id;
 	w->in.complete = *c;
 	complete_times(&w->in.complete);
-	return submit_on(w, apply_session_complete, id);
+	return submit_op(w, apply_session_complete, id, 1);
 }
 
 enum rc core_session_stop(struct core_write *w, const struct uuid *id)
 {
 	w->in.id = *id;
-	return submit_on(w, apply_session_stop, id);
+	return submit_op(w, apply_session_stop, id, 1);
 }
 
 /* The stop, and an EM task that says how it went, in one transaction. A refused stop

@@ -1058,6 +1058,15 @@ static void sq_tx_savepoint(struct store *s, enum store_sp step)
 	}
 }
 
+/* An op with one write: SQLite undoes a failed statement by itself (with a statement
+ * journal when the statement could fail halfway), so the op needs no savepoint, which
+ * would also copy each page it first touches into the savepoint's journal. */
+static void sq_tx_savepoint_one(struct store *s)
+{
+	s->usn_sp = s->usn;
+	s->sp = SPS_NONE;
+}
+
 static const char *sq_tx_error(struct store *s)
 {
 	return s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->wconn->db);
@@ -1696,6 +1705,7 @@ const struct store_ops store_sqlite = {
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,
 	.tx_savepoint = sq_tx_savepoint,
+	.tx_savepoint_one = sq_tx_savepoint_one,
 	.tx_error = sq_tx_error,
 	.tx_usn_next = sq_tx_usn_next,
 	.tx_session_load = sq_tx_session_load,
