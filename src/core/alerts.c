@@ -400,6 +400,7 @@ static enum rc load(struct pass *p)
 			return rc;
 	}
 	ev.loaded = 1;
+	core_release_memory();   /* the running sessions were found by a pass over the table */
 	return RC_OK;
 }
 
