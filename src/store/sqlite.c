@@ -1008,6 +1008,10 @@ static enum rc wdone(struct store *s, sqlite3_stmt *st, const char *what)
 	enum rc rc = werr(s, what);
 	if(ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
 		rc = RC_CONFLICT;
+	/* SQLite rolled the whole transaction back (an I/O error, a full disk): the rows held
+	 * since it began may never be stored, savepoint or not */
+	if(sqlite3_get_autocommit(s->wconn->db))
+		sess_cache_clear(s->rows);
 	return rc;
 }
 
