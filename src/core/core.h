@@ -46,6 +46,12 @@ int64_t core_usn(void);
  *  call, whichever instance took it; for what is kept keyed on the usn (rendered pages,
  *  the job view). core_usn when the database cannot be asked. */
 int64_t core_usn_fresh(void);
+/** The calling thread reads rarely (tickers, start-up passes): its store connection keeps
+ *  a small cache, so an idle server stays small. Every ticker thread calls it at start. */
+void core_reads_rarely(void);
+/** core_reads_rarely, and malloc gives its free pages back to the system: after a large
+ *  read on such a thread (a start-up pass, a maintenance run). */
+void core_release_memory(void);
 /** fn (NULL: none) gets the time every store commit took, in µs, on the writer thread. */
 void core_on_commit_time(void (*fn)(int64_t us));
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out);
@@ -78,6 +84,9 @@ enum rc core_estate_find(int kind, const char *name, struct arena *a, struct est
 #define CORE_LEASE_DEFAULT_S 600
 /** Sets the default lease, seconds. */
 void core_lease_default(int seconds);
+/** How far past its heartbeat a renewed lease may run (µs): a 64th of the heartbeat,
+ *  from 0.25 s to 4 s. A write that finds the lease within it leaves the lease as is. */
+int64_t core_lease_slack_us(int heartbeat_s);
 /** Starts the sweep every interval_ms; core_lease_stop stops it. */
 void core_lease_start(unsigned interval_ms);
 void core_lease_stop(void);

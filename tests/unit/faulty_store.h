@@ -222,6 +222,12 @@ static const char *faulty_read_error(struct store *s)
 	return faulty.hits ? "injected: read" : faulty.inner->read_error(s);
 }
 
+static void faulty_reads_rarely(struct store *s)
+{
+	if(faulty.inner->reads_rarely)
+		faulty.inner->reads_rarely(s);
+}
+
 /* ---- the write transaction ---- */
 
 static enum rc faulty_tx_begin(struct store *s)
@@ -241,6 +247,13 @@ static enum rc faulty_tx_commit(struct store *s)
 static void faulty_tx_rollback(struct store *s) { faulty.inner->tx_rollback(s); }
 
 static void faulty_tx_savepoint(struct store *s, enum store_sp step) { faulty.inner->tx_savepoint(s, step); }
+static void faulty_tx_savepoint_one(struct store *s)
+{
+	if(faulty.inner->tx_savepoint_one)
+		faulty.inner->tx_savepoint_one(s);
+	else
+		faulty.inner->tx_savepoint(s, SP_BEGIN);
+}
 
 static const char *faulty_tx_error(struct store *s)
 {
@@ -461,10 +474,12 @@ static const struct store_ops store_faulty = {
 	.estate_get = faulty_estate_get,
 	.estate_list = faulty_estate_list,
 	.read_error = faulty_read_error,
+	.reads_rarely = faulty_reads_rarely,
 	.tx_begin = faulty_tx_begin,
 	.tx_commit = faulty_tx_commit,
 	.tx_rollback = faulty_tx_rollback,
 	.tx_savepoint = faulty_tx_savepoint,
+	.tx_savepoint_one = faulty_tx_savepoint_one,
 	.tx_error = faulty_tx_error,
 	.tx_usn_next = faulty_tx_usn_next,
 	.tx_session_load = faulty_tx_session_load,
