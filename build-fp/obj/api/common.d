@@ -1,0 +1,17 @@
+build-fp/obj/api/common.o: src/api/common.c src/api/api.h src/core/auth.h \
+ src/util/rc.h src/core/core.h src/core/session.h src/model/record.h \
+ src/util/mem.h src/util/uuid.h src/model/query.h src/store/store.h \
+ src/util/buf.h src/api/metrics.h src/util/timefmt.h
+src/api/api.h:
+src/core/auth.h:
+src/util/rc.h:
+src/core/core.h:
+src/core/session.h:
+src/model/record.h:
+src/util/mem.h:
+src/util/uuid.h:
+src/model/query.h:
+src/store/store.h:
+src/util/buf.h:
+src/api/metrics.h:
+src/util/timefmt.h:

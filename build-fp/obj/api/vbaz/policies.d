@@ -1,0 +1,27 @@
+build-fp/obj/api/vbaz/policies.o: src/api/vbaz/policies.c \
+ src/api/estate.h src/api/api.h src/core/auth.h src/util/rc.h \
+ src/core/core.h src/core/session.h src/model/record.h src/util/mem.h \
+ src/util/uuid.h src/model/query.h src/store/store.h src/util/buf.h \
+ src/api/vbaz/vbaz.h src/util/jw.h src/util/buf.h src/core/jobs.h \
+ src/model/catalog.h src/model/version.def src/model/estate.h \
+ src/model/estate.def
+src/api/estate.h:
+src/api/api.h:
+src/core/auth.h:
+src/util/rc.h:
+src/core/core.h:
+src/core/session.h:
+src/model/record.h:
+src/util/mem.h:
+src/util/uuid.h:
+src/model/query.h:
+src/store/store.h:
+src/util/buf.h:
+src/api/vbaz/vbaz.h:
+src/util/jw.h:
+src/util/buf.h:
+src/core/jobs.h:
+src/model/catalog.h:
+src/model/version.def:
+src/model/estate.h:
+src/model/estate.def:

@@ -1,0 +1,23 @@
+build-fp/obj/api/vbaz/repositories.o: src/api/vbaz/repositories.c \
+ src/api/estate.h src/api/api.h src/core/auth.h src/util/rc.h \
+ src/core/core.h src/core/session.h src/model/record.h src/util/mem.h \
+ src/util/uuid.h src/model/query.h src/store/store.h src/util/buf.h \
+ src/api/vbaz/vbaz.h src/util/jw.h src/util/buf.h src/model/estate.h \
+ src/model/estate.def
+src/api/estate.h:
+src/api/api.h:
+src/core/auth.h:
+src/util/rc.h:
+src/core/core.h:
+src/core/session.h:
+src/model/record.h:
+src/util/mem.h:
+src/util/uuid.h:
+src/model/query.h:
+src/store/store.h:
+src/util/buf.h:
+src/api/vbaz/vbaz.h:
+src/util/jw.h:
+src/util/buf.h:
+src/model/estate.h:
+src/model/estate.def:

@@ -1,0 +1,20 @@
+build-fp/obj/api/vbaz/routes.o: src/api/vbaz/routes.c src/api/token.h \
+ src/api/api.h src/core/auth.h src/util/rc.h src/core/core.h \
+ src/core/session.h src/model/record.h src/util/mem.h src/util/uuid.h \
+ src/model/query.h src/store/store.h src/util/buf.h src/api/vbaz/vbaz.h \
+ src/util/jw.h src/util/buf.h
+src/api/token.h:
+src/api/api.h:
+src/core/auth.h:
+src/util/rc.h:
+src/core/core.h:
+src/core/session.h:
+src/model/record.h:
+src/util/mem.h:
+src/util/uuid.h:
+src/model/query.h:
+src/store/store.h:
+src/util/buf.h:
+src/api/vbaz/vbaz.h:
+src/util/jw.h:
+src/util/buf.h:

@@ -1,0 +1,20 @@
+build-fp/obj/core/demo_estate.o: src/core/demo_estate.c \
+ src/core/demo_int.h src/core/core.h src/core/session.h \
+ src/model/record.h src/util/mem.h src/util/uuid.h src/util/rc.h \
+ src/model/query.h src/store/store.h src/model/catalog.h \
+ src/model/version.def src/model/estate.h src/model/estate.def \
+ src/util/timefmt.h
+src/core/demo_int.h:
+src/core/core.h:
+src/core/session.h:
+src/model/record.h:
+src/util/mem.h:
+src/util/uuid.h:
+src/util/rc.h:
+src/model/query.h:
+src/store/store.h:
+src/model/catalog.h:
+src/model/version.def:
+src/model/estate.h:
+src/model/estate.def:
+src/util/timefmt.h:
