@@ -184,6 +184,9 @@ def main():
                "loadavg": os.getloadavg()[0],
                # per write: the write's answer, the first and the last subscriber's event (ms)
                "per_write_ack_first_last_ms": per_write(fo)}
+        # the fan-out proper: from the first subscriber's event to the last (the commit is before it)
+        spread = [last - first for _, first, last in res["per_write_ack_first_last_ms"] if last >= 0 and first >= 0]
+        res["spread_p50_ms"], res["spread_max_ms"] = pct(spread, 50), max(spread) if spread else float("nan")
         os.makedirs(bench.CACHE, exist_ok=True)
         res["server_args"] = a.server_arg
         name = "crowd-%s%s.json" % ("quick" if a.quick else "full", "-" + "-".join(x.lstrip("-") for x in a.server_arg) if a.server_arg else "")
@@ -201,6 +204,8 @@ def main():
         print(line % ("  the write's own answer (committed), p50 / max",
                       "%.1f / %.1f ms" % (res["ack_p50_ms"], res["ack_max_ms"]), ""))
         print(line % ("  the first subscriber's event, p50", "%.1f ms" % res["first_p50_ms"], ""))
+        print(line % ("  from the first subscriber's event to the last, p50 / max",
+                      "%.1f / %.1f ms" % (res["spread_p50_ms"], res["spread_max_ms"]), ""))
         print(line % ("  events that never arrived (of %d)" % (a.writes * res["subscribers"]), "%d" % missing, ""))
         print(line % ("RSS: start / crowd held / peak (VmHWM)",
                       "%.0f / %.0f / %.0f MiB" % (rss0, rss1, hwm),

@@ -199,7 +199,9 @@ static void wake_resume(struct hreq *h)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* On a worker thread, in each callback: resumes what was queued for it. */
+/* On a worker thread, in each callback: resumes what was queued for it. The list is taken
+ * under the lock and resumed after it, so the waking thread never waits behind the resumes;
+ * its requests cannot end meanwhile (that happens on this thread, in on_completed). */
 static void wake_drain(void)
 {
 	struct wake_q *q = my_wake_q;
@@ -207,14 +209,17 @@ static void wake_drain(void)
 		return;
 	pthread_mutex_lock(&q->mu);
 	__atomic_store_n(&q->kicked, 0, __ATOMIC_RELAXED);
-	while(q->head) {
-		struct hreq *h = q->head;
-		q->head = h->wnext;
-		h->wnext = h->wprev = NULL;
+	struct hreq *list = q->head;
+	q->head = NULL;
+	for(struct hreq *h = list; h; h = h->wnext)
 		h->wqueued = 0;
+	pthread_mutex_unlock(&q->mu);
+	while(list) {
+		struct hreq *h = list;
+		list = h->wnext;
+		h->wnext = h->wprev = NULL;
 		MHD_resume_connection(h->conn);
 	}
-	pthread_mutex_unlock(&q->mu);
 }
 
 /* h ends: out of its queue, if it was in one (only when the daemon stops). */
