@@ -88,6 +88,13 @@ def client_next(client):
     client.stdin.flush()
 
 
+def cpu_s(pid):
+    """User and system CPU seconds a process used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss(pid):
     st = proc_status(pid)   # MiB
     return st.get("VmRSS", 0), st.get("VmHWM", 0)
@@ -160,8 +167,13 @@ def main():
         log("crowd: %d idle keep-alive connections open in %.1f s, %d event stream subscribers in %.1f s"
             % (held["idle"], held["open_idle_s"], held["subscribers"], held["open_subscribers_s"]))
         rss1, _ = rss(p.pid)
+        idle0 = cpu_s(p.pid)
+        time.sleep(2)   # the crowd held, nothing asked: what keeping it costs
+        idle_cpu = (cpu_s(p.pid) - idle0) / 2
+        cpu0, ccpu0 = cpu_s(p.pid), cpu_s(client.pid)
         client_next(client)
         fo = client_stage(client, "fanout")
+        cpu1, ccpu1 = cpu_s(p.pid), cpu_s(client.pid)
         lat = [x / 1e6 for x in fo["latency_us"]]
         first = [x / 1e6 for x in fo["first_us"] if x >= 0]
         ack = [x / 1e6 for x in fo["ack_us"] if x >= 0]
@@ -182,6 +194,10 @@ def main():
                "idle_still_open": ok, "idle_sampled": sampled,
                "rss_start_mib": rss0, "rss_held_mib": rss1, "rss_end_mib": rss2, "peak_rss_mib": hwm,
                "loadavg": os.getloadavg()[0],
+               "server_cpu_idle_pct": idle_cpu * 100,
+               # CPU used while the writes ran (with the pauses between them), per write
+               "server_cpu_ms_per_write": (cpu1 - cpu0) * 1e3 / max(1, a.writes),
+               "client_cpu_ms_per_write": (ccpu1 - ccpu0) * 1e3 / max(1, a.writes),
                # per write: the write's answer, the first and the last subscriber's event (ms)
                "per_write_ack_first_last_ms": per_write(fo)}
         # the fan-out proper: from the first subscriber's event to the last (the commit is before it)
@@ -206,6 +222,10 @@ def main():
         print(line % ("  the first subscriber's event, p50", "%.1f ms" % res["first_p50_ms"], ""))
         print(line % ("  from the first subscriber's event to the last, p50 / max",
                       "%.1f / %.1f ms" % (res["spread_p50_ms"], res["spread_max_ms"]), ""))
+        print(line % ("  CPU per write (while the writes ran): sessiond / the client",
+                      "%.1f / %.1f ms" % (res["server_cpu_ms_per_write"], res["client_cpu_ms_per_write"]), ""))
+        print(line % ("  sessiond's CPU with the crowd held and nothing asked", "%.1f %% of a core"
+                      % res["server_cpu_idle_pct"], ""))
         print(line % ("  events that never arrived (of %d)" % (a.writes * res["subscribers"]), "%d" % missing, ""))
         print(line % ("RSS: start / crowd held / peak (VmHWM)",
                       "%.0f / %.0f / %.0f MiB" % (rss0, rss1, hwm),
