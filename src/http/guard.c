@@ -40,7 +40,7 @@ struct guard_conn {
 	int64_t first_byte_us; /* when a scan first saw bytes of the next request; 0: none yet */
 	int closed;            /* guard_conn_closed ran: waiting in the grave list */
 	int watched;           /* fd is in the epoll set */
-	int slice;             /* scanned with the connections of this slice (fixed) */
+	int slice;             /* in g.head[slice], scanned with it (fixed) */
 	void (*gone)(void *arg);
 	void *gone_arg;
 	struct guard_conn *prev, *next;
@@ -48,7 +48,7 @@ struct guard_conn {
 
 static struct {
 	pthread_mutex_t lock;
-	struct guard_conn *head;  /* live connections */
+	struct guard_conn *head[SCAN_SLICES]; /* live connections, by slice */
 	struct guard_conn *grave; /* closed; freed by the thread before its next epoll_wait */
 	int efd;                  /* epoll: parked connections' sockets, and wake */
 	int wake;                 /* eventfd to stop the thread */
@@ -87,9 +87,7 @@ static void kill_conn(struct guard_conn *c, int phase)
  * deadline. */
 static void scan(int64_t now, int slice)
 {
-	for(struct guard_conn *c = g.head; c; c = c->next) {
-		if(c->slice != slice)
-			continue;
+	for(struct guard_conn *c = g.head[slice]; c; c = c->next) {
 		int ph = __atomic_load_n(&c->phase, __ATOMIC_ACQUIRE);
 		if(ph == PH_KILLED || ph == PH_HANDLING)
 			continue;
@@ -180,11 +178,12 @@ void guard_stop(void)
 		g.running = 0;
 	}
 	pthread_mutex_lock(&g.lock);
-	while(g.head) {
-		struct guard_conn *c = g.head;
-		g.head = c->next;
-		free(c);
-	}
+	for(int i = 0; i < SCAN_SLICES; i++)
+		while(g.head[i]) {
+			struct guard_conn *c = g.head[i];
+			g.head[i] = c->next;
+			free(c);
+		}
 	while(g.grave) {
 		struct guard_conn *c = g.grave;
 		g.grave = c->next;
@@ -215,10 +214,10 @@ struct guard_conn *guard_conn_new(int fd, int tls)
 		}
 	}
 	pthread_mutex_lock(&g.lock);
-	c->next = g.head;
-	if(g.head)
-		g.head->prev = c;
-	g.head = c;
+	c->next = g.head[c->slice];
+	if(c->next)
+		c->next->prev = c;
+	g.head[c->slice] = c;
 	pthread_mutex_unlock(&g.lock);
 	return c;
 }
@@ -235,7 +234,7 @@ void guard_conn_closed(struct guard_conn *c)
 	if(c->prev)
 		c->prev->next = c->next;
 	else
-		g.head = c->next;
+		g.head[c->slice] = c->next;
 	if(c->next)
 		c->next->prev = c->prev;
 	c->closed = 1;
