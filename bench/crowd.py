@@ -152,6 +152,8 @@ def main():
     have = raise_fd_limit(total + 256)
     if have < total + 64:
         sys.exit("crowd: needs %d open files, the limit allows %d (raise `ulimit -Hn`)" % (total + 64, have))
+    if not os.path.exists(CLIENT):   # make bench builds it; alone, build it here
+        subprocess.check_call(["make", "-s", "-C", bench.ROOT, "build/sessiond-crowd-client"])
     bench.tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-crowd-")
     try:
         p, port = start(os.path.join(bench.tmpdir, "crowd.db"), total, a.server_arg)
