@@ -26,7 +26,18 @@ static struct {
 	int64_t fired_usn;         /* the usn the waiters were last fired for */
 	int64_t next_deadline_us;  /* no queued waiter is due before this (a lower bound) */
 	int nqueued;               /* waiters in the list (feed_subscribers) */
-} feed = {.lock = PTHREAD_MUTEX_INITIALIZER, .fired = PTHREAD_COND_INITIALIZER, .kick = PTHREAD_COND_INITIALIZER};
+} feed = {.lock = PTHREAD_MUTEX_INITIALIZER, .fired = PTHREAD_COND_INITIALIZER};
+
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void kick_init(void)
+{
+	pthread_condattr_t ca;   /* the tick is timed on the monotonic clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&feed.kick, &ca);
+	pthread_condattr_destroy(&ca);
+}
 
 static void unlink_waiter(struct feed_waiter *w)
 {
@@ -122,7 +133,7 @@ static void *feed_main(void *arg)
 	while(!feed.stopping) {
 		if(feed.usn == feed.fired_usn) {
 			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
+			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_nsec += DEADLINE_TICK_MS * 1000000L;
 			if(until.tv_nsec >= 1000000000L) {
 				until.tv_sec++;
@@ -144,6 +155,7 @@ static void *feed_main(void *arg)
 
 void feed_start(void)
 {
+	pthread_once(&kick_once, kick_init);
 	pthread_mutex_lock(&feed.lock);
 	feed.closed = 0;
 	feed.stopping = 0;
