@@ -137,8 +137,9 @@ static void waiters_give(int64_t uid)
  * Resuming each from the waking thread costs a round on libmicrohttpd's daemon lock, which
  * the worker busy sending the first events takes too, and an eventfd write that wakes that
  * worker again; and each time a worker wakes, 0.9.75 walks its whole list of suspended
- * connections. So each worker thread has a queue: the waking thread resumes one connection
- * of a worker (the kick) and queues the rest; the worker, in the first callback it runs
+ * connections. So each worker thread has a queue for its waiting requests (a write's answer
+ * is resumed at once): the waking thread resumes one connection of a worker (the kick) and
+ * queues the rest; the worker, in the first callback it runs
  * after that (the kicked connection's, at the latest), resumes everything queued for it
  * itself, and walks its suspended list once for all of them. */
 #define WAKE_SLOTS 256
@@ -333,7 +334,10 @@ static void io_resume(struct req *r)
 	h->completed = 1;
 	if(h->suspended) {
 		h->suspended = 0;
-		wake_resume(h);
+		if(h->waiting)
+			wake_resume(h);   /* one of many a commit wakes: through the worker's queue */
+		else
+			MHD_resume_connection(h->conn);   /* a write's answer: at once */
 	}
 	pthread_mutex_unlock(&h->lock);
 }
