@@ -517,9 +517,11 @@ static enum rc cache_refresh(void)
 static void *warm_main(void *arg)
 {
 	(void)arg;
+	core_reads_rarely();
 	pthread_mutex_lock(&cache.lock);
 	cache_refresh();
 	pthread_mutex_unlock(&cache.lock);
+	core_release_memory();   /* the first rendering read every session; the thread ends */
 	return NULL;
 }
 

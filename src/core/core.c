@@ -1,5 +1,6 @@
 #include "core.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include "core/feed.h"
 #include "core/health.h"
 #include "core/jobs.h"
+#include "util/ticker.h"
 #include "util/timefmt.h"
 
 static struct {
@@ -65,6 +67,7 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 	enum rc rc;
 	core.ops = ops;
 	core.st = st;
+	ticker_on_thread_start(core_reads_rarely);
 	if(gethostname(core.server_name, sizeof(core.server_name)) != 0 || !core.server_name[0])
 		snprintf(core.server_name, sizeof(core.server_name), "sessiond");
 	core.server_name[sizeof(core.server_name) - 1] = 0;
@@ -88,6 +91,7 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 void core_close(void)
 {
 	health_stop();
+	ticker_on_thread_start(NULL);
 	store_writer_stop(core.writer);
 	core.writer = NULL;
 	core__jobs_forget();   /* the shared job view is of this store */
@@ -151,6 +155,18 @@ int64_t core_usn_fresh(void)
 {
 	int64_t u = core.ops->usn_fresh ? core.ops->usn_fresh(core.st) : -1;
 	return u >= 0 ? u : core_usn();
+}
+
+void core_reads_rarely(void)
+{
+	if(core.st && core.ops->reads_rarely)
+		core.ops->reads_rarely(core.st);
+}
+
+void core_release_memory(void)
+{
+	core_reads_rarely();
+	malloc_trim(0);   /* the freed pages go back to the system, not only to malloc */
 }
 
 void core_on_commit_time(void (*fn)(int64_t us))

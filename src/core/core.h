@@ -46,6 +46,12 @@ int64_t core_usn(void);
  *  call, whichever instance took it; for what is kept keyed on the usn (rendered pages,
  *  the job view). core_usn when the database cannot be asked. */
 int64_t core_usn_fresh(void);
+/** The calling thread reads rarely (tickers, start-up passes): its store connection keeps
+ *  a small cache, so an idle server stays small. Every ticker thread calls it at start. */
+void core_reads_rarely(void);
+/** core_reads_rarely, and malloc gives its free pages back to the system: after a large
+ *  read on such a thread (a start-up pass, a maintenance run). */
+void core_release_memory(void);
 /** fn (NULL: none) gets the time every store commit took, in µs, on the writer thread. */
 void core_on_commit_time(void (*fn)(int64_t us));
 enum rc core_user_get(const char *name, struct arena *a, struct user_rec *out);

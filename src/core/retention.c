@@ -84,6 +84,7 @@ static void retention_tick(void *ctx)
 		log_error("retention: %s", rc_name(rc));
 	else if(n)
 		log_info("retention: purged %lld sessions older than %d days", (long long)n, ret.days);
+	core_release_memory();   /* hourly at most: what the pass read is not kept */
 }
 
 void retention_start(int days, unsigned interval_s)

@@ -125,6 +125,9 @@ struct store_ops {
 	                       void *ctx, int64_t *total);
 	/** The backend's text for the last failed read of this thread. */
 	const char *(*read_error)(struct store *s);
+	/** Optional (NULL: nothing held): this thread reads rarely (a ticker, a start-up pass):
+	 *  its read connection keeps a small page cache, and gives back what it holds now. */
+	void (*reads_rarely)(struct store *s);
 
 	/* ---- the write transaction: the writer thread only, between tx_begin and
 	 *      tx_commit/tx_rollback; every call may fail with RC_BACKEND (tx_error says why) ---- */

@@ -2,9 +2,18 @@
 
 #include <time.h>
 
+static void (*thread_start)(void);
+
+void ticker_on_thread_start(void (*fn)(void))
+{
+	thread_start = fn;
+}
+
 static void *ticker_main(void *arg)
 {
 	struct ticker *t = arg;
+	if(t->on_start)
+		t->on_start();
 	pthread_mutex_lock(&t->lock);
 	int first = 1;
 	while(!t->stopping) {
@@ -37,6 +46,7 @@ int ticker_start(struct ticker *t, unsigned interval_ms, int at_once, void (*fn)
 	t->ctx = ctx;
 	t->interval_ms = interval_ms ? interval_ms : 1000;
 	t->at_once = at_once;
+	t->on_start = thread_start;
 	t->stopping = 0;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

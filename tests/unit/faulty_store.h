@@ -222,6 +222,12 @@ static const char *faulty_read_error(struct store *s)
 	return faulty.hits ? "injected: read" : faulty.inner->read_error(s);
 }
 
+static void faulty_reads_rarely(struct store *s)
+{
+	if(faulty.inner->reads_rarely)
+		faulty.inner->reads_rarely(s);
+}
+
 /* ---- the write transaction ---- */
 
 static enum rc faulty_tx_begin(struct store *s)
@@ -461,6 +467,7 @@ static const struct store_ops store_faulty = {
 	.estate_get = faulty_estate_get,
 	.estate_list = faulty_estate_list,
 	.read_error = faulty_read_error,
+	.reads_rarely = faulty_reads_rarely,
 	.tx_begin = faulty_tx_begin,
 	.tx_commit = faulty_tx_commit,
 	.tx_rollback = faulty_tx_rollback,
