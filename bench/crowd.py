@@ -170,8 +170,9 @@ def main():
             % (held["idle"], held["open_idle_s"], held["subscribers"], held["open_subscribers_s"]))
         rss1, _ = rss(p.pid)
         idle0 = cpu_s(p.pid)
-        time.sleep(2)   # the crowd held, nothing asked: what keeping it costs
-        idle_cpu = (cpu_s(p.pid) - idle0) / 2
+        settle = 1 if a.quick else 2
+        time.sleep(settle)   # the crowd held, nothing asked: what keeping it costs
+        idle_cpu = (cpu_s(p.pid) - idle0) / settle
         cpu0, ccpu0 = cpu_s(p.pid), cpu_s(client.pid)
         client_next(client)
         fo = client_stage(client, "fanout")
