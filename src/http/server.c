@@ -18,6 +18,7 @@
 #include "http/guard.h"
 #include "http/listen.h"
 #include "http/router.h"
+#include "http/wake.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -53,9 +54,7 @@ struct hreq {
 	} *qp;                     /* the query parameters, in order (arena) */
 	int nqp;
 	int too_many_params;       /* more than HTTP_MAX_QUERY_PARAMS: answered 414 */
-	struct wake_q *wq;         /* the queue of the worker thread that serves the connection */
-	struct hreq *wprev, *wnext; /* in wq while queued there for resuming (under wq->mu) */
-	int wqueued;
+	struct wake_item wake;     /* resumed through its worker's queue (http/wake.h) */
 	enum metrics_class mclass; /* how /metrics counts it */
 	const char *cause;         /* a 5xx: what the answer said (for the log) */
 };
@@ -131,117 +130,6 @@ static void waiters_give(int64_t uid)
 	pthread_mutex_unlock(&waiters.lock);
 }
 
-/* ---------- waking parked requests ---------- */
-
-/* One commit can wake thousands of parked requests (event streams, long polls) at once.
- * Resuming each from the waking thread costs a round on libmicrohttpd's daemon lock, which
- * the worker busy sending the first events takes too, and an eventfd write that wakes that
- * worker again; and each time a worker wakes, 0.9.75 walks its whole list of suspended
- * connections. So each worker thread has a queue for its waiting requests (a write's answer
- * is resumed at once): the waking thread resumes one connection of a worker (the kick) and
- * queues the rest; the worker, in the first callback it runs
- * after that (the kicked connection's, at the latest), resumes everything queued for it
- * itself, and walks its suspended list once for all of them. */
-#define WAKE_SLOTS 256
-
-struct wake_q {
-	pthread_mutex_t mu;
-	pthread_t thread;
-	int kicked;                /* a resume is on its way to this worker, which drains the queue then */
-	struct hreq *head;
-};
-
-static struct {
-	pthread_mutex_t lock;      /* guards n (the slots' threads are set once) */
-	int n;
-	struct wake_q q[WAKE_SLOTS];
-} wake = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static _Thread_local struct wake_q *my_wake_q;
-
-/* The calling worker thread's queue (NULL past WAKE_SLOTS threads: its connections are
- * resumed directly). */
-static struct wake_q *wake_q_mine(void)
-{
-	if(my_wake_q)
-		return my_wake_q;
-	pthread_mutex_lock(&wake.lock);
-	if(wake.n < WAKE_SLOTS) {
-		struct wake_q *q = &wake.q[wake.n++];
-		pthread_mutex_init(&q->mu, NULL);
-		q->thread = pthread_self();
-		my_wake_q = q;
-	}
-	pthread_mutex_unlock(&wake.lock);
-	return my_wake_q;
-}
-
-/* Resumes h's connection, which is suspended and which no one else resumes (its
- * h->suspended was cleared under h->lock). */
-static void wake_resume(struct hreq *h)
-{
-	struct wake_q *q = h->wq;
-	if(!q || q == my_wake_q) {   /* on its own worker: no one to wake */
-		MHD_resume_connection(h->conn);
-		return;
-	}
-	pthread_mutex_lock(&q->mu);
-	if(!q->kicked) {
-		__atomic_store_n(&q->kicked, 1, __ATOMIC_RELAXED);
-		MHD_resume_connection(h->conn);
-	} else {
-		h->wprev = NULL;
-		h->wnext = q->head;
-		if(q->head)
-			q->head->wprev = h;
-		q->head = h;
-		h->wqueued = 1;
-	}
-	pthread_mutex_unlock(&q->mu);
-}
-
-/* On a worker thread, in each callback: resumes what was queued for it. The list is taken
- * under the lock and resumed after it, so the waking thread never waits behind the resumes;
- * its requests cannot end meanwhile (that happens on this thread, in on_completed). */
-static void wake_drain(void)
-{
-	struct wake_q *q = my_wake_q;
-	if(!q || !__atomic_load_n(&q->kicked, __ATOMIC_RELAXED))
-		return;
-	pthread_mutex_lock(&q->mu);
-	__atomic_store_n(&q->kicked, 0, __ATOMIC_RELAXED);
-	struct hreq *list = q->head;
-	q->head = NULL;
-	for(struct hreq *h = list; h; h = h->wnext)
-		h->wqueued = 0;
-	pthread_mutex_unlock(&q->mu);
-	while(list) {
-		struct hreq *h = list;
-		list = h->wnext;
-		h->wnext = h->wprev = NULL;
-		MHD_resume_connection(h->conn);
-	}
-}
-
-/* h ends: out of its queue, if it was in one (only when the daemon stops). */
-static void wake_forget(struct hreq *h)
-{
-	struct wake_q *q = h->wq;
-	if(!q)
-		return;
-	pthread_mutex_lock(&q->mu);
-	if(h->wqueued) {
-		if(h->wprev)
-			h->wprev->wnext = h->wnext;
-		else
-			q->head = h->wnext;
-		if(h->wnext)
-			h->wnext->wprev = h->wprev;
-		h->wqueued = 0;
-	}
-	pthread_mutex_unlock(&q->mu);
-}
-
 /* ---------- requests ---------- */
 
 static const struct req_io io;
@@ -256,7 +144,7 @@ static struct hreq *hreq_new(struct MHD_Connection *conn)
 	buf_init(&h->r.out, srv.cfg.response_max);
 	pthread_mutex_init(&h->lock, NULL);
 	h->conn = conn;
-	h->wq = wake_q_mine();
+	wake_item_init(&h->wake, conn);
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	h->gc = ci ? ci->socket_context : NULL;
 	h->r.io = &io;
@@ -335,7 +223,7 @@ static void io_resume(struct req *r)
 	if(h->suspended) {
 		h->suspended = 0;
 		if(h->waiting)
-			wake_resume(h);   /* one of many a commit wakes: through the worker's queue */
+			wake_resume(&h->wake);   /* one of many a commit wakes: through the worker's queue */
 		else
 			MHD_resume_connection(h->conn);   /* a write's answer: at once */
 	}
@@ -766,7 +654,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if(h->waiting)
 		guard_unwatch(h->gc);   /* client_gone() cannot run after this */
-	wake_forget(h);
+	wake_forget(&h->wake);
 	wake_drain();
 	if(h->counted)
 		waiters_give(h->r.who.uid);
