@@ -425,9 +425,15 @@ static const char *base_url(struct MHD_Connection *c, struct arena *a, const cha
 	const char *host = authority;
 	if(!host)
 		host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	if(!host || !*host || strlen(host) > 255 || strpbrk(host, "/\\ \"<>"))
+	size_t hl = host ? strlen(host) : 0;
+	if(!hl || hl > 255 || strpbrk(host, "/\\ \"<>"))
 		return "";
-	return arena_printf(a, "%s://%s", srv.tls ? "https" : "http", host);
+	const char *scheme = srv.tls ? "https://" : "http://";
+	size_t sl = strlen(scheme);
+	char *u = arena_alloc(a, sl + hl + 1);   /* on every request: no printf */
+	memcpy(u, scheme, sl);
+	memcpy(u + sl, host, hl + 1);
+	return u;
 }
 
 /* The path of a request target: an absolute-form target (RFC 9112 3.2.2,
