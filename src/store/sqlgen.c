@@ -85,6 +85,16 @@ static int state_test(const struct qexpr *e)
 	return e->field == QF_STATE;
 }
 
+/* Whether the predicate requires a comparison on a lease (a test joined by AND alone). */
+static int lease_required(const struct qexpr *e)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND)
+		return lease_required(e->a) || lease_required(e->b);
+	return e->field == QF_LEASE && e->op >= Q_EQ && e->op <= Q_GE;
+}
+
 /* Whether a test is written "+col …", which no index serves (SQLite): every filter test
  * once the page is better read in the order's index (sqlgen_unindexed), and a test on type,
  * state or result when the predicate also tests a job or session id for equality. Without
@@ -442,6 +452,10 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 {
 	const char *ocol = (unsigned)q->order < QO__COUNT && g->t->order[q->order] ? g->t->order[q->order] : "creation";
 	const char *idcol = g->t->field[QF_ID];
+	/* Lapsed leases are few and the lease index finds them; without statistics SQLite
+	 * would rather walk the order's index (usn: every session at a million, half a second
+	 * each sweep) to save sorting them. "+col" keeps the order's index out. */
+	const char *op = g->d->unary_plus && lease_required(g->pred) ? "+" : "";
 	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
 	g->reverse = 0;
 	if(total >= 0 && limit >= 0 && limit <= 10000 && skip > total / 2) {
@@ -462,15 +476,16 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 	if(skip > 0) {
 		/* Skipped rows are stepped over in the inner query, which reads only index
 		 * entries where an index covers the filter; full rows are read for the page only. */
-		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s %s, %s %s LIMIT ", g->t->cols,
-		           g->t->name, idcol, idcol, g->t->name, where, ocol, dir, idcol, dir);
+		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s%s %s, %s %s LIMIT ", g->t->cols,
+		           g->t->name, idcol, idcol, g->t->name, where, op, ocol, dir, idcol, dir);
 		placeholder(g, out, g->np + 1);
 		buf_addstr(out, " OFFSET ");
 		placeholder(g, out, g->np + 2);
-		buf_printf(out, ") ORDER BY %s %s, %s %s", ocol, dir, idcol, dir);
+		buf_printf(out, ") ORDER BY %s%s %s, %s %s", op, ocol, dir, idcol, dir);
 		return;
 	}
-	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s %s, %s %s", g->t->cols, g->t->name, where, ocol, dir, idcol, dir);
+	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s%s %s, %s %s", g->t->cols, g->t->name, where, op, ocol, dir, idcol,
+	           dir);
 	if(limit >= 0) {
 		buf_addstr(out, " LIMIT ");
 		placeholder(g, out, g->np + 1);
