@@ -85,14 +85,14 @@ static int state_test(const struct qexpr *e)
 	return e->field == QF_STATE;
 }
 
-/* Whether the predicate requires a comparison on a lease (a test joined by AND alone). */
-static int lease_required(const struct qexpr *e)
+/* Whether the predicate requires a comparison on field f (a test joined by AND alone). */
+static int required(const struct qexpr *e, enum qfield f)
 {
 	if(!e)
 		return 0;
 	if(e->op == Q_AND)
-		return lease_required(e->a) || lease_required(e->b);
-	return e->field == QF_LEASE && e->op >= Q_EQ && e->op <= Q_GE;
+		return required(e->a, f) || required(e->b, f);
+	return e->field == f && e->op >= Q_EQ && e->op <= Q_GE;
 }
 
 /* Whether a test is written "+col …", which no index serves (SQLite): every filter test
@@ -127,6 +127,8 @@ static int running_only(const struct qexpr *e, int *seen)
 	*seen = 1;
 	if(e->op == Q_EQ && e->kind == QV_INT)
 		return e->i != ST_STOPPED;
+	if(e->op == Q_GT && e->kind == QV_INT)   /* ST_STOPPED is the least state code */
+		return e->i >= ST_STOPPED;
 	if(e->op != Q_IN || e->kind != QV_INT || !e->nlist)
 		return 0;
 	for(int i = 0; i < e->nlist; i++)
@@ -452,10 +454,13 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 {
 	const char *ocol = (unsigned)q->order < QO__COUNT && g->t->order[q->order] ? g->t->order[q->order] : "creation";
 	const char *idcol = g->t->field[QF_ID];
-	/* Lapsed leases are few and the lease index finds them; without statistics SQLite
-	 * would rather walk the order's index (usn: every session at a million, half a second
-	 * each sweep) to save sorting them. "+col" keeps the order's index out. */
-	const char *op = g->d->unary_plus && lease_required(g->pred) ? "+" : "";
+	/* In usn order without a usn range (the lease sweep, the running sessions the alerts
+	 * learn at start), sessions with a lapsed lease or running ones are few and an index
+	 * finds them (the lease's, the state's); without statistics SQLite would rather walk
+	 * the usn index over every session (2 s at a million) to save sorting them. "+col"
+	 * keeps the order's index out. */
+	const char *op = g->d->unary_plus && q->order == QO_USN && !required(g->pred, QF_USN) &&
+	                 (required(g->pred, QF_LEASE) || g->running_tested) ? "+" : "";
 	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
 	g->reverse = 0;
 	if(total >= 0 && limit >= 0 && limit <= 10000 && skip > total / 2) {

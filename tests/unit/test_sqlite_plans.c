@@ -1,6 +1,7 @@
 /* Query plans SQLite picks for list queries that run unasked (store/sqlgen.c over the
  * schema of store/store_sql.c): they must find their few rows through an index that
- * serves the filter, not walk every session in the order's index. */
+ * serves the filter, not walk every session in the order's index; a usn range still
+ * reads the usn index. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,43 @@ static void test_lease_sweep_reads_the_lease_index(void **state)
 	arena_free(&a);
 }
 
+/* core/alerts.c at start: every running session, by usn */
+static void test_running_sessions_read_the_state_index(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct query q = {.where = q_int(&a, QF_STATE, Q_GT, ST_STOPPED), .order = QO_USN, .asc = 1, .limit = -1};
+	char p[1024];
+	plan(&q, p, sizeof(p));
+	printf("running sessions: %s\n", p);
+	assert_non_null(strstr(p, "sessions_state"));
+	assert_null(strstr(p, "SCAN"));
+	arena_free(&a);
+}
+
+/* the alerts' passes: the sessions changed in a usn range, by usn: the usn index, unsorted,
+ * also when only running ones are asked for */
+static void test_usn_range_reads_the_usn_index(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	const struct qexpr *range = q_and(&a, q_int(&a, QF_USN, Q_GT, 5), q_int(&a, QF_USN, Q_LE, 900));
+	struct query q = {.where = range, .order = QO_USN, .asc = 1, .limit = 100};
+	char p[1024];
+	plan(&q, p, sizeof(p));
+	printf("usn range: %s\n", p);
+	assert_non_null(strstr(p, "sessions_usn"));
+	assert_null(strstr(p, "TEMP B-TREE"));
+	q.where = q_and(&a, range, q_int(&a, QF_STATE, Q_GT, ST_STOPPED));
+	plan(&q, p, sizeof(p));
+	printf("usn range, running: %s\n", p);
+	assert_non_null(strstr(p, "sessions_usn"));
+	assert_null(strstr(p, "TEMP B-TREE"));
+	arena_free(&a);
+}
+
 /* the same order without a lease test still reads the usn index, unsorted */
 static void test_usn_order_alone_reads_the_usn_index(void **state)
 {
@@ -114,6 +152,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lease_sweep_reads_the_lease_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_sessions_read_the_state_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usn_range_reads_the_usn_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usn_order_alone_reads_the_usn_index, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("sqlite_plans", tests, NULL, NULL);
