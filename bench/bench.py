@@ -22,7 +22,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
-SESSIOND = os.path.join(BUILD, "sessiond")
+SESSIOND = os.environ.get("BENCH_SESSIOND") or os.path.join(BUILD, "sessiond")   # another build to compare
 GEN = os.path.join(BUILD, "sessiond-gen")
 CACHE = os.path.join(BUILD, "bench")
 PASSWORD = "benchpass1"
