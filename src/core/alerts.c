@@ -386,7 +386,7 @@ static enum rc load(struct pass *p)
 	enum rc rc = core_kv_get(CURSOR_KEY, p->a, &v);
 	if(rc && rc != RC_NOTFOUND)
 		return rc;
-	struct query q = {.where = q_int(p->a, QF_STATE, Q_NE, ST_STOPPED), .order = QO_USN, .asc = 1, .limit = -1};
+	struct query q = {.where = q_running(p->a, QF_STATE), .order = QO_USN, .asc = 1, .limit = -1};
 	if((rc = core_session_list(&q, p->a, take_running, p, NULL)))
 		return rc;
 	if(v) {

@@ -1,5 +1,7 @@
 #include "query.h"
 
+#include "model/catalog.h"
+
 #include <string.h>
 
 static struct qexpr *node(struct arena *a, enum qop op, enum qfield f)
@@ -94,6 +96,18 @@ const struct qexpr *q_in_ints(struct arena *a, enum qfield f, const int *list, i
 	e->kind = QV_INT;
 	e->list = tmp;
 	e->nlist = n;
+	return e;
+}
+
+const struct qexpr *q_running(struct arena *a, enum qfield f)
+{
+	int64_t *list = arena_alloc(a, sizeof(*list) * (ST__COUNT - 1));
+	for(int i = 1; i < ST__COUNT; i++)
+		list[i - 1] = i;
+	struct qexpr *e = node(a, Q_IN, f);
+	e->kind = QV_INT;
+	e->list = list;
+	e->nlist = ST__COUNT - 1;
 	return e;
 }
 

@@ -21,7 +21,7 @@
 /* Statements a read connection prepares once (pg_sql.c). */
 enum pg_rstmt {
 	PR_SESS_GET, PR_TASK_GET, PR_USER_GET, PR_USER_GET_UID, PR_KV_GET, PR_LOGON_GET, PR_EMTASK_GET,
-	PR_KEY_GET, PR_ESTATE_GET, PR_STMT_COUNT
+	PR_KEY_GET, PR_ESTATE_GET, PR_USN_GET, PR_STMT_COUNT
 };
 
 /* Statements of the write connection, prepared once per connection (pg_sql.c). */

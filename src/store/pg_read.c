@@ -397,7 +397,12 @@ int64_t pg_usn_fresh(struct store *s)
 	}
 	if(c->streaming || conn_ready(c, s->uri))
 		return -1;   /* (from a list's callback: the caller keeps usn_current) */
-	int64_t u = pg_stored_usn(c->db);
+	/* prepared: asked before every cached answer, so its parsing and planning would be
+	 * most of the database's work for a polled page */
+	struct pg_params p = {0};
+	PGresult *r = pg_exec_prepared(c, "usn", &c->prepared[PR_USN_GET], pg_rstmt_sql[PR_USN_GET], &p);
+	int64_t u = res_ok(r) && PQntuples(r) == 1 ? pg_int(r, 0, 0) : -1;
+	PQclear(r);
 	if(u >= 0)
 		pg_heard(s, u);
 	return u;

@@ -194,6 +194,7 @@ const char *const pg_rstmt_sql[PR_STMT_COUNT] = {
 	[PR_EMTASK_GET] = "SELECT " EMTASK_COLS " FROM em_tasks WHERE id=$1",
 	[PR_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id=$1",
 	[PR_ESTATE_GET] = "SELECT " PG_ESTATE_COLS " FROM estate WHERE kind=$2 AND id=$1 AND deleted=0",
+	[PR_USN_GET] = "SELECT value::bigint FROM meta WHERE key='usn'",
 };
 
 /* Inserts that may meet a taken key say so by inserting nothing (ON CONFLICT DO

@@ -57,7 +57,7 @@ static enum rc q_scan(struct req *r, const char *name, const struct scan_value *
 		break;
 	case SCAN_CANCELED: e = q_and(a, e, q_int(a, QF_IS_CANCELED, Q_EQ, 1)); break;
 	case SCAN_STOPPED: e = q_and(a, e, q_int(a, QF_STATE, Q_EQ, ST_STOPPED)); break;
-	case SCAN_RUNNING: e = q_and(a, e, q_int(a, QF_STATE, Q_NE, ST_STOPPED)); break;
+	case SCAN_RUNNING: e = q_and(a, e, q_running(a, QF_STATE)); break;
 	}
 	*where = q_and(a, *where, e);
 	return RC_OK;
