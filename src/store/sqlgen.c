@@ -87,9 +87,10 @@ static int state_test(const struct qexpr *e)
 
 /* Whether a test is written "+col …", which no index serves (SQLite): every filter test
  * once the page is better read in the order's index (sqlgen_unindexed), and a test on type,
- * state or result when the predicate also tests a job or session id for equality. Without
- * statistics SQLite takes either equality as selective and may read the rows of the most
- * common result (85 % of the table) to find one job's. */
+ * state, result or end time when the predicate also tests a job or session id for equality.
+ * Without statistics SQLite takes either equality as selective and may read the rows of the
+ * most common result (85 % of the table) to find one job's, or the rows of every session
+ * ended in a month (an end-time range, whose index has no job id). */
 static int plus(const struct sqlgen *g, const struct qexpr *e)
 {
 	if(e->kind == QV_TEXT && e->op != Q_IN)
@@ -97,7 +98,7 @@ static int plus(const struct sqlgen *g, const struct qexpr *e)
 	int tsr = e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT;
 	return (g->unindexed && (tsr || e->field == QF_JOB_ID || e->field == QF_SESSION_ID || e->field == QF_TASK_TYPE ||
 	                         e->field == QF_SESSION_TYPE)) ||
-	       (g->id_tested && tsr) || (g->running_tested && tsr && e->field != QF_STATE);
+	       (g->id_tested && (tsr || e->field == QF_END)) || (g->running_tested && tsr && e->field != QF_STATE);
 }
 
 /* Whether every state test of e names running states only (Stopped none of them); *seen
