@@ -576,14 +576,19 @@ static void split(const struct sqlgen_table *t, struct arena *a, const struct qe
 		*rest = q_and(a, *rest, e);
 }
 
-/* Whether a predicate tests creation bounds only (the job index holds creation). */
-static int creation_only(const struct qexpr *e)
+/* Whether a predicate tests only columns the job index holds (creation, type, state,
+ * result, end time), so that it is tested there without reading rows. */
+static int job_index_only(const struct qexpr *e)
 {
 	if(!e)
 		return 1;
-	if(e->op == Q_AND)
-		return creation_only(e->a) && creation_only(e->b);
-	return e->field == QF_CREATION && e->kind == QV_INT && e->op >= Q_EQ && e->op <= Q_GE;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return job_index_only(e->a) && job_index_only(e->b);
+	if(e->op == Q_NOT)
+		return job_index_only(e->a);
+	return (e->field == QF_CREATION || e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT ||
+	        e->field == QF_END) &&
+	       e->kind == QV_INT;
 }
 
 int sqlgen_jobs_stats(struct sqlgen *g, struct buf *out, struct arena *a)
@@ -651,7 +656,7 @@ int sqlgen_jobs_exact_cheap(struct sqlgen *g, struct arena *a)
 {
 	const struct qexpr *grp = NULL, *rest = NULL;
 	split(g->t, a, g->pred, &grp, &rest);
-	return creation_only(rest);
+	return job_index_only(rest);
 }
 
 int sqlgen_jobs_count(struct sqlgen *g, int exact, struct buf *out, struct arena *a)

@@ -106,8 +106,8 @@ int sqlgen_page_empty(const struct query *q, int64_t total);
  *  whose sessions need not all match, [4] the groups of the jobs of [1] that fail the
  *  predicate's group-only conjuncts (-1 when it has none). See sqlgen.c. */
 int sqlgen_jobs_stats(struct sqlgen *g, struct buf *out, struct arena *a);
-/** Whether the conjuncts that are not group-only test creation only (the job index then
- *  serves them without reading rows). */
+/** Whether the conjuncts that are not group-only test only what the job index holds
+ *  (creation, type, state, result, end time), without reading rows. */
 int sqlgen_jobs_exact_cheap(struct sqlgen *g, struct arena *a);
 /** The total read job by job (when [2] is 0), params in g->cp; exact when [4] is 0: the
  *  group-only conjuncts are then not tested on rows. 0 when it cannot be compiled. */

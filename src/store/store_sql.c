@@ -230,7 +230,9 @@ const char *const store_sql_migrations[] = {
 	 * writes none): while it is empty, an upper bound on end_time is one on creation too,
 	 * and a page of sessions ended before a time is a range of the creation index.
 	 * task_sessions_creation carries the tested columns, so that a page or total of task
-	 * sessions in a time range reads index entries only. */
+	 * sessions in a time range reads index entries only; sessions_job carries id, type,
+	 * state, result and end_time, so that a job's page or total under those filters does
+	 * too (a job's sessions lie on as many table pages as it has sessions). */
 	"DROP TRIGGER session_counts_ins; DROP TRIGGER session_counts_del; DROP TRIGGER session_counts_upd;"
 	"DROP TABLE session_counts;"
 	"CREATE TABLE session_counts(type INTEGER NOT NULL, state INTEGER NOT NULL, result INTEGER NOT NULL,"
@@ -278,6 +280,8 @@ const char *const store_sql_migrations[] = {
 	"  ON CONFLICT(day, type, state, result) DO UPDATE SET n = n + 1;"
 	" END;"
 	"CREATE INDEX sessions_ended_early ON sessions(creation) WHERE end_time < creation;"
+	"DROP INDEX sessions_job;"
+	"CREATE INDEX sessions_job ON sessions(job_id, creation, id, type, state, result, end_time);"
 	"DROP INDEX task_sessions_creation;"
 	"CREATE INDEX task_sessions_creation ON task_sessions(creation, id, type, session_type, state, result, name);",
 };
