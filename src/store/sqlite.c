@@ -493,15 +493,17 @@ static int jobs_stats(struct conn *c, struct sqlgen *g, struct jobs *j, struct b
 	return j->known > 0;
 }
 
-/* How the page of a filter with a known total is read (text is scratch):
+/* How the page of a filter is read (total: -1 when not counted; text is scratch):
  * - a bound on end_time bounds creation as well while no session ended before it was
  *   created (sessions_ended_early is empty): the page of sessions ended before a time
  *   is then a range of the creation index, not a walk over every newer session;
- * - a filter that matches much is read in the order's index: reading it until the page is
- *   full steps over about (skip + limit) * all / total entries, fewer than the total that
- *   the filter's index would give to be sorted;
- * - unless the sessions of the jobs the filter can match are fewer (or, read in the job
- *   index alone, ten times fewer): then those are read and sorted. */
+ * - the sessions of the jobs the filter can match (sqlgen_jobs_page) are read and sorted
+ *   when they are fewer (or, read in the job index alone, ten times fewer) than the entries
+ *   a walk of the order's index would step over, about (skip + limit) * all / total (with
+ *   no total: when they are under 2 % of the table);
+ * - else a filter that matches much (known by its total) is read in the order's index,
+ *   whose walk then steps over fewer entries than the filter's index would give to be
+ *   sorted. */
 static void page_plan(struct conn *c, struct sqlgen *g, const struct query *q, int64_t total, struct jobs *j,
                       struct buf *text, struct arena *a)
 {
