@@ -326,6 +326,50 @@ void ingest_session_create(struct req *r)
 static const char *const patch_fields[] = {"state", "progressPercent", "name", "message", "heartbeatSeconds", NULL};
 static const char *const task_patch_fields[] = {"state", "progressPercent", "totalSize", "reason", "message", "name", NULL};
 
+static const char *json_ws(const char *p, const char *end)
+{
+	while(p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* A progress report's usual body, {"progressPercent":k} with k from 0 to 100 (JSON
+ * whitespace allowed between tokens), read without building a JSON tree: 1 and *out
+ * when the body is exactly that, else 0 and the body goes through parse_body. It
+ * accepts only bodies jansson accepts with the same meaning (no escapes in the key,
+ * no fraction, exponent, sign or leading zero in the number), so that what it
+ * refuses and why stays with the full parser. */
+static int lone_progress(const char *p, size_t n, int *out)
+{
+	static const char key[] = "\"progressPercent\"";
+	if(!p)
+		return 0;
+	const char *end = p + n;
+	if((p = json_ws(p, end)) == end || *p++ != '{')
+		return 0;
+	p = json_ws(p, end);
+	if((size_t)(end - p) < sizeof(key) - 1 || memcmp(p, key, sizeof(key) - 1))
+		return 0;
+	p = json_ws(p + sizeof(key) - 1, end);
+	if(p == end || *p++ != ':')
+		return 0;
+	p = json_ws(p, end);
+	int v = 0, digits = 0;
+	while(p < end && *p >= '0' && *p <= '9' && digits < 4) {
+		if(digits == 1 && v == 0)
+			return 0;   /* a leading zero */
+		v = v * 10 + (*p++ - '0');
+		digits++;
+	}
+	if(!digits || v > 100)
+		return 0;
+	p = json_ws(p, end);
+	if(p == end || *p++ != '}' || json_ws(p, end) != end)
+		return 0;
+	*out = v;
+	return 1;
+}
+
 /* PATCH of a session or a task session: the same fields, a task adds totalSize and
  * reason, a session its info blocks. */
 static void patch(struct req *r, int task)
@@ -337,20 +381,28 @@ static void patch(struct req *r, int task)
 	int64_t progress = 0, heartbeat = 0;
 	if(vbr_path_uuid(r, 0, &id))
 		return;
-	if(parse_body(&b, r) || check_fields(&b, b.root, task ? task_patch_fields : patch_fields, !task) ||
-	   if_match(r, &b, &p->if_match) || get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
-	   get_int(&b, b.root, "progressPercent", 0, 100, &p->has_progress, &progress) ||
-	   get_str(&b, b.root, "name", 0, &p->name) || get_str(&b, b.root, "message", 0, &p->message) ||
-	   (task ? get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &p->total_size) ||
-	               get_str(&b, b.root, "reason", 0, &p->reason)
-	         : get_extra(&b, b.root, &p->extra) ||
-	               get_int(&b, b.root, "heartbeatSeconds", 1, 31536000, &p->has_heartbeat, &heartbeat))) {
-		body_error(r, &b);
-		return;
+	if(lone_progress(r->body, r->body_len, &p->progress)) {
+		p->has_progress = 1;
+		if(if_match(r, &b, &p->if_match)) {
+			body_error(r, &b);
+			return;
+		}
+	} else {
+		if(parse_body(&b, r) || check_fields(&b, b.root, task ? task_patch_fields : patch_fields, !task) ||
+		   if_match(r, &b, &p->if_match) || get_enum(&b, b.root, "state", parse_state, &p->has_state, &p->state) ||
+		   get_int(&b, b.root, "progressPercent", 0, 100, &p->has_progress, &progress) ||
+		   get_str(&b, b.root, "name", 0, &p->name) || get_str(&b, b.root, "message", 0, &p->message) ||
+		   (task ? get_int(&b, b.root, "totalSize", 0, INT64_MAX, NULL, &p->total_size) ||
+		               get_str(&b, b.root, "reason", 0, &p->reason)
+		         : get_extra(&b, b.root, &p->extra) ||
+		               get_int(&b, b.root, "heartbeatSeconds", 1, 31536000, &p->has_heartbeat, &heartbeat))) {
+			body_error(r, &b);
+			return;
+		}
+		json_decref(b.root);
+		p->progress = (int)progress;
+		p->heartbeat_s = (int)heartbeat;
 	}
-	json_decref(b.root);
-	p->progress = (int)progress;
-	p->heartbeat_s = (int)heartbeat;
 	if(task)
 		core_task_patch(api_write(r, reply_task), &id, p);
 	else

@@ -84,6 +84,9 @@ enum rc core_estate_find(int kind, const char *name, struct arena *a, struct est
 #define CORE_LEASE_DEFAULT_S 600
 /** Sets the default lease, seconds. */
 void core_lease_default(int seconds);
+/** How far past its heartbeat a renewed lease may run (µs): a 64th of the heartbeat,
+ *  from 0.25 s to 4 s. A write that finds the lease within it leaves the lease as is. */
+int64_t core_lease_slack_us(int heartbeat_s);
 /** Starts the sweep every interval_ms; core_lease_stop stops it. */
 void core_lease_start(unsigned interval_ms);
 void core_lease_stop(void);

@@ -70,12 +70,22 @@ void core_lease_default(int seconds)
 	__atomic_store_n(&lease_default_s, seconds > 0 ? seconds : CORE_LEASE_DEFAULT_S, __ATOMIC_RELAXED);
 }
 
-/* A renewed lease runs this much past the heartbeat, so that the writes of the next quarter
- * second find it long enough already and leave it (and its index entry) as it is. */
-#define LEASE_SLACK_US 250000
+/* A renewed lease runs past the heartbeat by a slack, so that the writes within that slack
+ * find it long enough already and leave it (and its index entry) as it is: a 64th of the
+ * heartbeat, at least a quarter second and at most 4 s (the lease sweep runs every 5 s).
+ * With the default 10 minutes, a reporter that writes every second moves its lease entry
+ * once in 4 writes instead of at every write. */
+#define LEASE_SLACK_MIN_US 250000
+#define LEASE_SLACK_MAX_US 4000000
+
+int64_t core_lease_slack_us(int heartbeat_s)
+{
+	int64_t slack = (int64_t)heartbeat_s * 1000000 / 64;
+	return slack < LEASE_SLACK_MIN_US ? LEASE_SLACK_MIN_US : slack > LEASE_SLACK_MAX_US ? LEASE_SLACK_MAX_US : slack;
+}
 
 /* A reporter wrote to r: a running session's lease starts again: it ends no earlier than
- * its heartbeat from now, and at most LEASE_SLACK_US later. */
+ * its heartbeat from now, and at most its slack later. */
 static void renew(struct sess_rec *r)
 {
 	if(r->state == ST_STOPPED) {
@@ -83,9 +93,10 @@ static void renew(struct sess_rec *r)
 		return;
 	}
 	int s = r->heartbeat_s > 0 ? r->heartbeat_s : __atomic_load_n(&lease_default_s, __ATOMIC_RELAXED);
+	int64_t slack = core_lease_slack_us(s);
 	int64_t want = session_time(time_now_us()) + (int64_t)s * 1000000;
-	if(r->lease_us < want || r->lease_us > want + LEASE_SLACK_US)
-		r->lease_us = want + LEASE_SLACK_US;
+	if(r->lease_us < want || r->lease_us > want + slack)
+		r->lease_us = want + slack;
 }
 
 /* ---------- queueing ---------- */
@@ -129,13 +140,15 @@ static void op_done(struct store_op *op)
 }
 
 /* Queues w with its apply function, which loads the session key first (NULL: none
- * known); waits when the caller set no done(). */
-static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
-                         const struct uuid *key)
+ * known) and, with one_write, writes with one statement at most and fails no later
+ * than that (store_op.one_write); waits when the caller set no done(). */
+static enum rc submit_op(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
+                         const struct uuid *key, int one_write)
 {
 	memset(&w->op.key, 0, sizeof(w->op.key));
 	if(key)
 		w->op.key = *key;
+	w->op.one_write = one_write;
 	w->in.apply = apply;
 	w->rc = RC_OK;
 	w->err[0] = 0;
@@ -158,6 +171,12 @@ static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_writ
 	pthread_mutex_destroy(&wt.lock);
 	pthread_cond_destroy(&wt.cond);
 	return w->rc;
+}
+
+static enum rc submit_on(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *),
+                         const struct uuid *key)
+{
+	return submit_op(w, apply, key, 0);
 }
 
 static enum rc submit(struct core_write *w, enum rc (*apply)(struct core_write *, struct store_tx *))
@@ -209,7 +228,8 @@ enum rc core_session_create(struct core_write *w, const struct sess_rec *r)
 	return submit(w, apply_session_create);
 }
 
-/* Loads the session w->in.id, lets edit change it, and stores it under a new usn. */
+/* Loads the session w->in.id, lets edit change it, and stores it under a new usn: one
+ * write, its last step (the verbs that run it alone queue it with one_write). */
 static enum rc update_session(struct core_write *w, struct store_tx *tx,
                               enum rc (*edit)(struct core_write *w, struct sess_rec *r))
 {
@@ -270,7 +290,7 @@ enum rc core_session_patch(struct core_write *w, const struct uuid *id, const st
 {
 	w->in.id = *id;
 	w->in.patch = *p;
-	return submit_on(w, apply_session_patch, id);
+	return submit_op(w, apply_session_patch, id, 1);
 }
 
 /* A completion's end time: milliseconds, now unless given. */
@@ -284,13 +304,13 @@ enum rc core_session_complete(struct core_write *w, const struct uuid *id, const
 	w->in.id = *id;
 	w->in.complete = *c;
 	complete_times(&w->in.complete);
-	return submit_on(w, apply_session_complete, id);
+	return submit_op(w, apply_session_complete, id, 1);
 }
 
 enum rc core_session_stop(struct core_write *w, const struct uuid *id)
 {
 	w->in.id = *id;
-	return submit_on(w, apply_session_stop, id);
+	return submit_op(w, apply_session_stop, id, 1);
 }
 
 /* The stop, and an EM task that says how it went, in one transaction. A refused stop

@@ -85,6 +85,16 @@ static int state_test(const struct qexpr *e)
 	return e->field == QF_STATE;
 }
 
+/* Whether the predicate requires a comparison on field f (a test joined by AND alone). */
+static int required(const struct qexpr *e, enum qfield f)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND)
+		return required(e->a, f) || required(e->b, f);
+	return e->field == f && e->op >= Q_EQ && e->op <= Q_GE;
+}
+
 /* Whether a test is written "+col …", which no index serves (SQLite): every filter test
  * once the page is better read in the order's index (sqlgen_unindexed), and a test on type,
  * state, result or end time when the predicate also tests a job or session id for equality.
@@ -118,6 +128,8 @@ static int running_only(const struct qexpr *e, int *seen)
 	*seen = 1;
 	if(e->op == Q_EQ && e->kind == QV_INT)
 		return e->i != ST_STOPPED;
+	if(e->op == Q_GT && e->kind == QV_INT)   /* ST_STOPPED is the least state code */
+		return e->i >= ST_STOPPED;
 	if(e->op != Q_IN || e->kind != QV_INT || !e->nlist)
 		return 0;
 	for(int i = 0; i < e->nlist; i++)
@@ -461,6 +473,13 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 {
 	const char *ocol = (unsigned)q->order < QO__COUNT && g->t->order[q->order] ? g->t->order[q->order] : "creation";
 	const char *idcol = g->t->field[QF_ID];
+	/* In usn order without a usn range (the lease sweep, the running sessions the alerts
+	 * learn at start), sessions with a lapsed lease or running ones are few and an index
+	 * finds them (the lease's, the state's); without statistics SQLite would rather walk
+	 * the usn index over every session (2 s at a million) to save sorting them. "+col"
+	 * keeps the order's index out. */
+	const char *op = g->d->unary_plus && q->order == QO_USN && !required(g->pred, QF_USN) &&
+	                 (required(g->pred, QF_LEASE) || g->running_tested) ? "+" : "";
 	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
 	g->reverse = 0;
 	if(total >= 0 && limit >= 0 && limit <= 10000 && skip > total / 2) {
@@ -481,15 +500,16 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 	if(skip > 0 || g->by_jobs) {
 		/* Skipped rows are stepped over in the inner query, which reads only index
 		 * entries where an index covers the filter; full rows are read for the page only. */
-		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s %s, %s %s LIMIT ", g->t->cols,
-		           g->t->name, idcol, idcol, g->by_jobs ? g->t->by_job : g->t->name, where, ocol, dir, idcol, dir);
+		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s%s %s, %s %s LIMIT ", g->t->cols,
+		           g->t->name, idcol, idcol, g->by_jobs ? g->t->by_job : g->t->name, where, op, ocol, dir, idcol, dir);
 		placeholder(g, out, g->np + 1);
 		buf_addstr(out, " OFFSET ");
 		placeholder(g, out, g->np + 2);
-		buf_printf(out, ") ORDER BY %s %s, %s %s", ocol, dir, idcol, dir);
+		buf_printf(out, ") ORDER BY %s%s %s, %s %s", op, ocol, dir, idcol, dir);
 		return;
 	}
-	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s %s, %s %s", g->t->cols, g->t->name, where, ocol, dir, idcol, dir);
+	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s%s %s, %s %s", g->t->cols, g->t->name, where, op, ocol, dir, idcol,
+	           dir);
 	if(limit >= 0) {
 		buf_addstr(out, " LIMIT ");
 		placeholder(g, out, g->np + 1);

@@ -120,6 +120,7 @@ struct store {
 	int64_t usn;                /* last usn given (writer thread only) */
 	int64_t usn_batch;          /* usn at tx_begin, restored by a rollback */
 	int64_t usn_sp;             /* usn at the op's savepoint */
+	enum { SPS_NONE, SPS_ASKED, SPS_OPEN } sp;   /* the op's savepoint: opened before its first write */
 	int64_t usn_seen;           /* last committed usn, read by other threads (atomic) */
 	char errmsg[256];           /* the last failure's text (tx_error) */
 };
@@ -262,32 +263,43 @@ static void read_sess(sqlite3_stmt *st, struct arena *a, struct sess_rec *r)
 	r->heartbeat_s = sqlite3_column_int(st, 23);
 }
 
+/* Binds the columns of SESS_COLS that mask names (bit i: column i, parameter ?i+1); the
+ * id (bit 0) always. An update binds only what its statement sets. */
+static void bind_sess_cols(sqlite3_stmt *st, const struct sess_rec *r, uint32_t mask)
+{
+#define B(i, call) \
+	if(mask & (1u << ((i) - 1))) \
+		call
+	bind_uuid(st, 1, &r->id);
+	B(2, sqlite3_bind_int64(st, 2, r->usn));
+	B(3, bind_text(st, 3, r->name ? r->name : ""));
+	B(4, sqlite3_bind_int(st, 4, r->type));
+	B(5, sqlite3_bind_int(st, 5, r->state));
+	B(6, sqlite3_bind_int(st, 6, r->result));
+	B(7, sqlite3_bind_int(st, 7, r->progress));
+	B(8, sqlite3_bind_int(st, 8, r->is_canceled));
+	B(9, sqlite3_bind_int(st, 9, r->is_retry));
+	B(10, sqlite3_bind_int(st, 10, r->stop_requested));
+	B(11, sqlite3_bind_int64(st, 11, r->creation_us));
+	B(12, bind_time(st, 12, r->end_us));
+	B(13, bind_uuid(st, 13, &r->job_id));
+	B(14, bind_uuid(st, 14, &r->parent_id));
+	B(15, bind_uuid(st, 15, &r->resource_id));
+	B(16, bind_text(st, 16, r->job_name));
+	B(17, bind_text(st, 17, r->resource_ref));
+	B(18, bind_text(st, 18, r->platform_name));
+	B(19, bind_text(st, 19, r->initiated_by));
+	B(20, bind_text(st, 20, r->message));
+	B(21, bind_text(st, 21, r->backup_server));
+	B(22, bind_text(st, 22, r->extra));
+	B(23, bind_time(st, 23, r->lease_us));
+	B(24, sqlite3_bind_int(st, 24, r->heartbeat_s));
+#undef B
+}
+
 static void bind_sess(sqlite3_stmt *st, const struct sess_rec *r)
 {
-	bind_uuid(st, 1, &r->id);
-	sqlite3_bind_int64(st, 2, r->usn);
-	bind_text(st, 3, r->name ? r->name : "");
-	sqlite3_bind_int(st, 4, r->type);
-	sqlite3_bind_int(st, 5, r->state);
-	sqlite3_bind_int(st, 6, r->result);
-	sqlite3_bind_int(st, 7, r->progress);
-	sqlite3_bind_int(st, 8, r->is_canceled);
-	sqlite3_bind_int(st, 9, r->is_retry);
-	sqlite3_bind_int(st, 10, r->stop_requested);
-	sqlite3_bind_int64(st, 11, r->creation_us);
-	bind_time(st, 12, r->end_us);
-	bind_uuid(st, 13, &r->job_id);
-	bind_uuid(st, 14, &r->parent_id);
-	bind_uuid(st, 15, &r->resource_id);
-	bind_text(st, 16, r->job_name);
-	bind_text(st, 17, r->resource_ref);
-	bind_text(st, 18, r->platform_name);
-	bind_text(st, 19, r->initiated_by);
-	bind_text(st, 20, r->message);
-	bind_text(st, 21, r->backup_server);
-	bind_text(st, 22, r->extra);
-	bind_time(st, 23, r->lease_us);
-	sqlite3_bind_int(st, 24, r->heartbeat_s);
+	bind_sess_cols(st, r, ~0u);
 }
 
 static void read_task(sqlite3_stmt *st, struct arena *a, struct task_rec *r)
@@ -1052,9 +1064,27 @@ static sqlite3_stmt *wst(struct store *s, enum wstmt which)
 	return s->wst[which];
 }
 
-/* Steps a bound write statement to its end: RC_CONFLICT for a uniqueness failure. */
+/* Opens the op's savepoint, which SP_BEGIN only asked for: an op that writes nothing
+ * (a refused transition, a stale If-Match) costs no SAVEPOINT and no RELEASE. */
+static enum rc sp_open(struct store *s)
+{
+	s->sp = SPS_OPEN;
+	sqlite3_stmt *st = wst(s, W_SP);
+	if(!st)
+		return RC_BACKEND;
+	int step = sqlite3_step(st);
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? RC_OK : werr(s, "savepoint");
+}
+
+/* Steps a bound write statement to its end: RC_CONFLICT for a uniqueness failure.
+ * A statement that writes opens the op's savepoint first. */
 static enum rc wdone(struct store *s, sqlite3_stmt *st, const char *what)
 {
+	if(s->sp == SPS_ASKED && !sqlite3_stmt_readonly(st) && sp_open(s)) {
+		sqlite3_reset(st);
+		return RC_BACKEND;
+	}
 	int step = sqlite3_step(st);
 	int ext = sqlite3_extended_errcode(s->wconn->db);
 	sqlite3_reset(st);
@@ -1063,6 +1093,10 @@ static enum rc wdone(struct store *s, sqlite3_stmt *st, const char *what)
 	enum rc rc = werr(s, what);
 	if(ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
 		rc = RC_CONFLICT;
+	/* SQLite rolled the whole transaction back (an I/O error, a full disk): the rows held
+	 * since it began may never be stored, savepoint or not */
+	if(sqlite3_get_autocommit(s->wconn->db))
+		sess_cache_clear(s->rows);
 	return rc;
 }
 
@@ -1094,6 +1128,7 @@ static enum rc sq_tx_commit(struct store *s)
 
 static void sq_tx_rollback(struct store *s)
 {
+	s->sp = SPS_NONE;
 	sess_cache_clear(s->rows);
 	if(wrun(s, W_ROLLBACK))
 		exec1(s->wconn->db, "ROLLBACK");
@@ -1105,17 +1140,31 @@ static void sq_tx_savepoint(struct store *s, enum store_sp step)
 	switch(step) {
 	case SP_BEGIN:
 		s->usn_sp = s->usn;
-		wrun(s, W_SP);
+		s->sp = SPS_ASKED;
 		break;
 	case SP_ROLLBACK:
 		s->usn = s->usn_sp;
-		sess_cache_clear(s->rows);
-		wrun(s, W_SP_ROLLBACK);
+		/* without a write the rows held are still as stored: they stay */
+		if(s->sp == SPS_OPEN) {
+			sess_cache_clear(s->rows);
+			wrun(s, W_SP_ROLLBACK);
+		}
 		break;
 	case SP_RELEASE:
-		wrun(s, W_SP_RELEASE);
+		if(s->sp == SPS_OPEN)
+			wrun(s, W_SP_RELEASE);
+		s->sp = SPS_NONE;
 		break;
 	}
+}
+
+/* An op with one write: SQLite undoes a failed statement by itself (with a statement
+ * journal when the statement could fail halfway), so the op needs no savepoint, which
+ * would also copy each page it first touches into the savepoint's journal. */
+static void sq_tx_savepoint_one(struct store *s)
+{
+	s->usn_sp = s->usn;
+	s->sp = SPS_NONE;
 }
 
 static const char *sq_tx_error(struct store *s)
@@ -1227,8 +1276,7 @@ static sqlite3_stmt *sess_update_stmt(struct store *s, uint32_t mask)
 	size_t n = sizeof(s->ucache) / sizeof(s->ucache[0]);
 	for(size_t i = 0; i < n && s->ucache[i].st; i++)
 		if(s->ucache[i].mask == mask) {
-			sqlite3_reset(s->ucache[i].st);
-			sqlite3_clear_bindings(s->ucache[i].st);
+			sqlite3_reset(s->ucache[i].st);   /* every parameter is bound again */
 			return s->ucache[i].st;
 		}
 	struct buf sql;
@@ -1252,10 +1300,11 @@ static sqlite3_stmt *sess_update_stmt(struct store *s, uint32_t mask)
 
 static enum rc sq_tx_session_update(struct store *s, const struct sess_rec *old, const struct sess_rec *r)
 {
-	sqlite3_stmt *st = sess_update_stmt(s, sess_changed(old, r));
+	uint32_t mask = sess_changed(old, r);
+	sqlite3_stmt *st = sess_update_stmt(s, mask);
 	if(!st)
 		return RC_BACKEND;
-	bind_sess(st, r);
+	bind_sess_cols(st, r, mask);
 	enum rc rc = wdone(s, st, "update session");
 	if(rc == RC_OK)
 		hold(s, r);
@@ -1757,6 +1806,7 @@ const struct store_ops store_sqlite = {
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,
 	.tx_savepoint = sq_tx_savepoint,
+	.tx_savepoint_one = sq_tx_savepoint_one,
 	.tx_error = sq_tx_error,
 	.tx_usn_next = sq_tx_usn_next,
 	.tx_session_load = sq_tx_session_load,

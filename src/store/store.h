@@ -57,6 +57,10 @@ struct store_op {
 	/** The session apply() loads first, when the verb knows it (nil: none); a driver
 	 *  that sends statements ahead loads those of a whole batch in one statement. */
 	struct uuid key;
+	/** apply() writes with one statement at most and fails, if it does, no later than
+	 *  that statement: a driver whose statements undo themselves when they fail needs no
+	 *  savepoint for it (tx_savepoint_one). */
+	int one_write;
 	enum rc rc;
 	char err[256];
 	struct store_op *next;      /* the writer's queue link */
@@ -143,6 +147,10 @@ struct store_ops {
 	void (*tx_rollback)(struct store *s);
 	/** Savepoint around one op: SP_ROLLBACK also takes back the usns it was given. */
 	void (*tx_savepoint)(struct store *s, enum store_sp step);
+	/** Optional (NULL: SP_BEGIN): SP_BEGIN of an op with one_write set, for a driver
+	 *  whose failed statement leaves nothing behind; it opens no savepoint. SP_ROLLBACK
+	 *  (the usns taken back) and SP_RELEASE follow as for any op. */
+	void (*tx_savepoint_one)(struct store *s);
 	/** The backend's text for the last failure. */
 	const char *(*tx_error)(struct store *s);
 	/** The next usn: strictly greater than every usn given before, never reused once committed. */

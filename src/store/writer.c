@@ -90,7 +90,10 @@ static enum rc run_once(struct store_writer *w, struct store_op *batch, struct a
 	for(struct store_op *op = batch; op; op = op->next) {
 		op->rc = RC_OK;
 		op->err[0] = 0;
-		ops->tx_savepoint(w->s, SP_BEGIN);
+		if(op->one_write && ops->tx_savepoint_one)
+			ops->tx_savepoint_one(w->s);
+		else
+			ops->tx_savepoint(w->s, SP_BEGIN);
 		enum rc rc = op->apply(op, &tx);
 		if(rc) {
 			op->rc = rc;

@@ -286,3 +286,68 @@ def test_usn_strictly_increasing_across_sessions(rep):
     c = rep.patch("/api/v1/sessions/" + a["id"], json={"progressPercent": 3},
                   schema="SessionModel").body
     assert a["usn"] < b["usn"] < c["usn"]
+
+
+# Bodies of a progress PATCH as sent on the wire, and what the server answers: the
+# common {"progressPercent":k} is read without a JSON tree, everything else by the
+# full parser, and both must agree on what is valid and what it means.
+PROGRESS_BODIES = [
+    ('{"progressPercent":7}', 200, 7),
+    (' \r\n\t{ "progressPercent" :\n100 }\n ', 200, 100),
+    ('{"progressPercent":0}', 200, 0),
+    ('{"progressPercent":-0}', 200, 0),
+    ('{"progress\\u0050ercent":9}', 200, 9),
+    ('{"progressPercent":null}', 200, None),
+    ('{"progressPercent":"5"}', 400, None),
+    ('{"progressPercent":101}', 400, None),
+    ('{"progressPercent":1000}', 400, None),
+    ('{"progressPercent":-1}', 400, None),
+    ('{"progressPercent":07}', 400, None),
+    ('{"progressPercent":00}', 400, None),
+    ('{"progressPercent":5.0}', 400, None),
+    ('{"progressPercent":5e0}', 400, None),
+    ('{"progressPercent":5}}', 400, None),
+    ('{"progressPercent":5,}', 400, None),
+    ('{"progressPercent":5} x', 400, None),
+    ('{"progressPercent":5', 400, None),
+    ('{"progressPercent" 5}', 400, None),
+    ('{"progressPercent":5,"progressPercent":6}', 400, None),
+    ('{"progresspercent":5}', 400, None),
+    ('["progressPercent",5]', 400, None),
+]
+
+
+@pytest.mark.parametrize("body,status,progress", PROGRESS_BODIES)
+def test_patch_progress_bodies(rep, viewer, body, status, progress):
+    s = new_session(rep, progressPercent=33)
+    r = rep.patch("/api/v1/sessions/" + s["id"], data=body.encode(),
+                  headers={"Content-Type": "application/json"},
+                  schema="SessionModel" if status == 200 else None, status=status)
+    g = viewer.get("/api/v1/sessions/" + s["id"], schema="SessionModel", status=200).body
+    if status == 200:
+        want = 33 if progress is None else progress
+        assert r.body["progressPercent"] == want and g["progressPercent"] == want
+        assert g["usn"] == r.body["usn"] > s["usn"]
+    else:
+        assert r.body["message"]
+        assert g["progressPercent"] == 33 and g["usn"] == s["usn"]
+
+
+def test_patch_progress_messages_as_full_parser(rep):
+    """A refused progress value is named as the full parser names it, with or without
+    another field beside it."""
+    s = new_session(rep)
+    path = "/api/v1/sessions/" + s["id"]
+    hdr = {"Content-Type": "application/json"}
+    alone = rep.patch(path, data=b'{"progressPercent":101}', headers=hdr, status=400).body
+    beside = rep.patch(path, data=b'{"progressPercent":101,"message":"m"}', headers=hdr, status=400).body
+    assert "progressPercent" in alone["message"] and alone["message"] == beside["message"]
+    bad = rep.patch(path, data=b'{"progressPercent":5}', headers=dict(hdr, **{"If-Match": "x5"}),
+                    status=400).body
+    assert "If-Match" in bad["message"]
+    t = rep.post("/api/v1/sessions/%s/taskSessions" % s["id"], json={"name": "t", "type": "Backup"},
+                 schema="TaskSessionModel", status=201).body
+    r = rep.patch("/api/v1/taskSessions/" + t["id"], data=b'{"progressPercent":61}', headers=hdr,
+                  schema="TaskSessionModel", status=200).body
+    assert r["progressPercent"] == 61 and r["usn"] > t["usn"]
+    rep.patch("/api/v1/taskSessions/" + t["id"], data=b'{"progressPercent":101}', headers=hdr, status=400)

@@ -247,6 +247,13 @@ static enum rc faulty_tx_commit(struct store *s)
 static void faulty_tx_rollback(struct store *s) { faulty.inner->tx_rollback(s); }
 
 static void faulty_tx_savepoint(struct store *s, enum store_sp step) { faulty.inner->tx_savepoint(s, step); }
+static void faulty_tx_savepoint_one(struct store *s)
+{
+	if(faulty.inner->tx_savepoint_one)
+		faulty.inner->tx_savepoint_one(s);
+	else
+		faulty.inner->tx_savepoint(s, SP_BEGIN);
+}
 
 static const char *faulty_tx_error(struct store *s)
 {
@@ -472,6 +479,7 @@ static const struct store_ops store_faulty = {
 	.tx_commit = faulty_tx_commit,
 	.tx_rollback = faulty_tx_rollback,
 	.tx_savepoint = faulty_tx_savepoint,
+	.tx_savepoint_one = faulty_tx_savepoint_one,
 	.tx_error = faulty_tx_error,
 	.tx_usn_next = faulty_tx_usn_next,
 	.tx_session_load = faulty_tx_session_load,

@@ -705,8 +705,11 @@ static void test_every_op_set(void **state)
 	fn slots[96];
 	assert_true(n > 40 && n <= 96);
 	memcpy(slots, (const char *)&store_pg + first, n * sizeof(fn));
+	/* tx_savepoint_one stays unset: an error aborts a PostgreSQL transaction, so every op
+	 * needs its savepoint */
+	size_t sp_one = (offsetof(struct store_ops, tx_savepoint_one) - first) / sizeof(fn);
 	for(size_t i = 0; i < n; i++)
-		if(!slots[i])
+		if(!slots[i] && i != sp_one)
 			fail_msg("postgresql: operation %zu is not set", i);
 }
 

@@ -2342,6 +2342,113 @@ static void c_group_commit_isolation(const struct store_ops *ops)
 	fx_close(&f);
 }
 
+/* ---------- an op with one write, failing at it ---------- */
+
+/* Loads session id, sets its progress and stores it under usn (0: the next one): an op
+ * queued with one_write, which a driver may run without a savepoint. */
+struct one_write {
+	struct fx_op x;
+	struct uuid id;
+	int progress;
+	int64_t usn;
+	struct gate *gate;          /* held here until released, when set */
+};
+
+static enum rc one_write_fn(struct fx_op *x, struct store_tx *tx)
+{
+	struct one_write *o = (struct one_write *)x;
+	if(o->gate) {
+		sem_post(&o->gate->entered);
+		sem_wait(&o->gate->release);
+	}
+	struct sess_rec r;
+	enum rc rc = tx->ops->tx_session_load(tx->s, &o->id, tx->a, &r);
+	if(rc)
+		return rc;
+	struct sess_rec old = r;
+	r.progress = o->progress;
+	if(o->usn)
+		r.usn = o->usn;
+	else if((rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
+		return rc;
+	if((rc = tx->ops->tx_session_update(tx->s, &old, &r))) {
+		snprintf(x->op.err, sizeof(x->op.err), "update: %s", tx->ops->tx_error(tx->s));
+		return rc;
+	}
+	o->usn = r.usn;
+	return RC_OK;
+}
+
+static void one_write_done(struct fx_op *x)
+{
+	(void)x;
+}
+
+/* Three one-write ops in one batch, the middle one refused by the database at its write
+ * (the usn of another session, which SQLite's unique usn index refuses): it leaves no
+ * trace, not in the row nor in the writer's row cache, and the others commit. */
+static void c_one_write_refused(const struct store_ops *ops)
+{
+	if(!ops->tx_savepoint_one)
+		return;   /* a driver that keeps the savepoint: c_session_update covers it */
+	struct fx f;
+	fx_open(&f, ops);
+	struct sess_rec a = simple_sess(1, "a"), b = simple_sess(2, "b"), c = simple_sess(3, "c");
+	struct sess_rec d = simple_sess(4, "d");   /* untouched: its usn stays taken */
+	int64_t ub, ud;
+	assert_int_equal(put_sess(&f, &d, &ud), RC_OK);
+	assert_int_equal(put_sess(&f, &a, NULL), RC_OK);
+	assert_int_equal(put_sess(&f, &b, &ub), RC_OK);
+	assert_int_equal(put_sess(&f, &c, NULL), RC_OK);
+	struct gate gate;
+	sem_init(&gate.entered, 0, 0);
+	sem_init(&gate.release, 0, 0);
+	struct one_write blocker = {.id = c.id, .progress = 1, .gate = &gate};
+	struct one_write w[3] = {{.id = a.id, .progress = 40}, {.id = b.id, .progress = 50, .usn = ud},
+	                         {.id = c.id, .progress = 60}};
+	blocker.x.fn = one_write_fn;
+	blocker.x.done = one_write_done;
+	blocker.x.op.one_write = 1;
+	fx_op_submit(&blocker.x);
+	sem_wait(&gate.entered);
+	for(int i = 0; i < 3; i++) {
+		w[i].x.fn = one_write_fn;
+		w[i].x.done = one_write_done;
+		w[i].x.op.one_write = 1;
+		fx_op_submit(&w[i].x);
+	}
+	sem_post(&gate.release);
+	fx_shut(&f);   /* close drains the queue */
+	assert_int_equal(blocker.x.op.rc, RC_OK);
+	assert_int_equal(w[0].x.op.rc, RC_OK);
+	assert_int_not_equal(w[1].x.op.rc, RC_OK);
+	assert_int_equal(w[2].x.op.rc, RC_OK);
+	fx_reopen(&f);
+	struct sess_rec got;
+	assert_int_equal(ops->session_get(f.s, &b.id, &f.a, &got), RC_OK);
+	assert_int_equal(got.progress, b.progress);
+	assert_int_equal(got.usn, ub);
+	assert_int_equal(ops->session_get(f.s, &a.id, &f.a, &got), RC_OK);
+	assert_int_equal(got.progress, 40);
+	assert_int_equal(got.usn, w[0].usn);
+	assert_int_equal(ops->session_get(f.s, &c.id, &f.a, &got), RC_OK);
+	assert_int_equal(got.progress, 60);
+	assert_int_equal(got.usn, w[2].usn);
+	/* the usn the refused op did not use is not skipped, and b is written as stored */
+	assert_int_equal(w[2].usn, w[0].usn + 1);
+	struct one_write again = {.id = b.id, .progress = 70};
+	again.x.fn = one_write_fn;
+	again.x.op.one_write = 1;
+	assert_int_equal(fx_op_run(&again.x), RC_OK);
+	assert_int_equal(ops->session_get(f.s, &b.id, &f.a, &got), RC_OK);
+	assert_int_equal(got.progress, 70);
+	assert_string_equal(got.name, "b");
+	assert_int_equal(got.usn, w[2].usn + 1);
+	sem_destroy(&gate.entered);
+	sem_destroy(&gate.release);
+	fx_close(&f);
+}
+
 /* ---------- many updates in few batches ---------- */
 
 #define FOLLOW_N 600            /* sessions: some share a slot of the writer's row cache */
@@ -2443,6 +2550,7 @@ static const struct {
 	{"session_duplicate", c_session_duplicate},
 	{"session_update", c_session_update},
 	{"session_updates_follow", c_session_updates_follow},
+	{"one_write_refused", c_one_write_refused},
 	{"usn_monotonic", c_usn_monotonic},
 	{"usn_not_reused", c_usn_not_reused},
 	{"task_roundtrip", c_task_roundtrip},

@@ -635,6 +635,16 @@ static void test_refused_before_queueing(void **state)
 /* A reporter's write renews its session's lease to its heartbeat from now, plus at most a
  * quarter second; a lease already that long stays as it is (its index entry unwritten);
  * a shorter heartbeat shortens it; a stopped session has none. */
+static void test_lease_slack(void **state)
+{
+	(void)state;
+	assert_int_equal(core_lease_slack_us(1), 250000);
+	assert_int_equal(core_lease_slack_us(16), 250000);
+	assert_int_equal(core_lease_slack_us(32), 500000);
+	assert_int_equal(core_lease_slack_us(600), 4000000);
+	assert_int_equal(core_lease_slack_us(31536000), 4000000);
+}
+
 static void test_lease_renewal(void **state)
 {
 	struct sess_rec r = running(1);
@@ -644,8 +654,8 @@ static void test_lease_renewal(void **state)
 	assert_int_equal(core_session_create(&w, &r), RC_OK);
 	int64_t t1 = session_time(time_now_us());
 	int64_t l0 = get_sess(&r.id).lease_us;
-	assert_true(l0 >= t0 + 10000000 + 250000);   /* written: the slack on top */
-	assert_true(l0 <= t1 + 10000000 + 250000);
+	assert_true(l0 >= t0 + 10000000 + core_lease_slack_us(10));   /* written: the slack on top */
+	assert_true(l0 <= t1 + 10000000 + core_lease_slack_us(10));
 
 	struct sess_patch p = patch();
 	p.has_progress = 1;
@@ -659,7 +669,7 @@ static void test_lease_renewal(void **state)
 	if(session_time(time_now_us()) + 10000000 <= l0)   /* still long enough when written */
 		assert_int_equal(got.lease_us, l0);
 	assert_true(got.lease_us >= t4 + 10000000);
-	assert_true(got.lease_us <= session_time(time_now_us()) + 10000000 + 250000);
+	assert_true(got.lease_us <= session_time(time_now_us()) + 10000000 + core_lease_slack_us(10));
 
 	/* a longer heartbeat: the lease moves out at once */
 	p = patch();
@@ -669,8 +679,8 @@ static void test_lease_renewal(void **state)
 	struct core_write w2 = {0};
 	assert_int_equal(core_session_patch(&w2, &r.id, &p), RC_OK);
 	int64_t l2 = get_sess(&r.id).lease_us;
-	assert_true(l2 >= t2 + 20000000 + 250000);
-	assert_true(l2 <= session_time(time_now_us()) + 20000000 + 250000);
+	assert_true(l2 >= t2 + 20000000 + core_lease_slack_us(20));
+	assert_true(l2 <= session_time(time_now_us()) + 20000000 + core_lease_slack_us(20));
 
 	/* a shorter one: it comes in */
 	p = patch();
@@ -680,8 +690,8 @@ static void test_lease_renewal(void **state)
 	struct core_write w3 = {0};
 	assert_int_equal(core_session_patch(&w3, &r.id, &p), RC_OK);
 	int64_t l3 = get_sess(&r.id).lease_us;
-	assert_true(l3 >= t3 + 2000000 + 250000);
-	assert_true(l3 <= session_time(time_now_us()) + 2000000 + 250000);
+	assert_true(l3 >= t3 + 2000000 + core_lease_slack_us(2));
+	assert_true(l3 <= session_time(time_now_us()) + 2000000 + core_lease_slack_us(2));
 
 	/* stopped: none */
 	struct sess_complete c = completion(RES_SUCCESS);
@@ -703,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_purge_usn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_before_queueing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_renewal, setup, teardown),
+		cmocka_unit_test(test_lease_slack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
