@@ -106,10 +106,15 @@ demo: $(PROGRAMS)
 $(BUILD)/sessiond-gen: bench/gen.c $(BUILD)/libsessiond.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libsessiond.a $(LDLIBS_ALL)
 
-bench: $(PROGRAMS) $(BUILD)/sessiond-gen
+# The crowd's measuring client (bench/crowd.py): plain C, no library of ours.
+$(BUILD)/sessiond-crowd-client: bench/crowd_client.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_ALL) -o $@ $<
+
+bench: $(PROGRAMS) $(BUILD)/sessiond-gen $(BUILD)/sessiond-crowd-client
 	bench/run
 
-bench-quick: $(PROGRAMS) $(BUILD)/sessiond-gen
+bench-quick: $(PROGRAMS) $(BUILD)/sessiond-gen $(BUILD)/sessiond-crowd-client
 	bench/run --quick
 
 # The PostgreSQL figures (docs/SCALING.md): durable ingest on one instance, reads through 1 and 2.

@@ -22,7 +22,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
-SESSIOND = os.path.join(BUILD, "sessiond")
+SESSIOND = os.environ.get("BENCH_SESSIOND") or os.path.join(BUILD, "sessiond")   # another build to compare
 GEN = os.path.join(BUILD, "sessiond-gen")
 CACHE = os.path.join(BUILD, "bench")
 PASSWORD = "benchpass1"
@@ -460,6 +460,27 @@ def ingest_only(n, dur, runs):
         srv.stop()
 
 
+def spread_only(n, dur, runs):
+    """--only spread: step (1b) alone on a store of n sessions, with the server's RSS after the walk."""
+    db, _, _ = dataset(n)
+    srv = Sessiond(db, "warn")
+    srv.start()
+    try:
+        www = os.path.join(tmpdir, "www")
+        os.makedirs(www, exist_ok=True)
+        for d in (tmpdir, www):
+            os.chmod(d, 0o755)
+        ngx = Nginx(www)
+        m = get_spread(db, srv, ngx, www, srv.token(), 2000 if n <= 10000 else 20000, dur, runs)
+        st = srv.status()
+        print("GET by id, a different session each request, %d sessions: median %.3fx nginx (%.0f vs %.0f req/s), "
+              "%.1f vs %.1f us CPU per request; RSS after the walk %.1f MiB (anon %.1f, file %.1f); load average %.2f"
+              % (n, m["ratio"], m["sessiond"], m["nginx"], m["cpu"], m["cpu_nginx"], st["VmRSS"],
+                 st.get("RssAnon", 0), st.get("RssFile", 0), os.getloadavg()[0]))
+    finally:
+        srv.stop()
+
+
 def get_spread(db, srv, ngx, www, tok, k, dur, runs):
     """GET /api/v1/sessions/{id} over k sessions picked at random from the store, each request
     another (bench/spread.lua), against nginx serving each session's bytes from its own file."""
@@ -491,6 +512,8 @@ def get_spread(db, srv, ngx, www, tok, k, dur, runs):
         b = wrk_cpu(srv.p.pid, srv.port, "/", dur, script="spread.lua", env=env)
         g["nginx"].append(a["rps"]), g["sessiond"].append(b["rps"]), g["ratio"].append(b["rps"] / a["rps"])
         g["cpu_nginx"].append(a["cpu_us"]), g["cpu"].append(b["cpu_us"])
+        log("  spread run %d: nginx %.0f/s (%.1f us CPU/req), sessiond %.0f/s (%.1f us), %.2fx, load average %.2f"
+            % (len(g["ratio"]), a["rps"], a["cpu_us"], b["rps"], b["cpu_us"], g["ratio"][-1], os.getloadavg()[0]))
     m = {key: med(v) for key, v in g.items()}
     m["sessions"] = len(ids)
     log("  GET by id over %d sessions (uncached): nginx %.0f/s, sessiond %.0f/s (%.2fx; CPU %.1f vs %.1f us)"
@@ -763,7 +786,7 @@ def main():
     ap.add_argument("--sizes", help="comma-separated store sizes; the last one is the headline")
     ap.add_argument("--duration", type=int, help="seconds per wrk run")
     ap.add_argument("--runs", type=int)
-    ap.add_argument("--only", choices=["ingest"], help="run one step alone (on the last size)")
+    ap.add_argument("--only", choices=["ingest", "spread"], help="run one step alone (on the last size)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -773,6 +796,8 @@ def main():
     try:
         if a.only == "ingest":
             return ingest_only(sizes[-1], dur, runs)
+        if a.only == "spread":
+            return spread_only(sizes[-1], dur, runs)
         results = [bench_size(n, dur, runs, True) for n in sizes]
         results[-1]["revocations"] = revocations(dur, runs, a.quick)
         results[-1]["estate"] = estate(dur, runs, a.quick)

@@ -3,31 +3,32 @@ stream subscribers (GET /api/v1/sessions/events) at once; each write (a new sess
 ingest API) must reach every subscriber, p99 under 100 ms from the moment the write was sent;
 the server's RSS stays under 256 MiB; and other requests are still served meanwhile (GET by id
 on a connection of its own, every answer 200). --quick: 1,000 idle and 200 subscribers.
-Every connection holds libmicrohttpd's per-connection memory, which is --max-header (32 KiB by
+Every connection holds libmicrohttpd's per-connection memory, which is --max-header (16 KiB by
 default) and all of it resident; make bench runs the crowd with the default and again with
---max-header 16384 (headers and request line up to 16 KiB), see docs/PERFORMANCE.md.
+--max-header 32768, see docs/PERFORMANCE.md.
 
-Run by make bench (bench/run) or alone: /usr/bin/python3 bench/crowd.py [--quick]. One client
-process drives every connection through epoll; its own reading is part of the latency it
-reports, so the figure is an upper bound. Writes build/bench/crowd-{full,quick}.json."""
+Run by make bench (bench/run) or alone: /usr/bin/python3 bench/crowd.py [--quick]. One
+client (build/sessiond-crowd-client, bench/crowd_client.c: C, one epoll) drives every
+connection and times each event from the moment its write was sent until the subscriber read
+it; its own reading is part of the latency it reports, so the figure is an upper bound.
+Writes build/bench/crowd-{full,quick}.json."""
 import argparse
 import http.client as httpclient
 import json
 import os
 import resource
-import selectors
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 import bench
 from bench import PASSWORD, free_port, log, proc_status
 
 VBR = "x-api-version: 1.3-rev2\r\n"
+CLIENT = os.path.join(bench.BUILD, "sessiond-crowd-client")
 
 
 def raise_fd_limit(want):
@@ -70,112 +71,33 @@ def token(port, user, password):
     return json.loads(body)["access_token"]
 
 
-class Conn:
-    __slots__ = ("sock", "buf", "state", "got")
+def client_stage(client, stage):
+    """The next line the measuring client prints, which must be stage's."""
+    line = client.stdout.readline()
+    if not line:
+        client.wait(timeout=10)
+        raise RuntimeError("the crowd client ended (exit %s) before stage %s" % (client.returncode, stage))
+    res = json.loads(line)
+    if res.get("stage") != stage:
+        raise RuntimeError("the crowd client said %r, expected stage %s" % (line[:200], stage))
+    return res
 
-    def __init__(self, sock):
-        self.sock, self.buf, self.state, self.got = sock, b"", "connecting", {}
+
+def client_next(client):
+    client.stdin.write("next\n")
+    client.stdin.flush()
 
 
-def open_many(sel, port, n, request, batch=500, timeout=120):
-    """n connections, each sent request and read until its answer's headers (and, for a
-    keep-alive GET, its body) arrived. Returns the connections."""
-    done, conns = [], []
-    deadline = time.monotonic() + timeout
-    for start_i in range(0, n, batch):
-        wave = []
-        for _ in range(min(batch, n - start_i)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setblocking(False)
-            s.connect_ex(("127.0.0.1", port))
-            c = Conn(s)
-            sel.register(s, selectors.EVENT_WRITE, c)
-            wave.append(c)
-        pending = len(wave)
-        while pending:
-            if time.monotonic() > deadline:
-                raise RuntimeError("timed out opening connections (%d of %d open)" % (len(done), n))
-            for key, ev in sel.select(timeout=1):
-                c = key.data
-                if c.state == "connecting" and ev & selectors.EVENT_WRITE:
-                    err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                    if err:
-                        raise RuntimeError("connect: %s" % os.strerror(err))
-                    c.sock.sendall(request)
-                    c.state = "reading"
-                    sel.modify(c.sock, selectors.EVENT_READ, c)
-                elif c.state == "reading" and ev & selectors.EVENT_READ:
-                    data = c.sock.recv(65536)
-                    if not data:
-                        raise RuntimeError("the server closed a connection while it was opened")
-                    c.buf += data
-                    head, sep, rest = c.buf.partition(b"\r\n\r\n")
-                    if not sep:
-                        continue
-                    if not head.startswith(b"HTTP/1.1 200"):
-                        raise RuntimeError("answer: %r" % head[:200])
-                    length = None
-                    for line in head.split(b"\r\n")[1:]:
-                        k, _, v = line.partition(b":")
-                        if k.strip().lower() == b"content-length":
-                            length = int(v)
-                    if length is not None and len(rest) < length:
-                        continue
-                    c.buf = rest[length:] if length is not None else rest
-                    c.state = "open"
-                    sel.unregister(c.sock)
-                    done.append(c)
-                    pending -= 1
-        conns.extend(wave)
-    return done
+def cpu_s(pid):
+    """User and system CPU seconds a process used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss(pid):
     st = proc_status(pid)   # MiB
     return st.get("VmRSS", 0), st.get("VmHWM", 0)
-
-
-def fan_out(sel, subs, port, rep_token, writes, timeout=20):
-    """writes new sessions, one at a time; for each, the seconds from sending it until each
-    subscriber read an event naming it. Returns every latency, and how many never arrived."""
-    lat, missing, first = [], 0, []
-    for c in subs:
-        c.buf = b""
-        sel.register(c.sock, selectors.EVENT_READ, c)
-    w = httpclient.HTTPConnection("127.0.0.1", port, timeout=30)
-    hdr = {"x-api-version": "1.3-rev2", "Authorization": "Bearer " + rep_token, "Content-Type": "application/json"}
-    for i in range(writes):
-        sid = str(uuid.uuid4())
-        needle = sid.encode()
-        waiting = set(range(len(subs)))
-        index = {id(c): k for k, c in enumerate(subs)}
-        t0 = time.perf_counter()
-        w.request("POST", "/api/v1/sessions", json.dumps({"id": sid, "name": "crowd %d" % i,
-                                                          "sessionType": "BackupJob"}), hdr)
-        r = w.getresponse()
-        r.read()
-        if r.status != 201:
-            raise RuntimeError("write: %d" % r.status)
-        deadline = time.monotonic() + timeout
-        while waiting and time.monotonic() < deadline:
-            for key, _ in sel.select(timeout=0.5):
-                c = key.data
-                data = c.sock.recv(1 << 20)
-                if not data:
-                    raise RuntimeError("the server closed an event stream")
-                c.buf += data
-                k = index[id(c)]
-                if k in waiting and needle in c.buf:
-                    lat.append(time.perf_counter() - t0)
-                    waiting.discard(k)
-                    c.buf = c.buf[c.buf.rfind(b"\n\n") + 2:] if b"\n\n" in c.buf else b""
-        missing += len(waiting)
-        first.append(min(lat[-(len(subs) - len(waiting)):] or [float("nan")]))
-        time.sleep(0.2)
-    w.close()
-    for c in subs:
-        sel.unregister(c.sock)
-    return lat, missing, first
 
 
 def served_meanwhile(port, token_, n=200):
@@ -197,18 +119,15 @@ def served_meanwhile(port, token_, n=200):
     return lat, bad
 
 
-def still_open(conns, sample=100):
-    """Sends one more request on a sample of the idle connections: how many answered 200."""
-    ok = 0
-    for c in conns[:: max(1, len(conns) // sample)][:sample]:
-        c.sock.setblocking(True)
-        c.sock.settimeout(10)
-        try:
-            c.sock.sendall(b"GET /api/v1/serverTime HTTP/1.1\r\nHost: x\r\n" + VBR.encode() + b"\r\n")
-            ok += c.sock.recv(64).startswith(b"HTTP/1.1 200")
-        except OSError:
-            pass
-    return ok, min(sample, len(conns))
+def per_write(fo):
+    """[answer, first, last] in ms for each write (latency_us holds the events of each write in turn)."""
+    out, at = [], 0
+    lat = fo["latency_us"]
+    for i, (ack, first) in enumerate(zip(fo["ack_us"], fo["first_us"])):
+        n = fo["got"][i]
+        out.append([round(ack / 1e3, 1), round(first / 1e3, 1), round(max(lat[at:at + n] or [-1]) / 1e3, 1)])
+        at += n
+    return out
 
 
 def pct(xs, p):
@@ -222,6 +141,7 @@ def main():
     ap.add_argument("--idle", type=int)
     ap.add_argument("--subscribers", type=int)
     ap.add_argument("--writes", type=int, default=20)
+    ap.add_argument("--gap-ms", type=int, default=200, help="pause between writes")
     ap.add_argument("--server-arg", action="append", default=[], help="one more sessiond argument (repeat)")
     a, _ = ap.parse_known_args()   # bench/run hands every script its arguments
     signal.signal(signal.SIGTERM, bench.on_signal)
@@ -232,32 +152,60 @@ def main():
     have = raise_fd_limit(total + 256)
     if have < total + 64:
         sys.exit("crowd: needs %d open files, the limit allows %d (raise `ulimit -Hn`)" % (total + 64, have))
+    if not os.path.exists(CLIENT):   # make bench builds it; alone, build it here
+        subprocess.check_call(["make", "-s", "-C", bench.ROOT, "build/sessiond-crowd-client"])
     bench.tmpdir = tempfile.mkdtemp(prefix="sessiond-bench-crowd-")
     try:
         p, port = start(os.path.join(bench.tmpdir, "crowd.db"), total, a.server_arg)
         viewer = token(port, "admin", PASSWORD)
         rss0, _ = rss(p.pid)
-        sel = selectors.DefaultSelector()
-        t0 = time.perf_counter()
-        idle_conns = open_many(sel, port, idle, b"GET /api/v1/serverTime HTTP/1.1\r\nHost: x\r\n" + VBR.encode() + b"\r\n")
-        log("crowd: %d idle keep-alive connections open in %.1f s" % (len(idle_conns), time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        sse = ("GET /api/v1/sessions/events HTTP/1.1\r\nHost: x\r\n%sAuthorization: Bearer %s\r\n\r\n"
-               % (VBR, viewer)).encode()
-        subs = open_many(sel, port, subs_n, sse)
-        log("crowd: %d event stream subscribers open in %.1f s" % (len(subs), time.perf_counter() - t0))
+        client = subprocess.Popen([CLIENT, "--port", str(port), "--token", viewer, "--idle", str(idle),
+                                   "--subscribers", str(subs_n), "--writes", str(a.writes),
+                                   "--gap-ms", str(a.gap_ms)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  preexec_fn=lambda: raise_fd_limit(total + 256))
+        bench.procs.append(client)
+        held = client_stage(client, "held")
+        log("crowd: %d idle keep-alive connections open in %.1f s, %d event stream subscribers in %.1f s"
+            % (held["idle"], held["open_idle_s"], held["subscribers"], held["open_subscribers_s"]))
         rss1, _ = rss(p.pid)
-        lat, missing, first = fan_out(sel, subs, port, viewer, a.writes)
+        idle0 = cpu_s(p.pid)
+        settle = 1 if a.quick else 2
+        time.sleep(settle)   # the crowd held, nothing asked: what keeping it costs
+        idle_cpu = (cpu_s(p.pid) - idle0) / settle
+        cpu0, ccpu0 = cpu_s(p.pid), cpu_s(client.pid)
+        client_next(client)
+        fo = client_stage(client, "fanout")
+        cpu1, ccpu1 = cpu_s(p.pid), cpu_s(client.pid)
+        lat = [x / 1e6 for x in fo["latency_us"]]
+        first = [x / 1e6 for x in fo["first_us"] if x >= 0]
+        ack = [x / 1e6 for x in fo["ack_us"] if x >= 0]
+        missing = fo["missing"]
         probe, bad = served_meanwhile(port, viewer)
-        ok, sampled = still_open(idle_conns)
+        client_next(client)
+        end = client_stage(client, "end")
+        ok, sampled = end["idle_still_open"], end["idle_sampled"]
+        client.wait(timeout=30)
         rss2, hwm = rss(p.pid)
-        res = {"idle": len(idle_conns), "subscribers": len(subs), "writes": a.writes,
-               "fanout_p50_ms": pct(lat, 50) * 1e3, "fanout_p99_ms": pct(lat, 99) * 1e3,
+        res = {"idle": held["idle"], "subscribers": held["subscribers"], "writes": a.writes,
+               "fanout_p50_ms": pct(lat, 50) * 1e3, "fanout_p90_ms": pct(lat, 90) * 1e3,
+               "fanout_p99_ms": pct(lat, 99) * 1e3,
                "fanout_max_ms": max(lat) * 1e3 if lat else float("nan"), "missing": missing,
-               "first_p50_ms": pct(first, 50) * 1e3,
+               "first_p50_ms": pct(first, 50) * 1e3, "ack_p50_ms": pct(ack, 50) * 1e3,
+               "ack_max_ms": max(ack) * 1e3 if ack else float("nan"),
                "get_p50_ms": pct(probe, 50) * 1e3, "get_p99_ms": pct(probe, 99) * 1e3, "get_not_200": bad,
                "idle_still_open": ok, "idle_sampled": sampled,
-               "rss_start_mib": rss0, "rss_held_mib": rss1, "rss_end_mib": rss2, "peak_rss_mib": hwm}
+               "rss_start_mib": rss0, "rss_held_mib": rss1, "rss_end_mib": rss2, "peak_rss_mib": hwm,
+               "loadavg": os.getloadavg()[0],
+               "server_cpu_idle_pct": idle_cpu * 100,
+               # CPU used while the writes ran (with the pauses between them), per write
+               "server_cpu_ms_per_write": (cpu1 - cpu0) * 1e3 / max(1, a.writes),
+               "client_cpu_ms_per_write": (ccpu1 - ccpu0) * 1e3 / max(1, a.writes),
+               # per write: the write's answer, the first and the last subscriber's event (ms)
+               "per_write_ack_first_last_ms": per_write(fo)}
+        # the fan-out proper: from the first subscriber's event to the last (the commit is before it)
+        spread = [last - first for _, first, last in res["per_write_ack_first_last_ms"] if last >= 0 and first >= 0]
+        res["spread_p50_ms"], res["spread_max_ms"] = pct(spread, 50), max(spread) if spread else float("nan")
         os.makedirs(bench.CACHE, exist_ok=True)
         res["server_args"] = a.server_arg
         name = "crowd-%s%s.json" % ("quick" if a.quick else "full", "-" + "-".join(x.lstrip("-") for x in a.server_arg) if a.server_arg else "")
@@ -271,8 +219,17 @@ def main():
         print(line % ("fan-out of one write to every subscriber, p50 / p99 (%d writes)" % a.writes,
                       "%.1f / %.1f ms" % (res["fanout_p50_ms"], res["fanout_p99_ms"]),
                       "p99 < 100 ms: %s" % ("met" if res["fanout_p99_ms"] < 100 and not missing else "NOT met")))
+        print(line % ("  p90 / max", "%.1f / %.1f ms" % (res["fanout_p90_ms"], res["fanout_max_ms"]), ""))
+        print(line % ("  the write's own answer (committed), p50 / max",
+                      "%.1f / %.1f ms" % (res["ack_p50_ms"], res["ack_max_ms"]), ""))
         print(line % ("  the first subscriber's event, p50", "%.1f ms" % res["first_p50_ms"], ""))
-        print(line % ("  events that never arrived (of %d)" % (a.writes * len(subs)), "%d" % missing, ""))
+        print(line % ("  from the first subscriber's event to the last, p50 / max",
+                      "%.1f / %.1f ms" % (res["spread_p50_ms"], res["spread_max_ms"]), ""))
+        print(line % ("  CPU per write (while the writes ran): sessiond / the client",
+                      "%.1f / %.1f ms" % (res["server_cpu_ms_per_write"], res["client_cpu_ms_per_write"]), ""))
+        print(line % ("  sessiond's CPU with the crowd held and nothing asked", "%.1f %% of a core"
+                      % res["server_cpu_idle_pct"], ""))
+        print(line % ("  events that never arrived (of %d)" % (a.writes * res["subscribers"]), "%d" % missing, ""))
         print(line % ("RSS: start / crowd held / peak (VmHWM)",
                       "%.0f / %.0f / %.0f MiB" % (rss0, rss1, hwm),
                       "< 256 MiB: %s" % ("met" if hwm < 256 else "NOT met")))
@@ -280,6 +237,7 @@ def main():
                       "%.2f / %.2f ms, %d" % (res["get_p50_ms"], res["get_p99_ms"], bad),
                       "served: %s" % ("yes" if not bad else "NO")))
         print(line % ("idle connections still answering (sample)", "%d of %d" % (ok, sampled), ""))
+        print(line % ("load average (1 min) at the end", "%.2f" % res["loadavg"], ""))
     finally:
         bench.cleanup()
 

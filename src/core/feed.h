@@ -8,7 +8,7 @@
 struct feed_waiter {
 	int64_t after_usn;          /* fire once the usn is greater than this */
 	int64_t deadline_us;        /* fire at this time even without a change; 0 = never */
-	void (*fire)(struct feed_waiter *w);  /* runs on the feed's or the writer's thread */
+	void (*fire)(struct feed_waiter *w);  /* runs on the feed's thread (or in feed_wait) */
 	void *ctx;
 	int fired;
 	int queued;                 /* in the feed's list (guarded by the feed) */
@@ -17,7 +17,7 @@ struct feed_waiter {
 	struct feed_waiter *prev, *next;
 };
 
-/** Starts the deadline thread. */
+/** Starts the feed's thread (it fires the waiters after commits and at their deadlines). */
 void feed_start(void);
 /** Fires every waiter and refuses new ones (they fire at once). */
 void feed_shutdown(void);
@@ -35,7 +35,8 @@ int feed_queued(struct feed_waiter *w);
 int feed_closed(void);
 /** How many waiters (long polls, event streams between events) are queued now. */
 int feed_subscribers(void);
-/** Called after each commit with the newest usn. */
+/** Called after each commit with the newest usn; returns at once (the waiters are fired
+ *  on the feed's thread). */
 void feed_committed(int64_t usn);
 
 #endif

@@ -18,6 +18,7 @@
 #include "http/guard.h"
 #include "http/listen.h"
 #include "http/router.h"
+#include "http/wake.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -53,6 +54,7 @@ struct hreq {
 	} *qp;                     /* the query parameters, in order (arena) */
 	int nqp;
 	int too_many_params;       /* more than HTTP_MAX_QUERY_PARAMS: answered 414 */
+	struct wake_item wake;     /* resumed through its worker's queue (http/wake.h) */
 	enum metrics_class mclass; /* how /metrics counts it */
 	const char *cause;         /* a 5xx: what the answer said (for the log) */
 };
@@ -142,6 +144,7 @@ static struct hreq *hreq_new(struct MHD_Connection *conn)
 	buf_init(&h->r.out, srv.cfg.response_max);
 	pthread_mutex_init(&h->lock, NULL);
 	h->conn = conn;
+	wake_item_init(&h->wake, conn);
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	h->gc = ci ? ci->socket_context : NULL;
 	h->r.io = &io;
@@ -219,7 +222,10 @@ static void io_resume(struct req *r)
 	h->completed = 1;
 	if(h->suspended) {
 		h->suspended = 0;
-		MHD_resume_connection(h->conn);
+		if(h->waiting)
+			wake_resume(&h->wake);   /* one of many a commit wakes: through the worker's queue */
+		else
+			MHD_resume_connection(h->conn);   /* a write's answer: at once */
 	}
 	pthread_mutex_unlock(&h->lock);
 }
@@ -241,6 +247,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct hreq *h = cls;
+	wake_drain();
 	if(__atomic_load_n(&h->gone, __ATOMIC_ACQUIRE))
 		return MHD_CONTENT_READER_END_WITH_ERROR;   /* the client left: free the slot */
 	while(h->part_off >= h->part.len) {
@@ -552,6 +559,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
 	(void)version;
+	wake_drain();
 	struct hreq *h = *con_cls;
 	if(!h)
 		*con_cls = h = hreq_new(conn);   /* on_uri made it, unless libmicrohttpd skipped it */
@@ -652,6 +660,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if(h->waiting)
 		guard_unwatch(h->gc);   /* client_gone() cannot run after this */
+	wake_forget(&h->wake);
+	wake_drain();
 	if(h->counted)
 		waiters_give(h->r.who.uid);
 	int64_t us = time_now_us() - h->start_us;

@@ -85,11 +85,22 @@ static int state_test(const struct qexpr *e)
 	return e->field == QF_STATE;
 }
 
+/* Whether the predicate requires a comparison on field f (a test joined by AND alone). */
+static int required(const struct qexpr *e, enum qfield f)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND)
+		return required(e->a, f) || required(e->b, f);
+	return e->field == f && e->op >= Q_EQ && e->op <= Q_GE;
+}
+
 /* Whether a test is written "+col …", which no index serves (SQLite): every filter test
  * once the page is better read in the order's index (sqlgen_unindexed), and a test on type,
- * state or result when the predicate also tests a job or session id for equality. Without
- * statistics SQLite takes either equality as selective and may read the rows of the most
- * common result (85 % of the table) to find one job's. */
+ * state, result or end time when the predicate also tests a job or session id for equality.
+ * Without statistics SQLite takes either equality as selective and may read the rows of the
+ * most common result (85 % of the table) to find one job's, or the rows of every session
+ * ended in a month (an end-time range, whose index has no job id). */
 static int plus(const struct sqlgen *g, const struct qexpr *e)
 {
 	if(e->kind == QV_TEXT && e->op != Q_IN)
@@ -97,7 +108,7 @@ static int plus(const struct sqlgen *g, const struct qexpr *e)
 	int tsr = e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT;
 	return (g->unindexed && (tsr || e->field == QF_JOB_ID || e->field == QF_SESSION_ID || e->field == QF_TASK_TYPE ||
 	                         e->field == QF_SESSION_TYPE)) ||
-	       (g->id_tested && tsr) || (g->running_tested && tsr && e->field != QF_STATE);
+	       (g->id_tested && (tsr || e->field == QF_END)) || (g->running_tested && tsr && e->field != QF_STATE);
 }
 
 /* Whether every state test of e names running states only (Stopped none of them); *seen
@@ -117,6 +128,8 @@ static int running_only(const struct qexpr *e, int *seen)
 	*seen = 1;
 	if(e->op == Q_EQ && e->kind == QV_INT)
 		return e->i != ST_STOPPED;
+	if(e->op == Q_GT && e->kind == QV_INT)   /* ST_STOPPED is the least state code */
+		return e->i >= ST_STOPPED;
 	if(e->op != Q_IN || e->kind != QV_INT || !e->nlist)
 		return 0;
 	for(int i = 0; i < e->nlist; i++)
@@ -140,7 +153,7 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 		[Q_EQ] = "=", [Q_NE] = "<>", [Q_LT] = "<", [Q_GT] = ">", [Q_LE] = "<=", [Q_GE] = ">=",
 	};
 	struct buf *w = &g->where;
-	if(g->bad || keyset(g, e))
+	if(g->bad || (!g->subst && keyset(g, e)))
 		return;
 	if(e->op == Q_AND || e->op == Q_OR) {
 		buf_addc(w, '(');
@@ -152,8 +165,16 @@ static void compile(struct sqlgen *g, const struct qexpr *e, struct arena *a)
 	}
 	if(e->op == Q_NOT) {
 		buf_addstr(w, "NOT (");
+		g->neg = !g->neg;
 		compile(g, e->a, a);
+		g->neg = !g->neg;
 		buf_addc(w, ')');
+		return;
+	}
+	if(g->subst && ((unsigned)e->field >= QF__COUNT || !g->t->group[e->field])) {
+		/* a test the groups cannot tell: its most (SUBST_MAYBE) or least (SUBST_TRUE)
+		 * value for the whole predicate, by the NOTs above it */
+		buf_addc(w, (g->subst == SUBST_MAYBE) != g->neg ? '1' : '0');
 		return;
 	}
 	const char *col = field_col(g, e->field);
@@ -251,17 +272,18 @@ void sqlgen_free(struct sqlgen *g)
 	buf_free(&g->where);
 }
 
-/* Whether a predicate tests only type, state and result, whose per-combination
- * counts a counts table keeps. */
-static int counts_only(const struct qexpr *e)
+/* Whether a predicate tests only type, state and result (and, with flags, is_canceled
+ * and stop_requested), whose per-combination counts a counts table keeps. */
+static int counts_only(const struct qexpr *e, int flags)
 {
 	if(!e)
 		return 1;
 	if(e->op == Q_AND || e->op == Q_OR)
-		return counts_only(e->a) && counts_only(e->b);
+		return counts_only(e->a, flags) && counts_only(e->b, flags);
 	if(e->op == Q_NOT)
-		return counts_only(e->a);
-	if(e->field != QF_TYPE && e->field != QF_STATE && e->field != QF_RESULT)
+		return counts_only(e->a, flags);
+	if(e->field != QF_TYPE && e->field != QF_STATE && e->field != QF_RESULT &&
+	   !(flags && (e->field == QF_IS_CANCELED || e->field == QF_STOP_REQUESTED)))
 		return 0;
 	return e->op == Q_IN || e->op == Q_NULL || e->op == Q_NOTNULL ||
 	       (e->op >= Q_EQ && e->op <= Q_GE && e->kind == QV_INT);
@@ -280,17 +302,17 @@ static int groups_only(const struct sqlgen_table *t, const struct qexpr *e)
 	return (unsigned)e->field < QF__COUNT && t->group[e->field] != NULL;
 }
 
-/* A predicate that is a conjunction of creation bounds and a rest on type, state and
- * result only: the bounds into [*lo, *hi] (inclusive; INT64_MIN/MAX where none), the
- * rest into *rest. 0 when the predicate has another shape or no bound. */
-static int creation_range(struct arena *a, const struct qexpr *e, int64_t *lo, int64_t *hi,
-                          const struct qexpr **rest, int *bounds)
+/* A predicate that is a conjunction of bounds on field f (creation or end time) and a rest
+ * on type, state and result only: the bounds into [*lo, *hi] (inclusive; INT64_MIN/MAX
+ * where none), the rest into *rest. 0 when the predicate has another shape or no bound. */
+static int time_range(struct arena *a, enum qfield f, const struct qexpr *e, int64_t *lo, int64_t *hi,
+                      const struct qexpr **rest, int *bounds)
 {
 	if(!e)
 		return 1;
 	if(e->op == Q_AND)
-		return creation_range(a, e->a, lo, hi, rest, bounds) && creation_range(a, e->b, lo, hi, rest, bounds);
-	if(e->field == QF_CREATION && e->kind == QV_INT && e->op >= Q_LT && e->op <= Q_GE) {
+		return time_range(a, f, e->a, lo, hi, rest, bounds) && time_range(a, f, e->b, lo, hi, rest, bounds);
+	if(e->field == f && e->kind == QV_INT && e->op >= Q_LT && e->op <= Q_GE) {
 		int64_t v = e->i;
 		if((e->op == Q_GT && v == INT64_MAX) || (e->op == Q_LT && v == INT64_MIN))
 			return 0;
@@ -304,7 +326,7 @@ static int creation_range(struct arena *a, const struct qexpr *e, int64_t *lo, i
 		(*bounds)++;
 		return 1;
 	}
-	if(!counts_only(e))
+	if(!counts_only(e, 0))
 		return 0;
 	*rest = q_and(a, *rest, e);
 	return 1;
@@ -320,21 +342,25 @@ static void count_param(struct sqlgen *g, int64_t v)
 	g->cp[g->ncp++] = (struct sqlgen_param){.kind = QV_INT, .i = v};
 }
 
-/* Totals under a creation range (with type/state/result tests) from the days table: the
- * whole days inside the range summed there, the part days at its ends counted in the
- * index (each under a day of sessions), so the cost does not grow with the range. */
-static int count_by_days(struct sqlgen *g, struct buf *out, struct arena *a)
+/* Totals under a creation range or an end-time range (with type/state/result tests) from
+ * the days table of that field: the whole days inside the range summed there, the part
+ * days at its ends counted in the field's index (each under a day of sessions), so the
+ * cost does not grow with the range. A session not ended has no end day, and no end time
+ * within any range. */
+static int count_by_days(struct sqlgen *g, struct buf *out, struct arena *a, enum qfield f, const char *days)
 {
 	int64_t lo = INT64_MIN, hi = INT64_MAX;
 	const struct qexpr *rest = NULL;
 	int bounds = 0;
-	if(!g->t->days || !g->pred || !creation_range(a, g->pred, &lo, &hi, &rest, &bounds) || !bounds)
+	if(!days || !g->pred || !time_range(a, f, g->pred, &lo, &hi, &rest, &bounds) || !bounds)
 		return 0;
 	if((lo != INT64_MIN && lo > INT64_MAX - 2 * SQLGEN_DAY_US) || (hi != INT64_MAX && hi < INT64_MIN + 2 * SQLGEN_DAY_US))
 		return 0;   /* days at the ends of time: counted as rows */
 	struct sqlgen sub;
 	struct query q = {.where = rest};
 	sqlgen_init(&sub, g->d, g->t, &q, a);
+	if(f != QF_CREATION)
+		sqlgen_unindexed(&sub, a);   /* the time index serves the part days, not a type's */
 	if(sub.bad || sub.np > SQLGEN_MAX_PARAMS - 6) {
 		sqlgen_free(&sub);
 		return 0;
@@ -344,7 +370,7 @@ static int count_by_days(struct sqlgen *g, struct buf *out, struct arena *a)
 	for(int i = 0; i < sub.np; i++)
 		g->cp[g->ncp++] = sub.p[i];
 	int k = sub.np;
-	const char *name = g->t->name, *c = g->t->field[QF_CREATION];
+	const char *name = g->t->name, *c = g->t->field[f];
 	char ph = g->d->dollar ? '$' : '?';
 	/* the whole days inside [lo, hi], d0 to d1 */
 	int64_t d0 = lo == INT64_MIN ? INT64_MIN / SQLGEN_DAY_US - 1 : floor_div(lo - 1, SQLGEN_DAY_US) + 1;
@@ -366,7 +392,7 @@ static int count_by_days(struct sqlgen *g, struct buf *out, struct arena *a)
 		buf_printf(out, "SELECT (SELECT coalesce(sum(n),0) FROM %s WHERE day BETWEEN %c%d AND %c%d AND (%s))"
 		                " + (SELECT count(*) FROM %s WHERE %s BETWEEN %c%d AND %c%d AND (%s))"
 		                " + (SELECT count(*) FROM %s WHERE %s BETWEEN %c%d AND %c%d AND (%s))",
-		           g->t->days, ph, k + 1, ph, k + 2, r, name, c, ph, k + 3, ph, k + 4, r, name, c, ph, k + 5, ph, k + 6, r);
+		           days, ph, k + 1, ph, k + 2, r, name, c, ph, k + 3, ph, k + 4, r, name, c, ph, k + 5, ph, k + 6, r);
 	}
 	sqlgen_free(&sub);
 	return 1;
@@ -421,27 +447,39 @@ static int count_unless_no_group(struct sqlgen *g, struct buf *out, struct arena
 	return ok;
 }
 
-void sqlgen_count(struct sqlgen *g, struct buf *out, struct arena *a)
+int sqlgen_count(struct sqlgen *g, struct buf *out, struct arena *a)
 {
 	g->ncp = 0;
 	/* Totals under type/state/result filters come from the counts table: a full
 	 * count(*) over a million sessions costs half a second. Under name and job filters
 	 * (alone or with those) they come from the groups table, a few rows per distinct
 	 * name: the same predicate, read against the groups instead of the sessions. */
-	if(g->t->counts && counts_only(g->pred))
+	if(g->t->counts && counts_only(g->pred, g->t->counts_flags))
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->counts, buf_cstr(&g->where));
 	else if(g->t->groups && groups_only(g->t, g->pred))
 		buf_printf(out, "SELECT coalesce(sum(n),0) FROM %s%s", g->t->groups, buf_cstr(&g->where));
-	else if(count_by_days(g, out, a) || count_unless_no_group(g, out, a))
-		return;
-	else
+	else if(count_by_days(g, out, a, QF_CREATION, g->t->days) || count_by_days(g, out, a, QF_END, g->t->end_days))
+		return 1;
+	else if(count_unless_no_group(g, out, a))
+		return 0;
+	else {
 		buf_printf(out, "SELECT count(*) FROM %s%s", g->t->name, buf_cstr(&g->where));
+		return 0;
+	}
+	return 1;
 }
 
 void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct buf *out)
 {
 	const char *ocol = (unsigned)q->order < QO__COUNT && g->t->order[q->order] ? g->t->order[q->order] : "creation";
 	const char *idcol = g->t->field[QF_ID];
+	/* In usn order without a usn range (the lease sweep, the running sessions the alerts
+	 * learn at start), sessions with a lapsed lease or running ones are few and an index
+	 * finds them (the lease's, the state's); without statistics SQLite would rather walk
+	 * the usn index over every session (2 s at a million) to save sorting them. "+col"
+	 * keeps the order's index out. */
+	const char *op = g->d->unary_plus && q->order == QO_USN && !required(g->pred, QF_USN) &&
+	                 (required(g->pred, QF_LEASE) || g->running_tested) ? "+" : "";
 	int64_t skip = q->skip > 0 ? q->skip : 0, limit = q->limit;
 	g->reverse = 0;
 	if(total >= 0 && limit >= 0 && limit <= 10000 && skip > total / 2) {
@@ -459,18 +497,19 @@ void sqlgen_page(struct sqlgen *g, const struct query *q, int64_t total, struct 
 	g->paged = limit >= 0 || skip > 0;
 	g->limit = limit >= 0 ? limit : -1;
 	g->offset = skip;
-	if(skip > 0) {
+	if(skip > 0 || g->by_jobs) {
 		/* Skipped rows are stepped over in the inner query, which reads only index
 		 * entries where an index covers the filter; full rows are read for the page only. */
-		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s %s, %s %s LIMIT ", g->t->cols,
-		           g->t->name, idcol, idcol, g->t->name, where, ocol, dir, idcol, dir);
+		buf_printf(out, "SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s ORDER BY %s%s %s, %s %s LIMIT ", g->t->cols,
+		           g->t->name, idcol, idcol, g->by_jobs ? g->t->by_job : g->t->name, where, op, ocol, dir, idcol, dir);
 		placeholder(g, out, g->np + 1);
 		buf_addstr(out, " OFFSET ");
 		placeholder(g, out, g->np + 2);
-		buf_printf(out, ") ORDER BY %s %s, %s %s", ocol, dir, idcol, dir);
+		buf_printf(out, ") ORDER BY %s%s %s, %s %s", op, ocol, dir, idcol, dir);
 		return;
 	}
-	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s %s, %s %s", g->t->cols, g->t->name, where, ocol, dir, idcol, dir);
+	buf_printf(out, "SELECT %s FROM %s%s ORDER BY %s%s %s, %s %s", g->t->cols, g->t->name, where, op, ocol, dir, idcol,
+	           dir);
 	if(limit >= 0) {
 		buf_addstr(out, " LIMIT ");
 		placeholder(g, out, g->np + 1);
@@ -500,4 +539,235 @@ void sqlgen_update(const struct sqlgen_dialect *d, const char *table, const char
 		c += len + (c[len] == ',');
 	}
 	buf_printf(out, " WHERE %.*s=%c1", (int)first_len, first, d->dollar ? '$' : '?');
+}
+
+/* ---------- pages and totals read job by job (SQLite's session_names) ----------
+ *
+ * A predicate P is compiled against the groups table twice, each test the groups cannot
+ * tell (a time, a flag) replaced by a constant: by TRUE where that makes P truer (M, "may
+ * match") and by FALSE where that makes it falser (T, "matches whatever the rest"). In
+ * SQL's three-valued logic AND, OR and NOT keep that order, so every session matching P
+ * is in a group where M holds, and every session of a group where T holds matches P.
+ * When no group where M holds lacks a job id, the sessions matching P are among those of
+ * the jobs of those groups, which the job index (job_id, creation) gives: the cost is the
+ * jobs' sessions, not the table. */
+
+static int job_test(const struct qexpr *e)
+{
+	return e->field == QF_NAME || e->field == QF_JOB_NAME || e->field == QF_JOB_ID;
+}
+
+/* Appends e compiled into w's text (its params numbered after w's so far) to out. */
+static void piece(struct sqlgen *w, const struct qexpr *e, int subst, struct buf *out, struct arena *a)
+{
+	buf_reset(&w->where);
+	w->subst = subst;
+	w->neg = 0;
+	if(e)
+		compile(w, e, a);
+	else
+		buf_addc(&w->where, '1');
+	w->subst = 0;
+	buf_addstr(out, buf_cstr(&w->where));
+}
+
+static void work_init(struct sqlgen *w, const struct sqlgen *g)
+{
+	memset(w, 0, sizeof(*w));
+	w->d = g->d;
+	w->t = g->t;
+	w->pred = g->pred;
+	w->id_tested = g->id_tested;
+	w->running_tested = g->running_tested;
+	buf_init(&w->where, 1 << 20);
+}
+
+/* The top-level conjuncts of e that test the groups' fields only into *grp, the others
+ * into *rest. */
+static void split(const struct sqlgen_table *t, struct arena *a, const struct qexpr *e, const struct qexpr **grp,
+                  const struct qexpr **rest)
+{
+	if(e->op == Q_AND) {
+		split(t, a, e->a, grp, rest);
+		split(t, a, e->b, grp, rest);
+	} else if(groups_only(t, e))
+		*grp = q_and(a, *grp, e);
+	else
+		*rest = q_and(a, *rest, e);
+}
+
+/* Whether a predicate tests only columns the job index holds (creation, type, state,
+ * result, end time), so that it is tested there without reading rows. */
+static int job_index_only(const struct qexpr *e)
+{
+	if(!e)
+		return 1;
+	if(e->op == Q_AND || e->op == Q_OR)
+		return job_index_only(e->a) && job_index_only(e->b);
+	if(e->op == Q_NOT)
+		return job_index_only(e->a);
+	return (e->field == QF_CREATION || e->field == QF_TYPE || e->field == QF_STATE || e->field == QF_RESULT ||
+	        e->field == QF_END) &&
+	       e->kind == QV_INT;
+}
+
+/* The creation bounds among the top-level conjuncts of e, into [*lo, *hi]. */
+static void creation_bounds(const struct qexpr *e, int64_t *lo, int64_t *hi)
+{
+	if(!e)
+		return;
+	if(e->op == Q_AND) {
+		creation_bounds(e->a, lo, hi);
+		creation_bounds(e->b, lo, hi);
+	} else if(e->field == QF_CREATION && e->kind == QV_INT) {
+		if((e->op == Q_GE || e->op == Q_GT || e->op == Q_EQ) && e->i > *lo)
+			*lo = e->i;
+		if((e->op == Q_LE || e->op == Q_LT || e->op == Q_EQ) && e->i < *hi)
+			*hi = e->i;
+	}
+}
+
+int sqlgen_jobs_stats(struct sqlgen *g, struct buf *out, struct arena *a)
+{
+	/* a creation range within a day (EM Name=="job@time"): its index range is read at
+	 * once, cheaper than the groups */
+	int64_t lo = INT64_MIN, hi = INT64_MAX;
+	creation_bounds(g->pred, &lo, &hi);
+	if(lo != INT64_MIN && hi != INT64_MAX && (hi < lo || (uint64_t)hi - (uint64_t)lo <= (uint64_t)SQLGEN_DAY_US))
+		return 0;
+	const struct sqlgen_table *t = g->t;
+	/* not under a NOT at the top (which keeps the plain reading, as the tests compare
+	 * with it), nor when a job or session id is tested: the job index serves that already */
+	if(!t->groups || !t->group || !t->group[QF_JOB_ID] || !t->by_job || !g->pred || g->bad || g->pred->op == Q_NOT ||
+	   g->id_tested || !any_test(g->pred, job_test))
+		return 0;
+	const struct qexpr *grp = NULL, *rest = NULL;
+	split(t, a, g->pred, &grp, &rest);
+	struct sqlgen w;
+	work_init(&w, g);
+	/* one pass over the groups, job by job: whether M holds for one of its groups (m),
+	 * whether M holds and T does not (r), whether the group-only conjuncts fail (x) */
+	buf_addstr(out, "SELECT coalesce(max(job_id IS NULL AND m), 0), coalesce(sum(CASE WHEN m THEN k END), 0),"
+	                " coalesce(max(job_id IS NULL AND r), 0), coalesce(sum(CASE WHEN r THEN k END), 0),");
+	buf_addstr(out, grp ? " coalesce(sum(m AND x), 0)" : " -1");
+	buf_addstr(out, " FROM (SELECT job_id, max((");
+	piece(&w, g->pred, SUBST_MAYBE, out, a);
+	buf_addstr(out, ") IS 1) AS m, max((");
+	piece(&w, g->pred, SUBST_MAYBE, out, a);
+	buf_addstr(out, ") IS 1 AND (");
+	piece(&w, g->pred, SUBST_TRUE, out, a);
+	buf_addstr(out, ") IS NOT 1) AS r, max((");
+	piece(&w, grp, 0, out, a);
+	buf_printf(out, ") IS NOT 1) AS x, sum(n) AS k FROM %s GROUP BY job_id)", t->groups);
+	int ok = !w.bad && !w.where.failed;
+	memcpy(g->cp, w.p, sizeof(w.p[0]) * (size_t)w.np);
+	g->ncp = w.np;
+	sqlgen_free(&w);
+	return ok;
+}
+
+/* The rows of the jobs where M holds (and, for a total, T does not), tested by P, or by
+ * its conjuncts that are not group-only when every group of those jobs passes those
+ * (exact): written into w's where text. */
+static void jobs_where(struct sqlgen *w, const struct sqlgen *g, int exact, int total, struct buf *out,
+                       struct arena *a)
+{
+	const struct qexpr *grp = NULL, *rest = NULL;
+	split(g->t, a, g->pred, &grp, &rest);
+	buf_printf(out, " WHERE %s IN (SELECT job_id FROM %s WHERE (", g->t->field[QF_JOB_ID], g->t->groups);
+	piece(w, g->pred, SUBST_MAYBE, out, a);
+	buf_addstr(out, ") IS 1");
+	if(total) {
+		buf_addstr(out, " AND (");
+		piece(w, g->pred, SUBST_TRUE, out, a);
+		buf_addstr(out, ") IS NOT 1");
+	}
+	buf_addstr(out, ") AND (");
+	w->unindexed = 1;   /* the job index serves; the other tests are tested */
+	piece(w, exact ? rest : g->pred, 0, out, a);
+	buf_addc(out, ')');
+	if(total && !exact) {
+		buf_addstr(out, " AND (");
+		piece(w, g->pred, SUBST_TRUE, out, a);
+		buf_addstr(out, ") IS NOT 1");
+	}
+	w->unindexed = 0;
+}
+
+int sqlgen_jobs_exact_cheap(struct sqlgen *g, struct arena *a)
+{
+	const struct qexpr *grp = NULL, *rest = NULL;
+	split(g->t, a, g->pred, &grp, &rest);
+	return job_index_only(rest);
+}
+
+int sqlgen_jobs_count(struct sqlgen *g, int exact, struct buf *out, struct arena *a)
+{
+	struct sqlgen w;
+	work_init(&w, g);
+	buf_printf(out, "SELECT (SELECT coalesce(sum(n),0) FROM %s WHERE ", g->t->groups);
+	piece(&w, g->pred, SUBST_TRUE, out, a);
+	buf_printf(out, ") + (SELECT count(*) FROM %s", g->t->by_job);
+	jobs_where(&w, g, exact, 1, out, a);
+	buf_addc(out, ')');
+	int ok = !w.bad && !w.where.failed;
+	memcpy(g->cp, w.p, sizeof(w.p[0]) * (size_t)w.np);
+	g->ncp = w.np;
+	sqlgen_free(&w);
+	return ok;
+}
+
+int sqlgen_jobs_page(struct sqlgen *g, int exact, struct arena *a)
+{
+	struct sqlgen w;
+	work_init(&w, g);
+	struct buf text;
+	buf_init(&text, 1 << 20);
+	jobs_where(&w, g, exact, 0, &text, a);
+	int ok = !w.bad && !w.where.failed && !text.failed;
+	if(ok) {
+		buf_reset(&g->where);
+		buf_addstr(&g->where, buf_cstr(&text));
+		memcpy(g->p, w.p, sizeof(w.p[0]) * (size_t)w.np);
+		g->np = w.np;
+		g->by_jobs = 1;
+	}
+	buf_free(&text);
+	sqlgen_free(&w);
+	return ok;
+}
+
+/* ---------- an end-time bound as a creation bound ---------- */
+
+static int end_upper(const struct qexpr *e, int64_t *b)
+{
+	if(!e)
+		return 0;
+	if(e->op == Q_AND) {
+		int64_t x, y;
+		int hx = end_upper(e->a, &x), hy = end_upper(e->b, &y);
+		if(hx && hy)
+			*b = x < y ? x : y;
+		else if(hx || hy)
+			*b = hx ? x : y;
+		return hx || hy;
+	}
+	if(e->field == QF_END && e->kind == QV_INT && (e->op == Q_LT || e->op == Q_LE)) {
+		*b = e->i;
+		return 1;
+	}
+	return 0;
+}
+
+int sqlgen_end_bound(const struct sqlgen *g, int64_t *b)
+{
+	return g->t->end_days && end_upper(g->pred, b);
+}
+
+void sqlgen_restrict(struct sqlgen *g, const struct qexpr *extra, struct arena *a)
+{
+	g->pred = q_and(a, g->pred, extra);
+	buf_reset(&g->where);
+	g->np = 0;
+	compile_where(g, a);
 }

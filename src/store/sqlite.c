@@ -460,6 +460,88 @@ static int snapshot_begin(struct conn *c)
 	return st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
+/* What the groups table tells of reading a filter's sessions job by job (sqlgen_jobs_stats). */
+struct jobs {
+	int known;                  /* the statistics were read */
+	int64_t nulls, rows;        /* groups that may match without a job id; the sessions of their jobs */
+	int64_t rest_nulls, rest_rows;   /* the same for the groups not all of whose sessions match */
+	int64_t misses;             /* groups of those jobs failing the group-only conjuncts (-1: none) */
+	int64_t all;                /* every session */
+};
+
+static int64_t one_int(struct conn *c, const char *sql)
+{
+	sqlite3_stmt *st = list_stmt(c, sql);
+	int64_t v = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if(st)
+		sqlite3_reset(st);
+	return v;
+}
+
+/* Reads the statistics once (text is scratch); 0 when the filter cannot be read by job. */
+static int jobs_stats(struct conn *c, struct sqlgen *g, struct jobs *j, struct buf *text, struct arena *a)
+{
+	if(j->known)
+		return j->known > 0;
+	j->known = -1;
+	buf_reset(text);
+	if(!sqlgen_jobs_stats(g, text, a))
+		return 0;
+	sqlite3_stmt *st = list_stmt(c, buf_cstr(text));
+	if(!st)
+		return 0;
+	bind_list(st, g->cp, g->ncp);
+	if(sqlite3_step(st) == SQLITE_ROW) {
+		j->nulls = sqlite3_column_int64(st, 0);
+		j->rows = sqlite3_column_int64(st, 1);
+		j->rest_nulls = sqlite3_column_int64(st, 2);
+		j->rest_rows = sqlite3_column_int64(st, 3);
+		j->misses = sqlite3_column_int64(st, 4);
+		j->known = 1;
+	}
+	sqlite3_reset(st);
+	buf_reset(text);
+	j->all = one_int(c, "SELECT coalesce(sum(n),0) FROM session_counts");
+	return j->known > 0;
+}
+
+/* How the page of a filter is read (total: -1 when not counted; text is scratch):
+ * - a bound on end_time bounds creation as well while no session ended before it was
+ *   created (sessions_ended_early is empty): the page of sessions ended before a time
+ *   is then a range of the creation index, not a walk over every newer session;
+ * - the sessions of the jobs the filter can match (sqlgen_jobs_page) are read and sorted
+ *   when they are fewer (or, read in the job index alone, ten times fewer) than the entries
+ *   a walk of the order's index would step over, about (skip + limit) * all / total (with
+ *   no total: when they are under 2 % of the table);
+ * - else a filter that matches much (known by its total) is read in the order's index,
+ *   whose walk then steps over fewer entries than the filter's index would give to be
+ *   sorted. */
+static void page_plan(struct conn *c, struct sqlgen *g, const struct query *q, int64_t total, struct jobs *j,
+                      struct buf *text, struct arena *a)
+{
+	const struct sqlgen_table *t = g->t;
+	int64_t bound;
+	if(q->order == QO_CREATION && sqlgen_end_bound(g, &bound) &&
+	   one_int(c, "SELECT NOT EXISTS (SELECT 1 FROM sessions INDEXED BY sessions_ended_early"
+	              " WHERE end_time < creation)"))   /* else a covering index is scanned */
+		sqlgen_restrict(g, q_int(a, QF_CREATION, Q_LE, bound), a);
+	if(!(t->counts || t->groups))
+		return;
+	int64_t all = j->known > 0 ? j->all : one_int(c, t->counts ? "SELECT coalesce(sum(n),0) FROM session_counts"
+	                                                        : "SELECT coalesce(sum(n),0) FROM task_names");
+	double want = (double)(q->skip > 0 ? q->skip : 0) + (double)q->limit;
+	/* without a total (a page read on its own), the jobs' sessions when they are few */
+	double walk = total >= 0 ? want * (double)all / (double)(total > 0 ? total : 1) : (double)all / 50;
+	if(walk > 2000 && jobs_stats(c, g, j, text, a) && j->nulls == 0) {
+		int exact = j->misses == 0;
+		double cost = (double)j->rows / (exact && sqlgen_jobs_exact_cheap(g, a) ? 10 : 1);
+		if(cost < walk && sqlgen_jobs_page(g, exact, a))
+			return;
+	}
+	if(total >= 0 && sqlgen_filter_indexed(g) && (double)total * (double)total >= want * (double)all)
+		sqlgen_unindexed(g, a);
+}
+
 static enum rc run_list(struct store *s, const struct sqlgen_table *t, const struct query *q, struct arena *a,
                         row_reader rd, size_t recsize, int (*cb)(void *, const void *), void *ctx, int64_t *total)
 {
@@ -477,14 +559,27 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 		rc = RC_INVALID;
 		goto out;
 	}
-	if(total) {
-		/* The total and the page come from one snapshot. */
+	struct jobs j = {0};
+	if(total || (q->limit > 0 && t->groups)) {
+		/* The total and the page (and what plans the page) come from one snapshot. */
 		if(snapshot_begin(c)) {
 			rc = RC_BACKEND;
 			goto out;
 		}
 		in_txn = 1;
-		sqlgen_count(&g, &text, a);
+	}
+	if(total) {
+		int kept = sqlgen_count(&g, &text, a);
+		if(!kept && jobs_stats(c, &g, &j, &text, a) && j.rest_nulls == 0 && j.rest_rows * 8 <= j.all) {
+			/* the sessions of a few jobs are counted instead of a range of the table */
+			if(!sqlgen_jobs_count(&g, j.misses == 0, &text, a)) {
+				buf_reset(&text);
+				sqlgen_count(&g, &text, a);
+			}
+		} else if(!kept && j.known) {
+			buf_reset(&text);
+			sqlgen_count(&g, &text, a);
+		}
 		if(!(st = list_stmt(c, buf_cstr(&text)))) {
 			rc = RC_BACKEND;
 			goto out;
@@ -496,22 +591,12 @@ static enum rc run_list(struct store *s, const struct sqlgen_table *t, const str
 		*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
 		buf_reset(&text);
+		if(sqlgen_page_empty(q, *total))
+			goto out;   /* nothing to read: a filter that matches little would scan for it */
 	}
-	if(total && sqlgen_page_empty(q, *total))
-		goto out;   /* nothing to read: a filter that matches little would scan for it */
-	if(total && (t->counts || t->groups) && q->limit > 0 && sqlgen_filter_indexed(&g)) {
-		/* A filter that matches much: reading the order's index until the page is full
-		 * steps over about (skip + limit) * all / total entries, fewer than the total
-		 * that the filter's index would give to be sorted. */
-		int64_t all = 0, want = (q->skip > 0 ? q->skip : 0) + q->limit;
-		buf_printf(&text, "SELECT coalesce(sum(n),0) FROM %s", t->counts ? t->counts : t->groups);
-		if((st = list_stmt(c, buf_cstr(&text))) && sqlite3_step(st) == SQLITE_ROW)
-			all = sqlite3_column_int64(st, 0);
-		if(st)
-			sqlite3_reset(st);
+	if(q->limit > 0 && t->groups) {
+		page_plan(c, &g, q, total ? *total : -1, &j, &text, a);
 		buf_reset(&text);
-		if((double)*total * (double)*total >= (double)want * (double)all)
-			sqlgen_unindexed(&g, a);
 	}
 	sqlgen_page(&g, q, total ? *total : -1, &text);
 	if(!(st = list_stmt(c, buf_cstr(&text)))) {

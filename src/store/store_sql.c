@@ -222,6 +222,68 @@ const char *const store_sql_migrations[] = {
 	"  / 86400000000, new.type, new.state, new.result, 1)"
 	"  ON CONFLICT(day, type, state, result) DO UPDATE SET n = n + 1;"
 	" END;",
+	/* 8: bounded filtered pages and totals. session_counts also tells is_canceled and
+	 * stop_requested apart (the Azure statuses test them), so those totals are sums too.
+	 * session_end_days counts the ended sessions per (UTC day of end_time, type, state,
+	 * result) as session_days does by creation, for totals under end-time ranges.
+	 * sessions_ended_early holds the sessions that ended before they were created (core
+	 * writes none): while it is empty, an upper bound on end_time is one on creation too,
+	 * and a page of sessions ended before a time is a range of the creation index.
+	 * task_sessions_creation carries the tested columns, so that a page or total of task
+	 * sessions in a time range reads index entries only; sessions_job carries id, type,
+	 * state, result and end_time, so that a job's page or total under those filters does
+	 * too (a job's sessions lie on as many table pages as it has sessions). */
+	"DROP TRIGGER session_counts_ins; DROP TRIGGER session_counts_del; DROP TRIGGER session_counts_upd;"
+	"DROP TABLE session_counts;"
+	"CREATE TABLE session_counts(type INTEGER NOT NULL, state INTEGER NOT NULL, result INTEGER NOT NULL,"
+	" is_canceled INTEGER NOT NULL, stop_requested INTEGER NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY(type, state, result, is_canceled, stop_requested)) WITHOUT ROWID;"
+	"INSERT INTO session_counts SELECT type, state, result, is_canceled, stop_requested, count(*) FROM sessions"
+	" WHERE 1 GROUP BY 1, 2, 3, 4, 5;"
+	"CREATE TRIGGER session_counts_ins AFTER INSERT ON sessions BEGIN"
+	" INSERT INTO session_counts VALUES(new.type, new.state, new.result, new.is_canceled, new.stop_requested, 1)"
+	"  ON CONFLICT(type, state, result, is_canceled, stop_requested) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER session_counts_del AFTER DELETE ON sessions BEGIN"
+	" UPDATE session_counts SET n = n - 1 WHERE type = old.type AND state = old.state AND result = old.result"
+	"  AND is_canceled = old.is_canceled AND stop_requested = old.stop_requested;"
+	" END;"
+	"CREATE TRIGGER session_counts_upd AFTER UPDATE OF type, state, result, is_canceled, stop_requested ON sessions"
+	" WHEN old.type IS NOT new.type OR old.state IS NOT new.state OR old.result IS NOT new.result"
+	"  OR old.is_canceled IS NOT new.is_canceled OR old.stop_requested IS NOT new.stop_requested BEGIN"
+	" UPDATE session_counts SET n = n - 1 WHERE type = old.type AND state = old.state AND result = old.result"
+	"  AND is_canceled = old.is_canceled AND stop_requested = old.stop_requested;"
+	" INSERT INTO session_counts VALUES(new.type, new.state, new.result, new.is_canceled, new.stop_requested, 1)"
+	"  ON CONFLICT(type, state, result, is_canceled, stop_requested) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TABLE session_end_days(day INTEGER NOT NULL, type INTEGER NOT NULL, state INTEGER NOT NULL,"
+	" result INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(day, type, state, result)) WITHOUT ROWID;"
+	"INSERT INTO session_end_days SELECT (end_time - ((end_time % 86400000000) + 86400000000) % 86400000000)"
+	" / 86400000000, type, state, result, count(*) FROM sessions WHERE end_time IS NOT NULL GROUP BY 1, 2, 3, 4;"
+	"CREATE TRIGGER session_end_days_ins AFTER INSERT ON sessions WHEN new.end_time IS NOT NULL BEGIN"
+	" INSERT INTO session_end_days VALUES((new.end_time - ((new.end_time % 86400000000) + 86400000000)"
+	"  % 86400000000) / 86400000000, new.type, new.state, new.result, 1)"
+	"  ON CONFLICT(day, type, state, result) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER session_end_days_del AFTER DELETE ON sessions WHEN old.end_time IS NOT NULL BEGIN"
+	" UPDATE session_end_days SET n = n - 1 WHERE day = (old.end_time - ((old.end_time % 86400000000) + 86400000000)"
+	"  % 86400000000) / 86400000000 AND type = old.type AND state = old.state AND result = old.result;"
+	" END;"
+	"CREATE TRIGGER session_end_days_upd AFTER UPDATE OF end_time, type, state, result ON sessions"
+	" WHEN old.end_time IS NOT new.end_time OR (new.end_time IS NOT NULL AND (old.type IS NOT new.type"
+	"  OR old.state IS NOT new.state OR old.result IS NOT new.result)) BEGIN"
+	" UPDATE session_end_days SET n = n - 1 WHERE old.end_time IS NOT NULL"
+	"  AND day = (old.end_time - ((old.end_time % 86400000000) + 86400000000) % 86400000000) / 86400000000"
+	"  AND type = old.type AND state = old.state AND result = old.result;"
+	" INSERT INTO session_end_days SELECT (new.end_time - ((new.end_time % 86400000000) + 86400000000)"
+	"  % 86400000000) / 86400000000, new.type, new.state, new.result, 1 WHERE new.end_time IS NOT NULL"
+	"  ON CONFLICT(day, type, state, result) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE INDEX sessions_ended_early ON sessions(creation) WHERE end_time < creation;"
+	"DROP INDEX sessions_job;"
+	"CREATE INDEX sessions_job ON sessions(job_id, creation, id, type, state, result, end_time);"
+	"DROP INDEX task_sessions_creation;"
+	"CREATE INDEX task_sessions_creation ON task_sessions(creation, id, type, session_type, state, result, name);",
 };
 
 const int store_sql_migration_count = sizeof(store_sql_migrations) / sizeof(store_sql_migrations[0]);
@@ -280,7 +342,8 @@ const struct sqlgen_table store_sql_tasks = {
 };
 const struct sqlgen_table store_sql_sessions_grouped = {
 	.name = "sessions", .cols = SESS_COLS, .field = sess_field_col, .order = sess_order_col,
-	.counts = "session_counts", .groups = "session_names", .group = sess_group_col, .days = "session_days",
+	.counts = "session_counts", .counts_flags = 1, .groups = "session_names", .group = sess_group_col,
+	.days = "session_days", .end_days = "session_end_days", .by_job = "sessions INDEXED BY sessions_job",
 };
 const struct sqlgen_table store_sql_tasks_grouped = {
 	.name = "task_sessions", .cols = TASK_COLS, .field = task_field_col, .order = task_order_col,

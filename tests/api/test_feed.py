@@ -4,6 +4,8 @@ A change made by one request must wake every waiting client within 100 ms of its
 (DESIGN §5, issue 5); the event stream resumes after Last-Event-ID.
 """
 import json
+import selectors
+import socket
 import threading
 import time
 
@@ -272,3 +274,91 @@ def test_sse_needs_credentials_and_a_valid_resume_point(server):
     r = requests.get(server.base_url + "/api/v1/sessions/events",
                      headers=dict(bearer(server), **{"Last-Event-ID": "x"}), timeout=5)
     assert r.status_code == 400 and "Last-Event-ID" in r.json()["message"]
+
+
+def dechunk(raw):
+    """The body of a chunked answer read so far (a chunk cut by the read is left out)."""
+    out, i = b"", 0
+    while True:
+        eol = raw.find(b"\r\n", i)
+        if eol < 0:
+            return out
+        size = int(raw[i:eol].split(b";")[0], 16)
+        if size == 0 or eol + 2 + size + 2 > len(raw):
+            return out
+        out += raw[eol + 2:eol + 2 + size]
+        i = eol + 2 + size + 2
+
+
+def test_a_crowd_of_waiters_gets_every_change_once_and_in_order(server_factory):
+    """Hundreds of event streams and long polls parked at once, then several changes in quick
+    succession (the next one while the last one's waiters are still being woken): every stream
+    gets an event for each change exactly once and in usn order, every long poll answers with
+    the first change, and the streams are then parked again (a later change reaches them)."""
+    srv = server_factory(extra_args=["--max-waiting-per-user", "0", "--max-connections-per-address", "0"])
+    rep = srv.api("reporter")
+    token = srv.api("viewer").bearer
+    n_streams, n_polls = 300, 20
+    sel = selectors.DefaultSelector()
+    streams = []
+    for _ in range(n_streams):
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(("GET /api/v1/sessions/events HTTP/1.1\r\nHost: x\r\nx-api-version: %s\r\n"
+                   "Authorization: Bearer %s\r\n\r\n" % (LATEST, token)).encode())
+        streams.append([s, b""])
+    for st in streams:   # the answer's headers: every stream is open and parked
+        while b"\r\n\r\n" not in st[1]:
+            st[1] += st[0].recv(65536)
+        head, _, st[1] = st[1].partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"chunked" in head.lower(), head[:200]
+        st[0].setblocking(False)
+        sel.register(st[0], selectors.EVENT_READ, st)
+    start = current_usn(srv.api("viewer"))
+    polls = []
+
+    def poll():
+        r = requests.get(srv.base_url + "/api/v1/sessions?usnGreaterThan=%d&wait=20" % start,
+                         headers={"x-api-version": LATEST, "Authorization": "Bearer " + token}, timeout=30)
+        polls.append(r)
+
+    threads = [threading.Thread(target=poll) for _ in range(n_polls)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)   # all parked
+    try:
+        def read_until(usns, timeout=20):
+            want = [b"id: %d\nevent: session\n" % u for u in usns]
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if all(all(w in dechunk(st[1]) for w in want) for st in streams):
+                    return
+                for key, _ in sel.select(timeout=0.2):
+                    data = key.fileobj.recv(1 << 20)
+                    assert data, "the server closed an event stream"
+                    key.data[1] += data
+
+        made = [new_session(rep) for _ in range(5)]
+        usns = [m["usn"] for m in made]
+        assert usns == sorted(usns)
+        read_until(usns)
+        for st in streams:
+            body = dechunk(st[1])
+            at = [body.find(b"id: %d\nevent: session\n" % u) for u in usns]
+            assert all(a >= 0 for a in at), "a stream missed a change: %r" % body[-300:]
+            assert at == sorted(at), "out of usn order"
+            for u in usns:
+                assert body.count(b"id: %d\nevent: session\n" % u) == 1, "a change came twice"
+        for t in threads:
+            t.join(30)
+        assert len(polls) == n_polls
+        for r in polls:
+            assert r.status_code == 200
+            assert made[0]["id"] in [x["id"] for x in r.json()["data"]]
+        # parked again: one more change reaches every stream
+        later = new_session(rep)
+        read_until([later["usn"]])
+        for st in streams:
+            assert dechunk(st[1]).count(b"id: %d\nevent: session\n" % later["usn"]) == 1
+    finally:
+        for st in streams:
+            st[0].close()

@@ -2800,6 +2800,22 @@ static void test_sqlite_release1(void **state)
 				matched += fast;
 			}
 	assert_true(matched > 185);
+	/* Migration 8 counted them by is_canceled and stop_requested and by day of end too. */
+	const struct qexpr *kept[] = {
+		q_int(&f.a, QF_IS_CANCELED, Q_EQ, 0),
+		q_and(&f.a, q_int(&f.a, QF_STOP_REQUESTED, Q_EQ, 0), q_int(&f.a, QF_STATE, Q_EQ, ST_STOPPED)),
+		q_int(&f.a, QF_END, Q_GE, 0),
+		q_int(&f.a, QF_END, Q_LE, INT64_MAX / 2),
+	};
+	for(size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		int64_t fast = -1, slow = -2;
+		struct query kq = {.where = kept[i], .limit = 0, .want_total = 1};
+		struct query rq = {.where = q_and(&f.a, kept[i], rows), .limit = 0, .want_total = 1};
+		assert_int_equal(f.ops->session_list(f.s, &kq, &f.a, no_sess_row, NULL, &fast), RC_OK);
+		assert_int_equal(f.ops->session_list(f.s, &rq, &f.a, no_sess_row, NULL, &slow), RC_OK);
+		assert_int_equal(fast, slow);
+		assert_true(fast >= 62);   /* the 62 stopped sessions at least */
+	}
 
 	/* Users kept their uids and roles; their passwords still check. */
 	static const struct { const char *name; int64_t uid; int role; } users[] = {

@@ -65,6 +65,11 @@ static void check_totals(struct fx *f)
 	filters[n++] = q_and(a, q_in_ints(a, QF_TYPE, types, 2), q_in_ints(a, QF_RESULT, results, 2));
 	filters[n++] = q_or(a, q_int(a, QF_STATE, Q_EQ, ST_STOPPED), q_int(a, QF_TYPE, Q_GT, 1));
 	filters[n++] = q_not(a, q_int(a, QF_STATE, Q_EQ, ST_WORKING));
+	/* the Azure statuses: is_canceled and stop_requested with result and state */
+	filters[n++] = q_and(a, q_int(a, QF_IS_CANCELED, Q_EQ, 0), q_int(a, QF_RESULT, Q_EQ, RES_FAILED));
+	filters[n++] = q_or(a, q_int(a, QF_IS_CANCELED, Q_NE, 0), q_int(a, QF_STOP_REQUESTED, Q_EQ, 1));
+	filters[n++] = q_and(a, q_int(a, QF_STOP_REQUESTED, Q_EQ, 0), q_int(a, QF_STATE, Q_NE, ST_STOPPED));
+	filters[n++] = q_not(a, q_int(a, QF_IS_CANCELED, Q_EQ, 1));
 	for(int i = 0; i < n; i++) {
 		int64_t fast = total_of(f, filters[i]);
 		int64_t slow = total_of(f, rows_counted(a, filters[i], all_rows));
@@ -122,7 +127,7 @@ static void counts_follow_writes(void **state)
 	check_totals(&f);
 	assert_int_equal(total_of(&f, NULL), N + 4);
 	for(unsigned i = 0; i < N; i += 2) {
-		struct sess_complete c = {.if_match = -1, .result = (int)(i % RES__COUNT), .is_canceled = -1,
+		struct sess_complete c = {.if_match = -1, .result = (int)(i % RES__COUNT), .is_canceled = i % 6 == 0 ? 1 : -1,
 		                          .end_us = T0 + 1000000};
 		struct uuid id = mkid(i);
 		struct core_write w = {0};
@@ -151,6 +156,8 @@ static void counts_follow_writes(void **state)
 	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_STOPPED)), N / 2 + 4);
 	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_STOPPING)), stops);
 	assert_int_equal(total_of(&f, q_int(&f.a, QF_STATE, Q_EQ, ST_PAUSING)), N / 4);
+	assert_int_equal(total_of(&f, q_int(&f.a, QF_IS_CANCELED, Q_EQ, 1)), (N + 5) / 6);
+	assert_int_equal(total_of(&f, q_int(&f.a, QF_STOP_REQUESTED, Q_EQ, 1)), stops);
 
 	struct core_write p = {0};
 	assert_int_equal(core_purge(&p, T0 + 2000000, 7), RC_OK);
@@ -433,6 +440,54 @@ static void check_days(struct fx *f)
 		assert_int_equal(total_of(f, w), total_of(f, rows_counted(a, w, all_rows)));
 	}
 	assert_true(nonzero > checked / 8);   /* the ranges do select */
+	/* end-time ranges (session_end_days), and the pages of sessions ended before a time
+	 * (read as a creation range while no session ended before it was created) against the
+	 * pages read as written */
+	const int64_t ends[] = {D0 + 60 * DAY - 1, D0 + 60 * DAY, D0 + 60 * DAY + 50, D0 + 60 * DAY + 300, D0 + 61 * DAY,
+	                        D0 + 2 * DAY, D0 - 2 * DAY, 0, D0 + 3 * DAY + 20, D0 + 10 * DAY};
+	const int ne = (int)(sizeof(ends) / sizeof(ends[0]));
+	nonzero = 0;
+	for(int i = -1; i < ne; i++)
+		for(int j = -1; j < ne; j++)
+			for(size_t r = 0; r < sizeof(rests) / sizeof(rests[0]); r++) {
+				if(i < 0 && j < 0)
+					continue;
+				const struct qexpr *w = rests[r];
+				if(i >= 0)
+					w = q_and(a, w, q_int(a, QF_END, i % 2 ? Q_GT : Q_GE, ends[i]));
+				if(j >= 0)
+					w = q_and(a, w, q_int(a, QF_END, j % 2 ? Q_LT : Q_LE, ends[j]));
+				int64_t fast = total_of(f, w), slow = total_of(f, rows_counted(a, w, all_rows));
+				if(fast != slow)
+					fail_msg("end range %d .. %d, rest %d: total %lld by days, %lld counting rows", i, j, (int)r,
+					         (long long)fast, (long long)slow);
+				nonzero += fast > 0;
+				for(int asc = 0; asc < 2; asc++)
+					for(int64_t limit = 1; limit <= 40; limit *= 6) {
+						struct ids with, plain;
+						struct query q = {.where = w, .limit = limit, .want_total = 1, .order = QO_CREATION, .asc = asc};
+						struct query pq = {.where = rows_counted(a, w, all_rows), .limit = limit, .order = QO_CREATION,
+						                   .asc = asc};
+						int64_t t = -1;
+						with.n = plain.n = 0;
+						assert_int_equal(f->ops->session_list(f->s, &q, a, take_sess, &with, &t), RC_OK);
+						assert_int_equal(f->ops->session_list(f->s, &pq, a, take_sess, &plain, NULL), RC_OK);
+						if(with.n != plain.n || memcmp(with.v, plain.v, sizeof(with.v[0]) * (size_t)with.n))
+							fail_msg("end range %d .. %d, rest %d, limit %lld: the page differs (%d rows, %d as written)",
+							         i, j, (int)r, (long long)limit, with.n, plain.n);
+					}
+			}
+	if(total_of(f, q_null(a, QF_END, 0)) > 0)
+		assert_true(nonzero > 10);   /* once sessions ended, the ranges do select */
+}
+
+/* A raw edit of an older release's kind: a session that ended before it was created. */
+static void end_early(struct fx_edit *e, struct sess_rec *r)
+{
+	(void)e;
+	r->state = ST_STOPPED;
+	r->result = RES_SUCCESS;
+	r->end_us = r->creation_us - 3 * DAY;
 }
 
 static void move_day(struct fx_edit *e, struct sess_rec *r)
@@ -471,6 +526,8 @@ static void days_follow_writes(void **state)
 	}
 	struct fx_edit e = {.id = mkid(8), .edit = move_day};
 	assert_int_equal(fx_edit_run(&e), RC_OK);
+	struct fx_edit early = {.id = mkid(40), .edit = end_early};
+	assert_int_equal(fx_edit_run(&early), RC_OK);
 	struct fx_edit refused = {.id = mkid(10), .edit = move_day, .refuse = RC_CONFLICT};
 	assert_int_equal(fx_edit_run(&refused), RC_CONFLICT);
 	check_days(&f);
@@ -484,12 +541,143 @@ static void days_follow_writes(void **state)
 	fx_close(&f);
 }
 
+/* ---------- pages and totals read job by job ---------- */
+
+#define NJOBS 240
+#define PER_JOB 10
+
+static struct uuid sid(unsigned i)
+{
+	struct uuid u = {{0}};
+	u.b[0] = 0x40;
+	u.b[14] = (unsigned char)(i >> 8);
+	u.b[15] = (unsigned char)i;
+	return u;
+}
+
+static const char *job_name(struct arena *a, unsigned k)
+{
+	return arena_printf(a, "Backup Job %03u", k);
+}
+
+/* The filter's total and pages (both orders, several sizes) against its rows counted and
+ * its pages read as written (under NOT NOT, which the store reads plainly). */
+static void check_by_job(struct fx *f, const struct qexpr *w, const char *what)
+{
+	struct arena *a = &f->a;
+	const struct qexpr *all_rows = q_int(a, QF_PROGRESS, Q_GE, 0), *plain = rows_counted(a, w, all_rows);
+	int64_t fast = total_of(f, w), slow = total_of(f, plain);
+	if(fast != slow)
+		fail_msg("%s: total %lld, %lld counting rows", what, (long long)fast, (long long)slow);
+	for(int asc = 0; asc < 2; asc++)
+		for(int64_t limit = 3; limit <= 200; limit *= 4)
+			for(int with_total = 0; with_total < 2; with_total++) {
+				struct ids got, want;
+				struct query q = {.where = w, .limit = limit, .want_total = with_total, .order = QO_CREATION, .asc = asc};
+				struct query pq = {.where = plain, .limit = limit, .order = QO_CREATION, .asc = asc};
+				int64_t t = -1;
+				got.n = want.n = 0;
+				assert_int_equal(f->ops->session_list(f->s, &q, a, take_sess, &got, with_total ? &t : NULL), RC_OK);
+				assert_int_equal(f->ops->session_list(f->s, &pq, a, take_sess, &want, NULL), RC_OK);
+				if(got.n != want.n || memcmp(got.v, want.v, sizeof(got.v[0]) * (size_t)got.n))
+					fail_msg("%s, limit %lld%s%s: the page differs (%d rows, %d as written)", what, (long long)limit,
+					         asc ? ", ascending" : "", with_total ? ", with its total" : "", got.n, want.n);
+			}
+}
+
+/* The shapes the dialects make of job and name tests with times, flags and results. */
+static void check_jobs(struct fx *f)
+{
+	struct arena *a = &f->a;
+	int types[] = {0, 1};
+	int64_t t = T0 + (NJOBS * PER_JOB / 2) * 1000LL;
+	for(unsigned k = 7; k < NJOBS; k += 53) {
+		const char *job = job_name(a, k);
+		const struct qexpr *same = q_or(a, q_and(a, q_null(a, QF_JOB_NAME, 0), q_text(a, QF_JOB_NAME, Q_EQ, job)),
+		                                q_and(a, q_null(a, QF_JOB_NAME, 1), q_text(a, QF_NAME, Q_EQ, job)));
+		const struct qexpr *after = q_or(a, q_and(a, q_null(a, QF_JOB_NAME, 0), q_text(a, QF_JOB_NAME, Q_GT, job)),
+		                                 q_and(a, q_null(a, QF_JOB_NAME, 1), q_text(a, QF_NAME, Q_GT, job)));
+		const struct qexpr *ty = q_in_ints(a, QF_TYPE, types, 2);
+		check_by_job(f, q_and(a, ty, same), "EM JobName==");
+		check_by_job(f, q_and(a, ty, q_and(a, q_and(a, same, q_int(a, QF_RESULT, Q_EQ, RES_SUCCESS)),
+		                                   q_int(a, QF_CREATION, Q_GE, t))), "EM JobName, Result, CreationTime");
+		/* EM Name >= "job@time": the pair (job name, time) */
+		check_by_job(f, q_and(a, ty, q_or(a, after, q_and(a, same, q_int(a, QF_CREATION, Q_GE, t)))), "EM Name>=");
+		check_by_job(f, q_and(a, same, q_int(a, QF_END, Q_GE, t)), "job and ended after");
+	}
+	static const char *const pats[] = {"*Job 01*", "*Job 2*", "*Job 1*", "*Renamed*", "*ad-hoc*", "Backup Job 0*"};
+	for(size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		const struct qexpr *m = q_match(a, QF_NAME, pats[i]);
+		check_by_job(f, m, pats[i]);
+		/* Azure Filter: the name or the job name */
+		const struct qexpr *either = q_or(a, m, q_match(a, QF_JOB_NAME, pats[i]));
+		check_by_job(f, either, "name or job name");
+		check_by_job(f, q_and(a, either, q_and(a, q_int(a, QF_IS_CANCELED, Q_EQ, 0),
+		                                         q_and(a, q_int(a, QF_RESULT, Q_EQ, RES_SUCCESS),
+		                                               q_int(a, QF_CREATION, Q_GE, t)))),
+		             "name or job name, status, from");
+		check_by_job(f, q_and(a, m, q_and(a, q_int(a, QF_STATE, Q_EQ, ST_STOPPED),
+		                                  q_and(a, q_int(a, QF_CREATION, Q_GE, t - 300000),
+		                                        q_int(a, QF_CREATION, Q_LE, t + 300000)))),
+		             "name, state, window");
+		check_by_job(f, q_and(a, m, q_not(a, q_int(a, QF_RESULT, Q_EQ, RES_FAILED))), "name and not failed");
+	}
+}
+
+static void rename_session(struct fx_edit *e, struct sess_rec *r)
+{
+	(void)e;
+	r->name = "Renamed Job 017";
+}
+
+static void jobs_follow_writes(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_open(&f, &store_sqlite);
+	for(unsigned i = 0; i < NJOBS * PER_JOB; i++) {
+		unsigned k = i % NJOBS;
+		struct sess_rec r = {0};
+		r.id = sid(i);
+		r.name = job_name(&f.a, k);
+		if(k % 11 == 5)
+			r.name = "ad-hoc Job 2";   /* sessions of a job under another name */
+		if(k % 13 != 3) {
+			r.job_id = job_uuid((int)k);
+			r.job_name = k % 7 == 2 ? NULL : job_name(&f.a, k);
+		} else
+			r.job_name = job_name(&f.a, k);   /* no job id */
+		r.type = (int)(k % 3);
+		r.state = ST_WORKING;
+		r.creation_us = T0 + i * 1000LL;
+		struct core_write w = {0};
+		assert_int_equal(core_session_create(&w, &r), RC_OK);
+	}
+	for(unsigned i = 0; i < NJOBS * PER_JOB; i += 2) {
+		struct sess_complete c = {.if_match = -1, .result = 1 + (int)(i / 2 % 3), .is_canceled = i % 14 == 0 ? 1 : -1,
+		                          .end_us = T0 + i * 1000LL + 5000};
+		struct uuid id = sid(i);
+		struct core_write w = {0};
+		assert_int_equal(core_session_complete(&w, &id, &c), RC_OK);
+	}
+	check_jobs(&f);
+	/* a job's session renamed: its job's groups no longer all pass a name test */
+	struct fx_edit e = {.id = sid(17 + 3 * NJOBS), .edit = rename_session};
+	assert_int_equal(fx_edit_run(&e), RC_OK);
+	struct core_write p = {0};
+	assert_int_equal(core_purge(&p, T0 + 400000, 100), RC_OK);
+	assert_true(p.affected > 50);
+	check_jobs(&f);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counts_follow_writes),
 		cmocka_unit_test(groups_follow_writes),
 		cmocka_unit_test(days_follow_writes),
+		cmocka_unit_test(jobs_follow_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

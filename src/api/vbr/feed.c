@@ -191,8 +191,10 @@ static void shared_keep(int version, int64_t last, int64_t last_task, int64_t se
 }
 
 /* Reads and renders what changed after e->last (and e->last_task), one batch; how many
- * events it wrote, -1 when the store could not be read. */
-static int sse_batch(struct req *r, struct sse *e, struct buf *out)
+ * events it wrote, -1 when the store could not be read. When neither list filled its batch,
+ * everything committed up to seen (the usn read before the queries) was among the rows, and
+ * both marks move up to it: the next call has nothing to read. */
+static int sse_batch(struct req *r, struct sse *e, struct buf *out, int64_t seen)
 {
 	e->sess = arena_alloc(&e->a, sizeof(*e->sess) * SSE_BATCH);
 	e->task = arena_alloc(&e->a, sizeof(*e->task) * SSE_BATCH);
@@ -231,6 +233,12 @@ static int sse_batch(struct req *r, struct sse *e, struct buf *out)
 	}
 	if(!with_tasks && e->last_task < e->last)
 		e->last_task = e->last;
+	if(e->nsess < SSE_BATCH && e->ntask < SSE_BATCH) {
+		if(seen > e->last)
+			e->last = seen;
+		if(seen > e->last_task)
+			e->last_task = seen;
+	}
 	/* the rows are in out now: a subscriber holds no batch memory while it waits */
 	arena_free(&e->a);
 	arena_init(&e->a);
@@ -252,7 +260,7 @@ static int sse_stream(struct req *r, struct buf *out)
 	size_t start = out->len;
 	int sent = 0;
 	if(e->last < seen || e->last_task < seen) {   /* else all up to seen was sent: just wait */
-		sent = sse_batch(r, e, out);
+		sent = sse_batch(r, e, out, seen);
 		if(sent < 0)
 			return -1;
 	}
