@@ -786,7 +786,8 @@ def main():
     ap.add_argument("--sizes", help="comma-separated store sizes; the last one is the headline")
     ap.add_argument("--duration", type=int, help="seconds per wrk run")
     ap.add_argument("--runs", type=int)
-    ap.add_argument("--only", choices=["ingest", "spread"], help="run one step alone (on the last size)")
+    ap.add_argument("--only", choices=["ingest", "spread", "revocations"],
+                    help="run one step alone (on the last size; revocations: the token check)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -798,6 +799,9 @@ def main():
             return ingest_only(sizes[-1], dur, runs)
         if a.only == "spread":
             return spread_only(sizes[-1], dur, runs)
+        if a.only == "revocations":
+            revocations(dur, runs, a.quick)
+            return 0
         results = [bench_size(n, dur, runs, True) for n in sizes]
         results[-1]["revocations"] = revocations(dur, runs, a.quick)
         results[-1]["estate"] = estate(dur, runs, a.quick)
