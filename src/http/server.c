@@ -243,16 +243,32 @@ static const struct req_io io = {
 
 /* ---------- request flow ---------- */
 
+/* Set on a worker thread when a streamed answer ends by our choice with an "error" to
+ * libmicrohttpd (which then closes the connection and logs that it did, at once and on the
+ * same thread): mhd_log keeps that line at debug level (a client leaving an event stream
+ * is ordinary; a failed one is logged by stream_end itself). */
+static __thread int stream_ending;
+
+static ssize_t stream_end(struct hreq *h, int failed)
+{
+	if(failed)
+		log_warn("http: %s %s: the streamed answer failed after %zu bytes; connection closed", h->method,
+		         h->url, h->sent);
+	stream_ending = 1;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct hreq *h = cls;
+	stream_ending = 0;
 	wake_drain();
 	if(__atomic_load_n(&h->gone, __ATOMIC_ACQUIRE))
-		return MHD_CONTENT_READER_END_WITH_ERROR;   /* the client left: free the slot */
+		return stream_end(h, 0);   /* the client left: free the slot */
 	while(h->part_off >= h->part.len) {
 		if(h->stream_more <= 0)
-			return h->stream_more ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+			return h->stream_more ? stream_end(h, 1) : MHD_CONTENT_READER_END_OF_STREAM;
 		buf_reset(&h->part);
 		h->part_off = 0;
 		h->stream_more = h->r.stream(&h->r, &h->part);
@@ -271,7 +287,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 			}
 			h->completed = 0;
 			pthread_mutex_unlock(&h->lock);
-			return gone ? MHD_CONTENT_READER_END_WITH_ERROR : 0;
+			return gone ? stream_end(h, 0) : 0;
 		}
 	}
 	size_t n = h->part.len - h->part_off;
@@ -769,6 +785,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if(stream_ending && strstr(msg, "application error generating response")) {
+		stream_ending = 0;
+		log_debug("http: %s", msg);
+		return;
+	}
 	log_warn("http: %s", msg);
 }
 

@@ -183,6 +183,26 @@ def test_levels_mean_what_they_say():
     assert p.returncode == 2 and "error|warn|info|debug" in p.stderr
 
 
+def test_clients_leaving_event_streams_are_no_warning():
+    """A client closing its event stream (a dashboard tab closed) is ordinary: no warn line, at
+    most a debug one, however many leave."""
+    srv = started(extra_args=["--log-level", "debug"])
+    try:
+        h = {"x-api-version": LATEST, "Authorization": "Bearer " + srv.api("viewer").bearer}
+        for _ in range(5):
+            with requests.get(srv.base_url + "/api/v1/sessions/events", headers=h, stream=True, timeout=10) as r:
+                assert r.status_code == 200
+                time.sleep(0.1)
+        new_session(srv.api("reporter"), name="wake the streams")
+        gone = wait_for(lambda: [l for l in lines_of(srv.stderr_path) if "application error" in l], "the closes")
+        srv.stop()
+        lines = lines_of(srv.stderr_path)
+        assert gone and all(" debug " in l for l in lines if "application error" in l), lines
+        assert not [l for l in lines if " warn " in l and "http:" in l], lines
+    finally:
+        finish(srv)
+
+
 def test_json_lines_for_log_shippers():
     srv = started(extra_args=["--log-format", "json"])
     try:
