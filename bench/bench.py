@@ -538,20 +538,23 @@ def revocations(dur, runs, quick):
     servers = {k: Sessiond(db, "warn") for k, db in dbs.items()}
     for s in servers.values():
         s.start()
-    rps = {k: [] for k in dbs}
+    rps, cpu = {k: [] for k in dbs}, {k: [] for k in dbs}
     # more, shorter runs, alternated: the median of many steadies a figure that has to hold
     # within 5 % (quick: 5 runs of QUICK_RUN; otherwise 7 runs of 3 s)
     runs, dur = (max(runs, 5), dur) if quick else (max(runs, 7), min(dur, 3))
     for i in range(runs):
         for k, s in servers.items():   # alternate, so drift of the machine hits both alike
-            x = wrk(s.port, "/api/v1/serverInfo", dur, env={"BENCH_TOKEN": s.token()})
+            x = wrk_cpu(s.p.pid, s.port, "/api/v1/serverInfo", dur, env={"BENCH_TOKEN": s.token()})
             rps[k].append(x["rps"])
+            cpu[k].append(x["cpu_us"])
     for s in servers.values():
         s.stop()
-    out = {"revoked": many, "rps_none": med(rps[0]), "rps_many": med(rps[many])}
+    out = {"revoked": many, "rps_none": med(rps[0]), "rps_many": med(rps[many]),
+           "cpu_us_none": med(cpu[0]), "cpu_us_many": med(cpu[many])}
     out["ratio"] = out["rps_many"] / out["rps_none"]
-    log("  token check: %.0f req/s with no revocations, %.0f with %d (%.3fx)" %
-        (out["rps_none"], out["rps_many"], many, out["ratio"]))
+    log("  token check: %.0f req/s with no revocations, %.0f with %d (%.3fx); server CPU per request "
+        "%.2f / %.2f us (%.3fx)" % (out["rps_none"], out["rps_many"], many, out["ratio"], out["cpu_us_none"],
+                                   out["cpu_us_many"], out["cpu_us_many"] / out["cpu_us_none"]))
     return out
 
 
