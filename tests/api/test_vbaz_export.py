@@ -150,7 +150,10 @@ PAD = "x" * 2000
 
 def test_export_memory_large_store(fresh_server):
     """20k sessions of ~4 KiB each (an ~80 MiB CSV): the server's anonymous memory must not
-    grow by more than 32 MiB while it exports, which a buffered export could not meet."""
+    grow by more than 48 MiB while it exports, which a buffered export (80 MiB and more) could
+    not meet. It grows by about 8.5 MiB (a chunk of 1,000 rows and the worker's page cache);
+    under the load of a parallel test run it reached 39 MiB, with the old build as well as this
+    one, when malloc had given its freed heap back just before the baseline was taken."""
     srv = fresh_server
     tok = srv.api("reporter").bearer
     hdr = {"Authorization": "Bearer " + tok, "x-api-version": "1.3-rev2"}
@@ -183,7 +186,7 @@ def test_export_memory_large_store(fresh_server):
             m.sample()
     assert rows == N_LARGE + 1 and tail.endswith(b"\r\n")
     assert size > 64 << 20, size
-    assert m.sanitized or m.growth_mib < 32, \
+    assert m.sanitized or m.growth_mib < 48, \
         "RssAnon grew by %.1f MiB during a %.0f MiB export" % (m.growth_mib, size / 2**20)
     # the JSON list with Limit=-1 streams through the same feed
     r = az.get("/api/v8.1/jobSessions?Limit=-1&Filter=bulk-0000")
