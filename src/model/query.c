@@ -101,14 +101,10 @@ const struct qexpr *q_in_ints(struct arena *a, enum qfield f, const int *list, i
 
 const struct qexpr *q_running(struct arena *a, enum qfield f)
 {
-	int64_t *list = arena_alloc(a, sizeof(*list) * (ST__COUNT - 1));
+	int64_t list[ST__COUNT - 1];
 	for(int i = 1; i < ST__COUNT; i++)
 		list[i - 1] = i;
-	struct qexpr *e = node(a, Q_IN, f);
-	e->kind = QV_INT;
-	e->list = list;
-	e->nlist = ST__COUNT - 1;
-	return e;
+	return q_in(a, f, list, ST__COUNT - 1);
 }
 
 const struct qexpr *q_null(struct arena *a, enum qfield f, int is_null)
