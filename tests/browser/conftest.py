@@ -38,8 +38,14 @@ def _start(**kw):
     return srv
 
 
-def _finish(srv):
+def _finish(srv, browser=None):
+    """Stops a server. A test's own server stops before its browser does: the page is taken
+    away first, or its next request meets a stopping server (503, "shutting down"), which the
+    browser logs as an error. The server's log is printed (pytest shows it when a test fails)."""
+    if browser is not None:
+        browser.get("about:blank")
     srv.stop()
+    print(srv.stderr_tail())
     srv.cleanup()
 
 

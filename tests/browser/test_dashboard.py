@@ -208,4 +208,4 @@ def test_missed_runs_and_next_run_on_the_jobs_page(browser):
         assert int(seen["count"]) >= 1 and "missed run" in seen["title"]
         assert "—" not in seen["next"]
     finally:
-        _finish(srv)
+        _finish(srv, browser)

@@ -202,7 +202,7 @@ def test_jobs_page_follows_the_feed(browser, quiet):
 
 
 @pytest.fixture
-def refused():
+def refused(browser):
     """A server that allows one event stream per user, and the admin's stream held open here:
     the page's own feed gets 429."""
     srv = _start(extra_args=["--max-waiting-per-user", "1"])
@@ -213,7 +213,7 @@ def refused():
         yield srv
         hold.close()
     finally:
-        _finish(srv)
+        _finish(srv, browser)
 
 
 def test_falls_back_to_refreshing_while_the_feed_is_refused(browser, refused):

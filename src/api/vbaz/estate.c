@@ -283,7 +283,7 @@ enum rc vbaz__estate_read(struct req *r, struct vbaz__estate *out)
 		if(rc) {
 			arena_free(&s->a);
 			free(s);
-			vbaz__error(r, rc, 500, "cannot read the estate");
+			vbaz__error(r, rc, 0, "cannot read the estate");
 			return rc;
 		}
 		pthread_mutex_lock(&snap_lock);

@@ -179,7 +179,7 @@ void vbaz__feed_send(struct req *r, struct vbaz__feed *f, int status, const char
 		while((more = feed_next(f, &r->out)) > 0 && r->out.len < FEED_PART_BYTES)
 			;
 		if(more < 0 || r->out.failed) {
-			vbaz__error(r, RC_BACKEND, 500, "cannot read the sessions");
+			vbaz__error(r, RC_BACKEND, 0, "cannot read the sessions");
 			return;
 		}
 		if(!more)

@@ -228,7 +228,7 @@ void vbaz__items(struct req *r)
 		jw_arr_end(&iw);
 		if(rc) {
 			buf_free(&items);
-			vbaz__error(r, rc, 500, "cannot read the task sessions");
+			vbaz__error(r, rc, 0, "cannot read the task sessions");
 			return;
 		}
 	}

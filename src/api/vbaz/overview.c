@@ -41,7 +41,7 @@ void vbaz__h_summary(struct req *r)
 		cur[i] = count_status(r, rows[i].status, f, now - day, now + 1);
 		prev[i] = rows[i].diff ? count_status(r, rows[i].status, f, now - 2 * day, now - day) : 0;
 		if(cur[i] < 0 || prev[i] < 0) {
-			vbaz__error(r, RC_BACKEND, 500, "cannot count the sessions");
+			vbaz__error(r, RC_BACKEND, 0, "cannot count the sessions");
 			return;
 		}
 	}

@@ -220,7 +220,7 @@ void vbaz__h_policies(struct req *r)
 	}
 	enum rc rc = core_jobs(r->arena, collect, &f);
 	if(rc) {
-		vbaz__error(r, rc, 500, "cannot read the jobs");
+		vbaz__error(r, rc, 0, "cannot read the jobs");
 		return;
 	}
 	struct page *pg = arena_alloc(r->arena, sizeof(*pg));
@@ -245,7 +245,7 @@ void vbaz__h_policy(struct req *r)
 		return;
 	}
 	if(rc) {
-		vbaz__error(r, rc, 500, "cannot read the job");
+		vbaz__error(r, rc, 0, "cannot read the job");
 		return;
 	}
 	struct jw w;

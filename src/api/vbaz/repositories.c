@@ -107,7 +107,7 @@ void vbaz__h_repositories(struct req *r)
 		enum rc rc = core_estate_list(&q, r->arena, row, &pg, &total);
 		if(rc) {
 			buf_free(&rows);
-			vbaz__error(r, rc, 500, "cannot read the repositories");
+			vbaz__error(r, rc, 0, "cannot read the repositories");
 			return;
 		}
 		vbaz__page_head(&w, offset, limit, total);
@@ -131,7 +131,7 @@ void vbaz__h_repository(struct req *r)
 		return;
 	}
 	if(rc) {
-		vbaz__error(r, rc, 500, "cannot read the repository");
+		vbaz__error(r, rc, 0, "cannot read the repository");
 		return;
 	}
 	struct jw w;

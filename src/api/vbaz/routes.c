@@ -73,7 +73,7 @@ static void token_fail(struct req *r, enum rc rc, int status, const char *msg)
 		}
 	}
 	if(!status)
-		status = rc == RC_INVALID ? 400 : rc == RC_UNAUTHORIZED || rc == RC_EXPIRED ? 401 : 500;
+		status = rc == RC_UNAUTHORIZED || rc == RC_EXPIRED ? 401 : api_status(rc);
 	vbaz__problem(r, status, field, msg);
 }
 

@@ -113,7 +113,7 @@ enum rc vbaz__count_where(struct req *r, const struct qexpr *where, int64_t *tot
 	*total = 0;
 	enum rc rc = core_session_list(&q, r->arena, no_row, NULL, total);
 	if(rc)
-		vbaz__error(r, rc, 500, "cannot count the sessions");
+		vbaz__error(r, rc, 0, "cannot count the sessions");
 	return rc;
 }
 
