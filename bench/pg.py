@@ -186,6 +186,15 @@ def profile_reset(uri):
     subprocess.run(psql_cmd() + [uri, "-qAtc", "SELECT pg_stat_statements_reset()"], capture_output=True)
 
 
+INGEST_TARGET = 20000   # DESIGN §8: durable updates/s through one instance
+READS_TARGET = 1.6      # reads through two instances on one database, against one
+
+
+def target(what, value, met, goal):
+    """A report line in the shape of bench/bench.py's: measure, value, target and whether it is met."""
+    print("%-58s %14s %s: %s" % (what, value, goal, "met" if met else "NOT met"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=2000)
@@ -197,7 +206,10 @@ def main():
     ap.add_argument("--replica", action="store_true", help="reads through a streaming replica (--db-read)")
     ap.add_argument("--connections", type=int, default=64, help="wrk's connections of the ingest (more: larger batches)")
     ap.add_argument("--profile", action="store_true", help="what each statement of the ingest cost (pg_stat_statements)")
+    ap.add_argument("--quick", action="store_true", help="500 sessions, each figure once for 1 s (make bench-quick)")
     a = ap.parse_args()
+    if a.quick:
+        a.sessions, a.duration, a.runs = min(a.sessions, 500), 1, 1
     d = tempfile.mkdtemp(prefix="sessiond-bench-pg-")
     rd = None
     procs = []
@@ -231,6 +243,13 @@ def main():
             m = measure(a.runs, lambda: (wrk(a_port, "/", dur, 2, a.connections, patch_lua, env), dur))
             show("ingest, one instance, durable (fsync on)%s"
                  % (", %d connections" % a.connections if a.connections != 64 else ""), m)
+            if not a.sqlite:
+                target("PostgreSQL ingest, durable updates/s", "%.0f" % m[0], m[0] >= INGEST_TARGET,
+                       ">= %d" % INGEST_TARGET)
+                # what the CPU allows: sessiond's and the database's time per update, over every core
+                # (wrk's own share left out, so a real run stays below it)
+                print("  CPU ceiling on this machine: %.0f updates/s (%d cores / (%.0f + %.0f us per update))"
+                      % (os.cpu_count() * 1e6 / max(1.0, m[2] + m[3]), os.cpu_count(), m[2], m[3]))
             print("load average %.1f %.1f %.1f (1, 5, 15 min)" % os.getloadavg())
             if a.profile and not a.sqlite:
                 profile_show(uri, int(sum(m[5]) * dur))
@@ -267,6 +286,10 @@ def main():
         two = measure(a.runs, both)
         show("reads, two instances on one database", two)
         print("two instances: %.2fx one" % (two[0] / one[0]))
+        target("PostgreSQL reads through 2 instances / 1", "%.2fx" % (two[0] / one[0]),
+               two[0] / one[0] >= READS_TARGET, ">= %.1fx" % READS_TARGET)
+        print("  cores busy with one instance: %.2f of %d (sessiond and the database, wrk not counted): "
+              "what is left is all a second instance can add" % (one[0] * (one[2] + one[3]) / 1e6, os.cpu_count()))
         print("machine: %d cores (wrk, PostgreSQL and every instance share them); load average %.1f"
               % (os.cpu_count(), os.getloadavg()[0]))
     finally:
