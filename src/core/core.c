@@ -65,6 +65,12 @@ enum rc core_open_read(const char *db_uri, const char *read_uri, char *err, size
 enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err, size_t errlen)
 {
 	enum rc rc;
+	int missing = store_ops_missing(ops);
+	if(missing >= 0) {
+		snprintf(err, errlen, "the %s store lacks its operation %d", ops->name, missing);
+		ops->close(st);
+		return RC_BACKEND;
+	}
 	core.ops = ops;
 	core.st = st;
 	ticker_on_thread_start(core_reads_rarely);

@@ -37,9 +37,9 @@ int core_lease_sweep(int64_t now_us)
 	arena_init(&a);
 	struct lapsed l = {.n = 0};
 	/* Only running sessions hold a lease. Saying so lets a store find them through its
-	 * state index (ST_STOPPED is the least state code) where it keeps no index on the
-	 * lease, which changes with every write (store/pg_sql.c, migration 7). */
-	const struct qexpr *where = q_and(&a, q_int(&a, QF_LEASE, Q_LT, now_us), q_int(&a, QF_STATE, Q_GT, ST_STOPPED));
+	 * state index where it keeps no index on the lease, which changes with every write
+	 * (store/pg_sql.c, migration 7). */
+	const struct qexpr *where = q_and(&a, q_int(&a, QF_LEASE, Q_LT, now_us), q_running(&a, QF_STATE));
 	struct query q = {.where = where, .order = QO_USN, .asc = 1, .limit = SWEEP_BATCH};
 	enum rc rc = core_session_list(&q, &a, collect, &l, NULL);
 	int done = 0;

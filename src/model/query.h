@@ -70,7 +70,7 @@ const struct qexpr *q_match(struct arena *a, enum qfield f, const char *pattern)
 const struct qexpr *q_in(struct arena *a, enum qfield f, const int64_t *list, int n);
 const struct qexpr *q_in_ints(struct arena *a, enum qfield f, const int *list, int n);
 const struct qexpr *q_null(struct arena *a, enum qfield f, int is_null);
-/** f (a session state field) is any state but Stopped, as a list of the states, which an
+/** f (a session state field) is any state but Stopped, as a range of state codes, which an
  *  index on the state serves (state <> Stopped would read every row to find the few running). */
 const struct qexpr *q_running(struct arena *a, enum qfield f);
 /** Whether a comparison op (Q_EQ … Q_GE) holds for c, the sign of field minus value; 0 for

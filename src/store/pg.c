@@ -587,13 +587,6 @@ static void pg_close(struct store *s)
 	free(s);
 }
 
-/* A connection holds no pages here (the database server's cache is shared): nothing to
- * give back. */
-static void pg_reads_rarely(struct store *s)
-{
-	(void)s;
-}
-
 const struct store_ops store_pg = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -622,7 +615,7 @@ const struct store_ops store_pg = {
 	.estate_get = pg_estate_get,
 	.estate_list = pg_estate_list,
 	.read_error = pg_read_error,
-	.reads_rarely = pg_reads_rarely,
+	/* .reads_rarely: a connection holds no pages here (the server's cache is shared) */
 	.tx_begin = pg_tx_begin,
 	.tx_begin_batch = pg_tx_begin_batch,
 	.tx_commit = pg_tx_commit,

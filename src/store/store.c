@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,4 +27,27 @@ enum rc store_open_read(const char *uri, const char *read_uri, const struct stor
 	}
 	*ops = &store_sqlite;
 	return store_sqlite.open(uri, s, err, errlen);
+}
+
+int store_ops_missing(const struct store_ops *ops)
+{
+	typedef void (*fn)(void);
+	static const size_t optional[] = {
+		offsetof(struct store_ops, usn_fresh),
+		offsetof(struct store_ops, reads_rarely),
+		offsetof(struct store_ops, tx_begin_batch),
+		offsetof(struct store_ops, tx_savepoint_one),
+	};
+	const size_t first = offsetof(struct store_ops, open);
+	const size_t n = (sizeof(*ops) - first) / sizeof(fn);
+	for(size_t i = 0; i < n; i++) {
+		fn f;
+		memcpy(&f, (const char *)ops + first + i * sizeof(fn), sizeof(f));
+		int opt = 0;
+		for(size_t k = 0; k < sizeof(optional) / sizeof(optional[0]); k++)
+			opt |= optional[k] == first + i * sizeof(fn);
+		if(!f && !opt)
+			return (int)i;
+	}
+	return -1;
 }

@@ -216,6 +216,11 @@ struct store_ops {
 extern const struct store_ops store_sqlite;
 extern const struct store_ops store_pg;
 
+/** The first operation of ops that is NULL though store.h does not call it optional, as its
+ *  slot (0: open), or -1 when every one is set. A driver missing one would crash where a
+ *  caller reaches it; core_open_store refuses such a table. */
+int store_ops_missing(const struct store_ops *ops);
+
 /** Picks the backend for a --db value and opens it. */
 enum rc store_open(const char *uri, const struct store_ops **ops, struct store **s, char *err, size_t errlen);
 /** The same, with reads sent to read_uri (NULL: none), a PostgreSQL streaming replica of a

@@ -86,7 +86,7 @@ static void test_lease_sweep_reads_the_lease_index(void **state)
 	struct arena a;
 	arena_init(&a);
 	const struct qexpr *where = q_and(&a, q_int(&a, QF_LEASE, Q_LT, 1700000000000000LL),
-	                                  q_int(&a, QF_STATE, Q_GT, ST_STOPPED));
+	                                  q_running(&a, QF_STATE));
 	struct query q = {.where = where, .order = QO_USN, .asc = 1, .limit = 100};
 	char p[1024];
 	plan(&q, p, sizeof(p));
@@ -102,7 +102,7 @@ static void test_running_sessions_read_the_state_index(void **state)
 	(void)state;
 	struct arena a;
 	arena_init(&a);
-	struct query q = {.where = q_int(&a, QF_STATE, Q_GT, ST_STOPPED), .order = QO_USN, .asc = 1, .limit = -1};
+	struct query q = {.where = q_running(&a, QF_STATE), .order = QO_USN, .asc = 1, .limit = -1};
 	char p[1024];
 	plan(&q, p, sizeof(p));
 	printf("running sessions: %s\n", p);
@@ -125,7 +125,7 @@ static void test_usn_range_reads_the_usn_index(void **state)
 	printf("usn range: %s\n", p);
 	assert_non_null(strstr(p, "sessions_usn"));
 	assert_null(strstr(p, "TEMP B-TREE"));
-	q.where = q_and(&a, range, q_int(&a, QF_STATE, Q_GT, ST_STOPPED));
+	q.where = q_and(&a, range, q_running(&a, QF_STATE));
 	plan(&q, p, sizeof(p));
 	printf("usn range, running: %s\n", p);
 	assert_non_null(strstr(p, "sessions_usn"));
