@@ -103,6 +103,12 @@ demo: $(PROGRAMS)
 	@echo "sessiond demo: user admin, password $${SESSIOND_ADMIN_PASSWORD:-demo-admin}; database $(DEMO_DB); Ctrl-C stops"
 	SESSIOND_ADMIN_PASSWORD=$${SESSIOND_ADMIN_PASSWORD:-demo-admin} $(BUILD)/sessiond --demo --db $(DEMO_DB)
 
+# The service on PostgreSQL: a database in this machine's Debian cluster (scripts/pg-setup
+# starts or creates the cluster, and creates the role and database when missing), then sessiond on it.
+.PHONY: run-pg
+run-pg: $(PROGRAMS)
+	@uri=$$(scripts/pg-setup) && echo "sessiond on $$uri; Ctrl-C stops" && exec $(BUILD)/sessiond --db "$$uri"
+
 $(BUILD)/sessiond-gen: bench/gen.c $(BUILD)/libsessiond.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libsessiond.a $(LDLIBS_ALL)
 
