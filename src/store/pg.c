@@ -464,15 +464,26 @@ static const char *estate_page_sql(void *ctx, int64_t total, struct pg_params *p
 	(void)total;
 	*late = *all = 0;
 	buf_reset(&ep->text);
-	buf_addstr(&ep->text, "SELECT " PG_ESTATE_COLS " FROM estate");
-	estate_where(q, &ep->text, p);
-	buf_addstr(&ep->text, q->after_usn >= 0 ? " ORDER BY usn" : " ORDER BY lower(name), name, id");
+	int deep = q->offset > 0 && q->kind && q->after_usn < 0;
+	if(deep) {
+		/* A deep page: the skipped objects are stepped over in the index that covers the
+		 * filter and the order, and whole rows are read for the page only (as in sqlite.c). */
+		buf_addstr(&ep->text, "SELECT " PG_ESTATE_COLS " FROM estate WHERE kind = $1 AND id IN (SELECT id FROM estate");
+		estate_where(q, &ep->text, p);   /* kind is its $1 */
+		buf_addstr(&ep->text, " ORDER BY lower(name), name, id");
+	} else {
+		buf_addstr(&ep->text, "SELECT " PG_ESTATE_COLS " FROM estate");
+		estate_where(q, &ep->text, p);
+		buf_addstr(&ep->text, q->after_usn >= 0 ? " ORDER BY usn" : " ORDER BY lower(name), name, id");
+	}
 	if(q->limit > 0)
 		pgp_int(p, q->limit);
 	else
 		pgp_null(p);
 	pgp_int(p, q->offset > 0 ? q->offset : 0);
 	buf_printf(&ep->text, " LIMIT $%d OFFSET $%d", p->n - 1, p->n);
+	if(deep)
+		buf_addstr(&ep->text, ") ORDER BY lower(name), name, id");
 	return buf_cstr(&ep->text);
 }
 

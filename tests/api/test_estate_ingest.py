@@ -128,3 +128,33 @@ def test_estate_survives_restart(fresh_server):
     srv.start()
     o = srv.api("viewer").get(f"/api/v1/estate/managedServer/{rid}", schema=False, status=200).body
     assert o["name"] == "esx-01" and o["type"] == "ViHost"
+
+
+def test_pages_at_any_skip_agree_with_the_whole_list(rep, viewer):
+    """A page far into a list is read otherwise than the first (the skipped objects are
+    stepped over in an index): every page, at every skip, is the slice of the whole list, in
+    its order (names without case first, then the name, then the id), deleted objects left
+    out, under a name filter and a parent too."""
+    tag = uuid.uuid4().hex[:6]
+    job = str(uuid.uuid4())
+    put(rep, "job", job, {"name": f"pj-{tag}", "type": "BackupJob"})
+    names = [f"pg-{tag}-{c}" for c in ("b", "B", "a", "A", "c", "b", "D", "d", "e", "a")] * 3
+    ids = []
+    for i, n in enumerate(names):
+        oid = str(uuid.uuid4())
+        ids.append(oid)
+        put(rep, "backup", oid, {"name": n, "parentId": job if i % 3 else None, "repository": "R"})
+    for oid in ids[::7]:
+        rep.delete(f"/api/v1/estate/backup/{oid}", schema=None, status=204)
+    for query in (f"nameFilter=pg-{tag}-*", f"parentId={job}"):
+        whole = viewer.get(f"/api/v1/estate/backup?{query}&limit=1000", schema=False, status=200).body
+        every = [o["id"] for o in whole["data"]]
+        keys = [(o["name"].lower(), o["name"]) for o in whole["data"]]
+        assert keys == sorted(keys) and len(every) == whole["pagination"]["total"] > 10
+        assert not set(every) & set(ids[::7])
+        for limit in (1, 4, 7):
+            for skip in range(0, len(every) + 2):
+                page = viewer.get(f"/api/v1/estate/backup?{query}&limit={limit}&skip={skip}", schema=False,
+                                  status=200).body
+                assert [o["id"] for o in page["data"]] == every[skip:skip + limit], (query, limit, skip)
+                assert page["pagination"]["total"] == len(every)
