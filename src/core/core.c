@@ -68,7 +68,8 @@ enum rc core_open_store(const struct store_ops *ops, struct store *st, char *err
 	int missing = store_ops_missing(ops);
 	if(missing >= 0) {
 		snprintf(err, errlen, "the %s store lacks its operation %d", ops->name, missing);
-		ops->close(st);
+		if(ops->close)
+			ops->close(st);
 		return RC_BACKEND;
 	}
 	core.ops = ops;
