@@ -132,21 +132,33 @@ static inline enum rc f_insert(struct pop *x, struct store_tx *tx)
 	return rc;
 }
 
-/* Loads the session, adds to its progress (renames it), stores it under a new usn. */
-static inline enum rc f_bump(struct pop *x, struct store_tx *tx)
+/* Loads x's session, lets change alter it, stores it under a new usn (x->usn: that usn, 0
+ * when refused). */
+static inline enum rc p_update(struct pop *x, struct store_tx *tx, void (*change)(const struct pop *, struct sess_rec *))
 {
 	struct sess_rec r;
 	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
 	if(rc)
 		return rc;
 	struct sess_rec old = r;
-	r.progress += x->add;
-	if(x->name)
-		r.name = x->name;
+	change(x, &r);
 	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
 		rc = tx->ops->tx_session_update(tx->s, &old, &r);
 	x->usn = rc ? 0 : r.usn;
 	return rc;
+}
+
+static inline void bump(const struct pop *x, struct sess_rec *r)
+{
+	r->progress += x->add;
+	if(x->name)
+		r->name = x->name;
+}
+
+/* Loads the session, adds to its progress (renames it), stores it under a new usn. */
+static inline enum rc f_bump(struct pop *x, struct store_tx *tx)
+{
+	return p_update(x, tx, bump);
 }
 
 /* Runs ops as one batch of w (after a gate holding the writer) and waits for them all. */
@@ -177,6 +189,21 @@ static inline void run_batch(struct store_writer *w, struct pop *ops, int n)
 	assert_int_equal(gate.op.rc, RC_OK);
 	sem_destroy(&entered);
 	sem_destroy(&release);
+}
+
+/* A store with its writer and sessions pid(1)..pid(n) in it, each insert asserted. */
+static inline struct store *seeded(struct store_writer **w, int n)
+{
+	struct store *s = open_store();
+	assert_int_equal(store_writer_start(&store_pg, s, NULL, w), RC_OK);
+	struct pop seed[16];
+	assert_true(n <= 16);
+	for(int i = 0; i < n; i++)
+		seed[i] = (struct pop){.fn = f_insert, .id = pid((unsigned)i + 1)};
+	run_batch(*w, seed, n);
+	for(int i = 0; i < n; i++)
+		assert_int_equal(seed[i].op.rc, RC_OK);
+	return s;
 }
 
 static inline struct sess_rec get(struct store *s, struct arena *a, unsigned n, enum rc want)

@@ -19,6 +19,16 @@
 #include "core/core.h"
 #include "store/store.h"
 
+/* A test's id n (n < 65536) in a family of ids that tag tells apart. */
+static inline struct uuid fx_id(unsigned char tag, unsigned n)
+{
+	struct uuid u = {{0}};
+	u.b[0] = tag;
+	u.b[14] = (unsigned char)(n >> 8);
+	u.b[15] = (unsigned char)n;
+	return u;
+}
+
 struct fx {
 	const struct store_ops *ops;
 	struct store *s;

@@ -33,11 +33,7 @@ static int teardown(void **state)
 
 static struct uuid mkid(unsigned n)
 {
-	struct uuid u = {{0}};
-	u.b[0] = 0x40;
-	u.b[14] = (unsigned char)(n >> 8);
-	u.b[15] = (unsigned char)n;
-	return u;
+	return fx_id(0x40, n);
 }
 
 static void declare(unsigned n, const char *name, const char *props)

@@ -310,7 +310,6 @@ static void test_migration_6_counts_the_estate(void **state)
 	store_pg.close(s);
 }
 
-/* Every operation of the table is filled: an op added to store.h must be written here too. */
 /* ---------- pipelined batches ---------- */
 
 /* Inserts a session, then fails: its insert must not stay. */
@@ -322,17 +321,11 @@ static enum rc f_insert_then_fail(struct pop *x, struct store_tx *tx)
 
 static void test_pipelined_batch(void **state)
 {
-	struct store *s = open_store();
+	/* sessions 1..3, then a batch of updates with nothing wrong: it commits as sent */
 	struct store_writer *w;
-	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct store *s = seeded(&w, 3);
 	struct arena a;
 	arena_init(&a);
-
-	/* sessions 1..3, then a batch of updates with nothing wrong: it commits as sent */
-	struct pop seed[3] = {{.fn = f_insert, .id = pid(1)}, {.fn = f_insert, .id = pid(2)}, {.fn = f_insert, .id = pid(3)}};
-	run_batch(w, seed, 3);
-	for(int i = 0; i < 3; i++)
-		assert_int_equal(seed[i].op.rc, RC_OK);
 	struct pop clean[4] = {
 		{.fn = f_bump, .id = pid(1), .add = 10},
 		{.fn = f_bump, .id = pid(1), .add = 5},   /* the same session again: sees the first */
@@ -534,6 +527,8 @@ static void test_migration_7_hot_updates(void **state)
 	assert_int_equal(hot, hot0 + 23);
 }
 
+/* Every required operation of the table is filled: an op added to store.h must be written
+ * here too. */
 static void test_every_op_set(void **state)
 {
 	/* tx_savepoint_one is optional and stays unset here: an error aborts a PostgreSQL

@@ -8,54 +8,44 @@
 
 /* ---------- a batch's kept updates, gathered into one statement ---------- */
 
+static void every(const struct pop *x, struct sess_rec *r)
+{
+	r->progress = 40 + x->add;
+	r->name = "a \"quoted\", {braced} \\ name";
+	r->message = x->add ? "message \u00e9t\u00e9" : NULL;
+	r->extra = "{\"k\": [1, \"two\"]}";
+	r->job_name = x->add ? NULL : "job";
+	r->parent_id = x->add ? (struct uuid){{0}} : pid(77);
+	r->resource_id = pid(78);
+	r->end_us = x->add ? 0 : 1700000000123456LL;
+	r->lease_us = x->add ? 1700000009000000LL : 0;
+	r->heartbeat_s = 30 + x->add;
+	r->is_retry = 1;
+}
+
 static enum rc f_every(struct pop *x, struct store_tx *tx)
 {
-	struct sess_rec r;
-	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
-	if(rc)
-		return rc;
-	struct sess_rec old = r;
-	r.progress = 40 + x->add;
-	r.name = "a \"quoted\", {braced} \\ name";
-	r.message = x->add ? "message \u00e9t\u00e9" : NULL;
-	r.extra = "{\"k\": [1, \"two\"]}";
-	r.job_name = x->add ? NULL : "job";
-	r.parent_id = x->add ? (struct uuid){{0}} : pid(77);
-	r.resource_id = pid(78);
-	r.end_us = x->add ? 0 : 1700000000123456LL;
-	r.lease_us = x->add ? 1700000009000000LL : 0;
-	r.heartbeat_s = 30 + x->add;
-	r.is_retry = 1;
-	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
-		rc = tx->ops->tx_session_update(tx->s, &old, &r);
-	x->usn = rc ? 0 : r.usn;
-	return rc;
+	return p_update(x, tx, every);
+}
+
+static void to_state_2(const struct pop *x, struct sess_rec *r)
+{
+	(void)x;
+	r->state = 2;
 }
 
 /* Loads the session and changes its state (not gathered: session_counts counts it). */
 static enum rc f_state(struct pop *x, struct store_tx *tx)
 {
-	struct sess_rec r;
-	enum rc rc = tx->ops->tx_session_load(tx->s, &x->id, tx->a, &r);
-	if(rc)
-		return rc;
-	struct sess_rec old = r;
-	r.state = 2;
-	if(!(rc = tx->ops->tx_usn_next(tx->s, &r.usn)))
-		rc = tx->ops->tx_session_update(tx->s, &old, &r);
-	x->usn = rc ? 0 : r.usn;
-	return rc;
+	return p_update(x, tx, to_state_2);
 }
 
 static void test_gathered_updates(void **state)
 {
-	struct store *s = open_store();
 	struct store_writer *w;
-	assert_int_equal(store_writer_start(&store_pg, s, NULL, &w), RC_OK);
+	struct store *s = seeded(&w, 3);
 	struct arena a;
 	arena_init(&a);
-	struct pop seed[3] = {{.fn = f_insert, .id = pid(1)}, {.fn = f_insert, .id = pid(2)}, {.fn = f_insert, .id = pid(3)}};
-	run_batch(w, seed, 3);
 	int64_t redos = s->redos, gathered = s->upd_sent;
 	struct pop every[2] = {{.fn = f_every, .id = pid(1), .add = 0}, {.fn = f_every, .id = pid(2), .add = 1}};
 	run_batch(w, every, 2);

@@ -79,6 +79,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* q's plan (printed, labelled what) reads the index named index and has no step containing
+ * never ("SCAN": no walk of a table or index; "TEMP B-TREE": no sort). */
+static void expect_plan(const char *what, const struct query *q, const char *index, const char *never)
+{
+	char p[1024];
+	plan(q, p, sizeof(p));
+	printf("%s: %s\n", what, p);
+	assert_non_null(strstr(p, index));
+	assert_null(strstr(p, never));
+}
+
 /* core/lease.c's sweep, every 5 s: running sessions whose lease lapsed, oldest usn first */
 static void test_lease_sweep_reads_the_lease_index(void **state)
 {
@@ -88,11 +99,7 @@ static void test_lease_sweep_reads_the_lease_index(void **state)
 	const struct qexpr *where = q_and(&a, q_int(&a, QF_LEASE, Q_LT, 1700000000000000LL),
 	                                  q_running(&a, QF_STATE));
 	struct query q = {.where = where, .order = QO_USN, .asc = 1, .limit = 100};
-	char p[1024];
-	plan(&q, p, sizeof(p));
-	printf("lease sweep: %s\n", p);
-	assert_non_null(strstr(p, "sessions_lease"));
-	assert_null(strstr(p, "SCAN"));
+	expect_plan("lease sweep", &q, "sessions_lease", "SCAN");
 	arena_free(&a);
 }
 
@@ -103,11 +110,7 @@ static void test_running_sessions_read_the_state_index(void **state)
 	struct arena a;
 	arena_init(&a);
 	struct query q = {.where = q_running(&a, QF_STATE), .order = QO_USN, .asc = 1, .limit = -1};
-	char p[1024];
-	plan(&q, p, sizeof(p));
-	printf("running sessions: %s\n", p);
-	assert_non_null(strstr(p, "sessions_state"));
-	assert_null(strstr(p, "SCAN"));
+	expect_plan("running sessions", &q, "sessions_state", "SCAN");
 	arena_free(&a);
 }
 
@@ -120,16 +123,9 @@ static void test_usn_range_reads_the_usn_index(void **state)
 	arena_init(&a);
 	const struct qexpr *range = q_and(&a, q_int(&a, QF_USN, Q_GT, 5), q_int(&a, QF_USN, Q_LE, 900));
 	struct query q = {.where = range, .order = QO_USN, .asc = 1, .limit = 100};
-	char p[1024];
-	plan(&q, p, sizeof(p));
-	printf("usn range: %s\n", p);
-	assert_non_null(strstr(p, "sessions_usn"));
-	assert_null(strstr(p, "TEMP B-TREE"));
+	expect_plan("usn range", &q, "sessions_usn", "TEMP B-TREE");
 	q.where = q_and(&a, range, q_running(&a, QF_STATE));
-	plan(&q, p, sizeof(p));
-	printf("usn range, running: %s\n", p);
-	assert_non_null(strstr(p, "sessions_usn"));
-	assert_null(strstr(p, "TEMP B-TREE"));
+	expect_plan("usn range, running", &q, "sessions_usn", "TEMP B-TREE");
 	arena_free(&a);
 }
 
@@ -140,11 +136,7 @@ static void test_usn_order_alone_reads_the_usn_index(void **state)
 	struct arena a;
 	arena_init(&a);
 	struct query q = {.where = q_int(&a, QF_USN, Q_GT, 5), .order = QO_USN, .asc = 1, .limit = 100};
-	char p[1024];
-	plan(&q, p, sizeof(p));
-	printf("usn order: %s\n", p);
-	assert_non_null(strstr(p, "sessions_usn"));
-	assert_null(strstr(p, "TEMP B-TREE"));
+	expect_plan("usn order", &q, "sessions_usn", "TEMP B-TREE");
 	arena_free(&a);
 }
 

@@ -32,12 +32,7 @@
 
 static struct uuid mkid(unsigned n)
 {
-	struct uuid u;
-	memset(&u, 0, sizeof(u));
-	u.b[0] = 0x10;
-	u.b[14] = (unsigned char)(n >> 8);
-	u.b[15] = (unsigned char)n;
-	return u;
+	return fx_id(0x10, n);
 }
 
 /* A session through core_session_create; *usn gets the usn it was given. */

@@ -81,10 +81,7 @@ static void check_totals(struct fx *f)
 
 static struct uuid mkid(unsigned n)
 {
-	struct uuid u = {{0}};
-	u.b[0] = 0x20;
-	u.b[15] = (unsigned char)n;
-	return u;
+	return fx_id(0x20, n);
 }
 
 /* A raw change of state and result that is then refused: the counts must not move. */
@@ -204,10 +201,7 @@ static const char *const patterns[] = {"Backup Job 0*", "*1*", "*Job*", "x_y%z",
 
 static struct uuid job_uuid(int k)
 {
-	struct uuid u = {{0}};
-	u.b[0] = 0x30;
-	u.b[15] = (unsigned char)(k + 1);
-	return u;
+	return fx_id(0x30, (unsigned)k + 1);
 }
 
 /* The filters a dialect makes of name, job and type/state/result tests, alone and
@@ -548,11 +542,7 @@ static void days_follow_writes(void **state)
 
 static struct uuid sid(unsigned i)
 {
-	struct uuid u = {{0}};
-	u.b[0] = 0x40;
-	u.b[14] = (unsigned char)(i >> 8);
-	u.b[15] = (unsigned char)i;
-	return u;
+	return fx_id(0x40, i);
 }
 
 static const char *job_name(struct arena *a, unsigned k)
